@@ -1,0 +1,171 @@
+"""The `shapecli` command: parses options, runs the stages, maps errors to exit codes.
+
+Exit codes: 0 the model fits; 1 shapes do not fit; 2 invalid spec or usage;
+3 internal error (a bug in shapecli).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from . import __version__
+from .conventions import CONVENTIONS, DTYPE_BYTES
+from .errors import InputError, ShapecliError, SpecError, diagnostic
+
+EXIT_OK, EXIT_MISMATCH, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
+MAX_SPEC_BYTES = 64 * 2**20
+
+_EXAMPLES = """
+\b
+Examples:
+  shapecli inspect configs/mlp.yaml --input 2x20
+  shapecli inspect configs/siamese.yaml -i query=2x20 -i doc=2x20 --format json
+  shapecli inspect configs/mlp.yaml -i 2x20 --convention keras
+  cat model.yaml | shapecli inspect - --input Bx20
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="shapecli", message="%(prog)s %(version)s")
+def main() -> None:
+    """Infer every tensor and parameter shape of a model spec, before training.
+
+    A spec is a YAML file of layers declared without input sizes, as in
+    MXNet Gluon, Keras or PyTorch's Lazy modules; shapecli propagates the
+    input shape through it and shows each parameter before and after
+    inference, or exactly where the shapes do not fit.
+    """
+
+
+def _parse_input(value: str) -> tuple[str | None, tuple]:
+    from .dims import parse_shape
+
+    name, separator, shape = value.partition("=")
+    if not separator:
+        return None, parse_shape(value)
+    try:
+        return name.strip(), parse_shape(shape)
+    except InputError as e:
+        raise InputError(f"--input {value}: {e.message}") from None
+
+
+def _read_spec(path: str) -> tuple[str, str]:
+    """(display name, text) of the spec at `path`, `-` meaning standard input."""
+    from .yamlsrc import decode
+
+    name = "<stdin>" if path == "-" else path
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(MAX_SPEC_BYTES + 1)
+    except OSError as e:
+        raise InputError(f"cannot read {name}: {e.strerror or e}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise InputError(f"{name} is larger than {MAX_SPEC_BYTES // 2**20} MiB; refusing to read it")
+    try:
+        return name, decode(data)
+    except SpecError as e:
+        e.file = name
+        raise
+
+
+def _stdout_console():
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
+    return Console(width=width, highlight=False, emoji=False)
+
+
+def _report(diagnostics, text: str | None) -> None:
+    from rich.console import Console
+
+    from .render import render_diagnostic
+
+    console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+    for d in diagnostics:
+        console.print(render_diagnostic(d, text))
+
+
+@main.command(epilog=_EXAMPLES)
+@click.argument("spec", metavar="SPEC")
+@click.option(
+    "-i", "--input", "inputs", multiple=True, metavar="[NAME=]SHAPE",
+    help="Input shape such as 2x20 or Bx3xHxW; name=SHAPE for each input of a multi-input spec.",
+)
+@click.option(
+    "-c", "--convention", type=click.Choice(list(CONVENTIONS)), default="torch", show_default=True,
+    help="Parameter names, layouts and defaults of this framework.",
+)
+@click.option(
+    "-f", "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+    show_default=True, help="Tables for people, or one JSON document for scripts.",
+)
+@click.option(
+    "--dtype", type=click.Choice(list(DTYPE_BYTES)), default="float32", show_default=True,
+    help="Element type used for parameter memory.",
+)
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def inspect(spec, inputs, convention, output_format, dtype, debug):
+    """Show every parameter's shape before and after inference for SPEC (a YAML file, or - for stdin)."""
+    code = _guarded(debug, lambda: _inspect(spec, inputs, convention, output_format, dtype))
+    sys.exit(code)
+
+
+def _inspect(spec, inputs, convention, output_format, dtype) -> int:
+    from .infer import infer
+    from .render import failure_json, render_tables, trace_json
+    from .spec import load_model
+
+    text = None
+    file = "<stdin>" if spec == "-" else spec
+    try:
+        given = [_parse_input(v) for v in inputs]
+        file, text = _read_spec(spec)
+        model = load_model(text, file, convention)
+        trace = infer(model, given, dtype)
+    except (SpecError, InputError) as e:
+        found = diagnostic(e)
+        if output_format == "json":
+            _print_json(failure_json(file, convention, [found]))
+        _report([found], text)
+        return EXIT_INVALID
+    if output_format == "json":
+        _print_json(trace_json(trace))
+    else:
+        render_tables(trace, _stdout_console())
+    _report(trace.errors, text)
+    return EXIT_MISMATCH if trace.errors else EXIT_OK
+
+
+def _print_json(document: dict) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def _guarded(debug: bool, run) -> int:
+    """Run a command body; an unexpected exception becomes a one-line report and exit 3."""
+    try:
+        return run()
+    except ShapecliError as e:
+        click.echo(f"shapecli: error: {e.message}", err=True)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as e:
+        if debug:
+            raise
+        click.echo(
+            f"shapecli: internal error: {type(e).__name__}: {e}\n"
+            "This is a bug in shapecli; please report it with the spec and command. "
+            "Run again with --debug to see the traceback.",
+            err=True,
+        )
+        return EXIT_INTERNAL

@@ -1,0 +1,34 @@
+"""How each framework names parameters and shows unknown sizes, and dtype sizes."""
+
+from __future__ import annotations
+
+
+class Convention:
+    """One framework's way of showing a model.
+
+    `separator` joins a layer path and a parameter name (torch `fc1.weight`,
+    mxnet `fc1_weight`, keras `fc1/kernel`); `unknown` is how the framework
+    shows an unknown size.
+    """
+
+    __slots__ = ("name", "separator", "unknown")
+
+    def __init__(self, name: str, separator: str, unknown: str):
+        self.name, self.separator, self.unknown = name, separator, unknown
+
+    def param_name(self, layer_path: str, local: str) -> str:
+        """Full name of parameter `local` of the layer at `layer_path` ('stage1.0/fc1')."""
+        return self.separator.join((*layer_path.split("/"), local))
+
+
+CONVENTIONS = {
+    "torch": Convention("torch", ".", "?"),
+    "keras": Convention("keras", "/", "None"),
+    "mxnet": Convention("mxnet", "_", "-1"),
+}
+
+DTYPE_BYTES = {
+    "float64": 8, "float32": 4, "float16": 2, "bfloat16": 2,
+    "int64": 8, "int32": 4, "int16": 2, "int8": 1, "uint8": 1,
+}
+"""Bytes per element of each dtype --dtype accepts."""

@@ -1,0 +1,104 @@
+"""The one error hierarchy of shapecli.
+
+Inner code raises short messages; the stage that knows the context (the spec
+builder for positions, the propagation for the layer) adds it once. Only the
+CLI maps these classes to exit codes.
+
+    ShapecliError
+    ├── SpecError    the spec text, its structure or its arguments are invalid
+    ├── InputError   a command-line input (--input, a path) is invalid
+    └── ShapeError   shapes do not fit
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Loc(NamedTuple):
+    """A 1-based position in the spec text, as editors count."""
+
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.column}"
+
+
+class ShapecliError(Exception):
+    """Root of every problem shapecli reports to the user."""
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.notes: list[str] = []
+        self.file: str | None = None
+
+
+class SpecError(ShapecliError):
+    """The spec is invalid: bad YAML, unknown key or type, wrong value.
+
+    `loc` is where in the text; the builder fills it in when the raiser could not.
+    """
+
+    def __init__(self, message: str, loc: Loc | None = None, *, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.loc = loc
+
+    def at(self, loc: Loc | None) -> SpecError:
+        """Give the error a position unless it already has one; returns self."""
+        if self.loc is None:
+            self.loc = loc
+        return self
+
+
+class InputError(ShapecliError):
+    """A command-line value (an --input shape, a path) is invalid."""
+
+
+class ShapeError(ShapecliError):
+    """Shapes do not fit.
+
+    Layer rules raise it with a verb phrase that completes "<Type> '<path>' …",
+    e.g. "declares in_units=30 but receives (2, 20)"; the propagation adds the
+    layer, its position and the shapes involved.
+    """
+
+    def __init__(self, message: str, *, expected=None, received=None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.expected = expected
+        self.received = received
+
+
+def did_you_mean(word: str, choices) -> str | None:
+    """A hint naming the closest of `choices` to a mistyped `word`, or None."""
+    import difflib  # only on the error path
+
+    options = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(options), n=1, cutoff=0.6)
+    return f"did you mean '{options[close[0]]}'?" if close else None
+
+
+class Diagnostic(NamedTuple):
+    """A reported problem in the form renderers print: one error or warning."""
+
+    kind: str
+    """'shape_mismatch' (a layer), 'input_mismatch' (--input vs the declared input),
+    'spec_error' or 'input_error' (an unusable command-line value)."""
+    message: str
+    file: str | None = None
+    loc: Loc | None = None
+    path: str | None = None
+    expected: object = None
+    received: object = None
+    hint: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def diagnostic(error: ShapecliError) -> Diagnostic:
+    """The Diagnostic of a spec or input error (shape errors are made by the propagation)."""
+    kind = "spec_error" if isinstance(error, SpecError) else "input_error"
+    return Diagnostic(
+        kind, error.message, error.file, getattr(error, "loc", None), hint=error.hint, notes=tuple(error.notes)
+    )

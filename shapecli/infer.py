@@ -1,0 +1,264 @@
+"""Shape inference: a Model and input shapes → a Trace of every shape and parameter.
+
+Propagation visits the nodes in topological order. For each it records the
+parameters before inference (the rule applied to inputs of unknown shape, so
+only declared and configured sizes are known) and after (applied to the real
+input shapes). A layer whose shapes do not fit records a diagnostic; layers
+downstream of it are skipped instead of failing in turn, so independent parts
+of the graph are still checked. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .conventions import CONVENTIONS, DTYPE_BYTES
+from .dims import ANY_SHAPE, UNKNOWN, Dim, equal, format_dim, format_shape, is_known, product
+from .errors import Diagnostic, InputError, ShapeError, did_you_mean
+from .shape_math import same_dim
+from .spec import Model, Node, NodeOutput
+
+
+class ParamInfo:
+    """One parameter (or buffer) of one layer, before and after inference.
+
+    `name` is the full name in the convention, `local` the name within its
+    layer ('weight'); `count` is the elements counted for this use: 0 for a
+    later use of a shared parameter, None when the layer failed.
+    """
+
+    __slots__ = ("name", "local", "before", "after", "count", "trainable", "buffer", "shared_with")
+
+    def __init__(self, name: str, local: str, before: tuple, after: tuple | None, count: Dim | None,
+                 trainable: bool, buffer: bool):
+        self.name, self.local, self.before, self.after, self.count = name, local, before, after, count
+        self.trainable, self.buffer = trainable, buffer
+        self.shared_with: str | None = None
+
+
+class LayerInfo:
+    """One node of the graph, as inferred.
+
+    `before_status` is 'initialized', 'deferred', 'shared' or 'none' (no
+    parameters); `state` is 'ok', 'error' (its shapes do not fit) or 'skipped'
+    (an input failed upstream).
+    """
+
+    __slots__ = ("path", "type", "loc", "input_shapes", "output_shape", "params", "count", "macs",
+                 "before_status", "state")
+
+    def __init__(self, path: str, type: str, loc, input_shapes: list[tuple] | None,
+                 params: list[ParamInfo], before_status: str):
+        self.path, self.type, self.loc, self.input_shapes = path, type, loc, input_shapes
+        self.params, self.before_status = params, before_status
+        self.output_shape: tuple | None = None
+        self.count: Dim | None = None
+        self.macs: Dim | None = None
+        self.state = "ok"
+
+
+class Totals(NamedTuple):
+    """Counts over the whole model; UNKNOWN where a size stays unknown."""
+
+    params: Dim
+    trainable: Dim
+    non_trainable: Dim
+    bytes: Dim
+    dtype: str
+    macs: Dim
+
+
+class Trace(NamedTuple):
+    """Everything inspection found, in graph order; what renderers print."""
+
+    file: str
+    convention: str
+    inputs: dict[str, tuple]
+    outputs: dict[str, tuple | None]
+    layers: list[LayerInfo]
+    totals: Totals
+    errors: list[Diagnostic]
+
+
+def bind_inputs(model: Model, given: list[tuple[str | None, tuple]]) -> tuple[dict[str, tuple], list[Diagnostic]]:
+    """The shape of each model input from --input values and the spec's declarations.
+
+    A given shape must fit the declared one: same rank, equal ints, and each
+    declared symbol standing for one value. Returns the shapes and the
+    mismatches found; raises InputError for unusable command-line values.
+    """
+    names = list(model.inputs)
+    by_name: dict[str, tuple] = {}
+    for name, shape in given:
+        if name is None:
+            if len(names) != 1:
+                raise InputError(
+                    f"the spec has inputs {', '.join(names)}: name each one, e.g. --input {names[0]}=2x20"
+                )
+            name = names[0]
+        if name not in model.inputs:
+            raise InputError(
+                f"--input names '{name}', but the spec's inputs are {', '.join(names)}",
+                hint=did_you_mean(name, names),
+            )
+        if name in by_name:
+            raise InputError(f"--input gives '{name}' twice")
+        by_name[name] = shape
+    shapes, problems, bound = {}, [], {}
+    for name, decl in model.inputs.items():
+        shape = by_name.get(name)
+        if shape is None:
+            if decl.shape is None:
+                raise InputError(f"no shape for the input '{name}': give one with --input, e.g. --input 2x20")
+            shapes[name] = decl.shape
+            continue
+        if decl.shape is not None:
+            problem = _fit_declared(name, decl.shape, shape, bound)
+            if problem:
+                problems.append(
+                    Diagnostic("input_mismatch", problem, model.file, decl.loc, name, decl.shape, shape)
+                )
+            shape = tuple(g if is_known(g) else d for g, d in zip(shape, decl.shape)) if not problem else shape
+        shapes[name] = shape
+    return shapes, problems
+
+
+def _fit_declared(name: str, declared: tuple, given: tuple, bound: dict) -> str | None:
+    """Why `given` does not fit the declared shape of input `name`, or None."""
+    if len(declared) != len(given):
+        return f"input '{name}' is declared {format_shape(declared)} but --input gives {format_shape(given)}"
+    for axis, (d, g) in enumerate(zip(declared, given)):
+        if isinstance(d, int) or not is_known(d) or not is_known(g):
+            if same_dim(d, g) is None:
+                return (
+                    f"input '{name}' is declared {format_shape(declared)} but --input gives "
+                    f"{format_shape(given)} (axis {axis})"
+                )
+            continue
+        if d in bound and equal(bound[d][0], g) is False:
+            first, where = bound[d]
+            return (
+                f"{format_dim(d)} is {format_dim(first)} for input '{where}' "
+                f"but {format_dim(g)} for input '{name}'"
+            )
+        bound.setdefault(d, (g, name))
+    return None
+
+
+def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "float32") -> Trace:
+    """Propagate the input shapes through the model and collect the Trace."""
+    convention = CONVENTIONS[model.convention]
+    inputs, errors = bind_inputs(model, given)
+    values: dict = dict(inputs)
+    layers: list[LayerInfo] = []
+    shared_first: dict[int, list[ParamInfo]] = {}
+    for node in model.nodes:
+        ins = [values[s] for s in node.sources]
+        group = node.owner if node.owner is not None else node.id
+        first_use = shared_first.get(group)
+        before = _param_infos(node, [ANY_SHAPE] * len(ins), convention)
+        info = LayerInfo(
+            node.path, node.type_label, node.loc, None if None in ins else ins, before,
+            _before_status(before, first_use),
+        )
+        layers.append(info)
+        if None in ins:
+            info.state = "skipped"
+            for p in before:
+                p.after = p.count = None
+            values[NodeOutput(node.id)] = None
+            continue
+        try:
+            out = node.layer.output_shape(node.cfg, ins)
+            info.params = _param_infos(node, ins, convention, before)
+            if first_use is None:
+                shared_first[group] = info.params
+            else:
+                _share(info.params, first_use, model.nodes[group])
+            info.macs = node.layer.macs(node.cfg, ins, out)
+        except ShapeError as e:
+            info.state = "error"
+            for p in info.params:
+                p.after = p.count = None
+            errors.append(_mismatch(model, node, ins, e))
+            out = None
+        info.output_shape = out
+        info.count = _sum(p.count for p in info.params if not p.buffer) if out is not None else None
+        values[NodeOutput(node.id)] = out
+    outputs = {name: values[source] for name, source in model.outputs.items()}
+    return Trace(model.file, model.convention, inputs, outputs, layers, _totals(layers, dtype), errors)
+
+
+def _param_infos(node: Node, ins, convention, before: list[ParamInfo] | None = None) -> list[ParamInfo]:
+    specs = node.layer.params(node.cfg, ins)
+    infos = []
+    for i, spec in enumerate(specs):
+        shape = tuple(spec.shape)
+        infos.append(
+            ParamInfo(
+                convention.param_name(node.path, spec.name),
+                spec.name,
+                before[i].before if before else shape,
+                shape if before else None,
+                product(shape) if before else None,
+                spec.trainable,
+                spec.buffer,
+            )
+        )
+    return infos
+
+
+def _before_status(before: list[ParamInfo], first_use) -> str:
+    if not before:
+        return "none"
+    if first_use is not None:
+        return "shared"
+    known = all(is_known(d) for p in before for d in p.before)
+    return "initialized" if known else "deferred"
+
+
+def _share(params: list[ParamInfo], first: list[ParamInfo], owner: Node) -> None:
+    """Check a later use of shared parameters against the first one and mark it shared."""
+    for mine, theirs in zip(params, first):
+        merged = tuple(same_dim(a, b) for a, b in zip(theirs.after, mine.after))
+        if len(theirs.after) != len(mine.after) or None in merged:
+            raise ShapeError(
+                f"shares the parameters of '{owner.path}', whose {theirs.name} is "
+                f"{format_shape(theirs.after)}, but its input needs {format_shape(mine.after)}",
+                expected=theirs.after,
+                received=mine.after,
+            )
+        theirs.after = merged
+        theirs.count = product(merged)
+        mine.shared_with, mine.count = theirs.name, 0
+
+
+def _mismatch(model: Model, node: Node, ins: list[tuple], error: ShapeError) -> Diagnostic:
+    notes = tuple(f"in '{use.path}', a use of block {use.block} at line {use.loc.line}" for use in reversed(node.uses))
+    return Diagnostic(
+        "shape_mismatch",
+        f"{node.type_label} '{node.path}' {error.message}",
+        model.file,
+        node.loc,
+        node.path,
+        error.expected,
+        error.received if error.received is not None else ins,
+        error.hint,
+        notes,
+    )
+
+
+def _sum(values) -> Dim:
+    total: Dim = 0
+    for v in values:
+        total = total + (UNKNOWN if v is None else v)
+    return total
+
+
+def _totals(layers: list[LayerInfo], dtype: str) -> Totals:
+    counted = [p for layer in layers for p in layer.params if not p.buffer]
+    trainable = _sum(p.count for p in counted if p.trainable)
+    non_trainable = _sum(p.count for p in counted if not p.trainable)
+    total = trainable + non_trainable
+    macs = _sum(layer.macs for layer in layers)
+    return Totals(total, trainable, non_trainable, total * DTYPE_BYTES[dtype], dtype, macs)

@@ -1,0 +1,163 @@
+"""The layer-type registry, filled by the @register decorator.
+
+A layer type is a `Layer` subclass holding its arguments and three pure rules:
+
+    output_shape(cfg, ins) -> shape       shapes of the inputs → shape of the output
+    params(cfg, ins)       -> [Param]     parameters, named and laid out per cfg.convention
+    macs(cfg, ins, out)    -> dim         multiply-accumulates for one forward pass
+
+`cfg` is the validated arguments (attributes) plus `cfg.convention`; `ins` is
+the list of input shapes. Before inference, `params` sees `ANY_SHAPE` inputs, so
+sizes that depend on the input come out unknown. Rules raise ShapeError when
+shapes do not fit; nothing else in shapecli knows a layer type by name.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import ClassVar
+
+from .errors import SpecError, did_you_mean
+
+REQUIRED = object()
+"""Default of an argument that must be given."""
+
+
+class Arg:
+    """One layer argument: its kind, default, other accepted names, description."""
+
+    __slots__ = ("kind", "default", "aliases", "doc")
+
+    def __init__(self, kind, default=REQUIRED, aliases: tuple[str, ...] = (), doc: str = ""):
+        self.kind, self.default, self.aliases, self.doc = kind, default, aliases, doc
+
+
+class Param:
+    """One parameter or buffer as a rule describes it, with a local name ('weight').
+
+    `trainable` False marks values the optimizer does not update (Keras moving
+    statistics, MXNet running statistics); `buffer` marks PyTorch buffers, which
+    are listed but not counted as parameters.
+    """
+
+    __slots__ = ("name", "shape", "trainable", "buffer")
+
+    def __init__(self, name: str, shape: tuple, trainable: bool = True, buffer: bool = False):
+        self.name, self.shape, self.trainable, self.buffer = name, tuple(shape), trainable, buffer
+
+    def __repr__(self) -> str:
+        return f"Param({self.name!r}, {self.shape}, trainable={self.trainable}, buffer={self.buffer})"
+
+
+class Layer:
+    """Base of all layer types; subclasses override the rules they need."""
+
+    type_name: ClassVar[str] = ""
+    prefix: ClassVar[str] = ""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    args: ClassVar[dict[str, Arg]] = {}
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 1
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        raise NotImplementedError
+
+    @staticmethod
+    def params(cfg, ins) -> list[Param]:
+        return []
+
+    @staticmethod
+    def macs(cfg, ins, out):
+        return 0
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        """Checks across arguments, raising SpecError (no shapes are known here)."""
+
+
+LAYERS: dict[str, type[Layer]] = {}
+"""Every name a layer type answers to, lower-cased → its class."""
+
+LAYER_TYPES: list[type[Layer]] = []
+"""Each layer type once, in registration order."""
+
+
+def register(name: str, *aliases: str, prefix: str | None = None):
+    """Class decorator: make a Layer subclass available as `type: name` (or an alias)."""
+
+    def decorate(cls: type[Layer]) -> type[Layer]:
+        cls.type_name = name
+        cls.aliases = aliases
+        cls.prefix = prefix or name.lower()
+        for word in (name, *aliases):
+            if word.lower() in LAYERS:
+                raise RuntimeError(f"layer type {word!r} registered twice")
+            LAYERS[word.lower()] = cls
+        LAYER_TYPES.append(cls)
+        return cls
+
+    return decorate
+
+
+def lookup(name: str) -> type[Layer] | None:
+    """The layer type called `name` (any letter case), or None."""
+    _load_layers()
+    return LAYERS.get(name.lower())
+
+
+def all_type_names() -> list[str]:
+    """Every accepted type name, for suggestions."""
+    _load_layers()
+    return [word for cls in LAYER_TYPES for word in (cls.type_name, *cls.aliases)]
+
+
+def _load_layers() -> None:
+    from . import layers  # noqa: F401  (importing fills the registry)
+
+
+def make_config(cls: type[Layer], given: dict, convention: str, locate) -> SimpleNamespace:
+    """Validate `given` (argument name → value) for layer type `cls`.
+
+    Aliases are mapped to canonical names, defaults filled in, each value checked
+    by its kind. `locate(key)` gives the position of a key's value, for errors.
+    """
+    by_name = {}
+    for canonical, arg in cls.args.items():
+        for word in (canonical, *arg.aliases):
+            by_name[word] = canonical
+    values: dict[str, object] = {}
+    spelled: dict[str, str] = {}
+    for key, value in given.items():
+        canonical = by_name.get(key)
+        if canonical is None:
+            raise SpecError(
+                f"unknown argument '{key}' for {cls.type_name}",
+                hint=did_you_mean(key, by_name)
+                or f"{cls.type_name} takes: {', '.join(cls.args) or 'no arguments'}",
+            ).at(locate(key, value=False))
+        if canonical in spelled:
+            raise SpecError(
+                f"'{key}' and '{spelled[canonical]}' are the same argument; give one"
+            ).at(locate(key, value=False))
+        spelled[canonical] = key
+        arg = cls.args[canonical]
+        if value is None and arg.default is None:
+            values[canonical] = None
+            continue
+        try:
+            values[canonical] = arg.kind(value)
+        except SpecError as e:
+            raise SpecError(f"{key}: {e.message}", hint=e.hint).at(locate(key)) from None
+    for canonical, arg in cls.args.items():
+        if canonical not in values:
+            if arg.default is REQUIRED:
+                names = " or ".join((canonical, *arg.aliases))
+                raise SpecError(f"{cls.type_name} needs the argument '{names}'").at(locate(None))
+            values[canonical] = arg.default
+    cfg = SimpleNamespace(convention=convention, **values)
+    try:
+        cls.check_args(cfg)
+    except SpecError as e:
+        raise e.at(locate(None)) from None
+    return cfg

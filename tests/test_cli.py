@@ -1,0 +1,221 @@
+"""The command line, through click's CliRunner: exit codes, streams, formats, golden tables."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from shapecli import __version__
+from shapecli.cli import main
+from shapecli.render import render_diagnostic, render_tables
+
+from .helpers import run_spec
+
+ROOT = Path(__file__).parent.parent
+
+
+def invoke(*args: str, stdin: str | bytes | None = None, env: dict | None = None):
+    runner = CliRunner()
+    return runner.invoke(main, list(args), input=stdin, env=env, catch_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def _cwd(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+
+def test_json_document_for_the_mlp():
+    result = invoke("inspect", "configs/mlp.yaml", "--input", "2x20", "--format", "json")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    doc = json.loads(result.stdout)
+    assert doc["spec"] == "configs/mlp.yaml"
+    assert doc["convention"] == "torch"
+    assert doc["inputs"] == {"x": [2, 20]}
+    assert doc["outputs"] == {"dense1": [2, 10]}
+    first = doc["layers"][0]
+    assert {k: first[k] for k in ("path", "type", "line", "input_shapes", "output_shape")} == {
+        "path": "dense0", "type": "Dense", "line": 3, "input_shapes": [[2, 20]], "output_shape": [2, 256],
+    }
+    assert first["params"][0] == {
+        "name": "dense0.weight", "before": [256, None], "after": [256, 20], "count": 5120,
+        "trainable": True, "buffer": False, "shared_with": None,
+    }
+    assert doc["totals"] == {
+        "params": 7946, "trainable": 7946, "non_trainable": 0, "bytes": 31784, "dtype": "float32", "macs": 15360,
+    }
+    assert doc["errors"] == []
+
+
+def test_keras_convention_after_shapes():
+    result = invoke("inspect", "configs/mlp.yaml", "-i", "2x20", "-f", "json", "-c", "keras")
+    doc = json.loads(result.stdout)
+    params = [p for layer in doc["layers"] for p in layer["params"]]
+    assert [p["after"] for p in params] == [[20, 256], [256], [256, 10], [10]]
+    assert [p["name"] for p in params] == ["dense0/kernel", "dense0/bias", "dense1/kernel", "dense1/bias"]
+
+
+def test_mxnet_convention_shows_minus_one_before_inference():
+    result = invoke("inspect", "configs/mlp.yaml", "-i", "2x20", "-c", "mxnet")
+    assert result.exit_code == 0
+    assert "dense0_weight   (256, -1)" in result.stdout
+    assert "dense1_weight   (10, -1)" in result.stdout
+
+
+def test_immediate_config_in_json():
+    doc = json.loads(invoke("inspect", "configs/mlp_immediate.yaml", "-i", "2x20", "-f", "json").stdout)
+    dense0, dense1 = doc["layers"]
+    assert dense0["status_before"] == "initialized"
+    assert [p["before"] for p in dense0["params"]] == [[256, 20], [256]]
+    assert dense1["status_before"] == "deferred"
+    assert dense1["params"][0]["before"] == [10, None]
+
+
+def test_siamese_and_residual_totals():
+    siamese = invoke("inspect", "configs/siamese.yaml", "-i", "query=2x20", "-i", "doc=2x20", "-f", "json")
+    assert json.loads(siamese.stdout)["totals"]["params"] == 2945
+    residual = invoke("inspect", "configs/residual_mlp.yaml", "-f", "json")
+    doc = json.loads(residual.stdout)
+    assert doc["totals"]["params"] == 25610
+    assert doc["outputs"] == {"head": ["batch", 10]}
+    assert all(layer["output_shape"] is not None for layer in doc["layers"])
+
+
+def test_mismatch_exits_1_naming_the_line():
+    result = invoke("inspect", "configs/mlp_mismatch.yaml", "--input", "2x20")
+    assert result.exit_code == 1
+    first_line = result.stderr.splitlines()[0]
+    assert first_line == "configs/mlp_mismatch.yaml:4:5: error: Dense 'dense0' declares in_units=30 but receives (2, 20)"
+    assert "hint: the input has 20 features: set in_units: 20, or remove in_units" in result.stderr
+    assert "mismatch" in result.stdout
+
+
+def test_mismatch_in_json_has_the_error_and_stderr_the_report():
+    result = invoke("inspect", "configs/mlp_mismatch.yaml", "--input", "2x20", "--format", "json")
+    assert result.exit_code == 1
+    (error,) = json.loads(result.stdout)["errors"]
+    assert {k: error[k] for k in ("kind", "file", "line", "column", "path")} == {
+        "kind": "shape_mismatch", "file": "configs/mlp_mismatch.yaml", "line": 4, "column": 5, "path": "dense0",
+    }
+    assert error["expected"] == [2, 30] and error["received"] == [2, 20]
+    assert result.stderr.startswith("configs/mlp_mismatch.yaml:4:5: error:")
+
+
+def test_spec_from_stdin():
+    result = invoke("inspect", "-", "--input", "2x20", "-f", "json", stdin=(ROOT / "configs/mlp.yaml").read_text())
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["spec"] == "<stdin>" and doc["totals"]["params"] == 7946
+
+
+@pytest.mark.parametrize(
+    "args, stdin, message",
+    [
+        (["inspect", "nope.yaml", "-i", "2x20"], None, "shapecli: error: cannot read nope.yaml: No such file or directory"),
+        (["inspect", "configs", "-i", "2x20"], None, "shapecli: error: cannot read configs: Is a directory"),
+        (["inspect", "configs/mlp.yaml", "-i", "2y20"], None, "'2y20' is not a dimension"),
+        (["inspect", "configs/mlp.yaml", "-i", "q=2x"], None, "--input q=2x: '2x' has an empty dimension"),
+        (["inspect", "configs/mlp.yaml"], None, "no shape for the input 'x': give one with --input"),
+        (["inspect", "-", "-i", "2x20"], b"\x89PNG\r\n\x1a\n\x00\x00\xff", "<stdin>:1:1: error: the file is not UTF-8 text"),
+        (["inspect", "-", "-i", "2x20"], "layers:\n  - {type: Dense, unit: 3}\n", "<stdin>:2:19: error: unknown argument 'unit' for Dense"),
+        (["inspect", "-", "-i", "2x20"], "layers: [\n", "<stdin>:2:1: error: invalid YAML"),
+        (["inspect", "configs/mlp.yaml", "-c", "jax"], None, "Invalid value for '-c' / '--convention'"),
+    ],
+)
+def test_invalid_spec_or_usage_exits_2(args, stdin, message):
+    result = invoke(*args, stdin=stdin)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_spec_error_in_json_mode_is_still_one_document():
+    result = invoke("inspect", "-", "-i", "2x20", "-f", "json", stdin="layers:\n  - {type: Dense}\n")
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    assert doc["errors"][0]["kind"] == "spec_error"
+    assert doc["errors"][0]["line"] == 2 and doc["errors"][0]["column"] == 5
+    assert doc["errors"][0]["message"] == "Dense needs the argument 'units or out_features'"
+    assert doc["layers"] == [] and doc["totals"] is None
+
+
+def test_spec_error_shows_a_code_frame_with_a_caret():
+    result = invoke("inspect", "-", "-i", "2x20", stdin="layers:\n  - {type: Dense, unit: 3}\n")
+    lines = result.stderr.splitlines()
+    assert lines[1] == " 2 |   - {type: Dense, unit: 3}"
+    assert lines[2] == "   |                   ^"
+    assert lines[3] == "  hint: did you mean 'units'?"
+
+
+def test_internal_error_is_one_line_and_exit_3(monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr("shapecli.infer.infer", broken)
+    result = invoke("inspect", "configs/mlp.yaml", "-i", "2x20")
+    assert result.exit_code == 3
+    assert "shapecli: internal error: ZeroDivisionError: boom" in result.stderr
+    assert "--debug" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_version_and_help():
+    version = invoke("--version")
+    assert version.exit_code == 0 and version.stdout.strip() == f"shapecli {__version__}"
+    help_text = invoke("inspect", "--help").stdout
+    assert "Examples:" in help_text and "shapecli inspect configs/mlp.yaml --input 2x20" in help_text
+    assert "--convention [torch|keras|mxnet]" in help_text
+
+
+def test_no_color_when_piped_or_with_no_color():
+    for env in ({}, {"NO_COLOR": "1", "FORCE_COLOR": None}):
+        result = invoke("inspect", "configs/mlp_mismatch.yaml", "-i", "2x20", env=env)
+        assert "\x1b[" not in result.output
+
+
+def _render(trace) -> str:
+    console = Console(width=100, record=True, color_system=None, file=io.StringIO())
+    render_tables(trace, console)
+    return console.export_text()
+
+
+@pytest.mark.parametrize(
+    "config, inputs, convention",
+    [
+        ("mlp.yaml", ["2x20"], "torch"),
+        ("mlp_immediate.yaml", ["2x20"], "mxnet"),
+        ("siamese.yaml", ["query=2x20", "doc=2x20"], "keras"),
+        ("residual_mlp.yaml", [], "torch"),
+        ("mlp_mismatch.yaml", ["2x20"], "torch"),
+    ],
+)
+def test_golden_tables(golden, config, inputs, convention):
+    trace = run_spec((ROOT / "configs" / config).read_text(), *inputs, convention=convention, file=f"configs/{config}")
+    text = _render(trace)
+    for error in trace.errors:
+        console = Console(width=100, record=True, color_system=None, file=io.StringIO())
+        console.print(render_diagnostic(error, (ROOT / "configs" / config).read_text()))
+        text += console.export_text()
+    golden(f"{config.removesuffix('.yaml')}_{convention}.txt", text)
+
+
+def test_python_dash_m_without_numpy():
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['shapecli', 'inspect', 'configs/mlp.yaml', '--input', '2x20']\n"
+        "try:\n    runpy.run_module('shapecli', run_name='__main__')\n"
+        "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "assert 'numpy' not in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "NO_COLOR": "1"})
+    assert result.returncode == 0, result.stderr
+    assert "Total params" in result.stdout and "7,946" in result.stdout

@@ -1,0 +1,149 @@
+"""Layer rules, one table row per case: output shape, parameters per convention, MACs."""
+
+from __future__ import annotations
+
+import pytest
+
+from shapecli.dims import ANY_SHAPE, UNKNOWN, Expr
+from shapecli.errors import Loc, ShapeError, SpecError
+from shapecli.registry import LAYER_TYPES, lookup, make_config
+
+B = Expr.symbol("B")
+
+
+def config(type_name: str, args: dict, convention: str = "torch"):
+    layer = lookup(type_name)
+    assert layer is not None, type_name
+    return layer, make_config(layer, args, convention, lambda key, value=True: Loc(1, 1))
+
+
+def run_layer(type_name: str, args: dict, ins: list[tuple], convention: str = "torch"):
+    """(output shape, {local name: shape}, macs) of one layer applied to `ins`."""
+    layer, cfg = config(type_name, args, convention)
+    out = layer.output_shape(cfg, ins)
+    params = {p.name: p.shape for p in layer.params(cfg, ins)}
+    return out, params, layer.macs(cfg, ins, out)
+
+
+# type, arguments, input shapes, output shape, {convention: parameters}, MACs
+CASES = [
+    ("Dense", {"units": 256}, [(2, 20)], (2, 256),
+     {"torch": {"weight": (256, 20), "bias": (256,)}, "mxnet": {"weight": (256, 20), "bias": (256,)},
+      "keras": {"kernel": (20, 256), "bias": (256,)}}, 2 * 20 * 256),
+    ("Linear", {"out_features": 10, "bias": False}, [(4, 7, 3)], (4, 7, 10),
+     {"torch": {"weight": (10, 3)}, "keras": {"kernel": (3, 10)}}, 4 * 7 * 3 * 10),
+    ("Dense", {"units": 8, "in_units": 5}, [(5,)], (8,), {"torch": {"weight": (8, 5), "bias": (8,)}}, 40),
+    ("Dense", {"units": 8}, [(B, 5)], (B, 8), {"torch": {"weight": (8, 5), "bias": (8,)}}, 40 * B),
+    ("Dense", {"units": 8, "in_units": 5}, [(2, UNKNOWN)], (2, 8), {"torch": {"weight": (8, 5), "bias": (8,)}}, 80),
+    ("Dense", {"units": 3, "activation": "relu"}, [(1, 2)], (1, 3), {"torch": {"weight": (3, 2), "bias": (3,)}}, 6),
+    ("ReLU", {}, [(2, 3, 4)], (2, 3, 4), {"torch": {}}, 0),
+    ("GELU", {}, [(B, 3)], (B, 3), {"torch": {}}, 0),
+    ("Softmax", {"axis": 1}, [(2, 5)], (2, 5), {"torch": {}}, 0),
+    ("LeakyReLU", {"alpha": 0.2}, [(2, 5)], (2, 5), {"torch": {}}, 0),
+    ("Activation", {"activation": "tanh"}, [(2, 5)], (2, 5), {"keras": {}}, 0),
+    ("Identity", {}, [(2, 5)], (2, 5), {"torch": {}}, 0),
+    ("Dropout", {"p": 0.1}, [(2, 5)], (2, 5), {"torch": {}}, 0),
+    ("Flatten", {}, [(2, 3, 4, 5)], (2, 60), {"torch": {}}, 0),
+    ("Flatten", {}, [(2, 20)], (2, 20), {"torch": {}}, 0),
+    ("Flatten", {"start_dim": 0}, [(2, 3, 4)], (24,), {"torch": {}}, 0),
+    ("Flatten", {"start_dim": 1, "end_dim": 2}, [(2, 3, 4, 5)], (2, 12, 5), {"torch": {}}, 0),
+    ("Flatten", {}, [(B, 3, 4)], (B, 12), {"torch": {}}, 0),
+    ("Flatten", {}, [(7,)], (7, 1), {"keras": {}}, 0),
+    ("Add", {}, [(2, 5), (2, 5)], (2, 5), {"torch": {}}, 0),
+    ("Add", {}, [(2, 5), (5,)], (2, 5), {"torch": {}}, 0),
+    ("Add", {}, [(2, 1, 5), (3, 1), (2, 3, 5)], (2, 3, 5), {"torch": {}}, 0),
+    ("Add", {}, [(B, 5), (B, 5)], (B, 5), {"torch": {}}, 0),
+    ("Add", {}, [(UNKNOWN, 5), (2, 5)], (2, 5), {"torch": {}}, 0),
+    ("Multiply", {}, [(2, 5), (2, 1)], (2, 5), {"torch": {}}, 0),
+    ("Concat", {"axis": -1}, [(2, 3), (2, 4)], (2, 7), {"torch": {}}, 0),
+    ("Concat", {}, [(2, 3, 8, 8), (2, 5, 8, 8)], (2, 8, 8, 8), {"torch": {}}, 0),
+    ("Concat", {}, [(2, 8, 8, 3), (2, 8, 8, 5)], (2, 8, 8, 8), {"keras": {}}, 0),
+    ("Concat", {"dim": 0}, [(2, 3), (4, 3), (1, 3)], (7, 3), {"torch": {}}, 0),
+    ("Concat", {"axis": 1}, [(B, 3), (B, UNKNOWN)], (B, UNKNOWN), {"torch": {}}, 0),
+    ("Concat", {"axis": 0}, [(B, 3), (B, 3)], (2 * B, 3), {"torch": {}}, 0),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, out, params_by_convention, macs", CASES)
+def test_layer_rules(type_name, args, ins, out, params_by_convention, macs):
+    for convention, params in params_by_convention.items():
+        got_out, got_params, got_macs = run_layer(type_name, args, ins, convention)
+        assert got_out == out, convention
+        assert got_params == params, convention
+        assert got_macs == macs, convention
+
+
+# type, arguments, input shapes, message fragment
+SHAPE_ERRORS = [
+    ("Dense", {"units": 4, "in_units": 30}, [(2, 20)], "declares in_units=30 but receives (2, 20)"),
+    ("Dense", {"units": 4}, [()], "expects an input of rank ≥ 1, receives ()"),
+    ("Softmax", {"axis": 2}, [(2, 5)], "has axis 2, out of range for a rank-2 input"),
+    ("Flatten", {}, [(5,)], "has axis 1, out of range for a rank-1 input"),
+    ("Flatten", {"start_dim": 2, "end_dim": 1}, [(2, 3, 4)], "has start_dim 2 after end_dim 1"),
+    ("Add", {}, [(2, 5), (2, 6)], "cannot broadcast (2, 5) and (2, 6): axis -1 has 5 vs 6"),
+    ("Multiply", {}, [(2, 3, 5), (4, 5)], "cannot broadcast (2, 3, 5) and (4, 5): axis -2 has 3 vs 4"),
+    ("Concat", {"axis": -1}, [(2, 3), (3, 3)], "needs inputs that agree on every axis but 1, receives (2, 3) and (3, 3)"),
+    ("Concat", {"axis": -1}, [(2, 3), (2, 3, 1)], "needs inputs of equal rank, receives (2, 3) and (2, 3, 1)"),
+    ("Concat", {"axis": 3}, [(2, 3), (2, 3)], "has axis 3, out of range for a rank-2 input"),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, message", SHAPE_ERRORS)
+def test_shape_errors(type_name, args, ins, message):
+    with pytest.raises(ShapeError) as caught:
+        run_layer(type_name, args, ins)
+    assert message in caught.value.message
+
+
+# type, arguments, message fragment
+ARG_ERRORS = [
+    ("Dense", {}, "Dense needs the argument 'units or out_features'"),
+    ("Dense", {"units": 0}, "units: expected an integer ≥ 1, received 0"),
+    ("Dense", {"units": 2.5}, "units: expected an integer, received 2.5"),
+    ("Dense", {"units": True}, "units: expected an integer, received true"),
+    ("Dense", {"units": "64"}, "units: expected an integer, received '64'"),
+    ("Dense", {"unit": 4}, "unknown argument 'unit' for Dense"),
+    ("Dense", {"units": 4, "out_features": 4}, "'out_features' and 'units' are the same argument; give one"),
+    ("Dense", {"units": 4, "activation": "relux"}, "activation: expected one of linear, relu"),
+    ("Dense", {"units": 4, "use_bias": "no"}, "use_bias: expected true or false, received 'no'"),
+    ("Dropout", {"rate": 1.5}, "rate: expected a number in [0, 1], received 1.5"),
+    ("Concat", {"axis": "last"}, "axis: expected an integer, received 'last'"),
+]
+
+
+@pytest.mark.parametrize("type_name, args, message", ARG_ERRORS)
+def test_argument_errors(type_name, args, message):
+    with pytest.raises(SpecError) as caught:
+        config(type_name, args)
+    assert message in caught.value.message
+
+
+def test_unknown_argument_suggests():
+    with pytest.raises(SpecError) as caught:
+        config("Dense", {"unit": 4})
+    assert caught.value.hint == "did you mean 'units'?"
+
+
+@pytest.mark.parametrize(
+    "type_name, args, convention, before",
+    [
+        ("Dense", {"units": 256}, "torch", {"weight": (256, UNKNOWN), "bias": (256,)}),
+        ("Dense", {"units": 256}, "keras", {"kernel": (UNKNOWN, 256), "bias": (256,)}),
+        ("Dense", {"units": 256, "in_units": 20}, "mxnet", {"weight": (256, 20), "bias": (256,)}),
+    ],
+)
+def test_parameters_before_inference(type_name, args, convention, before):
+    layer, cfg = config(type_name, args, convention)
+    assert {p.name: p.shape for p in layer.params(cfg, [ANY_SHAPE])} == before
+
+
+def test_type_names_are_case_insensitive():
+    assert lookup("dense") is lookup("Dense") is lookup("LINEAR")
+    assert lookup("Conv99") is None
+
+
+def test_every_layer_type_is_documented():
+    for layer in LAYER_TYPES:
+        assert layer.__doc__ and layer.__doc__.strip(), layer.type_name
+        for name, arg in layer.args.items():
+            assert arg.doc, f"{layer.type_name}.{name}"
