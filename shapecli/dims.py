@@ -45,29 +45,68 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
+class Op:
+    """A non-polynomial atom: floor(E/k), E % k, max(a, b) or min(a, b).
+
+    Ops are built only by the Expr operations below, which simplify first, so
+    an Op always stands for something that cannot be written as a polynomial.
+    """
+
+    __slots__ = ("kind", "args", "key", "_hash")
+
+    def __init__(self, kind: str, args: tuple):
+        self.kind, self.args = kind, args
+        self.key = (1, kind, tuple(_value_key(a) for a in args))
+        self._hash = hash((kind, args))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Op) and self.kind == other.kind and self.args == other.args
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __repr__(self) -> str:
+        return _format_atom(self)
+
+
+def _atom_key(atom) -> tuple:
+    return (0, atom) if isinstance(atom, str) else atom.key
+
+
+def _value_key(value) -> tuple:
+    return (0, value) if isinstance(value, int) else (1, value.key)
+
+
 def _term_key(term):
     """Order terms by falling degree, then by their atoms; the constant goes last."""
     monomial, _ = term
-    return (-sum(power for _, power in monomial), monomial)
+    return (-sum(power for _, power in monomial), tuple((_atom_key(a), p) for a, p in monomial))
 
 
 class Expr:
-    """A canonical polynomial over symbols with integer coefficients.
+    """A canonical polynomial with integer coefficients over atoms.
 
-    `terms` is a sorted tuple of (monomial, coefficient); a monomial is a sorted
-    tuple of (symbol, power); the constant term has the empty monomial.
+    An atom is a symbol name or an `Op`. `terms` is a sorted tuple of
+    (monomial, coefficient); a monomial is a tuple of (atom, power) sorted by
+    atom; the constant term has the empty monomial. Construction goes through
+    `_normal`, so equal expressions have equal terms.
     """
 
-    __slots__ = ("terms", "_hash")
+    __slots__ = ("terms", "key", "_hash")
 
     def __init__(self, terms):
         self.terms = terms
+        self.key = tuple((_term_key(t)[1], t[1]) for t in terms)
         self._hash = hash(terms)
 
     @staticmethod
     def symbol(name: str) -> Expr:
         """The expression consisting of one named size."""
         return Expr(((((name, 1),), 1),))
+
+    @staticmethod
+    def _atom(op: Op) -> Expr:
+        return Expr(((((op, 1),), 1),))
 
     @staticmethod
     def _normal(coefficients: dict) -> Dim:
@@ -82,10 +121,27 @@ class Expr:
     def _coefficients(self) -> dict:
         return dict(self.terms)
 
+    def _single_atom(self):
+        """The atom if this expression is exactly `1*atom`, else None."""
+        if len(self.terms) == 1:
+            (monomial, c), = self.terms
+            if c == 1 and len(monomial) == 1 and monomial[0][1] == 1:
+                return monomial[0][0]
+        return None
+
     @property
     def symbols(self) -> set[str]:
         """The names this expression depends on."""
-        return {name for monomial, _ in self.terms for name, _ in monomial}
+        names: set[str] = set()
+        for monomial, _ in self.terms:
+            for atom, _ in monomial:
+                if isinstance(atom, str):
+                    names.add(atom)
+                else:
+                    for arg in atom.args:
+                        if isinstance(arg, Expr):
+                            names |= arg.symbols
+        return names
 
     def __add__(self, other):
         if isinstance(other, int):
@@ -123,13 +179,49 @@ class Expr:
         for m1, c1 in self.terms:
             for m2, c2 in other.terms:
                 powers = dict(m1)
-                for name, p in m2:
-                    powers[name] = powers.get(name, 0) + p
-                monomial = tuple(sorted(powers.items()))
+                for atom, p in m2:
+                    powers[atom] = powers.get(atom, 0) + p
+                monomial = tuple(sorted(powers.items(), key=lambda item: _atom_key(item[0])))
                 product[monomial] = product.get(monomial, 0) + c1 * c2
         return Expr._normal(product)
 
     __rmul__ = __mul__
+
+    def __pow__(self, exponent):
+        if not isinstance(exponent, int) or exponent < 0:
+            return NotImplemented
+        result: Dim = 1
+        for _ in range(exponent):
+            result = result * self
+        return result
+
+    def _split(self, k: int) -> tuple[Dim, Dim]:
+        """(A, R) with self = k*A + R, A integer-valued, R's coefficients in [0, k)."""
+        quotient, remainder = {}, {}
+        for monomial, c in self.terms:
+            q, r = divmod(c, k)
+            quotient[monomial], remainder[monomial] = q, r
+        return Expr._normal(quotient), Expr._normal(remainder)
+
+    def __floordiv__(self, k):
+        if not isinstance(k, int):
+            return NotImplemented
+        if k <= 0:
+            raise ZeroDivisionError("a dimension can only be divided by a positive integer")
+        if k == 1:
+            return self
+        whole, rest = self._split(k)
+        return whole + _floor_of(rest, k)
+
+    def __mod__(self, k):
+        if not isinstance(k, int):
+            return NotImplemented
+        if k <= 0:
+            raise ZeroDivisionError("a dimension can only be taken modulo a positive integer")
+        _, rest = self._split(k)
+        if isinstance(rest, int):
+            return rest % k
+        return Expr._atom(Op("mod", (rest, k)))
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Expr) and self.terms == other.terms
@@ -145,13 +237,66 @@ class Expr:
         total: Dim = 0
         for monomial, c in self.terms:
             term: Dim = c
-            for name, power in monomial:
-                value = bindings.get(name)
-                factor = Expr.symbol(name) if value is None else value
+            for atom, power in monomial:
+                value = _evaluate_atom(atom, bindings)
                 for _ in range(power):
-                    term = term * factor
+                    term = term * value
             total = total + term
         return total
+
+
+def _floor_of(rest: Dim, k: int) -> Dim:
+    """floor(rest / k) for rest with coefficients in [0, k), simplifying nested floors.
+
+    floor((floor(E/a) + b)/k) = floor((E + a*b)/(a*k)) for integer b and a, k > 0.
+    """
+    if isinstance(rest, int):
+        return rest // k
+    coefficients = rest._coefficients()
+    constant = coefficients.pop((), 0)
+    inner = Expr._normal(coefficients)
+    atom = inner._single_atom() if isinstance(inner, Expr) else None
+    if isinstance(atom, Op) and atom.kind == "floordiv":
+        numerator, a = atom.args
+        return (numerator + a * constant) // (a * k)
+    return Expr._atom(Op("floordiv", (rest, k)))
+
+
+def _evaluate_atom(atom, bindings: dict[str, int]) -> Dim:
+    if isinstance(atom, str):
+        value = bindings.get(atom)
+        return Expr.symbol(atom) if value is None else value
+    args = [a.evaluate(bindings) if isinstance(a, Expr) else a for a in atom.args]
+    if atom.kind == "floordiv":
+        return args[0] // args[1]
+    if atom.kind == "mod":
+        return args[0] % args[1]
+    return (dim_max if atom.kind == "max" else dim_min)(*args)
+
+
+def dim_max(a: Dim, b: Dim) -> Dim:
+    """max(a, b): a number when it can be decided, else a symbolic max."""
+    return _extreme("max", a, b)
+
+
+def dim_min(a: Dim, b: Dim) -> Dim:
+    """min(a, b): a number when it can be decided, else a symbolic min."""
+    return _extreme("min", a, b)
+
+
+def _extreme(kind: str, a: Dim, b: Dim) -> Dim:
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return UNKNOWN
+    difference = a - b
+    if isinstance(difference, int):
+        return a if (difference >= 0) == (kind == "max") else b
+    first, second = sorted((a, b), key=_value_key)
+    return Expr._atom(Op(kind, (first, second)))
+
+
+def ceil_div(a: Dim, k: int) -> Dim:
+    """ceil(a / k) for a positive integer k, written as floor((a + k - 1) / k)."""
+    return (a + (k - 1)) // k
 
 
 Dim = int | Expr | Unknown
@@ -200,14 +345,14 @@ def product(dims) -> Dim:
 
 
 def format_dim(dim: Dim, unknown: str = "?") -> str:
-    """Text of a dim: `20`, `2*H + 1`, or the `unknown` mark."""
+    """Text of a dim: `20`, `2*H + 1`, `floor((H - 1)/2) + 1`, or the `unknown` mark."""
     if isinstance(dim, int):
         return str(dim)
     if isinstance(dim, Unknown):
         return unknown
     parts = []
     for monomial, c in dim.terms:
-        factors = [name if p == 1 else f"{name}^{p}" for name, p in monomial]
+        factors = [_format_atom(a) if p == 1 else f"{_format_atom(a)}^{p}" for a, p in monomial]
         magnitude = abs(c)
         if not factors:
             body = str(magnitude)
@@ -220,6 +365,18 @@ def format_dim(dim: Dim, unknown: str = "?") -> str:
         else:
             parts.append(f"+ {body}" if c > 0 else f"- {body}")
     return " ".join(parts)
+
+
+def _format_atom(atom) -> str:
+    if isinstance(atom, str):
+        return atom
+    if atom.kind in ("max", "min"):
+        return f"{atom.kind}({format_dim(atom.args[0])}, {format_dim(atom.args[1])})"
+    numerator, k = atom.args
+    text = format_dim(numerator)
+    if not (isinstance(numerator, Expr) and numerator._single_atom() is not None):
+        text = f"({text})"
+    return f"floor({text}/{k})" if atom.kind == "floordiv" else f"{text} % {k}"
 
 
 def format_shape(shape, unknown: str = "?") -> str:
@@ -244,7 +401,9 @@ _UNKNOWN_WORDS = {"?", "null", "none", "_"}
 
 
 def parse_dim(text: str) -> Dim:
-    """A dim from text: `20`, `H`, or `?` / `null` / `_` for unknown."""
+    """A dim from text: `20`, `H`, `2*H + 1`, `floor(H/2)`, or `?` / `null` / `_` for unknown."""
+    from .expr import ExprError, evaluate, parse
+
     word = text.strip()
     if word.lower() in _UNKNOWN_WORDS:
         return UNKNOWN
@@ -252,7 +411,24 @@ def parse_dim(text: str) -> Dim:
         return int(word)
     if _SYMBOL.match(word):
         return Expr.symbol(word)
-    raise InputError(f"'{word}' is not a dimension (expected an integer, a name such as B, or ?)")
+    try:
+        value = evaluate(parse(word), Expr.symbol, exact_div, _extreme)
+    except (ExprError, ZeroDivisionError, TypeError) as e:
+        raise InputError(f"'{word}' is not a dimension ({e})") from None
+    if not isinstance(value, (int, Expr)) or isinstance(value, bool):
+        raise InputError(f"'{word}' is not a dimension (expected an integer expression)")
+    if isinstance(value, int) and value < 0:
+        raise InputError(f"'{word}' is not a dimension (a size is at least 0)")
+    return value
+
+
+def exact_div(a: Dim, b: Dim) -> Dim:
+    """a / b when b divides a exactly (by an integer, or by a monomial of a); else an error."""
+    if isinstance(b, int):
+        if b != 0 and isinstance(a, (int, Expr)) and a % b == 0:
+            return a // b
+        raise ZeroDivisionError(f"{format_dim(a)} is not divisible by {format_dim(b)}; write floor(a/b)")
+    raise ZeroDivisionError(f"cannot divide by {format_dim(b)}")
 
 
 def parse_shape(text: str) -> tuple:

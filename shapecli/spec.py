@@ -24,6 +24,7 @@ from typing import NamedTuple
 from .args import AnyValue, Bool, Float, Int, ListOf, Str, show
 from .dims import UNKNOWN, Expr
 from .errors import Loc, SpecError, did_you_mean
+from .expr import ExprError, evaluate, parse
 from .registry import Layer, all_type_names, lookup, make_config
 from .yamlsrc import YList, YMap, parse_yaml
 
@@ -618,14 +619,7 @@ def _substitute(value, env: dict | None, loc: Loc, memo: dict | None = None):
     """`value` with each `$name` string replaced by the block parameter's value."""
     memo = {} if memo is None else memo
     if isinstance(value, str):
-        if not value.startswith("$"):
-            return value
-        name = value[1:]
-        if env is None:
-            raise SpecError(f"'{value}' is used outside a block", loc)
-        if name not in env:
-            raise SpecError(f"unknown block parameter '{value}'", loc, hint=did_you_mean(name, env))
-        return env[name]
+        return _parameter_value(value, env, loc) if value.startswith("$") else value
     if not isinstance(value, (YList, YMap)):
         return value
     if id(value) in memo:
@@ -638,6 +632,37 @@ def _substitute(value, env: dict | None, loc: Loc, memo: dict | None = None):
         result.loc, result.key_locs, result.value_locs = value.loc, value.key_locs, value.value_locs
     memo[id(value)] = result
     return result
+
+
+def _parameter_value(text: str, env: dict | None, loc: Loc):
+    """The value of `$name` or of an expression such as `$planes * 4` over block parameters."""
+    body = text[1:].strip()
+    if env is None:
+        raise SpecError(f"'{text}' is used outside a block", loc)
+    if body in env:
+        return env[body]
+
+    def lookup(name: str):
+        if name not in env:
+            raise SpecError(f"unknown block parameter '${name}'", loc, hint=did_you_mean(name, env))
+        value = env[name]
+        if type(value) not in (int, float):
+            raise SpecError(f"'${name}' is {show(value)}, not a number, in '{text}'", loc)
+        return value
+
+    try:
+        return evaluate(parse(body), lookup, _divide)
+    except ExprError as e:
+        raise SpecError(f"'{text}': {e}", loc) from None
+    except ZeroDivisionError:
+        raise SpecError(f"'{text}' divides by zero", loc) from None
+
+
+def _divide(a, b):
+    """a / b: an integer when it divides exactly, else a float."""
+    if isinstance(a, int) and isinstance(b, int) and b and a % b == 0:
+        return a // b
+    return a / b
 
 
 def _resolve(port) -> Source:
