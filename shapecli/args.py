@@ -163,3 +163,49 @@ class AnyValue:
 
     def __str__(self) -> str:
         return "any"
+
+
+class Padding:
+    """Window padding: a word ('valid', 'same', …), an integer, one integer per
+    axis, or one [before, after] pair per axis; returned as the word or a tuple
+    of (before, after) pairs."""
+
+    __slots__ = ("rank", "words")
+
+    def __init__(self, rank: int, words: tuple[str, ...] = ("valid", "same")):
+        self.rank, self.words = rank, words
+
+    def __call__(self, value):
+        if isinstance(value, str):
+            return Choice(self.words)(value)
+        if type(value) is int and value >= 0:
+            return ((value, value),) * self.rank
+        if isinstance(value, list) and len(value) == self.rank:
+            pairs = []
+            for item in value:
+                if type(item) is int and item >= 0:
+                    pairs.append((item, item))
+                elif isinstance(item, list) and len(item) == 2 and all(type(i) is int and i >= 0 for i in item):
+                    pairs.append((item[0], item[1]))
+                else:
+                    break
+            else:
+                return tuple(pairs)
+        raise SpecError(f"expected {self}, received {show(value)}")
+
+    def __str__(self) -> str:
+        return f"{'|'.join(self.words)}, an int ≥ 0, [{self.rank} ints] or [{self.rank} [before, after] pairs]"
+
+
+class BeforeAfter:
+    """Padding of one axis: an integer for both sides, or [before, after]; returned as ((before, after),)."""
+
+    def __call__(self, value):
+        if type(value) is int and value >= 0:
+            return ((value, value),)
+        if isinstance(value, list) and len(value) == 2 and all(type(v) is int and v >= 0 for v in value):
+            return ((value[0], value[1]),)
+        raise SpecError(f"expected {self}, received {show(value)}")
+
+    def __str__(self) -> str:
+        return "an int ≥ 0 or [before, after]"

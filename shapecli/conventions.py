@@ -17,8 +17,8 @@ class Convention:
         self.name, self.separator, self.unknown = name, separator, unknown
 
     def param_name(self, layer_path: str, local: str) -> str:
-        """Full name of parameter `local` of the layer at `layer_path` ('stage1.0/fc1')."""
-        return self.separator.join((*layer_path.split("/"), local))
+        """Full name of parameter `local` ('weight', 'out_proj.weight') of the layer at `layer_path`."""
+        return self.separator.join((*layer_path.split("/"), *local.split(".")))
 
 
 CONVENTIONS = {

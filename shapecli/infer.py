@@ -39,19 +39,21 @@ class ParamInfo:
 class LayerInfo:
     """One node of the graph, as inferred.
 
-    `before_status` is 'initialized', 'deferred', 'shared' or 'none' (no
-    parameters); `state` is 'ok', 'error' (its shapes do not fit) or 'skipped'
-    (an input failed upstream).
+    `output_shape` is the first output; `output_shapes` names every output of
+    a layer that has several. `before_status` is 'initialized', 'deferred',
+    'shared' or 'none' (no parameters); `state` is 'ok', 'error' (its shapes do
+    not fit) or 'skipped' (an input failed upstream).
     """
 
-    __slots__ = ("path", "type", "loc", "input_shapes", "output_shape", "params", "count", "macs",
-                 "before_status", "state")
+    __slots__ = ("path", "type", "loc", "input_shapes", "output_shape", "output_shapes", "params", "count",
+                 "macs", "before_status", "state")
 
     def __init__(self, path: str, type: str, loc, input_shapes: list[tuple] | None,
                  params: list[ParamInfo], before_status: str):
         self.path, self.type, self.loc, self.input_shapes = path, type, loc, input_shapes
         self.params, self.before_status = params, before_status
         self.output_shape: tuple | None = None
+        self.output_shapes: dict[str, tuple | None] | None = None
         self.count: Dim | None = None
         self.macs: Dim | None = None
         self.state = "ok"
@@ -162,29 +164,37 @@ def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "flo
             _before_status(before, first_use),
         )
         layers.append(info)
+        names = node.layer.output_names(node.cfg)
+        outs: list = [None] * len(names)
         if None in ins:
             info.state = "skipped"
-            for p in before:
-                p.after = p.count = None
-            values[NodeOutput(node.id)] = None
-            continue
-        try:
-            out = node.layer.output_shape(node.cfg, ins)
-            info.params = _param_infos(node, ins, convention, before)
-            if first_use is None:
-                shared_first[group] = info.params
-            else:
-                _share(info.params, first_use, model.nodes[group])
-            info.macs = node.layer.macs(node.cfg, ins, out)
-        except ShapeError as e:
-            info.state = "error"
+        else:
+            try:
+                out = node.layer.output_shape(node.cfg, ins)
+                outs = out if isinstance(out, list) else [out]
+                info.params = _param_infos(node, ins, convention, before)
+                if first_use is None:
+                    shared_first[group] = info.params
+                else:
+                    _share(info.params, first_use, model.nodes[group])
+                if node.tie is not None:
+                    tied = model.nodes[node.tie]
+                    _tie(info.params, shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
+                info.macs = node.layer.macs(node.cfg, ins, out)
+            except ShapeError as e:
+                info.state = "error"
+                errors.append(_mismatch(model, node, ins, e))
+                outs = [None] * len(names)
+        if info.state == "ok":
+            info.count = _sum(p.count for p in info.params if not p.buffer)
+        else:
             for p in info.params:
                 p.after = p.count = None
-            errors.append(_mismatch(model, node, ins, e))
-            out = None
-        info.output_shape = out
-        info.count = _sum(p.count for p in info.params if not p.buffer) if out is not None else None
-        values[NodeOutput(node.id)] = out
+        info.output_shape = outs[0]
+        if len(names) > 1:
+            info.output_shapes = dict(zip(names, outs))
+        for index, shape in enumerate(outs):
+            values[NodeOutput(node.id, index)] = shape
     outputs = {name: values[source] for name, source in model.outputs.items()}
     return Trace(model.file, model.convention, inputs, outputs, layers, _totals(layers, dtype), errors)
 
@@ -231,6 +241,29 @@ def _share(params: list[ParamInfo], first: list[ParamInfo], owner: Node) -> None
         theirs.after = merged
         theirs.count = product(merged)
         mine.shared_with, mine.count = theirs.name, 0
+
+
+def _tie(params: list[ParamInfo], target_params: list[ParamInfo] | None, target: Node) -> None:
+    """Make `params` the parameters of `target`, in order; shapes must agree or be transposed."""
+    if target_params is None:
+        raise ShapeError(f"ties its parameters to '{target.path}', whose shapes could not be inferred")
+    if len(params) > len(target_params):
+        raise ShapeError(
+            f"ties {len(params)} parameters to '{target.path}', which has {len(target_params)}"
+        )
+    for mine, theirs in zip(params, target_params):
+        if not (_same_shape(mine.after, theirs.after) or _same_shape(mine.after, theirs.after[::-1])):
+            raise ShapeError(
+                f"ties its {mine.local} {format_shape(mine.after)} to {theirs.name} "
+                f"{format_shape(theirs.after)}, and the shapes differ",
+                expected=theirs.after,
+                received=mine.after,
+            )
+        mine.shared_with, mine.count = theirs.name, 0
+
+
+def _same_shape(a: tuple, b: tuple) -> bool:
+    return len(a) == len(b) and all(same_dim(x, y) is not None for x, y in zip(a, b))
 
 
 def _mismatch(model: Model, node: Node, ins: list[tuple], error: ShapeError) -> Diagnostic:

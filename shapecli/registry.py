@@ -3,6 +3,7 @@
 A layer type is a `Layer` subclass holding its arguments and three pure rules:
 
     output_shape(cfg, ins) -> shape       shapes of the inputs → shape of the output
+                                          (a list of shapes for a layer with several outputs)
     params(cfg, ins)       -> [Param]     parameters, named and laid out per cfg.convention
     macs(cfg, ins, out)    -> dim         multiply-accumulates for one forward pass
 
@@ -23,6 +24,24 @@ REQUIRED = object()
 """Default of an argument that must be given."""
 
 
+class PerConvention:
+    """A default that depends on the convention: `PerConvention(torch=1, keras=-1)`.
+
+    MXNet takes the PyTorch value unless given its own.
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self, **values):
+        self.values = values
+
+    def pick(self, convention: str):
+        return self.values.get(convention, self.values["torch"])
+
+    def __repr__(self) -> str:
+        return " / ".join(f"{k}: {v}" for k, v in self.values.items())
+
+
 class Arg:
     """One layer argument: its kind, default, other accepted names, description."""
 
@@ -33,7 +52,9 @@ class Arg:
 
 
 class Param:
-    """One parameter or buffer as a rule describes it, with a local name ('weight').
+    """One parameter or buffer as a rule describes it, with a local name ('weight';
+    nested names use '.', as in 'out_proj.weight', and each convention joins the
+    parts its own way).
 
     `trainable` False marks values the optimizer does not update (Keras moving
     statistics, MXNet running statistics); `buffer` marks PyTorch buffers, which
@@ -58,6 +79,11 @@ class Layer:
     args: ClassVar[dict[str, Arg]] = {}
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
+
+    @staticmethod
+    def output_names(cfg) -> tuple[str, ...]:
+        """Names of the outputs (`from: lstm/h_n`); output_shape returns a list when several."""
+        return ("output",)
 
     @staticmethod
     def output_shape(cfg, ins):
@@ -142,7 +168,7 @@ def make_config(cls: type[Layer], given: dict, convention: str, locate) -> Simpl
             ).at(locate(key, value=False))
         spelled[canonical] = key
         arg = cls.args[canonical]
-        if value is None and arg.default is None:
+        if value is None and (arg.default is None or isinstance(arg.default, PerConvention)):
             values[canonical] = None
             continue
         try:
@@ -154,7 +180,8 @@ def make_config(cls: type[Layer], given: dict, convention: str, locate) -> Simpl
             if arg.default is REQUIRED:
                 names = " or ".join((canonical, *arg.aliases))
                 raise SpecError(f"{cls.type_name} needs the argument '{names}'").at(locate(None))
-            values[canonical] = arg.default
+            default = arg.default.pick(convention) if isinstance(arg.default, PerConvention) else arg.default
+            values[canonical] = default if default is None else arg.kind(default)
     cfg = SimpleNamespace(convention=convention, **values)
     try:
         cls.check_args(cfg)

@@ -103,6 +103,8 @@ def _output_cell(layer: LayerInfo, unknown: str):
         return Text("mismatch", style="bold red")
     if layer.state == "skipped":
         return Text("skipped", style="dim")
+    if layer.output_shapes:
+        return "\n".join(f"{name} {format_shape(s, unknown)}" for name, s in layer.output_shapes.items())
     return format_shape(layer.output_shape, unknown)
 
 
@@ -219,6 +221,11 @@ def trace_json(trace: Trace) -> dict:
                 "state": layer.state,
                 "input_shapes": _json_shapes(layer.input_shapes),
                 "output_shape": _json_shape(layer.output_shape),
+                **(
+                    {"output_shapes": {n: _json_shape(o) for n, o in layer.output_shapes.items()}}
+                    if layer.output_shapes
+                    else {}
+                ),
                 "params": [
                     {
                         "name": p.name,

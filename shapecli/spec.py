@@ -35,9 +35,10 @@ MAX_BLOCK_DEPTH = 32
 """Deepest nesting of block uses."""
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_LAYER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 _TOP_KEYS = ("inputs", "layers", "outputs", "blocks")
 _BLOCK_KEYS = ("params", "inputs", "layers", "outputs")
-_LAYER_KEYS = ("name", "type", "from", "repeat", "share")
+_LAYER_KEYS = ("name", "type", "from", "repeat", "share", "tie")
 _PARAM_KINDS = {"int": Int(), "float": Float(), "bool": Bool(), "str": Str(), "list": ListOf(), "any": AnyValue()}
 
 
@@ -72,17 +73,18 @@ class Node:
     """One layer application in the expanded graph.
 
     `sources` feed its inputs; `owner` is the node whose parameters it shares
-    (its `share:`), or None; `uses` are the block uses it was expanded from,
-    outermost first.
+    (its `share:`), `tie` the node whose parameters its own parameters are (its
+    `tie:`), or None; `uses` are the block uses it was expanded from, outermost
+    first.
     """
 
-    __slots__ = ("id", "path", "layer", "type_label", "cfg", "sources", "loc", "owner", "uses")
+    __slots__ = ("id", "path", "layer", "type_label", "cfg", "sources", "loc", "owner", "tie", "uses")
 
     def __init__(self, id: int, path: str, layer: type[Layer], type_label: str, cfg: SimpleNamespace,
                  loc: Loc, uses: tuple[BlockUse, ...] = ()):
         self.id, self.path, self.layer, self.type_label, self.cfg = id, path, layer, type_label, cfg
         self.sources: list[Source] = []
-        self.loc, self.owner, self.uses = loc, None, uses
+        self.loc, self.owner, self.tie, self.uses = loc, None, None, uses
 
     def __repr__(self) -> str:
         return f"Node({self.id}, {self.path!r}, {self.type_label}, sources={self.sources})"
@@ -125,9 +127,9 @@ def _check_keys(mapping: YMap, allowed, what: str) -> None:
             )
 
 
-def _check_name(name, what: str, loc: Loc) -> str:
+def _check_name(name, what: str, loc: Loc, pattern=_NAME) -> str:
     _expect(name, str, what, loc)
-    if not _NAME.match(name):
+    if not pattern.match(name):
         raise SpecError(
             f"{what} '{name}' is not a valid name (letters, digits, '_' and '-'; no '.' or '/')", loc
         )
@@ -142,8 +144,15 @@ def _names(value, what: str, loc: Loc, locs=None) -> list[tuple[str, Loc]]:
     return [(_expect(item, str, what, item_loc), item_loc) for item, item_loc in zip(value, value.item_locs)]
 
 
+class _Select(NamedTuple):
+    """Output `output` of the layer a port resolves to (`from: lstm/h_n`)."""
+
+    base: "_Port"
+    output: str
+
+
 class _Port:
-    """A name's value before the graph is resolved: another port, or a Source."""
+    """A name's value before the graph is resolved: another port, a _Select, or a Source."""
 
     __slots__ = ("target", "loc")
 
@@ -275,7 +284,7 @@ class _Builder:
         for item, item_loc in zip(layers, layers.item_locs):
             raw = _expect(_substitute(item, scope.env, item_loc), YMap, "a layer", item_loc)
             if "name" in raw:
-                _check_name(raw["name"], "layer name", raw.value_loc("name"))
+                _check_name(raw["name"], "layer name", raw.value_loc("name"), _LAYER_NAME)
             raws.append(raw)
         taken = set(scope.ports) | {raw["name"] for raw in raws if "name" in raw}
         entries: list[_Entry] = []
@@ -371,6 +380,9 @@ class _Builder:
 
     def lookup(self, scope: _Scope, name: str, loc: Loc) -> _Port:
         port = scope.ports.get(name)
+        head, _, output = name.partition("/")
+        if port is None and output and head in scope.ports:
+            return _Port(_Select(scope.ports[head], output), loc)
         if port is None:
             visible = [n for n in scope.ports if "." not in n and "/" not in n]
             raise SpecError(
@@ -383,7 +395,7 @@ class _Builder:
     def expand_layer(self, scope: _Scope, entry: _Entry, sources: list[_Port]) -> None:
         raw = entry.raw
         if "share" in raw:
-            owner = self.shared_owner(scope, raw)
+            owner = self.defined_layer(scope, raw, "share")
             layer, cfg, label = owner.layer, owner.cfg, owner.type_label
         else:
             layer, label = entry.layer, entry.type_label
@@ -395,6 +407,7 @@ class _Builder:
                 return raw.value_loc(key) if value else raw.key_loc(key)
 
             cfg = make_config(layer, args, self.convention, locate)
+        tie = self.defined_layer(scope, raw, "tie").id if "tie" in raw else None
         _check_arity(layer, len(sources), raw)
         if entry.repeat > 1 and len(sources) != 1:
             raise SpecError("a repeated layer must have a single input", raw.key_loc("repeat"))
@@ -406,25 +419,21 @@ class _Builder:
             node = self.add_node(path, layer, label, cfg, sources, raw.loc, scope.uses)
             if "share" in raw:
                 node.owner = owner.owner if owner.owner is not None else owner.id
+            node.tie = tie
             port.target = NodeOutput(node.id)
             scope.layer_nodes[entry.name if not entry.copies else f"{entry.name}.{i}"] = node.id
             sources = [port]
         if entry.copies:
             scope.layer_nodes[entry.name] = self.nodes[-1].id
 
-    def shared_owner(self, scope: _Scope, raw: YMap) -> Node:
-        target = _expect(raw["share"], str, "share", raw.value_loc("share"))
+    def defined_layer(self, scope: _Scope, raw: YMap, key: str) -> Node:
+        """The node of the layer named by `share:` or `tie:`, which must be written above."""
+        target = _expect(raw[key], str, key, raw.value_loc(key))
         if target in scope.layer_nodes:
             return self.nodes[scope.layer_nodes[target]]
         if target in scope.ports:
-            raise SpecError(
-                f"share must name a layer defined above it; '{target}' is not one", raw.value_loc("share")
-            )
-        raise SpecError(
-            f"unknown name '{target}'",
-            raw.value_loc("share"),
-            hint=did_you_mean(target, scope.layer_nodes),
-        )
+            raise SpecError(f"{key} must name a layer defined above it; '{target}' is not one", raw.value_loc(key))
+        raise SpecError(f"unknown name '{target}'", raw.value_loc(key), hint=did_you_mean(target, scope.layer_nodes))
 
     def add_node(self, path, layer, label, cfg, sources, loc, uses) -> Node:
         if len(self.nodes) >= MAX_NODES:
@@ -502,8 +511,8 @@ class _Builder:
     def finish(self, file: str, text: str, inputs, outputs: dict[str, _Port]) -> Model:
         """Resolve every port to a Source and order the nodes topologically."""
         for node, ports in zip(self.nodes, self.node_ports):
-            node.sources = [_resolve(p) for p in ports]
-        resolved_outputs = {name: _resolve(p) for name, p in outputs.items()}
+            node.sources = [self.resolve(p) for p in ports]
+        resolved_outputs = {name: self.resolve(p) for name, p in outputs.items()}
         order = self.topological_order()
         new_id = {old: new for new, old in enumerate(order)}
         nodes = [self.nodes[old] for old in order]
@@ -512,18 +521,44 @@ class _Builder:
             node.sources = [_renumber(s, new_id) for s in node.sources]
             if node.owner is not None:
                 node.owner = new_id[node.owner]
+            if node.tie is not None:
+                node.tie = new_id[node.tie]
         resolved_outputs = {name: _renumber(s, new_id) for name, s in resolved_outputs.items()}
         return Model(file, text, self.convention, inputs, nodes, resolved_outputs)
+
+    def resolve(self, port) -> Source:
+        """Follow a port to the Source it stands for."""
+        seen = set()
+        while isinstance(port, _Port):
+            if id(port) in seen:
+                raise SpecError("a block's output is fed back into its own input", port.loc)
+            seen.add(id(port))
+            if isinstance(port.target, _Select):
+                return self.select(port.target, port.loc)
+            port = port.target
+        return port
+
+    def select(self, select: _Select, loc: Loc) -> Source:
+        base = self.resolve(select.base)
+        if isinstance(base, NodeOutput):
+            node = self.nodes[base.node]
+            names = node.layer.output_names(node.cfg)
+            if select.output in names:
+                return NodeOutput(base.node, names.index(select.output))
+            raise SpecError(
+                f"{node.type_label} '{node.path}' has no output '{select.output}' (its outputs: {', '.join(names)})",
+                loc,
+            )
+        raise SpecError(f"the input '{base}' has no output '{select.output}'", loc)
 
     def topological_order(self) -> list[int]:
         """Kahn's algorithm; ties go to the node written first. A cycle is an error."""
         consumers: list[list[int]] = [[] for _ in self.nodes]
         waiting = [0] * len(self.nodes)
         for node in self.nodes:
-            for source in node.sources:
-                if isinstance(source, NodeOutput):
-                    consumers[source.node].append(node.id)
-                    waiting[node.id] += 1
+            for before in _predecessors(node):
+                consumers[before].append(node.id)
+                waiting[node.id] += 1
         ready = [n.id for n in self.nodes if waiting[n.id] == 0]
         heapq.heapify(ready)
         order = []
@@ -543,9 +578,7 @@ class _Builder:
         seen: list[int] = []
         while current not in seen:
             seen.append(current)
-            current = next(
-                s.node for s in self.nodes[current].sources if isinstance(s, NodeOutput) and waiting[s.node]
-            )
+            current = next(before for before in _predecessors(self.nodes[current]) if waiting[before])
         flow = seen[seen.index(current):][::-1]
         start = flow.index(min(flow))
         flow = flow[start:] + flow[:start]
@@ -665,14 +698,10 @@ def _divide(a, b):
     return a / b
 
 
-def _resolve(port) -> Source:
-    seen = set()
-    while isinstance(port, _Port):
-        if id(port) in seen:
-            raise SpecError("a block's output is fed back into its own input", port.loc)
-        seen.add(id(port))
-        port = port.target
-    return port
+def _predecessors(node: Node) -> list[int]:
+    """Nodes that must come before `node`: its producers, and the layers it shares or ties."""
+    before = [s.node for s in node.sources if isinstance(s, NodeOutput)]
+    return before + [n for n in (node.owner, node.tie) if n is not None]
 
 
 def _renumber(source: Source, new_id: dict[int, int]) -> Source:

@@ -1,3 +1,3 @@
 """Layer families; importing this package registers every layer type."""
 
-from . import activation, core, merge  # noqa: F401
+from . import activation, attention, conv, core, merge, norm, pool, recurrent, reshape  # noqa: F401

@@ -6,9 +6,11 @@ also the values Dense's `activation` argument accepts.
 
 from __future__ import annotations
 
-from ..args import Choice, Float, Int
-from ..registry import Arg, Layer, register
-from ..shape_math import normalize_axis
+from ..args import Choice, Float, Int, Ints
+from ..dims import equal, format_shape
+from ..errors import ShapeError
+from ..registry import Arg, Layer, Param, register
+from ..shape_math import divide_exactly, normalize_axis
 
 
 class ActivationLayer(Layer):
@@ -44,6 +46,30 @@ class AxisActivation(ActivationLayer):
         return ins[0]
 
 
+class ShrinkActivation(ActivationLayer):
+    """An activation that zeroes a band around 0."""
+
+    args = {"lambd": Arg(Float(0), 0.5, doc="half-width of the zeroed band")}
+
+
+class ClampActivation(ActivationLayer):
+    """An activation clamped to a range."""
+
+    args = {
+        "min_val": Arg(Float(), -1.0, doc="lower bound"),
+        "max_val": Arg(Float(), 1.0, doc="upper bound"),
+    }
+
+
+class ThresholdActivation(ActivationLayer):
+    """An activation that replaces values at or below a threshold."""
+
+    args = {
+        "threshold": Arg(Float(), doc="values ≤ threshold are replaced"),
+        "value": Arg(Float(), doc="the replacement"),
+    }
+
+
 # type name, other names, activation word, base, what it computes
 ACTIVATIONS = [
     ("ReLU", (), "relu", ActivationLayer, "max(x, 0)"),
@@ -62,6 +88,14 @@ ACTIVATIONS = [
     ("Softsign", (), "softsign", ActivationLayer, "x / (1 + |x|)"),
     ("Softmax", (), "softmax", AxisActivation, "exp(x) / sum(exp(x)) along axis"),
     ("LogSoftmax", (), "log_softmax", AxisActivation, "log(softmax(x)) along axis"),
+    ("Softmin", (), "softmin", AxisActivation, "softmax(-x) along axis"),
+    ("LogSigmoid", (), "log_sigmoid", ActivationLayer, "log(sigmoid(x))"),
+    ("CELU", (), "celu", ScaledActivation, "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"),
+    ("Tanhshrink", (), "tanhshrink", ActivationLayer, "x - tanh(x)"),
+    ("Softshrink", (), "softshrink", ShrinkActivation, "x ∓ lambd outside [-lambd, lambd], else 0"),
+    ("Hardshrink", (), "hardshrink", ShrinkActivation, "x outside [-lambd, lambd], else 0"),
+    ("Hardtanh", (), "hard_tanh", ClampActivation, "clamp(x, min_val, max_val)"),
+    ("Threshold", (), "threshold", ThresholdActivation, "x if x > threshold else value"),
 ]
 
 ACTIVATION_NAMES = ("linear", *(row[2] for row in ACTIVATIONS), "swish", "exponential")
@@ -77,3 +111,57 @@ class Activation(ActivationLayer):
     """Any activation chosen by name (Keras' Activation layer)."""
 
     args = {"activation": Arg(Choice(ACTIVATION_NAMES), doc="the function, e.g. relu")}
+
+
+@register("PReLU", prefix="prelu")
+class PReLU(ActivationLayer):
+    """Leaky ReLU with a learned slope.
+
+    PyTorch: `weight` (num_parameters,), 1 or the channel count (axis 1);
+    Keras: `alpha` with the input's shape after the batch axis, size 1 on
+    `shared_axes` (counted from 1); MXNet: `alpha` (num_parameters,).
+    """
+
+    args = {
+        "num_parameters": Arg(Int(1), 1, aliases=("in_channels",), doc="slopes: 1, or one per channel"),
+        "shared_axes": Arg(Ints(None, 1), None, doc="Keras axes (from 1) that share one slope"),
+    }
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # x -> x; more than one slope needs that many channels at axis 1
+        (x,) = ins
+        if cfg.convention != "keras" and cfg.num_parameters > 1:
+            channels = x[1] if len(x) >= 2 else 1
+            if equal(channels, cfg.num_parameters) is False:
+                raise ShapeError(
+                    f"has {cfg.num_parameters} slopes but receives {format_shape(x)} with {channels} channels "
+                    "(axis 1; 1 for a rank-1 input)"
+                )
+        if cfg.convention == "keras" and cfg.shared_axes:
+            for axis in cfg.shared_axes:
+                if axis >= len(x):
+                    raise ShapeError(f"shares axis {axis}, which {format_shape(x)} does not have")
+        return x
+
+    @staticmethod
+    def params(cfg, ins):
+        if cfg.convention != "keras":
+            return [Param("alpha" if cfg.convention == "mxnet" else "weight", (cfg.num_parameters,))]
+        x = ins[0]
+        shared = set(cfg.shared_axes or ())
+        return [Param("alpha", tuple(1 if axis in shared else x[axis] for axis in range(1, len(x))))]
+
+
+@register("GLU", prefix="glu")
+class GLU(ActivationLayer):
+    """Gated linear unit: splits `axis` in halves a, b and gives a * sigmoid(b)."""
+
+    args = {"axis": Arg(Int(), -1, aliases=("dim",), doc="the axis that is halved")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (.., n, ..) -> (.., n/2, ..)
+        (x,) = ins
+        axis = normalize_axis(cfg.axis, len(x))
+        return (*x[:axis], divide_exactly(x[axis], 2, f"halves axis {cfg.axis} of {format_shape(x)}, which is odd"), *x[axis + 1 :])

@@ -1,10 +1,10 @@
-"""Dense, Identity, Dropout and Flatten."""
+"""Dense, Bilinear, Embedding, PositionalEmbedding, Identity, Flatten, dropout and noise layers."""
 
 from __future__ import annotations
 
 from ..args import Bool, Choice, Float, Int
 from ..dims import format_dim, format_shape, product
-from ..errors import ShapeError
+from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, register
 from ..shape_math import normalize_axis, require_rank, same_dim
 from .activation import ACTIVATION_NAMES
@@ -112,3 +112,148 @@ class Flatten(Layer):
                 f"for a rank-{len(x)} input"
             )
         return (*x[:start], product(x[start : end + 1]), *x[end + 1 :])
+
+
+class ChannelDropout(Dropout):
+    """Base of the channel dropouts for `rank` spatial axes: PyTorch refuses other
+    ranks for 1-D (2 or 3 axes); Keras wants a batched input (rank + 2 axes)."""
+
+    rank = 1
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # x -> x
+        (x,) = ins
+        if cfg.convention == "keras":
+            require_rank(x, cls.rank + 2, cls.rank + 2)
+        elif cls.rank == 1:
+            require_rank(x, 2, 3)
+        return x
+
+
+for _rank in (1, 2, 3):
+    register(f"Dropout{_rank}d", f"SpatialDropout{_rank}D", prefix="dropout")(
+        type(f"Dropout{_rank}d", (ChannelDropout,), {
+            "rank": _rank,
+            "__doc__": f"Drops whole channels of a {_rank}-D signal while training; the shape is unchanged.",
+        })
+    )
+
+for _name, _aliases, _what in (
+    ("AlphaDropout", ("FeatureAlphaDropout",), "elements, keeping the mean and variance (SELU networks)"),
+    ("GaussianDropout", (), "elements by multiplicative Gaussian noise"),
+):
+    register(_name, *_aliases, prefix="dropout")(
+        type(_name, (Dropout,), {"__doc__": f"Drops {_what} while training; the shape is unchanged."})
+    )
+
+
+@register("GaussianNoise", prefix="gaussian_noise")
+class GaussianNoise(Layer):
+    """Adds Gaussian noise while training; the shape is unchanged (Keras GaussianNoise)."""
+
+    args = {"stddev": Arg(Float(0), 0.1, doc="standard deviation of the noise")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # x -> x
+        return ins[0]
+
+
+@register("Embedding", prefix="embedding")
+class Embedding(Layer):
+    """A lookup table: integer indices (...) → vectors (..., embedding_dim).
+
+    PyTorch and MXNet `weight`, Keras `embeddings`, all (num_embeddings, embedding_dim).
+    """
+
+    args = {
+        "num_embeddings": Arg(Int(1), aliases=("input_dim", "vocab_size"), doc="number of rows (vocabulary size)"),
+        "embedding_dim": Arg(Int(1), aliases=("output_dim",), doc="size of each vector"),
+        "padding_idx": Arg(Int(), None, doc="a row that is not trained (PyTorch; no shape effect)"),
+        "mask_zero": Arg(Bool(), False, doc="Keras masking (no shape effect)"),
+    }
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if cfg.padding_idx is not None and not -cfg.num_embeddings <= cfg.padding_idx < cfg.num_embeddings:
+            raise SpecError(f"padding_idx ({cfg.padding_idx}) must be within num_embeddings ({cfg.num_embeddings})")
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (...) -> (..., embedding_dim)
+        return (*ins[0], cfg.embedding_dim)
+
+    @staticmethod
+    def params(cfg, ins):
+        name = "embeddings" if cfg.convention == "keras" else "weight"
+        return [Param(name, (cfg.num_embeddings, cfg.embedding_dim))]
+
+
+@register("PositionalEmbedding", "PositionEmbedding", prefix="position_embedding")
+class PositionalEmbedding(Layer):
+    """Learned position vectors added to a sequence (N, T, D) → (N, T, D); T ≤ sequence_length.
+
+    Like keras_hub's PositionEmbedding, BERT's position_embeddings and GPT-2's wpe:
+    a (sequence_length, D) table.
+    """
+
+    args = {
+        "sequence_length": Arg(Int(1), aliases=("max_length", "num_positions"), doc="longest sequence"),
+        "embedding_dim": Arg(Int(1), None, aliases=("hidden_dim",), doc="declared vector size"),
+    }
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (N, T, D) -> (N, T, D)
+        (x,) = ins
+        require_rank(x, 2)
+        length, width = x[-2], x[-1]
+        if isinstance(length, int) and length > cfg.sequence_length:
+            raise ShapeError(f"has sequence_length {cfg.sequence_length} but receives {length} positions")
+        if cfg.embedding_dim is not None and same_dim(width, cfg.embedding_dim) is None:
+            raise ShapeError(f"declares embedding_dim={cfg.embedding_dim} but receives {format_shape(x)}")
+        return x
+
+    @staticmethod
+    def params(cfg, ins):
+        width = cfg.embedding_dim if cfg.embedding_dim is not None else ins[0][-1]
+        return [Param("embeddings" if cfg.convention == "keras" else "weight", (cfg.sequence_length, width))]
+
+
+@register("Bilinear", prefix="bilinear")
+class Bilinear(Layer):
+    """y = x1ᵀ A x2 + b over two inputs (..., in1) and (..., in2) → (..., out) (PyTorch Bilinear)."""
+
+    min_inputs = max_inputs = 2
+    args = {
+        "out_features": Arg(Int(1), aliases=("units",), doc="output size"),
+        "in1_features": Arg(Int(1), None, doc="declared size of the first input"),
+        "in2_features": Arg(Int(1), None, doc="declared size of the second input"),
+        "use_bias": Arg(Bool(), True, aliases=("bias",), doc="add a bias"),
+    }
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (..., in1), (..., in2) -> (..., out)
+        a, b = ins
+        require_rank(a, 1)
+        require_rank(b, 1)
+        if len(a) != len(b) or any(same_dim(p, q) is None for p, q in zip(a[:-1], b[:-1])):
+            raise ShapeError(f"needs inputs that agree on every axis but the last, receives {format_shape(a)} and {format_shape(b)}")
+        for declared, x, name in ((cfg.in1_features, a, "in1_features"), (cfg.in2_features, b, "in2_features")):
+            if declared is not None and same_dim(x[-1], declared) is None:
+                raise ShapeError(f"declares {name}={declared} but receives {format_shape(x)}")
+        return (*a[:-1], cfg.out_features)
+
+    @staticmethod
+    def params(cfg, ins):
+        in1 = cfg.in1_features if cfg.in1_features is not None else ins[0][-1]
+        in2 = cfg.in2_features if cfg.in2_features is not None else ins[1][-1]
+        weight = Param("weight", (cfg.out_features, in1, in2))
+        return [weight, Param("bias", (cfg.out_features,))] if cfg.use_bias else [weight]
+
+    @staticmethod
+    def macs(cfg, ins, out):
+        # rows * out * in1 * in2
+        return product(out[:-1]) * cfg.out_features * ins[0][-1] * ins[1][-1]

@@ -1,9 +1,9 @@
-"""Layers that combine several inputs: Add, Multiply, Concat."""
+"""Layers that combine several inputs: Add, Subtract, Multiply, Average, Maximum, Minimum, Concat, MatMul."""
 
 from __future__ import annotations
 
 from ..args import Int
-from ..dims import format_shape
+from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError
 from ..registry import Arg, Layer, register
 from ..shape_math import broadcast, normalize_axis, same_dim
@@ -68,3 +68,60 @@ class Concat(Layer):
                     )
                 result[i] = common
         return tuple(result)
+
+
+@register("Subtract", "Sub", prefix="subtract")
+class Subtract(Elementwise):
+    """First input minus the second (NumPy broadcasting)."""
+
+    max_inputs = 2
+    min_inputs = 2
+
+
+@register("Average", prefix="average")
+class Average(Elementwise):
+    """Elementwise mean of its inputs (NumPy broadcasting)."""
+
+
+@register("Maximum", prefix="maximum")
+class Maximum(Elementwise):
+    """Elementwise maximum of its inputs (NumPy broadcasting)."""
+
+
+@register("Minimum", prefix="minimum")
+class Minimum(Elementwise):
+    """Elementwise minimum of its inputs (NumPy broadcasting)."""
+
+
+@register("MatMul", prefix="matmul")
+class MatMul(Layer):
+    """Matrix product of two inputs with torch.matmul / numpy.matmul rules."""
+
+    min_inputs = max_inputs = 2
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (*b1, n, k) @ (*b2, k, m) -> (*broadcast(b1, b2), n, m); a 1-D side loses its axis
+        a, b = ins
+        if not a or not b:
+            raise ShapeError(f"needs inputs of rank ≥ 1, receives {format_shape(a)} and {format_shape(b)}")
+        left = (1, *a) if len(a) == 1 else a
+        right = (*b, 1) if len(b) == 1 else b
+        if same_dim(left[-1], right[-2]) is None:
+            raise ShapeError(
+                f"cannot multiply {format_shape(a)} by {format_shape(b)}: "
+                f"{format_dim(left[-1])} columns vs {format_dim(right[-2])} rows",
+                received=ins,
+            )
+        batch = broadcast([left[:-2], right[:-2]])
+        out = (*batch, left[-2], right[-1])
+        if len(a) == 1:
+            out = out[:-2] + out[-1:]
+        if len(b) == 1:
+            out = out[:-1]
+        return out
+
+    @staticmethod
+    def macs(cfg, ins, out):
+        # prod(out) * k
+        return product(out) * ins[0][-1]

@@ -1,0 +1,291 @@
+"""Attention: MultiheadAttention (PyTorch and Keras layouts), TransformerEncoderLayer,
+TransformerDecoderLayer (PyTorch layout).
+
+MACs count the projections and both attention matmuls (scores QKᵀ and the
+weighted sum of values), which is where most of a transformer's compute is.
+"""
+
+from __future__ import annotations
+
+from ..args import Bool, Choice, Float, Int
+from ..dims import format_dim, format_shape
+from ..errors import ShapeError, SpecError
+from ..registry import Arg, Layer, Param, PerConvention, register
+from ..shape_math import require_rank, same_dim
+
+_BATCH_FIRST = Arg(Bool(), PerConvention(torch=False, keras=True), doc="inputs (N, L, E) instead of (L, N, E)")
+
+
+def _sequence(x, batch_first: bool):
+    """(batch or None, length, features) of a rank-2 (unbatched) or rank-3 input."""
+    require_rank(x, 2, 3)
+    if len(x) == 2:
+        return None, x[0], x[1]
+    return (x[0], x[1], x[2]) if batch_first else (x[1], x[0], x[2])
+
+
+def _check_heads(width, heads: int) -> None:
+    if isinstance(width, int) and width % heads:
+        raise ShapeError(f"has {heads} heads, which do not divide the embedding size {width}")
+
+
+def _torch_attention_params(prefix: str, e, kdim, vdim, bias: bool, bias_kv: bool = False) -> list[Param]:
+    """nn.MultiheadAttention's parameters, in PyTorch's order."""
+    packed = same_dim(kdim, e) is not None and same_dim(vdim, e) is not None
+    if packed:
+        params = [Param(f"{prefix}in_proj_weight", (3 * e, e))]
+    else:
+        params = [Param(f"{prefix}q_proj_weight", (e, e)), Param(f"{prefix}k_proj_weight", (e, kdim)),
+                  Param(f"{prefix}v_proj_weight", (e, vdim))]
+    if bias:
+        params.append(Param(f"{prefix}in_proj_bias", (3 * e,)))
+    if bias_kv:
+        params += [Param(f"{prefix}bias_k", (1, 1, e)), Param(f"{prefix}bias_v", (1, 1, e))]
+    params.append(Param(f"{prefix}out_proj.weight", (e, e)))
+    if bias:
+        params.append(Param(f"{prefix}out_proj.bias", (e,)))
+    return params
+
+
+def _attention_macs(queries, keys, e, kdim, vdim, extra: int = 0):
+    # L*E*E (q) + S*kdim*E (k) + S*vdim*E (v) + 2*L*(S+extra)*E (scores, sum) + L*E*E (out)
+    return queries * e * e + keys * (kdim + vdim) * e + 2 * queries * (keys + extra) * e + queries * e * e
+
+
+@register("MultiheadAttention", prefix="attention")
+class MultiheadAttention(Layer):
+    """Multi-head attention over query, key and value inputs.
+
+    PyTorch (torch, mxnet conventions): inputs [query] (self-attention),
+    [query, key] (value = key) or [query, key, value], time-major unless
+    batch_first; outputs `output` and the head-averaged `weights`.
+    Keras (keras convention): inputs [query, value] or [query, value, key],
+    batch-major; weights query/key/value/attention_output with a per-head axis;
+    output `output` (and `scores` with return_attention_scores).
+    """
+
+    min_inputs, max_inputs = 1, 3
+    args = {
+        "num_heads": Arg(Int(1), aliases=("nhead", "heads"), doc="number of heads"),
+        "embed_dim": Arg(Int(1), None, doc="PyTorch: declared query size"),
+        "kdim": Arg(Int(1), None, doc="PyTorch: key size (default embed_dim)"),
+        "vdim": Arg(Int(1), None, doc="PyTorch: value size (default embed_dim)"),
+        "key_dim": Arg(Int(1), None, doc="Keras: size of each head for query and key"),
+        "value_dim": Arg(Int(1), None, doc="Keras: size of each head for value (default key_dim)"),
+        "output_shape": Arg(Int(1), None, doc="Keras: output size (default: the query's)"),
+        "use_bias": Arg(Bool(), True, aliases=("bias",), doc="add biases to the projections"),
+        "add_bias_kv": Arg(Bool(), False, doc="PyTorch: learned bias appended to key and value"),
+        "add_zero_attn": Arg(Bool(), False, doc="PyTorch: a zero key/value step appended"),
+        "batch_first": _BATCH_FIRST,
+        "average_attn_weights": Arg(Bool(), True, doc="PyTorch: average the weights over heads"),
+        "return_attention_scores": Arg(Bool(), False, doc="Keras: also output the scores"),
+        "dropout": Arg(Float(0, 1), 0.0, doc="dropout on the weights (no shape effect)"),
+    }
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if cfg.convention == "keras":
+            if cfg.key_dim is None:
+                raise SpecError("Keras MultiHeadAttention needs key_dim")
+        elif cfg.embed_dim is not None and cfg.embed_dim % cfg.num_heads:
+            raise SpecError(f"embed_dim ({cfg.embed_dim}) must be divisible by num_heads ({cfg.num_heads})")
+
+    @staticmethod
+    def output_names(cfg) -> tuple[str, ...]:
+        if cfg.convention == "keras":
+            return ("output", "scores") if cfg.return_attention_scores else ("output",)
+        return ("output", "weights")
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # query (L, N, E), key (S, N, kdim), value (S, N, vdim) -> (L, N, E), weights (N, L, S)
+        if cfg.convention == "keras":
+            return _keras_attention_shape(cfg, ins)
+        query = ins[0]
+        key = ins[1] if len(ins) > 1 else query
+        value = ins[2] if len(ins) > 2 else key
+        n, length, e = _sequence(query, cfg.batch_first)
+        if len(key) != len(query) or len(value) != len(query):
+            raise ShapeError(f"needs query, key and value of one rank, receives {', '.join(map(format_shape, (query, key, value)))}")
+        nk, keys, kdim = _sequence(key, cfg.batch_first)
+        nv, values, vdim = _sequence(value, cfg.batch_first)
+        for declared, actual, name in ((cfg.embed_dim, e, "embed_dim"), (_kdim(cfg, e), kdim, "kdim"),
+                                       (_vdim(cfg, e), vdim, "vdim")):
+            if declared is not None and same_dim(actual, declared) is None:
+                raise ShapeError(
+                    f"expects {name}={format_dim(declared)} but receives {format_dim(actual)}",
+                    hint=f"set {name}: {format_dim(actual)}",
+                )
+        _check_heads(e, cfg.num_heads)
+        if same_dim(keys, values) is None or (n is not None and (same_dim(n, nk) is None or same_dim(n, nv) is None)):
+            raise ShapeError(f"needs key and value of the same length and batch, receives {format_shape(key)} and {format_shape(value)}")
+        extra = int(cfg.add_bias_kv) + int(cfg.add_zero_attn)
+        weights = (length, keys + extra)
+        if not cfg.average_attn_weights:
+            weights = (cfg.num_heads, *weights)
+        return [query, weights if n is None else (n, *weights)]
+
+    @staticmethod
+    def params(cfg, ins):
+        if cfg.convention == "keras":
+            return _keras_attention_params(cfg, ins)
+        e = cfg.embed_dim if cfg.embed_dim is not None else ins[0][-1]
+        return _torch_attention_params("", e, _kdim(cfg, e), _vdim(cfg, e), cfg.use_bias, cfg.add_bias_kv)
+
+    @staticmethod
+    def macs(cfg, ins, out):
+        query = ins[0]
+        key = ins[1] if len(ins) > 1 else query
+        value = ins[2] if len(ins) > 2 else key
+        if cfg.convention == "keras":
+            value, key = ins[1], ins[2] if len(ins) > 2 else ins[1]
+            heads, kd = cfg.num_heads, cfg.key_dim
+            vd = cfg.value_dim or kd
+            width = cfg.output_shape or query[-1]
+            b, t, s = query[0], query[1], value[1]
+            # projections q, k, v, scores, weighted sum, output projection
+            return b * (t * query[-1] * heads * kd + s * key[-1] * heads * kd + s * value[-1] * heads * vd
+                        + t * s * heads * kd + t * s * heads * vd + t * heads * vd * width)
+        n, length, e = _sequence(query, cfg.batch_first)
+        _, keys, kdim = _sequence(key, cfg.batch_first)
+        extra = int(cfg.add_bias_kv) + int(cfg.add_zero_attn)
+        return (1 if n is None else n) * _attention_macs(length, keys, e, kdim, value[-1], extra)
+
+
+def _kdim(cfg, e):
+    return cfg.kdim if cfg.kdim is not None else e
+
+
+def _vdim(cfg, e):
+    return cfg.vdim if cfg.vdim is not None else e
+
+
+def _keras_inputs(ins):
+    query, value = ins[0], ins[1] if len(ins) > 1 else ins[0]
+    key = ins[2] if len(ins) > 2 else value
+    return query, value, key
+
+
+def _keras_attention_shape(cfg, ins):
+    # query (B, T, dq), value (B, S, dv), key (B, S, dk) -> (B, T, output_shape or dq)
+    query, value, key = _keras_inputs(ins)
+    for x in (query, value, key):
+        require_rank(x, 3)
+    if same_dim(value[-2], key[-2]) is None or same_dim(value[0], query[0]) is None:
+        raise ShapeError(f"needs value and key of the same length and batch, receives {format_shape(value)} and {format_shape(key)}")
+    output = (*query[:-1], cfg.output_shape or query[-1])
+    if cfg.return_attention_scores:
+        return [output, (query[0], cfg.num_heads, query[1], value[1])]
+    return output
+
+
+def _keras_attention_params(cfg, ins) -> list[Param]:
+    query, value, key = _keras_inputs(ins)
+    heads, kd = cfg.num_heads, cfg.key_dim
+    vd = cfg.value_dim or kd
+    width = cfg.output_shape or query[-1]
+    params = []
+    for name, size, head in (("query", query[-1], kd), ("key", key[-1], kd), ("value", value[-1], vd)):
+        params.append(Param(f"{name}.kernel", (size, heads, head)))
+        if cfg.use_bias:
+            params.append(Param(f"{name}.bias", (heads, head)))
+    params.append(Param("attention_output.kernel", (heads, vd, width)))
+    if cfg.use_bias:
+        params.append(Param("attention_output.bias", (width,)))
+    return params
+
+
+_TRANSFORMER_ARGS = {
+    "d_model": Arg(Int(1), None, aliases=("embed_dim",), doc="declared model width"),
+    "nhead": Arg(Int(1), aliases=("num_heads",), doc="number of heads"),
+    "dim_feedforward": Arg(Int(1), 2048, doc="width of the feed-forward block"),
+    "dropout": Arg(Float(0, 1), 0.1, doc="no shape effect"),
+    "activation": Arg(Choice(("relu", "gelu")), "relu", doc="feed-forward activation (no shape effect)"),
+    "layer_norm_eps": Arg(Float(0), 1e-5, doc="no shape effect"),
+    "batch_first": Arg(Bool(), False, doc="inputs (N, S, E) instead of (S, N, E)"),
+    "norm_first": Arg(Bool(), False, doc="normalize before attention (no shape effect)"),
+    "bias": Arg(Bool(), True, doc="biases in the linear and norm layers"),
+}
+
+
+def _norm(name: str, e, bias: bool) -> list[Param]:
+    return [Param(f"{name}.weight", (e,))] + ([Param(f"{name}.bias", (e,))] if bias else [])
+
+
+def _linear(name: str, n_in, n_out, bias: bool) -> list[Param]:
+    return [Param(f"{name}.weight", (n_out, n_in))] + ([Param(f"{name}.bias", (n_out,))] if bias else [])
+
+
+def _check_width(cfg, x):
+    _, _, e = _sequence(x, cfg.batch_first)
+    if cfg.d_model is not None and same_dim(e, cfg.d_model) is None:
+        raise ShapeError(f"declares d_model={cfg.d_model} but receives {format_shape(x)}",
+                         hint=f"set d_model: {format_dim(e)}")
+    _check_heads(e, cfg.nhead)
+    return e
+
+
+@register("TransformerEncoderLayer", prefix="encoder_layer")
+class TransformerEncoderLayer(Layer):
+    """Self-attention and a feed-forward block with residuals and norms (PyTorch layout)."""
+
+    args = _TRANSFORMER_ARGS
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (S, N, E) -> (S, N, E)
+        _check_width(cfg, ins[0])
+        return ins[0]
+
+    @staticmethod
+    def params(cfg, ins):
+        e = cfg.d_model if cfg.d_model is not None else ins[0][-1]
+        f = cfg.dim_feedforward
+        return (_torch_attention_params("self_attn.", e, e, e, cfg.bias) + _linear("linear1", e, f, cfg.bias)
+                + _linear("linear2", f, e, cfg.bias) + _norm("norm1", e, cfg.bias) + _norm("norm2", e, cfg.bias))
+
+    @staticmethod
+    def macs(cfg, ins, out):
+        # self-attention + 2 * S*E*F per sample
+        n, s, e = _sequence(ins[0], cfg.batch_first)
+        return (1 if n is None else n) * (_attention_macs(s, s, e, e, e) + 2 * s * e * cfg.dim_feedforward)
+
+
+@register("TransformerDecoderLayer", prefix="decoder_layer")
+class TransformerDecoderLayer(Layer):
+    """Self-attention, cross-attention to `memory`, a feed-forward block (PyTorch layout).
+
+    Inputs: [tgt, memory].
+    """
+
+    min_inputs = max_inputs = 2
+    args = _TRANSFORMER_ARGS
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # tgt (T, N, E), memory (S, N, E) -> (T, N, E)
+        tgt, memory = ins
+        e = _check_width(cfg, tgt)
+        nm, _, em = _sequence(memory, cfg.batch_first)
+        nt, _, _ = _sequence(tgt, cfg.batch_first)
+        if len(memory) != len(tgt) or same_dim(em, e) is None or (nt is not None and same_dim(nt, nm) is None):
+            raise ShapeError(f"needs memory of the target's batch and width, receives {format_shape(tgt)} and {format_shape(memory)}")
+        return tgt
+
+    @staticmethod
+    def params(cfg, ins):
+        e = cfg.d_model if cfg.d_model is not None else ins[0][-1]
+        f = cfg.dim_feedforward
+        return (_torch_attention_params("self_attn.", e, e, e, cfg.bias)
+                + _torch_attention_params("multihead_attn.", e, e, e, cfg.bias)
+                + _linear("linear1", e, f, cfg.bias) + _linear("linear2", f, e, cfg.bias)
+                + _norm("norm1", e, cfg.bias) + _norm("norm2", e, cfg.bias) + _norm("norm3", e, cfg.bias))
+
+    @staticmethod
+    def macs(cfg, ins, out):
+        # self-attention (T, T) + cross-attention (T, S) + 2 * T*E*F per sample
+        n, t, e = _sequence(ins[0], cfg.batch_first)
+        _, s, _ = _sequence(ins[1], cfg.batch_first)
+        per_sample = _attention_macs(t, t, e, e, e) + _attention_macs(t, s, e, e, e) + 2 * t * e * cfg.dim_feedforward
+        return (1 if n is None else n) * per_sample
+

@@ -1,0 +1,257 @@
+"""Normalization: BatchNorm, LayerNorm, GroupNorm, InstanceNorm, RMSNorm, LocalResponseNorm.
+
+What counts as a parameter follows the convention:
+  PyTorch  weight/bias are parameters; running_mean, running_var and
+           num_batches_tracked are buffers (listed, not counted);
+  Keras    gamma/beta are trainable weights, moving_mean/moving_variance
+           non-trainable weights (counted, as Keras' summary does);
+  MXNet    gamma, beta, running_mean, running_var are all parameters; the
+           running statistics are not trained.
+Normalization counts no MACs.
+"""
+
+from __future__ import annotations
+
+from ..args import Bool, Float, Int, Ints
+from ..dims import format_dim, format_shape
+from ..errors import ShapeError, SpecError
+from ..registry import Arg, Layer, Param, PerConvention, register
+from ..shape_math import normalize_axis, require_rank, same_dim
+
+_EPS = Arg(Float(0), 1e-5, aliases=("epsilon",), doc="added to the variance (no shape effect)")
+_AFFINE = {
+    "affine": Arg(Bool(), True, aliases=("elementwise_affine",), doc="learn a scale and a shift (PyTorch)"),
+    "scale": Arg(Bool(), True, doc="learn a scale, gamma (Keras)"),
+    "center": Arg(Bool(), True, doc="learn a shift, beta (Keras)"),
+}
+
+
+def _check_declared(declared, actual, name: str, x) -> None:
+    if declared is not None and same_dim(actual, declared) is None:
+        raise ShapeError(
+            f"declares {name}={declared} but receives {format_shape(x)} with {format_dim(actual)}",
+            hint=f"set {name}: {format_dim(actual)}, or remove it",
+        )
+
+
+def _affine(cfg, shape: tuple) -> list[Param]:
+    """The learned scale and shift, named per convention."""
+    keras_style = cfg.convention in ("keras", "mxnet")
+    params = []
+    if cfg.affine and cfg.scale:
+        params.append(Param("gamma" if keras_style else "weight", shape))
+    if cfg.affine and cfg.center:
+        params.append(Param("beta" if keras_style else "bias", shape))
+    return params
+
+
+class BatchNormBase(Layer):
+    """Base of the batch normalizations: statistics per channel."""
+
+    ranks: tuple[int, ...] = ()
+
+    args = {
+        "num_features": Arg(Int(1), None, aliases=("in_channels",), doc="declared channels"),
+        "axis": Arg(Int(), PerConvention(torch=1, keras=-1), doc="the channel axis"),
+        "eps": _EPS,
+        "momentum": Arg(Float(0), 0.1, doc="running-statistics momentum (no shape effect)"),
+        "track_running_stats": Arg(Bool(), True, doc="keep running statistics (PyTorch)"),
+        **_AFFINE,
+    }
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # x -> x
+        (x,) = ins
+        if cls.ranks:
+            require_rank(x, min(cls.ranks), max(cls.ranks))
+        channels = x[normalize_axis(cfg.axis, len(x))]
+        _check_declared(cfg.num_features, channels, "num_features", x)
+        return x
+
+    @classmethod
+    def params(cls, cfg, ins):
+        x = ins[0]
+        channels = cfg.num_features if cfg.num_features is not None else x[cfg.axis]
+        shape = (channels,)
+        if cfg.convention == "torch":
+            stats = [Param("running_mean", shape, False, True), Param("running_var", shape, False, True),
+                     Param("num_batches_tracked", (), False, True)]
+            return _affine(cfg, shape) + (stats if cfg.track_running_stats else [])
+        if cfg.convention == "mxnet":
+            gamma_beta = [Param("gamma", shape, cfg.scale and cfg.affine), Param("beta", shape, cfg.center and cfg.affine)]
+            return gamma_beta + [Param("running_mean", shape, False), Param("running_var", shape, False)]
+        return _affine(cfg, shape) + [Param("moving_mean", shape, False), Param("moving_variance", shape, False)]
+
+
+for _rank, _ranks in ((1, (2, 3)), (2, (4,)), (3, (5,))):
+    register(f"BatchNorm{_rank}d", prefix="batchnorm")(
+        type(f"BatchNorm{_rank}d", (BatchNormBase,), {
+            "ranks": _ranks,
+            "__doc__": f"Batch normalization over a rank-{'/'.join(map(str, _ranks))} input (PyTorch BatchNorm{_rank}d).",
+        })
+    )
+
+
+@register("BatchNormalization", "BatchNorm", prefix="batchnorm")
+class BatchNormalization(BatchNormBase):
+    """Batch normalization of any rank along `axis` (Keras BatchNormalization, MXNet BatchNorm)."""
+
+
+@register("LayerNorm", "LayerNormalization", prefix="layernorm")
+class LayerNorm(Layer):
+    """Normalization over the trailing axes of each sample.
+
+    PyTorch: normalized_shape names the trailing sizes (deferred: the last axis);
+    Keras: `axis` names the axes; the scale and shift have their shape.
+    """
+
+    args = {
+        "normalized_shape": Arg(Ints(None, 1), None, doc="declared sizes of the normalized trailing axes"),
+        "axis": Arg(Ints(None), -1, doc="normalized axes when normalized_shape is not given (Keras)"),
+        "eps": _EPS,
+        "bias": Arg(Bool(), True, doc="learn a shift (PyTorch)"),
+        **_AFFINE,
+    }
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # x -> x, the normalized axes must match normalized_shape
+        (x,) = ins
+        if cfg.normalized_shape is not None:
+            n = len(cfg.normalized_shape)
+            trailing = x[len(x) - n :] if len(x) >= n else None
+            if trailing is None or any(same_dim(a, b) is None for a, b in zip(trailing, cfg.normalized_shape)):
+                raise ShapeError(
+                    f"normalizes the trailing shape {list(cfg.normalized_shape)} but receives {format_shape(x)}"
+                )
+        else:
+            for axis in cfg.axis:
+                normalize_axis(axis, len(x))
+        return x
+
+    @staticmethod
+    def params(cfg, ins):
+        x = ins[0]
+        shape = tuple(cfg.normalized_shape) if cfg.normalized_shape is not None else tuple(x[a] for a in cfg.axis)
+        params = _affine(cfg, shape)
+        if cfg.convention == "torch" and not cfg.bias:
+            params = [p for p in params if p.name != "bias"]
+        return params
+
+
+@register("GroupNorm", "GroupNormalization", prefix="groupnorm")
+class GroupNorm(Layer):
+    """Normalization over groups of channels (PyTorch GroupNorm, Keras GroupNormalization)."""
+
+    args = {
+        "num_groups": Arg(Int(1), aliases=("groups",), doc="number of channel groups"),
+        "num_channels": Arg(Int(1), None, aliases=("in_channels",), doc="declared channels"),
+        "axis": Arg(Int(), PerConvention(torch=1, keras=-1), doc="the channel axis"),
+        "eps": _EPS,
+        **_AFFINE,
+    }
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if cfg.num_channels is not None and cfg.num_channels % cfg.num_groups:
+            raise SpecError(f"num_channels ({cfg.num_channels}) must be divisible by num_groups ({cfg.num_groups})")
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # x -> x; channels % num_groups == 0
+        (x,) = ins
+        require_rank(x, 2)
+        channels = x[normalize_axis(cfg.axis, len(x))]
+        _check_declared(cfg.num_channels, channels, "num_channels", x)
+        if isinstance(channels, int) and channels % cfg.num_groups:
+            raise ShapeError(f"splits {channels} channels into {cfg.num_groups} groups, which does not divide them")
+        return x
+
+    @staticmethod
+    def params(cfg, ins):
+        channels = cfg.num_channels if cfg.num_channels is not None else ins[0][cfg.axis]
+        return _affine(cfg, (channels,))
+
+
+class InstanceNormBase(Layer):
+    """Base of the instance normalizations: statistics per sample and channel."""
+
+    rank = 1
+    args = {
+        "num_features": Arg(Int(1), None, aliases=("in_channels",), doc="declared channels"),
+        "eps": _EPS,
+        "affine": Arg(Bool(), False, doc="learn a scale and a shift"),
+        "track_running_stats": Arg(Bool(), False, doc="keep running statistics"),
+    }
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # x -> x
+        (x,) = ins
+        require_rank(x, cls.rank + 1, cls.rank + 2)
+        _check_declared(cfg.num_features, x[-(cls.rank + 1)], "num_features", x)
+        return x
+
+    @classmethod
+    def params(cls, cfg, ins):
+        channels = cfg.num_features if cfg.num_features is not None else ins[0][-(cls.rank + 1)]
+        shape = (channels,)
+        params = [Param("weight", shape), Param("bias", shape)] if cfg.affine else []
+        if cfg.track_running_stats:
+            params += [Param("running_mean", shape, False, True), Param("running_var", shape, False, True),
+                       Param("num_batches_tracked", (), False, True)]
+        return params
+
+
+for _rank in (1, 2, 3):
+    register(f"InstanceNorm{_rank}d", prefix="instancenorm")(
+        type(f"InstanceNorm{_rank}d", (InstanceNormBase,), {
+            "rank": _rank,
+            "__doc__": f"Instance normalization of a {_rank}-D signal (PyTorch InstanceNorm{_rank}d).",
+        })
+    )
+
+
+@register("RMSNorm", "RMSNormalization", prefix="rmsnorm")
+class RMSNorm(Layer):
+    """Root-mean-square normalization over the trailing axes (PyTorch RMSNorm, Keras RMSNormalization)."""
+
+    args = {
+        "normalized_shape": Arg(Ints(None, 1), None, doc="declared sizes of the normalized trailing axes"),
+        "axis": Arg(Int(), -1, doc="normalized axis when normalized_shape is not given (Keras)"),
+        "eps": Arg(Float(0), None, aliases=("epsilon",), doc="added to the mean square (no shape effect)"),
+        "affine": Arg(Bool(), True, aliases=("elementwise_affine",), doc="learn a scale"),
+    }
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # x -> x
+        (x,) = ins
+        if cfg.normalized_shape is not None:
+            n = len(cfg.normalized_shape)
+            if len(x) < n or any(same_dim(a, b) is None for a, b in zip(x[len(x) - n :], cfg.normalized_shape)):
+                raise ShapeError(f"normalizes the trailing shape {list(cfg.normalized_shape)} but receives {format_shape(x)}")
+        else:
+            normalize_axis(cfg.axis, len(x))
+        return x
+
+    @staticmethod
+    def params(cfg, ins):
+        shape = tuple(cfg.normalized_shape) if cfg.normalized_shape is not None else (ins[0][cfg.axis],)
+        if not cfg.affine:
+            return []
+        return [Param("scale" if cfg.convention == "keras" else "weight", shape)]
+
+
+@register("LocalResponseNorm", prefix="lrn")
+class LocalResponseNorm(Layer):
+    """Normalization across neighbouring channels; no parameters."""
+
+    args = {"size": Arg(Int(1), doc="number of neighbouring channels")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # x -> x
+        require_rank(ins[0], 3)
+        return ins[0]

@@ -1,0 +1,191 @@
+"""Recurrent layers: RNN (SimpleRNN), LSTM, GRU.
+
+PyTorch (and MXNet) semantics: a stack of `num_layers`, optionally
+bidirectional; time-major unless batch_first; outputs `output`, `h_n` (and
+`c_n` for LSTM); two bias vectors per layer and direction; LSTM `proj_size`
+adds weight_hr. Keras semantics: one layer, batch-major; `return_sequences`
+and `return_state` choose the outputs; one bias (GRU with reset_after: two
+rows); `bidirectional` is Keras' Bidirectional wrapper (concatenated).
+"""
+
+from __future__ import annotations
+
+from ..args import Bool, Choice, Float, Int
+from ..dims import format_dim, format_shape
+from ..errors import ShapeError, SpecError
+from ..registry import Arg, Layer, Param, PerConvention, register
+from ..shape_math import require_rank, same_dim
+
+_ARGS = {
+    "hidden_size": Arg(Int(1), aliases=("units",), doc="size of the hidden state"),
+    "input_size": Arg(Int(1), None, doc="declared input features: the parameters are known before inference"),
+    "num_layers": Arg(Int(1), 1, doc="stacked layers (PyTorch)"),
+    "bidirectional": Arg(Bool(), False, doc="also run backwards and concatenate"),
+    "batch_first": Arg(Bool(), PerConvention(torch=False, keras=True),
+                       doc="input (N, L, F) instead of (L, N, F) (PyTorch; Keras is always batch-first)"),
+    "use_bias": Arg(Bool(), True, aliases=("bias",), doc="add biases"),
+    "dropout": Arg(Float(0, 1), 0.0, doc="dropout between stacked layers (no shape effect)"),
+    "return_sequences": Arg(Bool(), False, doc="Keras: output every step, not only the last"),
+    "return_state": Arg(Bool(), False, doc="Keras: also output the final states"),
+    "go_backwards": Arg(Bool(), False, doc="Keras: read the sequence backwards (no shape effect)"),
+    "activation": Arg(Choice(("tanh", "relu", "sigmoid", "linear")), None, aliases=("nonlinearity",),
+                      doc="cell activation (no shape effect)"),
+}
+
+
+class Recurrent(Layer):
+    """Base of the recurrent layers; `gates` is the number of gate blocks (RNN 1, GRU 3, LSTM 4)."""
+
+    gates = 1
+    word = "simple_rnn"
+    has_cell_state = False
+
+    @classmethod
+    def check_args(cls, cfg) -> None:
+        if cfg.convention == "keras":
+            if cfg.num_layers != 1:
+                raise SpecError("Keras recurrent layers have no num_layers; repeat the layer instead")
+            if getattr(cfg, "proj_size", 0):
+                raise SpecError("Keras LSTM has no proj_size")
+            if not cfg.batch_first:
+                raise SpecError("Keras recurrent layers are batch-first")
+        elif getattr(cfg, "proj_size", 0) >= cfg.hidden_size:
+            raise SpecError(f"proj_size ({cfg.proj_size}) must be smaller than hidden_size ({cfg.hidden_size})")
+
+    @classmethod
+    def output_names(cls, cfg) -> tuple[str, ...]:
+        if cfg.convention != "keras":
+            return ("output", "h_n", "c_n") if cls.has_cell_state else ("output", "h_n")
+        if not cfg.return_state:
+            return ("output",)
+        states = ("h", "c") if cls.has_cell_state else ("h",)
+        if cfg.bidirectional:
+            return ("output", *(f"{side}_{s}" for side in ("forward", "backward") for s in states))
+        return ("output", *(f"state_{s}" for s in states))
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # torch: (L, N, F) -> output (L, N, D*H_out), h_n (D*layers, N, H_out), c_n (D*layers, N, H)
+        (x,) = ins
+        directions = 2 if cfg.bidirectional else 1
+        if cfg.convention == "keras":
+            require_rank(x, 3, 3)
+            batch, steps, features = x
+        else:
+            require_rank(x, 2, 3)
+            if len(x) == 2:
+                (steps, features), batch = x, None
+            elif cfg.batch_first:
+                batch, steps, features = x
+            else:
+                steps, batch, features = x
+        if cfg.input_size is not None and same_dim(features, cfg.input_size) is None:
+            raise ShapeError(
+                f"declares input_size={cfg.input_size} but receives {format_shape(x)} "
+                f"with {format_dim(features)} features",
+                hint=f"set input_size: {format_dim(features)}, or remove input_size",
+            )
+        hidden = cfg.hidden_size
+        if cfg.convention == "keras":
+            output = (batch, steps, directions * hidden) if cfg.return_sequences else (batch, directions * hidden)
+            states = [(batch, hidden)] * (len(cls.output_names(cfg)) - 1)
+            return [output, *states] if states else output
+        h_out = getattr(cfg, "proj_size", 0) or hidden
+        lead = () if batch is None else (batch,)
+        if batch is None:
+            output = (steps, directions * h_out)
+        elif cfg.batch_first:
+            output = (batch, steps, directions * h_out)
+        else:
+            output = (steps, batch, directions * h_out)
+        stacks = directions * cfg.num_layers
+        outs = [output, (stacks, *lead, h_out)]
+        if cls.has_cell_state:
+            outs.append((stacks, *lead, hidden))
+        return outs
+
+    @classmethod
+    def params(cls, cfg, ins):
+        features = cfg.input_size if cfg.input_size is not None else ins[0][-1]
+        if cfg.convention == "keras":
+            return _keras_params(cls, cfg, features)
+        hidden, gates = cfg.hidden_size, cls.gates * cfg.hidden_size
+        proj = getattr(cfg, "proj_size", 0)
+        h_out = proj or hidden
+        directions = 2 if cfg.bidirectional else 1
+        params = []
+        for layer in range(cfg.num_layers):
+            width = features if layer == 0 else directions * h_out
+            for direction in range(directions):
+                if cfg.convention == "mxnet":
+                    prefix = f"{'r' if direction else 'l'}{layer}_"
+                    names = (f"{prefix}i2h_weight", f"{prefix}h2h_weight", f"{prefix}i2h_bias",
+                             f"{prefix}h2h_bias", f"{prefix}h2r_weight")
+                else:
+                    suffix = f"_l{layer}{'_reverse' if direction else ''}"
+                    names = (f"weight_ih{suffix}", f"weight_hh{suffix}", f"bias_ih{suffix}",
+                             f"bias_hh{suffix}", f"weight_hr{suffix}")
+                params += [Param(names[0], (gates, width)), Param(names[1], (gates, h_out))]
+                if cfg.use_bias:
+                    params += [Param(names[2], (gates,)), Param(names[3], (gates,))]
+                if proj:
+                    params.append(Param(names[4], (proj, hidden)))
+        return params
+
+    @classmethod
+    def macs(cls, cfg, ins, out):
+        # per step, layer and direction: gates*h*(in + h_out) (+ h*proj)
+        x = ins[0]
+        features = x[-1]
+        hidden, gates = cfg.hidden_size, cls.gates * cfg.hidden_size
+        proj = getattr(cfg, "proj_size", 0) if cfg.convention != "keras" else 0
+        h_out = proj or hidden
+        directions = 2 if cfg.bidirectional else 1
+        if len(x) == 2:
+            samples = x[0]
+        else:
+            samples = x[0] * x[1]
+        total = 0
+        for layer in range(cfg.num_layers):
+            width = features if layer == 0 else directions * h_out
+            total = total + directions * (gates * (width + h_out) + hidden * proj)
+        return samples * total
+
+
+def _keras_params(cls, cfg, features) -> list[Param]:
+    units, gates = cfg.hidden_size, cls.gates * cfg.hidden_size
+    cell = f"{cls.word}_cell"
+    reset_after = getattr(cfg, "reset_after", False)
+    sides = [f"forward_{cls.word}.", f"backward_{cls.word}."] if cfg.bidirectional else [""]
+    params = []
+    for side in sides:
+        params += [Param(f"{side}{cell}.kernel", (features, gates)), Param(f"{side}{cell}.recurrent_kernel", (units, gates))]
+        if cfg.use_bias:
+            params.append(Param(f"{side}{cell}.bias", (2, gates) if reset_after else (gates,)))
+    return params
+
+
+@register("RNN", "SimpleRNN", prefix="rnn")
+class RNN(Recurrent):
+    """Elman RNN: h' = tanh(W x + U h + b) (PyTorch RNN, Keras SimpleRNN)."""
+
+    args = _ARGS
+
+
+@register("LSTM", prefix="lstm")
+class LSTM(Recurrent):
+    """Long short-term memory: 4 gate blocks, a cell state; PyTorch proj_size projects h."""
+
+    gates = 4
+    word = "lstm"
+    has_cell_state = True
+    args = {**_ARGS, "proj_size": Arg(Int(0), 0, doc="PyTorch: project h to this size (0: off)")}
+
+
+@register("GRU", prefix="gru")
+class GRU(Recurrent):
+    """Gated recurrent unit: 3 gate blocks; Keras reset_after keeps two bias rows."""
+
+    gates = 3
+    word = "gru"
+    args = {**_ARGS, "reset_after": Arg(Bool(), True, doc="Keras: apply the reset gate after the matmul")}

@@ -1,0 +1,370 @@
+"""Layers that only move, add or remove elements: Reshape, Permute, Transpose, Squeeze,
+Unsqueeze, Upsample / UpSampling, padding (PyTorch and Keras styles), Cropping, Slice, Select.
+
+None has parameters or counts MACs.
+"""
+
+from __future__ import annotations
+
+from ..args import BeforeAfter, Choice, Float, Int, Ints, Padding, show
+from ..dims import UNKNOWN, dim_min, equal, format_dim, format_shape, is_known, product
+from ..errors import ShapeError, SpecError
+from ..registry import Arg, Layer, PerConvention, register
+from ..shape_math import (
+    divide_exactly, join_channels, normalize_axis, require_positive, require_rank, split_channels,
+)
+
+_FORMAT = Arg(
+    Choice(("channels_first", "channels_last")), PerConvention(torch="channels_first", keras="channels_last"),
+    doc="where the channel axis is (default: the convention's)",
+)
+
+
+class TargetShape:
+    """A list of sizes ≥ 1 with at most one -1 (inferred)."""
+
+    def __call__(self, value):
+        if isinstance(value, list) and value and all(type(v) is int and (v >= 1 or v == -1) for v in value):
+            if value.count(-1) <= 1:
+                return tuple(value)
+        raise SpecError(f"expected {self}, received {show(value)}")
+
+    def __str__(self) -> str:
+        return "[sizes ≥ 1, at most one -1]"
+
+
+@register("Reshape", "View", prefix="reshape")
+class Reshape(Layer):
+    """Reshapes each sample; the batch axis is kept (Keras Reshape; PyTorch x.view(x.size(0), *shape))."""
+
+    args = {"shape": Arg(TargetShape(), aliases=("target_shape",), doc="the new shape after the batch axis")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (N, *s) -> (N, *shape), the -1 taking prod(s) / prod(known sizes)
+        (x,) = ins
+        require_rank(x, 1)
+        elements = product(x[1:])
+        known = product(d for d in cfg.shape if d != -1)
+        what = f"{format_shape(x)} ({format_dim(elements)} elements per sample) into {list(cfg.shape)}"
+        if -1 in cfg.shape:
+            missing = divide_exactly(elements, known, f"cannot reshape {what}")
+            return (x[0], *(missing if d == -1 else d for d in cfg.shape))
+        if equal(elements, known) is False:
+            raise ShapeError(f"cannot reshape {what}")
+        return (x[0], *cfg.shape)
+
+
+@register("Unflatten", prefix="unflatten")
+class Unflatten(Layer):
+    """Splits one axis into several (PyTorch Unflatten); one size may be -1."""
+
+    args = {
+        "dim": Arg(Int(), aliases=("axis",), doc="the axis to split"),
+        "unflattened_size": Arg(TargetShape(), aliases=("sizes",), doc="the sizes it splits into"),
+    }
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (.., n, ..) -> (.., *sizes, ..) with prod(sizes) == n
+        (x,) = ins
+        axis = normalize_axis(cfg.dim, len(x))
+        n, sizes = x[axis], cfg.unflattened_size
+        known = product(d for d in sizes if d != -1)
+        what = f"cannot split axis {cfg.dim} of {format_shape(x)} into {list(sizes)}"
+        if -1 in sizes:
+            missing = divide_exactly(n, known, what)
+            sizes = tuple(missing if d == -1 else d for d in sizes)
+        elif equal(n, known) is False:
+            raise ShapeError(what)
+        return (*x[:axis], *sizes, *x[axis + 1 :])
+
+
+@register("Permute", prefix="permute")
+class Permute(Layer):
+    """Reorders the axes. Keras counts `dims` from 1 and leaves the batch axis alone;
+    PyTorch and MXNet (torchvision's Permute) give a full permutation from 0."""
+
+    args = {"dims": Arg(Ints(None, 0), doc="the new order of the axes")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # y[i] = x[dims[i]]
+        (x,) = ins
+        dims = [d for d in cfg.dims]
+        axes = list(range(1, len(x))) if cfg.convention == "keras" else list(range(len(x)))
+        if sorted(dims) != axes:
+            raise ShapeError(
+                f"needs dims to be a permutation of {axes} for an input {format_shape(x)}, receives {dims}"
+            )
+        return (x[0], *(x[d] for d in dims)) if cfg.convention == "keras" else tuple(x[d] for d in dims)
+
+
+@register("Transpose", prefix="transpose")
+class Transpose(Layer):
+    """Swaps two axes (PyTorch x.transpose(dim0, dim1))."""
+
+    args = {
+        "dim0": Arg(Int(), aliases=("axis0",), doc="one axis"),
+        "dim1": Arg(Int(), aliases=("axis1",), doc="the other axis"),
+    }
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # swap x[dim0] and x[dim1]
+        (x,) = ins
+        a, b = normalize_axis(cfg.dim0, len(x)), normalize_axis(cfg.dim1, len(x))
+        y = list(x)
+        y[a], y[b] = y[b], y[a]
+        return tuple(y)
+
+
+@register("Squeeze", prefix="squeeze")
+class Squeeze(Layer):
+    """Removes size-1 axes: `axis`, or every size-1 axis. PyTorch leaves an axis of
+    another size alone; Keras refuses it."""
+
+    args = {"axis": Arg(Int(), None, aliases=("dim",), doc="the axis to remove (default: every size-1 axis)")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # drop axes of size 1
+        (x,) = ins
+        if cfg.axis is None:
+            return tuple(d for d in x if equal(d, 1) is not True)
+        axis = normalize_axis(cfg.axis, max(len(x), 1))
+        if not x:
+            return x
+        if equal(x[axis], 1) is True:
+            return x[:axis] + x[axis + 1 :]
+        if cfg.convention == "keras" and equal(x[axis], 1) is False:
+            raise ShapeError(f"squeezes axis {cfg.axis} of {format_shape(x)}, which has size {format_dim(x[axis])}, not 1")
+        return x
+
+
+@register("Unsqueeze", "ExpandDims", prefix="unsqueeze")
+class Unsqueeze(Layer):
+    """Inserts a size-1 axis at `axis` of the output (PyTorch unsqueeze)."""
+
+    args = {"axis": Arg(Int(), aliases=("dim",), doc="position of the new axis in the output")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (.., ..) -> (.., 1, ..)
+        (x,) = ins
+        axis = normalize_axis(cfg.axis, len(x) + 1)
+        return (*x[:axis], 1, *x[axis:])
+
+
+class ScaleFactor:
+    """A positive number or a list of positive numbers, one per spatial axis."""
+
+    def __call__(self, value):
+        if type(value) in (int, float) and value > 0:
+            return value
+        if isinstance(value, list) and value and all(type(v) in (int, float) and v > 0 for v in value):
+            return tuple(value)
+        raise SpecError(f"expected {self}, received {show(value)}")
+
+    def __str__(self) -> str:
+        return "number > 0 or a list of them"
+
+
+@register("Upsample", prefix="upsample")
+class Upsample(Layer):
+    """Resizes the spatial axes to `size`, or multiplies them by `scale_factor` (PyTorch Upsample)."""
+
+    args = {
+        "size": Arg(Ints(None, 1), None, doc="the output spatial size"),
+        "scale_factor": Arg(ScaleFactor(), None, doc="multiplier of the spatial size (floor of the product)"),
+        "mode": Arg(Choice(("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")),
+                    "nearest", doc="interpolation (no shape effect)"),
+        "align_corners": Arg(Choice(("true", "false")), None, doc="no shape effect"),
+        "data_format": _FORMAT,
+    }
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if (cfg.size is None) == (cfg.scale_factor is None):
+            raise SpecError("Upsample needs exactly one of size and scale_factor")
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # n -> size, or floor(n * scale_factor)
+        (x,) = ins
+        require_rank(x, 3)
+        rank = len(x) - 2
+        batch, channels, spatial = split_channels(cfg, x, rank)
+        given = cfg.size if cfg.size is not None else cfg.scale_factor
+        per_axis = given if isinstance(given, tuple) else (given,) * rank
+        if len(per_axis) != rank:
+            raise ShapeError(f"gives {len(per_axis)} sizes for the {rank} spatial axes of {format_shape(x)}")
+        if cfg.size is not None:
+            return join_channels(cfg, batch, channels, list(per_axis))
+        return join_channels(cfg, batch, channels, [_scaled(n, f) for n, f in zip(spatial, per_axis)])
+
+
+def _scaled(n, factor):
+    """floor(n * factor) for a dim and a number."""
+    if isinstance(factor, int) or float(factor).is_integer():
+        return n * int(factor)
+    if isinstance(n, int):
+        return int(n * factor)
+    return UNKNOWN
+
+
+class UpSampling(Layer):
+    """Base of Keras' UpSampling1D/2D/3D: each spatial axis repeated `size` times."""
+
+    rank = 2
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # n -> n * size per spatial axis
+        (x,) = ins
+        batch, channels, spatial = split_channels(cfg, x, cls.rank)
+        return join_channels(cfg, batch, channels, [n * f for n, f in zip(spatial, cfg.size)])
+
+
+class TorchPad(Layer):
+    """Base of PyTorch's ZeroPad/ConstantPad/ReflectionPad/ReplicationPad{1,2,3}d.
+
+    `padding` lists (before, after) pairs from the last axis backwards:
+    (left, right, top, bottom, front, back).
+    """
+
+    rank = 2
+    reflect = False
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # last axes: n -> n + before + after
+        (x,) = ins
+        require_rank(x, cls.rank + 1, cls.rank + 2)
+        padding = cfg.padding if len(cfg.padding) > 1 else cfg.padding * (2 * cls.rank)
+        if len(padding) != 2 * cls.rank:
+            raise ShapeError(f"needs 1 or {2 * cls.rank} padding amounts, receives {len(padding)}")
+        y = list(x)
+        for i in range(cls.rank):
+            before, after = padding[2 * i], padding[2 * i + 1]
+            axis = len(x) - 1 - i
+            if cls.reflect and isinstance(x[axis], int) and (before >= x[axis] or after >= x[axis]):
+                raise ShapeError(f"reflects padding {before}/{after} on an axis of size {x[axis]}; it must be smaller")
+            y[axis] = require_positive(x[axis] + before + after, "the padding")
+        return tuple(y)
+
+
+class KerasPad(Layer):
+    """Base of Keras' ZeroPadding1D/2D/3D: (before, after) padding per spatial axis."""
+
+    rank = 2
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # n -> n + before + after per spatial axis
+        (x,) = ins
+        batch, channels, spatial = split_channels(cfg, x, cls.rank)
+        return join_channels(cfg, batch, channels, [n + lo + hi for n, (lo, hi) in zip(spatial, cfg.padding)])
+
+
+class Cropping(Layer):
+    """Base of Keras' Cropping1D/2D/3D: (before, after) cropped per spatial axis."""
+
+    rank = 2
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # n -> n - before - after per spatial axis
+        (x,) = ins
+        batch, channels, spatial = split_channels(cfg, x, cls.rank)
+        out = [require_positive(n - lo - hi, f"cropping {lo}+{hi}") for n, (lo, hi) in zip(spatial, cfg.cropping)]
+        return join_channels(cfg, batch, channels, out)
+
+
+def _sides(rank: int):
+    """Keras' padding and cropping amounts: 1-D takes [before, after], more axes one entry per axis."""
+    return BeforeAfter() if rank == 1 else Padding(rank, ())
+
+
+for _rank in (1, 2, 3):
+    register(f"UpSampling{_rank}D", prefix="upsampling")(
+        type(f"UpSampling{_rank}D", (UpSampling,), {
+            "rank": _rank,
+            "args": {"size": Arg(Ints(_rank, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT},
+            "__doc__": f"Repeats each of the {_rank} spatial axes `size` times (Keras UpSampling{_rank}D).",
+        })
+    )
+    for _name, _reflect in (("ZeroPad", False), ("ConstantPad", False), ("ReflectionPad", True), ("ReplicationPad", False)):
+        _args = {"padding": Arg(Ints(None, 0), doc="an int, or (left, right, top, bottom, front, back)")}
+        if _name == "ConstantPad":
+            _args["value"] = Arg(Float(), 0.0, doc="the fill value (no shape effect)")
+        register(f"{_name}{_rank}d", prefix="pad")(
+            type(f"{_name}{_rank}d", (TorchPad,), {
+                "rank": _rank, "reflect": _reflect, "args": _args,
+                "__doc__": f"Pads the last {_rank} axes (PyTorch {_name}{_rank}d).",
+            })
+        )
+    register(f"ZeroPadding{_rank}D", prefix="zero_padding")(
+        type(f"ZeroPadding{_rank}D", (KerasPad,), {
+            "rank": _rank,
+            "args": {"padding": Arg(_sides(_rank), 1, doc="an int, one per axis, or [before, after] per axis"),
+                     "data_format": _FORMAT},
+            "__doc__": f"Pads the {_rank} spatial axes with zeros (Keras ZeroPadding{_rank}D).",
+        })
+    )
+    register(f"Cropping{_rank}D", prefix="cropping")(
+        type(f"Cropping{_rank}D", (Cropping,), {
+            "rank": _rank,
+            "args": {"cropping": Arg(_sides(_rank), 1, doc="an int, one per axis, or [before, after] per axis"),
+                     "data_format": _FORMAT},
+            "__doc__": f"Crops the {_rank} spatial axes (Keras Cropping{_rank}D).",
+        })
+    )
+
+
+@register("Slice", prefix="slice")
+class Slice(Layer):
+    """Keeps x[start:stop:step] along `axis` (Python slice rules)."""
+
+    args = {
+        "axis": Arg(Int(), aliases=("dim",), doc="the sliced axis"),
+        "start": Arg(Int(), 0, doc="first index (negative counts from the end)"),
+        "stop": Arg(Int(), None, aliases=("end",), doc="index after the last (default: the end)"),
+        "step": Arg(Int(1), 1, doc="step"),
+    }
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # len(range(start, stop, step)) clamped to the axis
+        (x,) = ins
+        axis = normalize_axis(cfg.axis, len(x))
+        n = x[axis]
+        if isinstance(n, int):
+            length = len(range(*slice(cfg.start, cfg.stop, cfg.step).indices(n)))
+        elif not is_known(n):
+            length = UNKNOWN
+        else:
+            start = n + cfg.start if cfg.start < 0 else dim_min(n, cfg.start)
+            stop = n if cfg.stop is None else (n + cfg.stop if cfg.stop < 0 else dim_min(n, cfg.stop))
+            length = (stop - start + cfg.step - 1) // cfg.step
+        return (*x[:axis], length, *x[axis + 1 :])
+
+
+@register("Select", prefix="select")
+class Select(Layer):
+    """Takes index `index` of `axis`, removing that axis (PyTorch x.select(axis, index), x[:, 0])."""
+
+    args = {
+        "axis": Arg(Int(), aliases=("dim",), doc="the axis indexed"),
+        "index": Arg(Int(), doc="the index (negative counts from the end)"),
+    }
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (.., n, ..) -> (.., ..), -n <= index < n
+        (x,) = ins
+        axis = normalize_axis(cfg.axis, len(x))
+        n = x[axis]
+        if isinstance(n, int) and not -n <= cfg.index < n:
+            raise ShapeError(f"selects index {cfg.index} of axis {cfg.axis}, which has size {n}")
+        return x[:axis] + x[axis + 1 :]
