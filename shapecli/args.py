@@ -104,6 +104,8 @@ class Choice:
         )
 
     def __str__(self) -> str:
+        if len(self.options) > 6:
+            return "|".join(self.options[:4]) + f"|… ({len(self.options)} words)"
         return "|".join(self.options)
 
 

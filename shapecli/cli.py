@@ -143,6 +143,49 @@ def _inspect(spec, inputs, convention, output_format, dtype) -> int:
     return EXIT_MISMATCH if trace.errors else EXIT_OK
 
 
+@main.command()
+@click.argument("name", required=False, metavar="[TYPE]")
+@click.option(
+    "-f", "--format", "output_format", type=click.Choice(["table", "json", "markdown"]), default="table",
+    show_default=True, help="Tables, JSON, or the Markdown list the README embeds.",
+)
+def layers(name, output_format):
+    """List the layer types, or describe TYPE: its arguments, other names and defaults.
+
+    \b
+    Examples:
+      shapecli layers
+      shapecli layers Conv2d
+      shapecli layers --format json
+    """
+    sys.exit(_guarded(False, lambda: _layers(name, output_format)))
+
+
+def _layers(name, output_format) -> int:
+    from .catalog import describe, layer_types, markdown, render_catalog, render_layer
+    from .errors import did_you_mean
+    from .registry import all_type_names, lookup
+
+    if name is not None:
+        cls = lookup(name)
+        if cls is None:
+            hint = did_you_mean(name, all_type_names())
+            click.echo(f"shapecli: error: unknown layer type '{name}'" + (f" ({hint})" if hint else ""), err=True)
+            return EXIT_INVALID
+        if output_format == "json":
+            _print_json(describe(cls))
+        else:
+            render_layer(cls, _stdout_console())
+        return EXIT_OK
+    if output_format == "json":
+        _print_json({"layers": [describe(cls) for cls in layer_types()]})
+    elif output_format == "markdown":
+        sys.stdout.write(markdown())
+    else:
+        render_catalog(_stdout_console())
+    return EXIT_OK
+
+
 def _print_json(document: dict) -> None:
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 

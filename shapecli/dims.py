@@ -12,6 +12,7 @@ A dim is one of
 Layer rules write ordinary arithmetic (`n * k + 1`) and get the right kind back.
 Rules must not decide equality with `==` (an `Expr` is never equal to an int);
 they call `equal(a, b)`, which answers True, False or None (undecidable).
+Symbols stand for sizes of at least 1; `bounds` uses that to decide signs.
 """
 
 from __future__ import annotations
@@ -287,11 +288,53 @@ def dim_min(a: Dim, b: Dim) -> Dim:
 def _extreme(kind: str, a: Dim, b: Dim) -> Dim:
     if isinstance(a, Unknown) or isinstance(b, Unknown):
         return UNKNOWN
-    difference = a - b
-    if isinstance(difference, int):
-        return a if (difference >= 0) == (kind == "max") else b
+    low, high = bounds(a - b)
+    if low >= 0:
+        return a if kind == "max" else b
+    if high <= 0:
+        return b if kind == "max" else a
     first, second = sorted((a, b), key=_value_key)
     return Expr._atom(Op(kind, (first, second)))
+
+
+_INF = float("inf")
+
+
+def bounds(dim: Dim) -> tuple[float, float]:
+    """(lowest, highest) value a dim can take when every symbol is at least 1."""
+    if isinstance(dim, int):
+        return dim, dim
+    if isinstance(dim, Unknown):
+        return -_INF, _INF
+    low = high = 0
+    for monomial, c in dim.terms:
+        term = (1, 1)
+        for atom, power in monomial:
+            for _ in range(power):
+                term = _interval_product(term, _atom_bounds(atom))
+        term = (c * term[0], c * term[1]) if c > 0 else (c * term[1], c * term[0])
+        low, high = low + term[0], high + term[1]
+    return low, high
+
+
+def _atom_bounds(atom) -> tuple[float, float]:
+    if isinstance(atom, str):
+        return 1, _INF
+    if atom.kind == "mod":
+        return 0, atom.args[1] - 1
+    if atom.kind == "floordiv":
+        low, high = bounds(atom.args[0])
+        k = atom.args[1]
+        return (low // k if low != -_INF else low), (high // k if high != _INF else high)
+    (a_low, a_high), (b_low, b_high) = bounds(atom.args[0]), bounds(atom.args[1])
+    if atom.kind == "max":
+        return max(a_low, b_low), max(a_high, b_high)
+    return min(a_low, b_low), min(a_high, b_high)
+
+
+def _interval_product(a: tuple, b: tuple) -> tuple[float, float]:
+    products = [x * y if x and y else 0 for x in a for y in b]
+    return min(products), max(products)
 
 
 def ceil_div(a: Dim, k: int) -> Dim:
@@ -322,13 +365,17 @@ ANY_SHAPE = AnyShape()
 
 
 def equal(a: Dim, b: Dim) -> bool | None:
-    """True if a and b are certainly equal, False if certainly not, None if undecidable."""
+    """True if a and b are certainly equal, False if certainly not, None if undecidable.
+
+    Symbols are taken to be at least 1, so `H + 1` is certainly not 1.
+    """
     if isinstance(a, Unknown) or isinstance(b, Unknown):
         return None
     difference = a - b
     if isinstance(difference, int):
         return difference == 0
-    return None
+    low, high = bounds(difference)
+    return False if low > 0 or high < 0 else None
 
 
 def is_known(dim: Dim) -> bool:

@@ -10,7 +10,8 @@ The top level of a spec has
 Names are looked up in the scope that writes them (the model or one block),
 before or after their definition. A block used as `type` expands in place: its
 layers get paths `use/…`, `$param` values are substituted, and `repeat: N`
-makes copies `use.0 … use.N-1`, each fed by the one before. `share: other`
+makes copies `use.0 … use.N-1`, each fed by the one before (N = 0: none, the
+input passes through). `share: other`
 applies another layer (and its parameters) to new inputs.
 """
 
@@ -271,7 +272,11 @@ class _Builder:
         previous: _Port | None = None
         for entry in entries:
             sources = self.entry_sources(scope, entry, previous)
-            if entry.block is not None:
+            if entry.repeat == 0:
+                if len(sources) != 1:
+                    raise SpecError("a repeated layer must have a single input", entry.raw.key_loc("repeat"))
+                entry.port.target = sources[0]  # no copies: the input passes through
+            elif entry.block is not None:
                 self.expand_block_use(scope, entry, sources)
             else:
                 self.expand_layer(scope, entry, sources)
@@ -304,7 +309,7 @@ class _Builder:
                 raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
             repeat = 1
             if "repeat" in raw:
-                repeat = _value(Int(1, MAX_NODES), raw, "repeat")
+                repeat = _value(Int(0, MAX_NODES), raw, "repeat")
                 if "share" in raw:
                     raise SpecError("a shared layer cannot repeat", raw.key_loc("repeat"))
             copies = [_Port(None, raw.loc) for _ in range(repeat)] if "repeat" in raw else []
@@ -668,7 +673,8 @@ def _substitute(value, env: dict | None, loc: Loc, memo: dict | None = None):
 
 
 def _parameter_value(text: str, env: dict | None, loc: Loc):
-    """The value of `$name` or of an expression such as `$planes * 4` over block parameters."""
+    """The value of `$name`, or of an expression over block parameters that starts
+    with `$`: `$planes * 4`, `$(planes + 1) // 2`, `$planes * $t`."""
     body = text[1:].strip()
     if env is None:
         raise SpecError(f"'{text}' is used outside a block", loc)
@@ -684,7 +690,7 @@ def _parameter_value(text: str, env: dict | None, loc: Loc):
         return value
 
     try:
-        return evaluate(parse(body), lookup, _divide)
+        return evaluate(parse(body.replace("$", "")), lookup, _divide)
     except ExprError as e:
         raise SpecError(f"'{text}': {e}", loc) from None
     except ZeroDivisionError:

@@ -195,6 +195,9 @@ def _render(trace) -> str:
         ("siamese.yaml", ["query=2x20", "doc=2x20"], "keras"),
         ("residual_mlp.yaml", [], "torch"),
         ("mlp_mismatch.yaml", ["2x20"], "torch"),
+        ("resnet18.yaml", ["1x3x224x224"], "torch"),
+        ("lstm_classifier.yaml", ["4x50"], "mxnet"),
+        ("mobilenet_v2.yaml", ["1x224x224x3"], "keras"),
     ],
 )
 def test_golden_tables(golden, config, inputs, convention):

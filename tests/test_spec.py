@@ -107,6 +107,32 @@ def test_repeated_layer_copies_are_chained():
     assert model.outputs == {"fc": NodeOutput(2)}
 
 
+def test_repeat_zero_passes_the_input_through():
+    model = load("""
+        layers:
+          - {name: a, type: ReLU}
+          - {name: none, type: Dense, units: 3, repeat: 0}
+          - {name: b, type: Tanh}
+    """)
+    assert paths(model) == ["a", "b"]
+    assert model.nodes[1].sources == [NodeOutput(0)]
+
+
+def test_parameter_expressions_in_blocks():
+    model = load("""
+        blocks:
+          Wide:
+            params: {planes: int, t: int}
+            layers:
+              - {type: Dense, units: $planes * 4}
+              - {type: Dense, units: $(planes + 1) // 2, repeat: $t - 1}
+              - {type: Dense, units: $planes * $t}
+        layers:
+          - {type: Wide, planes: 16, t: 3}
+    """)
+    assert [n.cfg.units for n in model.nodes] == [64, 8, 8, 48]
+
+
 def test_share_reuses_type_and_arguments():
     model = load("""
         inputs: {a: [2, 3], b: [2, 3]}
@@ -167,7 +193,7 @@ ERRORS = [
     ("inputs: {}\nlayers: [{type: ReLU}]\n", 1, 9, "'inputs:' is empty"),
     ("layers: [{type: ReLU}]\noutputs: [nope]\n", 2, 11, "unknown name 'nope'"),
     ("layers:\n  - {type: Dense, units: $w}\n", 2, 26, "'$w' is used outside a block"),
-    ("layers:\n  - {type: ReLU, repeat: 0}\n", 2, 26, "repeat: expected an integer in [1, 250000], received 0"),
+    ("layers:\n  - {type: ReLU, repeat: -1}\n", 2, 26, "repeat: expected an integer in [0, 250000], received -1"),
     ("layers:\n  - {type: Add, from: [x, x], repeat: 2}\n", 2, 31, "a repeated layer must have a single input"),
     ("layers:\n  - {name: a, type: ReLU}\n  - {share: a, units: 3}\n", 3, 16, "unknown key for a shared layer 'units'"),
     ("layers:\n  - {share: b}\n  - {name: b, type: ReLU}\n", 2, 13, "share must name a layer defined above it; 'b' is not one"),
@@ -182,6 +208,9 @@ BLOCK_ERRORS = [
     (BLOCK + "layers:\n  - {type: B, w: two}\n", 7, 18, "w: expected an integer, received 'two'"),
     (BLOCK + "layers:\n  - {type: B, w: 0}\n", 5, 30, "units: expected an integer ≥ 1, received 0"),
     (BLOCK.replace("$w", "$ww") + "layers:\n  - {type: B, w: 1}\n", 5, 30, "unknown block parameter '$ww'"),
+    (BLOCK.replace("$w", "$w * 2 +") + "layers:\n  - {type: B, w: 1}\n", 5, 30, "'$w * 2 +': expected more at the end"),
+    (BLOCK.replace("$w", "$w / 0") + "layers:\n  - {type: B, w: 1}\n", 5, 30, "'$w / 0' divides by zero"),
+    (BLOCK.replace("$w", "$w / 2") + "layers:\n  - {type: B, w: 3}\n", 5, 30, "units: expected an integer, received 1.5"),
     ("blocks:\n  A:\n    layers: [{type: A}]\nlayers:\n  - {type: A}\n", 3, 21, "block 'A' uses itself (A → A)"),
     ("blocks:\n  A:\n    layers: [{type: C}]\n  C:\n    layers: [{type: A}]\nlayers:\n  - {type: A}\n", 5, 21,
      "block 'A' uses itself (A → C → A)"),

@@ -93,10 +93,7 @@ def rnn_builder(kind):
 
 
 def mha_builder(a, shapes):
-    q = shapes[0]
-    k = shapes[1] if len(shapes) > 1 else q
-    v = shapes[2] if len(shapes) > 2 else k
-    return nn.MultiheadAttention(q[-1], a["num_heads"], bias=a.get("bias", True), add_bias_kv=a.get("add_bias_kv", False),
+    return nn.MultiheadAttention(shapes[0][-1], a["num_heads"], bias=a.get("bias", True), add_bias_kv=a.get("add_bias_kv", False),
                                  add_zero_attn=a.get("add_zero_attn", False), kdim=a.get("kdim"), vdim=a.get("vdim"),
                                  batch_first=a.get("batch_first", False))
 

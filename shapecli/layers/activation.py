@@ -110,7 +110,7 @@ for _name, _aliases, _word, _base, _formula in ACTIVATIONS:
 class Activation(ActivationLayer):
     """Any activation chosen by name (Keras' Activation layer)."""
 
-    args = {"activation": Arg(Choice(ACTIVATION_NAMES), doc="the function, e.g. relu")}
+    args = {"activation": Arg(Choice(ACTIVATION_NAMES), doc="an activation layer's name in lower case (relu, gelu, softmax, …) or linear")}
 
 
 @register("PReLU", prefix="prelu")

@@ -257,3 +257,24 @@ class Bilinear(Layer):
     def macs(cfg, ins, out):
         # rows * out * in1 * in2
         return product(out[:-1]) * cfg.out_features * ins[0][-1] * ins[1][-1]
+
+
+@register("ClassToken", prefix="class_token")
+class ClassToken(Layer):
+    """Prepends a learned token to a sequence: (N, T, D) → (N, T + 1, D) (ViT's class token)."""
+
+    args = {"embedding_dim": Arg(Int(1), None, aliases=("hidden_dim",), doc="declared vector size")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (N, T, D) -> (N, T + 1, D)
+        (x,) = ins
+        require_rank(x, 3, 3)
+        if cfg.embedding_dim is not None and same_dim(x[-1], cfg.embedding_dim) is None:
+            raise ShapeError(f"declares embedding_dim={cfg.embedding_dim} but receives {format_shape(x)}")
+        return (x[0], x[1] + 1, x[2])
+
+    @staticmethod
+    def params(cfg, ins):
+        width = cfg.embedding_dim if cfg.embedding_dim is not None else ins[0][-1]
+        return [Param("class_token", (1, 1, width))]
