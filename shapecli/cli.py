@@ -110,15 +110,23 @@ def _report(diagnostics, text: str | None) -> None:
     "--dtype", type=click.Choice(list(DTYPE_BYTES)), default="float32", show_default=True,
     help="Element type used for parameter memory.",
 )
+@click.option(
+    "-w", "--where", "wheres", multiple=True, metavar="SYM=V[,V…][,SYM=V…]",
+    help="Evaluate the symbolic result at these values, e.g. H=224,W=224 or H=224,225,256 (each is checked).",
+)
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def inspect(spec, inputs, convention, output_format, dtype, debug):
-    """Show every parameter's shape before and after inference for SPEC (a YAML file, or - for stdin)."""
-    code = _guarded(debug, lambda: _inspect(spec, inputs, convention, output_format, dtype))
+def inspect(spec, inputs, convention, output_format, dtype, wheres, debug):
+    """Show every parameter's shape before and after inference for SPEC (a YAML file, or - for stdin).
+
+    Symbolic inputs (Bx3xHxW) give shapes as formulas of the symbols and the
+    conditions under which the model fits ("Valid inputs require").
+    """
+    code = _guarded(debug, lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres))
     sys.exit(code)
 
 
-def _inspect(spec, inputs, convention, output_format, dtype) -> int:
-    from .infer import infer
+def _inspect(spec, inputs, convention, output_format, dtype, wheres) -> int:
+    from .infer import evaluate_at, infer
     from .render import failure_json, render_tables, trace_json
     from .spec import load_model
 
@@ -129,6 +137,7 @@ def _inspect(spec, inputs, convention, output_format, dtype) -> int:
         file, text = _read_spec(spec)
         model = load_model(text, file, convention)
         trace = infer(model, given, dtype)
+        evaluations = [evaluate_at(trace, b) for where in wheres for b in _parse_where(where, _symbols(trace))]
     except (SpecError, InputError) as e:
         found = diagnostic(e)
         if output_format == "json":
@@ -136,11 +145,42 @@ def _inspect(spec, inputs, convention, output_format, dtype) -> int:
         _report([found], text)
         return EXIT_INVALID
     if output_format == "json":
-        _print_json(trace_json(trace))
+        _print_json(trace_json(trace, evaluations))
     else:
-        render_tables(trace, _stdout_console())
-    _report(trace.errors, text)
-    return EXIT_MISMATCH if trace.errors else EXIT_OK
+        render_tables(trace, _stdout_console(), evaluations)
+    _report(trace.errors + trace.warnings, text)
+    failed = trace.errors or any(e.violated for e in evaluations)
+    return EXIT_MISMATCH if failed else EXIT_OK
+
+
+def _symbols(trace) -> set[str]:
+    from .dims import Expr
+
+    return {s for shape in trace.inputs.values() for d in shape if isinstance(d, Expr) for s in d.symbols}
+
+
+def _parse_where(text: str, symbols: set[str]) -> list[dict[str, int]]:
+    """`H=224,W=224` → [{H: 224, W: 224}]; `H=224,256` → [{H: 224}, {H: 256}] (every combination)."""
+    import itertools
+
+    from .errors import did_you_mean
+
+    values: dict[str, list[int]] = {}
+    current = None
+    for part in text.split(","):
+        name, equals, value = part.strip().rpartition("=")
+        if equals:
+            current = name.strip()
+            if current not in symbols:
+                known = ", ".join(sorted(symbols)) or "none: give a symbolic --input such as Bx3xHxW"
+                raise InputError(f"--where {text}: '{current}' is not a symbol of the inputs (they have: {known})",
+                                 hint=did_you_mean(current, symbols))
+            values.setdefault(current, [])
+        if current is None or not value.strip().isdigit():
+            raise InputError(f"--where {text}: expected SYMBOL=VALUE[,VALUE…], e.g. H=224,W=224")
+        values[current].append(int(value))
+    names = list(values)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]
 
 
 @main.command()

@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .conventions import CONVENTIONS, DTYPE_BYTES
-from .dims import ANY_SHAPE, UNKNOWN, Dim, equal, format_dim, format_shape, is_known, product
+from .dims import ANY_SHAPE, UNKNOWN, Dim, Expr, equal, format_dim, format_shape, is_known, product
 from .errors import Diagnostic, InputError, ShapeError, did_you_mean
 from .shape_math import same_dim
+from .conditions import Condition, Contradiction, Requirement, collecting, simplify
 from .spec import Model, Node, NodeOutput
 
 
@@ -71,7 +72,12 @@ class Totals(NamedTuple):
 
 
 class Trace(NamedTuple):
-    """Everything inspection found, in graph order; what renderers print."""
+    """Everything inspection found, in graph order; what renderers print.
+
+    `requires` are the simplified conditions on the input symbols under which
+    the shapes fit; `conditions` the raw ones, attributed to layers;
+    `warnings` flag parameters whose size depends on the input.
+    """
 
     file: str
     convention: str
@@ -80,6 +86,14 @@ class Trace(NamedTuple):
     layers: list[LayerInfo]
     totals: Totals
     errors: list[Diagnostic]
+    requires: list[Requirement] = []
+    conditions: list[Condition] = []
+    warnings: list[Diagnostic] = []
+
+    @property
+    def input_dependent_params(self) -> list[str]:
+        """Names of the parameters whose shape depends on an input symbol."""
+        return [w.path for w in self.warnings if w.kind == "input_dependent_param"]
 
 
 def bind_inputs(model: Model, given: list[tuple[str | None, tuple]]) -> tuple[dict[str, tuple], list[Diagnostic]]:
@@ -150,14 +164,14 @@ def _fit_declared(name: str, declared: tuple, given: tuple, bound: dict) -> str 
 def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "float32") -> Trace:
     """Propagate the input shapes through the model and collect the Trace."""
     convention = CONVENTIONS[model.convention]
-    inputs, errors = bind_inputs(model, given)
+    with collecting("inputs") as conditions:
+        inputs, errors = bind_inputs(model, given)
     values: dict = dict(inputs)
     layers: list[LayerInfo] = []
     shared_first: dict[int, list[ParamInfo]] = {}
     for node in model.nodes:
         ins = [values[s] for s in node.sources]
-        group = node.owner if node.owner is not None else node.id
-        first_use = shared_first.get(group)
+        first_use = shared_first.get(node.owner if node.owner is not None else node.id)
         before = _param_infos(node, [ANY_SHAPE] * len(ins), convention)
         info = LayerInfo(
             node.path, node.type_label, node.loc, None if None in ins else ins, before,
@@ -169,22 +183,10 @@ def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "flo
         if None in ins:
             info.state = "skipped"
         else:
-            try:
-                out = node.layer.output_shape(node.cfg, ins)
-                outs = out if isinstance(out, list) else [out]
-                info.params = _param_infos(node, ins, convention, before)
-                if first_use is None:
-                    shared_first[group] = info.params
-                else:
-                    _share(info.params, first_use, model.nodes[group])
-                if node.tie is not None:
-                    tied = model.nodes[node.tie]
-                    _tie(info.params, shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
-                info.macs = node.layer.macs(node.cfg, ins, out)
-            except ShapeError as e:
-                info.state = "error"
-                errors.append(_mismatch(model, node, ins, e))
-                outs = [None] * len(names)
+            with collecting(node.path) as found:
+                outs = _apply(model, node, ins, info, shared_first, convention, errors)
+            if info.state == "ok":
+                conditions += found
         if info.state == "ok":
             info.count = _sum(p.count for p in info.params if not p.buffer)
         else:
@@ -196,7 +198,36 @@ def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "flo
         for index, shape in enumerate(outs):
             values[NodeOutput(node.id, index)] = shape
     outputs = {name: values[source] for name, source in model.outputs.items()}
-    return Trace(model.file, model.convention, inputs, outputs, layers, _totals(layers, dtype), errors)
+    requires = []
+    try:
+        requires = simplify(conditions)
+    except Contradiction as e:
+        node = next(n for n in model.nodes if n.path == e.origin)
+        errors.append(_mismatch(model, node, layers[node.id].input_shapes, e))
+    return Trace(model.file, model.convention, inputs, outputs, layers, _totals(layers, dtype), errors,
+                 requires, conditions, _input_dependent(model, layers))
+
+
+def _apply(model: Model, node: Node, ins: list, info: LayerInfo, shared_first: dict, convention,
+           errors: list) -> list:
+    """Run a node's rules on its input shapes, filling `info`; returns its output shapes."""
+    group = node.owner if node.owner is not None else node.id
+    try:
+        out = node.layer.output_shape(node.cfg, ins)
+        info.params = _param_infos(node, ins, convention, info.params)
+        if group not in shared_first:
+            shared_first[group] = info.params
+        else:
+            _share(info.params, shared_first[group], model.nodes[group])
+        if node.tie is not None:
+            tied = model.nodes[node.tie]
+            _tie(info.params, shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
+        info.macs = node.layer.macs(node.cfg, ins, out)
+        return out if isinstance(out, list) else [out]
+    except ShapeError as e:
+        info.state = "error"
+        errors.append(_mismatch(model, node, ins, e))
+        return [None] * len(node.layer.output_names(node.cfg))
 
 
 def _param_infos(node: Node, ins, convention, before: list[ParamInfo] | None = None) -> list[ParamInfo]:
@@ -241,6 +272,58 @@ def _share(params: list[ParamInfo], first: list[ParamInfo], owner: Node) -> None
         theirs.after = merged
         theirs.count = product(merged)
         mine.shared_with, mine.count = theirs.name, 0
+
+
+def _input_dependent(model: Model, layers: list[LayerInfo]) -> list[Diagnostic]:
+    """A warning for each parameter whose shape depends on an input symbol."""
+    warnings = []
+    for node, layer in zip(model.nodes, layers):
+        for p in layer.params:
+            if layer.state != "ok" or p.shared_with or all(isinstance(d, int) for d in p.after):
+                continue
+            symbols = sorted({s for d in p.after if isinstance(d, Expr) for s in d.symbols})
+            if not symbols:
+                continue
+            warnings.append(Diagnostic(
+                "input_dependent_param",
+                f"{node.type_label} '{node.path}': {p.local} {format_shape(p.after)} depends on the input size "
+                f"({', '.join(symbols)}), so the model accepts only inputs that give one value",
+                model.file, node.loc, p.name,
+                hint="fix the size with an adaptive pooling layer, or declare the input size",
+            ))
+    return warnings
+
+
+class Evaluation(NamedTuple):
+    """A symbolic trace evaluated at concrete symbol values (`--where`)."""
+
+    bindings: dict[str, int]
+    violated: list[Requirement]
+    undecided: list[Requirement]
+    inputs: dict[str, tuple]
+    outputs: dict[str, tuple | None]
+    layers: list[tuple[str, tuple | None]]
+
+
+def evaluate_at(trace: Trace, bindings: dict[str, int]) -> Evaluation:
+    """The trace's shapes and requirements at `bindings` (symbol → value)."""
+    violated, undecided = [], []
+    for requirement in trace.requires:
+        verdict = requirement.test(bindings)
+        if verdict is False:
+            violated.append(requirement)
+        elif verdict is None:
+            undecided.append(requirement)
+
+    def shape(s):
+        return None if s is None else tuple(d.evaluate(bindings) if isinstance(d, Expr) else d for d in s)
+
+    return Evaluation(
+        bindings, violated, undecided,
+        {name: shape(s) for name, s in trace.inputs.items()},
+        {name: shape(s) for name, s in trace.outputs.items()},
+        [(layer.path, shape(layer.output_shape)) for layer in trace.layers],
+    )
 
 
 def _tie(params: list[ParamInfo], target_params: list[ParamInfo] | None, target: Node) -> None:

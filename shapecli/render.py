@@ -13,9 +13,10 @@ from rich.text import Text
 from .conventions import CONVENTIONS
 from .dims import Dim, dim_to_json, format_dim, format_shape, is_known
 from .errors import Diagnostic
-from .infer import LayerInfo, Trace
+from .infer import Evaluation, LayerInfo, Trace
 
 JSON_SCHEMA_VERSION = 1
+WARNING_KINDS = {"input_dependent_param"}
 
 
 def _count(value: Dim | None, unknown: str = "?") -> str:
@@ -90,13 +91,46 @@ class Grid:
         return out
 
 
-def render_tables(trace: Trace, console: Console) -> None:
-    """Print the before-inference, per-layer and summary tables."""
+def render_tables(trace: Trace, console: Console, evaluations: list[Evaluation] = ()) -> None:
+    """Print the before-inference, per-layer and summary tables, the requirements on
+    the input symbols, and the evaluations of `--where`."""
     unknown = CONVENTIONS[trace.convention].unknown
     inputs = ", ".join(f"{name} {format_shape(shape, unknown)}" for name, shape in trace.inputs.items())
     heading = Text.assemble(("shapecli", "bold"), f" · {trace.file} · {trace.convention} convention · input {inputs}\n")
-    for part in (heading, _before_table(trace, unknown), _layer_table(trace, unknown), _summary_table(trace, unknown)):
+    parts = [heading, _before_table(trace, unknown), _layer_table(trace, unknown), _summary_table(trace, unknown)]
+    if trace.requires:
+        parts.append(_requirements_table(trace))
+    if evaluations:
+        parts.append(_evaluations_table(evaluations, unknown))
+    for part in parts:
         console.print(part, no_wrap=True, overflow="ignore", crop=False)
+
+
+def _layers_text(origins: tuple[str, ...]) -> str:
+    shown = ", ".join(origins[:3])
+    return shown + (f" and {len(origins) - 3} more" if len(origins) > 3 else "")
+
+
+def _requirements_table(trace: Trace) -> Text:
+    grid = Grid("Valid inputs require", ["Condition", "Needed by"])
+    for requirement in trace.requires:
+        grid.add_row((requirement.text, "bold"), _layers_text(requirement.origins))
+    return grid.render()
+
+
+def _evaluations_table(evaluations: list[Evaluation], unknown: str) -> Text:
+    grid = Grid("Evaluated (--where)", ["Values", "Verdict", "Outputs"])
+    for e in evaluations:
+        values = ", ".join(f"{k}={v}" for k, v in e.bindings.items())
+        if e.violated:
+            verdict = ("violates " + "; ".join(r.text for r in e.violated), "bold red")
+        elif e.undecided:
+            verdict = ("undecided: " + "; ".join(r.text for r in e.undecided), "yellow")
+        else:
+            verdict = ("ok", "bold green")
+        outputs = "\n".join(f"{name} {format_shape(s, unknown) if s is not None else '-'}" for name, s in e.outputs.items())
+        grid.add_row(values, verdict, outputs)
+    return grid.render()
 
 
 def _before_table(trace: Trace, unknown: str) -> Text:
@@ -172,7 +206,10 @@ def render_diagnostic(diagnostic: Diagnostic, text: str | None) -> Text:
         where = f"{d.file}:{d.loc.line}:{d.loc.column}"
     out = Text()
     out.append(f"{where}: ", style="bold")
-    out.append("error: ", style="bold red")
+    if d.kind in WARNING_KINDS:
+        out.append("warning: ", style="bold yellow")
+    else:
+        out.append("error: ", style="bold red")
     out.append(d.message + "\n", style="bold")
     lines = text.splitlines() if text and d.loc else []
     if d.loc and 0 < d.loc.line <= len(lines):
@@ -184,7 +221,8 @@ def render_diagnostic(diagnostic: Diagnostic, text: str | None) -> Text:
         out.append(" " * (len(number) + 1) + " | " + " " * (min(d.loc.column, 158) - 1))
         out.append("^\n", style="bold green")
     if d.path:
-        out.append(f"  {'input:   ' if d.kind == 'input_mismatch' else 'layer:   '} {d.path}\n")
+        label = {"input_mismatch": "input:   ", "input_dependent_param": "param:   "}.get(d.kind, "layer:   ")
+        out.append(f"  {label} {d.path}\n")
     if d.expected is not None:
         out.append(f"  expected: {_shape_or_shapes(d.expected)}\n")
     if d.received is not None:
@@ -232,7 +270,7 @@ def diagnostic_json(d: Diagnostic) -> dict:
     }
 
 
-def trace_json(trace: Trace) -> dict:
+def trace_json(trace: Trace, evaluations: list[Evaluation] = ()) -> dict:
     """The JSON document of an inspection (keys are stable; new ones may be added)."""
     totals = trace.totals
     return {
@@ -282,6 +320,22 @@ def trace_json(trace: Trace) -> dict:
             "macs": _json_value(totals.macs),
         },
         "errors": [diagnostic_json(d) for d in trace.errors],
+        "requires": [r.text for r in trace.requires],
+        "requirements": [{"condition": r.text, "layers": list(r.origins)} for r in trace.requires],
+        "input_dependent_params": trace.input_dependent_params,
+        "warnings": [diagnostic_json(d) for d in trace.warnings],
+        **({"where": [_evaluation_json(e) for e in evaluations]} if evaluations else {}),
+    }
+
+
+def _evaluation_json(e: Evaluation) -> dict:
+    return {
+        "bindings": e.bindings,
+        "ok": False if e.violated else (None if e.undecided else True),
+        "violated": [r.text for r in e.violated],
+        "undecided": [r.text for r in e.undecided],
+        "inputs": {name: _json_shape(s) for name, s in e.inputs.items()},
+        "outputs": {name: _json_shape(s) for name, s in e.outputs.items()},
     }
 
 

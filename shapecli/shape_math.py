@@ -1,11 +1,14 @@
 """Shape arithmetic shared by the layer rules: axes, broadcasting, window lengths.
 
-Every function is pure and raises ShapeError with a phrase that completes
-"<Type> '<path>' …" when the shapes do not fit.
+Every function raises ShapeError with a phrase that completes "<Type> '<path>' …"
+when the shapes do not fit. A check that depends on the input symbols records a
+condition instead (see conditions.py), in the collector the propagation opens
+around each rule.
 """
 
 from __future__ import annotations
 
+from .conditions import require
 from .dims import UNKNOWN, Dim, ceil_div, dim_max, equal, format_dim, format_shape, is_known
 from .errors import ShapeError
 
@@ -34,13 +37,38 @@ def require_rank(shape, low: int, high: int | None = None) -> None:
 def same_dim(a: Dim, b: Dim) -> Dim:
     """The common value of two dims that must be equal; unknown yields to known.
 
-    Returns None when they certainly differ (the caller words the error).
+    Returns None when they certainly differ (the caller words the error); when
+    that depends on the input symbols, records the condition a == b.
     """
     if not is_known(a):
         return b
-    if not is_known(b) or equal(a, b) is not False:
+    if not is_known(b):
         return a
-    return None
+    verdict = equal(a, b)
+    if verdict is None:
+        require("eq", a - b, f"needs {format_dim(a)} == {format_dim(b)}")
+    return None if verdict is False else a
+
+
+def require_divisible(a: Dim, k: int, why: str) -> None:
+    """Raise (or record a condition) unless k divides a."""
+    if is_known(a):
+        remainder = a % k
+        if isinstance(remainder, int):
+            if remainder:
+                raise ShapeError(why)
+        else:
+            require("eq", remainder, why)
+
+
+def require_at_least(a: Dim, low: int, why: str) -> None:
+    """Raise (or record a condition) unless a >= low."""
+    if is_known(a):
+        if isinstance(a, int):
+            if a < low:
+                raise ShapeError(why)
+        else:
+            require("ge", a - low, why)
 
 
 def broadcast(shapes: list[tuple]) -> tuple:
@@ -86,15 +114,17 @@ def same_padding(n: Dim, k: int, s: int, d: int) -> tuple[Dim, Dim]:
 
 
 def ceil_pool_length(n: Dim, k: int, s: int, d: int, p: int) -> Dim:
-    """PyTorch pooling length with ceil_mode: the last window must start inside the input or left padding."""
-    # out = ceil((n + 2p - d(k-1) - 1)/s) + 1; if (out-1)*s >= n + p: out -= 1
-    out = ceil_div(n + 2 * p - d * (k - 1) - 1, s) + 1
-    starts_in_padding = ((out - 1) * s) - (n + p)
-    if isinstance(starts_in_padding, int):
-        return out - 1 if starts_in_padding >= 0 else out
-    if s + p < d * (k - 1) + 2:
-        return out  # (out-1)*s <= n + p + (p - d(k-1) + s - 2) < n + p: never drops
-    return UNKNOWN
+    """PyTorch pooling length with ceil_mode: a last window starting in the right padding is dropped."""
+    # out = ceil(m/s) + 1 with m = n + 2p - d(k-1) - 1, minus 1 if (out-1)*s >= n + p,
+    # i.e. if (-m) % s >= t with t = d(k-1) + 1 - p: that is floor(((-m) % s + s - t) / s)
+    m = n + 2 * p - d * (k - 1) - 1
+    t = d * (k - 1) + 1 - p
+    out = ceil_div(m, s) + 1
+    if t <= 0:
+        return out - 1
+    if t > s - 1:
+        return out
+    return out - ((-m) % s + s - t) // s
 
 
 def transposed_length(n: Dim, k: int, s: int, d: int, p: int, output_padding: int) -> Dim:
@@ -104,9 +134,10 @@ def transposed_length(n: Dim, k: int, s: int, d: int, p: int, output_padding: in
 
 
 def require_positive(length: Dim, what: str) -> Dim:
-    """Raise unless a computed length can be positive."""
+    """Raise (or record `length >= 1`) unless a computed output length is positive."""
     if isinstance(length, int) and length <= 0:
         raise ShapeError(f"{what} gives an output length of {length}; the input is too small")
+    require_at_least(length, 1, f"{what} needs an output length {format_dim(length)} >= 1")
     return length
 
 
@@ -164,7 +195,5 @@ def divide_exactly(a: Dim, b: int, what: str) -> Dim:
     """a / b for a divisor b > 0 that must divide a (`what` words the error)."""
     if not is_known(a):
         return UNKNOWN
-    remainder = a % b
-    if isinstance(remainder, int) and remainder:
-        raise ShapeError(what)
+    require_divisible(a, b, what)
     return a // b

@@ -222,3 +222,62 @@ def test_python_dash_m_without_numpy():
                             env={**os.environ, "NO_COLOR": "1"})
     assert result.returncode == 0, result.stderr
     assert "Total params" in result.stdout and "7,946" in result.stdout
+
+
+def test_where_evaluates_symbolic_unet():
+    ok = invoke("inspect", "configs/unet.yaml", "-i", "1x3xHxW", "--where", "H=256,W=256")
+    assert ok.exit_code == 0
+    assert "H % 16 == 0" in ok.stdout and "Valid inputs require" in ok.stdout
+    bad = invoke("inspect", "configs/unet.yaml", "-i", "1x3xHxW", "--where", "H=250,W=256", "-f", "json")
+    assert bad.exit_code == 1
+    doc = json.loads(bad.stdout)
+    assert doc["requires"] == ["H % 16 == 0", "W % 16 == 0"]
+    assert doc["outputs"] == {"outc": [1, 2, "H", "W"]}
+    assert doc["where"] == [{
+        "bindings": {"H": 250, "W": 256}, "ok": False, "violated": ["H % 16 == 0"], "undecided": [],
+        "inputs": {"image": [1, 3, 250, 256]}, "outputs": {"outc": [1, 2, 250, 256]},
+    }]
+
+
+def test_where_with_a_list_of_values_reports_each():
+    result = invoke("inspect", "configs/unet.yaml", "-i", "1x3xHxW", "-w", "H=224,225,256,W=32", "-f", "json")
+    assert result.exit_code == 1
+    verdicts = [(e["bindings"]["H"], e["ok"], e["violated"]) for e in json.loads(result.stdout)["where"]]
+    assert verdicts == [(224, True, []), (225, False, ["H % 16 == 0"]), (256, True, [])]
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("Q=3", "--where Q=3: 'Q' is not a symbol of the inputs (they have: H, W)"),
+        ("H=x", "--where H=x: expected SYMBOL=VALUE[,VALUE…], e.g. H=224,W=224"),
+        ("224", "--where 224: expected SYMBOL=VALUE[,VALUE…], e.g. H=224,W=224"),
+    ],
+)
+def test_where_errors(where, message):
+    result = invoke("inspect", "configs/unet.yaml", "-i", "1x3xHxW", "--where", where)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_resnet50_symbolic_output_and_evaluation_match_the_concrete_run():
+    from shapecli.infer import evaluate_at
+
+    doc = json.loads(invoke("inspect", "configs/resnet50.yaml", "--input", "Bx3xHxW", "--format", "json").stdout)
+    assert doc["outputs"] == {"fc": ["B", 1000]}
+    text = (ROOT / "configs/resnet50.yaml").read_text()
+    symbolic = run_spec(text, "Bx3xHxW")
+    concrete = run_spec(text, "1x3x224x224")
+    evaluated = evaluate_at(symbolic, {"B": 1, "H": 224, "W": 224})
+    assert [shape for _, shape in evaluated.layers] == [layer.output_shape for layer in concrete.layers]
+
+
+def test_input_dependent_parameters_are_warned_and_listed():
+    result = invoke("inspect", "configs/lenet5.yaml", "--input", "Bx1xHxW", "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["input_dependent_params"] == ["c5.weight"]
+    assert doc["requires"] == ["H == 32", "W == 32"]
+    assert doc["warnings"][0]["kind"] == "input_dependent_param"
+    assert result.exit_code == 0
+    assert "configs/lenet5.yaml:15:5: warning: Dense 'c5': weight (120, 16*(floor(H/4) - 3)*(floor(W/4) - 3))" \
+        in result.stderr

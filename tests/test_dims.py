@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shapecli.dims import (
-    ANY_SHAPE, UNKNOWN, Expr, dim_to_json, equal, format_dim, format_shape, parse_dim, parse_shape, product,
+    ANY_SHAPE, UNKNOWN, Expr, ceil_div, dim_max, dim_to_json, equal, format_dim, format_shape, parse_dim,
+    parse_expr, parse_shape, product,
 )
 from shapecli.errors import InputError
 
@@ -61,7 +64,8 @@ def test_parse_shape_rejects(text, message):
         (2 * H * W + 3, "2*H*W + 3"),
         (H * H, "H^2"),
         (B * H * W * 64, "64*B*H*W"),
-        (H * W - H, "H*W - H"),
+        (H * W - H, "H*(W - 1)"),
+        (16 * (H // 4 - 3) * (W // 4 - 3), "16*(floor(H/4) - 3)*(floor(W/4) - 3)"),
     ],
 )
 def test_format_dim(dim, text):
@@ -142,3 +146,58 @@ def test_any_shape_is_unknown_everywhere():
 def test_evaluate():
     assert (2 * H + W).evaluate({"H": 3, "W": 4}) == 10
     assert (2 * H + W).evaluate({"H": 3}) == W + 6
+
+
+def test_conv_pool_towers_collapse():
+    conv = lambda n, k, s, p: (n + 2 * p - (k - 1) - 1) // s + 1  # noqa: E731
+    assert format_dim(conv(conv(H, 3, 2, 1), 3, 2, 1)) == "floor((H + 3)/4)"
+    assert format_dim((H - 1) // 2 + 1) == "floor((H + 1)/2)"
+    assert format_dim(((H - 1) // 2 + 1 - 1) // 2 + 1) == "floor((H + 3)/4)"
+    assert format_dim((H + 2 * W) // 2) == "W + floor(H/2)"
+    assert format_dim((H // 2) // 8) == "floor(H/16)"
+    assert (H // 2) // 8 == H // 16
+
+
+@pytest.mark.parametrize(
+    "expr, bindings, value",
+    [
+        (H // 4 + W % 3, {"H": 17, "W": 8}, 6),
+        (dim_max(H, W), {"H": 3, "W": 9}, 9),
+        (ceil_div(H, 4), {"H": 17}, 5),
+        ((H * W) // 4, {"H": 3, "W": 3}, 2),
+    ],
+)
+def test_evaluate_matches_python(expr, bindings, value):
+    assert expr.evaluate(bindings) == value
+
+
+@st.composite
+def expressions(draw, depth=3):
+    """Random dims built with the operations layer rules use."""
+    if depth == 0 or draw(st.booleans()):
+        return draw(st.sampled_from([H, W, 1, 2, 3, 7]))
+    a = draw(expressions(depth - 1))
+    b = draw(expressions(depth - 1))
+    op = draw(st.sampled_from(["+", "-", "*", "//", "%", "max"]))
+    k = draw(st.integers(1, 9))
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "//":
+        return a // k
+    if op == "%":
+        return a % k
+    return dim_max(a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(expr=expressions(), h=st.integers(1, 50), w=st.integers(1, 50))
+def test_parse_format_roundtrip_and_evaluation(expr, h, w):
+    text = format_dim(expr)
+    parsed = parse_expr(text)
+    assert parsed == expr, text
+    if isinstance(expr, Expr):
+        assert parsed.evaluate({"H": h, "W": w}) == expr.evaluate({"H": h, "W": w})

@@ -7,10 +7,10 @@ also the values Dense's `activation` argument accepts.
 from __future__ import annotations
 
 from ..args import Choice, Float, Int, Ints
-from ..dims import equal, format_shape
+from ..dims import format_shape
 from ..errors import ShapeError
 from ..registry import Arg, Layer, Param, register
-from ..shape_math import divide_exactly, normalize_axis
+from ..shape_math import divide_exactly, normalize_axis, same_dim
 
 
 class ActivationLayer(Layer):
@@ -133,7 +133,7 @@ class PReLU(ActivationLayer):
         (x,) = ins
         if cfg.convention != "keras" and cfg.num_parameters > 1:
             channels = x[1] if len(x) >= 2 else 1
-            if equal(channels, cfg.num_parameters) is False:
+            if same_dim(channels, cfg.num_parameters) is None:
                 raise ShapeError(
                     f"has {cfg.num_parameters} slopes but receives {format_shape(x)} with {channels} channels "
                     "(axis 1; 1 for a rank-1 input)"

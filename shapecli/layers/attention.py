@@ -11,7 +11,7 @@ from ..args import Bool, Choice, Float, Int
 from ..dims import format_dim, format_shape
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
-from ..shape_math import require_rank, same_dim
+from ..shape_math import require_divisible, require_rank, same_dim
 
 _BATCH_FIRST = Arg(Bool(), PerConvention(torch=False, keras=True), doc="inputs (N, L, E) instead of (L, N, E)")
 
@@ -25,8 +25,7 @@ def _sequence(x, batch_first: bool):
 
 
 def _check_heads(width, heads: int) -> None:
-    if isinstance(width, int) and width % heads:
-        raise ShapeError(f"has {heads} heads, which do not divide the embedding size {width}")
+    require_divisible(width, heads, f"has {heads} heads, which must divide the embedding size {format_dim(width)}")
 
 
 def _torch_attention_params(prefix: str, e, kdim, vdim, bias: bool, bias_kv: bool = False) -> list[Param]:

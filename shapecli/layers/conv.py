@@ -13,8 +13,8 @@ from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
 from ..shape_math import (
-    channels_of, conv_length, join_channels, require_positive, same_dim, split_channels, transposed_length,
-    window_padding,
+    channels_of, conv_length, join_channels, require_divisible, require_positive, same_dim, split_channels,
+    transposed_length, window_padding,
 )
 
 _FORMAT = Choice(("channels_first", "channels_last"))
@@ -59,8 +59,8 @@ def _check_in_channels(cfg, x, c_in, rank: int) -> None:
             hint=f"set in_channels: {format_dim(c_in)}, or remove in_channels",
         )
     groups = getattr(cfg, "groups", 1)
-    if isinstance(c_in, int) and c_in % groups:
-        raise ShapeError(f"has groups={groups}, which does not divide the {c_in} input channels of {format_shape(x)}")
+    require_divisible(c_in, groups, f"has groups={groups}, which must divide the {format_dim(c_in)} input channels "
+                                    f"of {format_shape(x)}")
 
 
 class Conv(Layer):

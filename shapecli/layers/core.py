@@ -6,7 +6,7 @@ from ..args import Bool, Choice, Float, Int
 from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, register
-from ..shape_math import normalize_axis, require_rank, same_dim
+from ..shape_math import normalize_axis, require_at_least, require_rank, same_dim
 from .activation import ACTIVATION_NAMES
 
 
@@ -209,8 +209,8 @@ class PositionalEmbedding(Layer):
         (x,) = ins
         require_rank(x, 2)
         length, width = x[-2], x[-1]
-        if isinstance(length, int) and length > cfg.sequence_length:
-            raise ShapeError(f"has sequence_length {cfg.sequence_length} but receives {length} positions")
+        require_at_least(cfg.sequence_length - length, 0,
+                         f"has sequence_length {cfg.sequence_length} but receives {format_dim(length)} positions")
         if cfg.embedding_dim is not None and same_dim(width, cfg.embedding_dim) is None:
             raise ShapeError(f"declares embedding_dim={cfg.embedding_dim} but receives {format_shape(x)}")
         return x

@@ -16,7 +16,7 @@ from ..args import Bool, Float, Int, Ints
 from ..dims import format_dim, format_shape
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
-from ..shape_math import normalize_axis, require_rank, same_dim
+from ..shape_math import normalize_axis, require_divisible, require_rank, same_dim
 
 _EPS = Arg(Float(0), 1e-5, aliases=("epsilon",), doc="added to the variance (no shape effect)")
 _AFFINE = {
@@ -164,8 +164,8 @@ class GroupNorm(Layer):
         require_rank(x, 2)
         channels = x[normalize_axis(cfg.axis, len(x))]
         _check_declared(cfg.num_channels, channels, "num_channels", x)
-        if isinstance(channels, int) and channels % cfg.num_groups:
-            raise ShapeError(f"splits {channels} channels into {cfg.num_groups} groups, which does not divide them")
+        require_divisible(channels, cfg.num_groups,
+                          f"splits {format_dim(channels)} channels into {cfg.num_groups} groups, which must divide them")
         return x
 
     @staticmethod

@@ -6,12 +6,15 @@ None has parameters or counts MACs.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from ..args import BeforeAfter, Choice, Float, Int, Ints, Padding, show
-from ..dims import UNKNOWN, dim_min, equal, format_dim, format_shape, is_known, product
+from ..dims import UNKNOWN, dim_max, dim_min, equal, format_dim, format_shape, is_known, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, PerConvention, register
 from ..shape_math import (
-    divide_exactly, join_channels, normalize_axis, require_positive, require_rank, split_channels,
+    divide_exactly, join_channels, normalize_axis, require_at_least, require_positive, require_rank, same_dim,
+    split_channels,
 )
 
 _FORMAT = Arg(
@@ -50,7 +53,7 @@ class Reshape(Layer):
         if -1 in cfg.shape:
             missing = divide_exactly(elements, known, f"cannot reshape {what}")
             return (x[0], *(missing if d == -1 else d for d in cfg.shape))
-        if equal(elements, known) is False:
+        if same_dim(elements, known) is None:
             raise ShapeError(f"cannot reshape {what}")
         return (x[0], *cfg.shape)
 
@@ -75,7 +78,7 @@ class Unflatten(Layer):
         if -1 in sizes:
             missing = divide_exactly(n, known, what)
             sizes = tuple(missing if d == -1 else d for d in sizes)
-        elif equal(n, known) is False:
+        elif same_dim(n, known) is None:
             raise ShapeError(what)
         return (*x[:axis], *sizes, *x[axis + 1 :])
 
@@ -205,12 +208,9 @@ class Upsample(Layer):
 
 
 def _scaled(n, factor):
-    """floor(n * factor) for a dim and a number."""
-    if isinstance(factor, int) or float(factor).is_integer():
-        return n * int(factor)
-    if isinstance(n, int):
-        return int(n * factor)
-    return UNKNOWN
+    """floor(n * factor) for a dim and a number (the float's exact value, as a fraction)."""
+    ratio = Fraction(factor)
+    return (n * ratio.numerator) // ratio.denominator
 
 
 class UpSampling(Layer):
@@ -248,8 +248,10 @@ class TorchPad(Layer):
         for i in range(cls.rank):
             before, after = padding[2 * i], padding[2 * i + 1]
             axis = len(x) - 1 - i
-            if cls.reflect and isinstance(x[axis], int) and (before >= x[axis] or after >= x[axis]):
-                raise ShapeError(f"reflects padding {before}/{after} on an axis of size {x[axis]}; it must be smaller")
+            if cls.reflect:
+                require_at_least(x[axis], max(before, after) + 1,
+                                 f"reflects padding {before}/{after} on an axis of size {format_dim(x[axis])}, "
+                                 "which must be larger")
             y[axis] = require_positive(x[axis] + before + after, "the padding")
         return tuple(y)
 
@@ -346,7 +348,7 @@ class Slice(Layer):
         else:
             start = n + cfg.start if cfg.start < 0 else dim_min(n, cfg.start)
             stop = n if cfg.stop is None else (n + cfg.stop if cfg.stop < 0 else dim_min(n, cfg.stop))
-            length = (stop - start + cfg.step - 1) // cfg.step
+            length = dim_max(0, (stop - start + cfg.step - 1) // cfg.step)
         return (*x[:axis], length, *x[axis + 1 :])
 
 
@@ -364,7 +366,7 @@ class Select(Layer):
         # (.., n, ..) -> (.., ..), -n <= index < n
         (x,) = ins
         axis = normalize_axis(cfg.axis, len(x))
-        n = x[axis]
-        if isinstance(n, int) and not -n <= cfg.index < n:
-            raise ShapeError(f"selects index {cfg.index} of axis {cfg.axis}, which has size {n}")
+        need = cfg.index + 1 if cfg.index >= 0 else -cfg.index
+        require_at_least(x[axis], need, f"selects index {cfg.index} of axis {cfg.axis}, which has size "
+                                        f"{format_dim(x[axis])}")
         return x[:axis] + x[axis + 1 :]

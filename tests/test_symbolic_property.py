@@ -1,0 +1,85 @@
+"""Property test: symbolic inference agrees with concrete inference.
+
+Random stacks of convolutions, poolings (ceil_mode included), transposed
+convolutions, upsampling, skip concatenations and a final reshape are inspected
+once with symbolic sizes (2x3xHxW) and again at random concrete sizes. At each
+size, the symbolic result evaluated there must equal the concrete one, and the
+symbolic requirements must hold exactly when the concrete run succeeds.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shapecli.infer import evaluate_at
+
+from .helpers import run_spec
+
+EXAMPLES = int(os.environ.get("SHAPECLI_PROPERTY_EXAMPLES", "1000"))
+
+
+@st.composite
+def layer(draw, index: int):
+    """One layer of the stack, as a YAML flow mapping."""
+    kind = draw(st.sampled_from(["conv", "conv", "pool", "pool", "convt", "upsample", "concat"]))
+    name = f"l{index}"
+    if kind == "conv":
+        k, s, d = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        p = draw(st.integers(0, 3))
+        return f"{{name: {name}, type: Conv2d, filters: {draw(st.integers(1, 4))}, kernel_size: {k}, " \
+               f"stride: {s}, padding: {p}, dilation: {d}}}"
+    if kind == "pool":
+        k = draw(st.integers(1, 4))
+        s = draw(st.integers(1, 4))
+        p = draw(st.integers(0, k // 2))
+        ceil = draw(st.booleans())
+        kind_name = draw(st.sampled_from(["MaxPool2d", "AvgPool2d"]))
+        return f"{{name: {name}, type: {kind_name}, kernel_size: {k}, stride: {s}, padding: {p}, " \
+               f"ceil_mode: {str(ceil).lower()}}}"
+    if kind == "convt":
+        k, s, d = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        p = draw(st.integers(0, 2))
+        op = draw(st.integers(0, max(s, d) - 1))
+        return f"{{name: {name}, type: ConvTranspose2d, filters: 3, kernel_size: {k}, stride: {s}, " \
+               f"padding: {p}, dilation: {d}, output_padding: {op}}}"
+    if kind == "upsample":
+        factor = draw(st.sampled_from(["2", "3", "1.5", "0.5"]))
+        return f"{{name: {name}, type: Upsample, scale_factor: {factor}}}"
+    skip = draw(st.integers(-1, index - 1))
+    earlier = "x" if skip < 0 else f"l{skip}"
+    return f"{{name: {name}, type: Concat, axis: 1, from: [l{index - 1} , {earlier}]}}" if index else \
+        f"{{name: {name}, type: Concat, axis: 1, from: [x, x]}}"
+
+
+@st.composite
+def stacks(draw):
+    """A spec text: a chain of layers, maybe ending in a reshape."""
+    count = draw(st.integers(1, 6))
+    layers = [draw(layer(i)) for i in range(count)]
+    if draw(st.booleans()):
+        layers.append(f"{{name: l{count}, type: Reshape, shape: [-1, {draw(st.integers(2, 5))}]}}")
+    return "inputs: {x: [2, 3, H, W]}\nlayers:\n" + "".join(f"  - {text}\n" for text in layers)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=stacks(), sizes=st.lists(st.tuples(st.integers(1, 64), st.integers(1, 64)), min_size=1, max_size=3))
+def test_symbolic_agrees_with_concrete(spec, sizes):
+    symbolic = run_spec(spec)
+    for h, w in sizes:
+        concrete = run_spec(spec, f"2x3x{h}x{w}")
+        fits = not concrete.errors
+        if symbolic.errors:
+            assert not fits, f"symbolic inference fails ({symbolic.errors[0].message}) but H={h}, W={w} fits"
+            continue
+        evaluation = evaluate_at(symbolic, {"H": h, "W": w})
+        assert not evaluation.undecided
+        assert (not evaluation.violated) == fits, (
+            f"H={h}, W={w}: requirements {[r.text for r in symbolic.requires]} say "
+            f"{'no' if evaluation.violated else 'yes'}, the concrete run says "
+            f"{'yes' if fits else concrete.errors[0].message}"
+        )
+        if fits:
+            assert [shape for _, shape in evaluation.layers] == [layer.output_shape for layer in concrete.layers]
