@@ -65,10 +65,13 @@ class ShapeError(ShapecliError):
     layer, its position and the shapes involved.
     """
 
-    def __init__(self, message: str, *, expected=None, received=None, hint: str | None = None):
+    def __init__(self, message: str, *, expected=None, received=None, axis: int | None = None,
+                 hint: str | None = None):
         super().__init__(message, hint=hint)
         self.expected = expected
         self.received = received
+        self.axis = axis
+        """For a clash between several inputs: the axis (negative: from the end) they disagree on."""
 
 
 def did_you_mean(word: str, choices) -> str | None:
@@ -80,12 +83,42 @@ def did_you_mean(word: str, choices) -> str | None:
     return f"did you mean '{options[close[0]]}'?" if close else None
 
 
+class Origin(NamedTuple):
+    """What fixed a size ("filters: 128 of 'stage2/conv2'", "input 'x' from --input") and where;
+    `written` marks a number written in the spec as a layer argument."""
+
+    what: str
+    file: str | None = None
+    loc: Loc | None = None
+    written: bool = False
+
+    def __str__(self) -> str:
+        where = f", {self.file}:{self.loc}" if self.file and self.loc else ""
+        return f"{self.what}{where}"
+
+
+class AxisConflict(NamedTuple):
+    """One axis where the shapes disagree: the two sizes and what fixed each."""
+
+    axis: int
+    expected: object
+    expected_from: Origin | None
+    received: object
+    received_from: Origin | None
+
+
 class Diagnostic(NamedTuple):
-    """A reported problem in the form renderers print: one error or warning."""
+    """A reported problem in the form renderers print: one error or warning.
+
+    For a shape mismatch, `inputs` lists the layer's inputs as (label, shape),
+    `axes` the axes that disagree (of `received`, or of the inputs), and
+    `conflicts` where each disagreeing size came from.
+    """
 
     kind: str
     """'shape_mismatch' (a layer), 'input_mismatch' (--input vs the declared input),
-    'spec_error' or 'input_error' (an unusable command-line value)."""
+    'spec_error', 'input_error' (an unusable command-line value), or a warning:
+    'input_dependent_param', 'unused', 'unreached_output'."""
     message: str
     file: str | None = None
     loc: Loc | None = None
@@ -94,6 +127,9 @@ class Diagnostic(NamedTuple):
     received: object = None
     hint: str | None = None
     notes: tuple[str, ...] = ()
+    inputs: tuple = ()
+    axes: tuple[int, ...] = ()
+    conflicts: tuple[AxisConflict, ...] = ()
 
 
 def diagnostic(error: ShapecliError) -> Diagnostic:

@@ -17,6 +17,7 @@ from .dims import ANY_SHAPE, UNKNOWN, Dim, Expr, equal, format_dim, format_shape
 from .errors import Diagnostic, InputError, ShapeError, did_you_mean
 from .shape_math import same_dim
 from .conditions import Condition, Contradiction, Requirement, collecting, simplify
+from .explain import input_origins, mismatch, output_origins
 from .spec import Model, Node, NodeOutput
 
 
@@ -129,36 +130,35 @@ def bind_inputs(model: Model, given: list[tuple[str | None, tuple]]) -> tuple[di
             shapes[name] = decl.shape
             continue
         if decl.shape is not None:
-            problem = _fit_declared(name, decl.shape, shape, bound)
+            problem, axis = _fit_declared(name, decl.shape, shape, bound)
             if problem:
-                problems.append(
-                    Diagnostic("input_mismatch", problem, model.file, decl.loc, name, decl.shape, shape)
-                )
+                problems.append(Diagnostic("input_mismatch", problem, model.file, decl.loc, name, decl.shape, shape,
+                                           axes=() if axis is None else (axis,)))
             shape = tuple(g if is_known(g) else d for g, d in zip(shape, decl.shape)) if not problem else shape
         shapes[name] = shape
     return shapes, problems
 
 
-def _fit_declared(name: str, declared: tuple, given: tuple, bound: dict) -> str | None:
-    """Why `given` does not fit the declared shape of input `name`, or None."""
+def _fit_declared(name: str, declared: tuple, given: tuple, bound: dict) -> tuple[str | None, int | None]:
+    """(why `given` does not fit the declared shape of input `name`, the axis), or (None, None)."""
     if len(declared) != len(given):
-        return f"input '{name}' is declared {format_shape(declared)} but --input gives {format_shape(given)}"
+        return f"input '{name}' is declared {format_shape(declared)} but --input gives {format_shape(given)}", None
     for axis, (d, g) in enumerate(zip(declared, given)):
         if isinstance(d, int) or not is_known(d) or not is_known(g):
             if same_dim(d, g) is None:
                 return (
                     f"input '{name}' is declared {format_shape(declared)} but --input gives "
                     f"{format_shape(given)} (axis {axis})"
-                )
+                ), axis
             continue
         if d in bound and equal(bound[d][0], g) is False:
             first, where = bound[d]
             return (
                 f"{format_dim(d)} is {format_dim(first)} for input '{where}' "
                 f"but {format_dim(g)} for input '{name}'"
-            )
+            ), axis
         bound.setdefault(d, (g, name))
-    return None
+    return None, None
 
 
 def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "float32") -> Trace:
@@ -167,6 +167,8 @@ def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "flo
     with collecting("inputs") as conditions:
         inputs, errors = bind_inputs(model, given)
     values: dict = dict(inputs)
+    given_names = {name if name is not None else next(iter(model.inputs)) for name, _ in given}
+    origins: dict = {name: input_origins(model, name, shape, name in given_names) for name, shape in inputs.items()}
     layers: list[LayerInfo] = []
     shared_first: dict[int, list[ParamInfo]] = {}
     for node in model.nodes:
@@ -183,8 +185,9 @@ def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "flo
         if None in ins:
             info.state = "skipped"
         else:
+            in_origins = [origins[s] for s in node.sources]
             with collecting(node.path) as found:
-                outs = _apply(model, node, ins, info, shared_first, convention, errors)
+                outs = _apply(model, node, ins, in_origins, info, shared_first, convention, errors)
             if info.state == "ok":
                 conditions += found
         if info.state == "ok":
@@ -197,19 +200,34 @@ def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "flo
             info.output_shapes = dict(zip(names, outs))
         for index, shape in enumerate(outs):
             values[NodeOutput(node.id, index)] = shape
+            if shape is not None:
+                origins[NodeOutput(node.id, index)] = output_origins(model, node, ins, in_origins, shape)
     outputs = {name: values[source] for name, source in model.outputs.items()}
     requires = []
     try:
         requires = simplify(conditions)
     except Contradiction as e:
         node = next(n for n in model.nodes if n.path == e.origin)
-        errors.append(_mismatch(model, node, layers[node.id].input_shapes, e))
+        errors.append(mismatch(model, node, layers[node.id].input_shapes, [origins.get(s) for s in node.sources], e))
+    warnings = model.warnings + _unreached(model, outputs, errors) + _input_dependent(model, layers)
     return Trace(model.file, model.convention, inputs, outputs, layers, _totals(layers, dtype), errors,
-                 requires, conditions, _input_dependent(model, layers))
+                 requires, conditions, warnings)
 
 
-def _apply(model: Model, node: Node, ins: list, info: LayerInfo, shared_first: dict, convention,
-           errors: list) -> list:
+def _unreached(model: Model, outputs: dict, errors: list[Diagnostic]) -> list[Diagnostic]:
+    """A warning for each output that an error upstream left without a shape."""
+    if not errors:
+        return []
+    return [
+        Diagnostic("unreached_output", f"output '{name}' has no shape: an error upstream stops it", model.file,
+                   model.nodes[model.outputs[name].node].loc if isinstance(model.outputs[name], NodeOutput) else None,
+                   name)
+        for name, shape in outputs.items() if shape is None
+    ]
+
+
+def _apply(model: Model, node: Node, ins: list, in_origins: list, info: LayerInfo, shared_first: dict,
+           convention, errors: list) -> list:
     """Run a node's rules on its input shapes, filling `info`; returns its output shapes."""
     group = node.owner if node.owner is not None else node.id
     try:
@@ -226,7 +244,7 @@ def _apply(model: Model, node: Node, ins: list, info: LayerInfo, shared_first: d
         return out if isinstance(out, list) else [out]
     except ShapeError as e:
         info.state = "error"
-        errors.append(_mismatch(model, node, ins, e))
+        errors.append(mismatch(model, node, ins, in_origins, e))
         return [None] * len(node.layer.output_names(node.cfg))
 
 
@@ -347,21 +365,6 @@ def _tie(params: list[ParamInfo], target_params: list[ParamInfo] | None, target:
 
 def _same_shape(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(same_dim(x, y) is not None for x, y in zip(a, b))
-
-
-def _mismatch(model: Model, node: Node, ins: list[tuple], error: ShapeError) -> Diagnostic:
-    notes = tuple(f"in '{use.path}', a use of block {use.block} at line {use.loc.line}" for use in reversed(node.uses))
-    return Diagnostic(
-        "shape_mismatch",
-        f"{node.type_label} '{node.path}' {error.message}",
-        model.file,
-        node.loc,
-        node.path,
-        error.expected,
-        error.received if error.received is not None else ins,
-        error.hint,
-        notes,
-    )
 
 
 def _sum(values) -> Dim:

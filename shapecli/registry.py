@@ -142,6 +142,14 @@ def _load_layers() -> None:
     from . import layers  # noqa: F401  (importing fills the registry)
 
 
+def canonical_arg(cls: type[Layer], word: str) -> str | None:
+    """The canonical name of argument `word` (or one of its aliases) of `cls`, or None."""
+    for canonical, arg in cls.args.items():
+        if word == canonical or word in arg.aliases:
+            return canonical
+    return None
+
+
 def make_config(cls: type[Layer], given: dict, convention: str, locate) -> SimpleNamespace:
     """Validate `given` (argument name → value) for layer type `cls`.
 

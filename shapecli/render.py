@@ -16,7 +16,7 @@ from .errors import Diagnostic
 from .infer import Evaluation, LayerInfo, Trace
 
 JSON_SCHEMA_VERSION = 1
-WARNING_KINDS = {"input_dependent_param"}
+WARNING_KINDS = {"input_dependent_param", "unused", "unreached_output"}
 
 
 def _count(value: Dim | None, unknown: str = "?") -> str:
@@ -199,7 +199,8 @@ def _shape_or_shapes(value, unknown: str = "?") -> str:
 
 
 def render_diagnostic(diagnostic: Diagnostic, text: str | None) -> Text:
-    """A diagnostic as a compiler prints it: location, message, code frame, details."""
+    """A diagnostic as a compiler prints it: location, message, code frame, the shapes
+    with the disagreeing axes marked, where each disagreeing size came from, hint, notes."""
     d = diagnostic
     where = d.file or "shapecli"
     if d.file and d.loc:
@@ -211,22 +212,29 @@ def render_diagnostic(diagnostic: Diagnostic, text: str | None) -> Text:
     else:
         out.append("error: ", style="bold red")
     out.append(d.message + "\n", style="bold")
-    lines = text.splitlines() if text and d.loc else []
-    if d.loc and 0 < d.loc.line <= len(lines):
-        number = str(d.loc.line)
-        source = lines[d.loc.line - 1]
-        if len(source) > 160:
-            source = source[:157] + "..."
-        out.append(f" {number} | {source}\n", style="dim")
-        out.append(" " * (len(number) + 1) + " | " + " " * (min(d.loc.column, 158) - 1))
-        out.append("^\n", style="bold green")
+    _code_frame(out, d, text)
     if d.path:
-        label = {"input_mismatch": "input:   ", "input_dependent_param": "param:   "}.get(d.kind, "layer:   ")
+        label = {"input_mismatch": "input:   ", "input_dependent_param": "param:   ", "unreached_output": "output:  ",
+                 "unused": "name:    "}.get(d.kind, "layer:   ")
         out.append(f"  {label} {d.path}\n")
-    if d.expected is not None:
-        out.append(f"  expected: {_shape_or_shapes(d.expected)}\n")
-    if d.received is not None:
-        out.append(f"  received: {_shape_or_shapes(d.received)}\n")
+    pair = isinstance(d.expected, tuple) and isinstance(d.received, tuple)
+    if d.inputs and (len(d.inputs) > 1 or not pair):
+        out.append("  inputs:\n")
+        labels = [label for label, _ in d.inputs]
+        width = max(len(label) for label in labels)
+        _shape_rows(out, [f"    {label.ljust(width)}  " for label in labels], [s for _, s in d.inputs],
+                    d.axes if not pair else ())
+    if pair:
+        _shape_rows(out, ["  expected: ", "  received: "], [d.expected, d.received], d.axes)
+    else:
+        if d.expected is not None:
+            out.append(f"  expected: {_shape_or_shapes(d.expected)}\n")
+        if d.received is not None and not d.inputs:
+            out.append(f"  received: {_shape_or_shapes(d.received)}\n")
+    for c in d.conflicts:
+        head = f"  axis {c.axis}: "
+        out.append(f"{head}expected {format_dim(c.expected)}{_from(c.expected_from)}\n")
+        out.append(f"{' ' * len(head)}received {format_dim(c.received)}{_from(c.received_from)}\n")
     if d.hint:
         out.append("  hint: ", style="bold cyan")
         out.append(d.hint + "\n")
@@ -235,6 +243,46 @@ def render_diagnostic(diagnostic: Diagnostic, text: str | None) -> Text:
         out.append(note + "\n")
     out.rstrip()
     return out
+
+
+def _from(origin) -> str:
+    return f" ({origin})" if origin is not None else ""
+
+
+def _code_frame(out: Text, d: Diagnostic, text: str | None) -> None:
+    lines = text.splitlines() if text and d.loc else []
+    if not (d.loc and 0 < d.loc.line <= len(lines)):
+        return
+    number = str(d.loc.line)
+    source = lines[d.loc.line - 1].replace("\t", " ")
+    if len(source) > 160:
+        source = source[:157] + "..."
+    out.append(f" {number} | {source}\n", style="dim")
+    out.append(" " * (len(number) + 1) + " | " + " " * (min(d.loc.column, 158) - 1))
+    out.append("^\n", style="bold green")
+
+
+def _shape_rows(out: Text, prefixes: list[str], shapes: list, axes) -> None:
+    """Shapes one under another with their axes aligned, then carets under `axes`."""
+    texts = [[format_dim(dim) for dim in shape] for shape in shapes]
+    rank = max(len(t) for t in texts)
+    widths = [max((len(t[i]) for t in texts if i < len(t)), default=0) for i in range(rank)]
+    width = max(len(p) for p in prefixes)
+    spans = []
+    for prefix, dims in zip(prefixes, texts):
+        cells = [dim.rjust(widths[i]) for i, dim in enumerate(dims)]
+        out.append(prefix.ljust(width) + "(" + ", ".join(cells) + ("," if len(cells) == 1 else "") + ")\n")
+    position = width + 1
+    for i in range(rank):
+        spans.append((position, position + widths[i]))
+        position += widths[i] + 2
+    if axes:
+        marks = [" "] * position
+        for axis in axes:
+            if 0 <= axis < rank:
+                start, stop = spans[axis]
+                marks[start:stop] = "^" * (stop - start)
+        out.append("".join(marks).rstrip() + "\n", style="bold green")
 
 
 def _json_shape(shape):
@@ -254,10 +302,18 @@ def _json_shapes(value):
     return [_json_shape(s) for s in value]
 
 
+def _origin_json(origin) -> dict | None:
+    if origin is None:
+        return None
+    return {"what": origin.what, "file": origin.file, "line": origin.loc.line if origin.loc else None,
+            "column": origin.loc.column if origin.loc else None}
+
+
 def diagnostic_json(d: Diagnostic) -> dict:
-    """A diagnostic as one entry of the JSON `errors` list."""
+    """A diagnostic as one entry of the JSON `errors` (or `warnings`) list."""
     return {
         "kind": d.kind,
+        "severity": "warning" if d.kind in WARNING_KINDS else "error",
         "file": d.file,
         "line": d.loc.line if d.loc else None,
         "column": d.loc.column if d.loc else None,
@@ -265,6 +321,13 @@ def diagnostic_json(d: Diagnostic) -> dict:
         "message": d.message,
         "expected": _json_shapes(d.expected),
         "received": _json_shapes(d.received),
+        "inputs": [{"from": label, "shape": _json_shape(shape)} for label, shape in d.inputs],
+        "axes": list(d.axes),
+        "origins": [
+            {"axis": c.axis, "expected": dim_to_json(c.expected), "expected_from": _origin_json(c.expected_from),
+             "received": dim_to_json(c.received), "received_from": _origin_json(c.received_from)}
+            for c in d.conflicts
+        ],
         "hint": d.hint,
         "notes": list(d.notes),
     }

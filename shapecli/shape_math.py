@@ -91,6 +91,7 @@ def broadcast(shapes: list[tuple]) -> tuple:
                     f"cannot broadcast {listed}: axis {position} has "
                     f"{format_dim(merged)} vs {format_dim(d)}",
                     received=shapes,
+                    axis=position,
                 )
             merged = common
         result.append(merged)

@@ -24,9 +24,9 @@ from typing import NamedTuple
 
 from .args import AnyValue, Bool, Float, Int, ListOf, Str, show
 from .dims import UNKNOWN, Expr
-from .errors import Loc, SpecError, did_you_mean
+from .errors import Diagnostic, Loc, SpecError, did_you_mean
 from .expr import ExprError, evaluate, parse
-from .registry import Layer, all_type_names, lookup, make_config
+from .registry import Layer, all_type_names, canonical_arg, lookup, make_config
 from .yamlsrc import YList, YMap, parse_yaml
 
 MAX_NODES = 250_000
@@ -76,30 +76,38 @@ class Node:
     `sources` feed its inputs; `owner` is the node whose parameters it shares
     (its `share:`), `tie` the node whose parameters its own parameters are (its
     `tie:`), or None; `uses` are the block uses it was expanded from, outermost
-    first.
+    first; `args` say where each argument's value was written.
     """
 
-    __slots__ = ("id", "path", "layer", "type_label", "cfg", "sources", "loc", "owner", "tie", "uses")
+    __slots__ = ("id", "path", "layer", "type_label", "cfg", "sources", "loc", "owner", "tie", "uses", "args",
+                 "written_from")
 
     def __init__(self, id: int, path: str, layer: type[Layer], type_label: str, cfg: SimpleNamespace,
                  loc: Loc, uses: tuple[BlockUse, ...] = ()):
         self.id, self.path, self.layer, self.type_label, self.cfg = id, path, layer, type_label, cfg
         self.sources: list[Source] = []
         self.loc, self.owner, self.tie, self.uses = loc, None, None, uses
+        self.written_from: list[str] = []
+        """The names its inputs are written as, with their scope ('stage2/x')."""
+        self.args: list[tuple[str, str, object, Loc]] = []
+        """(name, owner, value, where): an argument as validated, and where its number was
+        written — as this layer's argument, or as a parameter given to a block use"""
 
     def __repr__(self) -> str:
         return f"Node({self.id}, {self.path!r}, {self.type_label}, sources={self.sources})"
 
 
 class Model:
-    """A spec, expanded: inputs, nodes in topological order (id == position), outputs."""
+    """A spec, expanded: inputs, nodes in topological order (id == position), outputs,
+    and warnings about the graph (unused layers and inputs)."""
 
-    __slots__ = ("file", "text", "convention", "inputs", "nodes", "outputs")
+    __slots__ = ("file", "text", "convention", "inputs", "nodes", "outputs", "warnings")
 
     def __init__(self, file: str, text: str, convention: str, inputs: dict[str, InputDecl],
                  nodes: list[Node], outputs: dict[str, Source]):
         self.file, self.text, self.convention = file, text, convention
         self.inputs, self.nodes, self.outputs = inputs, nodes, outputs
+        self.warnings: list[Diagnostic] = _unused(self)
 
 
 def load_model(text: str, file: str, convention: str = "torch") -> Model:
@@ -153,13 +161,17 @@ class _Select(NamedTuple):
 
 
 class _Port:
-    """A name's value before the graph is resolved: another port, a _Select, or a Source."""
+    """A name's value before the graph is resolved: another port, a _Select, or a Source.
 
-    __slots__ = ("target", "loc")
+    `name` is the name as the spec writes it, with its scope ('stage2/x').
+    """
 
-    def __init__(self, target, loc: Loc):
+    __slots__ = ("target", "loc", "name")
+
+    def __init__(self, target, loc: Loc, name: str = ""):
         self.target = target
         self.loc = loc
+        self.name = name
 
 
 class _BlockDef(NamedTuple):
@@ -217,7 +229,7 @@ class _Builder:
             for name, definition in blocks.items():
                 self.blocks[name] = self.block_def(name, definition, blocks)
         inputs = self.input_decls(root)
-        scope = _Scope("", {name: _Port(name, decl.loc) for name, decl in inputs.items()}, list(inputs), None)
+        scope = _Scope("", {name: _Port(name, decl.loc, name) for name, decl in inputs.items()}, list(inputs), None)
         layers = _expect(root["layers"], YList, "layers", root.value_loc("layers"))
         last = self.expand(scope, layers, root.value_loc("layers"))
         if "outputs" in root:
@@ -312,14 +324,15 @@ class _Builder:
                 repeat = _value(Int(0, MAX_NODES), raw, "repeat")
                 if "share" in raw:
                     raise SpecError("a shared layer cannot repeat", raw.key_loc("repeat"))
-            copies = [_Port(None, raw.loc) for _ in range(repeat)] if "repeat" in raw else []
-            port = _Port(copies[-1] if copies else None, raw.loc)
+            full = scope.prefix + name
+            copies = [_Port(None, raw.loc, f"{full}.{i}") for i in range(repeat)] if "repeat" in raw else []
+            port = _Port(copies[-1] if copies else None, raw.loc, full)
             scope.ports[name] = port
             for i, copy in enumerate(copies):
                 scope.ports[f"{name}.{i}"] = copy
             if block is not None and block.outputs and len(block.outputs) > 1:
                 for output, _ in block.outputs:
-                    scope.ports[f"{name}/{output}"] = _Port(None, raw.loc)
+                    scope.ports[f"{name}/{output}"] = _Port(None, raw.loc, f"{full}/{output}")
             entries.append(_Entry(raw, name, repeat, layer, block, label, port, copies))
         return entries
 
@@ -387,7 +400,7 @@ class _Builder:
         port = scope.ports.get(name)
         head, _, output = name.partition("/")
         if port is None and output and head in scope.ports:
-            return _Port(_Select(scope.ports[head], output), loc)
+            return _Port(_Select(scope.ports[head], output), loc, scope.prefix + name)
         if port is None:
             visible = [n for n in scope.ports if "." not in n and "/" not in n]
             raise SpecError(
@@ -401,7 +414,7 @@ class _Builder:
         raw = entry.raw
         if "share" in raw:
             owner = self.defined_layer(scope, raw, "share")
-            layer, cfg, label = owner.layer, owner.cfg, owner.type_label
+            layer, cfg, label, written = owner.layer, owner.cfg, owner.type_label, owner.args
         else:
             layer, label = entry.layer, entry.type_label
             args = {k: v for k, v in raw.items() if k not in _LAYER_KEYS}
@@ -412,6 +425,12 @@ class _Builder:
                 return raw.value_loc(key) if value else raw.key_loc(key)
 
             cfg = make_config(layer, args, self.convention, locate)
+            given_by = {where: (name, use) for name, (where, use) in (scope.env.locs.items() if scope.env else ())}
+            written = []
+            for key in args:
+                loc = raw.value_loc(key)
+                name, use = given_by.get(loc, (key, scope.prefix + entry.name))
+                written.append((name, use, getattr(cfg, canonical_arg(layer, key)), loc))
         tie = self.defined_layer(scope, raw, "tie").id if "tie" in raw else None
         _check_arity(layer, len(sources), raw)
         if entry.repeat > 1 and len(sources) != 1:
@@ -425,6 +444,7 @@ class _Builder:
             if "share" in raw:
                 node.owner = owner.owner if owner.owner is not None else owner.id
             node.tie = tie
+            node.args = written
             port.target = NodeOutput(node.id)
             scope.layer_nodes[entry.name if not entry.copies else f"{entry.name}.{i}"] = node.id
             sources = [port]
@@ -444,6 +464,7 @@ class _Builder:
         if len(self.nodes) >= MAX_NODES:
             raise SpecError(f"the spec expands to more than {MAX_NODES:,} layers", loc)
         node = Node(len(self.nodes), path, layer, label, cfg, loc, uses)
+        node.written_from = [port.name for port in sources]
         self.nodes.append(node)
         self.node_ports.append(list(sources))
         return node
@@ -452,7 +473,7 @@ class _Builder:
         raw, block = entry.raw, entry.block
         if len(scope.blocks_open) >= MAX_BLOCK_DEPTH:
             raise SpecError(f"blocks nest deeper than {MAX_BLOCK_DEPTH} levels", raw.value_loc("type"))
-        env = self.block_env(block, raw, scope.env)
+        env = self.block_env(block, raw, scope.env, scope.prefix + entry.name)
         if len(sources) != len(block.inputs):
             raise SpecError(
                 f"block {block.name} takes {len(block.inputs)} input(s) ({', '.join(block.inputs)}), "
@@ -467,7 +488,7 @@ class _Builder:
             use = BlockUse(path, block.name, raw.loc)
             inner = _Scope(
                 path + "/",
-                {name: _Port(source, raw.loc) for name, source in zip(block.inputs, sources)},
+                {name: _Port(source, raw.loc, f"{path}/{name}") for name, source in zip(block.inputs, sources)},
                 list(block.inputs),
                 env,
                 (*scope.uses, use),
@@ -488,7 +509,7 @@ class _Builder:
         if entry.copies:
             entry.port.target = entry.copies[-1]
 
-    def block_env(self, block: _BlockDef, raw: YMap, outer: dict | None) -> dict:
+    def block_env(self, block: _BlockDef, raw: YMap, outer: _Env | None, use_path: str) -> _Env:
         """Values of a block's params at one use, checked against their declared kinds."""
         given = {k: v for k, v in raw.items() if k not in _LAYER_KEYS}
         for key in given:
@@ -498,13 +519,15 @@ class _Builder:
                     raw.key_loc(key),
                     hint=did_you_mean(key, block.params) or f"its params: {', '.join(block.params) or 'none'}",
                 )
-        env = dict(outer or {})
+        env = _Env(outer or {})
+        env.locs = dict(outer.locs) if outer is not None else {}
         for name, (kind, default) in block.params.items():
             if name in given:
                 try:
                     env[name] = kind(given[name])
                 except SpecError as e:
                     raise SpecError(f"{name}: {e.message}", raw.value_loc(name)) from None
+                env.locs[name] = (raw.value_loc(name), use_path)
             elif default is not _NO_DEFAULT:
                 env[name] = default
             else:
@@ -653,8 +676,19 @@ def _check_arity(layer: type[Layer], count: int, raw: YMap) -> None:
     raise SpecError(f"{layer.type_name} takes {wanted}, receives {count}", raw.value_loc("from"))
 
 
-def _substitute(value, env: dict | None, loc: Loc, memo: dict | None = None):
-    """`value` with each `$name` string replaced by the block parameter's value."""
+class _Env(dict):
+    """Block parameter values (name → value), and where each value was written:
+    `locs` maps a name to (position, path of the block use that gave it)."""
+
+    __slots__ = ("locs",)
+
+
+def _substitute(value, env: _Env | None, loc: Loc, memo: dict | None = None):
+    """`value` with each `$name` string replaced by the block parameter's value.
+
+    A value that is exactly `$name` takes the position where the use gave it, so
+    that messages point at the number the user wrote.
+    """
     memo = {} if memo is None else memo
     if isinstance(value, str):
         return _parameter_value(value, env, loc) if value.startswith("$") else value
@@ -664,12 +698,21 @@ def _substitute(value, env: dict | None, loc: Loc, memo: dict | None = None):
         return memo[id(value)]
     if isinstance(value, YList):
         result = YList(_substitute(v, env, l, memo) for v, l in zip(value, value.item_locs))
-        result.loc, result.item_locs = value.loc, value.item_locs
+        result.loc, result.item_locs = value.loc, [_origin(v, env, l) for v, l in zip(value, value.item_locs)]
     else:
         result = YMap((k, _substitute(v, env, value.value_loc(k), memo)) for k, v in value.items())
-        result.loc, result.key_locs, result.value_locs = value.loc, value.key_locs, value.value_locs
+        result.loc, result.key_locs = value.loc, value.key_locs
+        result.value_locs = {k: _origin(v, env, value.value_loc(k)) for k, v in value.items()}
     memo[id(value)] = result
     return result
+
+
+def _origin(value, env: _Env | None, loc: Loc) -> Loc:
+    """Where a value was written: the block use's `name: value` for an exact `$name`."""
+    if isinstance(value, str) and value.startswith("$") and env is not None:
+        given = env.locs.get(value[1:].strip())
+        return given[0] if given else loc
+    return loc
 
 
 def _parameter_value(text: str, env: dict | None, loc: Loc):
@@ -702,6 +745,22 @@ def _divide(a, b):
     if isinstance(a, int) and isinstance(b, int) and b and a % b == 0:
         return a // b
     return a / b
+
+
+def _unused(model: Model) -> list[Diagnostic]:
+    """Warnings for layers whose output nothing takes, and inputs nothing reads."""
+    used = {s for node in model.nodes for s in node.sources} | set(model.outputs.values())
+    used_nodes = {s.node for s in used if isinstance(s, NodeOutput)}
+    warnings = [
+        Diagnostic("unused", f"input '{name}' is not used by any layer", model.file, decl.loc, name)
+        for name, decl in model.inputs.items() if name not in used
+    ]
+    warnings += [
+        Diagnostic("unused", f"layer '{node.path}' is not used: no layer takes its output and it is not an output",
+                   model.file, node.loc, node.path, hint="remove it, or list it in outputs:")
+        for node in model.nodes if node.id not in used_nodes
+    ]
+    return warnings
 
 
 def _predecessors(node: Node) -> list[int]:

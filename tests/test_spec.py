@@ -206,7 +206,7 @@ BLOCK_ERRORS = [
     (BLOCK + "layers:\n  - {type: B}\n", 7, 5, "block B needs the parameter 'w'"),
     (BLOCK + "layers:\n  - {type: B, w: 2, v: 3}\n", 7, 21, "unknown parameter 'v' for block B"),
     (BLOCK + "layers:\n  - {type: B, w: two}\n", 7, 18, "w: expected an integer, received 'two'"),
-    (BLOCK + "layers:\n  - {type: B, w: 0}\n", 5, 30, "units: expected an integer ≥ 1, received 0"),
+    (BLOCK + "layers:\n  - {type: B, w: 0}\n", 7, 18, "units: expected an integer ≥ 1, received 0"),
     (BLOCK.replace("$w", "$ww") + "layers:\n  - {type: B, w: 1}\n", 5, 30, "unknown block parameter '$ww'"),
     (BLOCK.replace("$w", "$w * 2 +") + "layers:\n  - {type: B, w: 1}\n", 5, 30, "'$w * 2 +': expected more at the end"),
     (BLOCK.replace("$w", "$w / 0") + "layers:\n  - {type: B, w: 1}\n", 5, 30, "'$w / 0' divides by zero"),

@@ -65,6 +65,7 @@ class Concat(Layer):
                         f"needs inputs that agree on every axis but {axis}, receives "
                         + " and ".join(format_shape(s) for s in ins),
                         received=ins,
+                        axis=i,
                     )
                 result[i] = common
         return tuple(result)
