@@ -284,11 +284,18 @@ def _solve(condition: Condition, symbol: str) -> _Values | None:
                 points.add(r + period * steps)
         return _Values(finite=frozenset(points))
     if delta < 0:  # true up to a point in each class: a finite set
-        tops = [r + period * (value(r) // -delta) for r in range(1, period + 1) if value(r) >= 0]
-        return _Values(finite=frozenset(h for h in range(1, max(tops, default=0) + 1) if holds(h)))
-    starts = [r + period * max(0, -(value(r) // delta)) for r in range(1, period + 1)]
-    first = min(starts)
-    if all(holds(h) for h in range(first, max(starts) + 1)):
+        tops = {r: r + period * (value(r) // -delta) for r in range(1, period + 1) if value(r) >= 0}
+        if not tops:
+            return _Values(finite=frozenset())
+        last = max(tops.values())
+        if len(tops) == period and all(top >= last - (last - r) % period for r, top in tops.items()):
+            return _Values(high=last)
+        if sum((top - r) // period + 1 for r, top in tops.items()) > MAX_PERIOD:
+            return None
+        return _Values(finite=frozenset(h for r, top in tops.items() for h in range(r, top + 1, period)))
+    starts = {r: r + period * max(0, -(value(r) // delta)) for r in range(1, period + 1)}
+    first = min(starts.values())
+    if all(start <= first + (r - first) % period for r, start in starts.items()):
         return _Values(low=first)
     return None
 

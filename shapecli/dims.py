@@ -560,6 +560,10 @@ def exact_div(a: Dim, b: Dim) -> Dim:
     raise ZeroDivisionError(f"cannot divide by {format_dim(b)}")
 
 
+MAX_RANK = 64
+"""Most axes a shape may have (NumPy's limit; PyTorch's is lower)."""
+
+
 def parse_shape(text: str) -> tuple:
     """A shape from command-line text: `2x20`, `Bx3xHxW`, `2,20`, `(2, 20)`."""
     body = text.strip().removeprefix("(").removesuffix(")").removeprefix("[").removesuffix("]")
@@ -567,6 +571,8 @@ def parse_shape(text: str) -> tuple:
         raise InputError(f"'{text}' is not a shape (expected dims such as 2x20)")
     separator = "," if "," in body else "x"
     parts = body.split(separator)
+    if len(parts) > MAX_RANK:
+        raise InputError(f"'{text[:30]}…' has {len(parts)} axes; shapecli handles at most {MAX_RANK}")
     if any(not part.strip() for part in parts):
         raise InputError(f"'{text}' has an empty dimension (expected dims such as 2x20)")
     return tuple(parse_dim(part) for part in parts)

@@ -6,7 +6,7 @@ CLI maps these classes to exit codes.
 
     ShapecliError
     ├── SpecError    the spec text, its structure or its arguments are invalid
-    ├── InputError   a command-line input (--input, a path) is invalid
+    ├── InputError   a command-line input (--input, a path) is invalid or missing
     └── ShapeError   shapes do not fit
 """
 
@@ -55,6 +55,10 @@ class SpecError(ShapecliError):
 
 class InputError(ShapecliError):
     """A command-line value (an --input shape, a path) is invalid."""
+
+
+class MissingInput(InputError):
+    """A model input has no shape: neither the spec declares one nor --input gives one."""
 
 
 class ShapeError(ShapecliError):

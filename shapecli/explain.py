@@ -57,6 +57,11 @@ def source_name(model: Model, source) -> str:
     return model.nodes[source.node].path if isinstance(source, NodeOutput) else source
 
 
+def differing_axes(a: tuple, b: tuple) -> tuple[int, ...]:
+    """The axes where two shapes of one rank certainly differ."""
+    return tuple(i for i, (x, y) in enumerate(zip(a, b)) if equal(x, y) is False) if len(a) == len(b) else ()
+
+
 def _input_label(model: Model, node: Node, index: int) -> str:
     """`from[1] 'stage2/x' (= 'stage1.1/relu2')`: the name as written, and what it is."""
     resolved = source_name(model, node.sources[index])
@@ -75,7 +80,7 @@ def mismatch(model: Model, node: Node, ins: list | None, in_origins: list | None
     conflicts: list[AxisConflict] = []
     axes: tuple[int, ...] = ()
     if isinstance(expected, tuple) and isinstance(received, tuple) and len(expected) == len(received):
-        axes = tuple(i for i, (e, r) in enumerate(zip(expected, received)) if equal(e, r) is False)
+        axes = differing_axes(expected, received)
         received_origins = next((o for shape, o in zip(ins, in_origins) if shape is received), ())
         for axis in axes:
             conflicts.append(AxisConflict(

@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .conventions import CONVENTIONS, DTYPE_BYTES
-from .dims import ANY_SHAPE, UNKNOWN, Dim, Expr, equal, format_dim, format_shape, is_known, product
-from .errors import Diagnostic, InputError, ShapeError, did_you_mean
+from .dims import ANY_SHAPE, MAX_RANK, UNKNOWN, Dim, Expr, equal, format_dim, format_shape, is_known, product
+from .errors import Diagnostic, InputError, MissingInput, ShapeError, did_you_mean
 from .shape_math import same_dim
 from .conditions import Condition, Contradiction, Requirement, collecting, simplify
-from .explain import input_origins, mismatch, output_origins
+from .explain import differing_axes, input_origins, mismatch, output_origins
 from .spec import Model, Node, NodeOutput
 
 
@@ -126,7 +126,7 @@ def bind_inputs(model: Model, given: list[tuple[str | None, tuple]]) -> tuple[di
         shape = by_name.get(name)
         if shape is None:
             if decl.shape is None:
-                raise InputError(f"no shape for the input '{name}': give one with --input, e.g. --input 2x20")
+                raise MissingInput(f"no shape for the input '{name}': give one with --input, e.g. --input 2x20")
             shapes[name] = decl.shape
             continue
         if decl.shape is not None:
@@ -203,27 +203,51 @@ def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "flo
             if shape is not None:
                 origins[NodeOutput(node.id, index)] = output_origins(model, node, ins, in_origins, shape)
     outputs = {name: values[source] for name, source in model.outputs.items()}
+    errors = _repeat_mismatches(model, values, errors)
     requires = []
     try:
         requires = simplify(conditions)
     except Contradiction as e:
         node = next(n for n in model.nodes if n.path == e.origin)
         errors.append(mismatch(model, node, layers[node.id].input_shapes, [origins.get(s) for s in node.sources], e))
-    warnings = model.warnings + _unreached(model, outputs, errors) + _input_dependent(model, layers)
+    warnings = model.warnings + _unreached(model, outputs, layers) + _input_dependent(model, layers)
     return Trace(model.file, model.convention, inputs, outputs, layers, _totals(layers, dtype), errors,
                  requires, conditions, warnings)
 
 
-def _unreached(model: Model, outputs: dict, errors: list[Diagnostic]) -> list[Diagnostic]:
-    """A warning for each output that an error upstream left without a shape."""
-    if not errors:
-        return []
-    return [
-        Diagnostic("unreached_output", f"output '{name}' has no shape: an error upstream stops it", model.file,
-                   model.nodes[model.outputs[name].node].loc if isinstance(model.outputs[name], NodeOutput) else None,
-                   name)
-        for name, shape in outputs.items() if shape is None
-    ]
+def _repeat_mismatches(model: Model, values: dict, errors: list[Diagnostic]) -> list[Diagnostic]:
+    """A repeated block whose output shape differs from its input's, when that breaks a
+    later copy: report it at `repeat:`, instead of the errors it causes in those copies."""
+    for repeat in model.repeats:
+        before, after = values.get(repeat.first_in), values.get(repeat.first_out)
+        if before is None or after is None:
+            continue
+        if len(before) == len(after) and all(equal(a, b) is not False for a, b in zip(before, after)):
+            continue
+        later = tuple(f"{repeat.path}.{i}/" for i in range(1, repeat.count))
+        caused = [e for e in errors if (e.path or "").startswith(later)]
+        if not caused:
+            continue  # the later copies adapt (deferred sizes): a first copy may change the shape
+        errors = [e for e in errors if e not in caused]
+        errors.append(Diagnostic(
+            "shape_mismatch",
+            f"block {repeat.block} is repeated {repeat.count} times, but it turns {format_shape(before)} into "
+            f"{format_shape(after)}: each copy feeds the next, so its output must have its input's shape",
+            model.file, repeat.loc, repeat.path, before, after,
+            hint="make the block keep the shape, or use separate layers for the first copy",
+            axes=differing_axes(before, after),
+        ))
+    return errors
+
+
+def _unreached(model: Model, outputs: dict, layers: list[LayerInfo]) -> list[Diagnostic]:
+    """A warning for each output that an error further upstream left without a shape."""
+    warnings = []
+    for name, source in model.outputs.items():
+        if outputs[name] is None and isinstance(source, NodeOutput) and layers[source.node].state == "skipped":
+            warnings.append(Diagnostic("unreached_output", f"output '{name}' has no shape: an error upstream stops it",
+                                       model.file, model.nodes[source.node].loc, name))
+    return warnings
 
 
 def _apply(model: Model, node: Node, ins: list, in_origins: list, info: LayerInfo, shared_first: dict,
@@ -232,6 +256,9 @@ def _apply(model: Model, node: Node, ins: list, in_origins: list, info: LayerInf
     group = node.owner if node.owner is not None else node.id
     try:
         out = node.layer.output_shape(node.cfg, ins)
+        for shape in out if isinstance(out, list) else [out]:
+            if len(shape) > MAX_RANK:
+                raise ShapeError(f"gives a rank-{len(shape)} output; shapecli handles at most {MAX_RANK} axes")
         info.params = _param_infos(node, ins, convention, info.params)
         if group not in shared_first:
             shared_first[group] = info.params

@@ -16,7 +16,7 @@ from .errors import Diagnostic
 from .infer import Evaluation, LayerInfo, Trace
 
 JSON_SCHEMA_VERSION = 1
-WARNING_KINDS = {"input_dependent_param", "unused", "unreached_output"}
+WARNING_KINDS = {"input_dependent_param", "unused", "unreached_output", "not_inferred"}
 
 
 def _count(value: Dim | None, unknown: str = "?") -> str:
@@ -202,6 +202,8 @@ def render_diagnostic(diagnostic: Diagnostic, text: str | None) -> Text:
     """A diagnostic as a compiler prints it: location, message, code frame, the shapes
     with the disagreeing axes marked, where each disagreeing size came from, hint, notes."""
     d = diagnostic
+    if d.kind == "more_errors":
+        return Text(f"note: {d.message}", style="bold")
     where = d.file or "shapecli"
     if d.file and d.loc:
         where = f"{d.file}:{d.loc.line}:{d.loc.column}"
@@ -413,4 +415,69 @@ def failure_json(file: str | None, convention: str, diagnostics: list[Diagnostic
         "layers": [],
         "totals": None,
         "errors": [diagnostic_json(d) for d in diagnostics],
+    }
+
+
+# -- shapecli check --------------------------------------------------------------------
+
+def check_line(result, strict: bool) -> Text:
+    """One line per checked file: ok, or how many errors and warnings."""
+    counts = f"{_plural(len(result.errors), 'error')}, {_plural(len(result.warnings), 'warning')}"
+    if result.passed(strict):
+        return Text.assemble(("ok    ", "bold green"), result.file, (f"  ({counts})" if result.warnings else "", "dim"))
+    return Text.assemble(("FAIL  ", "bold red"), result.file, f"  ({counts})")
+
+
+def check_summary(results, strict: bool) -> str:
+    """`12 specs checked: 11 ok, 1 failed (2 errors, 1 warning)`."""
+    failed = sum(not r.passed(strict) for r in results)
+    errors = sum(len(r.errors) for r in results)
+    warnings = sum(len(r.warnings) for r in results)
+    return (f"{_plural(len(results), 'spec')} checked: {len(results) - failed} ok, {failed} failed "
+            f"({_plural(errors, 'error')}, {_plural(warnings, 'warning')})")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def github_annotations(results, strict: bool) -> list[str]:
+    """GitHub Actions workflow commands: `::error file=…,line=…,col=…,title=…::message`."""
+    lines = []
+    for result in results:
+        for d in (*result.errors, *result.warnings):
+            level = "warning" if d.kind in WARNING_KINDS else "error"
+            props = [f"file={_escape_property(d.file or result.file)}"]
+            if d.loc:
+                props += [f"line={d.loc.line}", f"col={d.loc.column}"]
+            props.append(f"title={_escape_property('shapecli ' + d.kind)}")
+            text = d.message + (f" (hint: {d.hint})" if d.hint else "")
+            lines.append(f"::{level} {','.join(props)}::{_escape_data(text)}")
+    lines.append(f"::notice title=shapecli::{_escape_data(check_summary(results, strict))}")
+    return lines
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def check_json(results, strict: bool) -> dict:
+    """The JSON document of `shapecli check`."""
+    failed = [r for r in results if not r.passed(strict)]
+    return {
+        "schema": JSON_SCHEMA_VERSION,
+        "strict": strict,
+        "files": [
+            {"file": r.file, "ok": r.passed(strict), "errors": [diagnostic_json(d) for d in r.errors],
+             "warnings": [diagnostic_json(d) for d in r.warnings]}
+            for r in results
+        ],
+        "summary": {
+            "files": len(results), "ok": len(results) - len(failed), "failed": len(failed),
+            "errors": sum(len(r.errors) for r in results), "warnings": sum(len(r.warnings) for r in results),
+        },
     }

@@ -22,8 +22,8 @@ import re
 from types import SimpleNamespace
 from typing import NamedTuple
 
-from .args import AnyValue, Bool, Float, Int, ListOf, Str, show
-from .dims import UNKNOWN, Expr
+from .args import AnyValue, Bool, Choice, Float, Int, ListOf, Str, show
+from .dims import MAX_RANK, UNKNOWN, Expr
 from .errors import Diagnostic, Loc, SpecError, did_you_mean
 from .expr import ExprError, evaluate, parse
 from .registry import Layer, all_type_names, canonical_arg, lookup, make_config
@@ -37,7 +37,8 @@ MAX_BLOCK_DEPTH = 32
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _LAYER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
-_TOP_KEYS = ("inputs", "layers", "outputs", "blocks")
+_TOP_KEYS = ("inputs", "layers", "outputs", "blocks", "check")
+_CHECK_KEYS = ("inputs", "convention")
 _BLOCK_KEYS = ("params", "inputs", "layers", "outputs")
 _LAYER_KEYS = ("name", "type", "from", "repeat", "share", "tie")
 _PARAM_KINDS = {"int": Int(), "float": Float(), "bool": Bool(), "str": Str(), "list": ListOf(), "any": AnyValue()}
@@ -97,17 +98,38 @@ class Node:
         return f"Node({self.id}, {self.path!r}, {self.type_label}, sources={self.sources})"
 
 
+class CheckPlan(NamedTuple):
+    """A spec's `check:` key: the inputs ([(name or None, shape)]) and convention it is meant for."""
+
+    inputs: list
+    convention: str | None
+
+
+class Repeat(NamedTuple):
+    """A block repeated `count` times: each copy feeds the next, from `first_in` to `first_out`."""
+
+    path: str
+    block: str
+    loc: Loc
+    count: int
+    first_in: Source
+    first_out: Source
+
+
 class Model:
     """A spec, expanded: inputs, nodes in topological order (id == position), outputs,
     and warnings about the graph (unused layers and inputs)."""
 
-    __slots__ = ("file", "text", "convention", "inputs", "nodes", "outputs", "warnings")
+    __slots__ = ("file", "text", "convention", "inputs", "nodes", "outputs", "warnings", "check", "repeats")
 
     def __init__(self, file: str, text: str, convention: str, inputs: dict[str, InputDecl],
                  nodes: list[Node], outputs: dict[str, Source]):
         self.file, self.text, self.convention = file, text, convention
         self.inputs, self.nodes, self.outputs = inputs, nodes, outputs
         self.warnings: list[Diagnostic] = _unused(self)
+        self.check: CheckPlan = CheckPlan([], None)
+        """What `shapecli check` runs the spec with (its `check:` key)."""
+        self.repeats: list[Repeat] = []
 
 
 def load_model(text: str, file: str, convention: str = "torch") -> Model:
@@ -217,6 +239,7 @@ class _Builder:
         self.nodes: list[Node] = []
         self.node_ports: list[list[_Port]] = []
         self.blocks: dict[str, _BlockDef] = {}
+        self.repeats: list[tuple] = []
 
     def build(self, text: str, file: str) -> Model:
         root = parse_yaml(text)
@@ -237,7 +260,9 @@ class _Builder:
             outputs = {name: self.lookup(scope, name, loc) for name, loc in named}
         else:
             outputs = {last: scope.ports[last]}
-        return self.finish(file, text, inputs, outputs)
+        model = self.finish(file, text, inputs, outputs)
+        model.check = _check_plan(root)
+        return model
 
     def input_decls(self, root: YMap) -> dict[str, InputDecl]:
         if "inputs" not in root:
@@ -483,6 +508,9 @@ class _Builder:
         if entry.repeat > 1 and (len(block.inputs) != 1):
             raise SpecError("a repeated block must have a single input", raw.key_loc("repeat"))
         ports = entry.copies or [entry.port]
+        if len(ports) > 1:
+            self.repeats.append((scope.prefix + entry.name, block.name, raw.key_loc("repeat"), len(ports),
+                                 sources[0], ports[0]))
         for i, port in enumerate(ports):
             path = scope.prefix + (f"{entry.name}.{i}" if entry.copies else entry.name)
             use = BlockUse(path, block.name, raw.loc)
@@ -552,7 +580,12 @@ class _Builder:
             if node.tie is not None:
                 node.tie = new_id[node.tie]
         resolved_outputs = {name: _renumber(s, new_id) for name, s in resolved_outputs.items()}
-        return Model(file, text, self.convention, inputs, nodes, resolved_outputs)
+        model = Model(file, text, self.convention, inputs, nodes, resolved_outputs)
+        model.repeats = [
+            Repeat(path, block, loc, count, _renumber(self.resolve(a), new_id), _renumber(self.resolve(b), new_id))
+            for path, block, loc, count, a, b in self.repeats
+        ]
+        return model
 
     def resolve(self, port) -> Source:
         """Follow a port to the Source it stands for."""
@@ -617,6 +650,38 @@ class _Builder:
 _NO_DEFAULT = object()
 
 
+def _check_plan(root: YMap) -> CheckPlan:
+    """The `check:` key: {inputs: {name: 2x3x224x224 or [2, 3, 224, 224]}, convention: torch}."""
+    from .conventions import CONVENTIONS
+    from .dims import parse_shape
+    from .errors import InputError
+
+    if "check" not in root:
+        return CheckPlan([], None)
+    plan = _expect(root["check"], YMap, "check", root.value_loc("check"))
+    _check_keys(plan, _CHECK_KEYS, "key of check")
+    convention = None
+    if "convention" in plan:
+        convention = _value(Choice(tuple(CONVENTIONS)), plan, "convention")
+    inputs = []
+    given = plan.get("inputs", YMap())
+    if isinstance(given, (str, YList)):
+        given = {None: given}
+    elif not isinstance(given, YMap):
+        raise SpecError(f"check inputs must be a mapping of input names to shapes, received {show(given)}",
+                        plan.value_loc("inputs"))
+    for name, shape in given.items():
+        loc = given.value_loc(name) if isinstance(given, YMap) else plan.value_loc("inputs")
+        if isinstance(shape, str):
+            try:
+                inputs.append((name, parse_shape(shape)))
+            except InputError as e:
+                raise SpecError(e.message, loc) from None
+        else:
+            inputs.append((name, _declared_shape(shape, loc)))
+    return CheckPlan(inputs, convention)
+
+
 def _param_decl(name: str, spec, loc: Loc) -> tuple:
     """(kind, default) of a block parameter declared as `int` or `{type: int, default: 3}`."""
     default = _NO_DEFAULT
@@ -641,6 +706,8 @@ def _param_decl(name: str, spec, loc: Loc) -> tuple:
 def _declared_shape(dims, loc: Loc) -> tuple:
     """A shape written in `inputs:`: a list of ints ≥ 0, symbol names and nulls."""
     _expect(dims, YList, "an input shape", loc)
+    if len(dims) > MAX_RANK:
+        raise SpecError(f"the input shape has {len(dims)} axes; shapecli handles at most {MAX_RANK}", loc)
     shape = []
     for dim, dim_loc in zip(dims, dims.item_locs):
         if dim is None:
@@ -696,6 +763,10 @@ def _substitute(value, env: _Env | None, loc: Loc, memo: dict | None = None):
         return value
     if id(value) in memo:
         return memo[id(value)]
+    items = value if isinstance(value, YList) else value.values()
+    if not any(isinstance(v, (str, YList, YMap)) and (not isinstance(v, str) or v.startswith("$")) for v in items):
+        memo[id(value)] = value  # nothing to substitute: keep the value as it is
+        return value
     if isinstance(value, YList):
         result = YList(_substitute(v, env, l, memo) for v, l in zip(value, value.item_locs))
         result.loc, result.item_locs = value.loc, [_origin(v, env, l) for v, l in zip(value, value.item_locs)]

@@ -65,6 +65,38 @@ def _position_of(text: str, index: int) -> Loc:
     return Loc(line, index - (text.rfind("\n", 0, index) + 1) + 1)
 
 
+MAX_SPEC_BYTES = 64 * 2**20
+"""Largest spec file read."""
+
+
+def read_spec(path: str) -> tuple[str, str]:
+    """(display name, text) of the spec at `path`, `-` meaning standard input.
+
+    Raises InputError for a file that cannot be read or is too large, SpecError
+    (with the file set) for one that is not UTF-8. Nothing is ever written.
+    """
+    import sys
+
+    from .errors import InputError
+
+    name = "<stdin>" if path == "-" else path
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(MAX_SPEC_BYTES + 1)
+    except OSError as e:
+        raise InputError(f"cannot read {name}: {e.strerror or e}") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise InputError(f"{name} is larger than {MAX_SPEC_BYTES // 2**20} MiB; refusing to read it")
+    try:
+        return name, decode(data)
+    except SpecError as e:
+        e.file = name
+        raise
+
+
 def decode(data: bytes) -> str:
     """Spec bytes → text; anything but UTF-8 is an error located at the bad byte."""
     try:
@@ -96,7 +128,8 @@ def parse_yaml(text: str):
         raise SpecError(_TOO_DEEP, Loc(1, 1)) from None
     if root is None:
         raise SpecError("the spec is empty", Loc(1, 1))
-    _check_alias_expansion(root)
+    if "*" in text:  # only a document with aliases can expand
+        _check_alias_expansion(root)
     return _Builder().build(root, 0)
 
 
@@ -188,7 +221,7 @@ class _Builder:
         merged: list[YMap] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
-                merged.extend(self.merge_sources(value_node, depth))
+                merged.extend(self.merge_sources(value_node, depth, _loc(key_node)))
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise SpecError("a mapping key must be a plain name", _loc(key_node))
@@ -209,12 +242,12 @@ class _Builder:
                     result.value_locs[key] = source.value_locs[key]
         return result
 
-    def merge_sources(self, node, depth: int) -> list[YMap]:
-        """The mappings named by a `<<:` merge key, in priority order."""
+    def merge_sources(self, node, depth: int, loc: Loc) -> list[YMap]:
+        """The mappings named by a `<<:` merge key (at `loc`), in priority order."""
         nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
         sources = [self.build(n, depth + 1) for n in nodes]
         if not all(isinstance(s, YMap) for s in sources):
-            raise SpecError("'<<' merges mappings only", _loc(node))
+            raise SpecError("'<<' merges mappings only", loc)
         return sources
 
 

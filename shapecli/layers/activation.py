@@ -7,7 +7,7 @@ also the values Dense's `activation` argument accepts.
 from __future__ import annotations
 
 from ..args import Choice, Float, Int, Ints
-from ..dims import format_shape
+from ..dims import UNKNOWN, AnyShape, format_shape
 from ..errors import ShapeError
 from ..registry import Arg, Layer, Param, register
 from ..shape_math import divide_exactly, normalize_axis, same_dim
@@ -149,6 +149,8 @@ class PReLU(ActivationLayer):
         if cfg.convention != "keras":
             return [Param("alpha" if cfg.convention == "mxnet" else "weight", (cfg.num_parameters,))]
         x = ins[0]
+        if isinstance(x, AnyShape):  # the rank, and so alpha's, is not known before inference
+            return [Param("alpha", (UNKNOWN,))]
         shared = set(cfg.shared_axes or ())
         return [Param("alpha", tuple(1 if axis in shared else x[axis] for axis in range(1, len(x))))]
 

@@ -137,7 +137,7 @@ class MultiheadAttention(Layer):
         key = ins[1] if len(ins) > 1 else query
         value = ins[2] if len(ins) > 2 else key
         if cfg.convention == "keras":
-            value, key = ins[1], ins[2] if len(ins) > 2 else ins[1]
+            query, value, key = _keras_inputs(ins)
             heads, kd = cfg.num_heads, cfg.key_dim
             vd = cfg.value_dim or kd
             width = cfg.output_shape or query[-1]

@@ -181,7 +181,7 @@ class DepthwiseConv(Conv):
     @classmethod
     def output_shape(cls, cfg, ins):
         # like Conv, with channels -> channels * depth_multiplier
-        c_in = channels_of(cfg, ins[0], cls.rank)
+        _, c_in, _ = split_channels(cfg, ins[0], cls.rank)
         return super().output_shape(_with(cfg, filters=c_in * cfg.depth_multiplier, groups=1), ins)
 
     @classmethod

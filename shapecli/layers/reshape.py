@@ -6,6 +6,7 @@ None has parameters or counts MACs.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from ..args import BeforeAfter, Choice, Float, Int, Ints, Padding, show
@@ -163,9 +164,9 @@ class ScaleFactor:
     """A positive number or a list of positive numbers, one per spatial axis."""
 
     def __call__(self, value):
-        if type(value) in (int, float) and value > 0:
+        if type(value) in (int, float) and 0 < value < math.inf:
             return value
-        if isinstance(value, list) and value and all(type(v) in (int, float) and v > 0 for v in value):
+        if isinstance(value, list) and value and all(type(v) in (int, float) and 0 < v < math.inf for v in value):
             return tuple(value)
         raise SpecError(f"expected {self}, received {show(value)}")
 
