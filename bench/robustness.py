@@ -56,8 +56,10 @@ def main() -> int:
             ok = result.returncode == expected and (bound is None or seconds <= bound)
             failed += not ok
             limit = f" (bound {bound:g} s)" if bound else ""
-            print(f"{name}: {seconds:.2f} s{limit}, exit {result.returncode} (expected {expected}) "
-                  f"{'ok' if ok else 'FAILED'}")
+            print(
+                f"{name}: {seconds:.2f} s{limit}, exit {result.returncode} (expected {expected}) "
+                f"{'ok' if ok else 'FAILED'}"
+            )
             if result.returncode == expected == 2:
                 print("   ", result.stderr.splitlines()[0][:150])
     return 1 if failed else 0

@@ -58,7 +58,10 @@ def main() -> int:
     inspect = [sys.executable, "-m", "shapecli", "inspect", args.config, "--input", args.input]
     check = subprocess.run(
         [sys.executable, "-c", NO_NUMPY.format(config=args.config, shape=args.input)],
-        cwd=ROOT, env=ENV, capture_output=True, text=True,
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
     )
     print(f"numpy imported on the inspect path: {'no' if check.returncode == 0 else 'YES'}")
     if args.against:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .registry import LAYER_TYPES, REQUIRED, Layer, PerConvention, _load_layers
+from .registry import LAYER_TYPES, REQUIRED, Layer, PerConvention, load_layers
 
 
 def layer_types() -> list[type[Layer]]:
     """Every registered layer type, sorted by name."""
-    _load_layers()
+    load_layers()
     return sorted(LAYER_TYPES, key=lambda cls: cls.type_name.lower())
 
 
@@ -57,7 +57,10 @@ def markdown() -> str:
     for cls in layer_types():
         names = f"`{cls.type_name}`" + (f" ({', '.join(f'`{a}`' for a in cls.aliases)})" if cls.aliases else "")
         args = ", ".join(
-            "`" + "`/`".join((a["name"], *a["aliases"])) + "`" + ("" if a["default"] == "required" else f" ({a['default']})")
+            "`"
+            + "`/`".join((a["name"], *a["aliases"]))
+            + "`"
+            + ("" if a["default"] == "required" else f" ({a['default']})")
             for a in arguments(cls)
         )
         lines.append(f"| {names} | {args or '—'} | {summary(cls).replace('|', '/')} |")
@@ -68,7 +71,10 @@ def render_catalog(console) -> None:
     """Print every layer type with its other names and what it does."""
     from .render import Grid
 
-    grid = Grid(f"{len(layer_types())} layer types (shapecli layers TYPE describes one)", ["Type", "Other names", "What it does"])
+    grid = Grid(
+        f"{len(layer_types())} layer types (shapecli layers TYPE describes one)",
+        ["Type", "Other names", "What it does"],
+    )
     for cls in layer_types():
         grid.add_row(cls.type_name, ", ".join(cls.aliases), summary(cls))
     console.print(grid.render(), no_wrap=True, overflow="ignore", crop=False)

@@ -58,8 +58,12 @@ def check_file(path: str, given: list, convention: str | None) -> FileResult:
             model = load_model(text, name, model.check.convention)
         trace = infer(model, given or model.check.inputs)
     except MissingInput as e:
-        skipped = Diagnostic("not_inferred", f"the spec is valid, but shapes were not inferred: {e.message}", name,
-                             hint="give the spec a `check: {inputs: {x: 2x20}}` key, or pass --input")
+        skipped = Diagnostic(
+            "not_inferred",
+            f"the spec is valid, but shapes were not inferred: {e.message}",
+            name,
+            hint="give the spec a `check: {inputs: {x: 2x20}}` key, or pass --input",
+        )
         return FileResult(name, text, [], [*model.warnings, skipped])
     except (SpecError, InputError) as e:
         return FileResult(name, text, [diagnostic(e)._replace(file=name)], [])

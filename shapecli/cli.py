@@ -73,27 +73,46 @@ def _report(diagnostics, text: str | None) -> None:
 @main.command(epilog=_EXAMPLES)
 @click.argument("spec", metavar="SPEC")
 @click.option(
-    "-i", "--input", "inputs", multiple=True, metavar="[NAME=]SHAPE",
+    "-i",
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="[NAME=]SHAPE",
     help="Input shape such as 2x20 or Bx3xHxW; name=SHAPE for each input of a multi-input spec.",
 )
 @click.option(
-    "-c", "--convention", type=click.Choice(list(CONVENTIONS)), default="torch", show_default=True,
+    "-c",
+    "--convention",
+    type=click.Choice(list(CONVENTIONS)),
+    default="torch",
+    show_default=True,
     help="Parameter names, layouts and defaults of this framework.",
 )
 @click.option(
-    "-f", "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-    show_default=True, help="Tables for people, or one JSON document for scripts.",
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Tables for people, or one JSON document for scripts.",
 )
 @click.option(
-    "--dtype", type=click.Choice(list(DTYPE_BYTES)), default="float32", show_default=True,
+    "--dtype",
+    type=click.Choice(list(DTYPE_BYTES)),
+    default="float32",
+    show_default=True,
     help="Element type used for parameter memory.",
 )
 @click.option(
-    "-w", "--where", "wheres", multiple=True, metavar="SYM=V[,V…][,SYM=V…]",
+    "-w",
+    "--where",
+    "wheres",
+    multiple=True,
+    metavar="SYM=V[,V…][,SYM=V…]",
     help="Evaluate the symbolic result at these values, e.g. H=224,W=224 or H=224,225,256 (each is checked).",
 )
-@click.option("--max-errors", type=click.IntRange(0), default=20, show_default=True,
-              help="Most errors shown (0: all).")
+@click.option("--max-errors", type=click.IntRange(0), default=20, show_default=True, help="Most errors shown (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 def inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, debug):
     """Show every parameter's shape before and after inference for SPEC (a YAML file, or - for stdin).
@@ -144,10 +163,16 @@ def _violations(trace, evaluations) -> list:
         values = ", ".join(f"{k}={v}" for k, v in e.bindings.items())
         for requirement in e.violated:
             layer = next((o for o in requirement.origins if o in where), None)
-            found.append(Diagnostic(
-                "where_violation", f"{values} violates {requirement.text}", trace.file, where.get(layer), layer,
-                notes=(f"needed by {', '.join(requirement.origins)}",),
-            ))
+            found.append(
+                Diagnostic(
+                    "where_violation",
+                    f"{values} violates {requirement.text}",
+                    trace.file,
+                    where.get(layer),
+                    layer,
+                    notes=(f"needed by {', '.join(requirement.origins)}",),
+                )
+            )
     return found
 
 
@@ -171,8 +196,10 @@ def _parse_where(text: str, symbols: set[str]) -> list[dict[str, int]]:
             current = name.strip()
             if current not in symbols:
                 known = ", ".join(sorted(symbols)) or "none: give a symbolic --input such as Bx3xHxW"
-                raise InputError(f"--where {text}: '{current}' is not a symbol of the inputs (they have: {known})",
-                                 hint=did_you_mean(current, symbols))
+                raise InputError(
+                    f"--where {text}: '{current}' is not a symbol of the inputs (they have: {known})",
+                    hint=did_you_mean(current, symbols),
+                )
             values.setdefault(current, [])
         if current is None or not value.strip().isdigit():
             raise InputError(f"--where {text}: expected SYMBOL=VALUE[,VALUE…], e.g. H=224,W=224")
@@ -196,15 +223,34 @@ A spec names the inputs it is meant for with a top-level key:
 
 @main.command(epilog=_CHECK_EXAMPLES)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option("-i", "--input", "inputs", multiple=True, metavar="[NAME=]SHAPE",
-              help="Input shape for every spec (default: each spec's check: inputs).")
-@click.option("-c", "--convention", type=click.Choice(list(CONVENTIONS)), default=None,
-              help="Convention for every spec (default: each spec's, else torch).")
+@click.option(
+    "-i",
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="[NAME=]SHAPE",
+    help="Input shape for every spec (default: each spec's check: inputs).",
+)
+@click.option(
+    "-c",
+    "--convention",
+    type=click.Choice(list(CONVENTIONS)),
+    default=None,
+    help="Convention for every spec (default: each spec's, else torch).",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.option("-f", "--format", "output_format", type=click.Choice(["text", "github", "json"]), default="text",
-              show_default=True, help="A line per file, GitHub Actions annotations, or one JSON document.")
-@click.option("--max-errors", type=click.IntRange(0), default=20, show_default=True,
-              help="Most errors shown per file (0: all).")
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github", "json"]),
+    default="text",
+    show_default=True,
+    help="A line per file, GitHub Actions annotations, or one JSON document.",
+)
+@click.option(
+    "--max-errors", type=click.IntRange(0), default=20, show_default=True, help="Most errors shown per file (0: all)."
+)
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 def check(paths, inputs, convention, strict, output_format, max_errors, debug):
     """Check spec files, directories (every *.yaml / *.yml) and globs, for CI.
@@ -247,15 +293,25 @@ def _limited(errors: list, limit: int) -> list:
     from .errors import Diagnostic
 
     more = len(errors) - limit
-    return errors[:limit] + [Diagnostic("more_errors", f"{more} more error{'s' if more > 1 else ''} not shown "
-                                                       "(raise --max-errors, or 0 for all)", errors[0].file)]
+    return errors[:limit] + [
+        Diagnostic(
+            "more_errors",
+            f"{more} more error{'s' if more > 1 else ''} not shown (raise --max-errors, or 0 for all)",
+            errors[0].file,
+        )
+    ]
 
 
 @main.command()
 @click.argument("name", required=False, metavar="[TYPE]")
 @click.option(
-    "-f", "--format", "output_format", type=click.Choice(["table", "json", "markdown"]), default="table",
-    show_default=True, help="Tables, JSON, or the Markdown list the README embeds.",
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Tables, JSON, or the Markdown list the README embeds.",
 )
 def layers(name, output_format):
     """List the layer types, or describe TYPE: its arguments, other names and defaults.

@@ -153,15 +153,22 @@ class _Values(NamedTuple):
         period = math.lcm(self.period, other.period)
         if period > MAX_PERIOD:
             return None
-        residues = frozenset(r for r in range(period) if r % self.period in self.residues
-                             and r % other.period in other.residues)
-        finite = self.finite if other.finite is None else (
-            other.finite if self.finite is None else self.finite & other.finite)
+        residues = frozenset(
+            r for r in range(period) if r % self.period in self.residues and r % other.period in other.residues
+        )
+        finite = (
+            self.finite
+            if other.finite is None
+            else (other.finite if self.finite is None else self.finite & other.finite)
+        )
         return _Values(max(self.low, other.low), min(self.high, other.high), period, residues, finite)
 
     def __contains__(self, h: int) -> bool:
-        return (self.low <= h <= self.high and h % self.period in self.residues
-                and (self.finite is None or h in self.finite))
+        return (
+            self.low <= h <= self.high
+            and h % self.period in self.residues
+            and (self.finite is None or h in self.finite)
+        )
 
 
 def _solve_symbol(symbol: str, group: list[Condition]) -> list[Requirement]:
@@ -196,7 +203,9 @@ def _tightened(values: _Values) -> _Values:
     """Bounds moved to the nearest sizes that meet the residues (H >= 20 and H % 16 == 0: H >= 32)."""
     if values.finite is not None or values.period == 1:
         return values
-    low = next(h for h in range(int(values.low), int(values.low) + values.period) if h % values.period in values.residues)
+    low = next(
+        h for h in range(int(values.low), int(values.low) + values.period) if h % values.period in values.residues
+    )
     high = values.high
     if high != math.inf:
         high = next(h for h in range(int(high), int(high) - values.period, -1) if h % values.period in values.residues)
@@ -210,6 +219,7 @@ def _statements(symbol: str, values: _Values) -> list[tuple[str, object]]:
         def check(bindings):
             h = bindings.get(symbol)
             return None if h is None else h in (h_range or values)
+
         return check
 
     if values.finite is not None:

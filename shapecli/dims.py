@@ -126,7 +126,7 @@ class Expr:
     def _single_atom(self):
         """The atom if this expression is exactly `1*atom`, else None."""
         if len(self.terms) == 1:
-            (monomial, c), = self.terms
+            ((monomial, c),) = self.terms
             if c == 1 and len(monomial) == 1 and monomial[0][1] == 1:
                 return monomial[0][0]
         return None
@@ -402,8 +402,7 @@ def format_dim(dim: Dim, unknown: str = "?") -> str:
     factors = _factors(dim)
     if factors is not None:
         scale, parts = factors
-        texts = [f"({_format_sum(p)})" if len(p.terms) > 1 or "%" in _format_sum(p) else _format_sum(p)
-                 for p in parts]
+        texts = [f"({_format_sum(p)})" if len(p.terms) > 1 or "%" in _format_sum(p) else _format_sum(p) for p in parts]
         return "*".join(([str(scale)] if scale != 1 else []) + texts) if scale != -1 else "-" + "*".join(texts)
     return _format_sum(dim)
 

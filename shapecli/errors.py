@@ -69,8 +69,7 @@ class ShapeError(ShapecliError):
     layer, its position and the shapes involved.
     """
 
-    def __init__(self, message: str, *, expected=None, received=None, axis: int | None = None,
-                 hint: str | None = None):
+    def __init__(self, message: str, *, expected=None, received=None, axis: int | None = None, hint: str | None = None):
         super().__init__(message, hint=hint)
         self.expected = expected
         self.received = received

@@ -83,10 +83,15 @@ def mismatch(model: Model, node: Node, ins: list | None, in_origins: list | None
         axes = differing_axes(expected, received)
         received_origins = next((o for shape, o in zip(ins, in_origins) if shape is received), ())
         for axis in axes:
-            conflicts.append(AxisConflict(
-                axis, expected[axis], arg_origin(model, node, expected[axis]),
-                received[axis], received_origins[axis] if axis < len(received_origins) else None,
-            ))
+            conflicts.append(
+                AxisConflict(
+                    axis,
+                    expected[axis],
+                    arg_origin(model, node, expected[axis]),
+                    received[axis],
+                    received_origins[axis] if axis < len(received_origins) else None,
+                )
+            )
     elif error.axis is not None and len(ins) > 1:
         rank = max(len(s) for s in ins)
         position = error.axis if error.axis < 0 else error.axis - rank
@@ -95,10 +100,15 @@ def mismatch(model: Model, node: Node, ins: list | None, in_origins: list | None
         (first, first_origins), *others = present
         for shape, origins in others:
             if equal(shape[position], first[position]) is False:
-                conflicts.append(AxisConflict(
-                    rank + position, first[position], _at(first_origins, position),
-                    shape[position], _at(origins, position),
-                ))
+                conflicts.append(
+                    AxisConflict(
+                        rank + position,
+                        first[position],
+                        _at(first_origins, position),
+                        shape[position],
+                        _at(origins, position),
+                    )
+                )
                 break
     notes = tuple(error.notes) + tuple(
         f"in '{use.path}', a use of block {use.block} at line {use.loc.line}" for use in reversed(node.uses)
@@ -124,7 +134,7 @@ def _at(origins: tuple, position: int):
 
 
 def _hint(conflicts: list[AxisConflict]) -> str | None:
-    """"units: 30 of 'fc1' must equal in_units: 20 of 'fc2'" when both sizes were written in the spec."""
+    """ "units: 30 of 'fc1' must equal in_units: 20 of 'fc2'" when both sizes were written in the spec."""
     for c in conflicts:
         made = [o for o in (c.received_from, c.expected_from) if o is not None and o.written]
         if len(made) == 2:

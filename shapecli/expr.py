@@ -64,8 +64,11 @@ class _Parser:
         token = self.peek()
         if token is None or (expected is not None and token != expected):
             wanted = f"'{expected}'" if expected else "more"
-            raise ExprError(f"expected {wanted} at the end of '{self.text}'" if token is None
-                            else f"expected {wanted}, found '{token}' in '{self.text}'")
+            raise ExprError(
+                f"expected {wanted} at the end of '{self.text}'"
+                if token is None
+                else f"expected {wanted}, found '{token}' in '{self.text}'"
+            )
         self.position += 1
         return token
 

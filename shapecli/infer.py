@@ -31,8 +31,16 @@ class ParamInfo:
 
     __slots__ = ("name", "local", "before", "after", "count", "trainable", "buffer", "shared_with")
 
-    def __init__(self, name: str, local: str, before: tuple, after: tuple | None, count: Dim | None,
-                 trainable: bool, buffer: bool):
+    def __init__(
+        self,
+        name: str,
+        local: str,
+        before: tuple,
+        after: tuple | None,
+        count: Dim | None,
+        trainable: bool,
+        buffer: bool,
+    ):
         self.name, self.local, self.before, self.after, self.count = name, local, before, after, count
         self.trainable, self.buffer = trainable, buffer
         self.shared_with: str | None = None
@@ -47,11 +55,23 @@ class LayerInfo:
     not fit) or 'skipped' (an input failed upstream).
     """
 
-    __slots__ = ("path", "type", "loc", "input_shapes", "output_shape", "output_shapes", "params", "count",
-                 "macs", "before_status", "state")
+    __slots__ = (
+        "path",
+        "type",
+        "loc",
+        "input_shapes",
+        "output_shape",
+        "output_shapes",
+        "params",
+        "count",
+        "macs",
+        "before_status",
+        "state",
+    )
 
-    def __init__(self, path: str, type: str, loc, input_shapes: list[tuple] | None,
-                 params: list[ParamInfo], before_status: str):
+    def __init__(
+        self, path: str, type: str, loc, input_shapes: list[tuple] | None, params: list[ParamInfo], before_status: str
+    ):
         self.path, self.type, self.loc, self.input_shapes = path, type, loc, input_shapes
         self.params, self.before_status = params, before_status
         self.output_shape: tuple | None = None
@@ -87,9 +107,9 @@ class Trace(NamedTuple):
     layers: list[LayerInfo]
     totals: Totals
     errors: list[Diagnostic]
-    requires: list[Requirement] = []
-    conditions: list[Condition] = []
-    warnings: list[Diagnostic] = []
+    requires: list[Requirement] = ()
+    conditions: list[Condition] = ()
+    warnings: list[Diagnostic] = ()
 
     @property
     def input_dependent_params(self) -> list[str]:
@@ -109,9 +129,7 @@ def bind_inputs(model: Model, given: list[tuple[str | None, tuple]]) -> tuple[di
     for name, shape in given:
         if name is None:
             if len(names) != 1:
-                raise InputError(
-                    f"the spec has inputs {', '.join(names)}: name each one, e.g. --input {names[0]}=2x20"
-                )
+                raise InputError(f"the spec has inputs {', '.join(names)}: name each one, e.g. --input {names[0]}=2x20")
             name = names[0]
         if name not in model.inputs:
             raise InputError(
@@ -132,8 +150,18 @@ def bind_inputs(model: Model, given: list[tuple[str | None, tuple]]) -> tuple[di
         if decl.shape is not None:
             problem, axis = _fit_declared(name, decl.shape, shape, bound)
             if problem:
-                problems.append(Diagnostic("input_mismatch", problem, model.file, decl.loc, name, decl.shape, shape,
-                                           axes=() if axis is None else (axis,)))
+                problems.append(
+                    Diagnostic(
+                        "input_mismatch",
+                        problem,
+                        model.file,
+                        decl.loc,
+                        name,
+                        decl.shape,
+                        shape,
+                        axes=() if axis is None else (axis,),
+                    )
+                )
             shape = tuple(g if is_known(g) else d for g, d in zip(shape, decl.shape)) if not problem else shape
         shapes[name] = shape
     return shapes, problems
@@ -154,8 +182,7 @@ def _fit_declared(name: str, declared: tuple, given: tuple, bound: dict) -> tupl
         if d in bound and equal(bound[d][0], g) is False:
             first, where = bound[d]
             return (
-                f"{format_dim(d)} is {format_dim(first)} for input '{where}' "
-                f"but {format_dim(g)} for input '{name}'"
+                f"{format_dim(d)} is {format_dim(first)} for input '{where}' but {format_dim(g)} for input '{name}'"
             ), axis
         bound.setdefault(d, (g, name))
     return None, None
@@ -176,7 +203,11 @@ def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "flo
         first_use = shared_first.get(node.owner if node.owner is not None else node.id)
         before = _param_infos(node, [ANY_SHAPE] * len(ins), convention)
         info = LayerInfo(
-            node.path, node.type_label, node.loc, None if None in ins else ins, before,
+            node.path,
+            node.type_label,
+            node.loc,
+            None if None in ins else ins,
+            before,
             _before_status(before, first_use),
         )
         layers.append(info)
@@ -211,8 +242,18 @@ def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "flo
         node = next(n for n in model.nodes if n.path == e.origin)
         errors.append(mismatch(model, node, layers[node.id].input_shapes, [origins.get(s) for s in node.sources], e))
     warnings = model.warnings + _unreached(model, outputs, layers) + _input_dependent(model, layers)
-    return Trace(model.file, model.convention, inputs, outputs, layers, _totals(layers, dtype), errors,
-                 requires, conditions, warnings)
+    return Trace(
+        model.file,
+        model.convention,
+        inputs,
+        outputs,
+        layers,
+        _totals(layers, dtype),
+        errors,
+        requires,
+        conditions,
+        warnings,
+    )
 
 
 def _repeat_mismatches(model: Model, values: dict, errors: list[Diagnostic]) -> list[Diagnostic]:
@@ -229,14 +270,20 @@ def _repeat_mismatches(model: Model, values: dict, errors: list[Diagnostic]) -> 
         if not caused:
             continue  # the later copies adapt (deferred sizes): a first copy may change the shape
         errors = [e for e in errors if e not in caused]
-        errors.append(Diagnostic(
-            "shape_mismatch",
-            f"block {repeat.block} is repeated {repeat.count} times, but it turns {format_shape(before)} into "
-            f"{format_shape(after)}: each copy feeds the next, so its output must have its input's shape",
-            model.file, repeat.loc, repeat.path, before, after,
-            hint="make the block keep the shape, or use separate layers for the first copy",
-            axes=differing_axes(before, after),
-        ))
+        errors.append(
+            Diagnostic(
+                "shape_mismatch",
+                f"block {repeat.block} is repeated {repeat.count} times, but it turns {format_shape(before)} into "
+                f"{format_shape(after)}: each copy feeds the next, so its output must have its input's shape",
+                model.file,
+                repeat.loc,
+                repeat.path,
+                before,
+                after,
+                hint="make the block keep the shape, or use separate layers for the first copy",
+                axes=differing_axes(before, after),
+            )
+        )
     return errors
 
 
@@ -245,13 +292,21 @@ def _unreached(model: Model, outputs: dict, layers: list[LayerInfo]) -> list[Dia
     warnings = []
     for name, source in model.outputs.items():
         if outputs[name] is None and isinstance(source, NodeOutput) and layers[source.node].state == "skipped":
-            warnings.append(Diagnostic("unreached_output", f"output '{name}' has no shape: an error upstream stops it",
-                                       model.file, model.nodes[source.node].loc, name))
+            warnings.append(
+                Diagnostic(
+                    "unreached_output",
+                    f"output '{name}' has no shape: an error upstream stops it",
+                    model.file,
+                    model.nodes[source.node].loc,
+                    name,
+                )
+            )
     return warnings
 
 
-def _apply(model: Model, node: Node, ins: list, in_origins: list, info: LayerInfo, shared_first: dict,
-           convention, errors: list) -> list:
+def _apply(
+    model: Model, node: Node, ins: list, in_origins: list, info: LayerInfo, shared_first: dict, convention, errors: list
+) -> list:
     """Run a node's rules on its input shapes, filling `info`; returns its output shapes."""
     group = node.owner if node.owner is not None else node.id
     try:
@@ -329,13 +384,17 @@ def _input_dependent(model: Model, layers: list[LayerInfo]) -> list[Diagnostic]:
             symbols = sorted({s for d in p.after if isinstance(d, Expr) for s in d.symbols})
             if not symbols:
                 continue
-            warnings.append(Diagnostic(
-                "input_dependent_param",
-                f"{node.type_label} '{node.path}': {p.local} {format_shape(p.after)} depends on the input size "
-                f"({', '.join(symbols)}), so the model accepts only inputs that give one value",
-                model.file, node.loc, p.name,
-                hint="fix the size with an adaptive pooling layer, or declare the input size",
-            ))
+            warnings.append(
+                Diagnostic(
+                    "input_dependent_param",
+                    f"{node.type_label} '{node.path}': {p.local} {format_shape(p.after)} depends on the input size "
+                    f"({', '.join(symbols)}), so the model accepts only inputs that give one value",
+                    model.file,
+                    node.loc,
+                    p.name,
+                    hint="fix the size with an adaptive pooling layer, or declare the input size",
+                )
+            )
     return warnings
 
 
@@ -364,7 +423,9 @@ def evaluate_at(trace: Trace, bindings: dict[str, int]) -> Evaluation:
         return None if s is None else tuple(d.evaluate(bindings) if isinstance(d, Expr) else d for d in s)
 
     return Evaluation(
-        bindings, violated, undecided,
+        bindings,
+        violated,
+        undecided,
         {name: shape(s) for name, s in trace.inputs.items()},
         {name: shape(s) for name, s in trace.outputs.items()},
         [(layer.path, shape(layer.output_shape)) for layer in trace.layers],
@@ -376,9 +437,7 @@ def _tie(params: list[ParamInfo], target_params: list[ParamInfo] | None, target:
     if target_params is None:
         raise ShapeError(f"ties its parameters to '{target.path}', whose shapes could not be inferred")
     if len(params) > len(target_params):
-        raise ShapeError(
-            f"ties {len(params)} parameters to '{target.path}', which has {len(target_params)}"
-        )
+        raise ShapeError(f"ties {len(params)} parameters to '{target.path}', which has {len(target_params)}")
     for mine, theirs in zip(params, target_params):
         if not (_same_shape(mine.after, theirs.after) or _same_shape(mine.after, theirs.after[::-1])):
             raise ShapeError(

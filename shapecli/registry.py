@@ -128,17 +128,17 @@ def register(name: str, *aliases: str, prefix: str | None = None):
 
 def lookup(name: str) -> type[Layer] | None:
     """The layer type called `name` (any letter case), or None."""
-    _load_layers()
+    load_layers()
     return LAYERS.get(name.lower())
 
 
 def all_type_names() -> list[str]:
     """Every accepted type name, for suggestions."""
-    _load_layers()
+    load_layers()
     return [word for cls in LAYER_TYPES for word in (cls.type_name, *cls.aliases)]
 
 
-def _load_layers() -> None:
+def load_layers() -> None:
     from . import layers  # noqa: F401  (importing fills the registry)
 
 
@@ -167,13 +167,12 @@ def make_config(cls: type[Layer], given: dict, convention: str, locate) -> Simpl
         if canonical is None:
             raise SpecError(
                 f"unknown argument '{key}' for {cls.type_name}",
-                hint=did_you_mean(key, by_name)
-                or f"{cls.type_name} takes: {', '.join(cls.args) or 'no arguments'}",
+                hint=did_you_mean(key, by_name) or f"{cls.type_name} takes: {', '.join(cls.args) or 'no arguments'}",
             ).at(locate(key, value=False))
         if canonical in spelled:
-            raise SpecError(
-                f"'{key}' and '{spelled[canonical]}' are the same argument; give one"
-            ).at(locate(key, value=False))
+            raise SpecError(f"'{key}' and '{spelled[canonical]}' are the same argument; give one").at(
+                locate(key, value=False)
+            )
         spelled[canonical] = key
         arg = cls.args[canonical]
         if value is None and (arg.default is None or isinstance(arg.default, PerConvention)):

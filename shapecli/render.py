@@ -69,7 +69,9 @@ class Grid:
         rows = [[(h, "bold") for h in self.headers]] if self.header else []
         rows += self.rows
         split = [[(text.split("\n"), style) for text, style in row] for row in rows]
-        widths = [max((cell_len(line) for row in split for line in row[i][0]), default=0) for i in range(len(self.headers))]
+        widths = [
+            max((cell_len(line) for row in split for line in row[i][0]), default=0) for i in range(len(self.headers))
+        ]
         out = Text()
         out.append(self.title + "\n", style="bold italic")
         for index, row in enumerate(split):
@@ -128,7 +130,9 @@ def _evaluations_table(evaluations: list[Evaluation], unknown: str) -> Text:
             verdict = ("undecided: " + "; ".join(r.text for r in e.undecided), "yellow")
         else:
             verdict = ("ok", "bold green")
-        outputs = "\n".join(f"{name} {format_shape(s, unknown) if s is not None else '-'}" for name, s in e.outputs.items())
+        outputs = "\n".join(
+            f"{name} {format_shape(s, unknown) if s is not None else '-'}" for name, s in e.outputs.items()
+        )
         grid.add_row(values, verdict, outputs)
     return grid.render()
 
@@ -216,16 +220,24 @@ def render_diagnostic(diagnostic: Diagnostic, text: str | None) -> Text:
     out.append(d.message + "\n", style="bold")
     _code_frame(out, d, text)
     if d.path:
-        label = {"input_mismatch": "input:   ", "input_dependent_param": "param:   ", "unreached_output": "output:  ",
-                 "unused": "name:    "}.get(d.kind, "layer:   ")
+        label = {
+            "input_mismatch": "input:   ",
+            "input_dependent_param": "param:   ",
+            "unreached_output": "output:  ",
+            "unused": "name:    ",
+        }.get(d.kind, "layer:   ")
         out.append(f"  {label} {d.path}\n")
     pair = isinstance(d.expected, tuple) and isinstance(d.received, tuple)
     if d.inputs and (len(d.inputs) > 1 or not pair):
         out.append("  inputs:\n")
         labels = [label for label, _ in d.inputs]
         width = max(len(label) for label in labels)
-        _shape_rows(out, [f"    {label.ljust(width)}  " for label in labels], [s for _, s in d.inputs],
-                    d.axes if not pair else ())
+        _shape_rows(
+            out,
+            [f"    {label.ljust(width)}  " for label in labels],
+            [s for _, s in d.inputs],
+            d.axes if not pair else (),
+        )
     if pair:
         _shape_rows(out, ["  expected: ", "  received: "], [d.expected, d.received], d.axes)
     else:
@@ -307,8 +319,12 @@ def _json_shapes(value):
 def _origin_json(origin) -> dict | None:
     if origin is None:
         return None
-    return {"what": origin.what, "file": origin.file, "line": origin.loc.line if origin.loc else None,
-            "column": origin.loc.column if origin.loc else None}
+    return {
+        "what": origin.what,
+        "file": origin.file,
+        "line": origin.loc.line if origin.loc else None,
+        "column": origin.loc.column if origin.loc else None,
+    }
 
 
 def diagnostic_json(d: Diagnostic) -> dict:
@@ -326,8 +342,13 @@ def diagnostic_json(d: Diagnostic) -> dict:
         "inputs": [{"from": label, "shape": _json_shape(shape)} for label, shape in d.inputs],
         "axes": list(d.axes),
         "origins": [
-            {"axis": c.axis, "expected": dim_to_json(c.expected), "expected_from": _origin_json(c.expected_from),
-             "received": dim_to_json(c.received), "received_from": _origin_json(c.received_from)}
+            {
+                "axis": c.axis,
+                "expected": dim_to_json(c.expected),
+                "expected_from": _origin_json(c.expected_from),
+                "received": dim_to_json(c.received),
+                "received_from": _origin_json(c.received_from),
+            }
             for c in d.conflicts
         ],
         "hint": d.hint,
@@ -420,6 +441,7 @@ def failure_json(file: str | None, convention: str, diagnostics: list[Diagnostic
 
 # -- shapecli check --------------------------------------------------------------------
 
+
 def check_line(result, strict: bool) -> Text:
     """One line per checked file: ok, or how many errors and warnings."""
     counts = f"{_plural(len(result.errors), 'error')}, {_plural(len(result.warnings), 'warning')}"
@@ -433,8 +455,10 @@ def check_summary(results, strict: bool) -> str:
     failed = sum(not r.passed(strict) for r in results)
     errors = sum(len(r.errors) for r in results)
     warnings = sum(len(r.warnings) for r in results)
-    return (f"{_plural(len(results), 'spec')} checked: {len(results) - failed} ok, {failed} failed "
-            f"({_plural(errors, 'error')}, {_plural(warnings, 'warning')})")
+    return (
+        f"{_plural(len(results), 'spec')} checked: {len(results) - failed} ok, {failed} failed "
+        f"({_plural(errors, 'error')}, {_plural(warnings, 'warning')})"
+    )
 
 
 def _plural(n: int, word: str) -> str:
@@ -472,12 +496,19 @@ def check_json(results, strict: bool) -> dict:
         "schema": JSON_SCHEMA_VERSION,
         "strict": strict,
         "files": [
-            {"file": r.file, "ok": r.passed(strict), "errors": [diagnostic_json(d) for d in r.errors],
-             "warnings": [diagnostic_json(d) for d in r.warnings]}
+            {
+                "file": r.file,
+                "ok": r.passed(strict),
+                "errors": [diagnostic_json(d) for d in r.errors],
+                "warnings": [diagnostic_json(d) for d in r.warnings],
+            }
             for r in results
         ],
         "summary": {
-            "files": len(results), "ok": len(results) - len(failed), "failed": len(failed),
-            "errors": sum(len(r.errors) for r in results), "warnings": sum(len(r.warnings) for r in results),
+            "files": len(results),
+            "ok": len(results) - len(failed),
+            "failed": len(failed),
+            "errors": sum(len(r.errors) for r in results),
+            "warnings": sum(len(r.warnings) for r in results),
         },
     }

@@ -88,8 +88,7 @@ def broadcast(shapes: list[tuple]) -> tuple:
             if common is None:
                 listed = " and ".join(format_shape(s) for s in shapes)
                 raise ShapeError(
-                    f"cannot broadcast {listed}: axis {position} has "
-                    f"{format_dim(merged)} vs {format_dim(d)}",
+                    f"cannot broadcast {listed}: axis {position} has {format_dim(merged)} vs {format_dim(d)}",
                     received=shapes,
                     axis=position,
                 )
@@ -99,6 +98,7 @@ def broadcast(shapes: list[tuple]) -> tuple:
 
 
 # -- convolution and pooling lengths -------------------------------------------------
+
 
 def conv_length(n: Dim, k: int, s: int, d: int, lo: int, hi: int) -> Dim:
     """Output length of a convolution or pooling window over n padded by lo/hi."""
@@ -142,16 +142,6 @@ def require_positive(length: Dim, what: str) -> Dim:
     return length
 
 
-def channel_axis(cfg, rank: int) -> int:
-    """Index of the channel axis for cfg.data_format (channels_first → 1, channels_last → -1)."""
-    return rank - 1 if cfg.data_format == "channels_last" else 1
-
-
-def spatial_axes(cfg, rank: int) -> list[int]:
-    """Indices of the spatial axes of a batched input of this rank."""
-    return list(range(1, rank - 1)) if cfg.data_format == "channels_last" else list(range(2, rank))
-
-
 def split_channels(cfg, x: tuple, rank: int) -> tuple[tuple, Dim, list]:
     """(batch axes, channels, spatial sizes) of the input of a rank-`rank` window layer.
 
@@ -170,6 +160,12 @@ def join_channels(cfg, batch: tuple, channels: Dim, spatial: list) -> tuple:
     if cfg.data_format == "channels_last":
         return (*batch, *spatial, channels)
     return (*batch, channels, *spatial)
+
+
+def map_spatial(cfg, x: tuple, rank: int, change) -> tuple:
+    """The input with its spatial sizes replaced by change(list of spatial sizes)."""
+    batch, channels, spatial = split_channels(cfg, x, rank)
+    return join_channels(cfg, batch, channels, change(spatial))
 
 
 def channels_of(cfg, x, rank: int) -> Dim:

@@ -80,11 +80,31 @@ class Node:
     first; `args` say where each argument's value was written.
     """
 
-    __slots__ = ("id", "path", "layer", "type_label", "cfg", "sources", "loc", "owner", "tie", "uses", "args",
-                 "written_from")
+    __slots__ = (
+        "id",
+        "path",
+        "layer",
+        "type_label",
+        "cfg",
+        "sources",
+        "loc",
+        "owner",
+        "tie",
+        "uses",
+        "args",
+        "written_from",
+    )
 
-    def __init__(self, id: int, path: str, layer: type[Layer], type_label: str, cfg: SimpleNamespace,
-                 loc: Loc, uses: tuple[BlockUse, ...] = ()):
+    def __init__(
+        self,
+        id: int,
+        path: str,
+        layer: type[Layer],
+        type_label: str,
+        cfg: SimpleNamespace,
+        loc: Loc,
+        uses: tuple[BlockUse, ...] = (),
+    ):
         self.id, self.path, self.layer, self.type_label, self.cfg = id, path, layer, type_label, cfg
         self.sources: list[Source] = []
         self.loc, self.owner, self.tie, self.uses = loc, None, None, uses
@@ -122,8 +142,15 @@ class Model:
 
     __slots__ = ("file", "text", "convention", "inputs", "nodes", "outputs", "warnings", "check", "repeats")
 
-    def __init__(self, file: str, text: str, convention: str, inputs: dict[str, InputDecl],
-                 nodes: list[Node], outputs: dict[str, Source]):
+    def __init__(
+        self,
+        file: str,
+        text: str,
+        convention: str,
+        inputs: dict[str, InputDecl],
+        nodes: list[Node],
+        outputs: dict[str, Source],
+    ):
         self.file, self.text, self.convention = file, text, convention
         self.inputs, self.nodes, self.outputs = inputs, nodes, outputs
         self.warnings: list[Diagnostic] = _unused(self)
@@ -161,9 +188,7 @@ def _check_keys(mapping: YMap, allowed, what: str) -> None:
 def _check_name(name, what: str, loc: Loc, pattern=_NAME) -> str:
     _expect(name, str, what, loc)
     if not pattern.match(name):
-        raise SpecError(
-            f"{what} '{name}' is not a valid name (letters, digits, '_' and '-'; no '.' or '/')", loc
-        )
+        raise SpecError(f"{what} '{name}' is not a valid name (letters, digits, '_' and '-'; no '.' or '/')", loc)
     return name
 
 
@@ -173,13 +198,6 @@ def _names(value, what: str, loc: Loc, locs=None) -> list[tuple[str, Loc]]:
         return [(value, loc)]
     _expect(value, YList, what, loc)
     return [(_expect(item, str, what, item_loc), item_loc) for item, item_loc in zip(value, value.item_locs)]
-
-
-class _Select(NamedTuple):
-    """Output `output` of the layer a port resolves to (`from: lstm/h_n`)."""
-
-    base: "_Port"
-    output: str
 
 
 class _Port:
@@ -194,6 +212,13 @@ class _Port:
         self.target = target
         self.loc = loc
         self.name = name
+
+
+class _Select(NamedTuple):
+    """Output `output` of the layer a port resolves to (`from: lstm/h_n`)."""
+
+    base: _Port
+    output: str
 
 
 class _BlockDef(NamedTuple):
@@ -212,8 +237,15 @@ class _Scope:
     for `$name`; `layer_nodes` maps its layer names to node ids (for `share`).
     """
 
-    def __init__(self, prefix: str, ports: dict[str, _Port], inputs: list[str], env: dict | None,
-                 uses: tuple[BlockUse, ...] = (), blocks_open: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        prefix: str,
+        ports: dict[str, _Port],
+        inputs: list[str],
+        env: dict | None,
+        uses: tuple[BlockUse, ...] = (),
+        blocks_open: tuple[str, ...] = (),
+    ):
         self.prefix, self.ports, self.inputs, self.env = prefix, ports, inputs, env
         self.uses, self.blocks_open = uses, blocks_open
         self.layer_nodes: dict[str, int] = {}
@@ -407,9 +439,7 @@ class _Builder:
             return [previous]
         if len(scope.inputs) == 1:
             return [scope.ports[scope.inputs[0]]]
-        raise SpecError(
-            f"the first layer needs 'from': there are several inputs ({', '.join(scope.inputs)})", raw.loc
-        )
+        raise SpecError(f"the first layer needs 'from': there are several inputs ({', '.join(scope.inputs)})", raw.loc)
 
     def named_block_sources(self, scope: _Scope, block: _BlockDef, given: YMap) -> list[_Port]:
         _check_keys(given, block.inputs, f"input of block {block.name}")
@@ -461,9 +491,11 @@ class _Builder:
         if entry.repeat > 1 and len(sources) != 1:
             raise SpecError("a repeated layer must have a single input", raw.key_loc("repeat"))
         ports = entry.copies or [entry.port]
-        paths = [f"{scope.prefix}{entry.name}.{i}" for i in range(entry.repeat)] if entry.copies else [
-            scope.prefix + entry.name
-        ]
+        paths = (
+            [f"{scope.prefix}{entry.name}.{i}" for i in range(entry.repeat)]
+            if entry.copies
+            else [scope.prefix + entry.name]
+        )
         for i, (port, path) in enumerate(zip(ports, paths)):
             node = self.add_node(path, layer, label, cfg, sources, raw.loc, scope.uses)
             if "share" in raw:
@@ -509,8 +541,9 @@ class _Builder:
             raise SpecError("a repeated block must have a single input", raw.key_loc("repeat"))
         ports = entry.copies or [entry.port]
         if len(ports) > 1:
-            self.repeats.append((scope.prefix + entry.name, block.name, raw.key_loc("repeat"), len(ports),
-                                 sources[0], ports[0]))
+            self.repeats.append(
+                (scope.prefix + entry.name, block.name, raw.key_loc("repeat"), len(ports), sources[0], ports[0])
+            )
         for i, port in enumerate(ports):
             path = scope.prefix + (f"{entry.name}.{i}" if entry.copies else entry.name)
             use = BlockUse(path, block.name, raw.loc)
@@ -640,7 +673,7 @@ class _Builder:
         while current not in seen:
             seen.append(current)
             current = next(before for before in _predecessors(self.nodes[current]) if waiting[before])
-        flow = seen[seen.index(current):][::-1]
+        flow = seen[seen.index(current) :][::-1]
         start = flow.index(min(flow))
         flow = flow[start:] + flow[:start]
         names = " → ".join(self.nodes[i].path for i in [*flow, flow[0]])
@@ -668,8 +701,9 @@ def _check_plan(root: YMap) -> CheckPlan:
     if isinstance(given, (str, YList)):
         given = {None: given}
     elif not isinstance(given, YMap):
-        raise SpecError(f"check inputs must be a mapping of input names to shapes, received {show(given)}",
-                        plan.value_loc("inputs"))
+        raise SpecError(
+            f"check inputs must be a mapping of input names to shapes, received {show(given)}", plan.value_loc("inputs")
+        )
     for name, shape in given.items():
         loc = given.value_loc(name) if isinstance(given, YMap) else plan.value_loc("inputs")
         if isinstance(shape, str):
@@ -691,9 +725,7 @@ def _param_decl(name: str, spec, loc: Loc) -> tuple:
             default = spec["default"]
         loc, spec = spec.value_loc("type"), spec.get("type", "any")
     if spec not in _PARAM_KINDS:
-        raise SpecError(
-            f"parameter '{name}' has type {show(spec)}; expected one of {', '.join(_PARAM_KINDS)}", loc
-        )
+        raise SpecError(f"parameter '{name}' has type {show(spec)}; expected one of {', '.join(_PARAM_KINDS)}", loc)
     kind = _PARAM_KINDS[spec]
     if default is not _NO_DEFAULT:
         try:
@@ -717,9 +749,7 @@ def _declared_shape(dims, loc: Loc) -> tuple:
         elif isinstance(dim, str) and _NAME.match(dim) and "-" not in dim:
             shape.append(Expr.symbol(dim))
         else:
-            raise SpecError(
-                f"a dimension must be an integer ≥ 0, a name or null, received {show(dim)}", dim_loc
-            )
+            raise SpecError(f"a dimension must be an integer ≥ 0, a name or null, received {show(dim)}", dim_loc)
     return tuple(shape)
 
 
@@ -768,8 +798,9 @@ def _substitute(value, env: _Env | None, loc: Loc, memo: dict | None = None):
         memo[id(value)] = value  # nothing to substitute: keep the value as it is
         return value
     if isinstance(value, YList):
-        result = YList(_substitute(v, env, l, memo) for v, l in zip(value, value.item_locs))
-        result.loc, result.item_locs = value.loc, [_origin(v, env, l) for v, l in zip(value, value.item_locs)]
+        pairs = list(zip(value, value.item_locs))
+        result = YList(_substitute(item, env, where, memo) for item, where in pairs)
+        result.loc, result.item_locs = value.loc, [_origin(item, env, where) for item, where in pairs]
     else:
         result = YMap((k, _substitute(v, env, value.value_loc(k), memo)) for k, v in value.items())
         result.loc, result.key_locs = value.loc, value.key_locs
@@ -824,12 +855,20 @@ def _unused(model: Model) -> list[Diagnostic]:
     used_nodes = {s.node for s in used if isinstance(s, NodeOutput)}
     warnings = [
         Diagnostic("unused", f"input '{name}' is not used by any layer", model.file, decl.loc, name)
-        for name, decl in model.inputs.items() if name not in used
+        for name, decl in model.inputs.items()
+        if name not in used
     ]
     warnings += [
-        Diagnostic("unused", f"layer '{node.path}' is not used: no layer takes its output and it is not an output",
-                   model.file, node.loc, node.path, hint="remove it, or list it in outputs:")
-        for node in model.nodes if node.id not in used_nodes
+        Diagnostic(
+            "unused",
+            f"layer '{node.path}' is not used: no layer takes its output and it is not an output",
+            model.file,
+            node.loc,
+            node.path,
+            hint="remove it, or list it in outputs:",
+        )
+        for node in model.nodes
+        if node.id not in used_nodes
     ]
     return warnings
 

@@ -104,9 +104,7 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise SpecError(
-            f"the file is not UTF-8 text (byte 0x{data[e.start]:02x})", Loc(line, column)
-        ) from None
+        raise SpecError(f"the file is not UTF-8 text (byte 0x{data[e.start]:02x})", Loc(line, column)) from None
 
 
 def parse_yaml(text: str):
@@ -228,9 +226,7 @@ class _Builder:
             key = key_node.value
             if key in result:
                 first = result.key_locs[key]
-                raise SpecError(
-                    f"duplicate key '{key}' (first given at line {first.line})", _loc(key_node)
-                )
+                raise SpecError(f"duplicate key '{key}' (first given at line {first.line})", _loc(key_node))
             result[key] = self.build(value_node, depth + 1)
             result.key_locs[key] = _loc(key_node)
             result.value_locs[key] = _loc(value_node)

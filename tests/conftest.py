@@ -11,9 +11,7 @@ ROOT = Path(__file__).parent.parent
 
 
 def pytest_addoption(parser):
-    parser.addoption(
-        "--update-golden", action="store_true", help="rewrite the golden files from the current output"
-    )
+    parser.addoption("--update-golden", action="store_true", help="rewrite the golden files from the current output")
 
 
 @pytest.fixture

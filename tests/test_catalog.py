@@ -42,8 +42,13 @@ def test_layers_json_describes_arguments():
     doc = json.loads(CliRunner().invoke(main, ["layers", "Dense", "--format", "json"]).stdout)
     assert doc["type"] == "Dense" and doc["aliases"] == ["Linear"]
     units = next(a for a in doc["arguments"] if a["name"] == "units")
-    assert units == {"name": "units", "aliases": ["out_features"], "kind": "int ≥ 1", "default": "required",
-                     "doc": "output size"}
+    assert units == {
+        "name": "units",
+        "aliases": ["out_features"],
+        "kind": "int ≥ 1",
+        "default": "required",
+        "doc": "output size",
+    }
 
 
 def test_unknown_layer_type_is_usage_error():

@@ -24,7 +24,8 @@ def folder(tmp_path):
     (tmp_path / "good.yaml").write_text("layers: [{type: Dense, units: 4}]\ncheck: {inputs: {x: 2x8}}\n")
     (tmp_path / "nested").mkdir()
     (tmp_path / "nested" / "bad.yml").write_text(
-        "layers:\n  - {type: Dense, units: 4, in_units: 9}\ncheck: {inputs: {x: 2x8}}\n")
+        "layers:\n  - {type: Dense, units: 4, in_units: 9}\ncheck: {inputs: {x: 2x8}}\n"
+    )
     (tmp_path / "notes.txt").write_text("not a spec")
     return tmp_path
 
@@ -51,8 +52,10 @@ def test_github_annotations_are_valid_workflow_commands(folder):
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert all(ANNOTATION.match(line) for line in lines), lines
-    assert lines[0].startswith(f"::error file={folder / 'nested' / 'bad.yml'},line=2,col=5,title=shapecli shape_mismatch::"
-                               "Dense 'dense0' declares in_units=9 but receives (2, 8)")
+    assert lines[0].startswith(
+        f"::error file={folder / 'nested' / 'bad.yml'},line=2,col=5,title=shapecli shape_mismatch::"
+        "Dense 'dense0' declares in_units=9 but receives (2, 8)"
+    )
     assert lines[-1] == "::notice title=shapecli::2 specs checked: 1 ok, 1 failed (1 error, 0 warnings)"
 
 
@@ -76,7 +79,9 @@ def test_json_document(folder):
 
 def test_strict_fails_on_warnings(tmp_path):
     spec = tmp_path / "unused.yaml"
-    spec.write_text("inputs: {x: [2, 3]}\nlayers:\n  - {name: dead, type: ReLU}\n  - {name: out, type: Tanh, from: x}\n")
+    spec.write_text(
+        "inputs: {x: [2, 3]}\nlayers:\n  - {name: dead, type: ReLU}\n  - {name: out, type: Tanh, from: x}\n"
+    )
     relaxed = check(str(spec))
     assert relaxed.exit_code == 0
     assert "warning: layer 'dead' is not used" in relaxed.stderr
@@ -99,8 +104,9 @@ def test_globs_inputs_and_conventions(tmp_path):
     result = check(str(ROOT / "configs" / "mlp*.yaml"))
     assert result.stdout.splitlines()[-1].startswith("3 specs checked: 3 ok")
     spec = tmp_path / "k.yaml"
-    spec.write_text("layers: [{type: Conv2d, filters: 4, kernel_size: 3}]\n"
-                    "check: {inputs: {x: 1x8x8x2}, convention: keras}\n")
+    spec.write_text(
+        "layers: [{type: Conv2d, filters: 4, kernel_size: 3}]\ncheck: {inputs: {x: 1x8x8x2}, convention: keras}\n"
+    )
     assert check(str(spec)).exit_code == 0
     assert check(str(spec), "--convention", "torch").exit_code == 1
 

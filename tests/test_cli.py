@@ -43,14 +43,28 @@ def test_json_document_for_the_mlp():
     assert doc["outputs"] == {"dense1": [2, 10]}
     first = doc["layers"][0]
     assert {k: first[k] for k in ("path", "type", "line", "input_shapes", "output_shape")} == {
-        "path": "dense0", "type": "Dense", "line": 3, "input_shapes": [[2, 20]], "output_shape": [2, 256],
+        "path": "dense0",
+        "type": "Dense",
+        "line": 3,
+        "input_shapes": [[2, 20]],
+        "output_shape": [2, 256],
     }
     assert first["params"][0] == {
-        "name": "dense0.weight", "before": [256, None], "after": [256, 20], "count": 5120,
-        "trainable": True, "buffer": False, "shared_with": None,
+        "name": "dense0.weight",
+        "before": [256, None],
+        "after": [256, 20],
+        "count": 5120,
+        "trainable": True,
+        "buffer": False,
+        "shared_with": None,
     }
     assert doc["totals"] == {
-        "params": 7946, "trainable": 7946, "non_trainable": 0, "bytes": 31784, "dtype": "float32", "macs": 15360,
+        "params": 7946,
+        "trainable": 7946,
+        "non_trainable": 0,
+        "bytes": 31784,
+        "dtype": "float32",
+        "macs": 15360,
     }
     assert doc["errors"] == []
 
@@ -93,7 +107,9 @@ def test_mismatch_exits_1_naming_the_line():
     result = invoke("inspect", "configs/mlp_mismatch.yaml", "--input", "2x20")
     assert result.exit_code == 1
     first_line = result.stderr.splitlines()[0]
-    assert first_line == "configs/mlp_mismatch.yaml:4:5: error: Dense 'dense0' declares in_units=30 but receives (2, 20)"
+    assert (
+        first_line == "configs/mlp_mismatch.yaml:4:5: error: Dense 'dense0' declares in_units=30 but receives (2, 20)"
+    )
     assert "hint: the input has 20 features: set in_units: 20, or remove in_units" in result.stderr
     assert "mismatch" in result.stdout
 
@@ -103,7 +119,11 @@ def test_mismatch_in_json_has_the_error_and_stderr_the_report():
     assert result.exit_code == 1
     (error,) = json.loads(result.stdout)["errors"]
     assert {k: error[k] for k in ("kind", "file", "line", "column", "path")} == {
-        "kind": "shape_mismatch", "file": "configs/mlp_mismatch.yaml", "line": 4, "column": 5, "path": "dense0",
+        "kind": "shape_mismatch",
+        "file": "configs/mlp_mismatch.yaml",
+        "line": 4,
+        "column": 5,
+        "path": "dense0",
     }
     assert error["expected"] == [2, 30] and error["received"] == [2, 20]
     assert result.stderr.startswith("configs/mlp_mismatch.yaml:4:5: error:")
@@ -119,13 +139,25 @@ def test_spec_from_stdin():
 @pytest.mark.parametrize(
     "args, stdin, message",
     [
-        (["inspect", "nope.yaml", "-i", "2x20"], None, "shapecli: error: cannot read nope.yaml: No such file or directory"),
+        (
+            ["inspect", "nope.yaml", "-i", "2x20"],
+            None,
+            "shapecli: error: cannot read nope.yaml: No such file or directory",
+        ),
         (["inspect", "configs", "-i", "2x20"], None, "shapecli: error: cannot read configs: Is a directory"),
         (["inspect", "configs/mlp.yaml", "-i", "2y20"], None, "'2y20' is not a dimension"),
         (["inspect", "configs/mlp.yaml", "-i", "q=2x"], None, "--input q=2x: '2x' has an empty dimension"),
         (["inspect", "configs/mlp.yaml"], None, "no shape for the input 'x': give one with --input"),
-        (["inspect", "-", "-i", "2x20"], b"\x89PNG\r\n\x1a\n\x00\x00\xff", "<stdin>:1:1: error: the file is not UTF-8 text"),
-        (["inspect", "-", "-i", "2x20"], "layers:\n  - {type: Dense, unit: 3}\n", "<stdin>:2:19: error: unknown argument 'unit' for Dense"),
+        (
+            ["inspect", "-", "-i", "2x20"],
+            b"\x89PNG\r\n\x1a\n\x00\x00\xff",
+            "<stdin>:1:1: error: the file is not UTF-8 text",
+        ),
+        (
+            ["inspect", "-", "-i", "2x20"],
+            "layers:\n  - {type: Dense, unit: 3}\n",
+            "<stdin>:2:19: error: unknown argument 'unit' for Dense",
+        ),
         (["inspect", "-", "-i", "2x20"], "layers: [\n", "<stdin>:2:1: error: invalid YAML"),
         (["inspect", "configs/mlp.yaml", "-c", "jax"], None, "Invalid value for '-c' / '--convention'"),
     ],
@@ -218,8 +250,9 @@ def test_python_dash_m_without_numpy():
         "except SystemExit as e:\n    assert e.code == 0, e.code\n"
         "assert 'numpy' not in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, "NO_COLOR": "1"})
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}
+    )
     assert result.returncode == 0, result.stderr
     assert "Total params" in result.stdout and "7,946" in result.stdout
 
@@ -233,10 +266,16 @@ def test_where_evaluates_symbolic_unet():
     doc = json.loads(bad.stdout)
     assert doc["requires"] == ["H % 16 == 0", "W % 16 == 0"]
     assert doc["outputs"] == {"outc": [1, 2, "H", "W"]}
-    assert doc["where"] == [{
-        "bindings": {"H": 250, "W": 256}, "ok": False, "violated": ["H % 16 == 0"], "undecided": [],
-        "inputs": {"image": [1, 3, 250, 256]}, "outputs": {"outc": [1, 2, 250, 256]},
-    }]
+    assert doc["where"] == [
+        {
+            "bindings": {"H": 250, "W": 256},
+            "ok": False,
+            "violated": ["H % 16 == 0"],
+            "undecided": [],
+            "inputs": {"image": [1, 3, 250, 256]},
+            "outputs": {"outc": [1, 2, 250, 256]},
+        }
+    ]
 
 
 def test_where_with_a_list_of_values_reports_each():
@@ -279,5 +318,7 @@ def test_input_dependent_parameters_are_warned_and_listed():
     assert doc["requires"] == ["H == 32", "W == 32"]
     assert doc["warnings"][0]["kind"] == "input_dependent_param"
     assert result.exit_code == 0
-    assert "configs/lenet5.yaml:15:5: warning: Dense 'c5': weight (120, 16*(floor(H/4) - 3)*(floor(W/4) - 3))" \
+    assert (
+        "configs/lenet5.yaml:15:5: warning: Dense 'c5': weight (120, 16*(floor(H/4) - 3)*(floor(W/4) - 3))"
         in result.stderr
+    )

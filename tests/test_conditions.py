@@ -13,15 +13,26 @@ from .helpers import run_spec
 
 H, W, T = Expr.symbol("H"), Expr.symbol("W"), Expr.symbol("T")
 
+
 def conditions(*pairs) -> list[Condition]:
-    return [Condition(kind, parse_dim(text) if isinstance(text, str) else text, f"layer{i}")
-            for i, (kind, text) in enumerate(pairs)]
+    return [
+        Condition(kind, parse_dim(text) if isinstance(text, str) else text, f"layer{i}")
+        for i, (kind, text) in enumerate(pairs)
+    ]
+
 
 # (kind, expression) conditions → the statements people read
 CASES = [
     ([("eq", H - 2 * (H // 2))], ["H % 2 == 0"]),
-    ([("eq", H // 8 - 2 * (H // 16)), ("eq", H // 4 - 2 * (H // 8)), ("eq", H // 2 - 2 * (H // 4)),
-      ("eq", H - 2 * (H // 2))], ["H % 16 == 0"]),
+    (
+        [
+            ("eq", H // 8 - 2 * (H // 16)),
+            ("eq", H // 4 - 2 * (H // 8)),
+            ("eq", H // 2 - 2 * (H // 4)),
+            ("eq", H - 2 * (H // 2)),
+        ],
+        ["H % 16 == 0"],
+    ),
     ([("ge", H - 32)], ["H >= 32"]),
     ([("ge", 512 - T)], ["T <= 512"]),
     ([("eq", H - 64)], ["H == 64"]),
@@ -37,16 +48,18 @@ CASES = [
     ([("eq", H - W), ("eq", H - W)], ["H == W"]),
 ]
 
+
 @pytest.mark.parametrize("given, texts", CASES)
 def test_simplify(given, texts):
     assert [r.text for r in simplify(conditions(*given))] == texts
 
+
 @pytest.mark.parametrize(
     "given",
     [
-        [("eq", H // 2 - H)],                 # only H = 0
-        [("eq", H - 3), ("eq", H % 2)],        # 3 is odd
-        [("ge", H - 10), ("ge", 5 - H)],       # no H in [10, 5]
+        [("eq", H // 2 - H)],  # only H = 0
+        [("eq", H - 3), ("eq", H % 2)],  # 3 is odd
+        [("ge", H - 10), ("ge", 5 - H)],  # no H in [10, 5]
     ],
 )
 def test_contradictions(given):
@@ -55,11 +68,19 @@ def test_contradictions(given):
     assert "no size H satisfies" in caught.value.message
     assert caught.value.origin == f"layer{len(given) - 1}"
 
+
 def test_requirements_test_values_exactly():
-    (requirement,) = simplify(conditions(("eq", H // 8 - 2 * (H // 16)), ("eq", H - 2 * (H // 2)),
-                                         ("eq", H // 4 - 2 * (H // 8)), ("eq", H // 2 - 2 * (H // 4))))
+    (requirement,) = simplify(
+        conditions(
+            ("eq", H // 8 - 2 * (H // 16)),
+            ("eq", H - 2 * (H // 2)),
+            ("eq", H // 4 - 2 * (H // 8)),
+            ("eq", H // 2 - 2 * (H // 4)),
+        )
+    )
     assert [h for h in range(1, 100) if requirement.test({"H": h})] == [16, 32, 48, 64, 80, 96]
     assert requirement.test({}) is None
+
 
 def test_require_records_undecided_and_raises_impossible():
     with collecting("fc") as found:
@@ -71,6 +92,7 @@ def test_require_records_undecided_and_raises_impossible():
         require("eq", H + 1, "needs H + 1 == 0")
     assert caught.value.message == "needs H + 1 == 0, which never holds"
 
+
 def test_unet_output_and_divisibility():
     from pathlib import Path
 
@@ -81,6 +103,7 @@ def test_unet_output_and_divisibility():
     assert ok.violated == [] and ok.outputs == {"outc": (1, 2, 256, 256)}
     bad = evaluate_at(trace, {"H": 250, "W": 256})
     assert [r.text for r in bad.violated] == ["H % 16 == 0"]
+
 
 def test_a_condition_that_never_holds_is_a_mismatch():
     trace = run_spec(
@@ -94,6 +117,7 @@ def test_a_condition_that_never_holds_is_a_mismatch():
     (error,) = trace.errors
     assert error.path == "cat"
     assert error.message == "Concat 'cat' needs H == floor(H/2), which no size H satisfies"
+
 
 def test_declared_size_against_a_symbol_is_a_condition():
     trace = run_spec("layers: [{type: Dense, units: 4, in_units: 20}]\n", "BxC")

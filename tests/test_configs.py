@@ -30,8 +30,13 @@ CASES = [
     ("vit_b_16.yaml", ["1x3x224x224"], 86_567_656, 17.56, {"head": (1, 1000)}),
     ("unet.yaml", ["1x3x256x256"], 31_037_698, None, {"outc": (1, 2, 256, 256)}),
     ("lstm_classifier.yaml", ["4x50"], 3_482_114, None, {"classifier": (4, 2)}),
-    ("bert_base.yaml", ["input_ids=2x128", "token_type_ids=2x128"], 109_482_240, None,
-     {"layer": (2, 128, 768), "pooler": (2, 768)}),
+    (
+        "bert_base.yaml",
+        ["input_ids=2x128", "token_type_ids=2x128"],
+        109_482_240,
+        None,
+        {"layer": (2, 128, 768), "pooler": (2, 768)},
+    ),
     ("gpt2_small.yaml", ["1x1024"], 124_439_808, None, {"lm_head": (1, 1024, 50257)}),
 ]
 

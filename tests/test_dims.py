@@ -7,8 +7,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shapecli.dims import (
-    ANY_SHAPE, UNKNOWN, Expr, ceil_div, dim_max, dim_to_json, equal, format_dim, format_shape, parse_dim,
-    parse_expr, parse_shape, product,
+    ANY_SHAPE,
+    UNKNOWN,
+    Expr,
+    ceil_div,
+    dim_max,
+    dim_to_json,
+    equal,
+    format_dim,
+    format_shape,
+    parse_dim,
+    parse_expr,
+    parse_shape,
+    product,
 )
 from shapecli.errors import InputError
 

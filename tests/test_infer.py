@@ -18,15 +18,36 @@ MLP = (CONFIGS / "mlp.yaml").read_text()
 @pytest.mark.parametrize(
     "convention, before, after",
     [
-        ("torch",
-         {"dense0.weight": (256, UNKNOWN), "dense0.bias": (256,), "dense1.weight": (10, UNKNOWN), "dense1.bias": (10,)},
-         {"dense0.weight": [256, 20], "dense0.bias": [256], "dense1.weight": [10, 256], "dense1.bias": [10]}),
-        ("mxnet",
-         {"dense0_weight": (256, UNKNOWN), "dense0_bias": (256,), "dense1_weight": (10, UNKNOWN), "dense1_bias": (10,)},
-         {"dense0_weight": [256, 20], "dense0_bias": [256], "dense1_weight": [10, 256], "dense1_bias": [10]}),
-        ("keras",
-         {"dense0/kernel": (UNKNOWN, 256), "dense0/bias": (256,), "dense1/kernel": (UNKNOWN, 10), "dense1/bias": (10,)},
-         {"dense0/kernel": [20, 256], "dense0/bias": [256], "dense1/kernel": [256, 10], "dense1/bias": [10]}),
+        (
+            "torch",
+            {
+                "dense0.weight": (256, UNKNOWN),
+                "dense0.bias": (256,),
+                "dense1.weight": (10, UNKNOWN),
+                "dense1.bias": (10,),
+            },
+            {"dense0.weight": [256, 20], "dense0.bias": [256], "dense1.weight": [10, 256], "dense1.bias": [10]},
+        ),
+        (
+            "mxnet",
+            {
+                "dense0_weight": (256, UNKNOWN),
+                "dense0_bias": (256,),
+                "dense1_weight": (10, UNKNOWN),
+                "dense1_bias": (10,),
+            },
+            {"dense0_weight": [256, 20], "dense0_bias": [256], "dense1_weight": [10, 256], "dense1_bias": [10]},
+        ),
+        (
+            "keras",
+            {
+                "dense0/kernel": (UNKNOWN, 256),
+                "dense0/bias": (256,),
+                "dense1/kernel": (UNKNOWN, 10),
+                "dense1/bias": (10,),
+            },
+            {"dense0/kernel": [20, 256], "dense0/bias": [256], "dense1/kernel": [256, 10], "dense1/bias": [10]},
+        ),
     ],
 )
 def test_deferred_mlp(convention, before, after):
@@ -70,7 +91,8 @@ def test_siamese_counts_the_shared_encoder_once():
     enc_d = trace.layers[1]
     assert enc_d.before_status == "shared"
     assert [(p.name, p.count, p.shared_with) for p in enc_d.params] == [
-        ("enc_d.weight", 0, "enc_q.weight"), ("enc_d.bias", 0, "enc_q.bias"),
+        ("enc_d.weight", 0, "enc_q.weight"),
+        ("enc_d.bias", 0, "enc_q.bias"),
     ]
     assert trace.layers[2].output_shape == (2, 256)
     assert trace.outputs == {"score": (2, 1)}
@@ -90,8 +112,7 @@ def test_shared_layer_whose_inputs_disagree_is_a_mismatch():
     trace = run_spec((CONFIGS / "siamese.yaml").read_text(), "query=2x20", "doc=2x30")
     (error,) = trace.errors
     assert error.message == (
-        "Dense 'enc_d' shares the parameters of 'enc_q', whose enc_q.weight is (128, 20), "
-        "but its input needs (128, 30)"
+        "Dense 'enc_d' shares the parameters of 'enc_q', whose enc_q.weight is (128, 20), but its input needs (128, 30)"
     )
     assert error.loc == Loc(7, 5)
 
@@ -131,11 +152,15 @@ def test_an_error_does_not_cascade_and_independent_branches_are_still_checked():
           - {name: b3, type: Dense, units: 3, from: b}
         outputs: [after_bad, bad2]
         """,
-        "a=2x4", "b=2x4",
+        "a=2x4",
+        "b=2x4",
     )
     assert [e.path for e in trace.errors] == ["bad", "bad2"]
     assert {layer.path: layer.state for layer in trace.layers} == {
-        "bad": "error", "after_bad": "skipped", "b3": "ok", "bad2": "error",
+        "bad": "error",
+        "after_bad": "skipped",
+        "b3": "ok",
+        "bad2": "error",
     }
 
 
@@ -143,7 +168,11 @@ def test_an_error_does_not_cascade_and_independent_branches_are_still_checked():
     "spec, inputs, message",
     [
         ("layers: [{type: ReLU}]\n", [], "no shape for the input 'x': give one with --input"),
-        ("inputs: {a: [1], b: [1]}\nlayers: [{type: Add, from: [a, b]}]\n", ["3"], "the spec has inputs a, b: name each one"),
+        (
+            "inputs: {a: [1], b: [1]}\nlayers: [{type: Add, from: [a, b]}]\n",
+            ["3"],
+            "the spec has inputs a, b: name each one",
+        ),
         ("inputs: {a: [1]}\nlayers: [{type: ReLU}]\n", ["c=3"], "--input names 'c', but the spec's inputs are a"),
         ("inputs: {a: [1]}\nlayers: [{type: ReLU}]\n", ["a=3", "a=3"], "--input gives 'a' twice"),
     ],

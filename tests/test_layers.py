@@ -27,11 +27,26 @@ def run_layer(type_name: str, args: dict, ins: list[tuple], convention: str = "t
 
 # type, arguments, input shapes, output shape, {convention: parameters}, MACs
 CASES = [
-    ("Dense", {"units": 256}, [(2, 20)], (2, 256),
-     {"torch": {"weight": (256, 20), "bias": (256,)}, "mxnet": {"weight": (256, 20), "bias": (256,)},
-      "keras": {"kernel": (20, 256), "bias": (256,)}}, 2 * 20 * 256),
-    ("Linear", {"out_features": 10, "bias": False}, [(4, 7, 3)], (4, 7, 10),
-     {"torch": {"weight": (10, 3)}, "keras": {"kernel": (3, 10)}}, 4 * 7 * 3 * 10),
+    (
+        "Dense",
+        {"units": 256},
+        [(2, 20)],
+        (2, 256),
+        {
+            "torch": {"weight": (256, 20), "bias": (256,)},
+            "mxnet": {"weight": (256, 20), "bias": (256,)},
+            "keras": {"kernel": (20, 256), "bias": (256,)},
+        },
+        2 * 20 * 256,
+    ),
+    (
+        "Linear",
+        {"out_features": 10, "bias": False},
+        [(4, 7, 3)],
+        (4, 7, 10),
+        {"torch": {"weight": (10, 3)}, "keras": {"kernel": (3, 10)}},
+        4 * 7 * 3 * 10,
+    ),
     ("Dense", {"units": 8, "in_units": 5}, [(5,)], (8,), {"torch": {"weight": (8, 5), "bias": (8,)}}, 40),
     ("Dense", {"units": 8}, [(B, 5)], (B, 8), {"torch": {"weight": (8, 5), "bias": (8,)}}, 40 * B),
     ("Dense", {"units": 8, "in_units": 5}, [(2, UNKNOWN)], (2, 8), {"torch": {"weight": (8, 5), "bias": (8,)}}, 80),
@@ -61,16 +76,39 @@ CASES = [
     ("Concat", {"dim": 0}, [(2, 3), (4, 3), (1, 3)], (7, 3), {"torch": {}}, 0),
     ("Concat", {"axis": 1}, [(B, 3), (B, UNKNOWN)], (B, UNKNOWN), {"torch": {}}, 0),
     ("Concat", {"axis": 0}, [(B, 3), (B, 3)], (2 * B, 3), {"torch": {}}, 0),
-    ("PositionalEmbedding", {"sequence_length": 16}, [(2, 10, 8)], (2, 10, 8),
-     {"torch": {"weight": (16, 8)}, "keras": {"embeddings": (16, 8)}}, 0),
+    (
+        "PositionalEmbedding",
+        {"sequence_length": 16},
+        [(2, 10, 8)],
+        (2, 10, 8),
+        {"torch": {"weight": (16, 8)}, "keras": {"embeddings": (16, 8)}},
+        0,
+    ),
     ("ClassToken", {}, [(2, 196, 768)], (2, 197, 768), {"torch": {"class_token": (1, 1, 768)}}, 0),
-    ("Conv2d", {"filters": 8, "kernel_size": 3, "stride": 2, "padding": 1}, [(B, 3, 32, 32)], (B, 8, 16, 16),
-     {"torch": {"weight": (8, 3, 3, 3), "bias": (8,)}}, 8 * 16 * 16 * 27 * B),
-    ("Conv2d", {"filters": 8, "kernel_size": 3, "in_channels": 3}, [(2, 3, 5, 5)], (2, 8, 3, 3),
-     {"mxnet": {"weight": (8, 3, 3, 3), "bias": (8,)}}, 2 * 8 * 9 * 27),
-    ("LSTM", {"units": 4, "return_state": True}, [(2, 7, 5)], [(2, 4), (2, 4), (2, 4)],
-     {"keras": {"lstm_cell.kernel": (5, 16), "lstm_cell.recurrent_kernel": (4, 16), "lstm_cell.bias": (16,)}},
-     2 * 7 * 16 * 9),
+    (
+        "Conv2d",
+        {"filters": 8, "kernel_size": 3, "stride": 2, "padding": 1},
+        [(B, 3, 32, 32)],
+        (B, 8, 16, 16),
+        {"torch": {"weight": (8, 3, 3, 3), "bias": (8,)}},
+        8 * 16 * 16 * 27 * B,
+    ),
+    (
+        "Conv2d",
+        {"filters": 8, "kernel_size": 3, "in_channels": 3},
+        [(2, 3, 5, 5)],
+        (2, 8, 3, 3),
+        {"mxnet": {"weight": (8, 3, 3, 3), "bias": (8,)}},
+        2 * 8 * 9 * 27,
+    ),
+    (
+        "LSTM",
+        {"units": 4, "return_state": True},
+        [(2, 7, 5)],
+        [(2, 4), (2, 4), (2, 4)],
+        {"keras": {"lstm_cell.kernel": (5, 16), "lstm_cell.recurrent_kernel": (4, 16), "lstm_cell.bias": (16,)}},
+        2 * 7 * 16 * 9,
+    ),
     ("Slice", {"axis": 1, "start": 1}, [(2, B)], (2, B - 1), {"torch": {}}, 0),
     ("MatMul", {}, [(B, 4, 5), (5, 6)], (B, 4, 6), {"torch": {}}, 120 * B),
 ]
@@ -94,7 +132,12 @@ SHAPE_ERRORS = [
     ("Flatten", {"start_dim": 2, "end_dim": 1}, [(2, 3, 4)], "has start_dim 2 after end_dim 1"),
     ("Add", {}, [(2, 5), (2, 6)], "cannot broadcast (2, 5) and (2, 6): axis -1 has 5 vs 6"),
     ("Multiply", {}, [(2, 3, 5), (4, 5)], "cannot broadcast (2, 3, 5) and (4, 5): axis -2 has 3 vs 4"),
-    ("Concat", {"axis": -1}, [(2, 3), (3, 3)], "needs inputs that agree on every axis but 1, receives (2, 3) and (3, 3)"),
+    (
+        "Concat",
+        {"axis": -1},
+        [(2, 3), (3, 3)],
+        "needs inputs that agree on every axis but 1, receives (2, 3) and (3, 3)",
+    ),
     ("Concat", {"axis": -1}, [(2, 3), (2, 3, 1)], "needs inputs of equal rank, receives (2, 3) and (2, 3, 1)"),
     ("Concat", {"axis": 3}, [(2, 3), (2, 3)], "has axis 3, out of range for a rank-2 input"),
 ]
@@ -159,8 +202,11 @@ def test_every_layer_type_has_reference_records_or_rows():
     from pathlib import Path
 
     reference = Path(__file__).parent / "reference"
-    covered = {lookup(r["type"]) for name in ("torch", "keras")
-               for r in json.loads((reference / f"{name}.json").read_text())["records"]}
+    covered = {
+        lookup(r["type"])
+        for name in ("torch", "keras")
+        for r in json.loads((reference / f"{name}.json").read_text())["records"]
+    }
     covered |= {lookup(case[0]) for case in CASES}
     missing = sorted(layer.type_name for layer in LAYER_TYPES if layer not in covered)
     assert missing == [], f"layer types without a test row or reference record: {missing}"

@@ -42,8 +42,10 @@ def shapecli_view(convention: str, record: dict) -> dict:
     outs = out if isinstance(out, list) else [out]
     return {
         "outputs": [[dim_to_json(d) for d in s] for s in outs],
-        "params": [{"name": p.name, "shape": list(p.shape), "trainable": p.trainable and not p.buffer,
-                    "buffer": p.buffer} for p in params],
+        "params": [
+            {"name": p.name, "shape": list(p.shape), "trainable": p.trainable and not p.buffer, "buffer": p.buffer}
+            for p in params
+        ],
         "macs": macs,
     }
 

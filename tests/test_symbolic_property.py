@@ -29,29 +29,38 @@ def layer(draw, index: int):
     if kind == "conv":
         k, s, d = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
         p = draw(st.integers(0, 3))
-        return f"{{name: {name}, type: Conv2d, filters: {draw(st.integers(1, 4))}, kernel_size: {k}, " \
-               f"stride: {s}, padding: {p}, dilation: {d}}}"
+        return (
+            f"{{name: {name}, type: Conv2d, filters: {draw(st.integers(1, 4))}, kernel_size: {k}, "
+            f"stride: {s}, padding: {p}, dilation: {d}}}"
+        )
     if kind == "pool":
         k = draw(st.integers(1, 4))
         s = draw(st.integers(1, 4))
         p = draw(st.integers(0, k // 2))
         ceil = draw(st.booleans())
         kind_name = draw(st.sampled_from(["MaxPool2d", "AvgPool2d"]))
-        return f"{{name: {name}, type: {kind_name}, kernel_size: {k}, stride: {s}, padding: {p}, " \
-               f"ceil_mode: {str(ceil).lower()}}}"
+        return (
+            f"{{name: {name}, type: {kind_name}, kernel_size: {k}, stride: {s}, padding: {p}, "
+            f"ceil_mode: {str(ceil).lower()}}}"
+        )
     if kind == "convt":
         k, s, d = draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
         p = draw(st.integers(0, 2))
         op = draw(st.integers(0, max(s, d) - 1))
-        return f"{{name: {name}, type: ConvTranspose2d, filters: 3, kernel_size: {k}, stride: {s}, " \
-               f"padding: {p}, dilation: {d}, output_padding: {op}}}"
+        return (
+            f"{{name: {name}, type: ConvTranspose2d, filters: 3, kernel_size: {k}, stride: {s}, "
+            f"padding: {p}, dilation: {d}, output_padding: {op}}}"
+        )
     if kind == "upsample":
         factor = draw(st.sampled_from(["2", "3", "1.5", "0.5"]))
         return f"{{name: {name}, type: Upsample, scale_factor: {factor}}}"
     skip = draw(st.integers(-1, index - 1))
     earlier = "x" if skip < 0 else f"l{skip}"
-    return f"{{name: {name}, type: Concat, axis: 1, from: [l{index - 1} , {earlier}]}}" if index else \
-        f"{{name: {name}, type: Concat, axis: 1, from: [x, x]}}"
+    return (
+        f"{{name: {name}, type: Concat, axis: 1, from: [l{index - 1} , {earlier}]}}"
+        if index
+        else f"{{name: {name}, type: Concat, axis: 1, from: [x, x]}}"
+    )
 
 
 @st.composite

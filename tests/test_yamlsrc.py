@@ -52,7 +52,11 @@ def test_merge_keys_fill_missing_keys_only():
     "text, loc, message",
     [
         ("a: 1\nb: 2\na: 3\n", Loc(3, 1), "duplicate key 'a' (first given at line 1)"),
-        ("x: !!python/object/apply:os.system ['echo hi']\n", Loc(1, 4), "tag '!!python/object/apply:os.system' is not allowed"),
+        (
+            "x: !!python/object/apply:os.system ['echo hi']\n",
+            Loc(1, 4),
+            "tag '!!python/object/apply:os.system' is not allowed",
+        ),
         ("x: !custom 3\n", Loc(1, 4), "tag '!custom' is not allowed"),
         ("x: !!binary aGVsbG8=\n", Loc(1, 4), "tag '!!binary' is not allowed"),
         ("a: [1, 2\n", Loc(2, 1), "invalid YAML"),

@@ -34,6 +34,7 @@ P = itertools.product
 
 # -- PyTorch ---------------------------------------------------------------------------
 
+
 def _channels(shape, rank):
     return shape[-(rank + 1)]
 
@@ -59,43 +60,69 @@ def conv_builder(rank, transposed=False):
     def build(a, shapes):
         cls = getattr(nn, f"ConvTranspose{rank}d" if transposed else f"Conv{rank}d")
         kwargs = dict(
-            in_channels=_channels(shapes[0], rank), out_channels=a["filters"], kernel_size=a["kernel_size"],
-            stride=a.get("stride", 1), padding=_torch_padding(a.get("padding", 0)), dilation=a.get("dilation", 1),
-            groups=a.get("groups", 1), bias=a.get("bias", True),
+            in_channels=_channels(shapes[0], rank),
+            out_channels=a["filters"],
+            kernel_size=a["kernel_size"],
+            stride=a.get("stride", 1),
+            padding=_torch_padding(a.get("padding", 0)),
+            dilation=a.get("dilation", 1),
+            groups=a.get("groups", 1),
+            bias=a.get("bias", True),
         )
         if transposed:
             kwargs["output_padding"] = a.get("output_padding", 0)
         elif "padding_mode" in a:
             kwargs["padding_mode"] = a["padding_mode"]
         return cls(**kwargs)
+
     return build
 
 
 def pool_builder(rank, kind):
     def build(a, shapes):
         if kind == "max":
-            return getattr(nn, f"MaxPool{rank}d")(a["kernel_size"], a.get("stride"), a.get("padding", 0),
-                                                  a.get("dilation", 1), ceil_mode=a.get("ceil_mode", False))
-        return getattr(nn, f"AvgPool{rank}d")(a["kernel_size"], a.get("stride"), a.get("padding", 0),
-                                              ceil_mode=a.get("ceil_mode", False))
+            return getattr(nn, f"MaxPool{rank}d")(
+                a["kernel_size"],
+                a.get("stride"),
+                a.get("padding", 0),
+                a.get("dilation", 1),
+                ceil_mode=a.get("ceil_mode", False),
+            )
+        return getattr(nn, f"AvgPool{rank}d")(
+            a["kernel_size"], a.get("stride"), a.get("padding", 0), ceil_mode=a.get("ceil_mode", False)
+        )
+
     return build
 
 
 def rnn_builder(kind):
     def build(a, shapes):
-        kwargs = dict(input_size=shapes[0][-1], hidden_size=a["hidden_size"], num_layers=a.get("num_layers", 1),
-                      bias=a.get("bias", True), batch_first=a.get("batch_first", False),
-                      bidirectional=a.get("bidirectional", False))
+        kwargs = dict(
+            input_size=shapes[0][-1],
+            hidden_size=a["hidden_size"],
+            num_layers=a.get("num_layers", 1),
+            bias=a.get("bias", True),
+            batch_first=a.get("batch_first", False),
+            bidirectional=a.get("bidirectional", False),
+        )
         if kind == "LSTM":
             kwargs["proj_size"] = a.get("proj_size", 0)
         return getattr(nn, kind)(**kwargs)
+
     return build
 
 
 def mha_builder(a, shapes):
-    return nn.MultiheadAttention(shapes[0][-1], a["num_heads"], bias=a.get("bias", True), add_bias_kv=a.get("add_bias_kv", False),
-                                 add_zero_attn=a.get("add_zero_attn", False), kdim=a.get("kdim"), vdim=a.get("vdim"),
-                                 batch_first=a.get("batch_first", False))
+    return nn.MultiheadAttention(
+        shapes[0][-1],
+        a["num_heads"],
+        bias=a.get("bias", True),
+        add_bias_kv=a.get("add_bias_kv", False),
+        add_zero_attn=a.get("add_zero_attn", False),
+        kdim=a.get("kdim"),
+        vdim=a.get("vdim"),
+        batch_first=a.get("batch_first", False),
+    )
 
 
 def _tuple(value):
@@ -123,33 +150,59 @@ TORCH = {
     "Flatten": lambda a, s: nn.Flatten(a.get("start_dim", 1), a.get("end_dim", -1)),
     "Unflatten": lambda a, s: nn.Unflatten(a["dim"], tuple(a["unflattened_size"])),
     "Dropout": lambda a, s: nn.Dropout(a.get("p", 0.5)),
-    "Dropout1d": lambda a, s: nn.Dropout1d(), "Dropout2d": lambda a, s: nn.Dropout2d(),
-    "Dropout3d": lambda a, s: nn.Dropout3d(), "AlphaDropout": lambda a, s: nn.AlphaDropout(),
-    "Softmax": lambda a, s: nn.Softmax(a["dim"]), "LogSoftmax": lambda a, s: nn.LogSoftmax(a["dim"]),
+    "Dropout1d": lambda a, s: nn.Dropout1d(),
+    "Dropout2d": lambda a, s: nn.Dropout2d(),
+    "Dropout3d": lambda a, s: nn.Dropout3d(),
+    "AlphaDropout": lambda a, s: nn.AlphaDropout(),
+    "Softmax": lambda a, s: nn.Softmax(a["dim"]),
+    "LogSoftmax": lambda a, s: nn.LogSoftmax(a["dim"]),
     "Softmin": lambda a, s: nn.Softmin(a["dim"]),
     "LeakyReLU": lambda a, s: nn.LeakyReLU(a.get("negative_slope", 0.01)),
     "PReLU": lambda a, s: nn.PReLU(a.get("num_parameters", 1)),
     "GLU": lambda a, s: nn.GLU(a.get("dim", -1)),
-    "Hardtanh": lambda a, s: nn.Hardtanh(), "Threshold": lambda a, s: nn.Threshold(a["threshold"], a["value"]),
-    "Softshrink": lambda a, s: nn.Softshrink(), "Hardshrink": lambda a, s: nn.Hardshrink(),
-    "BatchNorm1d": lambda a, s: nn.BatchNorm1d(a.get("num_features", s[0][1]), affine=a.get("affine", True),
-                                               track_running_stats=a.get("track_running_stats", True)),
-    "BatchNorm2d": lambda a, s: nn.BatchNorm2d(a.get("num_features", s[0][1]), affine=a.get("affine", True),
-                                               track_running_stats=a.get("track_running_stats", True)),
-    "BatchNorm3d": lambda a, s: nn.BatchNorm3d(a.get("num_features", s[0][1]), affine=a.get("affine", True),
-                                               track_running_stats=a.get("track_running_stats", True)),
-    "LayerNorm": lambda a, s: nn.LayerNorm(a["normalized_shape"], elementwise_affine=a.get("affine", True),
-                                           bias=a.get("bias", True)),
+    "Hardtanh": lambda a, s: nn.Hardtanh(),
+    "Threshold": lambda a, s: nn.Threshold(a["threshold"], a["value"]),
+    "Softshrink": lambda a, s: nn.Softshrink(),
+    "Hardshrink": lambda a, s: nn.Hardshrink(),
+    "BatchNorm1d": lambda a, s: nn.BatchNorm1d(
+        a.get("num_features", s[0][1]),
+        affine=a.get("affine", True),
+        track_running_stats=a.get("track_running_stats", True),
+    ),
+    "BatchNorm2d": lambda a, s: nn.BatchNorm2d(
+        a.get("num_features", s[0][1]),
+        affine=a.get("affine", True),
+        track_running_stats=a.get("track_running_stats", True),
+    ),
+    "BatchNorm3d": lambda a, s: nn.BatchNorm3d(
+        a.get("num_features", s[0][1]),
+        affine=a.get("affine", True),
+        track_running_stats=a.get("track_running_stats", True),
+    ),
+    "LayerNorm": lambda a, s: nn.LayerNorm(
+        a["normalized_shape"], elementwise_affine=a.get("affine", True), bias=a.get("bias", True)
+    ),
     "GroupNorm": lambda a, s: nn.GroupNorm(a["num_groups"], s[0][1], affine=a.get("affine", True)),
     "RMSNorm": lambda a, s: nn.RMSNorm(a["normalized_shape"], elementwise_affine=a.get("affine", True)),
     "LocalResponseNorm": lambda a, s: nn.LocalResponseNorm(a["size"]),
-    "Upsample": lambda a, s: nn.Upsample(size=_tuple(a.get("size")), scale_factor=_tuple(a.get("scale_factor")),
-                                         mode=a.get("mode", "nearest")),
+    "Upsample": lambda a, s: nn.Upsample(
+        size=_tuple(a.get("size")), scale_factor=_tuple(a.get("scale_factor")), mode=a.get("mode", "nearest")
+    ),
     "MultiheadAttention": mha_builder,
     "TransformerEncoderLayer": lambda a, s: nn.TransformerEncoderLayer(
-        s[0][-1], a["nhead"], a.get("dim_feedforward", 2048), batch_first=a.get("batch_first", False), bias=a.get("bias", True)),
+        s[0][-1],
+        a["nhead"],
+        a.get("dim_feedforward", 2048),
+        batch_first=a.get("batch_first", False),
+        bias=a.get("bias", True),
+    ),
     "TransformerDecoderLayer": lambda a, s: nn.TransformerDecoderLayer(
-        s[0][-1], a["nhead"], a.get("dim_feedforward", 2048), batch_first=a.get("batch_first", False), bias=a.get("bias", True)),
+        s[0][-1],
+        a["nhead"],
+        a.get("dim_feedforward", 2048),
+        batch_first=a.get("batch_first", False),
+        bias=a.get("bias", True),
+    ),
     "Add": lambda a, s: Fn(lambda *x: sum(x[1:], x[0])),
     "Subtract": lambda a, s: Fn(torch.sub),
     "Multiply": lambda a, s: Fn(torch.mul),
@@ -165,8 +218,24 @@ TORCH = {
     "Slice": lambda a, s: Fn(lambda x: _torch_slice(a, x)),
     "Select": lambda a, s: Fn(lambda x: x.select(a["axis"], a["index"])),
 }
-for _w in ("ReLU", "ReLU6", "ELU", "SELU", "GELU", "SiLU", "Mish", "Sigmoid", "Hardsigmoid", "Hardswish", "Tanh",
-           "Softplus", "Softsign", "LogSigmoid", "CELU", "Tanhshrink"):
+for _w in (
+    "ReLU",
+    "ReLU6",
+    "ELU",
+    "SELU",
+    "GELU",
+    "SiLU",
+    "Mish",
+    "Sigmoid",
+    "Hardsigmoid",
+    "Hardswish",
+    "Tanh",
+    "Softplus",
+    "Softsign",
+    "LogSigmoid",
+    "CELU",
+    "Tanhshrink",
+):
     TORCH[_w] = (lambda w: lambda a, s: getattr(nn, w)())(_w)
 for _r in (1, 2, 3):
     TORCH[f"Conv{_r}d"] = conv_builder(_r)
@@ -175,11 +244,22 @@ for _r in (1, 2, 3):
     TORCH[f"AvgPool{_r}d"] = pool_builder(_r, "avg")
     TORCH[f"AdaptiveAvgPool{_r}d"] = (lambda r: lambda a, s: getattr(nn, f"AdaptiveAvgPool{r}d")(a["output_size"]))(_r)
     TORCH[f"AdaptiveMaxPool{_r}d"] = (lambda r: lambda a, s: getattr(nn, f"AdaptiveMaxPool{r}d")(a["output_size"]))(_r)
-    TORCH[f"InstanceNorm{_r}d"] = (lambda r: lambda a, s: getattr(nn, f"InstanceNorm{r}d")(
-        _channels(s[0], r), affine=a.get("affine", False), track_running_stats=a.get("track_running_stats", False)))(_r)
+    TORCH[f"InstanceNorm{_r}d"] = (
+        lambda r: (
+            lambda a, s: getattr(nn, f"InstanceNorm{r}d")(
+                _channels(s[0], r),
+                affine=a.get("affine", False),
+                track_running_stats=a.get("track_running_stats", False),
+            )
+        )
+    )(_r)
     for _pad in ("ZeroPad", "ReflectionPad", "ReplicationPad"):
-        TORCH[f"{_pad}{_r}d"] = (lambda name: lambda a, s: getattr(nn, name)(_torch_padding(a["padding"])))(f"{_pad}{_r}d")
-    TORCH[f"ConstantPad{_r}d"] = (lambda r: lambda a, s: getattr(nn, f"ConstantPad{r}d")(_torch_padding(a["padding"]), 0.0))(_r)
+        TORCH[f"{_pad}{_r}d"] = (lambda name: lambda a, s: getattr(nn, name)(_torch_padding(a["padding"])))(
+            f"{_pad}{_r}d"
+        )
+    TORCH[f"ConstantPad{_r}d"] = (
+        lambda r: lambda a, s: getattr(nn, f"ConstantPad{r}d")(_torch_padding(a["padding"]), 0.0)
+    )(_r)
 for _k in ("RNN", "LSTM", "GRU"):
     TORCH[_k] = rnn_builder(_k)
 
@@ -208,10 +288,13 @@ def run_torch(type_name, args, shapes):
         record["error"] = _message(e)
         return record
     record["outputs"] = [list(t.shape) for t in _flatten(out)]
-    record["params"] = [{"name": n, "shape": list(p.shape), "trainable": p.requires_grad, "buffer": False}
-                        for n, p in module.named_parameters()]
-    record["params"] += [{"name": n, "shape": list(b.shape), "trainable": False, "buffer": True}
-                         for n, b in module.named_buffers()]
+    record["params"] = [
+        {"name": n, "shape": list(p.shape), "trainable": p.requires_grad, "buffer": False}
+        for n, p in module.named_parameters()
+    ]
+    record["params"] += [
+        {"name": n, "shape": list(b.shape), "trainable": False, "buffer": True} for n, b in module.named_buffers()
+    ]
     record["macs"] = flops // 2 if flops else None
     return record
 
@@ -226,6 +309,7 @@ def _flatten(out):
 
 
 # -- Keras -----------------------------------------------------------------------------
+
 
 def keras_layer(type_name, a, name="layer"):
     L = keras.layers
@@ -249,33 +333,52 @@ def keras_layer(type_name, a, name="layer"):
         "Activation": lambda: L.Activation(a["activation"], name=name),
         "Reshape": lambda: L.Reshape(tuple(a["target_shape"]), name=name),
         "Permute": lambda: L.Permute(tuple(a["dims"]), name=name),
-        "BatchNormalization": lambda: L.BatchNormalization(axis=a.get("axis", -1), center=a.get("center", True),
-                                                           scale=a.get("scale", True), name=name),
-        "LayerNormalization": lambda: L.LayerNormalization(axis=a.get("axis", -1), center=a.get("center", True),
-                                                           scale=a.get("scale", True), name=name),
+        "BatchNormalization": lambda: L.BatchNormalization(
+            axis=a.get("axis", -1), center=a.get("center", True), scale=a.get("scale", True), name=name
+        ),
+        "LayerNormalization": lambda: L.LayerNormalization(
+            axis=a.get("axis", -1), center=a.get("center", True), scale=a.get("scale", True), name=name
+        ),
         "GroupNormalization": lambda: L.GroupNormalization(groups=a["groups"], axis=a.get("axis", -1), name=name),
         "RMSNormalization": lambda: L.RMSNormalization(axis=a.get("axis", -1), name=name),
         "MultiHeadAttention": lambda: L.MultiHeadAttention(
-            a["num_heads"], a["key_dim"], value_dim=a.get("value_dim"), output_shape=a.get("output_shape"),
-            use_bias=a.get("use_bias", True), name=name),
-        "Add": lambda: L.Add(name=name), "Subtract": lambda: L.Subtract(name=name),
-        "Multiply": lambda: L.Multiply(name=name), "Average": lambda: L.Average(name=name),
-        "Maximum": lambda: L.Maximum(name=name), "Minimum": lambda: L.Minimum(name=name),
+            a["num_heads"],
+            a["key_dim"],
+            value_dim=a.get("value_dim"),
+            output_shape=a.get("output_shape"),
+            use_bias=a.get("use_bias", True),
+            name=name,
+        ),
+        "Add": lambda: L.Add(name=name),
+        "Subtract": lambda: L.Subtract(name=name),
+        "Multiply": lambda: L.Multiply(name=name),
+        "Average": lambda: L.Average(name=name),
+        "Maximum": lambda: L.Maximum(name=name),
+        "Minimum": lambda: L.Minimum(name=name),
         "Concatenate": lambda: L.Concatenate(axis=a.get("axis", -1), name=name),
     }
     if type_name in direct:
         return direct[type_name]()
     if type_name in ("SimpleRNN", "LSTM", "GRU"):
-        kwargs = dict(return_sequences=a.get("return_sequences", False), return_state=a.get("return_state", False),
-                      use_bias=a.get("use_bias", True))
+        kwargs = dict(
+            return_sequences=a.get("return_sequences", False),
+            return_state=a.get("return_state", False),
+            use_bias=a.get("use_bias", True),
+        )
         if type_name == "GRU":
             kwargs["reset_after"] = a.get("reset_after", True)
         if a.get("bidirectional"):
             inner = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}[type_name]
             return L.Bidirectional(getattr(L, type_name)(a["units"], name=inner, **kwargs), name=name)
         return getattr(L, type_name)(a["units"], name=name, **kwargs)
-    window = dict(kernel_size=a.get("kernel_size"), strides=a.get("strides", 1), padding=a.get("padding", "valid"),
-                  dilation_rate=a.get("dilation_rate", 1), use_bias=a.get("use_bias", True), name=name)
+    window = dict(
+        kernel_size=a.get("kernel_size"),
+        strides=a.get("strides", 1),
+        padding=a.get("padding", "valid"),
+        dilation_rate=a.get("dilation_rate", 1),
+        use_bias=a.get("use_bias", True),
+        name=name,
+    )
     if type_name.startswith("Conv") and type_name.endswith("Transpose"):
         return getattr(L, type_name)(a["filters"], output_padding=a.get("output_padding"), **window)
     if type_name.startswith("Conv"):
@@ -309,8 +412,12 @@ def run_keras(type_name, args, shapes):
         layer = keras_layer(type_name, args)
         xs = [keras.ops.zeros(s, dtype="int32" if type_name == "Embedding" else "float32") for s in shapes]
         if type_name == "MultiHeadAttention":
-            out = layer(xs[0], xs[1], key=xs[2] if len(xs) > 2 else None,
-                        return_attention_scores=args.get("return_attention_scores", False))
+            out = layer(
+                xs[0],
+                xs[1],
+                key=xs[2] if len(xs) > 2 else None,
+                return_attention_scores=args.get("return_attention_scores", False),
+            )
         elif type_name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"):
             out = layer(xs)
         else:
@@ -320,13 +427,16 @@ def run_keras(type_name, args, shapes):
         return record
     outs = out if isinstance(out, (list, tuple)) else [out]
     record["outputs"] = [list(t.shape) for t in outs]
-    record["params"] = [{"name": w.path.split("/", 1)[1], "shape": list(w.shape), "trainable": w.trainable,
-                         "buffer": False} for w in layer.weights]
+    record["params"] = [
+        {"name": w.path.split("/", 1)[1], "shape": list(w.shape), "trainable": w.trainable, "buffer": False}
+        for w in layer.weights
+    ]
     record["macs"] = None
     return record
 
 
 # -- the grid --------------------------------------------------------------------------
+
 
 def torch_cases():
     c = []
@@ -336,43 +446,76 @@ def torch_cases():
     for out, shapes in P((1, 6), (((2, 3), (2, 5)), ((4, 2, 3), (4, 2, 7)), ((3,), (4,)))):
         add("Bilinear", {"out_features": out}, *shapes)
     for n, d, pad, shape in P((10, 50), (4, 16), (None, 0, -1), ((2, 7), (3,), (2, 3, 4))):
-        add("Embedding", {"num_embeddings": n, "embedding_dim": d, **({} if pad is None else {"padding_idx": pad})}, shape)
+        add(
+            "Embedding",
+            {"num_embeddings": n, "embedding_dim": d, **({} if pad is None else {"padding_idx": pad})},
+            shape,
+        )
     add("Embedding", {"num_embeddings": 5, "embedding_dim": 3, "padding_idx": 5}, (2, 3))
     for rank in (1, 2, 3):
         spatial = {1: [(17,), (8,)], 2: [(17, 12), (7, 7)], 3: [(9, 8, 7)]}[rank]
         grid = [
-            {"kernel_size": 3}, {"kernel_size": 3, "stride": 2}, {"kernel_size": 3, "padding": 1},
-            {"kernel_size": 4, "stride": 3, "padding": 2}, {"kernel_size": 3, "dilation": 2},
-            {"kernel_size": 3, "padding": "same"}, {"kernel_size": 4, "padding": "same", "dilation": 2},
-            {"kernel_size": 3, "padding": "valid"}, {"kernel_size": 3, "stride": 2, "padding": "same"},
-            {"kernel_size": 1, "groups": 2}, {"kernel_size": 3, "groups": 4, "bias": False},
-            {"kernel_size": 3, "groups": 3}, {"kernel_size": 25}, {"kernel_size": 2, "padding_mode": "reflect", "padding": 1},
+            {"kernel_size": 3},
+            {"kernel_size": 3, "stride": 2},
+            {"kernel_size": 3, "padding": 1},
+            {"kernel_size": 4, "stride": 3, "padding": 2},
+            {"kernel_size": 3, "dilation": 2},
+            {"kernel_size": 3, "padding": "same"},
+            {"kernel_size": 4, "padding": "same", "dilation": 2},
+            {"kernel_size": 3, "padding": "valid"},
+            {"kernel_size": 3, "stride": 2, "padding": "same"},
+            {"kernel_size": 1, "groups": 2},
+            {"kernel_size": 3, "groups": 4, "bias": False},
+            {"kernel_size": 3, "groups": 3},
+            {"kernel_size": 25},
+            {"kernel_size": 2, "padding_mode": "reflect", "padding": 1},
         ]
         if rank > 1:
-            grid += [{"kernel_size": [3, 1] + [1] * (rank - 2), "stride": [1, 2] + [1] * (rank - 2), "padding": [1, 0] + [0] * (rank - 2)}]
+            grid += [
+                {
+                    "kernel_size": [3, 1] + [1] * (rank - 2),
+                    "stride": [1, 2] + [1] * (rank - 2),
+                    "padding": [1, 0] + [0] * (rank - 2),
+                }
+            ]
         for a, sp, channels in P(grid, spatial, (4, 8)):
             add(f"Conv{rank}d", {"filters": 8, **a}, (2, channels, *sp))
         add(f"Conv{rank}d", {"filters": 6, "kernel_size": 3}, (4, *spatial[0]))
         add(f"Conv{rank}d", {"filters": 6, "kernel_size": 3, "groups": 4}, (2, 8, *spatial[0]))
         tgrid = [
-            {"kernel_size": 2, "stride": 2}, {"kernel_size": 3}, {"kernel_size": 3, "stride": 2, "padding": 1},
-            {"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}, {"kernel_size": 4, "stride": 3, "dilation": 2},
-            {"kernel_size": 3, "stride": 2, "output_padding": 2}, {"kernel_size": 3, "stride": 2, "dilation": 3, "output_padding": 2},
-            {"kernel_size": 3, "groups": 2}, {"kernel_size": 3, "bias": False}, {"kernel_size": 5, "padding": 3},
+            {"kernel_size": 2, "stride": 2},
+            {"kernel_size": 3},
+            {"kernel_size": 3, "stride": 2, "padding": 1},
+            {"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1},
+            {"kernel_size": 4, "stride": 3, "dilation": 2},
+            {"kernel_size": 3, "stride": 2, "output_padding": 2},
+            {"kernel_size": 3, "stride": 2, "dilation": 3, "output_padding": 2},
+            {"kernel_size": 3, "groups": 2},
+            {"kernel_size": 3, "bias": False},
+            {"kernel_size": 5, "padding": 3},
         ]
         for a, sp in P(tgrid, spatial):
             add(f"ConvTranspose{rank}d", {"filters": 6, **a}, (2, 4, *sp))
         pgrid = [
-            {"kernel_size": 2}, {"kernel_size": 3, "stride": 2}, {"kernel_size": 3, "stride": 2, "padding": 1},
-            {"kernel_size": 2, "ceil_mode": True}, {"kernel_size": 3, "stride": 2, "ceil_mode": True},
-            {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, {"kernel_size": 2, "stride": 3, "ceil_mode": True},
-            {"kernel_size": 3, "padding": 2}, {"kernel_size": 4, "stride": 1, "padding": 2},
+            {"kernel_size": 2},
+            {"kernel_size": 3, "stride": 2},
+            {"kernel_size": 3, "stride": 2, "padding": 1},
+            {"kernel_size": 2, "ceil_mode": True},
+            {"kernel_size": 3, "stride": 2, "ceil_mode": True},
+            {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+            {"kernel_size": 2, "stride": 3, "ceil_mode": True},
+            {"kernel_size": 3, "padding": 2},
+            {"kernel_size": 4, "stride": 1, "padding": 2},
         ]
         for kind, a, sp in P(("Max", "Avg"), pgrid, spatial):
             add(f"{kind}Pool{rank}d", a, (2, 3, *sp))
         for sp in spatial:
             add(f"MaxPool{rank}d", {"kernel_size": 3, "stride": 2, "dilation": 2}, (2, 3, *sp))
-            add(f"MaxPool{rank}d", {"kernel_size": 3, "stride": 1, "dilation": 2, "padding": 2, "ceil_mode": True}, (2, 3, *sp))
+            add(
+                f"MaxPool{rank}d",
+                {"kernel_size": 3, "stride": 1, "dilation": 2, "padding": 2, "ceil_mode": True},
+                (2, 3, *sp),
+            )
         for kind, size, sp in P(("Avg", "Max"), (1, 3, [2] * rank), spatial):
             add(f"Adaptive{kind}Pool{rank}d", {"output_size": size}, (2, 5, *sp))
         add(f"BatchNorm{rank}d", {}, (2, 5, *spatial[0]))
@@ -400,32 +543,79 @@ def torch_cases():
     add("LocalResponseNorm", {"size": 3}, (2, 5, 4, 4))
     for kind in ("RNN", "LSTM", "GRU"):
         for layers, bi, bf, bias, shape in P((1, 2), (False, True), (False, True), (True, False), ((7, 2, 5), (6, 5))):
-            add(kind, {"hidden_size": 4, "num_layers": layers, "bidirectional": bi, "batch_first": bf, "bias": bias}, shape)
+            add(
+                kind,
+                {"hidden_size": 4, "num_layers": layers, "bidirectional": bi, "batch_first": bf, "bias": bias},
+                shape,
+            )
     for proj, layers, bi in P((2, 3), (1, 3), (False, True)):
         add("LSTM", {"hidden_size": 4, "proj_size": proj, "num_layers": layers, "bidirectional": bi}, (7, 2, 5))
     add("LSTM", {"hidden_size": 4, "proj_size": 4}, (7, 2, 5))
     for heads, bias, kv, zero, bf in P((1, 2), (True, False), (False, True), (False, True), (False, True)):
         q = (2, 5, 8) if bf else (5, 2, 8)
         k = (2, 7, 8) if bf else (7, 2, 8)
-        add("MultiheadAttention", {"num_heads": heads, "bias": bias, "add_bias_kv": kv, "add_zero_attn": zero,
-                                   "batch_first": bf}, q, k, k)
+        add(
+            "MultiheadAttention",
+            {"num_heads": heads, "bias": bias, "add_bias_kv": kv, "add_zero_attn": zero, "batch_first": bf},
+            q,
+            k,
+            k,
+        )
     for kdim, vdim in ((5, 6), (8, 6), (5, 8)):
         add("MultiheadAttention", {"num_heads": 2, "kdim": kdim, "vdim": vdim}, (5, 2, 8), (7, 2, kdim), (7, 2, vdim))
-        add("MultiheadAttention", {"num_heads": 2, "kdim": kdim, "vdim": vdim, "batch_first": True},
-            (2, 5, 8), (2, 7, kdim), (2, 7, vdim))
+        add(
+            "MultiheadAttention",
+            {"num_heads": 2, "kdim": kdim, "vdim": vdim, "batch_first": True},
+            (2, 5, 8),
+            (2, 7, kdim),
+            (2, 7, vdim),
+        )
     add("MultiheadAttention", {"num_heads": 2}, (5, 8), (7, 8), (7, 8))
     add("MultiheadAttention", {"num_heads": 2, "average_attn_weights": False}, (5, 2, 8), (7, 2, 8), (7, 2, 8))
     add("MultiheadAttention", {"num_heads": 3}, (5, 2, 8), (7, 2, 8), (7, 2, 8))
     add("MultiheadAttention", {"num_heads": 2}, (5, 2, 8), (7, 2, 6), (7, 2, 8))
     add("MultiheadAttention", {"num_heads": 2}, (5, 2, 8))
     for nhead, ff, bf, bias in P((1, 2), (16, 32), (False, True), (True, False)):
-        add("TransformerEncoderLayer", {"nhead": nhead, "dim_feedforward": ff, "batch_first": bf, "bias": bias}, (5, 2, 8))
-        add("TransformerDecoderLayer", {"nhead": nhead, "dim_feedforward": ff, "batch_first": bf, "bias": bias},
-            (5, 2, 8), (7, 2, 8) if not bf else (5, 7, 8))
+        add(
+            "TransformerEncoderLayer",
+            {"nhead": nhead, "dim_feedforward": ff, "batch_first": bf, "bias": bias},
+            (5, 2, 8),
+        )
+        add(
+            "TransformerDecoderLayer",
+            {"nhead": nhead, "dim_feedforward": ff, "batch_first": bf, "bias": bias},
+            (5, 2, 8),
+            (7, 2, 8) if not bf else (5, 7, 8),
+        )
     add("TransformerEncoderLayer", {"nhead": 3}, (5, 2, 8))
-    for w in ("ReLU", "ReLU6", "ELU", "SELU", "GELU", "SiLU", "Mish", "Sigmoid", "Hardsigmoid", "Hardswish", "Tanh",
-              "Softplus", "Softsign", "LogSigmoid", "CELU", "Tanhshrink", "Hardtanh", "Softshrink", "Hardshrink",
-              "LeakyReLU", "Identity", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"):
+    for w in (
+        "ReLU",
+        "ReLU6",
+        "ELU",
+        "SELU",
+        "GELU",
+        "SiLU",
+        "Mish",
+        "Sigmoid",
+        "Hardsigmoid",
+        "Hardswish",
+        "Tanh",
+        "Softplus",
+        "Softsign",
+        "LogSigmoid",
+        "CELU",
+        "Tanhshrink",
+        "Hardtanh",
+        "Softshrink",
+        "Hardshrink",
+        "LeakyReLU",
+        "Identity",
+        "Dropout",
+        "Dropout1d",
+        "Dropout2d",
+        "Dropout3d",
+        "AlphaDropout",
+    ):
         for shape in ((2, 3, 4), (2, 3, 4, 5, 6)):
             add(w, {}, shape)
     add("Threshold", {"threshold": 0.1, "value": 0.0}, (2, 3))
@@ -442,13 +632,33 @@ def torch_cases():
     for shape in (((2, 5), (2, 5)), ((2, 5), (5,)), ((2, 1, 5), (3, 1)), ((2, 5), (2, 6)), ((4, 1, 3), (2, 3))):
         for w in ("Add", "Subtract", "Multiply", "Maximum", "Minimum"):
             add(w, {}, *shape)
-    for dim, shapes in ((1, ((2, 3), (2, 4))), (0, ((2, 3), (5, 3))), (-1, ((2, 3, 4), (2, 3, 1))),
-                        (1, ((2, 3), (3, 3))), (2, ((2, 3), (2, 3))), (1, ((2, 3), (2, 3, 1)))):
+    for dim, shapes in (
+        (1, ((2, 3), (2, 4))),
+        (0, ((2, 3), (5, 3))),
+        (-1, ((2, 3, 4), (2, 3, 1))),
+        (1, ((2, 3), (3, 3))),
+        (2, ((2, 3), (2, 3))),
+        (1, ((2, 3), (2, 3, 1))),
+    ):
         add("Concat", {"dim": dim}, *shapes)
-    for shapes in (((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)), ((5, 2, 3), (3, 4)),
-                   ((5, 1, 2, 3), (4, 3, 6)), ((2, 3), (4, 5)), ((2, 2, 3), (3, 3, 4))):
+    for shapes in (
+        ((3,), (3,)),
+        ((2, 3), (3,)),
+        ((3,), (3, 4)),
+        ((2, 3), (3, 4)),
+        ((5, 2, 3), (3, 4)),
+        ((5, 1, 2, 3), (4, 3, 6)),
+        ((2, 3), (4, 5)),
+        ((2, 2, 3), (3, 3, 4)),
+    ):
         add("MatMul", {}, *shapes)
-    for shape, target in (((2, 12), [3, 4]), ((2, 3, 4), [-1]), ((2, 3, 4), [6, -1]), ((2, 3, 4), [5, -1]), ((2, 3, 4), [2, 5])):
+    for shape, target in (
+        ((2, 12), [3, 4]),
+        ((2, 3, 4), [-1]),
+        ((2, 3, 4), [6, -1]),
+        ((2, 3, 4), [5, -1]),
+        ((2, 3, 4), [2, 5]),
+    ):
         add("Reshape", {"shape": target}, shape)
     for dims in ([0, 2, 1], [2, 0, 1], [0, 1]):
         add("Permute", {"dims": dims}, (2, 3, 4))
@@ -458,14 +668,25 @@ def torch_cases():
         add("Squeeze", args, shape)
     for d in (0, 2, -1, 4):
         add("Unsqueeze", {"dim": d}, (2, 3, 4))
-    for a in ({"axis": 1, "start": 1}, {"axis": 1, "start": 0, "stop": 2}, {"axis": -1, "start": -2},
-              {"axis": 1, "start": 0, "stop": 10, "step": 2}, {"axis": 2, "start": 1, "stop": 3}):
+    for a in (
+        {"axis": 1, "start": 1},
+        {"axis": 1, "start": 0, "stop": 2},
+        {"axis": -1, "start": -2},
+        {"axis": 1, "start": 0, "stop": 10, "step": 2},
+        {"axis": 2, "start": 1, "stop": 3},
+    ):
         add("Slice", a, (2, 5, 4))
     for axis, index in ((1, 0), (0, -1), (1, 4), (2, 3)):
         add("Select", {"axis": axis, "index": index}, (2, 4, 3))
-    for args, shape in (({"scale_factor": 2}, (2, 3, 5)), ({"scale_factor": 2}, (2, 3, 5, 7)), ({"size": [9, 4]}, (2, 3, 5, 7)),
-                        ({"scale_factor": 1.5}, (2, 3, 5, 7)), ({"scale_factor": [2, 3]}, (2, 3, 5, 7)),
-                        ({"scale_factor": 2, "mode": "trilinear"}, (1, 2, 3, 4, 5)), ({"size": [10]}, (2, 3, 5))):
+    for args, shape in (
+        ({"scale_factor": 2}, (2, 3, 5)),
+        ({"scale_factor": 2}, (2, 3, 5, 7)),
+        ({"size": [9, 4]}, (2, 3, 5, 7)),
+        ({"scale_factor": 1.5}, (2, 3, 5, 7)),
+        ({"scale_factor": [2, 3]}, (2, 3, 5, 7)),
+        ({"scale_factor": 2, "mode": "trilinear"}, (1, 2, 3, 4, 5)),
+        ({"size": [10]}, (2, 3, 5)),
+    ):
         add("Upsample", args, shape)
     return c
 
@@ -480,33 +701,56 @@ def keras_cases():
     for rank in (1, 2, 3):
         spatial = {1: [(17,), (8,)], 2: [(17, 12), (7, 7)], 3: [(9, 8, 7)]}[rank]
         grid = [
-            {"kernel_size": 3}, {"kernel_size": 3, "strides": 2}, {"kernel_size": 3, "padding": "same"},
-            {"kernel_size": 4, "strides": 3, "padding": "same"}, {"kernel_size": 7, "strides": 2, "padding": "same"},
-            {"kernel_size": 3, "dilation_rate": 2}, {"kernel_size": 3, "dilation_rate": 2, "padding": "same"},
-            {"kernel_size": 3, "strides": 2, "dilation_rate": 2}, {"kernel_size": 1, "groups": 2},
-            {"kernel_size": 3, "groups": 4, "use_bias": False}, {"kernel_size": 20},
+            {"kernel_size": 3},
+            {"kernel_size": 3, "strides": 2},
+            {"kernel_size": 3, "padding": "same"},
+            {"kernel_size": 4, "strides": 3, "padding": "same"},
+            {"kernel_size": 7, "strides": 2, "padding": "same"},
+            {"kernel_size": 3, "dilation_rate": 2},
+            {"kernel_size": 3, "dilation_rate": 2, "padding": "same"},
+            {"kernel_size": 3, "strides": 2, "dilation_rate": 2},
+            {"kernel_size": 1, "groups": 2},
+            {"kernel_size": 3, "groups": 4, "use_bias": False},
+            {"kernel_size": 20},
         ]
         if rank == 1:
             grid += [{"kernel_size": 3, "padding": "causal"}, {"kernel_size": 3, "padding": "causal", "strides": 2}]
         for a, sp in P(grid, spatial):
             add(f"Conv{rank}D", {"filters": 8, **a}, (2, *sp, 4))
         tgrid = [
-            {"kernel_size": 2, "strides": 2}, {"kernel_size": 3}, {"kernel_size": 3, "strides": 2, "padding": "same"},
-            {"kernel_size": 3, "strides": 2}, {"kernel_size": 3, "strides": 2, "output_padding": 1},
+            {"kernel_size": 2, "strides": 2},
+            {"kernel_size": 3},
+            {"kernel_size": 3, "strides": 2, "padding": "same"},
+            {"kernel_size": 3, "strides": 2},
+            {"kernel_size": 3, "strides": 2, "output_padding": 1},
             {"kernel_size": 4, "strides": 3, "padding": "same", "output_padding": 2},
-            {"kernel_size": 3, "dilation_rate": 2}, {"kernel_size": 5, "strides": 2, "padding": "same", "output_padding": 0},
+            {"kernel_size": 3, "dilation_rate": 2},
+            {"kernel_size": 5, "strides": 2, "padding": "same", "output_padding": 0},
             {"kernel_size": 3, "strides": 2, "output_padding": 2},
         ]
         for a, sp in P(tgrid, spatial):
             add(f"Conv{rank}DTranspose", {"filters": 6, **a}, (2, *sp, 4))
         if rank < 3:
             for kind in ("Depthwise", "Separable"):
-                for a, sp in P([{"kernel_size": 3}, {"kernel_size": 3, "strides": 2, "padding": "same"},
-                                {"kernel_size": 3, "depth_multiplier": 2}, {"kernel_size": 3, "dilation_rate": 2},
-                                {"kernel_size": 3, "use_bias": False}], spatial):
+                for a, sp in P(
+                    [
+                        {"kernel_size": 3},
+                        {"kernel_size": 3, "strides": 2, "padding": "same"},
+                        {"kernel_size": 3, "depth_multiplier": 2},
+                        {"kernel_size": 3, "dilation_rate": 2},
+                        {"kernel_size": 3, "use_bias": False},
+                    ],
+                    spatial,
+                ):
                     add(f"{kind}Conv{rank}D", {**({"filters": 5} if kind == "Separable" else {}), **a}, (2, *sp, 4))
-        pgrid = [{"pool_size": 2}, {"pool_size": 3, "strides": 2}, {"pool_size": 3, "strides": 2, "padding": "same"},
-                 {"pool_size": 2, "padding": "same"}, {"pool_size": 4, "strides": 1}, {"pool_size": 20}]
+        pgrid = [
+            {"pool_size": 2},
+            {"pool_size": 3, "strides": 2},
+            {"pool_size": 3, "strides": 2, "padding": "same"},
+            {"pool_size": 2, "padding": "same"},
+            {"pool_size": 4, "strides": 1},
+            {"pool_size": 20},
+        ]
         for kind, a, sp in P(("Max", "Average"), pgrid, spatial):
             add(f"{kind}Pooling{rank}D", a, (2, *sp, 3))
         for kind, keep, sp in P(("Average", "Max"), (False, True), spatial):
@@ -531,8 +775,11 @@ def keras_cases():
         add("RMSNormalization", {"axis": axis}, shape)
     for kind in ("SimpleRNN", "LSTM", "GRU"):
         for seq, state, bi, bias in P((False, True), (False, True), (False, True), (True, False)):
-            add(kind, {"units": 4, "return_sequences": seq, "return_state": state, "bidirectional": bi, "use_bias": bias},
-                (2, 7, 5))
+            add(
+                kind,
+                {"units": 4, "return_sequences": seq, "return_state": state, "bidirectional": bi, "use_bias": bias},
+                (2, 7, 5),
+            )
     add("GRU", {"units": 4, "reset_after": False}, (2, 7, 5))
     add("GRU", {"units": 4, "reset_after": False, "return_sequences": True, "bidirectional": True}, (2, 7, 5))
     for heads, kd, vd, out, bias in P((1, 2), (3, 4), (None, 5), (None, 10), (True, False)):
@@ -556,7 +803,13 @@ def keras_cases():
         add("PReLU", {} if shared is None else {"shared_axes": shared}, shape)
     for shape in ((2, 3, 4, 5), (2, 20), (7,)):
         add("Flatten", {}, shape)
-    for shape, target in (((2, 12), [3, 4]), ((2, 3, 4), [-1]), ((2, 3, 4), [6, -1]), ((2, 3, 4), [5, -1]), ((2, 3, 4), [2, 5])):
+    for shape, target in (
+        ((2, 12), [3, 4]),
+        ((2, 3, 4), [-1]),
+        ((2, 3, 4), [6, -1]),
+        ((2, 3, 4), [5, -1]),
+        ((2, 3, 4), [2, 5]),
+    ):
         add("Reshape", {"target_shape": target}, shape)
     for dims in ([2, 1], [1, 2], [3, 1, 2], [1, 3]):
         add("Permute", {"dims": dims}, (2, 3, 4, 5) if len(dims) == 3 else (2, 3, 4))
@@ -564,8 +817,13 @@ def keras_cases():
         for w in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"):
             add(w, {}, *shapes)
     add("Add", {}, (2, 5), (2, 5), (2, 5))
-    for axis, shapes in ((-1, ((2, 3), (2, 4))), (1, ((2, 3, 4), (2, 5, 4))), (-1, ((2, 3, 4), (2, 3, 1))),
-                         (-1, ((2, 3), (3, 3))), (1, ((2, 3, 4), (2, 3, 5)))):
+    for axis, shapes in (
+        (-1, ((2, 3), (2, 4))),
+        (1, ((2, 3, 4), (2, 5, 4))),
+        (-1, ((2, 3, 4), (2, 3, 1))),
+        (-1, ((2, 3), (3, 3))),
+        (1, ((2, 3, 4), (2, 3, 5))),
+    ):
         add("Concatenate", {"axis": axis}, *shapes)
     return c
 
@@ -575,10 +833,16 @@ def main() -> int:
     torch.manual_seed(0)
     torch_records = [run_torch(t, a, s) for t, a, s in torch_cases()]
     keras_records = [run_keras(t, a, s) for t, a, s in keras_cases()]
-    for name, version, records in (("torch", torch.__version__, torch_records), ("keras", keras.__version__, keras_records)):
+    for name, version, records in (
+        ("torch", torch.__version__, torch_records),
+        ("keras", keras.__version__, keras_records),
+    ):
         document = {
-            "framework": name, "version": version, "python": sys.version.split()[0],
-            "generated_by": "tools/gen_reference.py", "records": records,
+            "framework": name,
+            "version": version,
+            "python": sys.version.split()[0],
+            "generated_by": "tools/gen_reference.py",
+            "records": records,
         }
         if name == "keras":
             document["backend"] = keras.backend.backend()

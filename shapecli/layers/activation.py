@@ -110,7 +110,11 @@ for _name, _aliases, _word, _base, _formula in ACTIVATIONS:
 class Activation(ActivationLayer):
     """Any activation chosen by name (Keras' Activation layer)."""
 
-    args = {"activation": Arg(Choice(ACTIVATION_NAMES), doc="an activation layer's name in lower case (relu, gelu, softmax, …) or linear")}
+    args = {
+        "activation": Arg(
+            Choice(ACTIVATION_NAMES), doc="an activation layer's name in lower case (relu, gelu, softmax, …) or linear"
+        )
+    }
 
 
 @register("PReLU", prefix="prelu")
@@ -166,4 +170,8 @@ class GLU(ActivationLayer):
         # (.., n, ..) -> (.., n/2, ..)
         (x,) = ins
         axis = normalize_axis(cfg.axis, len(x))
-        return (*x[:axis], divide_exactly(x[axis], 2, f"halves axis {cfg.axis} of {format_shape(x)}, which is odd"), *x[axis + 1 :])
+        return (
+            *x[:axis],
+            divide_exactly(x[axis], 2, f"halves axis {cfg.axis} of {format_shape(x)}, which is odd"),
+            *x[axis + 1 :],
+        )

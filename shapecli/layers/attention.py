@@ -34,8 +34,11 @@ def _torch_attention_params(prefix: str, e, kdim, vdim, bias: bool, bias_kv: boo
     if packed:
         params = [Param(f"{prefix}in_proj_weight", (3 * e, e))]
     else:
-        params = [Param(f"{prefix}q_proj_weight", (e, e)), Param(f"{prefix}k_proj_weight", (e, kdim)),
-                  Param(f"{prefix}v_proj_weight", (e, vdim))]
+        params = [
+            Param(f"{prefix}q_proj_weight", (e, e)),
+            Param(f"{prefix}k_proj_weight", (e, kdim)),
+            Param(f"{prefix}v_proj_weight", (e, vdim)),
+        ]
     if bias:
         params.append(Param(f"{prefix}in_proj_bias", (3 * e,)))
     if bias_kv:
@@ -105,11 +108,16 @@ class MultiheadAttention(Layer):
         value = ins[2] if len(ins) > 2 else key
         n, length, e = _sequence(query, cfg.batch_first)
         if len(key) != len(query) or len(value) != len(query):
-            raise ShapeError(f"needs query, key and value of one rank, receives {', '.join(map(format_shape, (query, key, value)))}")
+            raise ShapeError(
+                f"needs query, key and value of one rank, receives {', '.join(map(format_shape, (query, key, value)))}"
+            )
         nk, keys, kdim = _sequence(key, cfg.batch_first)
         nv, values, vdim = _sequence(value, cfg.batch_first)
-        for declared, actual, name in ((cfg.embed_dim, e, "embed_dim"), (_kdim(cfg, e), kdim, "kdim"),
-                                       (_vdim(cfg, e), vdim, "vdim")):
+        for declared, actual, name in (
+            (cfg.embed_dim, e, "embed_dim"),
+            (_kdim(cfg, e), kdim, "kdim"),
+            (_vdim(cfg, e), vdim, "vdim"),
+        ):
             if declared is not None and same_dim(actual, declared) is None:
                 raise ShapeError(
                     f"expects {name}={format_dim(declared)} but receives {format_dim(actual)}",
@@ -117,7 +125,10 @@ class MultiheadAttention(Layer):
                 )
         _check_heads(e, cfg.num_heads)
         if same_dim(keys, values) is None or (n is not None and (same_dim(n, nk) is None or same_dim(n, nv) is None)):
-            raise ShapeError(f"needs key and value of the same length and batch, receives {format_shape(key)} and {format_shape(value)}")
+            raise ShapeError(
+                "needs key and value of the same length and batch, "
+                f"receives {format_shape(key)} and {format_shape(value)}"
+            )
         extra = int(cfg.add_bias_kv) + int(cfg.add_zero_attn)
         weights = (length, keys + extra)
         if not cfg.average_attn_weights:
@@ -143,8 +154,14 @@ class MultiheadAttention(Layer):
             width = cfg.output_shape or query[-1]
             b, t, s = query[0], query[1], value[1]
             # projections q, k, v, scores, weighted sum, output projection
-            return b * (t * query[-1] * heads * kd + s * key[-1] * heads * kd + s * value[-1] * heads * vd
-                        + t * s * heads * kd + t * s * heads * vd + t * heads * vd * width)
+            return b * (
+                t * query[-1] * heads * kd
+                + s * key[-1] * heads * kd
+                + s * value[-1] * heads * vd
+                + t * s * heads * kd
+                + t * s * heads * vd
+                + t * heads * vd * width
+            )
         n, length, e = _sequence(query, cfg.batch_first)
         _, keys, kdim = _sequence(key, cfg.batch_first)
         extra = int(cfg.add_bias_kv) + int(cfg.add_zero_attn)
@@ -171,7 +188,9 @@ def _keras_attention_shape(cfg, ins):
     for x in (query, value, key):
         require_rank(x, 3)
     if same_dim(value[-2], key[-2]) is None or same_dim(value[0], query[0]) is None:
-        raise ShapeError(f"needs value and key of the same length and batch, receives {format_shape(value)} and {format_shape(key)}")
+        raise ShapeError(
+            f"needs value and key of the same length and batch, receives {format_shape(value)} and {format_shape(key)}"
+        )
     output = (*query[:-1], cfg.output_shape or query[-1])
     if cfg.return_attention_scores:
         return [output, (query[0], cfg.num_heads, query[1], value[1])]
@@ -218,8 +237,9 @@ def _linear(name: str, n_in, n_out, bias: bool) -> list[Param]:
 def _check_width(cfg, x):
     _, _, e = _sequence(x, cfg.batch_first)
     if cfg.d_model is not None and same_dim(e, cfg.d_model) is None:
-        raise ShapeError(f"declares d_model={cfg.d_model} but receives {format_shape(x)}",
-                         hint=f"set d_model: {format_dim(e)}")
+        raise ShapeError(
+            f"declares d_model={cfg.d_model} but receives {format_shape(x)}", hint=f"set d_model: {format_dim(e)}"
+        )
     _check_heads(e, cfg.nhead)
     return e
 
@@ -240,8 +260,13 @@ class TransformerEncoderLayer(Layer):
     def params(cfg, ins):
         e = cfg.d_model if cfg.d_model is not None else ins[0][-1]
         f = cfg.dim_feedforward
-        return (_torch_attention_params("self_attn.", e, e, e, cfg.bias) + _linear("linear1", e, f, cfg.bias)
-                + _linear("linear2", f, e, cfg.bias) + _norm("norm1", e, cfg.bias) + _norm("norm2", e, cfg.bias))
+        return (
+            _torch_attention_params("self_attn.", e, e, e, cfg.bias)
+            + _linear("linear1", e, f, cfg.bias)
+            + _linear("linear2", f, e, cfg.bias)
+            + _norm("norm1", e, cfg.bias)
+            + _norm("norm2", e, cfg.bias)
+        )
 
     @staticmethod
     def macs(cfg, ins, out):
@@ -268,17 +293,24 @@ class TransformerDecoderLayer(Layer):
         nm, _, em = _sequence(memory, cfg.batch_first)
         nt, _, _ = _sequence(tgt, cfg.batch_first)
         if len(memory) != len(tgt) or same_dim(em, e) is None or (nt is not None and same_dim(nt, nm) is None):
-            raise ShapeError(f"needs memory of the target's batch and width, receives {format_shape(tgt)} and {format_shape(memory)}")
+            raise ShapeError(
+                f"needs memory of the target's batch and width, receives {format_shape(tgt)} and {format_shape(memory)}"
+            )
         return tgt
 
     @staticmethod
     def params(cfg, ins):
         e = cfg.d_model if cfg.d_model is not None else ins[0][-1]
         f = cfg.dim_feedforward
-        return (_torch_attention_params("self_attn.", e, e, e, cfg.bias)
-                + _torch_attention_params("multihead_attn.", e, e, e, cfg.bias)
-                + _linear("linear1", e, f, cfg.bias) + _linear("linear2", f, e, cfg.bias)
-                + _norm("norm1", e, cfg.bias) + _norm("norm2", e, cfg.bias) + _norm("norm3", e, cfg.bias))
+        return (
+            _torch_attention_params("self_attn.", e, e, e, cfg.bias)
+            + _torch_attention_params("multihead_attn.", e, e, e, cfg.bias)
+            + _linear("linear1", e, f, cfg.bias)
+            + _linear("linear2", f, e, cfg.bias)
+            + _norm("norm1", e, cfg.bias)
+            + _norm("norm2", e, cfg.bias)
+            + _norm("norm3", e, cfg.bias)
+        )
 
     @staticmethod
     def macs(cfg, ins, out):
@@ -287,4 +319,3 @@ class TransformerDecoderLayer(Layer):
         _, s, _ = _sequence(ins[1], cfg.batch_first)
         per_sample = _attention_macs(t, t, e, e, e) + _attention_macs(t, s, e, e, e) + 2 * t * e * cfg.dim_feedforward
         return (1 if n is None else n) * per_sample
-

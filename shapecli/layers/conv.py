@@ -13,8 +13,15 @@ from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
 from ..shape_math import (
-    channels_of, conv_length, join_channels, require_divisible, require_positive, same_dim, split_channels,
-    transposed_length, window_padding,
+    channels_of,
+    conv_length,
+    join_channels,
+    require_divisible,
+    require_positive,
+    same_dim,
+    split_channels,
+    transposed_length,
+    window_padding,
 )
 
 _FORMAT = Choice(("channels_first", "channels_last"))
@@ -30,7 +37,8 @@ def _window_args(rank: int, words=("valid", "same")) -> dict:
         "use_bias": Arg(Bool(), True, aliases=("bias",), doc="add a bias per output channel"),
         "in_channels": Arg(Int(1), None, doc="declared input channels: the parameters are known before inference"),
         "data_format": Arg(
-            _FORMAT, PerConvention(torch="channels_first", keras="channels_last"),
+            _FORMAT,
+            PerConvention(torch="channels_first", keras="channels_last"),
             doc="where the channel axis is (default: the convention's)",
         ),
         "padding_mode": Arg(
@@ -54,13 +62,15 @@ def _in_channels(cfg, x, rank: int):
 def _check_in_channels(cfg, x, c_in, rank: int) -> None:
     if cfg.in_channels is not None and same_dim(c_in, cfg.in_channels) is None:
         raise ShapeError(
-            f"declares in_channels={cfg.in_channels} but receives {format_shape(x)} "
-            f"with {format_dim(c_in)} channels",
+            f"declares in_channels={cfg.in_channels} but receives {format_shape(x)} with {format_dim(c_in)} channels",
             hint=f"set in_channels: {format_dim(c_in)}, or remove in_channels",
         )
     groups = getattr(cfg, "groups", 1)
-    require_divisible(c_in, groups, f"has groups={groups}, which must divide the {format_dim(c_in)} input channels "
-                                    f"of {format_shape(x)}")
+    require_divisible(
+        c_in,
+        groups,
+        f"has groups={groups}, which must divide the {format_dim(c_in)} input channels of {format_shape(x)}",
+    )
 
 
 class Conv(Layer):
@@ -270,37 +280,64 @@ _GROUPS = Arg(Int(1), 1, doc="split the channels into this many independent grou
 
 for _rank in (1, 2, 3):
     register(f"Conv{_rank}d", prefix="conv")(
-        type(f"Conv{_rank}d", (Conv,), {
-            "rank": _rank,
-            "__doc__": f"{_rank}-D convolution (PyTorch Conv{_rank}d, Keras Conv{_rank}D, MXNet Conv{_rank}D).",
-            "args": {"filters": _filters(), **_window_args(_rank, ("valid", "same", "causal") if _rank == 1 else ("valid", "same")), "groups": _GROUPS},
-        })
+        type(
+            f"Conv{_rank}d",
+            (Conv,),
+            {
+                "rank": _rank,
+                "__doc__": f"{_rank}-D convolution (PyTorch Conv{_rank}d, Keras Conv{_rank}D, MXNet Conv{_rank}D).",
+                "args": {
+                    "filters": _filters(),
+                    **_window_args(_rank, ("valid", "same", "causal") if _rank == 1 else ("valid", "same")),
+                    "groups": _GROUPS,
+                },
+            },
+        )
     )
     register(f"ConvTranspose{_rank}d", f"Conv{_rank}DTranspose", prefix="conv_transpose")(
-        type(f"ConvTranspose{_rank}d", (ConvTranspose,), {
-            "rank": _rank,
-            "__doc__": f"{_rank}-D transposed convolution (PyTorch ConvTranspose{_rank}d, Keras Conv{_rank}DTranspose).",
-            "args": {
-                "filters": _filters(), **_window_args(_rank), "groups": _GROUPS,
-                "output_padding": Arg(Ints(_rank, 0), PerConvention(torch=0, keras=None),
-                                      doc="extra size added to one side of the output"),
+        type(
+            f"ConvTranspose{_rank}d",
+            (ConvTranspose,),
+            {
+                "rank": _rank,
+                "__doc__": f"{_rank}-D transposed convolution "
+                f"(PyTorch ConvTranspose{_rank}d, Keras Conv{_rank}DTranspose).",
+                "args": {
+                    "filters": _filters(),
+                    **_window_args(_rank),
+                    "groups": _GROUPS,
+                    "output_padding": Arg(
+                        Ints(_rank, 0),
+                        PerConvention(torch=0, keras=None),
+                        doc="extra size added to one side of the output",
+                    ),
+                },
             },
-        })
+        )
     )
 
 for _rank in (1, 2):
     _depthwise = {"depth_multiplier": Arg(Int(1), 1, doc="filters per input channel")}
     register(f"DepthwiseConv{_rank}D", prefix="depthwise_conv")(
-        type(f"DepthwiseConv{_rank}D", (DepthwiseConv,), {
-            "rank": _rank,
-            "__doc__": f"{_rank}-D depthwise convolution (Keras DepthwiseConv{_rank}D; PyTorch Conv{_rank}d with groups=in).",
-            "args": {**_window_args(_rank), **_depthwise},
-        })
+        type(
+            f"DepthwiseConv{_rank}D",
+            (DepthwiseConv,),
+            {
+                "rank": _rank,
+                "__doc__": f"{_rank}-D depthwise convolution "
+                f"(Keras DepthwiseConv{_rank}D; PyTorch Conv{_rank}d with groups=in).",
+                "args": {**_window_args(_rank), **_depthwise},
+            },
+        )
     )
     register(f"SeparableConv{_rank}D", prefix="separable_conv")(
-        type(f"SeparableConv{_rank}D", (SeparableConv,), {
-            "rank": _rank,
-            "__doc__": f"{_rank}-D separable convolution (Keras SeparableConv{_rank}D): depthwise, then 1x1.",
-            "args": {"filters": _filters(), **_window_args(_rank), **_depthwise},
-        })
+        type(
+            f"SeparableConv{_rank}D",
+            (SeparableConv,),
+            {
+                "rank": _rank,
+                "__doc__": f"{_rank}-D separable convolution (Keras SeparableConv{_rank}D): depthwise, then 1x1.",
+                "args": {"filters": _filters(), **_window_args(_rank), **_depthwise},
+            },
+        )
     )

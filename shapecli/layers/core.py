@@ -23,7 +23,9 @@ class Dense(Layer):
         "use_bias": Arg(Bool(), True, aliases=("bias",), doc="add a bias vector"),
         "activation": Arg(Choice(ACTIVATION_NAMES), None, doc="activation applied to the output"),
         "in_units": Arg(
-            Int(1), None, aliases=("in_features",),
+            Int(1),
+            None,
+            aliases=("in_features",),
             doc="declared input size: the parameters are known before inference",
         ),
     }
@@ -107,10 +109,7 @@ class Flatten(Layer):
         start = normalize_axis(cfg.start_dim, len(x))
         end = normalize_axis(cfg.end_dim, len(x))
         if start > end:
-            raise ShapeError(
-                f"has start_dim {cfg.start_dim} after end_dim {cfg.end_dim} "
-                f"for a rank-{len(x)} input"
-            )
+            raise ShapeError(f"has start_dim {cfg.start_dim} after end_dim {cfg.end_dim} for a rank-{len(x)} input")
         return (*x[:start], product(x[start : end + 1]), *x[end + 1 :])
 
 
@@ -133,10 +132,14 @@ class ChannelDropout(Dropout):
 
 for _rank in (1, 2, 3):
     register(f"Dropout{_rank}d", f"SpatialDropout{_rank}D", prefix="dropout")(
-        type(f"Dropout{_rank}d", (ChannelDropout,), {
-            "rank": _rank,
-            "__doc__": f"Drops whole channels of a {_rank}-D signal while training; the shape is unchanged.",
-        })
+        type(
+            f"Dropout{_rank}d",
+            (ChannelDropout,),
+            {
+                "rank": _rank,
+                "__doc__": f"Drops whole channels of a {_rank}-D signal while training; the shape is unchanged.",
+            },
+        )
     )
 
 for _name, _aliases, _what in (
@@ -209,8 +212,11 @@ class PositionalEmbedding(Layer):
         (x,) = ins
         require_rank(x, 2)
         length, width = x[-2], x[-1]
-        require_at_least(cfg.sequence_length - length, 0,
-                         f"has sequence_length {cfg.sequence_length} but receives {format_dim(length)} positions")
+        require_at_least(
+            cfg.sequence_length - length,
+            0,
+            f"has sequence_length {cfg.sequence_length} but receives {format_dim(length)} positions",
+        )
         if cfg.embedding_dim is not None and same_dim(width, cfg.embedding_dim) is None:
             raise ShapeError(f"declares embedding_dim={cfg.embedding_dim} but receives {format_shape(x)}")
         return x
@@ -240,7 +246,9 @@ class Bilinear(Layer):
         require_rank(a, 1)
         require_rank(b, 1)
         if len(a) != len(b) or any(same_dim(p, q) is None for p, q in zip(a[:-1], b[:-1])):
-            raise ShapeError(f"needs inputs that agree on every axis but the last, receives {format_shape(a)} and {format_shape(b)}")
+            raise ShapeError(
+                f"needs inputs that agree on every axis but the last, receives {format_shape(a)} and {format_shape(b)}"
+            )
         for declared, x, name in ((cfg.in1_features, a, "in1_features"), (cfg.in2_features, b, "in2_features")):
             if declared is not None and same_dim(x[-1], declared) is None:
                 raise ShapeError(f"declares {name}={declared} but receives {format_shape(x)}")

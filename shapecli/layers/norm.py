@@ -34,6 +34,22 @@ def _check_declared(declared, actual, name: str, x) -> None:
         )
 
 
+def _torch_statistics(shape: tuple) -> list[Param]:
+    """PyTorch's running statistics: buffers, listed but not counted."""
+    return [
+        Param("running_mean", shape, False, True),
+        Param("running_var", shape, False, True),
+        Param("num_batches_tracked", (), False, True),
+    ]
+
+
+def _check_trailing(x: tuple, normalized_shape: tuple) -> None:
+    """The input's last axes must be normalized_shape (LayerNorm, RMSNorm)."""
+    n = len(normalized_shape)
+    if len(x) < n or any(same_dim(a, b) is None for a, b in zip(x[len(x) - n :], normalized_shape)):
+        raise ShapeError(f"normalizes the trailing shape {list(normalized_shape)} but receives {format_shape(x)}")
+
+
 def _affine(cfg, shape: tuple) -> list[Param]:
     """The learned scale and shift, named per convention."""
     keras_style = cfg.convention in ("keras", "mxnet")
@@ -75,21 +91,27 @@ class BatchNormBase(Layer):
         channels = cfg.num_features if cfg.num_features is not None else x[cfg.axis]
         shape = (channels,)
         if cfg.convention == "torch":
-            stats = [Param("running_mean", shape, False, True), Param("running_var", shape, False, True),
-                     Param("num_batches_tracked", (), False, True)]
-            return _affine(cfg, shape) + (stats if cfg.track_running_stats else [])
+            return _affine(cfg, shape) + (_torch_statistics(shape) if cfg.track_running_stats else [])
         if cfg.convention == "mxnet":
-            gamma_beta = [Param("gamma", shape, cfg.scale and cfg.affine), Param("beta", shape, cfg.center and cfg.affine)]
+            gamma_beta = [
+                Param("gamma", shape, cfg.scale and cfg.affine),
+                Param("beta", shape, cfg.center and cfg.affine),
+            ]
             return gamma_beta + [Param("running_mean", shape, False), Param("running_var", shape, False)]
         return _affine(cfg, shape) + [Param("moving_mean", shape, False), Param("moving_variance", shape, False)]
 
 
 for _rank, _ranks in ((1, (2, 3)), (2, (4,)), (3, (5,))):
     register(f"BatchNorm{_rank}d", prefix="batchnorm")(
-        type(f"BatchNorm{_rank}d", (BatchNormBase,), {
-            "ranks": _ranks,
-            "__doc__": f"Batch normalization over a rank-{'/'.join(map(str, _ranks))} input (PyTorch BatchNorm{_rank}d).",
-        })
+        type(
+            f"BatchNorm{_rank}d",
+            (BatchNormBase,),
+            {
+                "ranks": _ranks,
+                "__doc__": f"Batch normalization over a rank-{'/'.join(map(str, _ranks))} input "
+                f"(PyTorch BatchNorm{_rank}d).",
+            },
+        )
     )
 
 
@@ -119,12 +141,7 @@ class LayerNorm(Layer):
         # x -> x, the normalized axes must match normalized_shape
         (x,) = ins
         if cfg.normalized_shape is not None:
-            n = len(cfg.normalized_shape)
-            trailing = x[len(x) - n :] if len(x) >= n else None
-            if trailing is None or any(same_dim(a, b) is None for a, b in zip(trailing, cfg.normalized_shape)):
-                raise ShapeError(
-                    f"normalizes the trailing shape {list(cfg.normalized_shape)} but receives {format_shape(x)}"
-                )
+            _check_trailing(x, cfg.normalized_shape)
         else:
             for axis in cfg.axis:
                 normalize_axis(axis, len(x))
@@ -164,8 +181,11 @@ class GroupNorm(Layer):
         require_rank(x, 2)
         channels = x[normalize_axis(cfg.axis, len(x))]
         _check_declared(cfg.num_channels, channels, "num_channels", x)
-        require_divisible(channels, cfg.num_groups,
-                          f"splits {format_dim(channels)} channels into {cfg.num_groups} groups, which must divide them")
+        require_divisible(
+            channels,
+            cfg.num_groups,
+            f"splits {format_dim(channels)} channels into {cfg.num_groups} groups, which must divide them",
+        )
         return x
 
     @staticmethod
@@ -198,18 +218,19 @@ class InstanceNormBase(Layer):
         channels = cfg.num_features if cfg.num_features is not None else ins[0][-(cls.rank + 1)]
         shape = (channels,)
         params = [Param("weight", shape), Param("bias", shape)] if cfg.affine else []
-        if cfg.track_running_stats:
-            params += [Param("running_mean", shape, False, True), Param("running_var", shape, False, True),
-                       Param("num_batches_tracked", (), False, True)]
-        return params
+        return params + (_torch_statistics(shape) if cfg.track_running_stats else [])
 
 
 for _rank in (1, 2, 3):
     register(f"InstanceNorm{_rank}d", prefix="instancenorm")(
-        type(f"InstanceNorm{_rank}d", (InstanceNormBase,), {
-            "rank": _rank,
-            "__doc__": f"Instance normalization of a {_rank}-D signal (PyTorch InstanceNorm{_rank}d).",
-        })
+        type(
+            f"InstanceNorm{_rank}d",
+            (InstanceNormBase,),
+            {
+                "rank": _rank,
+                "__doc__": f"Instance normalization of a {_rank}-D signal (PyTorch InstanceNorm{_rank}d).",
+            },
+        )
     )
 
 
@@ -229,9 +250,7 @@ class RMSNorm(Layer):
         # x -> x
         (x,) = ins
         if cfg.normalized_shape is not None:
-            n = len(cfg.normalized_shape)
-            if len(x) < n or any(same_dim(a, b) is None for a, b in zip(x[len(x) - n :], cfg.normalized_shape)):
-                raise ShapeError(f"normalizes the trailing shape {list(cfg.normalized_shape)} but receives {format_shape(x)}")
+            _check_trailing(x, cfg.normalized_shape)
         else:
             normalize_axis(cfg.axis, len(x))
         return x

@@ -12,11 +12,18 @@ from ..dims import format_shape
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, PerConvention, register
 from ..shape_math import (
-    ceil_pool_length, conv_length, join_channels, require_positive, split_channels, window_padding,
+    ceil_pool_length,
+    conv_length,
+    join_channels,
+    map_spatial,
+    require_positive,
+    split_channels,
+    window_padding,
 )
 
 _FORMAT = Arg(
-    Choice(("channels_first", "channels_last")), PerConvention(torch="channels_first", keras="channels_last"),
+    Choice(("channels_first", "channels_last")),
+    PerConvention(torch="channels_first", keras="channels_last"),
     doc="where the channel axis is (default: the convention's)",
 )
 
@@ -37,7 +44,7 @@ class Pool(Layer):
             raise SpecError("PyTorch pooling takes integer padding, not 'same'")
         if cfg.dilation != (1,) * cls.rank and cls.kind == "avg":
             raise SpecError("PyTorch's average pooling has no dilation")
-        for k, d, (lo, hi) in zip(cfg.pool_size, cfg.dilation, _pairs(cfg.padding, cls.rank)):
+        for k, (lo, hi) in zip(cfg.pool_size, _pairs(cfg.padding, cls.rank)):
             if lo != hi:
                 raise SpecError("PyTorch pooling pads both sides of an axis equally")
             if lo > k // 2:
@@ -72,10 +79,12 @@ class AdaptivePool(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # spatial -> output_size (None keeps the input size)
-        (x,) = ins
-        batch, channels, spatial = split_channels(cfg, x, cls.rank)
-        out = [n if size is None else size for n, size in zip(spatial, cfg.output_size)]
-        return join_channels(cfg, batch, channels, out)
+        return map_spatial(
+            cfg,
+            ins[0],
+            cls.rank,
+            lambda spatial: [n if size is None else size for n, size in zip(spatial, cfg.output_size)],
+        )
 
 
 class GlobalPool(Layer):
@@ -104,8 +113,10 @@ class OutputSize:
     def __call__(self, value):
         if type(value) is int and value >= 1:
             return (value,) * self.rank
-        if isinstance(value, list) and len(value) == self.rank and all(
-            v is None or (type(v) is int and v >= 1) for v in value
+        if (
+            isinstance(value, list)
+            and len(value) == self.rank
+            and all(v is None or (type(v) is int and v >= 1) for v in value)
         ):
             return tuple(value)
         raise SpecError(f"expected {self}, received {show(value)}")
@@ -131,26 +142,47 @@ def _pool_args(rank: int, kind: str) -> dict:
 for _rank in (1, 2, 3):
     for _kind, _torch, _keras in (("max", "MaxPool", "MaxPooling"), ("avg", "AvgPool", "AveragePooling")):
         register(f"{_torch}{_rank}d", f"{_keras}{_rank}D", prefix="pool")(
-            type(f"{_torch}{_rank}d", (Pool,), {
-                "rank": _rank, "kind": _kind, "args": _pool_args(_rank, _kind),
-                "__doc__": f"{_rank}-D {_kind} pooling (PyTorch {_torch}{_rank}d, Keras {_keras}{_rank}D).",
-            })
+            type(
+                f"{_torch}{_rank}d",
+                (Pool,),
+                {
+                    "rank": _rank,
+                    "kind": _kind,
+                    "args": _pool_args(_rank, _kind),
+                    "__doc__": f"{_rank}-D {_kind} pooling (PyTorch {_torch}{_rank}d, Keras {_keras}{_rank}D).",
+                },
+            )
         )
         register(f"Adaptive{_torch}{_rank}d", prefix="pool")(
-            type(f"Adaptive{_torch}{_rank}d", (AdaptivePool,), {
-                "rank": _rank,
-                "args": {
-                    "output_size": Arg(OutputSize(_rank), doc="spatial size of the output"),
-                    "data_format": _FORMAT,
+            type(
+                f"Adaptive{_torch}{_rank}d",
+                (AdaptivePool,),
+                {
+                    "rank": _rank,
+                    "args": {
+                        "output_size": Arg(OutputSize(_rank), doc="spatial size of the output"),
+                        "data_format": _FORMAT,
+                    },
+                    "__doc__": f"{_rank}-D adaptive {_kind} pooling to a fixed output size "
+                    f"(PyTorch Adaptive{_torch}{_rank}d).",
                 },
-                "__doc__": f"{_rank}-D adaptive {_kind} pooling to a fixed output size (PyTorch Adaptive{_torch}{_rank}d).",
-            })
+            )
         )
-    for _kind, _keras, _torch in (("average", "GlobalAveragePooling", "GlobalAvgPool"), ("max", "GlobalMaxPooling", "GlobalMaxPool")):
+    for _kind, _keras, _torch in (
+        ("average", "GlobalAveragePooling", "GlobalAvgPool"),
+        ("max", "GlobalMaxPooling", "GlobalMaxPool"),
+    ):
         register(f"{_keras}{_rank}D", f"{_torch}{_rank}d", prefix="pool")(
-            type(f"{_keras}{_rank}D", (GlobalPool,), {
-                "rank": _rank,
-                "args": {"keepdims": Arg(Bool(), False, doc="keep the spatial axes with size 1"), "data_format": _FORMAT},
-                "__doc__": f"{_rank}-D global {_kind} pooling over every spatial axis (Keras {_keras}{_rank}D).",
-            })
+            type(
+                f"{_keras}{_rank}D",
+                (GlobalPool,),
+                {
+                    "rank": _rank,
+                    "args": {
+                        "keepdims": Arg(Bool(), False, doc="keep the spatial axes with size 1"),
+                        "data_format": _FORMAT,
+                    },
+                    "__doc__": f"{_rank}-D global {_kind} pooling over every spatial axis (Keras {_keras}{_rank}D).",
+                },
+            )
         )

@@ -21,15 +21,22 @@ _ARGS = {
     "input_size": Arg(Int(1), None, doc="declared input features: the parameters are known before inference"),
     "num_layers": Arg(Int(1), 1, doc="stacked layers (PyTorch)"),
     "bidirectional": Arg(Bool(), False, doc="also run backwards and concatenate"),
-    "batch_first": Arg(Bool(), PerConvention(torch=False, keras=True),
-                       doc="input (N, L, F) instead of (L, N, F) (PyTorch; Keras is always batch-first)"),
+    "batch_first": Arg(
+        Bool(),
+        PerConvention(torch=False, keras=True),
+        doc="input (N, L, F) instead of (L, N, F) (PyTorch; Keras is always batch-first)",
+    ),
     "use_bias": Arg(Bool(), True, aliases=("bias",), doc="add biases"),
     "dropout": Arg(Float(0, 1), 0.0, doc="dropout between stacked layers (no shape effect)"),
     "return_sequences": Arg(Bool(), False, doc="Keras: output every step, not only the last"),
     "return_state": Arg(Bool(), False, doc="Keras: also output the final states"),
     "go_backwards": Arg(Bool(), False, doc="Keras: read the sequence backwards (no shape effect)"),
-    "activation": Arg(Choice(("tanh", "relu", "sigmoid", "linear")), None, aliases=("nonlinearity",),
-                      doc="cell activation (no shape effect)"),
+    "activation": Arg(
+        Choice(("tanh", "relu", "sigmoid", "linear")),
+        None,
+        aliases=("nonlinearity",),
+        doc="cell activation (no shape effect)",
+    ),
 }
 
 
@@ -119,12 +126,22 @@ class Recurrent(Layer):
             for direction in range(directions):
                 if cfg.convention == "mxnet":
                     prefix = f"{'r' if direction else 'l'}{layer}_"
-                    names = (f"{prefix}i2h_weight", f"{prefix}h2h_weight", f"{prefix}i2h_bias",
-                             f"{prefix}h2h_bias", f"{prefix}h2r_weight")
+                    names = (
+                        f"{prefix}i2h_weight",
+                        f"{prefix}h2h_weight",
+                        f"{prefix}i2h_bias",
+                        f"{prefix}h2h_bias",
+                        f"{prefix}h2r_weight",
+                    )
                 else:
                     suffix = f"_l{layer}{'_reverse' if direction else ''}"
-                    names = (f"weight_ih{suffix}", f"weight_hh{suffix}", f"bias_ih{suffix}",
-                             f"bias_hh{suffix}", f"weight_hr{suffix}")
+                    names = (
+                        f"weight_ih{suffix}",
+                        f"weight_hh{suffix}",
+                        f"bias_ih{suffix}",
+                        f"bias_hh{suffix}",
+                        f"weight_hr{suffix}",
+                    )
                 params += [Param(names[0], (gates, width)), Param(names[1], (gates, h_out))]
                 if cfg.use_bias:
                     params += [Param(names[2], (gates,)), Param(names[3], (gates,))]
@@ -159,7 +176,10 @@ def _keras_params(cls, cfg, features) -> list[Param]:
     sides = [f"forward_{cls.word}.", f"backward_{cls.word}."] if cfg.bidirectional else [""]
     params = []
     for side in sides:
-        params += [Param(f"{side}{cell}.kernel", (features, gates)), Param(f"{side}{cell}.recurrent_kernel", (units, gates))]
+        params += [
+            Param(f"{side}{cell}.kernel", (features, gates)),
+            Param(f"{side}{cell}.recurrent_kernel", (units, gates)),
+        ]
         if cfg.use_bias:
             params.append(Param(f"{side}{cell}.bias", (2, gates) if reset_after else (gates,)))
     return params

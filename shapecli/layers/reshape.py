@@ -14,12 +14,20 @@ from ..dims import UNKNOWN, dim_max, dim_min, equal, format_dim, format_shape, i
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, PerConvention, register
 from ..shape_math import (
-    divide_exactly, join_channels, normalize_axis, require_at_least, require_positive, require_rank, same_dim,
+    divide_exactly,
+    join_channels,
+    map_spatial,
+    normalize_axis,
+    require_at_least,
+    require_positive,
+    require_rank,
+    same_dim,
     split_channels,
 )
 
 _FORMAT = Arg(
-    Choice(("channels_first", "channels_last")), PerConvention(torch="channels_first", keras="channels_last"),
+    Choice(("channels_first", "channels_last")),
+    PerConvention(torch="channels_first", keras="channels_last"),
     doc="where the channel axis is (default: the convention's)",
 )
 
@@ -28,9 +36,9 @@ class TargetShape:
     """A list of sizes ≥ 1 with at most one -1 (inferred)."""
 
     def __call__(self, value):
-        if isinstance(value, list) and value and all(type(v) is int and (v >= 1 or v == -1) for v in value):
-            if value.count(-1) <= 1:
-                return tuple(value)
+        valid = isinstance(value, list) and value and all(type(v) is int and (v >= 1 or v == -1) for v in value)
+        if valid and value.count(-1) <= 1:
+            return tuple(value)
         raise SpecError(f"expected {self}, received {show(value)}")
 
     def __str__(self) -> str:
@@ -49,14 +57,8 @@ class Reshape(Layer):
         (x,) = ins
         require_rank(x, 1)
         elements = product(x[1:])
-        known = product(d for d in cfg.shape if d != -1)
-        what = f"{format_shape(x)} ({format_dim(elements)} elements per sample) into {list(cfg.shape)}"
-        if -1 in cfg.shape:
-            missing = divide_exactly(elements, known, f"cannot reshape {what}")
-            return (x[0], *(missing if d == -1 else d for d in cfg.shape))
-        if same_dim(elements, known) is None:
-            raise ShapeError(f"cannot reshape {what}")
-        return (x[0], *cfg.shape)
+        what = f"cannot reshape {format_shape(x)} ({format_dim(elements)} elements per sample) into {list(cfg.shape)}"
+        return (x[0], *_fill(elements, cfg.shape, what))
 
 
 @register("Unflatten", prefix="unflatten")
@@ -73,15 +75,19 @@ class Unflatten(Layer):
         # (.., n, ..) -> (.., *sizes, ..) with prod(sizes) == n
         (x,) = ins
         axis = normalize_axis(cfg.dim, len(x))
-        n, sizes = x[axis], cfg.unflattened_size
-        known = product(d for d in sizes if d != -1)
-        what = f"cannot split axis {cfg.dim} of {format_shape(x)} into {list(sizes)}"
-        if -1 in sizes:
-            missing = divide_exactly(n, known, what)
-            sizes = tuple(missing if d == -1 else d for d in sizes)
-        elif same_dim(n, known) is None:
-            raise ShapeError(what)
-        return (*x[:axis], *sizes, *x[axis + 1 :])
+        what = f"cannot split axis {cfg.dim} of {format_shape(x)} into {list(cfg.unflattened_size)}"
+        return (*x[:axis], *_fill(x[axis], cfg.unflattened_size, what), *x[axis + 1 :])
+
+
+def _fill(total, sizes: tuple, what: str) -> tuple:
+    """`sizes` with its -1 (if any) replaced so that their product is `total`; `what` words the error."""
+    known = product(d for d in sizes if d != -1)
+    if -1 in sizes:
+        missing = divide_exactly(total, known, what)
+        return tuple(missing if d == -1 else d for d in sizes)
+    if same_dim(total, known) is None:
+        raise ShapeError(what)
+    return tuple(sizes)
 
 
 @register("Permute", prefix="permute")
@@ -142,7 +148,9 @@ class Squeeze(Layer):
         if equal(x[axis], 1) is True:
             return x[:axis] + x[axis + 1 :]
         if cfg.convention == "keras" and equal(x[axis], 1) is False:
-            raise ShapeError(f"squeezes axis {cfg.axis} of {format_shape(x)}, which has size {format_dim(x[axis])}, not 1")
+            raise ShapeError(
+                f"squeezes axis {cfg.axis} of {format_shape(x)}, which has size {format_dim(x[axis])}, not 1"
+            )
         return x
 
 
@@ -181,8 +189,11 @@ class Upsample(Layer):
     args = {
         "size": Arg(Ints(None, 1), None, doc="the output spatial size"),
         "scale_factor": Arg(ScaleFactor(), None, doc="multiplier of the spatial size (floor of the product)"),
-        "mode": Arg(Choice(("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")),
-                    "nearest", doc="interpolation (no shape effect)"),
+        "mode": Arg(
+            Choice(("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")),
+            "nearest",
+            doc="interpolation (no shape effect)",
+        ),
         "align_corners": Arg(Choice(("true", "false")), None, doc="no shape effect"),
         "data_format": _FORMAT,
     }
@@ -222,9 +233,7 @@ class UpSampling(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> n * size per spatial axis
-        (x,) = ins
-        batch, channels, spatial = split_channels(cfg, x, cls.rank)
-        return join_channels(cfg, batch, channels, [n * f for n, f in zip(spatial, cfg.size)])
+        return map_spatial(cfg, ins[0], cls.rank, lambda spatial: [n * f for n, f in zip(spatial, cfg.size)])
 
 
 class TorchPad(Layer):
@@ -250,9 +259,11 @@ class TorchPad(Layer):
             before, after = padding[2 * i], padding[2 * i + 1]
             axis = len(x) - 1 - i
             if cls.reflect:
-                require_at_least(x[axis], max(before, after) + 1,
-                                 f"reflects padding {before}/{after} on an axis of size {format_dim(x[axis])}, "
-                                 "which must be larger")
+                require_at_least(
+                    x[axis],
+                    max(before, after) + 1,
+                    f"reflects padding {before}/{after} on an axis of size {format_dim(x[axis])}, which must be larger",
+                )
             y[axis] = require_positive(x[axis] + before + after, "the padding")
         return tuple(y)
 
@@ -265,9 +276,9 @@ class KerasPad(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> n + before + after per spatial axis
-        (x,) = ins
-        batch, channels, spatial = split_channels(cfg, x, cls.rank)
-        return join_channels(cfg, batch, channels, [n + lo + hi for n, (lo, hi) in zip(spatial, cfg.padding)])
+        return map_spatial(
+            cfg, ins[0], cls.rank, lambda spatial: [n + lo + hi for n, (lo, hi) in zip(spatial, cfg.padding)]
+        )
 
 
 class Cropping(Layer):
@@ -278,10 +289,14 @@ class Cropping(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> n - before - after per spatial axis
-        (x,) = ins
-        batch, channels, spatial = split_channels(cfg, x, cls.rank)
-        out = [require_positive(n - lo - hi, f"cropping {lo}+{hi}") for n, (lo, hi) in zip(spatial, cfg.cropping)]
-        return join_channels(cfg, batch, channels, out)
+        return map_spatial(
+            cfg,
+            ins[0],
+            cls.rank,
+            lambda spatial: [
+                require_positive(n - lo - hi, f"cropping {lo}+{hi}") for n, (lo, hi) in zip(spatial, cfg.cropping)
+            ],
+        )
 
 
 def _sides(rank: int):
@@ -291,37 +306,64 @@ def _sides(rank: int):
 
 for _rank in (1, 2, 3):
     register(f"UpSampling{_rank}D", prefix="upsampling")(
-        type(f"UpSampling{_rank}D", (UpSampling,), {
-            "rank": _rank,
-            "args": {"size": Arg(Ints(_rank, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT},
-            "__doc__": f"Repeats each of the {_rank} spatial axes `size` times (Keras UpSampling{_rank}D).",
-        })
+        type(
+            f"UpSampling{_rank}D",
+            (UpSampling,),
+            {
+                "rank": _rank,
+                "args": {"size": Arg(Ints(_rank, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT},
+                "__doc__": f"Repeats each of the {_rank} spatial axes `size` times (Keras UpSampling{_rank}D).",
+            },
+        )
     )
-    for _name, _reflect in (("ZeroPad", False), ("ConstantPad", False), ("ReflectionPad", True), ("ReplicationPad", False)):
+    for _name, _reflect in (
+        ("ZeroPad", False),
+        ("ConstantPad", False),
+        ("ReflectionPad", True),
+        ("ReplicationPad", False),
+    ):
         _args = {"padding": Arg(Ints(None, 0), doc="an int, or (left, right, top, bottom, front, back)")}
         if _name == "ConstantPad":
             _args["value"] = Arg(Float(), 0.0, doc="the fill value (no shape effect)")
         register(f"{_name}{_rank}d", prefix="pad")(
-            type(f"{_name}{_rank}d", (TorchPad,), {
-                "rank": _rank, "reflect": _reflect, "args": _args,
-                "__doc__": f"Pads the last {_rank} axes (PyTorch {_name}{_rank}d).",
-            })
+            type(
+                f"{_name}{_rank}d",
+                (TorchPad,),
+                {
+                    "rank": _rank,
+                    "reflect": _reflect,
+                    "args": _args,
+                    "__doc__": f"Pads the last {_rank} axes (PyTorch {_name}{_rank}d).",
+                },
+            )
         )
     register(f"ZeroPadding{_rank}D", prefix="zero_padding")(
-        type(f"ZeroPadding{_rank}D", (KerasPad,), {
-            "rank": _rank,
-            "args": {"padding": Arg(_sides(_rank), 1, doc="an int, one per axis, or [before, after] per axis"),
-                     "data_format": _FORMAT},
-            "__doc__": f"Pads the {_rank} spatial axes with zeros (Keras ZeroPadding{_rank}D).",
-        })
+        type(
+            f"ZeroPadding{_rank}D",
+            (KerasPad,),
+            {
+                "rank": _rank,
+                "args": {
+                    "padding": Arg(_sides(_rank), 1, doc="an int, one per axis, or [before, after] per axis"),
+                    "data_format": _FORMAT,
+                },
+                "__doc__": f"Pads the {_rank} spatial axes with zeros (Keras ZeroPadding{_rank}D).",
+            },
+        )
     )
     register(f"Cropping{_rank}D", prefix="cropping")(
-        type(f"Cropping{_rank}D", (Cropping,), {
-            "rank": _rank,
-            "args": {"cropping": Arg(_sides(_rank), 1, doc="an int, one per axis, or [before, after] per axis"),
-                     "data_format": _FORMAT},
-            "__doc__": f"Crops the {_rank} spatial axes (Keras Cropping{_rank}D).",
-        })
+        type(
+            f"Cropping{_rank}D",
+            (Cropping,),
+            {
+                "rank": _rank,
+                "args": {
+                    "cropping": Arg(_sides(_rank), 1, doc="an int, one per axis, or [before, after] per axis"),
+                    "data_format": _FORMAT,
+                },
+                "__doc__": f"Crops the {_rank} spatial axes (Keras Cropping{_rank}D).",
+            },
+        )
     )
 
 
@@ -368,6 +410,7 @@ class Select(Layer):
         (x,) = ins
         axis = normalize_axis(cfg.axis, len(x))
         need = cfg.index + 1 if cfg.index >= 0 else -cfg.index
-        require_at_least(x[axis], need, f"selects index {cfg.index} of axis {cfg.axis}, which has size "
-                                        f"{format_dim(x[axis])}")
+        require_at_least(
+            x[axis], need, f"selects index {cfg.index} of axis {cfg.axis}, which has size {format_dim(x[axis])}"
+        )
         return x[:axis] + x[axis + 1 :]
