@@ -26,6 +26,7 @@ Examples:
   shapecli inspect configs/siamese.yaml -i query=2x20 -i doc=2x20 --format json
   shapecli inspect configs/mlp.yaml -i 2x20 --convention keras
   cat model.yaml | shapecli inspect - --input Bx20
+  shapecli inspect configs/unet.yaml --input 1x3xHxW --where H=256,W=256
 """
 
 
@@ -70,7 +71,7 @@ def _report(diagnostics, text: str | None) -> None:
         console.print(render_diagnostic(d, text))
 
 
-@main.command(epilog=_EXAMPLES)
+@main.command(epilog=_EXAMPLES, short_help="Infer a spec's shapes and parameters, or show where they do not fit.")
 @click.argument("spec", metavar="SPEC")
 @click.option(
     "-i",
@@ -221,7 +222,7 @@ A spec names the inputs it is meant for with a top-level key:
 """
 
 
-@main.command(epilog=_CHECK_EXAMPLES)
+@main.command(epilog=_CHECK_EXAMPLES, short_help="Check spec files, folders and globs (for CI).")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option(
     "-i",
@@ -302,7 +303,7 @@ def _limited(errors: list, limit: int) -> list:
     ]
 
 
-@main.command()
+@main.command(short_help="List the layer types, or describe one.")
 @click.argument("name", required=False, metavar="[TYPE]")
 @click.option(
     "-f",
