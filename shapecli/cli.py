@@ -126,6 +126,8 @@ def inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, 
 
 
 def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20) -> int:
+    from .dims import parse_where
+    from .explain import where_violations
     from .infer import evaluate_at, infer
     from .render import failure_json, render_tables, trace_json
     from .spec import load_model
@@ -138,7 +140,7 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
         file, text = read_spec(spec)
         model = load_model(text, file, convention)
         trace = infer(model, given, dtype)
-        evaluations = [evaluate_at(trace, b) for where in wheres for b in _parse_where(where, _symbols(trace))]
+        evaluations = [evaluate_at(trace, b) for where in wheres for b in parse_where(where, trace.symbols)]
     except (SpecError, InputError) as e:
         found = diagnostic(e)
         if output_format == "json":
@@ -149,64 +151,9 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
         _print_json(trace_json(trace, evaluations))
     else:
         render_tables(trace, _stdout_console(), evaluations)
-    _report(_limited(trace.errors, max_errors) + _violations(trace, evaluations) + trace.warnings, text)
+    _report(_limited(trace.errors, max_errors) + where_violations(trace, evaluations) + trace.warnings, text)
     failed = trace.errors or any(e.violated for e in evaluations)
     return EXIT_MISMATCH if failed else EXIT_OK
-
-
-def _violations(trace, evaluations) -> list:
-    """An error for each --where value that violates a requirement, at the first layer needing it."""
-    from .errors import Diagnostic
-
-    where = {layer.path: layer.loc for layer in trace.layers}
-    found = []
-    for e in evaluations:
-        values = ", ".join(f"{k}={v}" for k, v in e.bindings.items())
-        for requirement in e.violated:
-            layer = next((o for o in requirement.origins if o in where), None)
-            found.append(
-                Diagnostic(
-                    "where_violation",
-                    f"{values} violates {requirement.text}",
-                    trace.file,
-                    where.get(layer),
-                    layer,
-                    notes=(f"needed by {', '.join(requirement.origins)}",),
-                )
-            )
-    return found
-
-
-def _symbols(trace) -> set[str]:
-    from .dims import Expr
-
-    return {s for shape in trace.inputs.values() for d in shape if isinstance(d, Expr) for s in d.symbols}
-
-
-def _parse_where(text: str, symbols: set[str]) -> list[dict[str, int]]:
-    """`H=224,W=224` → [{H: 224, W: 224}]; `H=224,256` → [{H: 224}, {H: 256}] (every combination)."""
-    import itertools
-
-    from .errors import did_you_mean
-
-    values: dict[str, list[int]] = {}
-    current = None
-    for part in text.split(","):
-        name, equals, value = part.strip().rpartition("=")
-        if equals:
-            current = name.strip()
-            if current not in symbols:
-                known = ", ".join(sorted(symbols)) or "none: give a symbolic --input such as Bx3xHxW"
-                raise InputError(
-                    f"--where {text}: '{current}' is not a symbol of the inputs (they have: {known})",
-                    hint=did_you_mean(current, symbols),
-                )
-            values.setdefault(current, [])
-        if current is None or not value.strip().isdigit():
-            raise InputError(f"--where {text}: expected SYMBOL=VALUE[,VALUE…], e.g. H=224,W=224")
-        values[current].append(int(value))
-    names = list(values)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]
 
 
 _CHECK_EXAMPLES = """

@@ -575,3 +575,30 @@ def parse_shape(text: str) -> tuple:
     if any(not part.strip() for part in parts):
         raise InputError(f"'{text}' has an empty dimension (expected dims such as 2x20)")
     return tuple(parse_dim(part) for part in parts)
+
+
+def parse_where(text: str, symbols: set[str]) -> list[dict[str, int]]:
+    """`--where` values: `H=224,W=224` → [{H: 224, W: 224}]; `H=224,256` → [{H: 224}, {H: 256}]
+    (every combination when several symbols have lists). `symbols` are the ones that exist."""
+    import itertools
+
+    from .errors import did_you_mean
+
+    values: dict[str, list[int]] = {}
+    current = None
+    for part in text.split(","):
+        name, equals, value = part.strip().rpartition("=")
+        if equals:
+            current = name.strip()
+            if current not in symbols:
+                known = ", ".join(sorted(symbols)) or "none: give a symbolic --input such as Bx3xHxW"
+                raise InputError(
+                    f"--where {text}: '{current}' is not a symbol of the inputs (they have: {known})",
+                    hint=did_you_mean(current, symbols),
+                )
+            values.setdefault(current, [])
+        if current is None or not value.strip().isdigit():
+            raise InputError(f"--where {text}: expected SYMBOL=VALUE[,VALUE…], e.g. H=224,W=224")
+        values[current].append(int(value))
+    names = list(values)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]

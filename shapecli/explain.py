@@ -140,3 +140,24 @@ def _hint(conflicts: list[AxisConflict]) -> str | None:
         if len(made) == 2:
             return f"{made[0].what} must equal {made[1].what}"
     return None
+
+
+def where_violations(trace, evaluations) -> list[Diagnostic]:
+    """An error for each --where value that violates a requirement, at the first layer needing it."""
+    where = {layer.path: layer.loc for layer in trace.layers}
+    found = []
+    for evaluation in evaluations:
+        values = ", ".join(f"{k}={v}" for k, v in evaluation.bindings.items())
+        for requirement in evaluation.violated:
+            layer = next((o for o in requirement.origins if o in where), None)
+            found.append(
+                Diagnostic(
+                    "where_violation",
+                    f"{values} violates {requirement.text}",
+                    trace.file,
+                    where.get(layer),
+                    layer,
+                    notes=(f"needed by {', '.join(requirement.origins)}",),
+                )
+            )
+    return found

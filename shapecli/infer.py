@@ -112,6 +112,11 @@ class Trace(NamedTuple):
     warnings: list[Diagnostic] = ()
 
     @property
+    def symbols(self) -> set[str]:
+        """The symbols of the input shapes."""
+        return {s for shape in self.inputs.values() for d in shape if isinstance(d, Expr) for s in d.symbols}
+
+    @property
     def input_dependent_params(self) -> list[str]:
         """Names of the parameters whose shape depends on an input symbol."""
         return [w.path for w in self.warnings if w.kind == "input_dependent_param"]
