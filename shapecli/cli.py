@@ -42,6 +42,16 @@ def main() -> None:
     """
 
 
+def _input_option(help_text: str):
+    """The --input option of inspect and check."""
+    return click.option("-i", "--input", "inputs", multiple=True, metavar="[NAME=]SHAPE", help=help_text)
+
+
+def _max_errors_option(help_text: str):
+    """The --max-errors option of inspect and check."""
+    return click.option("--max-errors", type=click.IntRange(0), default=20, show_default=True, help=help_text)
+
+
 def _parse_input(value: str) -> tuple[str | None, tuple]:
     from .dims import parse_shape
 
@@ -73,14 +83,7 @@ def _report(diagnostics, text: str | None) -> None:
 
 @main.command(epilog=_EXAMPLES, short_help="Infer a spec's shapes and parameters, or show where they do not fit.")
 @click.argument("spec", metavar="SPEC")
-@click.option(
-    "-i",
-    "--input",
-    "inputs",
-    multiple=True,
-    metavar="[NAME=]SHAPE",
-    help="Input shape such as 2x20 or Bx3xHxW; name=SHAPE for each input of a multi-input spec.",
-)
+@_input_option("Input shape such as 2x20 or Bx3xHxW; name=SHAPE for each input of a multi-input spec.")
 @click.option(
     "-c",
     "--convention",
@@ -113,7 +116,7 @@ def _report(diagnostics, text: str | None) -> None:
     metavar="SYM=V[,V…][,SYM=V…]",
     help="Evaluate the symbolic result at these values, e.g. H=224,W=224 or H=224,225,256 (each is checked).",
 )
-@click.option("--max-errors", type=click.IntRange(0), default=20, show_default=True, help="Most errors shown (0: all).")
+@_max_errors_option("Most errors shown (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 def inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, debug):
     """Show every parameter's shape before and after inference for SPEC (a YAML file, or - for stdin).
@@ -171,14 +174,7 @@ A spec names the inputs it is meant for with a top-level key:
 
 @main.command(epilog=_CHECK_EXAMPLES, short_help="Check spec files, folders and globs (for CI).")
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
-@click.option(
-    "-i",
-    "--input",
-    "inputs",
-    multiple=True,
-    metavar="[NAME=]SHAPE",
-    help="Input shape for every spec (default: each spec's check: inputs).",
-)
+@_input_option("Input shape for every spec (default: each spec's check: inputs).")
 @click.option(
     "-c",
     "--convention",
@@ -196,9 +192,7 @@ A spec names the inputs it is meant for with a top-level key:
     show_default=True,
     help="A line per file, GitHub Actions annotations, or one JSON document.",
 )
-@click.option(
-    "--max-errors", type=click.IntRange(0), default=20, show_default=True, help="Most errors shown per file (0: all)."
-)
+@_max_errors_option("Most errors shown per file (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 def check(paths, inputs, convention, strict, output_format, max_errors, debug):
     """Check spec files, directories (every *.yaml / *.yml) and globs, for CI.

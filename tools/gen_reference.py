@@ -45,6 +45,27 @@ def _torch_padding(p):
     return p if isinstance(p, int) else tuple(p)
 
 
+PLAIN_ACTIVATIONS = (
+    "ReLU",
+    "ReLU6",
+    "ELU",
+    "SELU",
+    "GELU",
+    "SiLU",
+    "Mish",
+    "Sigmoid",
+    "Hardsigmoid",
+    "Hardswish",
+    "Tanh",
+    "Softplus",
+    "Softsign",
+    "LogSigmoid",
+    "CELU",
+    "Tanhshrink",
+)
+"""PyTorch activations built without arguments."""
+
+
 class Fn(nn.Module):
     """A module around a function, for the merges and tensor methods."""
 
@@ -218,24 +239,7 @@ TORCH = {
     "Slice": lambda a, s: Fn(lambda x: _torch_slice(a, x)),
     "Select": lambda a, s: Fn(lambda x: x.select(a["axis"], a["index"])),
 }
-for _w in (
-    "ReLU",
-    "ReLU6",
-    "ELU",
-    "SELU",
-    "GELU",
-    "SiLU",
-    "Mish",
-    "Sigmoid",
-    "Hardsigmoid",
-    "Hardswish",
-    "Tanh",
-    "Softplus",
-    "Softsign",
-    "LogSigmoid",
-    "CELU",
-    "Tanhshrink",
-):
+for _w in PLAIN_ACTIVATIONS:
     TORCH[_w] = (lambda w: lambda a, s: getattr(nn, w)())(_w)
 for _r in (1, 2, 3):
     TORCH[f"Conv{_r}d"] = conv_builder(_r)
@@ -589,22 +593,7 @@ def torch_cases():
         )
     add("TransformerEncoderLayer", {"nhead": 3}, (5, 2, 8))
     for w in (
-        "ReLU",
-        "ReLU6",
-        "ELU",
-        "SELU",
-        "GELU",
-        "SiLU",
-        "Mish",
-        "Sigmoid",
-        "Hardsigmoid",
-        "Hardswish",
-        "Tanh",
-        "Softplus",
-        "Softsign",
-        "LogSigmoid",
-        "CELU",
-        "Tanhshrink",
+        *PLAIN_ACTIVATIONS,
         "Hardtanh",
         "Softshrink",
         "Hardshrink",
