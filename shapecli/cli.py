@@ -52,18 +52,6 @@ def _max_errors_option(help_text: str):
     return click.option("--max-errors", type=click.IntRange(0), default=20, show_default=True, help=help_text)
 
 
-def _parse_input(value: str) -> tuple[str | None, tuple]:
-    from .dims import parse_shape
-
-    name, separator, shape = value.partition("=")
-    if not separator:
-        return None, parse_shape(value)
-    try:
-        return name.strip(), parse_shape(shape)
-    except InputError as e:
-        raise InputError(f"--input {value}: {e.message}") from None
-
-
 def _stdout_console():
     from rich.console import Console
 
@@ -129,7 +117,7 @@ def inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, 
 
 
 def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20) -> int:
-    from .dims import parse_where
+    from .dims import parse_input, parse_where
     from .explain import where_violations
     from .infer import evaluate_at, infer
     from .render import failure_json, render_tables, trace_json
@@ -139,7 +127,7 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
     text = None
     file = "<stdin>" if spec == "-" else spec
     try:
-        given = [_parse_input(v) for v in inputs]
+        given = [parse_input(v) for v in inputs]
         file, text = read_spec(spec)
         model = load_model(text, file, convention)
         trace = infer(model, given, dtype)
@@ -205,9 +193,10 @@ def check(paths, inputs, convention, strict, output_format, max_errors, debug):
 
 def _check(paths, inputs, convention, strict, output_format, max_errors) -> int:
     from .check import check_file, find_specs
+    from .dims import parse_input
     from .render import check_json, check_line, check_summary, github_annotations
 
-    given = [_parse_input(v) for v in inputs]
+    given = [parse_input(v) for v in inputs]
     files = find_specs(list(paths))
     if not files:
         raise InputError("no spec files found (looked for *.yaml and *.yml)")

@@ -94,9 +94,9 @@ def _written(kind: str, expr: Dim) -> str:
     """`expr == 0` or `expr >= 0` written with positive terms on each side: `H == W`, `T <= 512`."""
     if isinstance(expr, int):
         return f"{expr} {'==' if kind == 'eq' else '>='} 0"
-    constant = dict(expr.terms).get((), 0)
-    positive = Expr._normal({m: c for m, c in expr.terms if m and c > 0})
-    negative = Expr._normal({m: -c for m, c in expr.terms if m and c < 0})
+    constant = expr.constant
+    positive = Expr.from_coefficients({m: c for m, c in expr.terms if m and c > 0})
+    negative = Expr.from_coefficients({m: -c for m, c in expr.terms if m and c < 0})
     if kind == "eq" and isinstance(positive, int):
         positive, negative, constant = negative, positive, -constant
     if isinstance(positive, int):  # 0 >= negative - constant
@@ -361,7 +361,7 @@ def _direction(expr: Dim, symbol: str) -> int:
 
 
 def _as_expr(atom) -> Expr:
-    return Expr.symbol(atom) if isinstance(atom, str) else Expr._atom(atom)
+    return Expr.symbol(atom) if isinstance(atom, str) else Expr.of_atom(atom)
 
 
 def _atom_direction(atom, symbol: str) -> int:

@@ -1,4 +1,4 @@
-"""Dimensions: a plain int, a symbolic expression over named sizes, or UNKNOWN.
+"""The algebra of dimensions: a plain int, a symbolic expression over named sizes, or UNKNOWN.
 
 A dim is one of
   * `int`      a concrete size (the fast path: ordinary Python ints);
@@ -17,10 +17,17 @@ Symbols stand for sizes of at least 1; `bounds` uses that to decide signs.
 
 from __future__ import annotations
 
-import math
-import re
+from ..errors import ShapeError
 
-from .errors import InputError
+MAX_SIZE = 2**63 - 1
+"""Largest size of an axis (int64, as the frameworks count)."""
+
+MAX_TERMS = 2_000
+"""Most terms a symbolic size may have; a product of sums that would expand past it is refused."""
+
+
+class DimTooComplex(ShapeError):
+    """A symbolic size would grow beyond MAX_TERMS terms (a product of many sums)."""
 
 
 class Unknown:
@@ -68,10 +75,13 @@ class Op:
         return self._hash
 
     def __repr__(self) -> str:
-        return _format_atom(self)
+        from .text import format_atom
+
+        return format_atom(self)
 
 
-def _atom_key(atom) -> tuple:
+def atom_key(atom) -> tuple:
+    """Sort key of an atom: symbols (by name) before ops (by structure)."""
     return (0, atom) if isinstance(atom, str) else atom.key
 
 
@@ -79,10 +89,10 @@ def _value_key(value) -> tuple:
     return (0, value) if isinstance(value, int) else (1, value.key)
 
 
-def _term_key(term):
+def term_key(term):
     """Order terms by falling degree, then by their atoms; the constant goes last."""
     monomial, _ = term
-    return (-sum(power for _, power in monomial), tuple((_atom_key(a), p) for a, p in monomial))
+    return (-sum(power for _, power in monomial), tuple((atom_key(a), p) for a, p in monomial))
 
 
 class Expr:
@@ -91,14 +101,14 @@ class Expr:
     An atom is a symbol name or an `Op`. `terms` is a sorted tuple of
     (monomial, coefficient); a monomial is a tuple of (atom, power) sorted by
     atom; the constant term has the empty monomial. Construction goes through
-    `_normal`, so equal expressions have equal terms.
+    `from_coefficients`, so equal expressions have equal terms.
     """
 
     __slots__ = ("terms", "key", "_hash")
 
     def __init__(self, terms):
         self.terms = terms
-        self.key = tuple((_term_key(t)[1], t[1]) for t in terms)
+        self.key = tuple((term_key(t)[1], t[1]) for t in terms)
         self._hash = hash(terms)
 
     @staticmethod
@@ -107,13 +117,16 @@ class Expr:
         return Expr(((((name, 1),), 1),))
 
     @staticmethod
-    def _atom(op: Op) -> Expr:
-        return Expr(((((op, 1),), 1),))
+    def of_atom(atom) -> Expr:
+        """The expression consisting of one atom (a symbol name or an Op)."""
+        return Expr(((((atom, 1),), 1),))
 
     @staticmethod
-    def _normal(coefficients: dict) -> Dim:
+    def from_coefficients(coefficients: dict) -> Dim:
         """Canonical form of {monomial: coefficient}; a constant becomes an int."""
-        terms = tuple(sorted(((m, c) for m, c in coefficients.items() if c), key=_term_key))
+        if len(coefficients) > MAX_TERMS:
+            raise DimTooComplex(f"gives a size formula of more than {MAX_TERMS:,} terms; shapecli refuses it")
+        terms = tuple(sorted(((m, c) for m, c in coefficients.items() if c), key=term_key))
         if not terms:
             return 0
         if len(terms) == 1 and terms[0][0] == ():
@@ -123,7 +136,13 @@ class Expr:
     def _coefficients(self) -> dict:
         return dict(self.terms)
 
-    def _single_atom(self):
+    @property
+    def constant(self) -> int:
+        """The constant term (0 if none)."""
+        monomial, c = self.terms[-1]
+        return c if not monomial else 0
+
+    def single_atom(self):
         """The atom if this expression is exactly `1*atom`, else None."""
         if len(self.terms) == 1:
             ((monomial, c),) = self.terms
@@ -155,12 +174,12 @@ class Expr:
         total = self._coefficients()
         for monomial, c in other.items():
             total[monomial] = total.get(monomial, 0) + c
-        return Expr._normal(total)
+        return Expr.from_coefficients(total)
 
     __radd__ = __add__
 
     def __neg__(self):
-        return Expr._normal({m: -c for m, c in self.terms})
+        return Expr.from_coefficients({m: -c for m, c in self.terms})
 
     def __sub__(self, other):
         if not isinstance(other, (int, Expr)):
@@ -174,18 +193,20 @@ class Expr:
 
     def __mul__(self, other):
         if isinstance(other, int):
-            return Expr._normal({m: c * other for m, c in self.terms})
+            return Expr.from_coefficients({m: c * other for m, c in self.terms})
         if not isinstance(other, Expr):
             return NotImplemented
+        if len(self.terms) * len(other.terms) > 25 * MAX_TERMS:
+            raise DimTooComplex(f"gives a size formula of more than {MAX_TERMS:,} terms; shapecli refuses it")
         product: dict = {}
         for m1, c1 in self.terms:
             for m2, c2 in other.terms:
                 powers = dict(m1)
                 for atom, p in m2:
                     powers[atom] = powers.get(atom, 0) + p
-                monomial = tuple(sorted(powers.items(), key=lambda item: _atom_key(item[0])))
+                monomial = tuple(sorted(powers.items(), key=lambda item: atom_key(item[0])))
                 product[monomial] = product.get(monomial, 0) + c1 * c2
-        return Expr._normal(product)
+        return Expr.from_coefficients(product)
 
     __rmul__ = __mul__
 
@@ -203,7 +224,7 @@ class Expr:
         for monomial, c in self.terms:
             q, r = divmod(c, k)
             quotient[monomial], remainder[monomial] = q, r
-        return Expr._normal(quotient), Expr._normal(remainder)
+        return Expr.from_coefficients(quotient), Expr.from_coefficients(remainder)
 
     def __floordiv__(self, k):
         if not isinstance(k, int):
@@ -223,7 +244,7 @@ class Expr:
         _, rest = self._split(k)
         if isinstance(rest, int):
             return rest % k
-        return Expr._atom(Op("mod", (rest, k)))
+        return Expr.of_atom(Op("mod", (rest, k)))
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Expr) and self.terms == other.terms
@@ -232,6 +253,8 @@ class Expr:
         return self._hash
 
     def __repr__(self) -> str:
+        from .text import format_dim
+
         return format_dim(self)
 
     def evaluate(self, bindings: dict[str, int]) -> Dim:
@@ -256,12 +279,12 @@ def _floor_of(rest: Dim, k: int) -> Dim:
         return rest // k
     coefficients = rest._coefficients()
     constant = coefficients.pop((), 0)
-    inner = Expr._normal(coefficients)
-    atom = inner._single_atom() if isinstance(inner, Expr) else None
+    inner = Expr.from_coefficients(coefficients)
+    atom = inner.single_atom() if isinstance(inner, Expr) else None
     if isinstance(atom, Op) and atom.kind == "floordiv":
         numerator, a = atom.args
         return (numerator + a * constant) // (a * k)
-    return Expr._atom(Op("floordiv", (rest, k)))
+    return Expr.of_atom(Op("floordiv", (rest, k)))
 
 
 def _evaluate_atom(atom, bindings: dict[str, int]) -> Dim:
@@ -278,15 +301,16 @@ def _evaluate_atom(atom, bindings: dict[str, int]) -> Dim:
 
 def dim_max(a: Dim, b: Dim) -> Dim:
     """max(a, b): a number when it can be decided, else a symbolic max."""
-    return _extreme("max", a, b)
+    return extreme("max", a, b)
 
 
 def dim_min(a: Dim, b: Dim) -> Dim:
     """min(a, b): a number when it can be decided, else a symbolic min."""
-    return _extreme("min", a, b)
+    return extreme("min", a, b)
 
 
-def _extreme(kind: str, a: Dim, b: Dim) -> Dim:
+def extreme(kind: str, a: Dim, b: Dim) -> Dim:
+    """max(a, b) (kind 'max') or min(a, b) (kind 'min'), symbolic when undecidable."""
     if isinstance(a, Unknown) or isinstance(b, Unknown):
         return UNKNOWN
     low, high = bounds(a - b)
@@ -295,7 +319,7 @@ def _extreme(kind: str, a: Dim, b: Dim) -> Dim:
     if high <= 0:
         return b if kind == "max" else a
     first, second = sorted((a, b), key=_value_key)
-    return Expr._atom(Op(kind, (first, second)))
+    return Expr.of_atom(Op(kind, (first, second)))
 
 
 _INF = float("inf")
@@ -392,213 +416,12 @@ def product(dims) -> Dim:
     return total
 
 
-def format_dim(dim: Dim, unknown: str = "?") -> str:
-    """Text of a dim: `20`, `2*H + 1`, `floor((H - 1)/2) + 1`, `16*(floor(H/4) - 3)*(W - 1)`,
-    or the `unknown` mark. A product of sums is shown factored; parsing the text gives the dim back."""
-    if isinstance(dim, int):
-        return str(dim)
-    if isinstance(dim, Unknown):
-        return unknown
-    factors = _factors(dim)
-    if factors is not None:
-        scale, parts = factors
-        texts = [f"({_format_sum(p)})" if len(p.terms) > 1 or "%" in _format_sum(p) else _format_sum(p) for p in parts]
-        return "*".join(([str(scale)] if scale != 1 else []) + texts) if scale != -1 else "-" + "*".join(texts)
-    return _format_sum(dim)
-
-
-def _factors(dim: Expr) -> tuple[int, list[Expr]] | None:
-    """(c, [p1, p2, …]) with dim = c * p1 * p2 * … and at least two factors, or None.
-
-    Splits off one atom at a time: dim = x*A + B with B = r*A gives (x + r)*A.
-    """
-    if len(dim.terms) < 2 or -_term_key(dim.terms[0])[0] < 2:
-        return None
-    coefficients = [c for _, c in dim.terms]
-    scale = math.gcd(*coefficients) * (1 if coefficients[0] > 0 else -1)
-    rest = dim * 1 if scale == 1 else Expr._normal({m: c // scale for m, c in dim.terms})
-    parts = []
-    while isinstance(rest, Expr):
-        split = _split_linear_factor(rest)
-        if split is None:
-            break
-        factor, rest = split
-        parts.append(factor)
-    if not parts:
-        return None
-    if isinstance(rest, Expr):
-        parts.append(rest)
-    elif rest != 1:
-        scale *= rest
-    parts.sort(key=lambda p: (len(p.terms) > 1, p.key))
-    return (scale, parts) if len(parts) > 1 or scale != 1 else None
-
-
-def _split_linear_factor(expr: Expr) -> tuple[Expr, Dim] | None:
-    """(x + r, A) with expr = (x + r) * A for an atom x of degree 1 everywhere, or None."""
-    atoms = {atom for monomial, _ in expr.terms for atom, _ in monomial}
-    for atom in sorted(atoms, key=_atom_key):
-        with_x, without_x = {}, {}
-        for monomial, c in expr.terms:
-            powers = dict(monomial)
-            if powers.get(atom, 0) > 1:
-                break
-            if atom in powers:
-                del powers[atom]
-                with_x[tuple(sorted(powers.items(), key=lambda item: _atom_key(item[0])))] = c
-            else:
-                without_x[monomial] = c
-        else:
-            a, b = Expr._normal(with_x), Expr._normal(without_x)
-            if isinstance(a, int):
-                continue
-            lead_monomial, lead = a.terms[0]
-            ratio, remainder = divmod(dict(b.terms).get(lead_monomial, 0) if isinstance(b, Expr) else 0, lead)
-            if remainder == 0 and b == a * ratio and (ratio != 0 or b == 0):
-                if ratio == 0:
-                    continue
-                x = Expr._atom(atom) if isinstance(atom, Op) else Expr.symbol(atom)
-                return x + ratio, a
-    return None
-
-
-def _format_sum(dim: Dim) -> str:
-    if isinstance(dim, int):
-        return str(dim)
-    parts = []
-    for monomial, c in dim.terms:
-        magnitude = abs(c)
-        alone = len(monomial) == 1 and monomial[0][1] == 1 and magnitude == 1 and (c > 0 or bool(parts))
-        factors = [_format_factor(a, alone) if p == 1 else f"{_format_factor(a, False)}^{p}" for a, p in monomial]
-        if not factors:
-            body = str(magnitude)
-        elif magnitude == 1:
-            body = "*".join(factors)
-        else:
-            body = "*".join([str(magnitude), *factors])
-        if not parts:
-            parts.append(body if c > 0 else f"-{body}")
-        else:
-            parts.append(f"+ {body}" if c > 0 else f"- {body}")
-    return " ".join(parts)
-
-
-def _format_factor(atom, alone: bool) -> str:
-    """An atom inside a product: `H % 16` needs parentheses there (`*` and `%` bind alike)."""
-    text = _format_atom(atom)
-    return text if alone or isinstance(atom, str) or atom.kind != "mod" else f"({text})"
-
-
-def _format_atom(atom) -> str:
-    if isinstance(atom, str):
-        return atom
-    if atom.kind in ("max", "min"):
-        return f"{atom.kind}({format_dim(atom.args[0])}, {format_dim(atom.args[1])})"
-    numerator, k = atom.args
-    text = format_dim(numerator)
-    if not (isinstance(numerator, Expr) and numerator._single_atom() is not None):
-        text = f"({text})"
-    return f"floor({text}/{k})" if atom.kind == "floordiv" else f"{text} % {k}"
-
-
-def format_shape(shape, unknown: str = "?") -> str:
-    """Text of a shape as a tuple: `(2, 20)`, `(256,)`, `()`."""
-    items = [format_dim(d, unknown) for d in shape]
-    if len(items) == 1:
-        return f"({items[0]},)"
-    return "(" + ", ".join(items) + ")"
-
-
-def dim_to_json(dim: Dim):
-    """JSON value of a dim: an int, null for unknown, a string for an expression."""
-    if isinstance(dim, int):
-        return dim
-    if isinstance(dim, Unknown):
-        return None
-    return format_dim(dim)
-
-
-_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_UNKNOWN_WORDS = {"?", "null", "none", "_"}
-
-
-def parse_expr(text: str) -> Dim:
-    """A dim expression in the printed syntax: `2*H + 1`, `floor((H - 1)/2) + 1`, `H % 16`, `max(H, W)`."""
-    from .expr import ExprError, evaluate, parse
-
-    try:
-        value = evaluate(parse(text), Expr.symbol, exact_div, _extreme)
-    except (ExprError, ZeroDivisionError, TypeError) as e:
-        raise InputError(f"'{text.strip()}' is not a dimension ({e})") from None
-    if not isinstance(value, (int, Expr)) or isinstance(value, bool):
-        raise InputError(f"'{text.strip()}' is not a dimension (expected an integer expression)")
-    return value
-
-
-def parse_dim(text: str) -> Dim:
-    """A dim from text: `20`, `H`, `2*H + 1`, `floor(H/2)`, or `?` / `null` / `_` for unknown."""
-    word = text.strip()
-    if word.lower() in _UNKNOWN_WORDS:
-        return UNKNOWN
-    if word.isdigit():
-        return int(word)
-    if _SYMBOL.match(word):
-        return Expr.symbol(word)
-    value = parse_expr(word)
-    if isinstance(value, int) and value < 0:
-        raise InputError(f"'{word}' is not a dimension (a size is at least 0)")
-    return value
-
-
 def exact_div(a: Dim, b: Dim) -> Dim:
-    """a / b when b divides a exactly (by an integer, or by a monomial of a); else an error."""
+    """a / b when b divides a exactly (by an integer); else ZeroDivisionError saying why."""
+    from .text import format_dim
+
     if isinstance(b, int):
         if b != 0 and isinstance(a, (int, Expr)) and a % b == 0:
             return a // b
         raise ZeroDivisionError(f"{format_dim(a)} is not divisible by {format_dim(b)}; write floor(a/b)")
     raise ZeroDivisionError(f"cannot divide by {format_dim(b)}")
-
-
-MAX_RANK = 64
-"""Most axes a shape may have (NumPy's limit; PyTorch's is lower)."""
-
-
-def parse_shape(text: str) -> tuple:
-    """A shape from command-line text: `2x20`, `Bx3xHxW`, `2,20`, `(2, 20)`."""
-    body = text.strip().removeprefix("(").removesuffix(")").removeprefix("[").removesuffix("]")
-    if not body.strip():
-        raise InputError(f"'{text}' is not a shape (expected dims such as 2x20)")
-    separator = "," if "," in body else "x"
-    parts = body.split(separator)
-    if len(parts) > MAX_RANK:
-        raise InputError(f"'{text[:30]}…' has {len(parts)} axes; shapecli handles at most {MAX_RANK}")
-    if any(not part.strip() for part in parts):
-        raise InputError(f"'{text}' has an empty dimension (expected dims such as 2x20)")
-    return tuple(parse_dim(part) for part in parts)
-
-
-def parse_where(text: str, symbols: set[str]) -> list[dict[str, int]]:
-    """`--where` values: `H=224,W=224` → [{H: 224, W: 224}]; `H=224,256` → [{H: 224}, {H: 256}]
-    (every combination when several symbols have lists). `symbols` are the ones that exist."""
-    import itertools
-
-    from .errors import did_you_mean
-
-    values: dict[str, list[int]] = {}
-    current = None
-    for part in text.split(","):
-        name, equals, value = part.strip().rpartition("=")
-        if equals:
-            current = name.strip()
-            if current not in symbols:
-                known = ", ".join(sorted(symbols)) or "none: give a symbolic --input such as Bx3xHxW"
-                raise InputError(
-                    f"--where {text}: '{current}' is not a symbol of the inputs (they have: {known})",
-                    hint=did_you_mean(current, symbols),
-                )
-            values.setdefault(current, [])
-        if current is None or not value.strip().isdigit():
-            raise InputError(f"--where {text}: expected SYMBOL=VALUE[,VALUE…], e.g. H=224,W=224")
-        values[current].append(int(value))
-    names = list(values)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]

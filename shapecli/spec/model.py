@@ -1,0 +1,159 @@
+"""The expanded spec: a flat graph of layer nodes that remember where they were written."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import NamedTuple
+
+from ..errors import Diagnostic, Loc
+from ..registry import Layer
+
+
+class NodeOutput(NamedTuple):
+    """Output `index` of node `node` (most layers have one output, index 0)."""
+
+    node: int
+    index: int = 0
+
+
+Source = NodeOutput | str
+"""Where a layer's input comes from: a node's output, or a model input by name."""
+
+
+class InputDecl(NamedTuple):
+    """A model input: its name, declared shape (None: only --input gives it), position."""
+
+    name: str
+    shape: tuple | None
+    loc: Loc
+
+
+class BlockUse(NamedTuple):
+    """A block use a node was expanded from: its path, the block's name, its position."""
+
+    path: str
+    block: str
+    loc: Loc
+
+
+class Node:
+    """One layer application in the expanded graph.
+
+    `sources` feed its inputs; `owner` is the node whose parameters it shares
+    (its `share:`), `tie` the node whose parameters its own parameters are (its
+    `tie:`), or None; `uses` are the block uses it was expanded from, outermost
+    first; `args` say where each argument's value was written.
+    """
+
+    __slots__ = (
+        "id",
+        "path",
+        "layer",
+        "type_label",
+        "cfg",
+        "sources",
+        "loc",
+        "owner",
+        "tie",
+        "uses",
+        "args",
+        "written_from",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        path: str,
+        layer: type[Layer],
+        type_label: str,
+        cfg: SimpleNamespace,
+        loc: Loc,
+        uses: tuple[BlockUse, ...] = (),
+    ):
+        self.id, self.path, self.layer, self.type_label, self.cfg = id, path, layer, type_label, cfg
+        self.sources: list[Source] = []
+        self.loc, self.owner, self.tie, self.uses = loc, None, None, uses
+        self.written_from: list[str] = []
+        """The names its inputs are written as, with their scope ('stage2/x')."""
+        self.args: list[tuple[str, str, object, Loc]] = []
+        """(name, owner, value, where): an argument as validated, and where its number was
+        written — as this layer's argument, or as a parameter given to a block use"""
+
+    def __repr__(self) -> str:
+        return f"Node({self.id}, {self.path!r}, {self.type_label}, sources={self.sources})"
+
+
+class CheckPlan(NamedTuple):
+    """A spec's `check:` key: the inputs ([(name or None, shape)]) and convention it is meant for."""
+
+    inputs: list
+    convention: str | None
+
+
+class Repeat(NamedTuple):
+    """A block repeated `count` times: each copy feeds the next, from `first_in` to `first_out`."""
+
+    path: str
+    block: str
+    loc: Loc
+    count: int
+    first_in: Source
+    first_out: Source
+
+
+class Model:
+    """A spec, expanded: inputs, nodes in topological order (id == position), outputs,
+    and warnings about the graph (unused layers and inputs)."""
+
+    __slots__ = ("file", "text", "convention", "inputs", "nodes", "outputs", "warnings", "check", "repeats")
+
+    def __init__(
+        self,
+        file: str,
+        text: str,
+        convention: str,
+        inputs: dict[str, InputDecl],
+        nodes: list[Node],
+        outputs: dict[str, Source],
+    ):
+        self.file, self.text, self.convention = file, text, convention
+        self.inputs, self.nodes, self.outputs = inputs, nodes, outputs
+        self.warnings: list[Diagnostic] = unused_warnings(self)
+        self.check: CheckPlan = CheckPlan([], None)
+        """What `shapecli check` runs the spec with (its `check:` key)."""
+        self.repeats: list[Repeat] = []
+
+
+def unused_warnings(model: Model) -> list[Diagnostic]:
+    """Warnings for layers whose output nothing takes, and inputs nothing reads."""
+    used = {s for node in model.nodes for s in node.sources} | set(model.outputs.values())
+    used_nodes = {s.node for s in used if isinstance(s, NodeOutput)}
+    warnings = [
+        Diagnostic("unused", f"input '{name}' is not used by any layer", model.file, decl.loc, name)
+        for name, decl in model.inputs.items()
+        if name not in used
+    ]
+    warnings += [
+        Diagnostic(
+            "unused",
+            f"layer '{node.path}' is not used: no layer takes its output and it is not an output",
+            model.file,
+            node.loc,
+            node.path,
+            hint="remove it, or list it in outputs:",
+        )
+        for node in model.nodes
+        if node.id not in used_nodes
+    ]
+    return warnings
+
+
+def predecessors(node: Node) -> list[int]:
+    """Nodes that must come before `node`: its producers, and the layers it shares or ties."""
+    before = [s.node for s in node.sources if isinstance(s, NodeOutput)]
+    return before + [n for n in (node.owner, node.tie) if n is not None]
+
+
+def renumber(source: Source, new_id: dict[int, int]) -> Source:
+    """`source` with its node id mapped through `new_id`."""
+    return NodeOutput(new_id[source.node], source.index) if isinstance(source, NodeOutput) else source
