@@ -77,7 +77,7 @@ def render_catalog(console) -> None:
     )
     for cls in layer_types():
         grid.add_row(cls.type_name, ", ".join(cls.aliases), summary(cls))
-    console.print(grid.render(), no_wrap=True, overflow="ignore", crop=False)
+    grid.print(console)
 
 
 def render_layer(cls: type[Layer], console) -> None:
@@ -97,4 +97,4 @@ def render_layer(cls: type[Layer], console) -> None:
         grid.add_row(a["name"], ", ".join(a["aliases"]), a["kind"], a["default"], a["doc"])
     if not grid.rows:
         grid.add_row("(none)", "", "", "", "")
-    console.print(grid.render(), no_wrap=True, overflow="ignore", crop=False)
+    grid.print(console)

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
 from typing import NamedTuple
 
 from .errors import Diagnostic, InputError, MissingInput, SpecError, diagnostic
 from .infer import infer
 from .spec import load_model
-from .yamlsrc import read_spec
+from .yamlsrc import display_name, read_spec
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
 class FileResult(NamedTuple):
-    """The outcome of checking one spec file."""
+    """The outcome of checking one spec file; `internal` marks a bug in shapecli met on it."""
 
     file: str
     text: str | None
     errors: list[Diagnostic]
     warnings: list[Diagnostic]
+    internal: bool = False
 
     def passed(self, strict: bool) -> bool:
         """No errors (and, when strict, no warnings)."""
@@ -28,29 +29,80 @@ class FileResult(NamedTuple):
 
 
 def find_specs(paths: list[str]) -> list[str]:
-    """The spec files named by files, directories (searched for *.yaml / *.yml) and globs."""
+    """The spec files named by files, directories (searched for *.yaml / *.yml) and globs.
+
+    Directory symlinks are not followed (a link loop cannot make the search endless); a
+    named path that exists but cannot be read is kept, to be reported as that file's error.
+    """
     found: list[str] = []
     for path in paths:
         if any(c in path for c in "*?["):
-            matches = sorted(glob.glob(path, recursive=True))
+            matches = _glob(path)
             if not matches:
-                raise InputError(f"no file matches {path}")
-            found += [m for m in matches if os.path.isfile(m)]
+                raise InputError(f"no file matches {display_name(path)}")
+            found += matches
         elif os.path.isdir(path):
-            for root, dirs, files in os.walk(path):
-                dirs.sort()
-                found += [os.path.join(root, f) for f in sorted(files) if f.endswith(SPEC_SUFFIXES)]
-        elif os.path.isfile(path) or path == "-":
+            found += _walk(path)
+        elif path == "-" or os.path.lexists(path):
             found.append(path)
         else:
-            raise InputError(f"{path}: no such file or directory")
+            raise InputError(f"{display_name(path)}: no such file or directory")
     return list(dict.fromkeys(found))
 
 
+def _walk(folder: str) -> list[str]:
+    """The spec files below `folder`, in order, without following directory symlinks."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        found += [os.path.join(root, f) for f in sorted(files) if f.endswith(SPEC_SUFFIXES)]
+    return found
+
+
+def _glob(pattern: str) -> list[str]:
+    """The files matching `pattern` (`*`, `?`, `[…]` within a name, `**` for any depth), in order,
+    as glob.glob(recursive=True) finds them but without following directory symlinks."""
+    parts = pattern.split("/")
+    fixed = 0
+    while fixed < len(parts) - 1 and not any(c in parts[fixed] for c in "*?["):
+        fixed += 1
+    base = "/".join(parts[:fixed]) or ("/" if pattern.startswith("/") else "")
+    wanted = parts[fixed:]
+    deep = "**" in wanted
+    found = []
+    for root, dirs, files in os.walk(base or "."):
+        relative = os.path.relpath(root, base or ".")
+        names = [] if relative == "." else relative.split(os.sep)
+        dirs.sort()
+        if not deep and len(names) >= len(wanted) - 1:
+            dirs.clear()
+        for file in sorted(files):
+            if _matches(wanted, [*names, file]):
+                found.append(os.path.join(base, *names, file) if base else os.path.join(*names, file))
+    return found
+
+
+def _matches(patterns: list[str], names: list[str]) -> bool:
+    """Whether path components `names` match glob components `patterns`."""
+    if not patterns:
+        return not names
+    head = patterns[0]
+    if head == "**":
+        return any(_matches(patterns[1:], names[i:]) for i in range(len(names) + 1))
+    if not names or (names[0].startswith(".") and not head.startswith(".")):
+        return False
+    return fnmatch.fnmatchcase(names[0], head) and _matches(patterns[1:], names[1:])
+
+
 def check_file(path: str, given: list, convention: str | None) -> FileResult:
-    """Check one spec: with `given` inputs when there are any, else its own `check: {inputs}`."""
+    """Check one spec: with `given` inputs when there are any, else its own `check: {inputs}`.
+
+    A bug met on one file is reported for that file (and makes the run exit 3) without
+    stopping the others.
+    """
     text = None
-    name = "<stdin>" if path == "-" else path
+    name = display_name(path)
+    model = None
     try:
         name, text = read_spec(path)
         model = load_model(text, name, convention or "torch")
@@ -67,4 +119,11 @@ def check_file(path: str, given: list, convention: str | None) -> FileResult:
         return FileResult(name, text, [], [*model.warnings, skipped])
     except (SpecError, InputError) as e:
         return FileResult(name, text, [diagnostic(e)._replace(file=name)], [])
+    except Exception as e:  # noqa: BLE001 - one file's bug must not hide the others' results
+        bug = Diagnostic(
+            "input_error",
+            f"internal error in shapecli on this file ({type(e).__name__}: {e}); please report it",
+            name,
+        )
+        return FileResult(name, text, [bug], [], internal=True)
     return FileResult(name, text, trace.errors, trace.warnings)

@@ -1,13 +1,13 @@
 """The `shapecli` command: parses options, runs the stages, maps errors to exit codes.
 
 Exit codes: 0 the model fits; 1 shapes do not fit; 2 invalid spec or usage;
-3 internal error (a bug in shapecli).
+3 internal error (a bug in shapecli). The code reflects the result even when
+the reader of the output goes away (`| head -1`).
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sys
 
@@ -15,9 +15,8 @@ import click
 
 from . import __version__
 from .conventions import CONVENTIONS, DTYPE_BYTES
-from .errors import InputError, ShapecliError, SpecError, diagnostic
-
-EXIT_OK, EXIT_MISMATCH, EXIT_INVALID, EXIT_INTERNAL = 0, 1, 2, 3
+from .errors import Diagnostic, InputError, ShapecliError, SpecError, diagnostic
+from .kinds import EXIT_INTERNAL, EXIT_INVALID, EXIT_MISMATCH, EXIT_OK
 
 _EXAMPLES = """
 \b
@@ -52,21 +51,33 @@ def _max_errors_option(help_text: str):
     return click.option("--max-errors", type=click.IntRange(0), default=20, show_default=True, help=help_text)
 
 
-def _stdout_console():
-    from rich.console import Console
-
-    width = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 120
-    return Console(width=width, highlight=False, emoji=False)
-
-
 def _report(diagnostics, text: str | None) -> None:
-    from rich.console import Console
+    """Print diagnostics on standard error."""
+    if not diagnostics:
+        return
+    from .render import render_diagnostic, stderr_console
 
-    from .render import render_diagnostic
-
-    console = Console(stderr=True, highlight=False, emoji=False, soft_wrap=True)
+    console = stderr_console()
     for d in diagnostics:
         console.print(render_diagnostic(d, text))
+
+
+def _output(write) -> None:
+    """Run `write` (which prints results); if the reader of standard output has gone away,
+    drop the rest silently — the exit code still tells the result."""
+    try:
+        write()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
 
 
 @main.command(epilog=_EXAMPLES, short_help="Infer a spec's shapes and parameters, or show where they do not fit.")
@@ -120,12 +131,12 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
     from .dims import parse_input, parse_where
     from .explain import where_violations
     from .infer import evaluate_at, infer
-    from .render import failure_json, render_tables, trace_json
+    from .render import failure_document, inspect_document, render_tables, stdout_console, write_json
     from .spec import load_model
-    from .yamlsrc import read_spec
+    from .yamlsrc import display_name, read_spec
 
     text = None
-    file = "<stdin>" if spec == "-" else spec
+    file = display_name(spec)
     try:
         given = [parse_input(v) for v in inputs]
         file, text = read_spec(spec)
@@ -135,16 +146,16 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
     except (SpecError, InputError) as e:
         found = diagnostic(e)
         if output_format == "json":
-            _print_json(failure_json(file, convention, [found]))
+            _output(lambda: write_json(failure_document(file, convention, [found]), sys.stdout))
         _report([found], text)
         return EXIT_INVALID
+    violations = where_violations(trace, evaluations)
     if output_format == "json":
-        _print_json(trace_json(trace, evaluations))
+        _output(lambda: write_json(inspect_document(trace, evaluations, violations), sys.stdout))
     else:
-        render_tables(trace, _stdout_console(), evaluations)
-    _report(_limited(trace.errors, max_errors) + where_violations(trace, evaluations) + trace.warnings, text)
-    failed = trace.errors or any(e.violated for e in evaluations)
-    return EXIT_MISMATCH if failed else EXIT_OK
+        _output(lambda: render_tables(trace, stdout_console(), evaluations))
+    _report(_limited(trace.errors, max_errors) + violations + trace.warnings, text)
+    return EXIT_MISMATCH if trace.errors or violations else EXIT_OK
 
 
 _CHECK_EXAMPLES = """
@@ -194,26 +205,35 @@ def check(paths, inputs, convention, strict, output_format, max_errors, debug):
 def _check(paths, inputs, convention, strict, output_format, max_errors) -> int:
     from .check import check_file, find_specs
     from .dims import parse_input
-    from .render import check_json, check_line, check_summary, github_annotations
+    from .render import check_document, check_line, check_summary, emit, github_annotations, stdout_console, write_json
 
-    given = [parse_input(v) for v in inputs]
-    files = find_specs(list(paths))
-    if not files:
-        raise InputError("no spec files found (looked for *.yaml and *.yml)")
-    console = _stdout_console()
+    try:
+        given = [parse_input(v) for v in inputs]
+        files = find_specs(list(paths))
+        if not files:
+            raise InputError("no spec files found (looked for *.yaml and *.yml)")
+    except InputError as e:
+        if output_format == "json":
+            document = check_document([], strict, [diagnostic(e)])
+            _output(lambda: write_json(document, sys.stdout))
+        raise
+    console = stdout_console()
     results = []
     for path in files:
         result = check_file(path, given, convention)
         results.append(result)
         if output_format == "text":
-            console.print(check_line(result, strict), no_wrap=True, overflow="ignore", crop=False)
+            line = check_line(result, strict)
+            _output(lambda: emit(console, *line))  # noqa: B023 - called at once
             _report(_limited(result.errors, max_errors) + result.warnings, result.text)
     if output_format == "json":
-        _print_json(check_json(results, strict))
+        _output(lambda: write_json(check_document(results, strict), sys.stdout))
     elif output_format == "github":
-        sys.stdout.write("\n".join(github_annotations(results, strict)) + "\n")
+        _output(lambda: sys.stdout.write("\n".join(github_annotations(results, strict)) + "\n"))
     else:
-        console.print(check_summary(results, strict), no_wrap=True, overflow="ignore", crop=False)
+        _output(lambda: emit(console, check_summary(results, strict) + "\n", []))
+    if any(r.internal for r in results):
+        return EXIT_INTERNAL
     return EXIT_OK if all(r.passed(strict) for r in results) else EXIT_MISMATCH
 
 
@@ -221,8 +241,6 @@ def _limited(errors: list, limit: int) -> list:
     """At most `limit` errors (0: all), the rest counted in a last one."""
     if not limit or len(errors) <= limit:
         return errors
-    from .errors import Diagnostic
-
     more = len(errors) - limit
     return errors[:limit] + [
         Diagnostic(
@@ -260,29 +278,35 @@ def _layers(name, output_format) -> int:
     from .catalog import describe, layer_types, markdown, render_catalog, render_layer
     from .errors import did_you_mean
     from .registry import all_type_names, lookup
+    from .render import stdout_console, write_json
 
     if name is not None:
         cls = lookup(name)
         if cls is None:
             hint = did_you_mean(name, all_type_names())
-            click.echo(f"shapecli: error: unknown layer type '{name}'" + (f" ({hint})" if hint else ""), err=True)
+            error = Diagnostic("input_error", f"unknown layer type '{name}'" + (f" ({hint})" if hint else ""))
+            if output_format == "json":
+                _output(lambda: write_json({"layers": [], "errors": [_error_json(error)]}, sys.stdout))
+            _report([error], None)
             return EXIT_INVALID
         if output_format == "json":
-            _print_json(describe(cls))
+            _output(lambda: write_json(describe(cls), sys.stdout))
         else:
-            render_layer(cls, _stdout_console())
+            _output(lambda: render_layer(cls, stdout_console()))
         return EXIT_OK
     if output_format == "json":
-        _print_json({"layers": [describe(cls) for cls in layer_types()]})
+        _output(lambda: write_json({"layers": [describe(cls) for cls in layer_types()]}, sys.stdout))
     elif output_format == "markdown":
-        sys.stdout.write(markdown())
+        _output(lambda: sys.stdout.write(markdown()))
     else:
-        render_catalog(_stdout_console())
+        _output(lambda: render_catalog(stdout_console()))
     return EXIT_OK
 
 
-def _print_json(document: dict) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+def _error_json(error: Diagnostic) -> dict:
+    from .render import diagnostic_json
+
+    return diagnostic_json(error)
 
 
 def _guarded(debug: bool, run) -> int:
@@ -294,16 +318,17 @@ def _guarded(debug: bool, run) -> int:
     """
     collecting = gc.isenabled()
     gc.disable()
+    _open_closed_streams()
     try:
         return run()
     except ShapecliError as e:
-        click.echo(f"shapecli: error: {e.message}", err=True)
+        _report([diagnostic(e)], None)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        _silence_stdout()
+        return EXIT_INTERNAL
     except Exception as e:
         if debug:
             raise
@@ -317,3 +342,11 @@ def _guarded(debug: bool, run) -> int:
     finally:
         if collecting:
             gc.enable()
+
+
+def _open_closed_streams() -> None:
+    """A standard output the caller closed (`>&-`) swallows writes instead of being None to
+    every print (a closed standard input is reported when a spec is read from it)."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - lives until exit

@@ -68,24 +68,41 @@ def _position_of(text: str, index: int) -> Loc:
 MAX_SPEC_BYTES = 64 * 2**20
 """Largest spec file read."""
 
+PIPE_TIMEOUT = 10.0
+"""Seconds to wait for the first data from a named pipe before giving up."""
+
+
+def display_name(path: str) -> str:
+    """How a spec path is shown: `<stdin>` for `-`; undecodable bytes of a file name as `\\xNN`."""
+    if path == "-":
+        return "<stdin>"
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path
+
 
 def read_spec(path: str) -> tuple[str, str]:
     """(display name, text) of the spec at `path`, `-` meaning standard input.
 
-    Raises InputError for a file that cannot be read or is too large, SpecError
-    (with the file set) for one that is not UTF-8. Nothing is ever written.
+    Raises InputError for a file that cannot be read, is not a regular file or a
+    pipe, or is too large; SpecError (with the file set) for one that is not
+    UTF-8. A named pipe that gives no data within PIPE_TIMEOUT is refused rather
+    than waited on forever. Nothing is ever written.
     """
     import sys
 
     from .errors import InputError
 
-    name = "<stdin>" if path == "-" else path
+    name = display_name(path)
     try:
         if path == "-":
+            if sys.stdin is None:
+                raise InputError("standard input is closed: give a spec file, or pipe one into -")
             data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
         else:
-            with open(path, "rb") as f:
-                data = f.read(MAX_SPEC_BYTES + 1)
+            data = _read_file(path, name)
     except OSError as e:
         raise InputError(f"cannot read {name}: {e.strerror or e}") from None
     if len(data) > MAX_SPEC_BYTES:
@@ -95,6 +112,32 @@ def read_spec(path: str) -> tuple[str, str]:
     except SpecError as e:
         e.file = name
         raise
+
+
+def _read_file(path: str, name: str) -> bytes:
+    """The first MAX_SPEC_BYTES + 1 bytes of a regular file or a named pipe."""
+    import errno
+    import os
+    import select
+    import stat
+
+    from .errors import InputError
+
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "Is a directory")
+    if stat.S_ISFIFO(mode):
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as pipe:
+            ready, _, _ = select.select([pipe], [], [], PIPE_TIMEOUT)
+            if not ready:
+                raise InputError(f"{name} is a pipe that gave no data in {PIPE_TIMEOUT:.0f} s")
+            os.set_blocking(descriptor, True)
+            return pipe.read(MAX_SPEC_BYTES + 1)
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{name} is not a regular file (a device or socket); give a spec file")
+    with open(path, "rb") as f:
+        return f.read(MAX_SPEC_BYTES + 1)
 
 
 def decode(data: bytes) -> str:

@@ -1,0 +1,238 @@
+"""The JSON documents of `inspect`, `check` and failures, written as a stream.
+
+Keys are stable: new ones may be added, none renamed or dropped (a failure
+document has every key of a result, empty). Large lists (`layers`) are written
+one item per line as they are made, with the C encoder, so a 100,000-layer
+document costs little memory and time; the whole stays one valid JSON value.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..dims import dim_to_json
+from ..errors import Diagnostic
+from ..infer import Evaluation, LayerInfo, Trace
+from ..kinds import KINDS
+from .escape import json_safe
+
+JSON_SCHEMA_VERSION = 1
+
+
+class Rows:
+    """A list written one item per line, made lazily from an iterable."""
+
+    def __init__(self, items):
+        self.items = items
+
+
+def _dumps(value) -> str:
+    return json_safe(json.dumps(value, ensure_ascii=False))
+
+
+def write_json(document: dict, file) -> None:
+    """Write `document` to `file`: a key per line, `Rows` one item per line."""
+    file.write("{")
+    first = True
+    for key, value in document.items():
+        file.write(("\n" if first else ",\n") + f"  {_dumps(key)}: ")
+        first = False
+        if isinstance(value, Rows):
+            _write_rows(value, file)
+        else:
+            file.write(_dumps(value))
+    file.write("\n}\n")
+
+
+def _write_rows(rows: Rows, file) -> None:
+    empty = True
+    batch: list[str] = []
+    for item in rows.items:
+        batch.append(_dumps(item))
+        if len(batch) == 1_000:
+            file.write(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch))
+            empty, batch = False, []
+    if batch:
+        file.write(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch))
+        empty = False
+    file.write("[]" if empty else "\n  ]")
+
+
+def _shape(shape):
+    return None if shape is None else [dim_to_json(d) for d in shape]
+
+
+def _value(value):
+    """A count or MACs value: int, null (unknown), or an expression string."""
+    return None if value is None else dim_to_json(value)
+
+
+def _shapes(value):
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return _shape(value)
+    return [_shape(s) for s in value]
+
+
+def _origin(origin) -> dict | None:
+    if origin is None:
+        return None
+    return {
+        "what": origin.what,
+        "file": origin.file,
+        "line": origin.loc.line if origin.loc else None,
+        "column": origin.loc.column if origin.loc else None,
+    }
+
+
+def diagnostic_json(d: Diagnostic) -> dict:
+    """A diagnostic as one entry of an `errors` (or `warnings`) list."""
+    kind = KINDS[d.kind]
+    return {
+        "kind": d.kind,
+        "code": kind.code,
+        "severity": kind.severity,
+        "file": d.file,
+        "line": d.loc.line if d.loc else None,
+        "column": d.loc.column if d.loc else None,
+        "path": d.path,
+        "message": d.message,
+        "expected": _shapes(d.expected),
+        "received": _shapes(d.received),
+        "inputs": [{"from": label, "shape": _shape(shape)} for label, shape in d.inputs],
+        "axes": list(d.axes),
+        "origins": [
+            {
+                "axis": c.axis,
+                "expected": dim_to_json(c.expected),
+                "expected_from": _origin(c.expected_from),
+                "received": dim_to_json(c.received),
+                "received_from": _origin(c.received_from),
+            }
+            for c in d.conflicts
+        ],
+        "hint": d.hint,
+        "notes": list(d.notes),
+    }
+
+
+def layer_json(layer: LayerInfo) -> dict:
+    """One entry of a document's `layers`."""
+    entry = {
+        "path": layer.path,
+        "type": layer.type,
+        "line": layer.loc.line,
+        "column": layer.loc.column,
+        "state": layer.state,
+        "input_shapes": _shapes(layer.input_shapes),
+        "output_shape": _shape(layer.output_shape),
+    }
+    if layer.output_shapes:
+        entry["output_shapes"] = {n: _shape(o) for n, o in layer.output_shapes.items()}
+    entry["params"] = [
+        {
+            "name": p.name,
+            "before": _shape(p.before),
+            "after": _shape(p.after),
+            "count": _value(p.count),
+            "trainable": p.trainable,
+            "buffer": p.buffer,
+            "shared_with": p.shared_with,
+        }
+        for p in layer.params
+    ]
+    entry["count"] = _value(layer.count)
+    entry["macs"] = _value(layer.macs)
+    entry["status_before"] = layer.before_status
+    return entry
+
+
+def totals_json(trace: Trace) -> dict:
+    """A document's `totals`."""
+    totals = trace.totals
+    return {
+        "params": _value(totals.params),
+        "trainable": _value(totals.trainable),
+        "non_trainable": _value(totals.non_trainable),
+        "bytes": _value(totals.bytes),
+        "dtype": totals.dtype,
+        "macs": _value(totals.macs),
+    }
+
+
+def inspect_document(trace: Trace, evaluations: list[Evaluation] = (), errors: list[Diagnostic] = ()) -> dict:
+    """The document of an inspection; `errors` are reported beside the trace's own (--where violations)."""
+    document = {
+        "schema": JSON_SCHEMA_VERSION,
+        "spec": trace.file,
+        "convention": trace.convention,
+        "inputs": {name: _shape(shape) for name, shape in trace.inputs.items()},
+        "outputs": {name: _shape(shape) for name, shape in trace.outputs.items()},
+        "layers": Rows(layer_json(layer) for layer in trace.layers),
+        "totals": totals_json(trace),
+        "errors": [diagnostic_json(d) for d in (*trace.errors, *errors)],
+        "requires": [r.text for r in trace.requires],
+        "requirements": [{"condition": r.text, "layers": list(r.origins)} for r in trace.requires],
+        "input_dependent_params": trace.input_dependent_params,
+        "warnings": [diagnostic_json(d) for d in trace.warnings],
+    }
+    if evaluations:
+        document["where"] = [_evaluation_json(e) for e in evaluations]
+    return document
+
+
+def _evaluation_json(e: Evaluation) -> dict:
+    return {
+        "bindings": e.bindings,
+        "ok": False if e.violated else (None if e.undecided else True),
+        "violated": [r.text for r in e.violated],
+        "undecided": [r.text for r in e.undecided],
+        "inputs": {name: _shape(s) for name, s in e.inputs.items()},
+        "outputs": {name: _shape(s) for name, s in e.outputs.items()},
+    }
+
+
+def failure_document(file: str | None, convention: str | None, diagnostics: list[Diagnostic]) -> dict:
+    """The document when the spec or the inputs could not be used at all: every key of
+    an inspection, empty, and the errors."""
+    return {
+        "schema": JSON_SCHEMA_VERSION,
+        "spec": file,
+        "convention": convention,
+        "inputs": {},
+        "outputs": {},
+        "layers": [],
+        "totals": None,
+        "errors": [diagnostic_json(d) for d in diagnostics if KINDS[d.kind].severity == "error"],
+        "requires": [],
+        "requirements": [],
+        "input_dependent_params": [],
+        "warnings": [diagnostic_json(d) for d in diagnostics if KINDS[d.kind].severity != "error"],
+    }
+
+
+def check_document(results, strict: bool, errors: list[Diagnostic] = ()) -> dict:
+    """The document of `shapecli check`; `errors` are problems with the arguments themselves."""
+    failed = [r for r in results if not r.passed(strict)]
+    return {
+        "schema": JSON_SCHEMA_VERSION,
+        "strict": strict,
+        "files": [
+            {
+                "file": r.file,
+                "ok": r.passed(strict),
+                "errors": [diagnostic_json(d) for d in r.errors],
+                "warnings": [diagnostic_json(d) for d in r.warnings],
+            }
+            for r in results
+        ],
+        "summary": {
+            "files": len(results),
+            "ok": len(results) - len(failed),
+            "failed": len(failed),
+            "errors": sum(len(r.errors) for r in results) + len(errors),
+            "warnings": sum(len(r.warnings) for r in results),
+        },
+        "errors": [diagnostic_json(d) for d in errors],
+    }
