@@ -1,7 +1,7 @@
 """YAML text → plain values that remember where they came from.
 
-Only PyYAML's safe composer runs (the C one when available); values are built
-from its nodes here, so that
+Only PyYAML's parser runs (the C one when available), never a constructor of
+arbitrary objects; values are built from its events here, so that
   * every mapping key and value and every list item keeps its 1-based position;
   * duplicate keys are an error instead of the last one silently winning;
   * tags other than YAML's plain data types are refused, never constructed;
@@ -151,9 +151,15 @@ def decode(data: bytes) -> str:
 
 
 def parse_yaml(text: str):
-    """Compose one YAML document and build located values; raises SpecError."""
+    """Build located values from one YAML document; raises SpecError.
+
+    Values are built from the parser's events as they come (no node tree is
+    kept), iteratively, so memory stays near the size of the values and depth
+    is bounded by MAX_DEPTH, not by Python's stack.
+    """
+    loader = _LOADER(text)
     try:
-        root = yaml.compose(text, Loader=_LOADER)
+        return _EventBuilder(loader).document()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         loc = Loc(mark.line + 1, mark.column + 1) if mark else None
@@ -165,131 +171,183 @@ def parse_yaml(text: str):
         raise SpecError(f"invalid YAML: {e.reason}", _position_of(text, e.position)) from None
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {e}", Loc(1, 1)) from None
-    except RecursionError:
-        raise SpecError(_TOO_DEEP, Loc(1, 1)) from None
-    if root is None:
-        raise SpecError("the spec is empty", Loc(1, 1))
-    if "*" in text:  # only a document with aliases can expand
-        _check_alias_expansion(root)
-    return _Builder().build(root, 0)
+    finally:
+        loader.dispose()
 
 
-def _check_alias_expansion(root) -> None:
-    """Refuse a document whose aliases would expand it beyond the budget, or refer to themselves."""
-    expanded: dict[int, int] = {}
-    in_progress: set[int] = set()
-    stack = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        key = id(node)
-        if children_done:
-            in_progress.discard(key)
-            expanded[key] = 1 + sum(expanded[id(c)] for c in _children(node))
-            continue
-        if key in expanded:
-            continue
-        if key in in_progress:
-            raise SpecError("an alias refers to a node that contains it", _loc(node))
-        in_progress.add(key)
-        stack.append((node, True))
-        stack.extend((c, False) for c in _children(node))
-    if expanded[id(root)] - len(expanded) > MAX_ALIAS_EXPANSION:
-        raise SpecError(
-            f"aliases expand this spec beyond {MAX_ALIAS_EXPANSION:,} nodes; refusing it",
-            _loc(root),
-            hint="a spec that repeats structure should use blocks and repeat",
-        )
+class _Frame:
+    """A list or mapping being built: its value, and for a mapping the key waiting for its value."""
+
+    __slots__ = ("value", "key", "key_loc", "merge", "merged", "size", "anchor")
+
+    def __init__(self, value, anchor):
+        self.value, self.anchor = value, anchor
+        self.key = self.key_loc = None
+        self.merge = False
+        self.merged: list[YMap] = []
+        self.size = 1
+        """Nodes this value stands for when every alias in it is expanded."""
 
 
-def _children(node) -> list:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    return []
+class _EventBuilder:
+    """Values from a parser's events. An alias is the anchored value itself (shared, not
+    copied); the nodes aliases would add when expanded are counted against a budget."""
 
+    def __init__(self, loader):
+        self.loader = loader
+        self.anchors: dict[str, tuple[object, int]] = {}
+        self.open_anchors: dict[str, Loc] = {}
+        """Anchors of lists and mappings still being built, and where they start."""
+        self.nodes = 0
+        self.expanded = 0
 
-class _Builder:
-    """Builds values from nodes; a node reached twice (an alias) is built once."""
+    def document(self):
+        loader = self.loader
+        loader.get_event()  # StreamStart
+        if loader.check_event(yaml.StreamEndEvent):
+            raise SpecError("the spec is empty", Loc(1, 1))
+        loader.get_event()  # DocumentStart
+        root = self.value()
+        loader.get_event()  # DocumentEnd
+        if not loader.check_event(yaml.StreamEndEvent):
+            event = loader.get_event()
+            raise SpecError(
+                "invalid YAML: but found another document (a spec is one YAML document)",
+                _loc(event),
+            )
+        if self.expanded - self.nodes > MAX_ALIAS_EXPANSION:
+            raise SpecError(
+                f"aliases expand this spec beyond {MAX_ALIAS_EXPANSION:,} nodes; refusing it",
+                Loc(1, 1),
+                hint="a spec that repeats structure should use blocks and repeat",
+            )
+        return root
 
-    def __init__(self):
-        self.built: dict[int, object] = {}
+    def value(self):
+        """The next complete value (a scalar, or a list or mapping with everything inside it)."""
+        stack: list[_Frame] = []
+        while True:
+            event = self.loader.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                self.nodes += 1
+                size = 1
+                if stack and stack[-1].key is None and isinstance(stack[-1].value, YMap):
+                    if _resolved_tag(event) == _MERGE:
+                        stack[-1].merge = True
+                        stack[-1].key, stack[-1].key_loc = _MERGE, _loc(event)
+                        continue
+                    done = event.value  # keys are taken as written: `on:` stays "on"
+                else:
+                    done = self.scalar(event)
+                if event.anchor:
+                    self.anchors[event.anchor] = (done, 1)
+            elif kind is yaml.AliasEvent:
+                if event.anchor in self.open_anchors:
+                    raise SpecError("an alias refers to a node that contains it", self.open_anchors[event.anchor])
+                if event.anchor not in self.anchors:
+                    raise SpecError(f"invalid YAML: found undefined alias '{event.anchor}'", _loc(event))
+                done, size = self.anchors[event.anchor]
+                if stack and stack[-1].key is None and isinstance(stack[-1].value, YMap):
+                    raise SpecError("a mapping key must be a plain name", _loc(event))
+            elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
+                if stack and stack[-1].key is None and isinstance(stack[-1].value, YMap):
+                    raise SpecError("a mapping key must be a plain name", _loc(event))
+                if len(stack) > MAX_DEPTH:
+                    raise SpecError(_TOO_DEEP, _loc(event))
+                sequence = kind is yaml.SequenceStartEvent
+                if event.tag not in (None, "!", _SEQ if sequence else _MAP):
+                    raise _bad_tag(event.tag, _loc(event))
+                value = YList() if sequence else YMap()
+                value.loc = _loc(event)
+                if sequence:
+                    value.item_locs = []
+                else:
+                    value.key_locs, value.value_locs = {}, {}
+                self.nodes += 1
+                if event.anchor:
+                    self.open_anchors[event.anchor] = value.loc
+                stack.append(_Frame(value, event.anchor))
+                continue
+            else:  # SequenceEnd or MappingEnd
+                frame = stack.pop()
+                done, size = frame.value, frame.size
+                if isinstance(done, YMap):
+                    _merge(done, frame.merged)
+                if frame.anchor:
+                    del self.open_anchors[frame.anchor]
+                    self.anchors[frame.anchor] = (done, size)
+            if not stack:
+                self.expanded += size
+                return done
+            self.add(stack[-1], done, size, event)
 
-    def build(self, node, depth: int):
-        key = id(node)
-        if key in self.built:
-            return self.built[key]
-        if depth > MAX_DEPTH:
-            raise SpecError(_TOO_DEEP, _loc(node))
-        if isinstance(node, yaml.ScalarNode):
-            value = self.scalar(node)
-        elif isinstance(node, yaml.SequenceNode):
-            value = self.sequence(node, depth)
+    def add(self, frame: _Frame, value, size: int, event) -> None:
+        """Put a finished value into the list or mapping being built."""
+        frame.size += size
+        container = frame.value
+        if isinstance(container, YList):
+            container.append(value)
+            container.item_locs.append(_loc(event) if not isinstance(value, (YList, YMap)) else value.loc)
+            return
+        if frame.key is None:
+            if value in container:
+                first = container.key_locs[value]
+                raise SpecError(f"duplicate key '{value}' (first given at line {first.line})", _loc(event))
+            frame.key, frame.key_loc = value, _loc(event)
+            return
+        where = value.loc if isinstance(value, (YList, YMap)) and type(event) is not yaml.AliasEvent else _loc(event)
+        if frame.merge:
+            sources = value if isinstance(value, YList) else [value]
+            if not all(isinstance(source, YMap) for source in sources):
+                raise SpecError("'<<' merges mappings only", frame.key_loc)
+            frame.merged.extend(sources)
+            frame.merge = False
         else:
-            value = self.mapping(node, depth)
-        self.built[key] = value
-        return value
+            container[frame.key] = value
+            container.key_locs[frame.key] = frame.key_loc
+            container.value_locs[frame.key] = where
+        frame.key = None
 
-    def scalar(self, node):
-        tag = node.tag
+    def scalar(self, event):
+        tag = _resolved_tag(event)
         if tag == _STR:
-            if not node.style and _EXPONENT_FLOAT.match(node.value):
-                return float(node.value)
-            return node.value
+            if not event.style and _EXPONENT_FLOAT.match(event.value):
+                return float(event.value)
+            return event.value
         if tag in (_INT, _FLOAT, _BOOL, _NULL):
+            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
             try:
                 return _SCALARS.construct_object(node)
             except (ValueError, OverflowError, yaml.YAMLError):
-                raise SpecError(f"'{node.value}' is not a valid number", _loc(node)) from None
+                raise SpecError(f"'{event.value}' is not a valid number", _loc(event)) from None
         if tag == _TIMESTAMP:
-            return node.value
-        raise _bad_tag(node)
-
-    def sequence(self, node, depth: int) -> YList:
-        if node.tag != _SEQ:
-            raise _bad_tag(node)
-        items = YList(self.build(item, depth + 1) for item in node.value)
-        items.loc = _loc(node)
-        items.item_locs = [_loc(item) for item in node.value]
-        return items
-
-    def mapping(self, node, depth: int) -> YMap:
-        if node.tag != _MAP:
-            raise _bad_tag(node)
-        result = YMap()
-        result.loc = _loc(node)
-        result.key_locs, result.value_locs = {}, {}
-        merged: list[YMap] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                merged.extend(self.merge_sources(value_node, depth, _loc(key_node)))
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise SpecError("a mapping key must be a plain name", _loc(key_node))
-            key = key_node.value
-            if key in result:
-                first = result.key_locs[key]
-                raise SpecError(f"duplicate key '{key}' (first given at line {first.line})", _loc(key_node))
-            result[key] = self.build(value_node, depth + 1)
-            result.key_locs[key] = _loc(key_node)
-            result.value_locs[key] = _loc(value_node)
-        for source in merged:
-            for key, value in source.items():
-                if key not in result:
-                    result[key] = value
-                    result.key_locs[key] = source.key_locs[key]
-                    result.value_locs[key] = source.value_locs[key]
-        return result
-
-    def merge_sources(self, node, depth: int, loc: Loc) -> list[YMap]:
-        """The mappings named by a `<<:` merge key (at `loc`), in priority order."""
-        nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
-        sources = [self.build(n, depth + 1) for n in nodes]
-        if not all(isinstance(s, YMap) for s in sources):
-            raise SpecError("'<<' merges mappings only", loc)
-        return sources
+            return event.value
+        if tag == _MERGE:
+            return event.value
+        raise _bad_tag(tag, _loc(event))
 
 
-def _bad_tag(node) -> SpecError:
-    tag = node.tag.replace(_TAG, "!!")
-    return SpecError(f"the YAML tag '{tag}' is not allowed: a spec holds plain data only", _loc(node))
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _resolved_tag(event) -> str:
+    """The tag of a scalar: its explicit one, or the one YAML 1.1 implies for its text."""
+    if event.tag in (None, "!"):
+        return _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+    return event.tag
+
+
+def _merge(mapping: YMap, sources: list[YMap]) -> None:
+    """Fill the keys a `<<:` merge brings that the mapping does not set itself."""
+    for source in sources:
+        for key, value in source.items():
+            if key not in mapping:
+                mapping[key] = value
+                mapping.key_locs[key] = source.key_locs[key]
+                mapping.value_locs[key] = source.value_locs[key]
+
+
+def _bad_tag(tag: str, loc: Loc) -> SpecError:
+    tag = tag.replace(_TAG, "!!")
+    return SpecError(f"the YAML tag '{tag}' is not allowed: a spec holds plain data only", loc)
