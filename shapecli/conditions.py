@@ -108,12 +108,16 @@ def _written(kind: str, expr: Dim) -> str:
 
 
 class Requirement(NamedTuple):
-    """One simplified statement about the inputs, with the layers that need it."""
+    """One simplified statement about the inputs, with the layers that need it.
+
+    `fixes` is (symbol, value) when the statement fixes a symbol to one value (`C == 3`).
+    """
 
     text: str
     test: object
     """bindings -> bool | None"""
     origins: tuple[str, ...]
+    fixes: tuple[str, int] | None = None
 
 
 def simplify(conditions: list[Condition]) -> list[Requirement]:
@@ -194,6 +198,9 @@ def _solve_symbol(symbol: str, group: list[Condition]) -> list[Requirement]:
         raise Contradiction(f"needs {listed}, and no size {symbol} satisfies all of these", last.origin)
     values = _tightened(values)
     requirements = [Requirement(text, test, origins) for text, test in _statements(symbol, values)]
+    only = _only_value(values)
+    if only is not None and len(requirements) == 1:
+        requirements[0] = requirements[0]._replace(fixes=(symbol, only))
     for text, conditions in kept.items():
         requirements.append(Requirement(text, conditions[0].holds, _origins(conditions)))
     return requirements
@@ -243,6 +250,13 @@ def _statements(symbol: str, values: _Values) -> list[tuple[str, object]]:
         residues = _Values(period=values.period, residues=values.residues)
         statements.append((_residue_text(symbol, values.period, set(values.residues)), test(residues)))
     return statements
+
+
+def _only_value(values: _Values) -> int | None:
+    """The one size in `values`, if there is exactly one."""
+    if values.finite is not None:
+        return next(iter(values.finite)) if len(values.finite) == 1 else None
+    return int(values.low) if values.low == values.high else None
 
 
 def _any_value(values: _Values) -> bool:

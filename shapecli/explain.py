@@ -1,24 +1,94 @@
 """Where each size comes from, and mismatch reports that say so.
 
-The propagation keeps, beside each tensor's shape, an `Origin` per axis: the
-input that gave it (declared in the spec or given with --input), or the layer
-that made it — through a number written in the spec (`filters: 128`, with its
-position) when the size equals one of the layer's arguments. A mismatch then
-names, for each axis that disagrees, both sizes and what fixed each.
+Origins are found only when an error is reported, and structurally: from the
+tensor that disagrees, walk back through the layers that produced it. At each
+layer the rule is run once more on inputs whose sizes are fresh symbols (a
+probe); if the output axis comes out as one of those symbols, the layer passed
+that axis through and the walk goes on to that input; otherwise the layer made
+the size — through a number written in the spec (`filters: 128`, with its
+position) when one of its arguments has that value. The walk ends at a model
+input: given with --input, or declared in the spec.
 """
 
 from __future__ import annotations
 
-from .dims import equal
-from .errors import AxisConflict, Diagnostic, Origin, ShapeError
-from .spec import Model, Node, NodeOutput
+from collections.abc import Callable
+
+from .conditions import collecting
+from .dims import Expr, equal
+from .errors import AxisConflict, Diagnostic, Origin, ShapecliError, ShapeError
+from .spec import Model, Node, NodeOutput, Source
+
+_PROBE = "·"
+"""Start of the probe symbols' names (no spec or --input symbol can contain it)."""
 
 
-def input_origins(model: Model, name: str, shape: tuple, given: bool) -> tuple[Origin, ...]:
-    """Origins of an input's axes: --input, or the spec's declaration."""
-    if given:
-        return (Origin(f"input '{name}' from --input"),) * len(shape)
-    return (Origin(f"input '{name}'", model.file, model.inputs[name].loc),) * len(shape)
+class Origins:
+    """Finds what fixed each axis of any tensor of a propagated model."""
+
+    def __init__(self, model: Model, values: dict, given: set[str]):
+        self.model, self.values, self.given = model, values, given
+        self.cache: dict[tuple, Origin | None] = {}
+
+    def of(self, source: Source, axis: int) -> Origin | None:
+        """The origin of axis `axis` of the tensor `source`."""
+        key = (source, axis)
+        if key not in self.cache:
+            self.cache[key] = self._walk(source, axis)
+        return self.cache[key]
+
+    def _walk(self, source: Source, axis: int) -> Origin | None:
+        model = self.model
+        for _ in range(len(model.nodes) + 1):
+            if isinstance(source, str):
+                return self._input(source)
+            node = model.nodes[source.node]
+            ins = [self.values.get(s) for s in node.sources]
+            if None in ins:
+                return None
+            shape = self.values.get(source)
+            made = shape[axis] if shape is not None and axis < len(shape) else None
+            step = _passed_through(node, ins, source.index, axis, made)
+            if step is None:
+                return arg_origin(model, node, made) or Origin(f"{node.type_label} '{node.path}'", model.file, node.loc)
+            index, axis = step
+            source = node.sources[index]
+        return None
+
+    def _input(self, name: str) -> Origin:
+        if name in self.given:
+            return Origin(f"input '{name}' from --input")
+        return Origin(f"input '{name}'", self.model.file, self.model.inputs[name].loc)
+
+
+def _passed_through(node: Node, ins: list, index: int, axis: int, made) -> tuple[int, int] | None:
+    """(input, axis) that output `index`'s axis `axis` is copied from, or None if the layer makes it.
+
+    Sizes 0 and 1 stay as they are in the probe (broadcasting and squeezing depend on them).
+    """
+    probes = [
+        tuple(d if isinstance(d, int) and d <= 1 else Expr.symbol(f"{_PROBE}{i}{_PROBE}{a}") for a, d in enumerate(s))
+        for i, s in enumerate(ins)
+    ]
+    try:
+        with collecting("probe"):
+            out = node.layer.output_shape(node.cfg, probes)
+    except (ShapecliError, ArithmeticError, TypeError, ValueError, IndexError):
+        return _matched_by_value(ins, axis, made)
+    shape = out[index] if isinstance(out, list) else out
+    if axis >= len(shape):
+        return None
+    dim = shape[axis]
+    atom = dim.single_atom() if isinstance(dim, Expr) else None
+    if isinstance(atom, str) and atom.startswith(_PROBE):
+        i, a = atom[1:].split(_PROBE)
+        return int(i), int(a)
+    return None
+
+
+def _matched_by_value(ins: list, axis: int, made) -> tuple[int, int] | None:
+    """When a probe cannot run: the input axis at the same position with the same size, if any."""
+    return next(((i, axis) for i, s in enumerate(ins) if axis < len(s) and equal(s[axis], made) is True), None)
 
 
 def arg_origin(model: Model, node: Node, value) -> Origin | None:
@@ -29,27 +99,6 @@ def arg_origin(model: Model, node: Node, value) -> Origin | None:
         if written == value and type(written) is int:
             return Origin(f"{name}: {value} of '{owner}'", model.file, loc, written=True)
     return None
-
-
-def output_origins(model: Model, node: Node, ins: list, in_origins: list, out: tuple) -> tuple:
-    """Origins of an output's axes: passed through from an input, or made by this layer."""
-    origins = []
-    for axis, dim in enumerate(out):
-        origin = None
-        for shape, shape_origins in zip(ins, in_origins):
-            if axis < len(shape) and _same(shape[axis], dim):
-                origin = shape_origins[axis]
-                break
-        if origin is None:
-            origin = arg_origin(model, node, dim)
-        if origin is None:
-            origin = next((o[a] for s, o in zip(ins, in_origins) for a, d in enumerate(s) if _same(d, dim)), None)
-        origins.append(origin or Origin(f"{node.type_label} '{node.path}'", model.file, node.loc))
-    return tuple(origins)
-
-
-def _same(a, b) -> bool:
-    return a is b or (type(a) is type(b) and a == b)
 
 
 def source_name(model: Model, source) -> str:
@@ -70,18 +119,23 @@ def _input_label(model: Model, node: Node, index: int) -> str:
     return f"from[{index}] '{resolved if same else written}'" + ("" if same else f" (= '{resolved}')")
 
 
-def mismatch(model: Model, node: Node, ins: list | None, in_origins: list | None, error: ShapeError) -> Diagnostic:
-    """The diagnostic of a layer whose shapes do not fit: inputs, the axes that
-    disagree, and where each disagreeing size came from."""
+def mismatch(
+    model: Model,
+    node: Node,
+    ins: list | None,
+    origin: Callable[[int, int], Origin | None],
+    error: ShapeError,
+) -> Diagnostic:
+    """The diagnostic of a layer whose shapes do not fit: inputs, the axes that disagree,
+    and where each disagreeing size came from (`origin(input index, axis)`)."""
     ins = ins or []
-    in_origins = in_origins or [()] * len(ins)
     inputs = tuple((_input_label(model, node, i), shape) for i, shape in enumerate(ins))
     expected, received = error.expected, error.received
     conflicts: list[AxisConflict] = []
     axes: tuple[int, ...] = ()
     if isinstance(expected, tuple) and isinstance(received, tuple) and len(expected) == len(received):
         axes = differing_axes(expected, received)
-        received_origins = next((o for shape, o in zip(ins, in_origins) if shape is received), ())
+        received_index = next((i for i, shape in enumerate(ins) if shape is received), None)
         for axis in axes:
             conflicts.append(
                 AxisConflict(
@@ -89,24 +143,24 @@ def mismatch(model: Model, node: Node, ins: list | None, in_origins: list | None
                     expected[axis],
                     arg_origin(model, node, expected[axis]),
                     received[axis],
-                    received_origins[axis] if axis < len(received_origins) else None,
+                    origin(received_index, axis) if received_index is not None else None,
                 )
             )
     elif error.axis is not None and len(ins) > 1:
         rank = max(len(s) for s in ins)
         position = error.axis if error.axis < 0 else error.axis - rank
         axes = (rank + position,)
-        present = [(s, o) for s, o in zip(ins, in_origins) if len(s) >= -position]
-        (first, first_origins), *others = present
-        for shape, origins in others:
+        present = [(i, s) for i, s in enumerate(ins) if len(s) >= -position]
+        (first_index, first), *others = present
+        for index, shape in others:
             if equal(shape[position], first[position]) is False:
                 conflicts.append(
                     AxisConflict(
                         rank + position,
                         first[position],
-                        _at(first_origins, position),
+                        origin(first_index, len(first) + position),
                         shape[position],
-                        _at(origins, position),
+                        origin(index, len(shape) + position),
                     )
                 )
                 break
@@ -127,10 +181,6 @@ def mismatch(model: Model, node: Node, ins: list | None, in_origins: list | None
         axes,
         tuple(conflicts),
     )
-
-
-def _at(origins: tuple, position: int):
-    return origins[position] if origins and len(origins) >= -position else None
 
 
 def _hint(conflicts: list[AxisConflict]) -> str | None:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .conventions import CONVENTIONS, DTYPE_BYTES
-from .dims import ANY_SHAPE, MAX_RANK, UNKNOWN, Dim, Expr, equal, format_dim, format_shape, is_known, product
+from .dims import ANY_SHAPE, MAX_RANK, MAX_SIZE, UNKNOWN, Dim, Expr, equal, format_dim, format_shape, is_known, product
 from .errors import Diagnostic, InputError, MissingInput, ShapeError, did_you_mean
 from .shape_math import same_dim
 from .conditions import Condition, Contradiction, Requirement, collecting, simplify
-from .explain import differing_axes, input_origins, mismatch, output_origins
+from .explain import Origins, differing_axes, mismatch
 from .spec import Model, Node, NodeOutput
 
 
@@ -184,7 +184,7 @@ def _fit_declared(name: str, declared: tuple, given: tuple, bound: dict) -> tupl
                     f"{format_shape(given)} (axis {axis})"
                 ), axis
             continue
-        if d in bound and equal(bound[d][0], g) is False:
+        if d in bound and same_dim(bound[d][0], g) is None:
             first, where = bound[d]
             return (
                 f"{format_dim(d)} is {format_dim(first)} for input '{where}' but {format_dim(g)} for input '{name}'"
@@ -194,71 +194,161 @@ def _fit_declared(name: str, declared: tuple, given: tuple, bound: dict) -> tupl
 
 
 def infer(model: Model, given: list[tuple[str | None, tuple]], dtype: str = "float32") -> Trace:
-    """Propagate the input shapes through the model and collect the Trace."""
-    convention = CONVENTIONS[model.convention]
-    with collecting("inputs") as conditions:
-        inputs, errors = bind_inputs(model, given)
-    values: dict = dict(inputs)
-    given_names = {name if name is not None else next(iter(model.inputs)) for name, _ in given}
-    origins: dict = {name: input_origins(model, name, shape, name in given_names) for name, shape in inputs.items()}
-    layers: list[LayerInfo] = []
-    shared_first: dict[int, list[ParamInfo]] = {}
-    for node in model.nodes:
-        ins = [values[s] for s in node.sources]
-        first_use = shared_first.get(node.owner if node.owner is not None else node.id)
-        before = _param_infos(node, [ANY_SHAPE] * len(ins), convention)
+    """Propagate the input shapes through the model and collect the Trace.
+
+    When the shapes fit only for one value of an input symbol (`--input BxCxHxW` into a
+    layer that declares `in_channels: 3`), the symbol is bound to it and the model is
+    propagated again, so that every shape and parameter shows the value; the condition
+    (`C == 3`) stays among the requirements.
+    """
+    trace = _Propagation(model, given, dtype).run()
+    fixed = {r.fixes[0]: r.fixes[1] for r in trace.requires if r.fixes}
+    if not fixed:
+        return trace
+    bound = _Propagation(model, given, dtype, fixed).run()
+    requires = {r.text: r for r in bound.requires}
+    for r in trace.requires:
+        if r.fixes:
+            known = requires.get(r.text)
+            origins = tuple(dict.fromkeys((*r.origins, *(known.origins if known else ()))))
+            requires[r.text] = r._replace(origins=origins)
+    return bound._replace(inputs=trace.inputs, requires=list(requires.values()))
+
+
+class _Propagation:
+    """The state of one propagation: the shape of every tensor, the layers inferred so far,
+    the first use of each shared parameter group, the errors and conditions found."""
+
+    def __init__(self, model: Model, given: list, dtype: str, fixed: dict[str, int] | None = None):
+        self.model, self.given, self.dtype, self.fixed = model, given, dtype, fixed or {}
+        self.convention = CONVENTIONS[model.convention]
+        self.values: dict = {}
+        self.layers: list[LayerInfo] = []
+        self.shared_first: dict[int, list[ParamInfo]] = {}
+        self.errors: list[Diagnostic] = []
+        self.conditions: list[Condition] = []
+        given_names = {name if name is not None else next(iter(model.inputs)) for name, _ in given}
+        self.origins = Origins(model, self.values, given_names)
+
+    def run(self) -> Trace:
+        model = self.model
+        with collecting("inputs") as conditions:
+            inputs, self.errors = bind_inputs(model, self.given)
+        self.conditions += conditions
+        rejected = {e.path for e in self.errors if e.kind == "input_mismatch"}
+        for name, shape in inputs.items():
+            self.values[name] = None if name in rejected else _bound(shape, self.fixed)
+        for node in model.nodes:
+            self.visit(node)
+        outputs = {name: self.values[source] for name, source in model.outputs.items()}
+        self.errors = _repeat_mismatches(model, self.values, self.errors)
+        requires = []
+        try:
+            requires = simplify(self.conditions)
+        except Contradiction as e:
+            self.errors.append(self.contradiction(e))
+        warnings = model.warnings + _unreached(model, outputs, self.layers) + _input_dependent(model, self.layers)
+        return Trace(
+            model.file,
+            model.convention,
+            inputs,
+            outputs,
+            self.layers,
+            _totals(self.layers, self.dtype),
+            self.errors,
+            requires,
+            self.conditions,
+            warnings,
+        )
+
+    def visit(self, node: Node) -> None:
+        """Infer one node: its parameters before inference, then its outputs and parameters."""
+        ins = [self.values[s] for s in node.sources]
+        first_use = self.shared_first.get(node.owner if node.owner is not None else node.id)
+        params = _param_infos(node, node.layer.params(node.cfg, [ANY_SHAPE] * len(ins)), self.convention)
         info = LayerInfo(
             node.path,
             node.type_label,
             node.loc,
             None if None in ins else ins,
-            before,
-            _before_status(before, first_use),
+            params,
+            _before_status(params, first_use),
         )
-        layers.append(info)
-        names = node.layer.output_names(node.cfg)
-        outs: list = [None] * len(names)
+        self.layers.append(info)
+        count = len(node.layer.output_names(node.cfg))
+        outs: list = [None] * count
         if None in ins:
             info.state = "skipped"
         else:
-            in_origins = [origins[s] for s in node.sources]
             with collecting(node.path) as found:
-                outs = _apply(model, node, ins, in_origins, info, shared_first, convention, errors)
+                outs = self.apply(node, ins, info)
             if info.state == "ok":
-                conditions += found
+                self.conditions += found
         if info.state == "ok":
             info.count = _sum(p.count for p in info.params if not p.buffer)
         else:
             for p in info.params:
                 p.after = p.count = None
         info.output_shape = outs[0]
-        if len(names) > 1:
-            info.output_shapes = dict(zip(names, outs))
+        if count > 1:
+            info.output_shapes = dict(zip(node.layer.output_names(node.cfg), outs))
         for index, shape in enumerate(outs):
-            values[NodeOutput(node.id, index)] = shape
-            if shape is not None:
-                origins[NodeOutput(node.id, index)] = output_origins(model, node, ins, in_origins, shape)
-    outputs = {name: values[source] for name, source in model.outputs.items()}
-    errors = _repeat_mismatches(model, values, errors)
-    requires = []
-    try:
-        requires = simplify(conditions)
-    except Contradiction as e:
-        node = next(n for n in model.nodes if n.path == e.origin)
-        errors.append(mismatch(model, node, layers[node.id].input_shapes, [origins.get(s) for s in node.sources], e))
-    warnings = model.warnings + _unreached(model, outputs, layers) + _input_dependent(model, layers)
-    return Trace(
-        model.file,
-        model.convention,
-        inputs,
-        outputs,
-        layers,
-        _totals(layers, dtype),
-        errors,
-        requires,
-        conditions,
-        warnings,
-    )
+            self.values[NodeOutput(node.id, index)] = shape
+
+    def apply(self, node: Node, ins: list, info: LayerInfo) -> list:
+        """Run a node's rules on its input shapes, filling `info`; returns its output shapes."""
+        group = node.owner if node.owner is not None else node.id
+        try:
+            out = node.layer.output_shape(node.cfg, ins)
+            outs = out if isinstance(out, list) else [out]
+            for shape in outs:
+                _check_shape(shape)
+            _set_after(info.params, node.layer.params(node.cfg, ins))
+            if group not in self.shared_first:
+                self.shared_first[group] = info.params
+            else:
+                _share(info.params, self.shared_first[group], self.model.nodes[group])
+            if node.tie is not None:
+                tied = self.model.nodes[node.tie]
+                _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
+            info.macs = node.layer.macs(node.cfg, ins, out)
+            return outs
+        except ShapeError as e:
+            info.state = "error"
+            self.errors.append(mismatch(self.model, node, ins, self.input_origin(node), e))
+            return [None] * len(node.layer.output_names(node.cfg))
+
+    def input_origin(self, node: Node):
+        """origin(input index, axis) for the inputs of `node`."""
+        return lambda index, axis: self.origins.of(node.sources[index], axis)
+
+    def contradiction(self, e: Contradiction) -> Diagnostic:
+        """The diagnostic of conditions that no size satisfies together."""
+        by_path = {n.path: n for n in self.model.nodes}
+        node = by_path.get(e.origin)
+        if node is None:
+            first = next(iter(self.model.inputs.values()))
+            return Diagnostic("input_mismatch", f"input '{first.name}' {e.message}", self.model.file, first.loc, first.name)
+        ins = self.layers[node.id].input_shapes
+        return mismatch(self.model, node, ins, self.input_origin(node), e)
+
+
+def _bound(shape: tuple, fixed: dict[str, int]) -> tuple:
+    """`shape` with the fixed symbols replaced by their values."""
+    if not fixed:
+        return shape
+    return tuple(d.evaluate(fixed) if isinstance(d, Expr) else d for d in shape)
+
+
+def _check_shape(shape: tuple) -> None:
+    """Refuse an output of too many axes, or with a size beyond int64."""
+    if len(shape) > MAX_RANK:
+        raise ShapeError(f"gives a rank-{len(shape)} output; shapecli handles at most {MAX_RANK} axes")
+    for d in shape:
+        if (isinstance(d, int) and not -MAX_SIZE <= d <= MAX_SIZE) or (
+            isinstance(d, Expr) and any(abs(c) > MAX_SIZE for _, c in d.terms)
+        ):
+            raise ShapeError(f"gives a size beyond 2^63 - 1 (int64) in {format_shape(shape)[:80]}")
 
 
 def _repeat_mismatches(model: Model, values: dict, errors: list[Diagnostic]) -> list[Diagnostic]:
@@ -309,49 +399,23 @@ def _unreached(model: Model, outputs: dict, layers: list[LayerInfo]) -> list[Dia
     return warnings
 
 
-def _apply(
-    model: Model, node: Node, ins: list, in_origins: list, info: LayerInfo, shared_first: dict, convention, errors: list
-) -> list:
-    """Run a node's rules on its input shapes, filling `info`; returns its output shapes."""
-    group = node.owner if node.owner is not None else node.id
-    try:
-        out = node.layer.output_shape(node.cfg, ins)
-        for shape in out if isinstance(out, list) else [out]:
-            if len(shape) > MAX_RANK:
-                raise ShapeError(f"gives a rank-{len(shape)} output; shapecli handles at most {MAX_RANK} axes")
-        info.params = _param_infos(node, ins, convention, info.params)
-        if group not in shared_first:
-            shared_first[group] = info.params
-        else:
-            _share(info.params, shared_first[group], model.nodes[group])
-        if node.tie is not None:
-            tied = model.nodes[node.tie]
-            _tie(info.params, shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
-        info.macs = node.layer.macs(node.cfg, ins, out)
-        return out if isinstance(out, list) else [out]
-    except ShapeError as e:
-        info.state = "error"
-        errors.append(mismatch(model, node, ins, in_origins, e))
-        return [None] * len(node.layer.output_names(node.cfg))
-
-
-def _param_infos(node: Node, ins, convention, before: list[ParamInfo] | None = None) -> list[ParamInfo]:
-    specs = node.layer.params(node.cfg, ins)
-    infos = []
-    for i, spec in enumerate(specs):
-        shape = tuple(spec.shape)
-        infos.append(
-            ParamInfo(
-                convention.param_name(node.path, spec.name),
-                spec.name,
-                before[i].before if before else shape,
-                shape if before else None,
-                product(shape) if before else None,
-                spec.trainable,
-                spec.buffer,
-            )
+def _param_infos(node: Node, specs, convention) -> list[ParamInfo]:
+    """The parameters of a node before inference (their `after` is filled in by _set_after)."""
+    return [
+        ParamInfo(
+            convention.param_name(node.path, spec.name), spec.name, spec.shape, None, None, spec.trainable, spec.buffer
         )
-    return infos
+        for spec in specs
+    ]
+
+
+def _set_after(params: list[ParamInfo], specs) -> None:
+    """Fill in the inferred shapes (the rule gives the same parameters, in the same order)."""
+    if len(specs) != len(params):
+        raise ShapeError(f"has {len(specs)} parameters after inference but {len(params)} before")
+    for param, spec in zip(params, specs):
+        param.after = spec.shape
+        param.count = product(spec.shape)
 
 
 def _before_status(before: list[ParamInfo], first_use) -> str:
