@@ -16,7 +16,6 @@ same symbol are combined. Anything else is kept as written (`H == W`).
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import NamedTuple
 
@@ -56,15 +55,20 @@ class Condition(NamedTuple):
 _collector: ContextVar[list | None] = ContextVar("shapecli_conditions", default=None)
 
 
-@contextmanager
-def collecting(origin: str):
+class collecting:  # noqa: N801 - used as a function: `with collecting(origin) as found:`
     """Collect the conditions recorded inside the block, attributed to `origin`."""
-    found: list[Condition] = []
-    token = _collector.set((origin, found))
-    try:
-        yield found
-    finally:
-        _collector.reset(token)
+
+    __slots__ = ("origin", "found", "token")
+
+    def __init__(self, origin: str):
+        self.origin, self.found = origin, []
+
+    def __enter__(self) -> list[Condition]:
+        self.token = _collector.set((self.origin, self.found))
+        return self.found
+
+    def __exit__(self, *_) -> None:
+        _collector.reset(self.token)
 
 
 def require(kind: str, expr: Dim, why: str) -> None:

@@ -18,7 +18,8 @@ class Convention:
 
     def param_name(self, layer_path: str, local: str) -> str:
         """Full name of parameter `local` ('weight', 'out_proj.weight') of the layer at `layer_path`."""
-        return self.separator.join((*layer_path.split("/"), *local.split(".")))
+        separator = self.separator
+        return layer_path.replace("/", separator) + separator + local.replace(".", separator)
 
 
 CONVENTIONS = {

@@ -328,7 +328,9 @@ class _Propagation:
         node = by_path.get(e.origin)
         if node is None:
             first = next(iter(self.model.inputs.values()))
-            return Diagnostic("input_mismatch", f"input '{first.name}' {e.message}", self.model.file, first.loc, first.name)
+            return Diagnostic(
+                "input_mismatch", f"input '{first.name}' {e.message}", self.model.file, first.loc, first.name
+            )
         ins = self.layers[node.id].input_shapes
         return mismatch(self.model, node, ins, self.input_origin(node), e)
 

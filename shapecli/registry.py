@@ -138,29 +138,62 @@ def all_type_names() -> list[str]:
     return [word for cls in LAYER_TYPES for word in (cls.type_name, *cls.aliases)]
 
 
+_loaded = False
+
+
 def load_layers() -> None:
-    from . import layers  # noqa: F401  (importing fills the registry)
+    """Import every layer family once (importing fills the registry)."""
+    global _loaded
+    if not _loaded:
+        from . import layers  # noqa: F401
+
+        _loaded = True
 
 
 def canonical_arg(cls: type[Layer], word: str) -> str | None:
     """The canonical name of argument `word` (or one of its aliases) of `cls`, or None."""
-    for canonical, arg in cls.args.items():
-        if word == canonical or word in arg.aliases:
-            return canonical
-    return None
+    return _argument_names(cls).get(word)
+
+
+_NAMES: dict[type, dict[str, str]] = {}
+
+
+def _argument_names(cls: type[Layer]) -> dict[str, str]:
+    """Every name an argument of `cls` is accepted under → its canonical name (computed once per type)."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = {
+            word: canonical for canonical, arg in cls.args.items() for word in (canonical, *arg.aliases)
+        }
+    return names
+
+
+_DEFAULTS: dict[tuple[type, str], dict[str, object]] = {}
+
+
+def _defaults(cls: type[Layer], convention: str) -> dict[str, object]:
+    """The validated default of every argument of `cls` under `convention` (REQUIRED where none)."""
+    key = (cls, convention)
+    defaults = _DEFAULTS.get(key)
+    if defaults is None:
+        defaults = {}
+        for canonical, arg in cls.args.items():
+            default = arg.default.pick(convention) if isinstance(arg.default, PerConvention) else arg.default
+            defaults[canonical] = default if default is None or default is REQUIRED else arg.kind(default)
+        _DEFAULTS[key] = defaults
+    return defaults
 
 
 def make_config(cls: type[Layer], given: dict, convention: str, locate) -> SimpleNamespace:
     """Validate `given` (argument name → value) for layer type `cls`.
 
     Aliases are mapped to canonical names, defaults filled in, each value checked
-    by its kind. `locate(key)` gives the position of a key's value, for errors.
+    by its kind. `null` means the default where the default is none or depends on
+    the convention, and is refused elsewhere. `locate(key)` gives the position of a
+    key's value, for errors.
     """
-    by_name = {}
-    for canonical, arg in cls.args.items():
-        for word in (canonical, *arg.aliases):
-            by_name[word] = canonical
-    values: dict[str, object] = {}
+    by_name = _argument_names(cls)
+    values = dict(_defaults(cls, convention))
     spelled: dict[str, str] = {}
     for key, value in given.items():
         canonical = by_name.get(key)
@@ -176,19 +209,15 @@ def make_config(cls: type[Layer], given: dict, convention: str, locate) -> Simpl
         spelled[canonical] = key
         arg = cls.args[canonical]
         if value is None and (arg.default is None or isinstance(arg.default, PerConvention)):
-            values[canonical] = None
-            continue
+            continue  # null: the default
         try:
             values[canonical] = arg.kind(value)
         except SpecError as e:
             raise SpecError(f"{key}: {e.message}", hint=e.hint).at(locate(key)) from None
-    for canonical, arg in cls.args.items():
-        if canonical not in values:
-            if arg.default is REQUIRED:
-                names = " or ".join((canonical, *arg.aliases))
-                raise SpecError(f"{cls.type_name} needs the argument '{names}'").at(locate(None))
-            default = arg.default.pick(convention) if isinstance(arg.default, PerConvention) else arg.default
-            values[canonical] = default if default is None else arg.kind(default)
+    for canonical, value in values.items():
+        if value is REQUIRED:
+            names = " or ".join((canonical, *cls.args[canonical].aliases))
+            raise SpecError(f"{cls.type_name} needs the argument '{names}'").at(locate(None))
     cfg = SimpleNamespace(convention=convention, **values)
     try:
         cls.check_args(cfg)

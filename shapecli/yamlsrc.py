@@ -178,10 +178,11 @@ def parse_yaml(text: str):
 class _Frame:
     """A list or mapping being built: its value, and for a mapping the key waiting for its value."""
 
-    __slots__ = ("value", "key", "key_loc", "merge", "merged", "size", "anchor")
+    __slots__ = ("value", "is_map", "key", "key_loc", "merge", "merged", "size", "anchor")
 
     def __init__(self, value, anchor):
         self.value, self.anchor = value, anchor
+        self.is_map = type(value) is YMap
         self.key = self.key_loc = None
         self.merge = False
         self.merged: list[YMap] = []
@@ -226,20 +227,22 @@ class _EventBuilder:
     def value(self):
         """The next complete value (a scalar, or a list or mapping with everything inside it)."""
         stack: list[_Frame] = []
+        get_event = self.loader.get_event
         while True:
-            event = self.loader.get_event()
+            event = get_event()
             kind = type(event)
-            if kind is yaml.ScalarEvent:
+            if kind is _SCALAR_EVENT:
                 self.nodes += 1
                 size = 1
-                if stack and stack[-1].key is None and isinstance(stack[-1].value, YMap):
-                    if _resolved_tag(event) == _MERGE:
-                        stack[-1].merge = True
-                        stack[-1].key, stack[-1].key_loc = _MERGE, _loc(event)
+                top = stack[-1] if stack else None
+                if top is not None and top.is_map and top.key is None:
+                    if event.value == "<<" and event.tag is None and event.implicit[0]:
+                        top.merge = True
+                        top.key, top.key_loc = _MERGE, _loc(event)
                         continue
                     done = event.value  # keys are taken as written: `on:` stays "on"
                 else:
-                    done = self.scalar(event)
+                    done = _scalar(event)
                 if event.anchor:
                     self.anchors[event.anchor] = (done, 1)
             elif kind is yaml.AliasEvent:
@@ -248,10 +251,10 @@ class _EventBuilder:
                 if event.anchor not in self.anchors:
                     raise SpecError(f"invalid YAML: found undefined alias '{event.anchor}'", _loc(event))
                 done, size = self.anchors[event.anchor]
-                if stack and stack[-1].key is None and isinstance(stack[-1].value, YMap):
+                if stack and stack[-1].is_map and stack[-1].key is None:
                     raise SpecError("a mapping key must be a plain name", _loc(event))
             elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
-                if stack and stack[-1].key is None and isinstance(stack[-1].value, YMap):
+                if stack and stack[-1].is_map and stack[-1].key is None:
                     raise SpecError("a mapping key must be a plain name", _loc(event))
                 if len(stack) > MAX_DEPTH:
                     raise SpecError(_TOO_DEEP, _loc(event))
@@ -286,7 +289,7 @@ class _EventBuilder:
         """Put a finished value into the list or mapping being built."""
         frame.size += size
         container = frame.value
-        if isinstance(container, YList):
+        if not frame.is_map:
             container.append(value)
             container.item_locs.append(_loc(event) if not isinstance(value, (YList, YMap)) else value.loc)
             return
@@ -309,26 +312,40 @@ class _EventBuilder:
             container.value_locs[frame.key] = where
         frame.key = None
 
-    def scalar(self, event):
-        tag = _resolved_tag(event)
-        if tag == _STR:
-            if not event.style and _EXPONENT_FLOAT.match(event.value):
-                return float(event.value)
-            return event.value
-        if tag in (_INT, _FLOAT, _BOOL, _NULL):
-            node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-            try:
-                return _SCALARS.construct_object(node)
-            except (ValueError, OverflowError, yaml.YAMLError):
-                raise SpecError(f"'{event.value}' is not a valid number", _loc(event)) from None
-        if tag == _TIMESTAMP:
-            return event.value
-        if tag == _MERGE:
-            return event.value
-        raise _bad_tag(tag, _loc(event))
-
 
 _RESOLVER = yaml.resolver.Resolver()
+_SCALAR_EVENT = yaml.ScalarEvent
+_IMPLICIT = _RESOLVER.yaml_implicit_resolvers
+"""YAML 1.1's implicit resolvers by first character: a plain scalar whose first character
+has none is a string."""
+_PLAIN_INT = re.compile(r"(?:0|[1-9][0-9]{0,17})\Z")
+
+
+def _scalar(event):
+    """The value of a scalar: text, a number, a bool or None, by YAML 1.1's rules
+    (with `1e-3` a number); any other tag is refused, never constructed."""
+    value = event.value
+    if event.tag is None:
+        if not event.implicit[0]:  # quoted: a string
+            return value
+        if value[:1] not in _IMPLICIT:
+            return value
+        if _PLAIN_INT.match(value):
+            return int(value)
+    tag = _resolved_tag(event)
+    if tag == _STR:
+        if not event.style and _EXPONENT_FLOAT.match(value):
+            return float(value)
+        return value
+    if tag in (_INT, _FLOAT, _BOOL, _NULL):
+        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
+        try:
+            return _SCALARS.construct_object(node)
+        except (ValueError, OverflowError, yaml.YAMLError):
+            raise SpecError(f"'{value}' is not a valid number", _loc(event)) from None
+    if tag in (_TIMESTAMP, _MERGE):
+        return value
+    raise _bad_tag(tag, _loc(event))
 
 
 def _resolved_tag(event) -> str:

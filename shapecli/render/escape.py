@@ -34,6 +34,8 @@ def _escape(char: str) -> str:
 
 def json_safe(text: str) -> str:
     """A JSON text with the characters above written as `\\uNNNN` escapes (still valid JSON)."""
+    if text.isascii():
+        return text.replace("\x7f", "\\u007f")
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

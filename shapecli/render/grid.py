@@ -38,21 +38,23 @@ class Grid:
         widths = [0] * len(self.headers)
         for row in rows:
             for i, cell in enumerate(row):
-                text = cell if isinstance(cell, str) else cell[0]
-                for line in text.split("\n") if "\n" in text else (text,):
-                    length = _cell_len(line)
-                    if length > widths[i]:
-                        widths[i] = length
+                text = cell if type(cell) is str else cell[0]
+                if "\n" in text:
+                    length = max(_cell_len(line) for line in text.split("\n"))
+                else:
+                    length = len(text) if text.isascii() else cell_len(text)
+                if length > widths[i]:
+                    widths[i] = length
         return widths
 
     def chunks(self):
         """The table as (plain text, [(start, end, style)]) pieces of at most CHUNK_ROWS rows."""
         rows = [tuple((h, "bold") for h in self.headers)] if self.header else []
-        widths = self._widths(rows + self.rows)
+        all_rows = rows + self.rows
+        widths = self._widths(all_rows)
         parts: list[str] = [self.title + "\n"]
         spans: list[tuple[int, int, str]] = [(0, len(self.title), "bold italic")]
         size = len(parts[0])
-        all_rows = rows + self.rows
         for index, row in enumerate(all_rows):
             size = self._row(row, widths, parts, spans, size)
             if index == 0 and self.header:
@@ -65,30 +67,46 @@ class Grid:
         yield "".join(parts), spans
 
     def _row(self, row, widths, parts, spans, size) -> int:
-        cells = [(cell, "") if isinstance(cell, str) else cell for cell in row]
-        split = [(text.split("\n") if "\n" in text else [text], style) for text, style in cells]
-        height = max(len(lines) for lines, _ in split)
-        for n in range(height):
-            line_parts = []
-            position = size
-            for i, (lines, style) in enumerate(split):
-                text = lines[n] if n < len(lines) else ""
-                pad = " " * (widths[i] - _cell_len(text))
-                lead = "  " if i == 0 else GAP
-                if i in self.right:
-                    piece = lead + pad + text
-                    start = position + len(lead) + len(pad)
-                else:
-                    piece = lead + text + pad
-                    start = position + len(lead)
-                if style and text:
-                    spans.append((start, start + len(text), style))
-                line_parts.append(piece)
-                position += len(piece)
-            line = "".join(line_parts).rstrip() + "\n"
-            parts.append(line)
-            size += len(line)
+        texts, styles, several = [], [], False
+        for cell in row:
+            text, style = (cell, "") if type(cell) is str else cell
+            texts.append(text)
+            styles.append(style)
+            several = several or "\n" in text
+        if not several:
+            return self._line(texts, styles, widths, parts, spans, size)
+        lines = [text.split("\n") for text in texts]
+        for n in range(max(len(cell) for cell in lines)):
+            texts = [cell[n] if n < len(cell) else "" for cell in lines]
+            size = self._line(texts, styles, widths, parts, spans, size)
         return size
+
+    def _line(self, texts, styles, widths, parts, spans, size) -> int:
+        if not any(styles) and "".join(texts).isascii():
+            right = self.right
+            cells = [t.rjust(w) if i in right else t.ljust(w) for i, (t, w) in enumerate(zip(texts, widths))]
+            line = ("  " + GAP.join(cells)).rstrip() + "\n"
+            parts.append(line)
+            return size + len(line)
+        pieces = []
+        position = size
+        right = self.right
+        for i, text in enumerate(texts):
+            lead = "  " if i == 0 else GAP
+            pad = widths[i] - (len(text) if text.isascii() else cell_len(text))
+            if i in right:
+                piece = lead + " " * pad + text
+                start = position + len(lead) + pad
+            else:
+                piece = lead + text + " " * pad
+                start = position + len(lead)
+            if styles[i] and text:
+                spans.append((start, start + len(text), styles[i]))
+            pieces.append(piece)
+            position += len(piece)
+        line = "".join(pieces).rstrip() + "\n"
+        parts.append(line)
+        return size + len(line)
 
     def print(self, console) -> None:
         """Print the table on `console`."""

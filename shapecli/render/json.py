@@ -26,8 +26,12 @@ class Rows:
         self.items = items
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+"""One encoder for every value (json.dumps with options builds a new one per call)."""
+
+
 def _dumps(value) -> str:
-    return json_safe(json.dumps(value, ensure_ascii=False))
+    return json_safe(_ENCODE(value))
 
 
 def write_json(document: dict, file) -> None:
@@ -48,18 +52,18 @@ def _write_rows(rows: Rows, file) -> None:
     empty = True
     batch: list[str] = []
     for item in rows.items:
-        batch.append(_dumps(item))
+        batch.append(_ENCODE(item))
         if len(batch) == 1_000:
-            file.write(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch))
+            file.write(json_safe(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch)))
             empty, batch = False, []
     if batch:
-        file.write(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch))
+        file.write(json_safe(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch)))
         empty = False
     file.write("[]" if empty else "\n  ]")
 
 
 def _shape(shape):
-    return None if shape is None else [dim_to_json(d) for d in shape]
+    return None if shape is None else [d if type(d) is int else dim_to_json(d) for d in shape]
 
 
 def _value(value):
