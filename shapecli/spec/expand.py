@@ -106,7 +106,9 @@ class Builder:
         inputs = input_decls(root)
         scope = Scope("", {name: Port(name, decl.loc, name) for name, decl in inputs.items()}, list(inputs), None)
         layers = expect(root["layers"], YList, "layers", root.value_loc("layers"))
-        last = self.expand(scope, layers, root.value_loc("layers"))
+        layers_loc = root.value_loc("layers")
+        del root["layers"]  # expand() lets go of each layer's YAML once it is expanded
+        last = self.expand(scope, layers, layers_loc, consume=True)
         if "outputs" in root:
             named = names(root["outputs"], "outputs", root.value_loc("outputs"))
             outputs = {name: self.lookup(scope, name, loc) for name, loc in named}
@@ -118,13 +120,23 @@ class Builder:
 
     # -- expansion ------------------------------------------------------------
 
-    def expand(self, scope: Scope, layers: YList, loc: Loc) -> str:
-        """Expand a list of layers into nodes; returns the name of the last one."""
+    def expand(self, scope: Scope, layers: YList, loc: Loc, consume: bool = False) -> str:
+        """Expand a list of layers into nodes; returns the name of the last one.
+
+        With `consume` (the model's own list, used once), each layer's YAML is let go as
+        soon as it is expanded, so a long spec never holds its text's values and its nodes
+        in full at the same time.
+        """
         if not layers:
             raise SpecError("'layers:' is empty", loc)
-        entries = self.declare(scope, layers)
+        entries: list = self.declare(scope, layers)
+        last = entries[-1].name
+        if consume:
+            layers.clear()
         previous: Port | None = None
-        for entry in entries:
+        for index, entry in enumerate(entries):
+            if consume:
+                entries[index] = None
             self.step(entry.raw.loc)
             sources = self.entry_sources(scope, entry, previous)
             if entry.repeat == 0:
@@ -136,7 +148,7 @@ class Builder:
             else:
                 self.expand_layer(scope, entry, sources)
             previous = entry.port
-        return entries[-1].name
+        return last
 
     def declare(self, scope: Scope, layers: YList) -> list[Entry]:
         """Check each entry, give it a name, and make the ports its names refer to."""
