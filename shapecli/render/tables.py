@@ -20,13 +20,17 @@ def render_tables(trace: Trace, console: Console, evaluations: list[Evaluation] 
     inputs = ", ".join(f"{printable(name)} {format_shape(shape, unknown)}" for name, shape in trace.inputs.items())
     heading = f"shapecli · {printable(trace.file)} · {trace.convention} convention · input {inputs}\n\n"
     emit(console, heading, [(0, len("shapecli"), "bold")])
-    grids = [_before_table(trace, unknown), _layer_table(trace, unknown), _summary_table(trace, unknown)]
+    tables = [
+        lambda: _before_table(trace, unknown),
+        lambda: _layer_table(trace, unknown),
+        lambda: _summary_table(trace, unknown),
+    ]
     if trace.requires:
-        grids.append(_requirements_table(trace))
+        tables.append(lambda: _requirements_table(trace))
     if evaluations:
-        grids.append(_evaluations_table(evaluations, unknown))
-    for grid in grids:
-        grid.print(console)
+        tables.append(lambda: _evaluations_table(evaluations, unknown))
+    for make in tables:  # one at a time: a 100,000-layer table is large
+        make().print(console)
         emit(console, "\n", [])
 
 
