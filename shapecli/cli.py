@@ -244,6 +244,107 @@ def _limited(errors: list, limit: int) -> list:
     ]
 
 
+_GRAPH_EXAMPLES = """
+\b
+Examples:
+  shapecli graph configs/resnet50.yaml --input 1x3x224x224 -o resnet50.svg
+  shapecli graph configs/unet.yaml --input 1x3xHxW --depth 1 -f mermaid
+  shapecli graph configs/bert_base.yaml -i input_ids=2x128 -i token_type_ids=2x128 --expand -o bert.dot
+"""
+
+
+@main.command(epilog=_GRAPH_EXAMPLES, short_help="Draw the model as a graph (SVG, Mermaid or DOT).")
+@click.argument("spec", metavar="SPEC")
+@_input_option("Input shape such as 2x20 or Bx3xHxW; name=SHAPE for each input of a multi-input spec.")
+@click.option(
+    "-c",
+    "--convention",
+    type=click.Choice(list(CONVENTIONS)),
+    default="torch",
+    show_default=True,
+    help="Parameter names, layouts and defaults of this framework.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(["svg", "mermaid", "dot"]),
+    default=None,
+    help="SVG (drawn by shapecli), Mermaid flowchart, or Graphviz DOT [default: from -o's suffix, else svg].",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+@click.option(
+    "--depth", type=click.IntRange(1), default=None, help="Fold block uses nested deeper than N (torchinfo's depth)."
+)
+@click.option("--expand", is_flag=True, help="Draw every copy of a repeated layer or block (default: one node ×N).")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def graph(spec, inputs, convention, output_format, output, depth, expand, debug):
+    """Draw SPEC as a graph: layers with their key arguments and parameter counts, edges with
+    the tensor shapes, boxes around block uses, repeats folded to one node, a failed layer in red.
+
+    Exits 1 (after drawing) when shapes do not fit, 2 for an invalid spec. Without input
+    shapes the structure is drawn alone.
+    """
+    sys.exit(_guarded(debug, lambda: _graph(spec, inputs, convention, output_format, output, depth, expand)))
+
+
+def _graph(spec, inputs, convention, output_format, output, depth, expand) -> int:
+    from .errors import Diagnostic, MissingInput
+    from .graph import draw, format_for
+    from .infer import infer
+    from .spec import load_model
+    from .yamlsrc import read_spec
+
+    text = None
+    file = "<stdin>" if spec == "-" else spec
+    try:
+        given = [_parse_input(v) for v in inputs]
+        file, text = read_spec(spec)
+        model = load_model(text, file, convention)
+        _refuse_overwrite(output, spec)
+        notes = []
+        try:
+            trace = infer(model, given)
+        except MissingInput as e:
+            trace = None
+            notes.append(
+                Diagnostic(
+                    "not_inferred",
+                    f"the structure is drawn without shapes: {e.message}",
+                    file,
+                    hint="pass --input, or declare the input shapes in the spec",
+                )
+            )
+        drawing = draw(model, trace, format_for(output, output_format), depth, expand)
+    except (SpecError, InputError) as e:
+        _report([diagnostic(e)], text)
+        return EXIT_INVALID
+    _write_output(output, drawing.text)
+    warnings = (trace.warnings if trace else model.warnings) + notes
+    _report((trace.errors if trace else []) + warnings, text)
+    for note in drawing.notes:
+        click.echo(f"shapecli: note: {note}", err=True)
+    return EXIT_MISMATCH if trace is not None and trace.errors else EXIT_OK
+
+
+def _refuse_overwrite(output: str | None, spec: str) -> None:
+    """shapecli never writes to the files it reads."""
+    if output and spec != "-" and os.path.exists(output) and os.path.samefile(output, spec):
+        raise InputError(f"-o {output} is the spec itself; shapecli never overwrites the files it reads")
+
+
+def _write_output(output: str | None, text: str) -> None:
+    """Write `text` to the file `output`, or to standard output when it is None."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise InputError(f"cannot write {output}: {e.strerror or e}") from None
+
+
 @main.command(short_help="List the layer types, or describe one.")
 @click.argument("name", required=False, metavar="[TYPE]")
 @click.option(
