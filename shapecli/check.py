@@ -21,6 +21,10 @@ class FileResult(NamedTuple):
     text: str | None
     errors: list[Diagnostic]
     warnings: list[Diagnostic]
+    model: object = None
+    """The Model, when the spec could be read (for the HTML overview)."""
+    trace: object = None
+    """The Trace, when the shapes were inferred (for the HTML overview)."""
 
     def passed(self, strict: bool) -> bool:
         """No errors (and, when strict, no warnings)."""
@@ -64,7 +68,7 @@ def check_file(path: str, given: list, convention: str | None) -> FileResult:
             name,
             hint="give the spec a `check: {inputs: {x: 2x20}}` key, or pass --input",
         )
-        return FileResult(name, text, [], [*model.warnings, skipped])
+        return FileResult(name, text, [], [*model.warnings, skipped], model)
     except (SpecError, InputError) as e:
         return FileResult(name, text, [diagnostic(e)._replace(file=name)], [])
-    return FileResult(name, text, trace.errors, trace.warnings)
+    return FileResult(name, text, trace.errors, trace.warnings, model, trace)

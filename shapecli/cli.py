@@ -6,6 +6,7 @@ Exit codes: 0 the model fits; 1 shapes do not fit; 2 invalid spec or usage;
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -96,11 +97,12 @@ def _report(diagnostics, text: str | None) -> None:
     "-f",
     "--format",
     "output_format",
-    type=click.Choice(["table", "json"]),
+    type=click.Choice(["table", "json", "html"]),
     default="table",
     show_default=True,
-    help="Tables for people, or one JSON document for scripts.",
+    help="Tables for people, one JSON document for scripts, or a self-contained HTML report (with the graph).",
 )
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE instead of standard output.")
 @click.option(
     "--dtype",
     type=click.Choice(list(DTYPE_BYTES)),
@@ -118,17 +120,17 @@ def _report(diagnostics, text: str | None) -> None:
 )
 @_max_errors_option("Most errors shown (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, debug):
+def inspect(spec, inputs, convention, output_format, output, dtype, wheres, max_errors, debug):
     """Show every parameter's shape before and after inference for SPEC (a YAML file, or - for stdin).
 
     Symbolic inputs (Bx3xHxW) give shapes as formulas of the symbols and the
     conditions under which the model fits ("Valid inputs require").
     """
-    code = _guarded(debug, lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors))
+    code = _guarded(debug, lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, output))
     sys.exit(code)
 
 
-def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20) -> int:
+def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20, output=None) -> int:
     from .dims import parse_where
     from .explain import where_violations
     from .infer import evaluate_at, infer
@@ -141,17 +143,31 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
     try:
         given = [_parse_input(v) for v in inputs]
         file, text = read_spec(spec)
+        _refuse_overwrite(output, spec)
         model = load_model(text, file, convention)
         trace = infer(model, given, dtype)
         evaluations = [evaluate_at(trace, b) for where in wheres for b in parse_where(where, trace.symbols)]
     except (SpecError, InputError) as e:
         found = diagnostic(e)
         if output_format == "json":
-            _print_json(failure_json(file, convention, [found]))
+            _write_output(output, _json_text(failure_json(file, convention, [found])))
+        elif output_format == "html":
+            from .report import failure_report
+
+            _write_output(output, failure_report(file, text, [found]))
         _report([found], text)
         return EXIT_INVALID
     if output_format == "json":
-        _print_json(trace_json(trace, evaluations))
+        _write_output(output, _json_text(trace_json(trace, evaluations)))
+    elif output_format == "html":
+        from .report import inspect_report
+
+        _write_output(output, inspect_report(model, trace, text, evaluations))
+    elif output is not None:
+        from rich.console import Console
+
+        with _opened(output) as f:
+            render_tables(trace, Console(file=f, width=120, color_system=None, highlight=False), evaluations)
     else:
         render_tables(trace, _stdout_console(), evaluations)
     _report(_limited(trace.errors, max_errors) + where_violations(trace, evaluations) + trace.warnings, text)
@@ -187,30 +203,35 @@ A spec names the inputs it is meant for with a top-level key:
     "-f",
     "--format",
     "output_format",
-    type=click.Choice(["text", "github", "json"]),
+    type=click.Choice(["text", "github", "json", "html"]),
     default="text",
     show_default=True,
-    help="A line per file, GitHub Actions annotations, or one JSON document.",
+    help="A line per file, GitHub Actions annotations, one JSON document, or an HTML overview with each report.",
 )
+@click.option("-o", "--output", metavar="FILE", help="Write the JSON or HTML to FILE instead of standard output.")
 @_max_errors_option("Most errors shown per file (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def check(paths, inputs, convention, strict, output_format, max_errors, debug):
+def check(paths, inputs, convention, strict, output_format, output, max_errors, debug):
     """Check spec files, directories (every *.yaml / *.yml) and globs, for CI.
 
     Exits 0 only if every spec passes; 1 if any has an error (or, with
     --strict, a warning); 2 for unusable arguments.
     """
-    sys.exit(_guarded(debug, lambda: _check(paths, inputs, convention, strict, output_format, max_errors)))
+    sys.exit(_guarded(debug, lambda: _check(paths, inputs, convention, strict, output_format, max_errors, output)))
 
 
-def _check(paths, inputs, convention, strict, output_format, max_errors) -> int:
+def _check(paths, inputs, convention, strict, output_format, max_errors, output=None) -> int:
     from .check import check_file, find_specs
     from .render import check_json, check_line, check_summary, github_annotations
 
+    if output and output_format == "text":
+        raise InputError("--output writes a JSON, HTML or GitHub report: add --format json, html or github")
     given = [_parse_input(v) for v in inputs]
     files = find_specs(list(paths))
     if not files:
         raise InputError("no spec files found (looked for *.yaml and *.yml)")
+    for path in files:
+        _refuse_overwrite(output, path)
     console = _stdout_console()
     results = []
     for path in files:
@@ -220,9 +241,15 @@ def _check(paths, inputs, convention, strict, output_format, max_errors) -> int:
             console.print(check_line(result, strict), no_wrap=True, overflow="ignore", crop=False)
             _report(_limited(result.errors, max_errors) + result.warnings, result.text)
     if output_format == "json":
-        _print_json(check_json(results, strict))
+        _write_output(output, _json_text(check_json(results, strict)))
+    elif output_format == "html":
+        from .report import check_report
+
+        _write_output(output, check_report(results))
+        for result in results:
+            _report(_limited(result.errors, max_errors) + result.warnings, result.text)
     elif output_format == "github":
-        sys.stdout.write("\n".join(github_annotations(results, strict)) + "\n")
+        _write_output(output, "\n".join(github_annotations(results, strict)) + "\n")
     else:
         console.print(check_summary(results, strict), no_wrap=True, overflow="ignore", crop=False)
     return EXIT_OK if all(r.passed(strict) for r in results) else EXIT_MISMATCH
@@ -338,9 +365,16 @@ def _write_output(output: str | None, text: str) -> None:
     if output is None:
         sys.stdout.write(text)
         return
+    with _opened(output) as f:
+        f.write(text)
+
+
+@contextlib.contextmanager
+def _opened(output: str):
+    """The file `output` opened for writing; an unwritable path is an InputError."""
     try:
         with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
+            yield f
     except OSError as e:
         raise InputError(f"cannot write {output}: {e.strerror or e}") from None
 
@@ -394,7 +428,11 @@ def _layers(name, output_format) -> int:
 
 
 def _print_json(document: dict) -> None:
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(_json_text(document))
+
+
+def _json_text(document: dict) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _guarded(debug: bool, run) -> int:

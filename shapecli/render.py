@@ -512,3 +512,9 @@ def check_json(results, strict: bool) -> dict:
             "warnings": sum(len(r.warnings) for r in results),
         },
     }
+
+
+# Public names of the number formats, for other renderers (the HTML report).
+format_count = _count
+format_scaled = _scaled
+format_bytes = _bytes
