@@ -165,6 +165,7 @@ def layered_layout(
             items[a].down.append(b)
             items[b].up.append(a)
         paths.append(path)
+    _fill_clusters(items)
     ranks: list[list[int]] = [[] for _ in range(max(ranks_of, default=-1) + 1)]
     for i, item in enumerate(items):
         ranks[item.rank].append(i)
@@ -189,6 +190,8 @@ def layered_layout(
         routes.append(Route(items[path[0]].box, items[path[-1]].box, points))
     lefts = [r.x for r in rects.values()] + [r.x for r in cluster_rects.values()]
     rights = [r.x + r.width for r in rects.values()] + [r.x + r.width for r in cluster_rects.values()]
+    lefts += [x - spacing.dummy_gap for route in routes for x, _ in route.points]
+    rights += [x + spacing.dummy_gap for route in routes for x, _ in route.points]
     shift = spacing.margin - min(lefts, default=0.0)
     rects = {k: r._replace(x=r.x + shift) for k, r in rects.items()}
     cluster_rects = {k: r._replace(x=r.x + shift) for k, r in cluster_rects.items()}
@@ -217,6 +220,21 @@ def _common(a: tuple, b: tuple) -> tuple:
     while n < min(len(a), len(b)) and a[n] == b[n]:
         n += 1
     return a[:n]
+
+
+def _fill_clusters(items: list[_Item]) -> None:
+    """Give each cluster an empty filler in every rank it spans without a member there, so its
+    borders keep other boxes out of those ranks too."""
+    present: dict[tuple, set[int]] = {}
+    for item in items:
+        for depth in range(1, len(item.chain) + 1):
+            present.setdefault(item.chain[:depth], set()).add(item.rank)
+    for chain, ranks in sorted(present.items(), key=lambda kv: (len(kv[0]), kv[0])):
+        for rank in range(min(ranks), max(ranks) + 1):
+            if rank not in ranks:
+                items.append(_Item(None, 0.0, 0.0, chain, rank))
+                for depth in range(1, len(chain) + 1):
+                    present[chain[:depth]].add(rank)
 
 
 # -- 1. ranks ------------------------------------------------------------------------------
@@ -264,9 +282,9 @@ def _topological(count: int, succ, pred) -> list[int]:
 
 
 def _order(ranks: list[list[int]], items: list[_Item]) -> tuple[list[list[int]], int]:
-    cluster_key: dict[str, float] = {}
-    ranks = [_cluster_sort(rank, {v: float(i) for i, v in enumerate(rank)}, items, cluster_key, {}) for rank in ranks]
+    ranks = _consistent(ranks, items)
     best, best_crossings = [list(r) for r in ranks], _crossings(ranks, items)
+    cluster_key = _cluster_keys(ranks, items)
     stale = 0
     for sweep in range(MAX_SWEEPS):
         if best_crossings == 0:
@@ -283,7 +301,8 @@ def _order(ranks: list[list[int]], items: list[_Item]) -> tuple[list[list[int]],
                 near = [position[u] for u in (items[v].up if downward else items[v].down)]
                 bary[v] = sum(near) / len(near) if near else i * scale
             ranks[r] = _cluster_sort(ranks[r], bary, items, cluster_key, wanted)
-        cluster_key = {c: sum(keys) / len(keys) for c, keys in wanted.items()}
+        cluster_key = _cluster_keys(ranks, items) | {c: sum(keys) / len(keys) for c, keys in wanted.items()}
+        ranks = _consistent(ranks, items, cluster_key)
         crossings = _crossings(ranks, items)
         if crossings < best_crossings:
             best, best_crossings, stale = [list(r) for r in ranks], crossings, 0
@@ -292,6 +311,24 @@ def _order(ranks: list[list[int]], items: list[_Item]) -> tuple[list[list[int]],
             if stale >= 4:
                 break
     return best, best_crossings
+
+
+def _cluster_keys(ranks: list[list[int]], items: list[_Item]) -> dict[str, float]:
+    """Each cluster's mean relative position over the ranks it has members in."""
+    sums: dict[str, list[float]] = {}
+    for rank in ranks:
+        width = max(len(rank) - 1, 1)
+        for i, v in enumerate(rank):
+            for c in items[v].chain:
+                sums.setdefault(c, []).append(i / width)
+    return {c: sum(keys) / len(keys) for c, keys in sums.items()}
+
+
+def _consistent(ranks: list[list[int]], items: list[_Item], cluster_key: dict | None = None) -> list[list[int]]:
+    """The ranks with each cluster's members side by side and sibling clusters in one order in every
+    rank (the order of `cluster_key`, by default the clusters' mean positions); otherwise as they are."""
+    keys = _cluster_keys(ranks, items) if cluster_key is None else cluster_key
+    return [_cluster_sort(rank, {v: float(i) for i, v in enumerate(rank)}, items, keys, {}) for rank in ranks]
 
 
 def _cluster_sort(rank: list[int], bary: dict, items: list[_Item], cluster_key: dict, wanted: dict) -> list[int]:
@@ -316,7 +353,7 @@ def _cluster_sort(rank: list[int], bary: dict, items: list[_Item], cluster_key: 
             width = max(len(entries) - 1, 1)
             for i in slots:
                 wanted.setdefault(entries[i][2], []).append(i / width)
-            ordered = sorted((entries[i] for i in slots), key=lambda e: (cluster_key.get(e[2], 0.0), e[0]))
+            ordered = sorted((entries[i] for i in slots), key=lambda e: (cluster_key[e[2]], e[2]))
             for i, e in zip(slots, ordered):
                 entries[i] = e
         flat = [v for e in entries for v in e[1]]

@@ -23,7 +23,6 @@ ROOT = Path(__file__).parent.parent
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
-
 class Needs(NamedTuple):
     """What the tests of a marker need: modules to import, programs on PATH, and how to install them."""
 

@@ -83,7 +83,9 @@ def pages(tmp_path_factory):
             assert _cli(*args, "-o", str(folder / name)) in (0, 1), name
         hostile = folder / "<script>alert(1)<\x1b[31m>.yaml"
         hostile.write_text("layers:\n  - {type: Dense, units: 4}\n  - {type: '<img src=x onerror=alert(2)>'}\n")
-        assert _cli("inspect", str(hostile), "--input", "2x3", "--format", "html", "-o", str(folder / "hostile.html")) == 2
+        assert (
+            _cli("inspect", str(hostile), "--input", "2x3", "--format", "html", "-o", str(folder / "hostile.html")) == 2
+        )
         fine = folder / "<b>bold<i>\x1b[31m.yaml"
         fine.write_text((ROOT / "configs/residual_mlp.yaml").read_text())
         assert _cli("inspect", str(fine), "--format", "html", "-o", str(folder / "escaped.html")) == 0
@@ -203,7 +205,7 @@ def test_clicking_a_node_scrolls_to_its_row(browser, pages):
     top, bottom, height = browser.execute_script(
         "const r = arguments[0].getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight]", row
     )
-    assert 0 <= top and bottom <= height
+    assert top >= 0 and bottom <= height
     assert browser.execute_script("return window.scrollY") > before
     assert "flash" in row.get_attribute("class")
     assert row.find_element(By.CSS_SELECTOR, "td.name").text == "conv1"
@@ -296,8 +298,9 @@ def test_check_overview_links_to_each_report(browser, pages):
     _open(browser, pages / "check.html")
     assert _console_errors(browser) == []
     specs = sorted(p.name for p in (ROOT / "configs").glob("*.yaml"))
-    names = browser.execute_script("return [...document.querySelectorAll('table.overview tbody tr td:first-child')]"
-                                   ".map(td => td.textContent)")
+    names = browser.execute_script(
+        "return [...document.querySelectorAll('table.overview tbody tr td:first-child')].map(td => td.textContent)"
+    )
     assert sorted(Path(n).name for n in names) == specs
     link = browser.find_element(By.LINK_TEXT, "configs/unet.yaml")
     link.click()

@@ -7,12 +7,14 @@ estimate (the drawing uses a monospace font) and every box is sized to its text.
 The SVG carries its own style, light and dark (prefers-color-scheme).
 
 Elements a reader (or a test) can find: `g.node` (`data-anchor` the layer or group
-path, `data-kind`, `data-state`), `path.edge` (`data-source`, `data-target`, a
-Diagram edge each), `g.tensor` (a shape label), `g.cluster`, `g.link` (shares/ties).
+path, `data-kind`, `data-state`), `path.edge` (`data-source`, `data-target`, and
+`data-tensor` the id of its shape label: a Diagram edge each), `g.tensor` (a shape
+label), `g.cluster`, `g.link` (shares/ties).
 """
 
 from __future__ import annotations
 
+import math
 import unicodedata
 
 from ..diagram import Diagram, DiagramEdge, DiagramNode
@@ -50,7 +52,7 @@ class TooLarge(ValueError):
 def node_size(node: DiagramNode) -> tuple[float, float]:
     """Width and height of a node's box: its widest line plus padding, a line per text line."""
     texts = [node.title, *node.lines, *node.message]
-    width = max(text_width(t, FONT_SIZE) for t in texts) + 2 * PAD_X
+    width = math.ceil(max(text_width(t, FONT_SIZE) for t in texts) + 2 * PAD_X)
     return max(width, MIN_NODE_WIDTH), 2 * PAD_Y + LINE_HEIGHT * len(texts)
 
 
@@ -86,7 +88,7 @@ def _boxes(diagram: Diagram):
         key = (edge.source, edge.port)
         if key not in tensors:
             tensors[key] = f"t{len(tensors)}"
-            width = text_width(edge.label, SMALL_SIZE) + 2 * TENSOR_PAD
+            width = math.ceil(text_width(edge.label, SMALL_SIZE) + 2 * TENSOR_PAD)
             boxes.append(Box(tensors[key], width, TENSOR_HEIGHT, cluster_of[edge.source]))
             edges.append((edge.source, tensors[key]))
         edges.append((tensors[key], edge.target))
@@ -167,8 +169,9 @@ def _draw(diagram: Diagram, layout: Layout, tensor_of: dict, prefix: str) -> str
                 f'<path class="wire" data-source="{prefix}{edge.source}" d="{_path(routes[(edge.source, tensor)])}"/>'
             )
         start = tensor if tensor is not None else edge.source
+        label = f' data-tensor="{prefix}{tensor}"' if tensor is not None else ""
         out.append(
-            f'<path class="edge" data-source="{prefix}{edge.source}" data-target="{prefix}{edge.target}" '
+            f'<path class="edge" data-source="{prefix}{edge.source}" data-target="{prefix}{edge.target}"{label} '
             f'd="{_path(routes[(start, edge.target)])}" marker-end="url(#{prefix}arrow)"/>'
         )
     out.append("</g>")
@@ -186,7 +189,8 @@ def _draw(diagram: Diagram, layout: Layout, tensor_of: dict, prefix: str) -> str
         drawn.add(tensor)
         rect = layout.boxes[tensor]
         out.append(
-            f'<g class="tensor" data-source="{prefix}{edge.source}"><rect x="{_num(rect.x)}" y="{_num(rect.y)}" '
+            f'<g class="tensor" id="{prefix}{tensor}" data-source="{prefix}{edge.source}">'
+            f'<rect x="{_num(rect.x)}" y="{_num(rect.y)}" '
             f'width="{_num(rect.width)}" height="{_num(rect.height)}" rx="3"/>'
             f'<text x="{_num(rect.center_x)}" y="{_num(rect.y + rect.height - 4)}" text-anchor="middle">'
             f"{markup(edge.label)}</text></g>"
