@@ -385,7 +385,8 @@ thead th{background:var(--head);position:sticky;top:0;font-family:system-ui,sans
 th{font-weight:600}.num{text-align:right;white-space:nowrap}
 table.summary th{font-family:system-ui,sans-serif;font-size:13.5px}
 .table-scroll{overflow-x:auto}
-td.name{padding-left:calc(var(--level,0) * 1.4em + 10px);white-space:nowrap}
+td.name{padding-left:calc(var(--level,0) * 1.4em + 10px)}
+table.layers td,table.before td,table.conditions td:first-child{white-space:nowrap}
 tr.group td{background:var(--group);font-weight:600}
 tr.group.error td.name,tr.layer.error td.name{color:var(--fail)}
 tr.layer.skipped td{color:var(--muted)}

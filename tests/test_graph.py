@@ -3,11 +3,15 @@ do not overlap, for every shipped config), Mermaid and DOT, escaping, and the co
 
 from __future__ import annotations
 
+import os
+import random
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from shapecli.check import check_file
 from shapecli.cli import main
@@ -18,6 +22,7 @@ from shapecli.draw.svg import FONT_SIZE, PAD_X, SMALL_SIZE, render_svg, text_wid
 from shapecli.spec import load_model
 
 from .helpers import run_spec
+from .test_fuzz import spec_text
 
 ROOT = Path(__file__).parent.parent
 CONFIGS = sorted(p.name for p in (ROOT / "configs").glob("*.yaml"))
@@ -337,3 +342,26 @@ def test_the_readme_picture_is_up_to_date(tmp_path):
     readme = (ROOT / "README.md").read_text()
     assert "shapecli graph configs/resnet18.yaml --input 1x3x224x224 --depth 2 -o docs/resnet18.svg" in readme
     assert "![" in readme and "(docs/resnet18.svg)" in readme
+
+
+FUZZ_EXAMPLES = int(os.environ.get("SHAPECLI_GRAPH_FUZZ_EXAMPLES", "1000"))
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(seed=st.integers(0, 2**64 - 1))
+def test_no_spec_crashes_the_drawings(seed):
+    """The fuzz test's random specs through `graph` (every format, folded or not) and the HTML
+    report: exit 0, 1 or 2, never 3, and an SVG that is well-formed XML."""
+    rng = random.Random(seed)
+    text, inputs = spec_text(rng)
+    fmt = rng.choice(["svg", "svg", "mermaid", "dot", "html"])
+    args = ["inspect", "-", "--format", "html"] if fmt == "html" else ["graph", "-", "--format", fmt]
+    for shape in inputs:
+        args += ["--input", shape]
+    if fmt != "html" and rng.random() < 0.3:
+        args += rng.choice([["--expand"], ["--depth", "1"], ["--depth", "2", "--expand"]])
+    result = CliRunner().invoke(main, args, input=text.encode("utf-8", "surrogateescape"))
+    assert result.exit_code in (0, 1, 2), (result.exit_code, text, args, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if fmt == "svg" and result.exit_code != 2:
+        ET.fromstring(result.stdout)
