@@ -95,80 +95,75 @@ def build_diagram(model: Model, trace=None, depth: int | None = None, expand: bo
     Block uses deeper than `depth` (torchinfo's depth) are folded into one node, and so
     are repeat groups unless `expand`.
     """
-    hierarchy = build_hierarchy(model)
-    folding = hierarchy.fold(depth, expand)
+    folding = build_hierarchy(model).fold(depth, expand)
     unknown = CONVENTIONS[model.convention].unknown
     errors = _errors_by_path(trace)
-
     cluster_ids = {id(g): f"c{i}" for i, g in enumerate(folding.open_groups)}
-    clusters = []
-    for group in folding.open_groups:
-        parent = folding.container(group)
-        title = folded_name(group, parent)
-        if group.kind == REPEAT:
-            title = f"{group.name} ×{group.count}"
-        title = visible(f"{title} · {group.label}")
-        found = errors.get(group.path, [])
-        state = "error" if found else "ok"
-        tooltip = visible(group.path) + "".join("\n" + visible(d.message) for d in found)
-        clusters.append(
-            DiagramCluster(
-                cluster_ids[id(group)],
-                cluster_ids[id(parent)] if parent is not None else None,
-                title,
-                group.kind,
-                visible(group.path),
-                state,
-                tooltip,
-            )
-        )
-
-    nodes: list[DiagramNode] = []
-    unit_ids = {}
+    clusters = [_cluster(group, folding, cluster_ids, errors) for group in folding.open_groups]
     input_ids = {name: f"i{i}" for i, name in enumerate(model.inputs)}
-    for name, node_id in input_ids.items():
-        nodes.append(DiagramNode(node_id, "input", visible(name), ["input"], "ok", [], None, visible(name), ""))
+    nodes = [_terminal(node_id, name, "input", errors) for name, node_id in input_ids.items()]
+    unit_ids = {}
     for index, unit in enumerate(folding.units):
         parent = folding.container(unit)
         cluster = cluster_ids[id(parent)] if parent is not None else None
-        node_id = f"n{index}"
-        unit_ids[id(unit)] = node_id
+        unit_ids[id(unit)] = f"n{index}"
         if unit.kind == LAYER:
-            nodes.append(_layer_node(node_id, model, trace, unit, parent, cluster, errors, unknown))
+            nodes.append(_layer_node(f"n{index}", model, trace, unit, parent, cluster, errors, unknown))
         else:
-            nodes.append(_group_node(node_id, trace, unit, parent, cluster, errors, unknown))
-    for index, name in enumerate(model.outputs):
-        nodes.append(DiagramNode(f"o{index}", "output", visible(name), ["output"], "ok", [], None, visible(name), ""))
+            nodes.append(_group_node(f"n{index}", trace, unit, parent, cluster, errors, unknown))
+    nodes += [_terminal(f"o{index}", name, "output", {}) for index, name in enumerate(model.outputs)]
 
-    edges: dict[tuple, DiagramEdge] = {}
+    def node_of(layer: int) -> str:
+        return unit_ids[id(folding.unit_of[layer])]
 
     def source_of(source) -> tuple[str, str, str | None]:
         """The diagram id, port and label of a layer's input."""
         if isinstance(source, str):
             shape = trace.inputs.get(source) if trace is not None else None
             return input_ids[source], f"input:{source}", _shape_label(shape, unknown)
-        unit = folding.unit_of[source.node]
-        return unit_ids[id(unit)], f"{source.node}:{source.index}", _output_label(model, trace, source, unknown)
+        return node_of(source.node), f"{source.node}:{source.index}", _output_label(trace, source, unknown)
 
+    edges: dict[tuple, DiagramEdge] = {}
     for node in model.nodes:
-        target_unit = folding.unit_of[node.id]
-        target = unit_ids[id(target_unit)]
+        target = node_of(node.id)
         for source in node.sources:
-            if isinstance(source, NodeOutput) and folding.unit_of[source.node] is target_unit:
-                continue
             origin, port, label = source_of(source)
-            edges.setdefault((origin, port, target), DiagramEdge(origin, target, label, "data", port))
+            if origin != target:
+                edges.setdefault((origin, port, target), DiagramEdge(origin, target, label, "data", port))
     for index, source in enumerate(model.outputs.values()):
         origin, port, label = source_of(source)
         edges.setdefault((origin, port, f"o{index}"), DiagramEdge(origin, f"o{index}", label, "data", port))
     for node in model.nodes:
         for kind, other in (("shares", node.owner), ("ties", node.tie)):
-            if other is None:
-                continue
-            a, b = unit_ids[id(folding.unit_of[node.id])], unit_ids[id(folding.unit_of[other])]
-            if a != b:
+            if other is not None and node_of(node.id) != node_of(other):
+                a, b = node_of(node.id), node_of(other)
                 edges.setdefault((a, kind, b), DiagramEdge(a, b, kind, kind, kind))
     return Diagram(visible(model.file), nodes, list(edges.values()), clusters)
+
+
+def _cluster(group: Group, folding, cluster_ids: dict, errors: dict) -> DiagramCluster:
+    """The box of an open block use (`layer2 · Stage`) or repeat group (`stage1 ×3 · ResidualDense`)."""
+    parent = folding.container(group)
+    name = f"{group.name} ×{group.count}" if group.kind == REPEAT else folded_name(group, parent)
+    found = errors.get(group.path, [])
+    return DiagramCluster(
+        cluster_ids[id(group)],
+        cluster_ids[id(parent)] if parent is not None else None,
+        visible(f"{name} · {group.label}"),
+        group.kind,
+        visible(group.path),
+        "error" if found else "ok",
+        visible(group.path) + "".join("\n" + visible(d.message) for d in found),
+    )
+
+
+def _terminal(node_id: str, name: str, kind: str, errors: dict) -> DiagramNode:
+    """A model input or output; an input that does not fit its declaration is red."""
+    found = [d for d in errors.get(name, []) if d.kind == "input_mismatch"]
+    message = [line for d in found for line in _wrap(visible(d.message), LINE_CHARS, MESSAGE_LINES)]
+    tooltip = "\n".join(visible(d.message) for d in found)
+    state = "error" if found else "ok"
+    return DiagramNode(node_id, kind, visible(name), [kind], state, message, None, visible(name), tooltip)
 
 
 def _errors_by_path(trace) -> dict[str, list]:
@@ -182,12 +177,6 @@ def _errors_by_path(trace) -> dict[str, list]:
 def _inside(path: str, group_path: str) -> bool:
     """Whether `path` is `group_path`, or a layer or group in it (a copy `group_path.K` of a repeat)."""
     return path == group_path or path.startswith((group_path + "/", group_path + "."))
-
-
-def _name_in(group: Group, parent: Group | None) -> str:
-    if parent is not None and group.path.startswith(parent.path + "/"):
-        return group.path[len(parent.path) + 1 :]
-    return group.path
 
 
 def _layer_node(node_id, model: Model, trace, unit: Group, parent, cluster, errors, unknown) -> DiagramNode:
@@ -214,7 +203,7 @@ def _layer_node(node_id, model: Model, trace, unit: Group, parent, cluster, erro
     return DiagramNode(
         node_id,
         "layer",
-        visible(_name_in(unit, parent)),
+        visible(folded_name(unit, parent)),
         lines,
         state,
         message,
@@ -265,7 +254,7 @@ def _group_node(node_id, trace, unit: Group, parent, cluster, errors, unknown) -
     )
 
 
-def _output_label(model: Model, trace, source: NodeOutput, unknown: str) -> str | None:
+def _output_label(trace, source: NodeOutput, unknown: str) -> str | None:
     if trace is None:
         return None
     info = trace.layers[source.node]

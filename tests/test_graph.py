@@ -176,6 +176,14 @@ def test_a_repeat_that_breaks_its_chain_is_drawn_red():
     assert [(c.title, c.state) for c in expanded.clusters][0] == ("stage ×3 · Fixed", "error")
 
 
+def test_an_input_that_does_not_fit_its_declaration_is_red():
+    text = "inputs: {x: [2, 5]}\nlayers:\n  - {type: Dense, units: 3}\n"
+    diagram = build_diagram(load_model(text, "spec.yaml"), run_spec(text, "2x4"))
+    node = diagram.nodes[0]
+    assert (node.kind, node.state) == ("input", "error")
+    assert " ".join(node.message) == "input 'x' is declared (2, 5) but --input gives (2, 4) (axis 1)"
+
+
 def _hostile_diagram() -> Diagram:
     text = 'a"b<c>]|d#quot;;\\x1b\\e'
     return Diagram(
