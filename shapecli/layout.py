@@ -122,6 +122,9 @@ class _Item:
         self.dummy = box is None
 
 
+DUMMY_WIDTH = 2.0
+"""Width of a long edge's slot in a rank it crosses."""
+
 MAX_SWEEPS = 24
 """Most barycenter sweeps of the crossing reduction (it stops earlier when it stops improving)."""
 
@@ -133,44 +136,14 @@ def layered_layout(
     boxes: list[Box], edges: list[tuple[str, str]], clusters: list[Cluster] = (), spacing: Spacing = DEFAULT_SPACING
 ) -> Layout:
     """Lay out a DAG top to bottom. Raises ValueError for a cycle, an unknown box or cluster."""
-    index = {box.id: i for i, box in enumerate(boxes)}
-    parents = {c.id: c.parent for c in clusters}
-    titles = {c.id: c.title_width for c in clusters}
-    for c in clusters:
-        if c.parent is not None and c.parent not in parents:
-            raise ValueError(f"cluster {c.id!r} has an unknown parent {c.parent!r}")
-    chains = {c: _chain(c, parents) for c in parents}
-    pairs = []
-    for source, target in dict.fromkeys(edges):
-        if source not in index or target not in index:
-            raise ValueError(f"edge {source!r} -> {target!r} names an unknown box")
-        pairs.append((index[source], index[target]))
-    for box in boxes:
-        if box.cluster is not None and box.cluster not in parents:
-            raise ValueError(f"box {box.id!r} is in an unknown cluster {box.cluster!r}")
-    ranks_of = _rank(len(boxes), pairs)
-    items = [
-        _Item(box.id, box.width, box.height, chains[box.cluster] if box.cluster else (), ranks_of[i])
-        for i, box in enumerate(boxes)
-    ]
-    paths = []
-    for u, v in pairs:
-        path = [u]
-        common = _common(items[u].chain, items[v].chain)
-        for rank in range(items[u].rank + 1, items[v].rank):
-            items.append(_Item(None, 2.0, 0.0, common, rank))
-            path.append(len(items) - 1)
-        path.append(v)
-        for a, b in zip(path, path[1:]):
-            items[a].down.append(b)
-            items[b].up.append(a)
-        paths.append(path)
+    parents = _check(boxes, edges, clusters)
+    items, paths = _items(boxes, edges, parents)
     _fill_clusters(items)
-    ranks: list[list[int]] = [[] for _ in range(max(ranks_of, default=-1) + 1)]
+    ranks: list[list[int]] = [[] for _ in range(max((item.rank for item in items), default=-1) + 1)]
     for i, item in enumerate(items):
         ranks[item.rank].append(i)
     ranks, crossings = _order(ranks, items)
-    xs, borders = _place_x(ranks, items, titles, spacing)
+    xs, borders = _place_x(ranks, items, {c.id: c.title_width for c in clusters}, spacing)
     tops, heights, cluster_rects = _place_y(ranks, items, parents, borders, spacing)
     rects = {
         item.box: Rect(
@@ -188,8 +161,55 @@ def layered_layout(
             points += [(xs[d], tops[r]), (xs[d], tops[r] + heights[r])]
         points.append((target.center_x, target.y))
         routes.append(Route(items[path[0]].box, items[path[-1]].box, points))
-    lefts = [r.x for r in rects.values()] + [r.x for r in cluster_rects.values()]
-    rights = [r.x + r.width for r in rects.values()] + [r.x + r.width for r in cluster_rects.values()]
+    return _framed(rects, cluster_rects, routes, crossings, spacing)
+
+
+def _check(boxes: list[Box], edges: list[tuple[str, str]], clusters: list[Cluster]) -> dict[str, str | None]:
+    """Each cluster's parent, once every edge, box and cluster is known to name known things."""
+    ids = {box.id for box in boxes}
+    parents = {c.id: c.parent for c in clusters}
+    for c in clusters:
+        if c.parent is not None and c.parent not in parents:
+            raise ValueError(f"cluster {c.id!r} has an unknown parent {c.parent!r}")
+    for source, target in edges:
+        if source not in ids or target not in ids:
+            raise ValueError(f"edge {source!r} -> {target!r} names an unknown box")
+    for box in boxes:
+        if box.cluster is not None and box.cluster not in parents:
+            raise ValueError(f"box {box.id!r} is in an unknown cluster {box.cluster!r}")
+    return parents
+
+
+def _items(boxes: list[Box], edges: list[tuple[str, str]], parents: dict) -> tuple[list[_Item], list[list[int]]]:
+    """The boxes as ranked items, a dummy item in each rank a long edge crosses, and each edge's
+    path through the items."""
+    index = {box.id: i for i, box in enumerate(boxes)}
+    pairs = [(index[source], index[target]) for source, target in dict.fromkeys(edges)]
+    ranks_of = _rank(len(boxes), pairs)
+    chains = {c: _chain(c, parents) for c in parents}
+    items = [
+        _Item(box.id, box.width, box.height, chains[box.cluster] if box.cluster else (), ranks_of[i])
+        for i, box in enumerate(boxes)
+    ]
+    paths = []
+    for u, v in pairs:
+        path = [u]
+        common = _common(items[u].chain, items[v].chain)
+        for rank in range(items[u].rank + 1, items[v].rank):
+            items.append(_Item(None, DUMMY_WIDTH, 0.0, common, rank))
+            path.append(len(items) - 1)
+        path.append(v)
+        for a, b in zip(path, path[1:]):
+            items[a].down.append(b)
+            items[b].up.append(a)
+        paths.append(path)
+    return items, paths
+
+
+def _framed(rects: dict, cluster_rects: dict, routes: list[Route], crossings: int, spacing: Spacing) -> Layout:
+    """The layout moved to start at the margin, with the size that holds boxes, clusters and edges."""
+    lefts = [r.x for r in (*rects.values(), *cluster_rects.values())]
+    rights = [r.x + r.width for r in (*rects.values(), *cluster_rects.values())]
     lefts += [x - spacing.dummy_gap for route in routes for x, _ in route.points]
     rights += [x + spacing.dummy_gap for route in routes for x, _ in route.points]
     shift = spacing.margin - min(lefts, default=0.0)
@@ -197,8 +217,7 @@ def layered_layout(
     cluster_rects = {k: r._replace(x=r.x + shift) for k, r in cluster_rects.items()}
     routes = [r._replace(points=[(x + shift, y) for x, y in r.points]) for r in routes]
     width = max(rights, default=0.0) + shift + spacing.margin
-    bottoms = [r.bottom for r in rects.values()] + [r.bottom for r in cluster_rects.values()]
-    height = max(bottoms, default=0.0) + spacing.margin
+    height = max((r.bottom for r in (*rects.values(), *cluster_rects.values())), default=0.0) + spacing.margin
     return Layout(rects, cluster_rects, routes, width, height, crossings)
 
 
