@@ -22,7 +22,7 @@ from .conventions import CONVENTIONS
 from .diagram import build_diagram
 from .dims import format_shape
 from .errors import Diagnostic
-from .escape import markup
+from .escape import markup, markup_lines
 from .hierarchy import LAYER, REPEAT, Row, build_hierarchy, group_totals
 from .render import WARNING_KINDS, format_bytes, format_count, format_scaled, render_diagnostic
 
@@ -246,7 +246,7 @@ def _diagnostics(prefix: str, diagnostics: list[Diagnostic], text: str | None, l
     for index, d in enumerate(diagnostics):
         severity = "warning" if d.kind in WARNING_KINDS else "error"
         lines = render_diagnostic(d, text).plain.split("\n")
-        head, rest = markup(lines[0]), "\n".join(markup(line) for line in lines[1:])
+        head, rest = markup(lines[0]), markup_lines("\n".join(lines[1:]))
         link = ""
         if d.path and d.path in layer_paths:
             link = f' <a class="to-row" href="#" data-path="{markup(d.path)}">show the layer</a>'

@@ -312,8 +312,8 @@ def test_check_overview_links_to_each_report(browser, pages):
 def test_text_from_the_spec_is_escaped(browser, pages):
     """A file name and a type holding markup and an ESC character show as text, and run nothing."""
     for page, title in (
-        ("hostile.html", "<script>alert(1)<\\x1b[31m>.yaml"),
-        ("escaped.html", "<b>bold<i>\\x1b[31m.yaml"),
+        ("hostile.html", "<script>alert(1)<\\e[31m>.yaml"),
+        ("escaped.html", "<b>bold<i>\\e[31m.yaml"),
     ):
         _open(browser, pages / page)
         assert _console_errors(browser) == []

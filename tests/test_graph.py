@@ -128,6 +128,14 @@ def test_every_config_draws_boxes_that_hold_their_text_and_do_not_overlap(config
             assert not (ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah), (a, b)
 
 
+def test_tooltips_keep_their_line_breaks():
+    svg = invoke("graph", "configs/mlp_mismatch.yaml", "-i", "2x20").stdout
+    titles = [g.find(f"{SVG}title").text for g in ET.fromstring(svg).iter(f"{SVG}g") if g.get("id") == "g-n0"]
+    assert titles == [
+        "dense0\nDense units=256 activation=relu in_units=30\nDense 'dense0' declares in_units=30 but receives (2, 20)"
+    ]
+
+
 def test_text_width_counts_wide_characters_twice_and_combining_marks_not_at_all():
     assert text_width("abcd", 10) == pytest.approx(4 * 6.2)
     assert text_width("日本", 10) == pytest.approx(4 * 6.2)
@@ -219,9 +227,9 @@ def test_the_file_name_is_escaped_in_every_format(tmp_path):
     spec = tmp_path / "<b>\x1b[31m.yaml"
     spec.write_text("layers:\n  - {type: Dense, units: 4}\n")
     svg = invoke("graph", str(spec), "-i", "2x3").stdout
-    assert ET.fromstring(svg).find(f"{SVG}title").text == f"shapecli graph of {tmp_path}/<b>\\x1b[31m.yaml"
+    assert ET.fromstring(svg).find(f"{SVG}title").text == f"shapecli graph of {tmp_path}/<b>\\e[31m.yaml"
     dot = invoke("graph", str(spec), "-i", "2x3", "-f", "dot").stdout
-    assert f'label="{tmp_path}/<b>\\\\x1b[31m.yaml"' in dot
+    assert f'label="{tmp_path}/<b>\\\\e[31m.yaml"' in dot
     assert "\x1b" not in svg + dot
 
 

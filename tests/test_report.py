@@ -147,7 +147,7 @@ def test_text_from_the_spec_is_escaped(tmp_path):
     assert_self_contained(page)
     assert "\x1b" not in page
     assert "<script>alert" not in page and "<img" not in page
-    assert "&lt;script&gt;alert(1)&lt;_\\x1b[31m.yaml" in page
+    assert "&lt;script&gt;alert(1)&lt;_\\e[31m.yaml" in page
     assert "unknown layer type &#x27;&lt;img src=x onerror=alert(2)&gt;&#x27;" in page
 
 

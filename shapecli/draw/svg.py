@@ -18,7 +18,7 @@ import math
 import unicodedata
 
 from ..diagram import Diagram, DiagramEdge, DiagramNode
-from ..escape import is_wide, markup
+from ..escape import is_wide, markup, markup_lines
 from ..layout import Box, Cluster, Layout, Rect, Spacing, layered_layout
 
 FONT_FAMILY = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', 'Courier New', monospace"
@@ -150,7 +150,7 @@ def _draw(diagram: Diagram, layout: Layout, tensor_of: dict, prefix: str) -> str
         rect = layout.clusters[cluster.id]
         out.append(
             f'<g class="cluster {cluster.kind} {cluster.state}" id="{prefix}{cluster.id}" '
-            f'data-anchor="{markup(cluster.anchor)}"><title>{markup(cluster.tooltip)}</title>'
+            f'data-anchor="{markup(cluster.anchor)}"><title>{markup_lines(cluster.tooltip)}</title>'
             f'<rect x="{_num(rect.x)}" y="{_num(rect.y)}" width="{_num(rect.width)}" '
             f'height="{_num(rect.height)}" rx="6"/><text x="{_num(rect.x + SPACING.cluster_pad)}" '
             f'y="{_num(rect.y + SPACING.title_height)}">{markup(cluster.title)}</text></g>'
@@ -209,7 +209,7 @@ def _node(node: DiagramNode, rect: Rect, prefix: str) -> str:
         f'data-kind="{node.kind}" data-state="{node.state}" tabindex="0">',
     ]
     if node.tooltip:
-        parts.append(f"<title>{markup(node.tooltip)}</title>")
+        parts.append(f"<title>{markup_lines(node.tooltip)}</title>")
     parts.append(
         f'<rect x="{_num(rect.x)}" y="{_num(rect.y)}" width="{_num(rect.width)}" height="{_num(rect.height)}" '
         f'rx="{10 if node.kind in ("input", "output") else 4}"/>'
