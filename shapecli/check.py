@@ -22,6 +22,10 @@ class FileResult(NamedTuple):
     errors: list[Diagnostic]
     warnings: list[Diagnostic]
     internal: bool = False
+    model: object = None
+    """The Model, when kept (for the HTML overview) and the spec could be read."""
+    trace: object = None
+    """The Trace, when kept (for the HTML overview) and the shapes were inferred."""
 
     def passed(self, strict: bool) -> bool:
         """No errors (and, when strict, no warnings)."""
@@ -94,11 +98,11 @@ def _matches(patterns: list[str], names: list[str]) -> bool:
     return fnmatch.fnmatchcase(names[0], head) and _matches(patterns[1:], names[1:])
 
 
-def check_file(path: str, given: list, convention: str | None) -> FileResult:
+def check_file(path: str, given: list, convention: str | None, keep: bool = False) -> FileResult:
     """Check one spec: with `given` inputs when there are any, else its own `check: {inputs}`.
 
     A bug met on one file is reported for that file (and makes the run exit 3) without
-    stopping the others.
+    stopping the others. `keep` keeps the model and trace in the result (for a report).
     """
     text = None
     name = display_name(path)
@@ -116,7 +120,7 @@ def check_file(path: str, given: list, convention: str | None) -> FileResult:
             name,
             hint="give the spec a `check: {inputs: {x: 2x20}}` key, or pass --input",
         )
-        return FileResult(name, text, [], [*model.warnings, skipped])
+        return FileResult(name, text, [], [*model.warnings, skipped], model=model if keep else None)
     except (SpecError, InputError) as e:
         return FileResult(name, text, [diagnostic(e)._replace(file=name)], [])
     except Exception as e:  # noqa: BLE001 - one file's bug must not hide the others' results
@@ -126,4 +130,6 @@ def check_file(path: str, given: list, convention: str | None) -> FileResult:
             name,
         )
         return FileResult(name, text, [bug], [], internal=True)
+    if keep:
+        return FileResult(name, text, trace.errors, trace.warnings, model=model, trace=trace)
     return FileResult(name, text, trace.errors, trace.warnings)

@@ -7,6 +7,7 @@ the reader of the output goes away (`| head -1`).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -72,6 +73,34 @@ def _output(write) -> None:
         _silence_stdout()
 
 
+@contextlib.contextmanager
+def _destination(output: str | None):
+    """Standard output, or the file `output` opened for writing (an unwritable path is an InputError)."""
+    if output is None:
+        yield sys.stdout
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as f:
+            yield f
+    except OSError as e:
+        raise InputError(f"cannot write {output}: {e.strerror or e}") from None
+
+
+def _write_output(output: str | None, write) -> None:
+    """Run `write(file)` on standard output (quietly if its reader goes away) or on the file `output`."""
+    if output is None:
+        _output(lambda: write(sys.stdout))
+        return
+    with _destination(output) as f:
+        write(f)
+
+
+def _refuse_overwrite(output: str | None, spec: str) -> None:
+    """shapecli never writes to the files it reads."""
+    if output and spec != "-" and os.path.exists(output) and os.path.exists(spec) and os.path.samefile(output, spec):
+        raise InputError(f"-o {output} is the spec itself; shapecli never overwrites the files it reads")
+
+
 def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
@@ -95,11 +124,12 @@ def _silence_stdout() -> None:
     "-f",
     "--format",
     "output_format",
-    type=click.Choice(["table", "json"]),
+    type=click.Choice(["table", "json", "html"]),
     default="table",
     show_default=True,
-    help="Tables for people, or one JSON document for scripts.",
+    help="Tables for people, one JSON document for scripts, or a self-contained HTML report (with the graph).",
 )
+@click.option("-o", "--output", metavar="FILE", help="Write the result to FILE instead of standard output.")
 @click.option(
     "--dtype",
     type=click.Choice(list(DTYPE_BYTES)),
@@ -117,17 +147,17 @@ def _silence_stdout() -> None:
 )
 @_max_errors_option("Most errors shown (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, debug):
+def inspect(spec, inputs, convention, output_format, output, dtype, wheres, max_errors, debug):
     """Show every parameter's shape before and after inference for SPEC (a YAML file, or - for stdin).
 
     Symbolic inputs (Bx3xHxW) give shapes as formulas of the symbols and the
     conditions under which the model fits ("Valid inputs require").
     """
-    code = _guarded(debug, lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors))
+    code = _guarded(debug, lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, output))
     sys.exit(code)
 
 
-def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20) -> int:
+def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20, output=None) -> int:
     from .dims import parse_input, parse_where
     from .explain import where_violations
     from .infer import evaluate_at, infer
@@ -140,18 +170,32 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
     try:
         given = [parse_input(v) for v in inputs]
         file, text = read_spec(spec)
+        _refuse_overwrite(output, spec)
         model = load_model(text, file, convention)
         trace = infer(model, given, dtype)
         evaluations = [evaluate_at(trace, b) for where in wheres for b in parse_where(where, trace.symbols)]
     except (SpecError, InputError) as e:
         found = diagnostic(e)
         if output_format == "json":
-            _output(lambda: write_json(failure_document(file, convention, [found]), sys.stdout))
+            _write_output(output, lambda f: write_json(failure_document(file, convention, [found]), f))
+        elif output_format == "html":
+            from .report import failure_report
+
+            _write_output(output, lambda f: f.write(failure_report(file, text, [found])))
         _report([found], text)
         return EXIT_INVALID
     violations = where_violations(trace, evaluations)
     if output_format == "json":
-        _output(lambda: write_json(inspect_document(trace, evaluations, violations), sys.stdout))
+        _write_output(output, lambda f: write_json(inspect_document(trace, evaluations, violations), f))
+    elif output_format == "html":
+        from .report import inspect_report
+
+        _write_output(output, lambda f: f.write(inspect_report(model, trace, text, evaluations)))
+    elif output is not None:
+        from rich.console import Console
+
+        with _destination(output) as f:
+            render_tables(trace, Console(file=f, width=120, color_system=None, highlight=False), evaluations)
     else:
         _output(lambda: render_tables(trace, stdout_console(), evaluations))
     _report(_limited(trace.errors, max_errors) + violations + trace.warnings, text)
@@ -186,50 +230,61 @@ A spec names the inputs it is meant for with a top-level key:
     "-f",
     "--format",
     "output_format",
-    type=click.Choice(["text", "github", "json"]),
+    type=click.Choice(["text", "github", "json", "html"]),
     default="text",
     show_default=True,
-    help="A line per file, GitHub Actions annotations, or one JSON document.",
+    help="A line per file, GitHub Actions annotations, one JSON document, or an HTML overview with each report.",
 )
+@click.option("-o", "--output", metavar="FILE", help="Write the JSON, HTML or GitHub report to FILE.")
 @_max_errors_option("Most errors shown per file (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def check(paths, inputs, convention, strict, output_format, max_errors, debug):
+def check(paths, inputs, convention, strict, output_format, output, max_errors, debug):
     """Check spec files, directories (every *.yaml / *.yml) and globs, for CI.
 
     Exits 0 only if every spec passes; 1 if any has an error (or, with
     --strict, a warning); 2 for unusable arguments.
     """
-    sys.exit(_guarded(debug, lambda: _check(paths, inputs, convention, strict, output_format, max_errors)))
+    sys.exit(_guarded(debug, lambda: _check(paths, inputs, convention, strict, output_format, max_errors, output)))
 
 
-def _check(paths, inputs, convention, strict, output_format, max_errors) -> int:
+def _check(paths, inputs, convention, strict, output_format, max_errors, output=None) -> int:
     from .check import check_file, find_specs
     from .dims import parse_input
     from .render import check_document, check_line, check_summary, emit, github_annotations, stdout_console, write_json
 
     try:
+        if output and output_format == "text":
+            raise InputError("--output writes a JSON, HTML or GitHub report: add --format json, html or github")
         given = [parse_input(v) for v in inputs]
         files = find_specs(list(paths))
         if not files:
             raise InputError("no spec files found (looked for *.yaml and *.yml)")
+        for path in files:
+            _refuse_overwrite(output, path)
     except InputError as e:
-        if output_format == "json":
+        if output_format == "json" and not (output and output_format == "text"):
             document = check_document([], strict, [diagnostic(e)])
             _output(lambda: write_json(document, sys.stdout))
         raise
     console = stdout_console()
     results = []
     for path in files:
-        result = check_file(path, given, convention)
+        result = check_file(path, given, convention, keep=output_format == "html")
         results.append(result)
         if output_format == "text":
             line = check_line(result, strict)
             _output(lambda: emit(console, *line))  # noqa: B023 - called at once
             _report(_limited(result.errors, max_errors) + result.warnings, result.text)
     if output_format == "json":
-        _output(lambda: write_json(check_document(results, strict), sys.stdout))
+        _write_output(output, lambda f: write_json(check_document(results, strict), f))
+    elif output_format == "html":
+        from .report import check_report
+
+        _write_output(output, lambda f: f.write(check_report(results)))
+        for result in results:
+            _report(_limited(result.errors, max_errors) + result.warnings, result.text)
     elif output_format == "github":
-        _output(lambda: sys.stdout.write("\n".join(github_annotations(results, strict)) + "\n"))
+        _write_output(output, lambda f: f.write("\n".join(github_annotations(results, strict)) + "\n"))
     else:
         _output(lambda: emit(console, check_summary(results, strict) + "\n", []))
     if any(r.internal for r in results):
@@ -249,6 +304,90 @@ def _limited(errors: list, limit: int) -> list:
             errors[0].file,
         )
     ]
+
+
+_GRAPH_EXAMPLES = """
+\b
+Examples:
+  shapecli graph configs/resnet50.yaml --input 1x3x224x224 -o resnet50.svg
+  shapecli graph configs/unet.yaml --input 1x3xHxW --depth 1 -f mermaid
+  shapecli graph configs/bert_base.yaml -i input_ids=2x128 -i token_type_ids=2x128 --expand -o bert.dot
+"""
+
+
+@main.command(epilog=_GRAPH_EXAMPLES, short_help="Draw the model as a graph (SVG, Mermaid or DOT).")
+@click.argument("spec", metavar="SPEC")
+@_input_option("Input shape such as 2x20 or Bx3xHxW; name=SHAPE for each input of a multi-input spec.")
+@click.option(
+    "-c",
+    "--convention",
+    type=click.Choice(list(CONVENTIONS)),
+    default="torch",
+    show_default=True,
+    help="Parameter names, layouts and defaults of this framework.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(["svg", "mermaid", "dot"]),
+    default=None,
+    help="SVG (drawn by shapecli), Mermaid flowchart, or Graphviz DOT [default: from -o's suffix, else svg].",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+@click.option(
+    "--depth", type=click.IntRange(1), default=None, help="Fold block uses nested deeper than N (torchinfo's depth)."
+)
+@click.option("--expand", is_flag=True, help="Draw every copy of a repeated layer or block (default: one node ×N).")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def graph(spec, inputs, convention, output_format, output, depth, expand, debug):
+    """Draw SPEC as a graph: layers with their key arguments and parameter counts, edges with
+    the tensor shapes, boxes around block uses, repeats folded to one node, a failed layer in red.
+
+    Exits 1 (after drawing) when shapes do not fit, 2 for an invalid spec. Without input
+    shapes the structure is drawn alone.
+    """
+    sys.exit(_guarded(debug, lambda: _graph(spec, inputs, convention, output_format, output, depth, expand)))
+
+
+def _graph(spec, inputs, convention, output_format, output, depth, expand) -> int:
+    from .dims import parse_input
+    from .errors import MissingInput
+    from .graph import draw, format_for
+    from .infer import infer
+    from .spec import load_model
+    from .yamlsrc import display_name, read_spec
+
+    text = None
+    file = display_name(spec)
+    try:
+        given = [parse_input(v) for v in inputs]
+        file, text = read_spec(spec)
+        model = load_model(text, file, convention)
+        _refuse_overwrite(output, spec)
+        notes = []
+        try:
+            trace = infer(model, given)
+        except MissingInput as e:
+            trace = None
+            notes.append(
+                Diagnostic(
+                    "not_inferred",
+                    f"the structure is drawn without shapes: {e.message}",
+                    file,
+                    hint="pass --input, or declare the input shapes in the spec",
+                )
+            )
+        drawing = draw(model, trace, format_for(output, output_format), depth, expand)
+    except (SpecError, InputError) as e:
+        _report([diagnostic(e)], text)
+        return EXIT_INVALID
+    _write_output(output, lambda f: f.write(drawing.text))
+    warnings = (trace.warnings if trace else model.warnings) + notes
+    _report((trace.errors if trace else []) + warnings, text)
+    for note in drawing.notes:
+        click.echo(f"shapecli: note: {note}", err=True)
+    return EXIT_MISMATCH if trace is not None and trace.errors else EXIT_OK
 
 
 @main.command(short_help="List the layer types, or describe one.")

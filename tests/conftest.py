@@ -1,16 +1,19 @@
-"""Shared fixtures: golden files, running specs from text, and the framework markers.
+"""Shared fixtures: golden files, running specs from text, and the markers of optional tests.
 
 Tests that need PyTorch or Keras carry `@pytest.mark.torch` / `@pytest.mark.keras`
-(or both). Without the framework installed they are skipped, and the summary
-says how many: the light suite (`pip install -e '.[test]'`) passes without any
-framework; CI installs both and runs everything.
+(or both); tests that drive a real browser carry `@pytest.mark.browser`. Without
+what a marker needs (a module, or a program on PATH) they are skipped, and the
+summary says how many: the light suite (`pip install -e '.[test]'`) passes without
+any framework or browser; CI installs them all and runs everything.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -19,10 +22,38 @@ ROOT = Path(__file__).parent.parent
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-FRAMEWORKS = {"torch": "torch", "keras": "keras"}
-"""Marker → the module it needs."""
 
-_available = {marker: importlib.util.find_spec(module) is not None for marker, module in FRAMEWORKS.items()}
+class Needs(NamedTuple):
+    """What the tests of a marker need: modules to import, programs on PATH, and how to install them."""
+
+    modules: tuple[str, ...] = ()
+    programs: tuple[str, ...] = ()
+    install: str = ""
+
+    def available(self) -> bool:
+        """Whether every module can be imported and every program is on PATH."""
+        return all(importlib.util.find_spec(m) is not None for m in self.modules) and all(
+            shutil.which(p) for p in self.programs
+        )
+
+    def describe(self) -> str:
+        """'torch', 'chromium, chromedriver and selenium': what to say is missing."""
+        names = [*self.programs, *self.modules]
+        return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + names[-1]
+
+
+FRAMEWORKS = {
+    "torch": Needs(modules=("torch",), install="pip install -e '.[torch]'"),
+    "keras": Needs(modules=("keras",), install="pip install -e '.[keras]'"),
+    "browser": Needs(
+        modules=("selenium",),
+        programs=("chromium", "chromedriver"),
+        install="apt-get install -y chromium chromium-driver; pip install -e '.[test]'",
+    ),
+}
+"""Marker → what its tests need (a marker may depend on programs, not only modules)."""
+
+_available = {marker: needs.available() for marker, needs in FRAMEWORKS.items()}
 _skipped: dict[str, int] = {}
 
 
@@ -31,15 +62,17 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    for marker, module in FRAMEWORKS.items():
-        config.addinivalue_line("markers", f"{marker}: needs {module} installed (skipped otherwise)")
+    for marker, needs in FRAMEWORKS.items():
+        config.addinivalue_line("markers", f"{marker}: needs {needs.describe()} (skipped otherwise)")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         missing = [m for m in FRAMEWORKS if item.get_closest_marker(m) and not _available[m]]
         if missing:
-            item.add_marker(pytest.mark.skip(reason=f"needs {' and '.join(missing)} (pip install -e '.[{','.join(missing)}]')"))
+            how = "; ".join(FRAMEWORKS[m].install for m in missing)
+            needed = " and ".join(FRAMEWORKS[m].describe() for m in missing)
+            item.add_marker(pytest.mark.skip(reason=f"needs {needed} ({how})"))
             key = "+".join(missing)
             _skipped[key] = _skipped.get(key, 0) + 1
 
@@ -48,10 +81,11 @@ def pytest_terminal_summary(terminalreporter):
     if _skipped:
         counts = ", ".join(f"{n} need {key}" for key, n in sorted(_skipped.items()))
         total = sum(_skipped.values())
-        terminalreporter.write_line(f"framework tests skipped: {total} ({counts}; pip install -e '.[torch,keras]' runs them)")
-    elif any(_available.values()):
+        how = "; ".join(dict.fromkeys(FRAMEWORKS[m].install for key in _skipped for m in key.split("+")))
+        terminalreporter.write_line(f"optional tests skipped: {total} ({counts}; {how} runs them)")
+    if any(_available.values()):
         present = ", ".join(m for m, ok in _available.items() if ok)
-        terminalreporter.write_line(f"framework tests: all run ({present} installed)")
+        terminalreporter.write_line(f"optional tests run: {present}")
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ these functions before it is printed.
 
 from __future__ import annotations
 
+import html
 import re
+import unicodedata
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
 
@@ -57,3 +59,19 @@ def workflow_data(text: str) -> str:
 def workflow_property(text: str) -> str:
     """A property value of a GitHub workflow command (also `:` and `,` escaped)."""
     return workflow_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def markup(text: str) -> str:
+    """`printable(text)` escaped for HTML and XML text and attribute values."""
+    return html.escape(printable(text), quote=True)
+
+
+def markup_lines(text: str) -> str:
+    """Lines of text (joined by newlines, each already printable) escaped for HTML and XML,
+    the newlines kept: a tooltip's or a code frame's line breaks."""
+    return "\n".join(markup(line) for line in text.split("\n"))
+
+
+def is_wide(char: str) -> bool:
+    """Whether a character takes two cells of a fixed-width font (East Asian wide or full-width)."""
+    return unicodedata.east_asian_width(char) in ("W", "F")

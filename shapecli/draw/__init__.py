@@ -1,0 +1,1 @@
+"""Drawings of a Diagram, one module per format: `svg` (laid out by shapecli.layout), `mermaid`, `dot`."""
