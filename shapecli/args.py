@@ -10,8 +10,17 @@ from __future__ import annotations
 from .errors import SpecError
 
 
+LARGEST = 2**63 - 1
+"""Largest integer an argument may be (int64, as the frameworks count)."""
+
+
 def show(value) -> str:
-    """A value as a message quotes it."""
+    """A value as a message quotes it (long texts and numbers shortened)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**24:
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}{digits[:6]}…({len(digits)} digits)"
+    if isinstance(value, str) and len(value) > 60:
+        return f"'{value[:57]}…'"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -47,6 +56,8 @@ class Int:
     def __call__(self, value) -> int:
         if type(value) is not int:
             raise SpecError(f"expected an integer, received {show(value)}")
+        if abs(value) > LARGEST:
+            raise SpecError(f"expected an integer of at most 2^63 - 1, received {show(value)}")
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
             raise SpecError(f"expected an integer{_bounds(self.min, self.max)}, received {value}")
         return value
@@ -66,6 +77,8 @@ class Float:
     def __call__(self, value) -> float:
         if type(value) not in (int, float) or value != value:
             raise SpecError(f"expected a number, received {show(value)}")
+        if type(value) is int and abs(value) > LARGEST:
+            raise SpecError(f"expected a number of at most 2^63 - 1, received {show(value)}")
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
             raise SpecError(f"expected a number{_bounds(self.min, self.max)}, received {value}")
         return float(value)

@@ -9,7 +9,9 @@
 `parse` gives a tree of tuples; `evaluate` computes it with Python's operators,
 so the same tree evaluates over numbers (block parameters) or dims (symbols).
 `floor(a/b)` and `ceil(a/b)` are integer divisions; `min` and `max` take two
-arguments.
+arguments. A chain of `+ -` or `* / // %` is one flat node and a run of unary
+minus one negation, so only parentheses, calls and `^` nest, at most MAX_NESTING
+deep: no text makes the parser or the evaluator recurse without bound.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import re
 
 _TOKEN = re.compile(r"\s*(?:(\d+\.\d*|\.\d+|\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*/%^(),]))")
 FUNCTIONS = ("floor", "ceil", "min", "max")
+MAX_NESTING = 64
+"""Deepest nesting of parentheses, calls and powers."""
 
 
 class ExprError(ValueError):
@@ -56,6 +60,12 @@ def _tokenize(text: str) -> list:
 class _Parser:
     def __init__(self, tokens: list, text: str):
         self.tokens, self.text, self.position = tokens, text, 0
+        self.depth = 0
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ExprError(f"'{self.text[:40]}…' nests deeper than {MAX_NESTING} levels")
 
     def peek(self):
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -73,34 +83,41 @@ class _Parser:
         return token
 
     def expr(self):
-        tree = self.term()
+        first = self.term()
+        rest = []
         while self.peek() in ("+", "-"):
-            tree = (self.take(), tree, self.term())
-        return tree
+            rest.append((self.take(), self.term()))
+        return ("chain", first, rest) if rest else first
 
     def term(self):
-        tree = self.unary()
+        first = self.unary()
+        rest = []
         while self.peek() in ("*", "/", "//", "%"):
-            tree = (self.take(), tree, self.unary())
-        return tree
+            rest.append((self.take(), self.unary()))
+        return ("chain", first, rest) if rest else first
 
     def unary(self):
-        if self.peek() == "-":
+        negate = False
+        while self.peek() == "-":
             self.take()
-            return ("neg", self.unary())
+            negate = not negate
         tree = self.atom()
         if self.peek() == "^":
             self.take()
+            self.nest()
             tree = ("^", tree, self.unary())
-        return tree
+            self.depth -= 1
+        return ("neg", tree) if negate else tree
 
     def atom(self):
         token = self.take()
         if isinstance(token, (int, float)) and not isinstance(token, bool):
             return ("num", token)
         if token == "(":
+            self.nest()
             tree = self.expr()
             self.take(")")
+            self.depth -= 1
             return tree
         if isinstance(token, str) and (token[0].isalpha() or token[0] == "_"):
             if self.peek() != "(":
@@ -108,11 +125,13 @@ class _Parser:
             if token not in FUNCTIONS:
                 raise ExprError(f"unknown function '{token}' in '{self.text}' (known: {', '.join(FUNCTIONS)})")
             self.take("(")
+            self.nest()
             args = [self.expr()]
             while self.peek() == ",":
                 self.take()
                 args.append(self.expr())
             self.take(")")
+            self.depth -= 1
             return ("call", token, args)
         raise ExprError(f"unexpected '{token}' in '{self.text}'")
 
@@ -134,18 +153,25 @@ def evaluate(tree, name, divide, extreme=None):
             return -value(node[1])
         if kind == "call":
             return call(node[1], node[2])
-        a, b = value(node[1]), value(node[2])
-        if kind == "+":
+        if kind == "chain":
+            result = value(node[1])
+            for op, operand in node[2]:
+                result = binary(op, result, value(operand))
+            return result
+        return binary(kind, value(node[1]), value(node[2]))
+
+    def binary(op, a, b):
+        if op == "+":
             return a + b
-        if kind == "-":
+        if op == "-":
             return a - b
-        if kind == "*":
+        if op == "*":
             return a * b
-        if kind == "/":
+        if op == "/":
             return divide(a, b)
-        if kind == "//":
+        if op == "//":
             return a // b
-        if kind == "%":
+        if op == "%":
             return a % b
         if not isinstance(b, int) or b < 0 or b > 64:
             raise ExprError("an exponent must be an integer from 0 to 64")
@@ -156,9 +182,11 @@ def evaluate(tree, name, divide, extreme=None):
             if len(args) != 1:
                 raise ExprError(f"{function}() takes one argument")
             (arg,) = args
-            if arg[0] != "/":
+            if arg[0] != "chain" or arg[2][-1][0] != "/":
                 raise ExprError(f"write {function}(a / b)")
-            a, b = value(arg[1]), value(arg[2])
+            *head, (_, divisor) = arg[2]
+            a = value(("chain", arg[1], head) if head else arg[1])
+            b = value(divisor)
             if function == "floor":
                 return a // b
             if isinstance(a, float) or isinstance(b, float):

@@ -322,9 +322,7 @@ def test_input_dependent_parameters_are_warned_and_listed(tmp_path):
     assert doc["input_dependent_params"] == ["c5.weight"]
     assert doc["warnings"][0]["kind"] == "input_dependent_param"
     assert result.exit_code == 0
-    assert (
-        f"{spec}:15:5: warning: Dense 'c5': weight (120, 16*(floor(H/4) - 3)*(floor(W/4) - 3))" in result.stderr
-    )
+    assert f"{spec}:15:5: warning: Dense 'c5': weight (120, 16*(floor(H/4) - 3)*(floor(W/4) - 3))" in result.stderr
 
 
 def test_a_declared_size_binds_the_symbol_given_for_it():
@@ -337,5 +335,3 @@ def test_a_declared_size_binds_the_symbol_given_for_it():
     assert c5["params"][0]["after"] == [120, 400]
     assert doc["inputs"] == {"digits": ["B", 1, "H", "W"]}
     assert result.exit_code == 0
-
-

@@ -20,29 +20,30 @@ MAX_WHERE_COMBINATIONS = 10_000
 """Most value combinations one `--where` may ask for."""
 
 _DIGITS = re.compile(r"[0-9]+\Z")
+_FUNCTION_CALL = re.compile(r"(?:floor|ceil|min|max)\s*(?=\()")
 
 
 def _split_top_level(body: str, separator: str) -> list[str]:
-    """`body` split at `separator` outside parentheses. An `x` inside a function name
-    (`max(H, W)`) does not split; any other `x` does, so a symbol containing an `x`
+    """`body` split at `separator` outside parentheses. The name of a function call
+    (`max(H, W)`) is skipped whole; any other `x` splits, so a symbol containing an `x`
     needs the comma form (`batch,max_len`)."""
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(body):
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(body):
+        char = body[i]
+        call = _FUNCTION_CALL.match(body, i) if separator == "x" else None
+        if call:
+            i = call.end()
+            continue
         if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
-        elif char == separator and depth == 0 and not (separator == "x" and _in_function_name(body, i)):
+        elif char == separator and depth == 0:
             parts.append(body[start:i])
             start = i + 1
+        i += 1
     parts.append(body[start:])
     return parts
-
-
-def _in_function_name(body: str, i: int) -> bool:
-    """Whether position `i` lies in a name directly followed by `(` (`max(`)."""
-    end = re.compile(r"[A-Za-z0-9_]*").match(body, i).end()
-    return body[end:].lstrip().startswith("(")
 
 
 def parse_shape(text: str) -> tuple:
