@@ -1,16 +1,22 @@
 """Fuzzing the command line: random spec structures and --input strings never crash it.
 
-Each example expands a hypothesis-drawn seed into a spec (from the spec
-language's grammar, with random types, names, arguments and values, sometimes
-with damaged text) and a command line (random --input strings, conventions,
-formats, --where). Every run must end with exit code 0, 1 or 2 — never a
-traceback and never the internal-error exit 3. Expanding a seed with Python's
-random keeps an example near a millisecond, so CI runs 10,000 of them;
-`SHAPECLI_FUZZ_EXAMPLES` sets another number (a failure reports its seed).
+Each example draws a spec (from the spec language's grammar, with random types,
+names, arguments and values, sometimes with damaged text) and a command line
+(random commands, --input strings, conventions, formats, --where) through a
+`random.Random` that hypothesis controls, so a failure shrinks to a small
+example. Every run must end with exit code 0, 1 or 2 — never a traceback and
+never the internal-error exit 3 — print valid JSON when asked for JSON, and
+never let an escape sequence from the spec reach the output. The generators
+include what found earlier defects: Unicode digits, huge and negative sizes,
+deep nesting, ESC and newlines in names and keys, `null` arguments.
+
+Calls are in-process (click's CliRunner). The default run makes 1,500
+examples; CI runs 10,000 (`SHAPECLI_FUZZ_EXAMPLES` sets the number).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 
@@ -24,7 +30,7 @@ from shapecli.catalog import layer_types
 from shapecli.cli import main
 from shapecli.registry import REQUIRED
 
-EXAMPLES = int(os.environ.get("SHAPECLI_FUZZ_EXAMPLES", "10000"))
+EXAMPLES = int(os.environ.get("SHAPECLI_FUZZ_EXAMPLES", "1500"))
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 LAYER_TYPES = layer_types()
 
@@ -122,6 +128,7 @@ VALUES = [
     64,
     10**30,
     -(10**30),
+    10**400,
     0.5,
     1.5,
     float("inf"),
@@ -194,6 +201,16 @@ SHAPES = [
     "H+1",
     "1x" * 70 + "1",
     "99999999999999999999x2",
+    "2x²",
+    "2x①",
+    "2x" + "9" * 5000,
+    "2,-H",
+    "2,1-H",
+    "2x" + "(" * 300 + "1" + ")" * 300,
+    "2," + "*".join(f"(H{i} + 1)" for i in range(14)),
+    "2,max(H, W)",
+    "2,3*(H + 1)",
+    "2x-" * 40 + "1",
 ]
 INPUTS = [
     {"x": [2, 3, 8, 8]},
@@ -207,6 +224,17 @@ INPUTS = [
     {"x": [0, 0]},
 ]
 DAMAGE = ["{", "]", ": :", "\t", "&a *a", "!!python/name:os.system", "\x00", "- ", "'", "\n  - [", "<<: *a", "\udcff"]
+HOSTILE_NAMES = ["a\x1b[8mb", "x\ny", "c\u202ed", "::error::z", "e\rf", "g\x07"]
+"""Names and keys a terminal or a CI log would obey if they were printed raw."""
+WHERES = [
+    "H=3",
+    "H=1,2,W=4",
+    "Q=1",
+    "H=x",
+    "H=0",
+    "H=²",
+    "H=" + ",".join(map(str, range(1, 120))) + ",W=" + ",".join(map(str, range(1, 120))),
+]
 
 
 def plausible_value(kind, rng: random.Random):
@@ -221,6 +249,8 @@ def plausible_value(kind, rng: random.Random):
         return rng.random() < 0.5
     if isinstance(kind, args.Choice):
         return rng.choice(kind.options)
+    if rng.random() < 0.05:
+        return None
     if isinstance(kind, (args.Padding, args.BeforeAfter)):
         return rng.choice([0, 1, 2, "same", "valid", [1, 2], [[1, 0], [0, 1]]])
     return rng.choice(VALUES)
@@ -244,11 +274,15 @@ def layer(rng: random.Random) -> dict:
         return plausible_layer(rng)
     entry = {"type": rng.choice(TYPES)} if rng.randrange(10) else {}
     if rng.random() < 0.5:
-        entry["name"] = rng.choice(["a", "b", "c", "x", "a.b", "0", "", "fc"])
+        entry["name"] = rng.choice(["a", "b", "c", "x", "a.b", "0", "", "fc", *HOSTILE_NAMES])
     if rng.random() < 0.25:
         entry["from"] = rng.choice(["x", "a", "b", ["a", "b"], ["x", "x"], "a/h_n", 3, {"x": "a"}])
     for _ in range(rng.randrange(5)):
         entry[rng.choice(KEYS)] = rng.choice(VALUES)
+    if rng.random() < 0.1:
+        entry[rng.choice(HOSTILE_NAMES)] = rng.choice([1, rng.choice(HOSTILE_NAMES)])
+    if rng.random() < 0.05:
+        entry["type"] = rng.choice(HOSTILE_NAMES)
     return entry
 
 
@@ -280,6 +314,11 @@ def spec_text(rng: random.Random) -> tuple[str, list[str]]:
         }
     if rng.randrange(6) == 0:
         spec["outputs"] = rng.choice([["a"], "b", [], ["x"], [1]])
+    if rng.randrange(12) == 0:
+        deep: object = 1
+        for _ in range(rng.choice([50, 199, 201, 400])):
+            deep = [deep]
+        spec[rng.choice(["layers", "inputs", "extra"])] = deep
     if rng.randrange(10) == 0:
         spec[rng.choice(["check", "layer", "extra"])] = rng.choice(VALUES)
     text = yaml.dump(spec, Dumper=DUMPER, sort_keys=False)
@@ -289,20 +328,34 @@ def spec_text(rng: random.Random) -> tuple[str, list[str]]:
     return text, [rng.choice(SHAPES) for _ in range(rng.choice([0, 1, 1, 1, 2]))]
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-@given(seed=st.integers(0, 2**64 - 1))
-def test_no_input_crashes_the_cli(seed):
-    """One example: a spec and a command line, expanded from a seed (a failure prints the seed)."""
-    rng = random.Random(seed)
-    text, inputs = spec_text(rng)
-    args = ["inspect", "-", "--convention", rng.choice(["torch", "keras", "mxnet"])]
+def command_line(rng: random.Random, inputs: list[str]) -> list[str]:
+    """A command that reads the spec from standard input, with random options."""
+    command = rng.choice(["inspect"] * 8 + ["check", "graph"])
+    args = [command, "-", "--convention", rng.choice(["torch", "keras", "mxnet"])]
     for shape in inputs:
         args += ["--input", shape]
-    if rng.random() < 0.3:
-        args += ["--format", "json"]
-    if rng.random() < 0.1:
-        args += ["--where", rng.choice(["H=3", "H=1,2,W=4", "Q=1", "H=x"])]
+    if command == "inspect":
+        args += rng.choice([[], [], ["--format", "json"], ["--format", "html"]])
+        if rng.random() < 0.15:
+            args += ["--where", rng.choice(WHERES)]
+    elif command == "check":
+        args += rng.choice([[], ["--format", "json"], ["--format", "github"], ["--strict"]])
+    else:
+        args += rng.choice([["--format", "svg"], ["--format", "mermaid"], ["--format", "dot"]])
+    return args
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(rng=st.randoms(use_true_random=False))
+def test_no_input_crashes_the_cli(rng):
+    """One example: a spec and a command line drawn through a random generator hypothesis controls."""
+    text, inputs = spec_text(rng)
+    args = command_line(rng, inputs)
     result = CliRunner().invoke(main, args, input=text.encode("utf-8", "surrogateescape"))
     assert result.exit_code in (0, 1, 2), (result.exit_code, text, args, result.output)
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    raw = [c for c in ("\x1b", "\u202e", "\x07") if c in result.stdout + result.stderr]
+    assert not raw, (raw, text, args)
+    if "json" in args:
+        json.loads(result.stdout)
