@@ -53,6 +53,16 @@ class SpecError(ShapecliError):
         return self
 
 
+class SpecErrors(SpecError):
+    """Several problems in one spec, all reported at once; reads as the first of them."""
+
+    def __init__(self, errors: list[SpecError]):
+        first = errors[0]
+        super().__init__(first.message, first.loc, hint=first.hint)
+        self.notes = first.notes
+        self.errors = errors
+
+
 class InputError(ShapecliError):
     """A command-line value (an --input shape, a path) is invalid."""
 
@@ -141,3 +151,12 @@ def diagnostic(error: ShapecliError) -> Diagnostic:
     return Diagnostic(
         kind, error.message, error.file, getattr(error, "loc", None), hint=error.hint, notes=tuple(error.notes)
     )
+
+
+def diagnostics(error: ShapecliError) -> list[Diagnostic]:
+    """Every Diagnostic of a spec or input error (several for SpecErrors)."""
+    if isinstance(error, SpecErrors):
+        for each in error.errors:
+            each.file = each.file or error.file
+        return [diagnostic(each) for each in error.errors]
+    return [diagnostic(error)]

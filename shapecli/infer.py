@@ -14,7 +14,9 @@ from typing import NamedTuple
 
 from .conventions import CONVENTIONS, DTYPE_BYTES
 from .dims import ANY_SHAPE, MAX_RANK, MAX_SIZE, UNKNOWN, Dim, Expr, equal, format_dim, format_shape, is_known, product
-from .errors import Diagnostic, InputError, MissingInput, ShapeError, did_you_mean
+from .errors import Diagnostic, InputError, MissingInput, ShapeError, SpecError, diagnostic, did_you_mean
+from .registry import make_config
+from .spec.params import Deferred, resolved
 from .shape_math import same_dim
 from .conditions import Condition, Contradiction, Requirement, collecting, simplify
 from .explain import Origins, differing_axes, mismatch
@@ -52,7 +54,8 @@ class LayerInfo:
     `output_shape` is the first output; `output_shapes` names every output of
     a layer that has several. `before_status` is 'initialized', 'deferred',
     'shared' or 'none' (no parameters); `state` is 'ok', 'error' (its shapes do
-    not fit) or 'skipped' (an input failed upstream).
+    not fit), 'skipped' (an input failed upstream) or 'absent' (its `if:` is false:
+    it passes its first input on).
     """
 
     __slots__ = (
@@ -67,6 +70,8 @@ class LayerInfo:
         "macs",
         "before_status",
         "state",
+        "cfg",
+        "condition",
     )
 
     def __init__(
@@ -79,6 +84,10 @@ class LayerInfo:
         self.count: Dim | None = None
         self.macs: Dim | None = None
         self.state = "ok"
+        self.cfg = None
+        """The configuration this layer was inferred with (its arguments that read shapes computed)."""
+        self.condition: str | None = None
+        """The text of a false `if:` that left it out ('absent')."""
 
 
 class Totals(NamedTuple):
@@ -265,7 +274,7 @@ class _Propagation:
         """Infer one node: its parameters before inference, then its outputs and parameters."""
         ins = [self.values[s] for s in node.sources]
         first_use = self.shared_first.get(node.owner if node.owner is not None else node.id)
-        params = _param_infos(node, node.layer.params(node.cfg, [ANY_SHAPE] * len(ins)), self.convention)
+        params = _param_infos(node, _before_params(node, len(ins)), self.convention)
         info = LayerInfo(
             node.path,
             node.type_label,
@@ -274,18 +283,25 @@ class _Propagation:
             params,
             _before_status(params, first_use),
         )
+        info.cfg = node.cfg
         self.layers.append(info)
         count = len(node.layer.output_names(node.cfg))
         outs: list = [None] * count
-        if None in ins:
+        if None in ins or any(self.values.get(s) is None for s in node.reads):
             info.state = "skipped"
+        elif self.absent(node, ins, info):
+            outs = [ins[0]] + [None] * (count - 1)
         else:
             with collecting(node.path) as found:
-                outs = self.apply(node, ins, info)
+                if self.configure(node, info):
+                    outs = self.apply(node, ins, info)
+                    self.check_expectation(node, outs[0], info)
             if info.state == "ok":
                 self.conditions += found
         if info.state == "ok":
             info.count = _sum(p.count for p in info.params if not p.buffer)
+        elif info.state == "absent":
+            info.count, info.macs = 0, 0
         else:
             for p in info.params:
                 p.after = p.count = None
@@ -295,15 +311,95 @@ class _Propagation:
         for index, shape in enumerate(outs):
             self.values[NodeOutput(node.id, index)] = shape
 
+    def absent(self, node: Node, ins: list, info: LayerInfo) -> bool:
+        """Whether the node's `if:` is false (then it passes its first input on, with no parameters)."""
+        condition = node.condition
+        if condition is None:
+            return False
+        holds = condition.value
+        if isinstance(holds, Deferred):
+            try:
+                holds = holds.value(self.values)
+            except SpecError as e:
+                info.state = "error"
+                self.errors.append(diagnostic(e)._replace(file=self.model.file, path=node.path))
+                return True
+            if not isinstance(holds, (bool, int, float)):
+                info.state = "error"
+                message = f"if: '{condition.text}' is {holds}, not true or false"
+                self.errors.append(Diagnostic("spec_error", message, self.model.file, condition.loc, node.path))
+                return True
+        if holds:
+            return False
+        info.state, info.params, info.before_status = "absent", [], "none"
+        info.condition = condition.text
+        return True
+
+    def configure(self, node: Node, info: LayerInfo) -> bool:
+        """The node's configuration for this inference: its arguments that read shapes computed
+        now (a shared layer takes its owner's). False (an error recorded) if they do not fit."""
+        if node.owner is not None:
+            owner = self.layers[node.owner]
+            info.cfg = owner.cfg
+            return True
+        if node.pending is None:
+            return True
+        try:
+            given = {key: resolved(v, self.values) for key, v in node.pending.given.items()}
+            info.cfg = make_config(node.layer, given, self.model.convention, node.pending.locate)
+        except SpecError as e:
+            info.state = "error"
+            self.errors.append(diagnostic(e)._replace(file=self.model.file, path=node.path))
+            return False
+        if node.layer.output_names(info.cfg) != node.layer.output_names(node.cfg):
+            info.state = "error"
+            message = f"the arguments of {node.type_label} '{node.path}' that choose its outputs cannot read shapes"
+            self.errors.append(Diagnostic("spec_error", message, self.model.file, node.loc, node.path))
+            return False
+        return True
+
+    def check_expectation(self, node: Node, out: tuple | None, info: LayerInfo) -> None:
+        """The node's `expect:` shape contract against its output: an error when it certainly
+        fails, a condition when that depends on the input sizes."""
+        if node.expect is None or out is None or info.state != "ok":
+            return
+        expected = node.expect.shape
+        message = None
+        if len(expected) != len(out):
+            message = f"expects a rank-{len(expected)} output, but gives {format_shape(out)}"
+        else:
+            for axis, (want, got) in enumerate(zip(expected, out)):
+                if is_known(want) and same_dim(got, want) is None:
+                    message = f"expects {format_shape(expected)}, but gives {format_shape(out)} (axis {axis})"
+                    break
+        if message:
+            info.state = "error"
+            self.errors.append(
+                Diagnostic(
+                    "assertion_failed",
+                    f"{node.type_label} '{node.path}' {message}",
+                    self.model.file,
+                    node.expect.loc,
+                    node.path,
+                    expected,
+                    out,
+                    axes=differing_axes(expected, out),
+                )
+            )
+
     def apply(self, node: Node, ins: list, info: LayerInfo) -> list:
         """Run a node's rules on its input shapes, filling `info`; returns its output shapes."""
         group = node.owner if node.owner is not None else node.id
+        cfg = info.cfg
         try:
-            out = node.layer.output_shape(node.cfg, ins)
+            out = node.layer.output_shape(cfg, ins)
             outs = out if isinstance(out, list) else [out]
             for shape in outs:
                 _check_shape(shape)
-            _set_after(info.params, node.layer.params(node.cfg, ins))
+            specs = node.layer.params(cfg, ins)
+            if node.pending is not None and len(info.params) != len(specs):  # before: not known at all
+                info.params = _param_infos(node, [_unknown_before(spec) for spec in specs], self.convention)
+            _set_after(info.params, specs)
             if group not in self.shared_first:
                 self.shared_first[group] = info.params
             else:
@@ -311,12 +407,12 @@ class _Propagation:
             if node.tie is not None:
                 tied = self.model.nodes[node.tie]
                 _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
-            info.macs = node.layer.macs(node.cfg, ins, out)
+            info.macs = node.layer.macs(cfg, ins, out)
             return outs
         except ShapeError as e:
             info.state = "error"
             self.errors.append(mismatch(self.model, node, ins, self.input_origin(node), e))
-            return [None] * len(node.layer.output_names(node.cfg))
+            return [None] * len(node.layer.output_names(cfg))
 
     def input_origin(self, node: Node):
         """origin(input index, axis) for the inputs of `node`."""
@@ -399,6 +495,24 @@ def _unreached(model: Model, outputs: dict, layers: list[LayerInfo]) -> list[Dia
                 )
             )
     return warnings
+
+
+def _before_params(node: Node, count: int) -> list:
+    """The parameters before inference; for a layer whose arguments read shapes, those the
+    rule can tell without them (none when it cannot)."""
+    if node.pending is None:
+        return node.layer.params(node.cfg, [ANY_SHAPE] * count)
+    try:
+        return node.layer.params(node.cfg, [ANY_SHAPE] * count)
+    except (TypeError, ArithmeticError, ValueError, ShapeError):
+        return []
+
+
+def _unknown_before(spec):
+    """A parameter as it stands before inference when nothing of its shape is known yet."""
+    from .registry import Param
+
+    return Param(spec.name, (UNKNOWN,) * len(spec.shape), spec.trainable, spec.buffer)
 
 
 def _param_infos(node: Node, specs, convention) -> list[ParamInfo]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import ClassVar
 
+from .dims import Unknown
 from .errors import SpecError, did_you_mean
 
 REQUIRED = object()
@@ -195,6 +196,7 @@ def make_config(cls: type[Layer], given: dict, convention: str, locate) -> Simpl
     by_name = _argument_names(cls)
     values = dict(_defaults(cls, convention))
     spelled: dict[str, str] = {}
+    unknown = False
     for key, value in given.items():
         canonical = by_name.get(key)
         if canonical is None:
@@ -210,6 +212,9 @@ def make_config(cls: type[Layer], given: dict, convention: str, locate) -> Simpl
         arg = cls.args[canonical]
         if value is None and (arg.default is None or isinstance(arg.default, PerConvention)):
             continue  # null: the default
+        if isinstance(value, Unknown):  # read from a shape, before inference: not known yet
+            values[canonical], unknown = value, True
+            continue
         try:
             values[canonical] = arg.kind(value)
         except SpecError as e:
@@ -219,6 +224,8 @@ def make_config(cls: type[Layer], given: dict, convention: str, locate) -> Simpl
             names = " or ".join((canonical, *cls.args[canonical].aliases))
             raise SpecError(f"{cls.type_name} needs the argument '{names}'").at(locate(None))
     cfg = SimpleNamespace(convention=convention, **values)
+    if unknown:
+        return cfg
     try:
         cls.check_args(cfg)
     except SpecError as e:

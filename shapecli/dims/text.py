@@ -10,6 +10,7 @@ import math
 import re
 
 from ..errors import InputError
+from ..expr import Context, ExprError, evaluate, parse
 from .algebra import (
     MAX_SIZE,
     UNKNOWN,
@@ -159,16 +160,30 @@ _UNKNOWN_WORDS = {"?", "null", "none", "_"}
 
 def parse_expr(text: str) -> Dim:
     """A dim expression in the printed syntax: `2*H + 1`, `floor((H - 1)/2) + 1`, `H % 16`, `max(H, W)`."""
-    from ..expr import ExprError, evaluate, parse
-
     try:
-        value = evaluate(parse(text), Expr.symbol, exact_div, extreme)
+        value = evaluate(parse(text), _DIM_CONTEXT)
     except (ExprError, ZeroDivisionError, TypeError, DimTooComplex) as e:
         reason = e.message if isinstance(e, DimTooComplex) else e
         raise InputError(f"'{text.strip()}' is not a dimension ({reason})") from None
     if not isinstance(value, (int, Expr)) or isinstance(value, bool):
         raise InputError(f"'{text.strip()}' is not a dimension (expected an integer expression)")
     return value
+
+
+class _DimContext(Context):
+    """Names are symbols, `/` must divide exactly, min and max are symbolic."""
+
+    def name(self, name: str):
+        return Expr.symbol(name)
+
+    def divide(self, a, b):
+        return exact_div(a, b)
+
+    def extreme(self, kind: str, a, b):
+        return extreme(kind, a, b)
+
+
+_DIM_CONTEXT = _DimContext()
 
 
 def parse_dim(text: str) -> Dim:

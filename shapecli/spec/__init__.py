@@ -6,7 +6,9 @@ The top level of a spec has
     layers:  [layer, …]         each {name, type, from, repeat, share, tie, …arguments}
     outputs: [name, …]          default: the last layer
     blocks:  {Name: {params, inputs, layers, outputs}}   reusable sub-graphs
-    check:   {inputs, convention}                         what `shapecli check` runs
+    params:  {name: kind or {type, default}}              model parameters (`--set NAME=VALUE`)
+    convention: torch | keras | mxnet                     the framework it is written for
+    check:   {inputs, convention, set, expect} or a list  what `shapecli check` runs
 
     model.py    the expanded graph: Model, Node, NodeOutput, BlockUse, Repeat
     schema.py   allowed keys, names, input shapes, block definitions, the check: key
@@ -19,7 +21,19 @@ from __future__ import annotations
 
 from ..errors import SpecError
 from .expand import MAX_BLOCK_DEPTH, MAX_EXPANSION_STEPS, MAX_NODES, Builder
-from .model import BlockUse, CheckPlan, InputDecl, Model, Node, NodeOutput, Repeat, Source
+from .model import (
+    BlockUse,
+    CheckPlan,
+    Condition,
+    Expectation,
+    InputDecl,
+    Model,
+    Node,
+    NodeOutput,
+    Pending,
+    Repeat,
+    Source,
+)
 
 __all__ = [
     "MAX_BLOCK_DEPTH",
@@ -27,20 +41,30 @@ __all__ = [
     "MAX_NODES",
     "BlockUse",
     "CheckPlan",
+    "Condition",
+    "Expectation",
     "InputDecl",
     "Model",
     "Node",
     "NodeOutput",
+    "Pending",
     "Repeat",
     "Source",
     "load_model",
 ]
 
 
-def load_model(text: str, file: str, convention: str = "torch") -> Model:
-    """Parse and expand a spec; every SpecError raised carries `file` and a position."""
+def load_model(text: str, file: str, convention: str | None = None, overrides: dict[str, str] | None = None) -> Model:
+    """Parse and expand a spec; every SpecError raised carries `file` and a position.
+
+    `convention` None takes the spec's own (its `convention:`, else its `check:`'s, else
+    torch); `overrides` are `--set NAME=VALUE` texts for its model parameters. Several
+    problems are raised together as SpecErrors.
+    """
     try:
-        return Builder(convention).build(text, file)
+        return Builder(convention, overrides).build(text, file)
     except SpecError as e:
         e.file = file
+        for each in getattr(e, "errors", ()):
+            each.file = file
         raise

@@ -1,56 +1,74 @@
-"""Expansion: the `layers:` lists of a spec, with its blocks, repeats, shares and ties,
-become a flat list of nodes.
+"""Expansion: the `layers:` lists of a spec, with its blocks, repeats, conditions, shares and
+ties, become a flat list of nodes.
 
-A block used as `type` expands in place: its layers get paths `use/…`, `$param`
-values are substituted, and `repeat: N` makes copies `use.0 … use.N-1`, each fed
-by the one before (N = 0: none, the input passes through). `share: other`
-applies another layer (and its parameters) to new inputs; `tie: other` makes a
-layer's parameters those of another. Names are looked up in the scope that
-writes them (the model or one block copy), before or after their definition.
+A block used as `type` expands in place: its layers get paths `use/…`, `$` values
+are substituted, and `repeat: N` makes copies `use.0 … use.N-1` (or from
+`start`), each fed by the one before (N = 0: none, the input passes through; a
+block's other inputs go to every copy). `if:` keeps a layer or block use only
+when it holds (an absent one passes its first input through). `share: other`
+applies another layer or block use (and its parameters) to new inputs; `tie:
+other` makes a layer's (or block use's) parameters those of another. Names are
+looked up in the scope that writes them (the model or one block copy), before
+or after their definition.
+
+Every problem found is recorded and expansion goes on with what does not depend
+on it, so that one run reports all the spec's errors (SpecErrors).
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import NamedTuple
 
-from ..args import Int
-from ..errors import Loc, SpecError, did_you_mean
+from ..args import Int, show
+from ..errors import Loc, SpecError, SpecErrors, did_you_mean
 from ..registry import Layer, all_type_names, canonical_arg, lookup, make_config
 from ..yamlsrc import YList, YMap, parse_yaml
-from .model import BlockUse, Model, Node, NodeOutput, Repeat, renumber
-from .params import block_env, substitute
+from .model import BlockUse, Condition, Expectation, Model, Node, NodeOutput, Pending, Repeat, renumber
+from .params import Deferred, Env, block_env, deferred_in, model_env, parameter_value, resolved_before, substitute
 from .ports import Port, Select, resolve, topological_order
 from .schema import (
     LAYER_KEYS,
     LAYER_NAME,
+    NO_DEFAULT,
     TOP_KEYS,
     BlockDef,
     block_def,
     check_arity,
     check_keys,
     check_name,
-    check_plan,
+    check_plans,
+    convention_of,
+    declared_shape,
     expect,
     input_decls,
     names,
+    param_decl,
     value,
 )
 
-MAX_NODES = 250_000
+MAX_NODES = 1_000_000
 """Most layers a spec may expand to (after blocks and repeat)."""
 
-MAX_EXPANSION_STEPS = 1_000_000
+MAX_EXPANSION_STEPS = 1_200_000
 """Most layer entries and block copies expanded (bounds specs whose blocks expand to nothing)."""
 
 MAX_BLOCK_DEPTH = 32
 """Deepest nesting of block uses."""
 
+MAX_SPEC_ERRORS = 1_000
+"""Most errors collected from one spec before giving up."""
+
+BROKEN = "<broken>"
+"""What a name stands for when its layer could not be expanded (only while errors are collected)."""
+
 
 class Scope:
     """The names visible to one list of layers: the model's, or one block copy's.
 
-    `prefix` starts the paths of its layers; `env` holds the block parameters
-    for `$name`; `layer_nodes` maps its layer names to node ids (for `share`).
+    `prefix` starts the paths of its layers; `env` holds the parameters for `$name`;
+    `layer_nodes` maps its layer names to node ids (for `share`), `block_uses` its block
+    use names to the nodes they expanded to (by path inside the use).
     """
 
     def __init__(
@@ -58,13 +76,14 @@ class Scope:
         prefix: str,
         ports: dict[str, Port],
         inputs: list[str],
-        env: dict | None,
+        env: Env,
         uses: tuple[BlockUse, ...] = (),
         blocks_open: tuple[str, ...] = (),
     ):
         self.prefix, self.ports, self.inputs, self.env = prefix, ports, inputs, env
         self.uses, self.blocks_open = uses, blocks_open
         self.layer_nodes: dict[str, int] = {}
+        self.block_uses: dict[str, tuple[BlockDef, Env, dict[str, int]]] = {}
         self.counters: dict[str, int] = {}
 
 
@@ -74,53 +93,164 @@ class Entry(NamedTuple):
     raw: YMap
     name: str
     repeat: int
+    start: int
     layer: type[Layer] | None
     block: BlockDef | None
     type_label: str
     port: Port
     copies: list[Port]
+    condition: Condition | None
 
 
 class Builder:
-    """Expands one spec into nodes; `build` is the whole job."""
+    """Expands one spec into nodes; `build` is the whole job.
 
-    def __init__(self, convention: str):
+    `convention` None takes the spec's own (`convention:`, else its `check:`'s, else torch);
+    `overrides` are `--set` values (text) for the model parameters.
+    """
+
+    def __init__(self, convention: str | None = None, overrides: dict[str, str] | None = None):
         self.convention = convention
+        self.overrides = overrides or {}
         self.nodes: list[Node] = []
         self.node_ports: list[list[Port]] = []
         self.blocks: dict[str, BlockDef] = {}
+        self.broken_blocks: set[str] = set()
         self.repeats: list[tuple] = []
+        self.deferred: list[tuple[Deferred, Scope]] = []
         self.steps = 0
+        self.raws: dict[tuple[int, int], tuple] = {}
+        """Layer entries as substituted, by (entry, parameters): every copy of a use shares them."""
+        self.errors: list[SpecError] = []
+        self.seen_errors: set = set()
+
+    # -- collecting errors --------------------------------------------------------
+
+    def record(self, error: SpecError, loc: Loc | None = None) -> None:
+        """Keep an error (once per position and message) and go on."""
+        if isinstance(error, _Reported):
+            return
+        if isinstance(error, SpecErrors):
+            for each in error.errors:
+                self.record(each)
+            return
+        error.at(loc)
+        key = (error.loc, error.message)
+        if key in self.seen_errors:
+            return
+        self.seen_errors.add(key)
+        self.errors.append(error)
+        if len(self.errors) >= MAX_SPEC_ERRORS:
+            raise _Stop(self.errors)
+
+    def attempt(self, run, loc: Loc | None = None, default=None):
+        """run(), or `default` after recording its SpecError (a limit reached stops everything)."""
+        try:
+            return run()
+        except _Stop:
+            raise
+        except SpecError as e:
+            self.record(e, loc)
+            return default
+
+    def stop_if_errors(self) -> None:
+        if self.errors:
+            raise SpecErrors(self.errors)
+
+    # -- the whole spec -----------------------------------------------------------
 
     def build(self, text: str, file: str) -> Model:
         """The Model of a spec's text."""
         root = parse_yaml(text)
         expect(root, YMap, "a spec", Loc(1, 1))
-        check_keys(root, TOP_KEYS, "top-level key")
+        self.attempt(lambda: check_keys(root, TOP_KEYS, "top-level key"))
         if "layers" not in root:
-            raise SpecError("the spec has no 'layers:'", root.loc)
+            self.record(SpecError("the spec has no 'layers:'", root.loc))
+            self.stop_if_errors()
+        declared = self.attempt(lambda: convention_of(root))
+        plans = self.attempt(lambda: check_plans(root), default=None)
+        if self.convention is None:
+            planned = plans[0].convention if plans else None
+            self.convention = declared or planned or "torch"
+        env = self.attempt(lambda: self.model_params(root), default=None)
+        if env is None:
+            env = model_env()
         if "blocks" in root:
-            blocks = expect(root["blocks"], YMap, "blocks", root.value_loc("blocks"))
-            for name, definition in blocks.items():
-                self.blocks[name] = block_def(name, definition, blocks)
-        inputs = input_decls(root)
-        scope = Scope("", {name: Port(name, decl.loc, name) for name, decl in inputs.items()}, list(inputs), None)
+            blocks = self.attempt(lambda: expect(root["blocks"], YMap, "blocks", root.value_loc("blocks")))
+            for name, definition in (blocks or {}).items():
+                found = self.attempt(lambda name=name, d=definition: block_def(name, d, blocks))
+                if found is None:
+                    self.broken_blocks.add(name)
+                else:
+                    self.blocks[name] = found
+        inputs = self.input_decls(root, env)
+        if inputs is None:
+            self.stop_if_errors()
+        scope = Scope("", {name: Port(name, decl.loc, name) for name, decl in inputs.items()}, list(inputs), env)
         layers = expect(root["layers"], YList, "layers", root.value_loc("layers"))
         layers_loc = root.value_loc("layers")
         del root["layers"]  # expand() lets go of each layer's YAML once it is expanded
-        last = self.expand(scope, layers, layers_loc, consume=True)
+        last = self.attempt(lambda: self.expand(scope, layers, layers_loc, consume=True))
+        outputs = {}
         if "outputs" in root:
-            named = names(root["outputs"], "outputs", root.value_loc("outputs"))
-            outputs = {name: self.lookup(scope, name, loc) for name, loc in named}
-        else:
+            named = self.attempt(lambda: names(root["outputs"], "outputs", root.value_loc("outputs")), default=[])
+            for name, loc in named:
+                port = self.attempt(lambda name=name, loc=loc: self.lookup(scope, name, loc))
+                if port is not None:
+                    outputs[name] = port
+        elif last is not None:
             outputs = {last: scope.ports[last]}
+        self.stop_if_errors()
         model = self.finish(file, text, inputs, outputs)
-        model.check = check_plan(root)
+        model.variants = plans
+        model.check = plans[0]
+        model.params = {k: v for k, v in env.items()}
+        model.declared_convention = declared
         return model
+
+    def model_params(self, root: YMap) -> Env:
+        """The model parameters of a top-level `params:`, with the `--set` overrides."""
+        env = model_env()
+        declared = {}
+        if "params" in root:
+            given = expect(root["params"], YMap, "params", root.value_loc("params"))
+            for name, spec in given.items():
+                check_name(name, "parameter name", given.key_loc(name))
+                declared[name] = param_decl(name, spec, given.value_loc(name))
+        for name in self.overrides:
+            if name not in declared:
+                from ..errors import InputError
+
+                known = ", ".join(declared) or "none: declare them under a top-level params:"
+                raise InputError(
+                    f"--set {name}: the spec has no parameter '{name}' (its params: {known})",
+                    hint=did_you_mean(name, declared),
+                )
+        for name, (kind, default) in declared.items():
+            if name in self.overrides:
+                env[name] = _override(name, self.overrides[name], kind)
+                env.locs[name] = (root.value_loc("params"), "--set")
+            elif default is not NO_DEFAULT:
+                env[name] = default
+                env.locs[name] = (root["params"].value_loc(name), "params")
+            else:
+                raise SpecError(
+                    f"the model parameter '{name}' has no default: give one, or pass --set {name}=VALUE",
+                    root["params"].value_loc(name),
+                )
+        return env
+
+    def input_decls(self, root: YMap, env: Env):
+        """The model inputs, with `$` values in their shapes; None (recorded) when unusable."""
+        if "inputs" in root and env:
+            root["inputs"] = self.attempt(
+                lambda: substitute(root["inputs"], env, root.value_loc("inputs")), default=root["inputs"]
+            )
+        return self.attempt(lambda: input_decls(root))
 
     # -- expansion ------------------------------------------------------------
 
-    def expand(self, scope: Scope, layers: YList, loc: Loc, consume: bool = False) -> str:
+    def expand(self, scope: Scope, layers: YList, loc: Loc, consume: bool = False) -> str | None:
         """Expand a list of layers into nodes; returns the name of the last one.
 
         With `consume` (the model's own list, used once), each layer's YAML is let go as
@@ -130,7 +260,7 @@ class Builder:
         if not layers:
             raise SpecError("'layers:' is empty", loc)
         entries: list = self.declare(scope, layers)
-        last = entries[-1].name
+        last = entries[-1].name if entries else None
         if consume:
             layers.clear()
         previous: Port | None = None
@@ -138,15 +268,24 @@ class Builder:
             if consume:
                 entries[index] = None
             self.step(entry.raw.loc)
-            sources = self.entry_sources(scope, entry, previous)
-            if entry.repeat == 0:
-                if len(sources) != 1:
-                    raise SpecError("a repeated layer must have a single input", entry.raw.key_loc("repeat"))
-                entry.port.target = sources[0]  # no copies: the input passes through
-            elif entry.block is not None:
-                self.expand_block_use(scope, entry, sources)
+            if entry.port.target is BROKEN:
+                previous = entry.port
+                continue
+            sources = self.attempt(lambda entry=entry, before=previous: self.entry_sources(scope, entry, before))
+            if sources is None:
+                entry.port.target = BROKEN
+            elif entry.condition is not None and entry.condition.value is False:
+                self.attempt(lambda entry=entry, sources=sources: self.expand_absent(scope, entry, sources))
+            elif entry.repeat == 0:
+                if len(sources) != 1 and not (entry.block is not None and sources):
+                    self.record(SpecError("a repeated layer must have a single input", entry.raw.key_loc("repeat")))
+                    entry.port.target = BROKEN
+                else:
+                    entry.port.target = sources[0]  # no copies: the input passes through
+            elif entry.block is not None or _shares_block(scope, entry.raw):
+                self.attempt(lambda entry=entry, sources=sources: self.expand_block_use(scope, entry, sources))
             else:
-                self.expand_layer(scope, entry, sources)
+                self.attempt(lambda entry=entry, sources=sources: self.expand_layer(scope, entry, sources))
             previous = entry.port
         return last
 
@@ -154,51 +293,114 @@ class Builder:
         """Check each entry, give it a name, and make the ports its names refer to."""
         raws = []
         for item, item_loc in zip(layers, layers.item_locs):
-            raw = expect(substitute(item, scope.env, item_loc), YMap, "a layer", item_loc)
-            if "name" in raw:
-                check_name(raw["name"], "layer name", raw.value_loc("name"), LAYER_NAME)
-            raws.append(raw)
-        taken = set(scope.ports) | {raw["name"] for raw in raws if "name" in raw}
+            key = (id(item), id(scope.env))
+            raw = self.raws[key][0] if key in self.raws else None
+            if raw is None:
+                raw = self.attempt(lambda item=item, loc=item_loc: self.raw_entry(scope, item, loc))
+                if raw is not None and not _reads_shapes(raw):
+                    self.raws[key] = (raw, scope.env, item)  # holding both keeps their ids unique
+            raws.append((raw, item, item_loc))
+        taken = set(scope.ports) | {raw["name"] for raw, _, _ in raws if raw is not None and "name" in raw}
         entries: list[Entry] = []
         prefixes: dict[str, str] = {}
-        for raw in raws:
-            layer, block, label = self.entry_type(scope, raw)
-            if layer is not None:
-                prefix = layer.prefix
-            elif block is not None:
-                prefix = block.name.lower()
-            else:
-                prefix = prefixes.get(raw["share"], "shared") if isinstance(raw["share"], str) else "shared"
-            name = raw.get("name") or self.auto_name(scope, prefix, taken)
-            prefixes[name] = prefix
-            if name in scope.ports:
-                first = scope.ports[name].loc
-                raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
-            repeat = 1
-            if "repeat" in raw:
-                repeat = value(Int(0, MAX_NODES), raw, "repeat")
-                if "share" in raw:
-                    raise SpecError("a shared layer cannot repeat", raw.key_loc("repeat"))
-            full = scope.prefix + name
-            copies = [Port(None, raw.loc, f"{full}.{i}") for i in range(repeat)] if "repeat" in raw else []
-            port = Port(copies[-1] if copies else None, raw.loc, full)
-            scope.ports[name] = port
-            for i, copy in enumerate(copies):
-                scope.ports[f"{name}.{i}"] = copy
-            if block is not None and block.outputs and len(block.outputs) > 1:
-                for output, _ in block.outputs:
-                    scope.ports[f"{name}/{output}"] = Port(None, raw.loc, f"{full}/{output}")
-            entries.append(Entry(raw, name, repeat, layer, block, label, port, copies))
+        for raw, item, item_loc in raws:
+            entry = None
+            if raw is not None:
+                entry = self.attempt(lambda raw=raw: self.declare_entry(scope, raw, taken, prefixes))
+            if entry is None:
+                entry = self.broken_entry(scope, raw, item, item_loc, taken)
+            entries.append(entry)
         return entries
+
+    def raw_entry(self, scope: Scope, item, loc: Loc) -> YMap:
+        raw = expect(item, YMap, "a layer", loc)
+        raw = expect(substitute(raw, scope.env, loc, scope.ports), YMap, "a layer", loc)
+        if "name" in raw:
+            check_name(raw["name"], "layer name", raw.value_loc("name"), LAYER_NAME)
+        return raw
+
+    def broken_entry(self, scope: Scope, raw, item, loc: Loc, taken: set) -> Entry:
+        """A placeholder for an entry that could not be declared: its name (if it has a
+        usable one) stands for BROKEN, so that what refers to it reports nothing more."""
+        name = None
+        if isinstance(item, dict) and isinstance(item.get("name"), str) and LAYER_NAME.match(item["name"]):
+            name = item["name"]
+        if name is None or name in scope.ports:
+            name = self.auto_name(scope, "broken", taken)
+        port = Port(BROKEN, loc, scope.prefix + name)
+        scope.ports[name] = port
+        if raw is None:
+            raw = YMap()
+            raw.loc, raw.key_locs, raw.value_locs = loc, {}, {}
+        return Entry(raw, name, 1, 0, None, None, "", port, [], None)
+
+    def declare_entry(self, scope: Scope, raw: YMap, taken: set, prefixes: dict) -> Entry:
+        layer, block, label = self.entry_type(scope, raw)
+        if layer is not None:
+            prefix = layer.prefix
+        elif block is not None:
+            prefix = block.name.lower()
+        else:
+            prefix = prefixes.get(raw["share"], "shared") if isinstance(raw["share"], str) else "shared"
+        name = raw.get("name") or self.auto_name(scope, prefix, taken)
+        prefixes[name] = prefix
+        if name in scope.ports:
+            first = scope.ports[name].loc
+            raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
+        repeat, start = (1, 0) if "repeat" not in raw else self.repeat_of(raw)
+        condition = self.condition_of(scope, raw, block is not None or _shares_block(scope, raw))
+        full = scope.prefix + name
+        copies = [Port(None, raw.loc, f"{full}.{start + i}") for i in range(repeat)] if "repeat" in raw else []
+        port = Port(copies[-1] if copies else None, raw.loc, full)
+        scope.ports[name] = port
+        for i, copy in enumerate(copies):
+            scope.ports[f"{name}.{start + i}"] = copy
+        if block is not None and block.outputs and len(block.outputs) > 1:
+            for output, _ in block.outputs:
+                scope.ports[f"{name}/{output}"] = Port(None, raw.loc, f"{full}/{output}")
+        return Entry(raw, name, repeat, start, layer, block, label, port, copies, condition)
+
+    def repeat_of(self, raw: YMap) -> tuple[int, int]:
+        """`repeat: N` or `repeat: {count: N, start: 1}`: (count, first copy's number)."""
+        given = raw["repeat"]
+        if isinstance(given, Deferred):
+            raise SpecError("repeat must depend on parameters only, not on tensor shapes", raw.value_loc("repeat"))
+        if isinstance(given, YMap):
+            check_keys(given, ("count", "start"), "key of repeat")
+            if "count" not in given:
+                raise SpecError("repeat needs a count: {count: N, start: 1}", raw.value_loc("repeat"))
+            count = value(Int(0, MAX_NODES), given, "count")
+            start = value(Int(0, MAX_NODES), given, "start") if "start" in given else 0
+            return count, start
+        return value(Int(0, MAX_NODES), raw, "repeat"), 0
+
+    def condition_of(self, scope: Scope, raw: YMap, block_use: bool) -> Condition | None:
+        """A layer's `if:` as a Condition (True, False or Deferred)."""
+        if "if" not in raw:
+            return None
+        given, loc = raw["if"], raw.value_loc("if")
+        text = given.text if isinstance(given, Deferred) else show(given)
+        if isinstance(given, str):
+            text = given
+            given = parameter_value("$" + given.removeprefix("$"), scope.env, loc, scope.ports)
+        if isinstance(given, Deferred):
+            if block_use:
+                raise SpecError("an if: on a block use must depend on parameters only, not on tensor shapes", loc)
+            return Condition(given, text, loc)
+        if isinstance(given, bool) or type(given) in (int, float):
+            return Condition(bool(given), text, loc)
+        raise SpecError(f"if: expected true, false or an expression, received {show(given)}", loc)
 
     def entry_type(self, scope: Scope, raw: YMap):
         """(layer type, block, label) of an entry; a shared layer's type comes later."""
         if "share" in raw:
-            check_keys(raw, ("name", "from", "share"), "key for a shared layer")
+            check_keys(raw, ("name", "from", "share", "if", "expect"), "key for a shared layer")
             return None, None, ""
         if "type" not in raw:
             raise SpecError("the layer has no 'type'", raw.loc, hint="add type: Dense (or another layer type)")
         label = expect(raw["type"], str, "type", raw.value_loc("type"))
+        if label in self.broken_blocks:
+            raise _Reported("block with errors")  # reported where the block is defined
         if label in self.blocks:
             block = self.blocks[label]
             if label in scope.blocks_open:
@@ -229,10 +431,12 @@ class Builder:
         """The ports feeding an entry: its `from`, else the layer before, else the scope's input."""
         raw = entry.raw
         if "from" in raw:
-            value, loc = raw["from"], raw.value_loc("from")
-            if isinstance(value, YMap) and entry.block is not None:
-                return self.named_block_sources(scope, entry.block, value)
-            return [self.lookup(scope, name, name_loc) for name, name_loc in names(value, "from", loc)]
+            value_, loc = raw["from"], raw.value_loc("from")
+            if isinstance(value_, YMap) and entry.block is not None:
+                return self.named_block_sources(scope, entry.block, value_)
+            return [self.lookup(scope, name, name_loc) for name, name_loc in names(value_, "from", loc)]
+        if entry.layer is not None and entry.layer.max_inputs == 0:
+            return []
         if previous is not None:
             return [previous]
         if len(scope.inputs) == 1:
@@ -263,8 +467,34 @@ class Builder:
             )
         return port
 
+    def expand_absent(self, scope: Scope, entry: Entry, sources: list[Port]) -> None:
+        """An entry whose `if:` is false: one Identity node in its place, passing its first input."""
+        from ..layers.core import Identity
+
+        if not sources:
+            raise SpecError("a layer whose if: is false needs an input to pass on", entry.condition.loc)
+        label = entry.type_label or (entry.block.name if entry.block else "shared")
+        node = self.add_node(
+            scope.prefix + entry.name,
+            Identity,
+            label,
+            SimpleNamespace(convention=self.convention),
+            sources[:1],
+            entry.raw.loc,
+            scope.uses,
+        )
+        node.condition = entry.condition
+        node_port = NodeOutput(node.id)
+        entry.port.target = node_port
+        for copy in entry.copies:
+            copy.target = node_port
+        if entry.block is not None and entry.block.outputs and len(entry.block.outputs) > 1:
+            for output, _ in entry.block.outputs:
+                scope.ports[f"{entry.name}/{output}"].target = node_port
+
     def expand_layer(self, scope: Scope, entry: Entry, sources: list[Port]) -> None:
         raw = entry.raw
+        pending = None
         if "share" in raw:
             owner = self.defined_layer(scope, raw, "share")
             layer, cfg, label, written = owner.layer, owner.cfg, owner.type_label, owner.args
@@ -277,8 +507,14 @@ class Builder:
                     return raw.loc
                 return raw.value_loc(key) if value else raw.key_loc(key)
 
-            cfg = make_config(layer, args, self.convention, locate)
-            given_by = {where: (name, use) for name, (where, use) in (scope.env.locs.items() if scope.env else ())}
+            deferred = deferred_in(args)
+            if deferred:
+                pending = Pending(args, locate)
+                cfg = make_config(layer, {k: resolved_before(v) for k, v in args.items()}, self.convention, locate)
+                self.deferred += [(d, scope) for d in deferred]
+            else:
+                cfg = make_config(layer, args, self.convention, locate)
+            given_by = {where: (name, use) for name, (where, use) in scope.env.locs.items()}
             written = []
             for key in args:
                 loc = raw.value_loc(key)
@@ -288,9 +524,10 @@ class Builder:
         check_arity(layer, len(sources), raw)
         if entry.repeat > 1 and len(sources) != 1:
             raise SpecError("a repeated layer must have a single input", raw.key_loc("repeat"))
+        expectation = self.expectation(scope, raw)
         ports = entry.copies or [entry.port]
         paths = (
-            [f"{scope.prefix}{entry.name}.{i}" for i in range(entry.repeat)]
+            [f"{scope.prefix}{entry.name}.{entry.start + i}" for i in range(entry.repeat)]
             if entry.copies
             else [scope.prefix + entry.name]
         )
@@ -298,19 +535,51 @@ class Builder:
             node = self.add_node(path, layer, label, cfg, sources, raw.loc, scope.uses)
             if "share" in raw:
                 node.owner = owner.owner if owner.owner is not None else owner.id
+            else:
+                node.pending = pending
             node.tie = tie
             node.args = written
+            node.condition = entry.condition
+            node.expect = expectation
+            if entry.condition is not None and isinstance(entry.condition.value, Deferred):
+                self.deferred.append((entry.condition.value, scope))
             port.target = NodeOutput(node.id)
-            scope.layer_nodes[entry.name if not entry.copies else f"{entry.name}.{i}"] = node.id
-            sources = [port]
+            scope.layer_nodes[entry.name if not entry.copies else f"{entry.name}.{entry.start + i}"] = node.id
+            sources = [port, *sources[1:]]
         if entry.copies:
             scope.layer_nodes[entry.name] = self.nodes[-1].id
+
+    def expectation(self, scope: Scope, raw: YMap) -> Expectation | None:
+        """A layer's `expect: [B, 64, floor(H/2), W // 2]` shape contract."""
+        if "expect" not in raw:
+            return None
+        from ..dims import parse_dim
+        from ..errors import InputError
+
+        given, loc = raw["expect"], raw.value_loc("expect")
+        expect(given, YList, "expect", loc)
+        shape = []
+        for item, item_loc in zip(given, given.item_locs):
+            if isinstance(item, str) and not item.strip().isidentifier():
+                try:
+                    shape.append(parse_dim(item))
+                except InputError as e:
+                    raise SpecError(f"expect: {e.message}", item_loc) from None
+            else:
+                shape.extend(declared_shape(_one(item, item_loc), item_loc))
+        return Expectation(tuple(shape), loc)
 
     def defined_layer(self, scope: Scope, raw: YMap, key: str) -> Node:
         """The node of the layer named by `share:` or `tie:`, which must be written above."""
         target = expect(raw[key], str, key, raw.value_loc(key))
         if target in scope.layer_nodes:
             return self.nodes[scope.layer_nodes[target]]
+        if target in scope.block_uses:
+            raise SpecError(
+                f"'{target}' is a block use: {key} it from a use of the same block",
+                raw.value_loc(key),
+                hint=f"write {{type: {scope.block_uses[target][0].name}, {key}: {target}}}",
+            )
         if target in scope.ports:
             raise SpecError(f"{key} must name a layer defined above it; '{target}' is not one", raw.value_loc(key))
         raise SpecError(f"unknown name '{target}'", raw.value_loc(key), hint=did_you_mean(target, scope.layer_nodes))
@@ -319,13 +588,12 @@ class Builder:
         """Count one entry or block copy expanded; refuse a spec that expands without bound."""
         self.steps += 1
         if self.steps > MAX_EXPANSION_STEPS:
-            raise SpecError(
-                f"the spec expands to more than {MAX_EXPANSION_STEPS:,} layer entries and block copies", loc
-            )
+            limit = f"the spec expands to more than {MAX_EXPANSION_STEPS:,} layer entries and block copies"
+            raise _Stop([*self.errors, SpecError(limit, loc)])
 
     def add_node(self, path, layer, label, cfg, sources, loc, uses) -> Node:
         if len(self.nodes) >= MAX_NODES:
-            raise SpecError(f"the spec expands to more than {MAX_NODES:,} layers", loc)
+            raise SpecErrors([*self.errors, SpecError(f"the spec expands to more than {MAX_NODES:,} layers", loc)])
         node = Node(len(self.nodes), path, layer, label, cfg, loc, uses)
         node.written_from = [port.name for port in sources]
         self.nodes.append(node)
@@ -334,17 +602,38 @@ class Builder:
 
     def expand_block_use(self, scope: Scope, entry: Entry, sources: list[Port]) -> None:
         raw, block = entry.raw, entry.block
+        link = None
+        if block is None:  # share: or tie: of another use of a block
+            key = "share" if "share" in raw else "tie"
+            block, env, original = scope.block_uses[raw[key]]
+            link = (key, original)
+            if entry.repeat != 1:
+                raise SpecError(f"a block use that {key}s another cannot repeat", raw.key_loc("repeat"))
+        elif "share" in raw or "tie" in raw:
+            key = "share" if "share" in raw else "tie"
+            target = expect(raw[key], str, key, raw.value_loc(key))
+            if target not in scope.block_uses:
+                raise SpecError(
+                    f"{key}: '{target}' is not a use of a block defined above it",
+                    raw.value_loc(key),
+                    hint=did_you_mean(target, scope.block_uses),
+                )
+            found, env, original = scope.block_uses[target]
+            if found is not block:
+                raise SpecError(
+                    f"{key}: '{target}' is a use of block {found.name}, not of {block.name}", raw.value_loc(key)
+                )
+            link = (key, original)
         if len(scope.blocks_open) >= MAX_BLOCK_DEPTH:
             raise SpecError(f"blocks nest deeper than {MAX_BLOCK_DEPTH} levels", raw.value_loc("type"))
-        env = block_env(block, raw, scope.env, scope.prefix + entry.name)
+        if link is None or "type" in raw:
+            env = block_env(block, raw, scope.env, scope.prefix + entry.name)
         if len(sources) != len(block.inputs):
             raise SpecError(
                 f"block {block.name} takes {len(block.inputs)} input(s) ({', '.join(block.inputs)}), "
                 f"receives {len(sources)}",
                 raw.value_loc("from"),
             )
-        if entry.repeat > 1 and (len(block.inputs) != 1):
-            raise SpecError("a repeated block must have a single input", raw.key_loc("repeat"))
         ports = entry.copies or [entry.port]
         if len(ports) > 1:
             self.repeats.append(
@@ -352,30 +641,51 @@ class Builder:
             )
         for i, port in enumerate(ports):
             self.step(raw.loc)
-            path = scope.prefix + (f"{entry.name}.{i}" if entry.copies else entry.name)
+            name = f"{entry.name}.{entry.start + i}" if entry.copies else entry.name
+            path = scope.prefix + name
             use = BlockUse(path, block.name, raw.loc)
             inner = Scope(
                 path + "/",
-                {name: Port(source, raw.loc, f"{path}/{name}") for name, source in zip(block.inputs, sources)},
+                {n: Port(source, raw.loc, f"{path}/{n}") for n, source in zip(block.inputs, sources)},
                 list(block.inputs),
                 env,
                 (*scope.uses, use),
                 (*scope.blocks_open, block.name),
             )
-            try:
-                last = self.expand(inner, block.layers, block.loc)
-                outputs = block.outputs or [(last, block.loc)]
-                output_ports = [self.lookup(inner, name, loc) for name, loc in outputs]
-            except SpecError as e:
-                e.notes.append(f"in '{path}', a use of block {block.name} at line {raw.loc.line}")
-                raise
+            first_node = len(self.nodes)
+            errors_before = len(self.errors)
+            last = self.attempt(lambda inner=inner: self.expand(inner, block.layers, block.loc))
+            for error in self.errors[errors_before:]:
+                error.notes.append(f"in '{path}', a use of block {block.name} at line {raw.loc.line}")
+            if last is None:
+                port.target = BROKEN
+                return
+            outputs = block.outputs or [(last, block.loc)]
+            output_ports = [self.lookup(inner, n, loc) for n, loc in outputs]
+            made = {self.nodes[n].path[len(path) + 1 :]: n for n in range(first_node, len(self.nodes))}
+            if link is not None:
+                self.link(link, made, raw)
+            scope.block_uses[name] = (block, env, made)
             port.target = output_ports[0]
             if len(outputs) > 1 and i == len(ports) - 1:
-                for (name, _), output_port in zip(outputs, output_ports):
-                    scope.ports[f"{entry.name}/{name}"].target = output_port
-            sources = [port]
+                for (output, _), output_port in zip(outputs, output_ports):
+                    scope.ports[f"{entry.name}/{output}"].target = output_port
+            sources = [port, *sources[1:]]
         if entry.copies:
             entry.port.target = entry.copies[-1]
+
+    def link(self, link: tuple[str, dict[str, int]], made: dict[str, int], raw: YMap) -> None:
+        """Make the nodes of a block use share (or tie) the parameters of the same layers of another use."""
+        key, original = link
+        for relative, node_id in made.items():
+            if relative not in original:
+                raise SpecError(f"{key}: this use has a layer '{relative}' the other use has not", raw.value_loc(key))
+            target = self.nodes[original[relative]]
+            node = self.nodes[node_id]
+            if key == "share":
+                node.owner = target.owner if target.owner is not None else target.id
+            else:
+                node.tie = target.id
 
     # -- resolution ------------------------------------------------------------
 
@@ -383,6 +693,17 @@ class Builder:
         """Resolve every port to a Source and order the nodes topologically."""
         for node, ports in zip(self.nodes, self.node_ports):
             node.sources = [resolve(p, self.nodes) for p in ports]
+        for deferred, scope in self.deferred:
+            for name in deferred.names:
+                if name not in scope.ports:
+                    raise SpecError(
+                        f"'{deferred.text}' reads the shape of '{name}', which is not a name here",
+                        deferred.loc,
+                        hint=did_you_mean(name, [n for n in scope.ports if "/" not in n]),
+                    )
+                deferred.sources[name] = resolve(scope.ports[name], self.nodes)
+        for node in self.nodes:
+            node.reads = _reads(node)
         resolved_outputs = {name: resolve(p, self.nodes) for name, p in outputs.items()}
         order = topological_order(self.nodes)
         new_id = {old: new for new, old in enumerate(order)}
@@ -390,10 +711,13 @@ class Builder:
         for node in nodes:
             node.id = new_id[node.id]
             node.sources = [renumber(s, new_id) for s in node.sources]
+            node.reads = [renumber(s, new_id) for s in node.reads]
             if node.owner is not None:
                 node.owner = new_id[node.owner]
             if node.tie is not None:
                 node.tie = new_id[node.tie]
+        for deferred, _ in self.deferred:
+            deferred.sources = {name: renumber(s, new_id) for name, s in deferred.sources.items()}
         resolved_outputs = {name: renumber(s, new_id) for name, s in resolved_outputs.items()}
         model = Model(file, text, self.convention, inputs, nodes, resolved_outputs)
         model.repeats = [
@@ -408,3 +732,62 @@ class Builder:
             for path, block, loc, count, a, b in self.repeats
         ]
         return model
+
+
+def _reads(node: Node) -> list:
+    """The tensors whose shapes a node's arguments or condition read (before renumbering)."""
+    found = []
+    stack = []
+    if node.pending is not None:
+        stack += deferred_in(node.pending.given)
+    if node.condition is not None and isinstance(node.condition.value, Deferred):
+        stack.append(node.condition.value)
+    seen = set()
+    while stack:
+        deferred = stack.pop()
+        if id(deferred) in seen:
+            continue
+        seen.add(id(deferred))
+        found += deferred.sources.values()
+        stack += deferred.deferred_in_env()
+    return list(dict.fromkeys(found))
+
+
+def _reads_shapes(raw: YMap) -> bool:
+    """Whether an entry holds a value that reads tensor shapes (bound to its scope's names)."""
+    return bool(deferred_in(dict(raw)))
+
+
+def _shares_block(scope: Scope, raw: YMap) -> bool:
+    """Whether an entry is a `share:` or `tie:` of a block use (not of a layer)."""
+    return "type" not in raw and any(
+        isinstance(raw.get(k), str) and raw[k] in scope.block_uses for k in ("share", "tie")
+    )
+
+
+def _one(item, loc: Loc) -> YList:
+    single = YList([item])
+    single.loc, single.item_locs = loc, [loc]
+    return single
+
+
+class _Stop(SpecErrors):
+    """A limit is reached: expansion stops with the errors found so far."""
+
+
+class _Reported(SpecError):
+    """A problem already reported elsewhere (a use of a block whose definition has errors)."""
+
+
+def _override(name: str, text: str, kind):
+    """A `--set NAME=VALUE` value, read as YAML reads a value and checked by the parameter's kind."""
+    from ..errors import InputError
+
+    try:
+        parsed = parse_yaml(f"v: {text}")["v"] if text.strip() else ""
+    except SpecError:
+        parsed = text
+    try:
+        return kind(parsed)
+    except SpecError as e:
+        raise InputError(f"--set {name}={text}: {e.message}") from None

@@ -36,13 +36,42 @@ class BlockUse(NamedTuple):
     loc: Loc
 
 
+class Pending(NamedTuple):
+    """Arguments that read tensor shapes: the layer's configuration is made during inference.
+
+    `given` are the arguments as written (some values Deferred); `locate(key, value=True)`
+    gives positions for errors.
+    """
+
+    given: dict
+    locate: object
+
+
+class Condition(NamedTuple):
+    """A layer's `if:`: its value (True, False, or a Deferred that reads shapes) and its text."""
+
+    value: object
+    text: str
+    loc: Loc
+
+
+class Expectation(NamedTuple):
+    """A layer's `expect:` shape contract, and where it was written."""
+
+    shape: tuple
+    loc: Loc
+
+
 class Node:
     """One layer application in the expanded graph.
 
     `sources` feed its inputs; `owner` is the node whose parameters it shares
     (its `share:`), `tie` the node whose parameters its own parameters are (its
     `tie:`), or None; `uses` are the block uses it was expanded from, outermost
-    first; `args` say where each argument's value was written.
+    first; `args` say where each argument's value was written. `pending` holds
+    arguments that read shapes (the configuration is made during inference),
+    `condition` its `if:`, `reads` the tensors whose shapes those read, and
+    `expect` its shape contract.
     """
 
     __slots__ = (
@@ -58,6 +87,10 @@ class Node:
         "uses",
         "args",
         "written_from",
+        "pending",
+        "condition",
+        "reads",
+        "expect",
     )
 
     def __init__(
@@ -78,16 +111,27 @@ class Node:
         self.args: list[tuple[str, str, object, Loc]] = []
         """(name, owner, value, where): an argument as validated, and where its number was
         written — as this layer's argument, or as a parameter given to a block use"""
+        self.pending: Pending | None = None
+        self.condition: Condition | None = None
+        self.reads: list[Source] = []
+        self.expect: Expectation | None = None
 
     def __repr__(self) -> str:
         return f"Node({self.id}, {self.path!r}, {self.type_label}, sources={self.sources})"
 
 
 class CheckPlan(NamedTuple):
-    """A spec's `check:` key: the inputs ([(name or None, shape)]) and convention it is meant for."""
+    """One variant of a spec's `check:` key: the inputs ([(name or None, shape)]) and convention it is
+    meant for, the parameters it sets (`set:`), its assertions (`expect:`), and where each was written."""
 
     inputs: list
     convention: str | None
+    set: dict | None = None
+    expect: dict | None = None
+    loc: Loc | None = None
+    input_locs: tuple = ()
+    set_locs: dict | None = None
+    expect_locs: dict | None = None
 
 
 class Repeat(NamedTuple):
@@ -105,7 +149,20 @@ class Model:
     """A spec, expanded: inputs, nodes in topological order (id == position), outputs,
     and warnings about the graph (unused layers and inputs)."""
 
-    __slots__ = ("file", "text", "convention", "inputs", "nodes", "outputs", "warnings", "check", "repeats")
+    __slots__ = (
+        "file",
+        "text",
+        "convention",
+        "inputs",
+        "nodes",
+        "outputs",
+        "warnings",
+        "check",
+        "variants",
+        "repeats",
+        "params",
+        "declared_convention",
+    )
 
     def __init__(
         self,
@@ -120,8 +177,14 @@ class Model:
         self.inputs, self.nodes, self.outputs = inputs, nodes, outputs
         self.warnings: list[Diagnostic] = unused_warnings(self)
         self.check: CheckPlan = CheckPlan([], None)
-        """What `shapecli check` runs the spec with (its `check:` key)."""
+        """What `shapecli check` runs the spec with (its `check:` key; the first variant)."""
+        self.variants: list[CheckPlan] = [self.check]
+        """Every variant of its `check:` key."""
         self.repeats: list[Repeat] = []
+        self.params: dict = {}
+        """The model parameters (top-level `params:`) as used, after `--set`."""
+        self.declared_convention: str | None = None
+        """The convention the spec names (top-level `convention:`), if any."""
 
 
 def unused_warnings(model: Model) -> list[Diagnostic]:
@@ -149,8 +212,9 @@ def unused_warnings(model: Model) -> list[Diagnostic]:
 
 
 def predecessors(node: Node) -> list[int]:
-    """Nodes that must come before `node`: its producers, and the layers it shares or ties."""
-    before = [s.node for s in node.sources if isinstance(s, NodeOutput)]
+    """Nodes that must come before `node`: its producers, the layers whose shapes it reads,
+    and the layers it shares or ties."""
+    before = [s.node for s in (*node.sources, *node.reads) if isinstance(s, NodeOutput)]
     return before + [n for n in (node.owner, node.tie) if n is not None]
 
 

@@ -1,99 +1,237 @@
-"""Block parameters: their values at one block use, and `$` substitution.
+"""Parameters and `$` values: the model's `params:` and a block's, their values at one use,
+and the substitution of `$` texts.
 
-A use passes the block's `params` as arguments; `$width` anywhere in the block's
-layers is replaced by the value, and a text starting with `$` may be an
-expression over the params (`$planes * 4`, `$(kernel - 1) // 2`).
+A text starting with `$` is a parameter (`$width`) or an expression
+(`$planes * ($base_width / 64) * $groups`, `$make_divisible($c * $w, 8)`,
+`$x.shape[1] // 2`, `$a if $t != 1 else $b`), computed in exact rational
+arithmetic; an integral result is an int. An expression that reads a tensor's
+shape (`$x.shape[1]`) cannot be computed while the spec expands: it becomes a
+`Deferred`, computed during inference once the shapes are known.
 """
 
 from __future__ import annotations
 
 from ..args import show
+from ..dims import ANY_SHAPE, UNKNOWN
 from ..errors import Loc, SpecError, did_you_mean
-from ..expr import ExprError, evaluate, parse
+from ..expr import Context, ExprError, evaluate, names_in, parse, plain
 from ..yamlsrc import YList, YMap
 from .schema import LAYER_KEYS, NO_DEFAULT, BlockDef
 
 
 class Env(dict):
-    """Block parameter values (name → value), and where each value was written:
-    `locs` maps a name to (position, path of the block use that gave it)."""
+    """Parameter values (name → value) visible in a scope, and where each value was written:
+    `locs` maps a name to (position, path of the use that gave it). `block` is False in the
+    model's own scope (for messages)."""
 
-    __slots__ = ("locs",)
+    __slots__ = ("locs", "block")
 
 
-def substitute(value, env: Env | None, loc: Loc, memo: dict | None = None):
-    """`value` with each `$name` string replaced by the block parameter's value.
+def model_env() -> Env:
+    """The model scope's parameters (none until a top-level params: gives some)."""
+    env = Env()
+    env.locs, env.block = {}, False
+    return env
 
-    A value that is exactly `$name` takes the position where the use gave it, so
-    that messages point at the number the user wrote.
+
+class NeedsShapes(Exception):
+    """An expression reads a tensor's shape, which is not known while the spec expands."""
+
+
+class Deferred:
+    """A `$` value that reads tensor shapes, computed once inference knows them.
+
+    `names` are the tensors whose shapes it reads, looked up in `ports` (the names of
+    the scope it is written in); the builder fills `sources` when the graph is resolved.
+    `kind`, when set, checks the value (a block parameter's declared kind).
     """
-    memo = {} if memo is None else memo
-    if isinstance(value, str):
-        return parameter_value(value, env, loc) if value.startswith("$") else value
-    if not isinstance(value, (YList, YMap)):
+
+    __slots__ = ("tree", "text", "env", "loc", "ports", "names", "sources", "kind")
+
+    def __init__(self, tree, text: str, env: Env, loc: Loc, ports: dict):
+        self.tree, self.text, self.env, self.loc, self.ports = tree, text, env, loc, ports
+        self.names = names_in(tree)[1]
+        self.sources: dict = {}
+        self.kind = None
+
+    def deferred_in_env(self) -> list[Deferred]:
+        """The deferred parameters this value may read."""
+        return [v for v in self.env.values() if isinstance(v, Deferred)]
+
+    def value(self, values: dict):
+        """The value, with `values` (source → shape) giving the shapes."""
+        result = _evaluate(self.tree, self.text, self.env, self.loc, lambda name: values[self.sources[name]], values)
+        if self.kind is not None:
+            try:
+                result = self.kind(result)
+            except SpecError as e:
+                raise SpecError(f"'{self.text}' is {show(result)}: {e.message}", self.loc) from None
+        return result
+
+    def value_before(self):
+        """The value before inference: UNKNOWN wherever it depends on a shape."""
+        try:
+            return _evaluate(self.tree, self.text, self.env, self.loc, lambda name: ANY_SHAPE, None)
+        except (SpecError, TypeError, ArithmeticError):
+            return UNKNOWN
+
+
+class _Parameters(Context):
+    """Names are parameters; `x.shape[i]` reads a tensor's shape when `shape_of` can give it."""
+
+    def __init__(self, env: Env, text: str, loc: Loc, shape_of, values):
+        self.env, self.text, self.loc, self.shape_of, self.values = env, text, loc, shape_of, values
+
+    def name(self, name: str):
+        if name not in self.env:
+            raise _unknown(name, self.env, self.text, self.loc)
+        value = self.env[name]
+        if isinstance(value, Deferred):
+            if self.values is None:
+                if self.shape_of is not None:  # before inference: unknown
+                    return value.value_before()
+                raise NeedsShapes
+            return value.value(self.values)
         return value
-    if id(value) in memo:
-        return memo[id(value)]
-    items = value if isinstance(value, YList) else value.values()
-    if not any(isinstance(v, (str, YList, YMap)) and (not isinstance(v, str) or v.startswith("$")) for v in items):
-        memo[id(value)] = value  # nothing to substitute: keep the value as it is
-        return value
-    if isinstance(value, YList):
-        pairs = list(zip(value, value.item_locs))
-        result = YList(substitute(item, env, where, memo) for item, where in pairs)
-        result.loc, result.item_locs = value.loc, [_origin(item, env, where) for item, where in pairs]
-    else:
-        result = YMap((k, substitute(v, env, value.value_loc(k), memo)) for k, v in value.items())
-        result.loc, result.key_locs = value.loc, value.key_locs
-        result.value_locs = {k: _origin(v, env, value.value_loc(k)) for k, v in value.items()}
-    memo[id(value)] = result
-    return result
+
+    def shape(self, name: str, axis: int):
+        if self.shape_of is None:
+            raise NeedsShapes
+        shape = self.shape_of(name)
+        if shape is ANY_SHAPE:
+            return UNKNOWN
+        if not -len(shape) <= axis < len(shape):
+            raise ExprError(f"{name}.shape[{axis}] is out of range: {name} has {len(shape)} axes")
+        return shape[axis]
 
 
-def _origin(value, env: Env | None, loc: Loc) -> Loc:
-    """Where a value was written: the block use's `name: value` for an exact `$name`."""
-    if isinstance(value, str) and value.startswith("$") and env is not None:
-        given = env.locs.get(value[1:].strip())
-        return given[0] if given else loc
-    return loc
+def _unknown(name: str, env: Env, text: str, loc: Loc) -> SpecError:
+    if not env.block and not env:
+        return SpecError(
+            f"'${name}' is used outside a block" if text.strip() == f"${name}" else f"'{text}' is used outside a block",
+            loc,
+            hint="declare model-wide parameters under a top-level params:",
+        )
+    what = "block parameter" if env.block else "model parameter"
+    return SpecError(f"unknown {what} '${name}'", loc, hint=did_you_mean(name, env))
 
 
-def parameter_value(text: str, env: dict | None, loc: Loc):
-    """The value of `$name`, or of an expression over block parameters that starts
-    with `$`: `$planes * 4`, `$(planes + 1) // 2`, `$planes * $t`."""
-    body = text[1:].strip()
-    if env is None:
-        raise SpecError(f"'{text}' is used outside a block", loc)
-    if body in env:
-        return env[body]
+_TREES: dict[str, object] = {}
 
-    def lookup(name: str):
-        if name not in env:
-            raise SpecError(f"unknown block parameter '${name}'", loc, hint=did_you_mean(name, env))
-        value = env[name]
-        if type(value) not in (int, float):
-            raise SpecError(f"'${name}' is {show(value)}, not a number, in '{text}'", loc)
-        return value
 
+def _tree(body: str, text: str, loc: Loc):
+    tree = _TREES.get(body)
+    if tree is None:
+        try:
+            tree = parse(body)
+        except ExprError as e:
+            raise SpecError(f"'{text}': {e}", loc) from None
+        if len(_TREES) < 10_000:
+            _TREES[body] = tree
+    return tree
+
+
+def _evaluate(tree, text: str, env: Env, loc: Loc, shape_of, values):
     try:
-        return evaluate(parse(body.replace("$", "")), lookup, _divide)
+        return plain(evaluate(tree, _Parameters(env, text, loc, shape_of, values)))
     except ExprError as e:
         raise SpecError(f"'{text}': {e}", loc) from None
     except ZeroDivisionError:
         raise SpecError(f"'{text}' divides by zero", loc) from None
     except OverflowError:
         raise SpecError(f"'{text}' overflows: the value is too large", loc) from None
+    except TypeError as e:
+        raise SpecError(f"'{text}' cannot be computed ({e})", loc) from None
 
 
-def _divide(a, b):
-    """a / b: an integer when it divides exactly, else a float."""
-    if isinstance(a, int) and isinstance(b, int) and b and a % b == 0:
-        return a // b
-    return a / b
+def parameter_value(text: str, env: Env, loc: Loc, ports: dict | None = None):
+    """The value of `$name` or of a `$` expression; a Deferred when it reads tensor shapes
+    (`ports`: the names of the scope it is written in)."""
+    body = text[1:].strip()
+    if body in env and not isinstance(env[body], Deferred):
+        return env[body]
+    tree = _tree(body.replace("$", ""), text, loc)
+    try:
+        return _evaluate(tree, text, env, loc, None, None)
+    except NeedsShapes:
+        if ports is None:
+            raise SpecError(f"'{text}' reads a tensor's shape, which is not known here", loc) from None
+        return Deferred(tree, text, env, loc, ports)
 
 
-def block_env(block: BlockDef, raw: YMap, outer: Env | None, use_path: str) -> Env:
-    """Values of a block's params at one use, checked against their declared kinds."""
+def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict | None = None):
+    """`value` with each `$` text replaced by its value (a Deferred if it reads shapes).
+
+    A value that is exactly `$name` takes the position where the use gave it, so
+    that messages point at the number the user wrote.
+    """
+    memo = {} if memo is None else memo
+    if isinstance(value, str):
+        return parameter_value(value, env, loc, ports) if value.startswith("$") else value
+    if not isinstance(value, (YList, YMap)):
+        return value
+    if id(value) in memo:
+        return memo[id(value)]
+    items = value if isinstance(value, YList) else value.values()
+    if not any(isinstance(v, (YList, YMap)) or (isinstance(v, str) and v.startswith("$")) for v in items):
+        memo[id(value)] = value  # nothing to substitute: keep the value as it is
+        return value
+    if isinstance(value, YList):
+        pairs = list(zip(value, value.item_locs))
+        result = YList(substitute(item, env, where, ports, memo) for item, where in pairs)
+        result.loc, result.item_locs = value.loc, [_origin(item, env, where) for item, where in pairs]
+    else:
+        result = YMap((k, substitute(v, env, value.value_loc(k), ports, memo)) for k, v in value.items())
+        result.loc, result.key_locs = value.loc, value.key_locs
+        result.value_locs = {k: _origin(v, env, value.value_loc(k)) for k, v in value.items()}
+    memo[id(value)] = result
+    return result
+
+
+def deferred_in(value) -> list[Deferred]:
+    """The Deferred values in a (possibly nested) value."""
+    if isinstance(value, Deferred):
+        return [value]
+    if isinstance(value, list):
+        return [d for item in value for d in deferred_in(item)]
+    if isinstance(value, dict):
+        return [d for item in value.values() for d in deferred_in(item)]
+    return []
+
+
+def resolved(value, values: dict):
+    """A value with its Deferred parts computed from `values` (source → shape)."""
+    if isinstance(value, Deferred):
+        return value.value(values)
+    if isinstance(value, YList):
+        result = YList(resolved(item, values) for item in value)
+        result.loc, result.item_locs = value.loc, value.item_locs
+        return result
+    if isinstance(value, list):
+        return [resolved(item, values) for item in value]
+    return value
+
+
+def resolved_before(value):
+    """A value with its Deferred parts as they are known before inference (UNKNOWN if from shapes)."""
+    if isinstance(value, Deferred):
+        return value.value_before()
+    if isinstance(value, list):
+        return [resolved_before(item) for item in value]
+    return value
+
+
+def _origin(value, env: Env, loc: Loc) -> Loc:
+    """Where a value was written: the use's `name: value` for an exact `$name`."""
+    if isinstance(value, str) and value.startswith("$"):
+        given = env.locs.get(value[1:].strip())
+        return given[0] if given else loc
+    return loc
+
+
+def block_env(block: BlockDef, raw: YMap, outer: Env, use_path: str) -> Env:
+    """Values of a block's params at one use, checked against their declared kinds (a
+    value read from shapes is checked when it is computed)."""
     given = {k: v for k, v in raw.items() if k not in LAYER_KEYS}
     for key in given:
         if key not in block.params:
@@ -102,14 +240,19 @@ def block_env(block: BlockDef, raw: YMap, outer: Env | None, use_path: str) -> E
                 raw.key_loc(key),
                 hint=did_you_mean(key, block.params) or f"its params: {', '.join(block.params) or 'none'}",
             )
-    env = Env(outer or {})
-    env.locs = dict(outer.locs) if outer is not None else {}
+    env = Env(outer)
+    env.locs, env.block = dict(outer.locs), True
     for name, (kind, default) in block.params.items():
         if name in given:
-            try:
-                env[name] = kind(given[name])
-            except SpecError as e:
-                raise SpecError(f"{name}: {e.message}", raw.value_loc(name)) from None
+            value = given[name]
+            if isinstance(value, Deferred):
+                value.kind = kind
+                env[name] = value
+            else:
+                try:
+                    env[name] = kind(value)
+                except SpecError as e:
+                    raise SpecError(f"{name}: {e.message}", raw.value_loc(name)) from None
             env.locs[name] = (raw.value_loc(name), use_path)
         elif default is not NO_DEFAULT:
             env[name] = default

@@ -17,10 +17,11 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 """Names of inputs, blocks and block parameters."""
 LAYER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 """Names of layers (may start with a digit: torchvision's `layer1.0`)."""
-TOP_KEYS = ("inputs", "layers", "outputs", "blocks", "check")
-CHECK_KEYS = ("inputs", "convention")
+TOP_KEYS = ("convention", "params", "inputs", "layers", "outputs", "blocks", "check")
+CHECK_KEYS = ("inputs", "convention", "set", "expect")
 BLOCK_KEYS = ("params", "inputs", "layers", "outputs")
-LAYER_KEYS = ("name", "type", "from", "repeat", "share", "tie")
+LAYER_KEYS = ("name", "type", "from", "repeat", "share", "tie", "if", "expect")
+CONVENTION_NAMES = ("torch", "keras", "mxnet")
 PARAM_KINDS = {"int": Int(), "float": Float(), "bool": Bool(), "str": Str(), "list": ListOf(), "any": AnyValue()}
 NO_DEFAULT = object()
 """Default of a block parameter that must be given."""
@@ -111,20 +112,28 @@ def block_def(name: str, definition, blocks: YMap) -> BlockDef:
     return BlockDef(name, params, inputs, layers, outputs, loc)
 
 
-def check_plan(root: YMap) -> CheckPlan:
-    """The `check:` key: {inputs: {name: 2x3x224x224 or [2, 3, 224, 224]}, convention: torch}."""
-    from ..conventions import CONVENTIONS
+def check_plans(root: YMap) -> list[CheckPlan]:
+    """The `check:` key: one variant `{inputs: {name: 2x3x224x224 or [2, 3, 224, 224]}, convention,
+    set: {param: value}, expect: {…}}`, or a list of them. Every value keeps its position."""
+    if "check" not in root:
+        return [CheckPlan([], None)]
+    given = root["check"]
+    if isinstance(given, YList):
+        if not given:
+            raise SpecError("'check:' is an empty list", root.value_loc("check"))
+        return [
+            _check_plan(expect(item, YMap, "a check variant", loc), loc) for item, loc in zip(given, given.item_locs)
+        ]
+    return [_check_plan(expect(given, YMap, "check", root.value_loc("check")), root.value_loc("check"))]
+
+
+def _check_plan(plan: YMap, loc: Loc) -> CheckPlan:
     from ..dims import parse_shape
     from ..errors import InputError
 
-    if "check" not in root:
-        return CheckPlan([], None)
-    plan = expect(root["check"], YMap, "check", root.value_loc("check"))
     check_keys(plan, CHECK_KEYS, "key of check")
-    convention = None
-    if "convention" in plan:
-        convention = value(Choice(tuple(CONVENTIONS)), plan, "convention")
-    inputs = []
+    convention = value(Choice(CONVENTION_NAMES), plan, "convention") if "convention" in plan else None
+    inputs, input_locs = [], []
     given = plan.get("inputs", YMap())
     if isinstance(given, (str, YList)):
         given = {None: given}
@@ -133,15 +142,31 @@ def check_plan(root: YMap) -> CheckPlan:
             f"check inputs must be a mapping of input names to shapes, received {show(given)}", plan.value_loc("inputs")
         )
     for name, shape in given.items():
-        loc = given.value_loc(name) if isinstance(given, YMap) else plan.value_loc("inputs")
+        where = given.value_loc(name) if isinstance(given, YMap) else plan.value_loc("inputs")
         if isinstance(shape, str):
             try:
                 inputs.append((name, parse_shape(shape)))
             except InputError as e:
-                raise SpecError(e.message, loc) from None
+                raise SpecError(e.message, where) from None
         else:
-            inputs.append((name, declared_shape(shape, loc)))
-    return CheckPlan(inputs, convention)
+            inputs.append((name, declared_shape(shape, where)))
+        input_locs.append(where)
+    settings, set_locs = None, None
+    if "set" in plan:
+        settings = expect(plan["set"], YMap, "check set", plan.value_loc("set"))
+        set_locs = {key: settings.value_loc(key) for key in settings}
+    expectations, expect_locs = None, None
+    if "expect" in plan:
+        expectations = expect(plan["expect"], YMap, "check expect", plan.value_loc("expect"))
+        expect_locs = {key: expectations.value_loc(key) for key in expectations}
+    return CheckPlan(inputs, convention, settings, expectations, loc, tuple(input_locs), set_locs, expect_locs)
+
+
+def convention_of(root: YMap) -> str | None:
+    """The convention a spec names at its top level (`convention: keras`), if any."""
+    if "convention" not in root:
+        return None
+    return value(Choice(CONVENTION_NAMES), root, "convention")
 
 
 def param_decl(name: str, spec, loc: Loc) -> tuple:
