@@ -37,7 +37,15 @@ class UnmappableModel(ShapecliError):
     def report(self) -> str:
         """The message and one line per problem, with control characters escaped for a terminal."""
         lines = [f"shapecli: error: {printable(self.message)}"]
-        lines += [f"  {printable(p.where)}: {printable(p.what)}" for p in self.problems]
+        groups: dict[str, list[str]] = {}
+        for problem in self.problems:
+            groups.setdefault(problem.what, []).append(problem.where)
+        for what, wheres in groups.items():
+            if len(wheres) == 1:
+                lines.append(f"  {printable(wheres[0])}: {printable(what)}")
+                continue
+            lines.append(f"  {len(wheres)} places: {printable(what)}")
+            lines += [f"    {printable(where)}" for where in wheres]
         if self.hint:
             lines.append(f"  hint: {printable(self.hint)}")
         return "\n".join(lines)

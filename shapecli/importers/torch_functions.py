@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -29,14 +29,16 @@ class Unmappable(Exception):
     """The call has no spec equivalent; the message says why."""
 
 
-class Tensor(NamedTuple):
+@dataclass(frozen=True)
+class Tensor:
     """A tensor of the model: the graph value, and its shape when the model was run."""
 
     value: Value
     shape: tuple | None
 
 
-class Dim(NamedTuple):
+@dataclass(frozen=True)
+class Dim:
     """An integer computed from sizes: its value (when known), and the tensor axis it is, if it is one."""
 
     value: int | None
@@ -44,7 +46,8 @@ class Dim(NamedTuple):
     axis: int | None = None
 
 
-class Sizes(NamedTuple):
+@dataclass(frozen=True)
+class Sizes:
     """`x.size()` / `x.shape` of a tensor."""
 
     of: Tensor
@@ -57,7 +60,8 @@ class Sizes(NamedTuple):
         return Dim(shape[axis], self.of, axis)
 
 
-class Parts(NamedTuple):
+@dataclass(frozen=True)
+class Parts:
     """The pieces of a tensor split along `axis` (chunk, split, unbind): `bounds` [(start, stop)], or None
     for unbind (one index each)."""
 

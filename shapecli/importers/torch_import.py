@@ -158,11 +158,16 @@ def _instantiate(target: str, kwargs: dict):
     return model
 
 
+def _skipped_folders(torch) -> tuple[str, ...]:
+    """Folders whose frames are not the user's code: torch's and shapecli's."""
+    return tuple(os.path.dirname(path) + os.sep for path in (torch.__file__, os.path.dirname(__file__)))
+
+
 def _failure(error: BaseException) -> str:
     """'TypeError: message (at file.py:12 in f: code)' — the innermost frame outside torch and shapecli."""
     import torch
 
-    skipped = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(__file__)))
+    skipped = _skipped_folders(torch)
     frames = [f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(skipped)]
     text = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
     if frames:
@@ -339,6 +344,9 @@ def _summary(result):
     return None
 
 
+_STAND_IN = "<a value that could not be mapped>"
+
+
 class _Shape(tuple):
     """A tensor's shape (distinct from a tuple of sizes)."""
 
@@ -364,6 +372,7 @@ class _Converter:
         self.repeated: set[str] = set()
         self.node = None
         self.node_ops: list[int] = []
+        self.probing = False
 
     def convert(self) -> ImportedGraph:
         from .torch_functions import FAILED, Unmappable
@@ -416,12 +425,12 @@ class _Converter:
             raise Unmappable(f"no mapping for {_class_name(module)}: no shapecli layer type does what it does")
         class_name, rule = found
         if isinstance(rule, str):
-            raise Unmappable(f"{class_name}: {rule}")
-        args, kwargs = self.mapped(node)
-        if self.failed(args, kwargs):
-            return FAILED
+            raise Unmappable(rule)
+        args, kwargs, failed = self.mapped(node)
         spec_args = rule.args(module)
         tensors = self.module_inputs(module, rule, args, kwargs, spec_args)
+        if failed:
+            return FAILED
         scope, name = self.place(node)
         first = self.first_op.get(node.target)
         sources = [t.value for t in tensors]
@@ -439,6 +448,9 @@ class _Converter:
         from .torch_functions import Unmappable
 
         handler = self.functions.get(node.target)
+        if handler is None and isinstance(node.target, type) and issubclass(node.target, tuple):
+            args, kwargs, _ = self.mapped(node)
+            return tuple(args) + tuple(kwargs.values())
         if handler is None and getattr(node.target, "__name__", "") == "_assert_is_none":
             from .torch_functions import IGNORED
 
@@ -458,7 +470,8 @@ class _Converter:
     def do_output(self, node):
         from .torch_functions import FAILED, IGNORED, Tensor, Unmappable
 
-        for value in _flatten(self.env_of(node.args[0])):
+        args, _, _ = self.mapped(node)
+        for value in _flatten(args[0]):
             if isinstance(value, Tensor):
                 self.graph.outputs.append(value.value)
             elif value is not FAILED and value is not IGNORED and value is not None:
@@ -469,10 +482,17 @@ class _Converter:
     def call(self, node, handler):
         from .torch_functions import FAILED, Tensor
 
-        args, kwargs = self.mapped(node)
-        if self.failed(args, kwargs):
-            return FAILED
-        result = handler(self, args, kwargs)
+        args, kwargs, failed = self.mapped(node)
+        self.probing = failed
+        try:
+            result = handler(self, args, kwargs)
+        finally:
+            self.probing = False
+        if failed:
+            from .torch_functions import Parts
+
+            holds_tensors = any(isinstance(v, (Tensor, Parts)) for v in _flatten(result))
+            return FAILED if holds_tensors else result
         shape = self.values.get(node)
         if isinstance(result, Tensor) and self.node_ops and result.value == Value(self.node_ops[-1]):
             if isinstance(shape, _Shape):
@@ -484,6 +504,8 @@ class _Converter:
         """Add a layer for the node being converted (the handlers' one way to add layers)."""
         from .torch_functions import Tensor
 
+        if self.probing:
+            return Tensor(Value(_STAND_IN), None)
         scope, _ = self.place(self.node)
         op = self.graph.add_op(scope, type, args, [t.value for t in inputs], self.origin(self.node), stem=stem)
         self.node_ops.append(op.id)
@@ -494,18 +516,30 @@ class _Converter:
         return tuple(shape) if isinstance(shape, _Shape) else None
 
     def mapped(self, node):
+        """The node's arguments with fx nodes replaced by their values, and whether one of them failed.
+
+        A failed tensor is replaced by a stand-in of its shape, so that the call is still checked
+        (and reported when it cannot be mapped either), without adding layers.
+        """
         import torch.fx as fx
 
-        return fx.node.map_arg(node.args, self.env_of), fx.node.map_arg(node.kwargs, self.env_of)
+        from .torch_functions import FAILED, Dim, Tensor
 
-    def env_of(self, value):
-        return self.env[value] if hasattr(value, "op") else value
+        failed = False
 
-    @staticmethod
-    def failed(args, kwargs) -> bool:
-        from .torch_functions import FAILED
+        def value_of(argument):
+            nonlocal failed
+            value = self.env[argument]
+            if value is FAILED:
+                failed = True
+                shape = self.values.get(argument)
+                if type(shape) is int:
+                    return Dim(shape)
+                return Tensor(Value(_STAND_IN), tuple(shape) if isinstance(shape, _Shape) else None)
+            return value
 
-        return any(v is FAILED for v in _flatten((args, kwargs)))
+        args, kwargs = fx.node.map_arg(node.args, value_of), fx.node.map_arg(node.kwargs, value_of)
+        return args, kwargs, failed
 
     def module_inputs(self, module, rule, args, kwargs, spec_args) -> list:
         """The tensors a module call passes as the layer's inputs; other tensor arguments are refused."""
@@ -626,10 +660,8 @@ class _Converter:
         if node.op == "call_module":
             module = self.module.get_submodule(node.target)
             return f"module '{node.target}' ({_class_name(module)})"
-        if node.op == "get_attr":
-            return f"get_attr '{node.target}'"
         stack = node.meta.get("nn_module_stack") or {}
-        inside = ""
+        inside = f" in {type(self.module).__name__}.forward"
         if stack:
             path, cls = list(stack.values())[-1]
             inside = f" in '{path}' ({cls.__name__}.forward)"
@@ -638,23 +670,31 @@ class _Converter:
             "call_method": f"Tensor.{node.target}()",
             "output": "the model's output",
             "placeholder": f"input '{node.target}'",
+            "get_attr": f"get_attr self.{node.target}",
         }[node.op]
         return f"{what}{inside}{_user_line(node)}"
 
 
 def _user_line(node) -> str:
-    trace = node.meta.get("stack_trace") or ""
-    lines = [line.strip() for line in trace.strip().splitlines()]
+    """' at models.py:42: y = torch.stack(…)' — the model's line that made the node, when recorded."""
+    import torch
+
+    skipped = _skipped_folders(torch)
+    lines = [line.strip() for line in (node.meta.get("stack_trace") or "").strip().splitlines()]
     for i in range(len(lines) - 1, -1, -1):
-        if lines[i].startswith('File "'):
-            location = lines[i]
-            code = lines[i + 1] if i + 1 < len(lines) else ""
-            try:
-                file = location.split('"')[1]
-                line = location.split("line ")[1].split(",")[0]
-            except IndexError:
-                return ""
-            return f" at {os.path.relpath(file) if not file.startswith('/usr') else file}:{line}: {code}"
+        if not lines[i].startswith('File "'):
+            continue
+        try:
+            file = lines[i].split('"')[1]
+            number = lines[i].split("line ")[1].split(",")[0]
+        except IndexError:
+            continue
+        if file.startswith(skipped):
+            continue
+        code = lines[i + 1] if i + 1 < len(lines) and not lines[i + 1].startswith('File "') else ""
+        if file.startswith(os.getcwd() + os.sep):
+            file = os.path.relpath(file)
+        return f" ({file}:{number}" + (f": `{code}`)" if code else ")")
     return ""
 
 
@@ -711,7 +751,9 @@ def _coverage(module, graph: ImportedGraph, gm) -> list[Problem]:
     attributes = {n.target for n in gm.graph.nodes if n.op == "get_attr"}
     for key in module.state_dict():
         owner, _, _ = key.rpartition(".")
-        if owner not in leaves and key not in attributes:
+        parts = owner.split(".") if owner else []
+        inside_leaf = any(".".join(parts[:i]) in leaves for i in range(1, len(parts) + 1))
+        if not inside_leaf and key not in attributes:
             unused.setdefault(owner, []).append(key)
     for owner, keys in unused.items():
         where = f"module '{owner}' ({_class_name(module.get_submodule(owner))})" if owner else "the model itself"
