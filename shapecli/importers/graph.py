@@ -118,10 +118,10 @@ class ImportedGraph:
         self.source = source
         self.convention = convention
         self.root = Scope((), None, "", "", "", "", True)
-        self.inputs: dict[str, int | None] = {}
-        """Input name → rank (None when unknown)."""
-        self.check_inputs: dict[str, str] = {}
-        """Input name → the shape text of `check: {inputs}`."""
+        self.inputs: dict[str, tuple | None] = {}
+        """Input name → its declared shape (None for an unknown size), or None when even the rank is unknown."""
+        self.check_inputs: dict[str, str | list] = {}
+        """Input name → its shape in `check: {inputs}` ('1x3x224x224', or a list with symbols)."""
         self.ops: list[Op] = []
         self.outputs: list[Value] = []
         self.problems: list[Problem] = []

@@ -414,10 +414,10 @@ class _Writer:
                 lines += self.render_def(definition)
         if self.graph.inputs and list(self.graph.inputs) != ["x"]:
             lines.append("inputs:")
-            for name, rank in self.graph.inputs.items():
-                lines.append(f"  {_scalar(name)}: {_flow([None] * (rank or 0))}")
+            for name, shape in self.graph.inputs.items():
+                lines.append(f"  {_scalar(name)}: {_flow(list(shape or ()))}")
         if self.graph.check_inputs:
-            shapes = ", ".join(f"{_scalar(n)}: {s}" for n, s in self.graph.check_inputs.items())
+            shapes = ", ".join(f"{_scalar(n)}: {_flow(s)}" for n, s in self.graph.check_inputs.items())
             convention = "" if self.graph.convention == "torch" else f", convention: {self.graph.convention}"
             lines.append(f"check: {{inputs: {{{shapes}}}{convention}}}")
         lines.append("layers:")

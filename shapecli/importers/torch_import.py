@@ -65,7 +65,7 @@ def import_torch(target: str, kwargs_text: str | None, given: list[tuple[str | N
     source = target + (f" {json.dumps(kwargs, sort_keys=True)}" if kwargs else "")
     graph = _Converter(gm, module, rules, tracer.calls, values, source, inputs).convert()
     for name in inputs:
-        graph.inputs[name] = len(shapes[name]) if name in shapes else None
+        graph.inputs[name] = (None,) * len(shapes[name]) if name in shapes else None
         if name in shapes:
             graph.check_inputs[name] = "x".join(map(str, shapes[name]))
     problems = graph.problems + _coverage(module, graph, gm)
@@ -99,7 +99,8 @@ def _unmappable(target: str, problems: list[Problem], verify: bool = False) -> U
             "please report it)",
             problems,
         )
-    return UnmappableModel(f"cannot import {target}: {count} of the model have no spec equivalent", problems)
+    verb = "have" if len(problems) > 1 else "has"
+    return UnmappableModel(f"cannot import {target}: {count} of the model {verb} no spec equivalent", problems)
 
 
 # -- making the model -------------------------------------------------------------
