@@ -344,7 +344,7 @@ class _Writer:
     def parametrize(self, members: list[_Def]) -> None:
         head = members[0]
         positions: list[tuple[int, str]] = []
-        for i, entry in enumerate(head.entries):
+        for i in range(len(head.entries)):
             keys: list[str] = []
             for member in members:
                 keys += [k for k in member.entries[i].args if k not in keys]

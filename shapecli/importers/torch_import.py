@@ -495,10 +495,10 @@ class _Converter:
             holds_tensors = any(isinstance(v, (Tensor, Parts)) for v in _flatten(result))
             return FAILED if holds_tensors else result
         shape = self.values.get(node)
-        if isinstance(result, Tensor) and self.node_ops and result.value == Value(self.node_ops[-1]):
-            if isinstance(shape, _Shape):
-                self.graph.ops[self.node_ops[-1]].shapes = [tuple(shape)]
-                return Tensor(result.value, tuple(shape))
+        made_here = isinstance(result, Tensor) and self.node_ops and result.value == Value(self.node_ops[-1])
+        if made_here and isinstance(shape, _Shape):
+            self.graph.ops[self.node_ops[-1]].shapes = [tuple(shape)]
+            return Tensor(result.value, tuple(shape))
         return result
 
     def layer(self, type: str, args: dict, inputs: list, stem: str | None = None):
