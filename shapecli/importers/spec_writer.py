@@ -29,7 +29,7 @@ from .graph import ImportedGraph, Op, Problem, Scope, Value
 
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z")
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z|[1-9][0-9]*(x[1-9][0-9]*)+\Z")
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 
