@@ -128,11 +128,41 @@ SINGLE_CASES = [
     ("encoder_layer", "5x2x8"),
     *[
         (name, "2x6x4")
-        for name in (
-            "relu6 leaky_relu elu celu selu gelu silu mish sigmoid tanh hardswish hardsigmoid hardtanh softplus "
-            "softsign softshrink hardshrink tanhshrink threshold log_sigmoid softmax log_softmax softmin glu "
-            "identity dropout dropout1d alpha_dropout flatten unflatten max_pool1d avg_pool1d adaptive_max_pool1d"
-        ).split()
+        for name in [
+            "relu6",
+            "leaky_relu",
+            "elu",
+            "celu",
+            "selu",
+            "gelu",
+            "silu",
+            "mish",
+            "sigmoid",
+            "tanh",
+            "hardswish",
+            "hardsigmoid",
+            "hardtanh",
+            "softplus",
+            "softsign",
+            "softshrink",
+            "hardshrink",
+            "tanhshrink",
+            "threshold",
+            "log_sigmoid",
+            "softmax",
+            "log_softmax",
+            "softmin",
+            "glu",
+            "identity",
+            "dropout",
+            "dropout1d",
+            "alpha_dropout",
+            "flatten",
+            "unflatten",
+            "max_pool1d",
+            "avg_pool1d",
+            "adaptive_max_pool1d",
+        ]
     ],
     ("dropout2d", "2x3x4x4"),
     ("max_pool2d", "1x2x10x11"),
