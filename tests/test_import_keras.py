@@ -202,15 +202,15 @@ def test_keras_path_imports_no_framework():
 # The layer table: every mapped class is listed here, and every refusal.
 MAPPED = [
     "Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose",
-    "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "MaxPooling1D", "MaxPooling2D", "MaxPooling3D",
-    "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D",
-    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "BatchNormalization", "LayerNormalization", "GroupNormalization", "RMSNormalization", "Embedding",
-    "LSTM", "GRU", "SimpleRNN", "Bidirectional", "MultiHeadAttention", "Dropout", "SpatialDropout1D",
-    "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "AlphaDropout", "GaussianNoise", "Flatten", "Reshape",
-    "Permute", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax",
-    "Identity", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-    "Concatenate", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D",
-    "UpSampling1D", "UpSampling2D", "UpSampling3D",
+    "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "MaxPooling1D", "MaxPooling2D",
+    "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D", "BatchNormalization", "LayerNormalization", "GroupNormalization", "RMSNormalization",
+    "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "MultiHeadAttention", "Dropout", "SpatialDropout1D",
+    "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "AlphaDropout", "GaussianNoise", "Flatten",
+    "Reshape", "Permute", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Identity", "Add",
+    "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "ZeroPadding1D", "ZeroPadding2D",
+    "ZeroPadding3D", "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling2D", "UpSampling3D",
 ]  # fmt: skip
 
 REFUSALS = {
