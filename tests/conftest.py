@@ -19,8 +19,8 @@ ROOT = Path(__file__).parent.parent
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-FRAMEWORKS = {"torch": "torch", "keras": "keras"}
-"""Marker → the module it needs."""
+FRAMEWORKS = {"torch": "torch", "keras": "keras", "torchvision": "torchvision"}
+"""Marker → the module it needs (and the extra that installs it)."""
 
 _available = {marker: importlib.util.find_spec(module) is not None for marker, module in FRAMEWORKS.items()}
 _skipped: dict[str, int] = {}
@@ -39,7 +39,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         missing = [m for m in FRAMEWORKS if item.get_closest_marker(m) and not _available[m]]
         if missing:
-            item.add_marker(pytest.mark.skip(reason=f"needs {' and '.join(missing)} (pip install -e '.[{','.join(missing)}]')"))
+            item.add_marker(
+                pytest.mark.skip(reason=f"needs {' and '.join(missing)} (pip install -e '.[{','.join(missing)}]')")
+            )
             key = "+".join(missing)
             _skipped[key] = _skipped.get(key, 0) + 1
 
@@ -48,7 +50,10 @@ def pytest_terminal_summary(terminalreporter):
     if _skipped:
         counts = ", ".join(f"{n} need {key}" for key, n in sorted(_skipped.items()))
         total = sum(_skipped.values())
-        terminalreporter.write_line(f"framework tests skipped: {total} ({counts}; pip install -e '.[torch,keras]' runs them)")
+        extras = ",".join(m for m in FRAMEWORKS if any(m in key.split("+") for key in _skipped))
+        terminalreporter.write_line(
+            f"framework tests skipped: {total} ({counts}; pip install -e '.[{extras}]' runs them)"
+        )
     elif any(_available.values()):
         present = ", ".join(m for m, ok in _available.items() if ok)
         terminalreporter.write_line(f"framework tests: all run ({present} installed)")
