@@ -329,3 +329,29 @@ SINGLE = {
 def single(case: str) -> Single:
     """A model of the one module SINGLE[case] (imported with --kwargs '{"case": …}')."""
     return Single(SINGLE[case]())
+
+
+class DenseLayer(nn.Module):
+    """DenseNet's layer: concatenates every earlier output, then BN-ReLU-conv."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels)
+        self.conv = nn.Conv2d(channels, 4, 3, padding=1, bias=False)
+
+    def forward(self, features: list):
+        return self.conv(F.relu(self.norm(torch.cat(features, 1))))
+
+
+class DenseStack(nn.Module):
+    """Three DenseLayers, each taking all earlier outputs (a list of 1, 2, 3 tensors)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleDict({f"dense{i}": DenseLayer(4 + 4 * i) for i in range(3)})
+
+    def forward(self, x):
+        features = [x]
+        for layer in self.layers.values():
+            features.append(layer(features))
+        return torch.cat(features, 1)

@@ -33,6 +33,7 @@ CASES = [
     ("TwoInputs", ["query=3x12", "doc=3x12"]),
     ("ChannelShuffle", ["2x4x6x6"]),
     ("INSTANCE", ["2x20"]),
+    ("DenseStack", ["2x4x5x5"]),
 ]
 
 
@@ -246,6 +247,14 @@ def test_resnet_blocks_repeat_and_parameters():
     assert "  - {name: layer1, type: BasicBlock, out_channels: 16, repeat: 2}" in text
     assert "  - {name: layer2, type: Layer2, out_channels: 32}" in text
     assert "      - {name: relu_1, share: relu}" in text
+
+
+def test_a_merge_of_a_blocks_inputs_moves_in_front_of_it():
+    """DenseNet's layers concatenate a growing list: with the concatenation outside, they share one block."""
+    text = _import("DenseStack", ["2x4x5x5"]).text
+    assert text.count("# tests.import_models.DenseLayer") == 1
+    assert "      - {name: cat, type: Concat, dim: 1, from: [x, dense0]}" in text
+    assert "      - {name: dense1, type: DenseLayer}" in text
 
 
 def test_cli_writes_the_spec_and_says_what_was_checked(tmp_path):

@@ -103,6 +103,7 @@ class _Writer:
 
     def write(self) -> WrittenSpec:
         self.make_convex()
+        self.hoist_merges()
         chains = {op.id: op.scope.chain() for op in self.graph.ops}
         children, items = self.tree(chains)
         self.scope_io(chains)
@@ -157,6 +158,40 @@ class _Writer:
                 op.scope = scope
                 if op.name is not None:
                     op.name, op.stem = None, op.name
+
+    def hoist_merges(self) -> None:
+        """Move a parameter-free op that alone takes a scope's several inputs out, in front of the scope.
+
+        DenseNet's layers concatenate their inputs first: with the concatenation
+        outside, every such layer takes one input and all share one block.
+        """
+        ops = self.graph.ops
+        changed = True
+        while changed:
+            changed = False
+            inside: dict[Scope, set[int]] = {}
+            for op in ops:
+                for scope in op.scope.chain():
+                    inside.setdefault(scope, set()).add(op.id)
+            for scope in sorted(inside, key=lambda s: -len(s.chain())):
+                members = inside[scope]
+                users = {
+                    op_id
+                    for op_id in members
+                    for s in ops[op_id].sources
+                    if not (isinstance(s.producer, int) and s.producer in members)
+                }
+                if len(users) != 1:
+                    continue
+                op = ops[users.pop()]
+                external = {s for s in op.sources if not (isinstance(s.producer, int) and s.producer in members)}
+                if op.scope is not scope or op.owns_params or len(external) < 2 or len(external) != len(set(op.sources)):
+                    continue
+                op.scope = scope.parent
+                if op.name is not None:
+                    op.name, op.stem = None, op.name
+                changed = True
+                break
 
     def tree(self, chains):
         """Each scope's child scopes and its items (ops and child scopes), in graph order."""
@@ -391,7 +426,7 @@ class _Writer:
             base = "".join(part[:1].upper() + part[1:] for p in parts[start:] for part in re.split(r"[_-]", p))
         else:
             base = scope.kind
-        base = re.sub(r"[^A-Za-z0-9_]", "_", base) or "Block"
+        base = re.sub(r"[^A-Za-z0-9_]", "_", base).lstrip("_") or "Block"
         if not base[0].isalpha():
             base = "Block" + base
         if lookup(base) is not None:
