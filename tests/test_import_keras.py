@@ -77,6 +77,19 @@ def test_spec_text(golden, file):
     golden(f"import_keras_{file.replace('.', '_')}.yaml", text)
 
 
+def test_keras2_format():
+    """tf.keras 2 writes inbound nodes as [[layer, node, index, kwargs], …] and batch_input_shape
+    (keras2_functional.json is written by hand in that format: Dense 8→4 (36), Add, LeakyReLU(alpha), Dense 4→2 (10))."""
+    result = CliRunner().invoke(main, ["import", "keras", str(FIXTURES / "keras2_functional.json")])
+    assert result.exit_code == 0, result.output
+    assert "check: {inputs: {input_1: [batch, 8], input_2: [batch, 4]}, convention: keras}" in result.stdout
+    assert "  - {name: add, type: Add, from: [dense, input_2]}\n" in result.stdout
+    assert "  - {name: leaky_re_lu, type: LeakyReLU, negative_slope: 0.2}\n" in result.stdout
+    assert result.stderr == (
+        "shapecli: checked: the file records no layer output shapes to compare; 46 parameters; output (batch, 2)\n"
+    )
+
+
 def test_cli_and_check(tmp_path):
     out = tmp_path / "cnn.yaml"
     result = CliRunner().invoke(main, ["import", "keras", str(FIXTURES / "residual_cnn.keras"), "-o", str(out)])

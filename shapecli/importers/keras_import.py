@@ -433,10 +433,12 @@ def _verify(text: str, graph: ImportedGraph, paths: dict[int, str], path: str) -
     from ..dims import format_shape
 
     outputs = ", ".join(format_shape(s) for s in trace.outputs.values())
-    summary = (
-        f"checked: the {compared} output shape{'s' if compared != 1 else ''} Keras recorded agree with the spec's; "
-        f"{trace.totals.params:,} parameters; output {outputs}"
+    checked = (
+        f"the {compared} output shape{'s' if compared != 1 else ''} Keras recorded agree with the spec's"
+        if compared
+        else "the file records no layer output shapes to compare"
     )
+    summary = f"checked: {checked}; {trace.totals.params:,} parameters; output {outputs}"
     return problems, summary
 
 

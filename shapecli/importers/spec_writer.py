@@ -185,7 +185,12 @@ class _Writer:
                     continue
                 op = ops[users.pop()]
                 external = {s for s in op.sources if not (isinstance(s.producer, int) and s.producer in members)}
-                if op.scope is not scope or op.owns_params or len(external) < 2 or len(external) != len(set(op.sources)):
+                if (
+                    op.scope is not scope
+                    or op.owns_params
+                    or len(external) < 2
+                    or len(external) != len(set(op.sources))
+                ):
                     continue
                 op.scope = scope.parent
                 if op.name is not None:
