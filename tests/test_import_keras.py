@@ -78,8 +78,11 @@ def test_spec_text(golden, file):
 
 
 def test_keras2_format():
-    """tf.keras 2 writes inbound nodes as [[layer, node, index, kwargs], …] and batch_input_shape
-    (keras2_functional.json is written by hand in that format: Dense 8→4 (36), Add, LeakyReLU(alpha), Dense 4→2 (10))."""
+    """tf.keras 2 writes inbound nodes as [[layer, node, index, kwargs], …] and batch_input_shape.
+
+    keras2_functional.json is written by hand in that format: Dense 8→4 (36 parameters), Add,
+    LeakyReLU(alpha), Dense 4→2 (10).
+    """
     result = CliRunner().invoke(main, ["import", "keras", str(FIXTURES / "keras2_functional.json")])
     assert result.exit_code == 0, result.output
     assert "check: {inputs: {input_1: [batch, 8], input_2: [batch, 4]}, convention: keras}" in result.stdout
