@@ -242,6 +242,8 @@ def _trace(module, target: str, rules, parameters, inputs: list[str]):
                 "value (data-dependent control flow) cannot be traced — rewrite it without the branch, or "
                 "import a model without it"
             )
+        if "not installed as a submodule" in str(e):
+            hint = "; keep submodules as attributes, or in an nn.ModuleList or nn.ModuleDict, not in a plain list"
         raise ImportFailure(f"tracing {target} with torch.fx failed: {_failure(e)}{hint}") from None
     return fx.GraphModule(tracer.root, graph), tracer
 
@@ -408,7 +410,11 @@ class _Converter:
         value = self.gm
         for part in node.target.split("."):
             value = getattr(value, part)
-        kind = "parameter" if node.target in dict(self.module.named_parameters()) else "tensor attribute"
+        kind = "tensor attribute"
+        if node.target in dict(self.module.named_parameters()):
+            kind = "parameter"
+        elif node.target in dict(self.module.named_buffers()):
+            kind = "buffer"
         shape = tuple(getattr(value, "shape", ()))
         raise Unmappable(
             f"a standalone {kind} of shape {shape}, used directly by the forward; the spec language has no "
