@@ -358,10 +358,14 @@ def _write_import(result, output: str | None) -> int:
     if output is None:
         sys.stdout.write(result.text)
     else:
+        partial = f"{output}.partial"
         try:
-            with open(output, "w", encoding="utf-8") as f:
+            with open(partial, "w", encoding="utf-8") as f:
                 f.write(result.text)
+            os.replace(partial, output)
         except OSError as e:
+            if os.path.exists(partial):
+                os.remove(partial)
             raise InputError(f"cannot write {output}: {e.strerror}") from None
     click.echo(f"shapecli: {result.summary}", err=True)
     return EXIT_OK

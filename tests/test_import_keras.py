@@ -204,6 +204,18 @@ def test_refused_call_arguments(tmp_path):
     )
 
 
+def test_import_torch_without_torch():
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None\n"
+        "from shapecli.cli import main\n"
+        "main(['import', 'torch', 'torchvision.models:resnet18'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr == "shapecli: error: shapecli import torch needs PyTorch: pip install 'shapecli[torch]'\n"
+
+
 def test_keras_path_imports_no_framework():
     code = (
         "import sys\n"
