@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from typing import NamedTuple
 
 from ..registry import canonical_arg, lookup, make_config
@@ -597,8 +596,3 @@ def _flow(value) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_flow(v) for v in value) + "]"
     return _scalar(value)
-
-
-def iter_problems(problems: Iterable[Problem]) -> list[Problem]:
-    """Problems without repeats, in the order found."""
-    return list(dict.fromkeys(problems))

@@ -369,9 +369,6 @@ class _Converter:
         self.input_names = inputs
         self.env: dict = {}
         self.first_op: dict[str, int] = {}
-        self.called: set[str] = set()
-        """Module paths whose state the spec holds (mapped leaves) or that were reported."""
-        self.attributes: set[str] = set()
         self.repeated: set[str] = set()
         self.node = None
         self.node_ops: list[int] = []
@@ -386,7 +383,7 @@ class _Converter:
             try:
                 value = getattr(self, "do_" + node.op)(node)
             except (Unmappable, Refused) as e:
-                self.graph.problem(self.where(node), str(e))
+                self.graph.problem(self.origin(node), str(e))
                 value = FAILED
             self.env[node] = value
         self.record_scope_io()
@@ -406,7 +403,6 @@ class _Converter:
     def do_get_attr(self, node):
         from .torch_functions import Unmappable
 
-        self.attributes.add(node.target)
         value = self.gm
         for part in node.target.split("."):
             value = getattr(value, part)
@@ -427,7 +423,6 @@ class _Converter:
 
         module = self.module.get_submodule(node.target)
         found = self.rules.for_module(module)
-        self.called.add(node.target)
         if found is None:
             raise Unmappable(f"no mapping for {_class_name(module)}: no shapecli layer type does what it does")
         class_name, rule = found
@@ -658,9 +653,6 @@ class _Converter:
                 value = self.env.get(getattr(item, "node", None))
                 if isinstance(value, Tensor):
                     scope.output_values.append(value.value)
-
-    def where(self, node) -> str:
-        return self.origin(node)
 
     def origin(self, node) -> str:
         """Where a node comes from, as messages name it."""

@@ -19,7 +19,6 @@ import sys
 from collections.abc import Callable
 from typing import NamedTuple
 
-import torch
 from torch import nn
 
 
@@ -563,7 +562,3 @@ def is_container(module: nn.Module) -> bool:
 def owns_state(module: nn.Module) -> bool:
     """Whether the module itself (not its children) holds parameters or buffers."""
     return any(True for _ in module.parameters(recurse=False)) or any(True for _ in module.buffers(recurse=False))
-
-
-def torch_version() -> str:
-    return torch.__version__
