@@ -1,6 +1,7 @@
 """`shapecli import`: existing models → specs.
 
-    torch_import.py    a PyTorch model (MODULE:CALLABLE) traced with torch.fx → ImportedGraph
+    torch_import.py    a PyTorch model (MODULE:CALLABLE): made, traced with torch.fx, run, checked
+    torch_convert.py   the traced fx graph → ImportedGraph
     torch_modules.py   table: torch module class → layer type and arguments (or a refusal)
     torch_functions.py table: torch functions and tensor methods → layers
     keras_import.py    a .keras archive or model.to_json() file, read without Keras → ImportedGraph

@@ -27,6 +27,17 @@ class Problem(NamedTuple):
     what: str
 
 
+class ImportFailure(ShapecliError):
+    """The model could not be made, traced or run; the message says where in the user's code."""
+
+
+class ImportedSpec(NamedTuple):
+    """The spec text, and what was checked (a line for the user)."""
+
+    text: str
+    summary: str
+
+
 class UnmappableModel(ShapecliError):
     """The model has parts the spec language cannot express; `problems` lists every one."""
 

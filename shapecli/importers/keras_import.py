@@ -21,10 +21,9 @@ import zipfile
 
 from .. import __version__
 from ..errors import ShapecliError
-from .graph import ImportedGraph, Problem, UnmappableModel, Value
+from .graph import ImportedGraph, ImportedSpec, ImportFailure, Problem, UnmappableModel, Value
 from .keras_layers import LAYERS, MODELS, REFUSED, TYPE_CHOICE, Refused
 from .spec_writer import write_spec
-from .torch_import import ImportedSpec, ImportFailure
 
 MAX_BYTES = 64 * 1024 * 1024
 """Largest config (or JSON file) read."""
