@@ -109,7 +109,13 @@ def check_file(path: str, given: list, convention: str | None, keep: bool = Fals
     model = None
     try:
         name, text = read_spec(path)
-        model = load_model(text, name, convention or "torch")
+        try:
+            model = load_model(text, name, convention or "torch")
+        except SpecError:
+            declared = None if convention else _declared_convention(text)
+            if declared in (None, "torch"):
+                raise
+            model = load_model(text, name, declared)
         if convention is None and model.check.convention not in (None, "torch"):
             model = load_model(text, name, model.check.convention)
         trace = infer(model, given or model.check.inputs)
@@ -133,3 +139,15 @@ def check_file(path: str, given: list, convention: str | None, keep: bool = Fals
     if keep:
         return FileResult(name, text, trace.errors, trace.warnings, model=model, trace=trace)
     return FileResult(name, text, trace.errors, trace.warnings)
+
+
+def _declared_convention(text: str) -> str | None:
+    """The `check: {convention}` a spec names, read without building it (for a spec valid only under it)."""
+    from .yamlsrc import YMap, parse_yaml
+
+    try:
+        root = parse_yaml(text)
+    except SpecError:
+        return None
+    plan = root.get("check") if isinstance(root, YMap) else None
+    return plan.get("convention") if isinstance(plan, YMap) and isinstance(plan.get("convention"), str) else None

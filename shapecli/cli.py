@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from .conventions import CONVENTIONS, DTYPE_BYTES
-from .errors import Diagnostic, InputError, ShapecliError, SpecError, diagnostic
+from .errors import Diagnostic, InputError, ShapecliError, SpecError, diagnostic, diagnostics
 from .kinds import EXIT_INTERNAL, EXIT_INVALID, EXIT_MISMATCH, EXIT_OK
 
 _EXAMPLES = """
@@ -448,6 +448,87 @@ def _error_json(error: Diagnostic) -> dict:
     return diagnostic_json(error)
 
 
+_IMPORT_EXAMPLES = """
+\b
+Examples:
+  shapecli import torch torchvision.models:resnet18 --input 1x3x224x224 -o resnet18.yaml
+  shapecli import torch mypkg.models:Net --kwargs '{"num_classes": 10}' --input 2x3x32x32
+  shapecli import keras model.keras -o model.yaml
+"""
+
+
+@main.group(name="import", epilog=_IMPORT_EXAMPLES, short_help="Write a spec for an existing PyTorch or Keras model.")
+def import_group() -> None:
+    """Write a spec for an existing model: its layers, blocks and parameter names.
+
+    What the spec language cannot express is listed, all of it, and the
+    command exits 2 without writing a spec.
+    """
+
+
+@import_group.command(name="torch", epilog=_IMPORT_EXAMPLES, short_help="Trace a PyTorch model with torch.fx.")
+@click.argument("target", metavar="MODULE:CALLABLE")
+@click.option("--kwargs", "kwargs_text", metavar="JSON", help="Keyword arguments for CALLABLE, as a JSON object.")
+@_input_option(
+    "Input shape (2x3x224x224, or NAME=SHAPE per forward parameter): the model runs once on zeros "
+    "and the spec is checked against it, and becomes its check: inputs."
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the spec to FILE instead of stdout.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def import_torch(target, kwargs_text, inputs, output, debug):
+    """Import the PyTorch model MODULE:CALLABLE(**kwargs) (e.g. torchvision.models:resnet18) as a spec.
+
+    Needs PyTorch (pip install 'shapecli[torch]'). Modules become layers and
+    blocks whose parameter names are the model's state_dict keys.
+    """
+
+    def run():
+        from .importers.torch_import import import_torch as run_import
+
+        from .dims import parse_input
+
+        given = [parse_input(v) for v in inputs]
+        return _write_import(run_import(target, kwargs_text, given), output)
+
+    sys.exit(_guarded(debug, run))
+
+
+@import_group.command(name="keras", epilog=_IMPORT_EXAMPLES, short_help="Read a .keras archive or a to_json() file.")
+@click.argument("file", metavar="FILE")
+@click.option("-o", "--output", metavar="FILE", help="Write the spec to FILE instead of stdout.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def import_keras(file, output, debug):
+    """Import a Keras model saved as a .keras archive or written by model.to_json(), as a spec.
+
+    Keras need not be installed: both are read as zip and JSON.
+    """
+
+    def run():
+        from .importers.keras_import import import_keras as run_import
+
+        return _write_import(run_import(file), output)
+
+    sys.exit(_guarded(debug, run))
+
+
+def _write_import(result, output: str | None) -> int:
+    """Write an imported spec to stdout or a file (whole, or not at all), and say what was checked."""
+    if output is None:
+        sys.stdout.write(result.text)
+    else:
+        partial = f"{output}.partial"
+        try:
+            with open(partial, "w", encoding="utf-8") as f:
+                f.write(result.text)
+            os.replace(partial, output)
+        except OSError as e:
+            if os.path.exists(partial):
+                os.remove(partial)
+            raise InputError(f"cannot write {output}: {e.strerror}") from None
+    click.echo(f"shapecli: {result.summary}", err=True)
+    return EXIT_OK
+
+
 def _guarded(debug: bool, run) -> int:
     """Run a command body; an unexpected exception becomes a one-line report and exit 3.
 
@@ -461,7 +542,11 @@ def _guarded(debug: bool, run) -> int:
     try:
         return run()
     except ShapecliError as e:
-        _report([diagnostic(e)], None)
+        report = getattr(e, "report", None)
+        if report is not None:
+            click.echo(report(), err=True)
+        else:
+            _report(diagnostics(e), None)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130

@@ -45,6 +45,7 @@ class Needs(NamedTuple):
 FRAMEWORKS = {
     "torch": Needs(modules=("torch",), install="pip install -e '.[torch]'"),
     "keras": Needs(modules=("keras",), install="pip install -e '.[keras]'"),
+    "torchvision": Needs(modules=("torchvision",), install="pip install -e '.[torchvision]' (not run in CI)"),
     "browser": Needs(
         modules=("selenium",),
         programs=("chromium", "chromedriver"),
