@@ -354,6 +354,13 @@ def _param_infos(node: Node, ins, convention, before: list[ParamInfo] | None = N
     return infos
 
 
+def parameters_before(model: Model) -> list[list[ParamInfo]]:
+    """Each node's parameters before inference (inputs of unknown shape), without any input
+    shape: what a builder names when an input's shape is missing."""
+    convention = CONVENTIONS[model.convention]
+    return [_param_infos(node, [ANY_SHAPE] * len(node.sources), convention) for node in model.nodes]
+
+
 def _before_status(before: list[ParamInfo], first_use) -> str:
     if not before:
         return "none"
