@@ -337,14 +337,17 @@ def _apply(
 
 def _param_infos(node: Node, ins, convention, before: list[ParamInfo] | None = None) -> list[ParamInfo]:
     specs = node.layer.params(node.cfg, ins)
+    # matched by name: which parameters exist may depend on the input (attention's packed
+    # in_proj_weight, or q/k/v_proj_weight when kdim and vdim differ from the query's size)
+    earlier = {p.local: p.before for p in before} if before else {}
     infos = []
-    for i, spec in enumerate(specs):
+    for spec in specs:
         shape = tuple(spec.shape)
         infos.append(
             ParamInfo(
                 convention.param_name(node.path, spec.name),
                 spec.name,
-                before[i].before if before else shape,
+                earlier.get(spec.name, (UNKNOWN,) * len(shape)) if before else shape,
                 shape if before else None,
                 product(shape) if before else None,
                 spec.trainable,

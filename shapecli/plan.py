@@ -22,11 +22,25 @@ from .spec import Model, Node, NodeOutput, Source
 FRAMEWORK_NAMES = {"torch": "PyTorch", "keras": "Keras"}
 
 
+class Default(NamedTuple):
+    """A keyword argument's value and the class's default for it: the builder passes the
+    value, the exporter leaves the keyword out when the two are equal."""
+
+    value: object
+    default: object
+
+
+def plain(value):
+    """A keyword value without its Default wrapper."""
+    return value.value if isinstance(value, Default) else value
+
+
 class Construct(NamedTuple):
     """A framework layer to create, and how to call it.
 
     `cls` names the class in the backend's namespace ('nn.Linear', 'layers.Dense');
-    `kwargs` are plain values (int, float, bool, str, None, tuples). The templates use
+    `kwargs` are plain values (int, float, bool, str, None, tuples, lists, nested
+    Constructs and dicts of them), each possibly wrapped in `Default`. The templates use
     `{m}` for the layer, `{0}`, `{1}`… for the inputs and `{args}` for all of them:
     `call` is the call expression; `unpack` (for several outputs) is the target its result
     is assigned to, with the outputs as `{0}`, `{1}`… ('{0}, ({1}, {2})' for an LSTM);

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .plan import Construct, Plan, Scope, Step, call_text, located, target_text
+from .plan import Construct, Plan, Scope, Step, call_text, located, plain, target_text
 from .spec import NodeOutput
 
 NAMESPACE = {"torch": torch, "nn": nn, "F": F}
@@ -74,7 +74,9 @@ class SpecModule(nn.Module):
         given = dict(zip(names, args))
         for name, value in kwargs.items():
             if name not in names or name in given:
-                raise TypeError(f"{type(self).__name__}: unexpected or repeated input '{name}' (inputs: {', '.join(names)})")
+                raise TypeError(
+                    f"{type(self).__name__}: unexpected or repeated input '{name}' (inputs: {', '.join(names)})"
+                )
             given[name] = value
         missing = [name for name in names if name not in given]
         if missing:
@@ -98,6 +100,7 @@ def instantiate(make: Construct) -> nn.Module:
 
 
 def _value(value):
+    value = plain(value)
     if isinstance(value, Construct):
         return instantiate(value)
     if isinstance(value, dict):
@@ -196,7 +199,9 @@ class _Builder:
         scope = self.plan.scopes.get(prefix)
         if scope is not None:
             if scope.block not in self.classes:
-                self.classes[scope.block] = type(scope.block, (SpecModule,), {"__doc__": f"A use of block {scope.block}."})
+                self.classes[scope.block] = type(
+                    scope.block, (SpecModule,), {"__doc__": f"A use of block {scope.block}."}
+                )
             module = self.classes[scope.block]()
         else:
             module = nn.ModuleList()

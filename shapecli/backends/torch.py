@@ -5,7 +5,8 @@ returns a `Construct` (an `nn` class and its keyword arguments, sizes taken from
 inference) or an `Expression` (a functional layer: `torch.cat`, `x.reshape`, …). The
 templates are written in the names the builder and the exported source both provide:
 `torch`, `nn` (torch.nn) and `F` (torch.nn.functional). Keyword arguments equal to the
-class's default are left out, so the exported source reads like hand-written code.
+class's default are marked `Default(value, default)`: the exporter leaves them out, so the
+exported source reads like hand-written code.
 
 `REFUSED` lists the types PyTorch has no layer for. An entry refuses an argument it
 cannot express (channels-last data, causal or one-sided padding, Keras-only options)
@@ -16,34 +17,13 @@ No torch import here: the exporter prints these tables without the framework.
 
 from __future__ import annotations
 
-from ..plan import Construct, Expression, LayerView, Refusal
+from ..plan import Construct, Default, Expression, LayerView, Refusal
 
 REFUSED = {
     "GaussianNoise": "PyTorch has no Gaussian noise layer (Keras GaussianNoise)",
     "GaussianDropout": "PyTorch has no Gaussian dropout layer (Keras GaussianDropout)",
 }
 """Layer types without a PyTorch counterpart, and why."""
-
-
-class _Default:
-    """A keyword value that is left out when it equals the class default."""
-
-    __slots__ = ("value", "default")
-
-    def __init__(self, value, default):
-        self.value, self.default = value, default
-
-
-def _kw(**values) -> dict:
-    """Keyword arguments, dropping each `_Default` that holds its default."""
-    result = {}
-    for key, value in values.items():
-        if isinstance(value, _Default):
-            if value.value == value.default:
-                continue
-            value = value.value
-        result[key] = value
-    return result
 
 
 def _size(values: tuple):
@@ -123,13 +103,13 @@ def _dense(view: LayerView):
     cfg = view.cfg
     n_out, n_in = view.params["weight"]
     return Construct(
-        "nn.Linear", _kw(in_features=n_in, out_features=n_out, bias=_Default(cfg.use_bias, True)), post=_fused(cfg)
+        "nn.Linear", dict(in_features=n_in, out_features=n_out, bias=Default(cfg.use_bias, True)), post=_fused(cfg)
     )
 
 
 def _bilinear(view: LayerView):
     n_out, in1, in2 = view.params["weight"]
-    kwargs = _kw(in1_features=in1, in2_features=in2, out_features=n_out, bias=_Default(view.cfg.use_bias, True))
+    kwargs = dict(in1_features=in1, in2_features=in2, out_features=n_out, bias=Default(view.cfg.use_bias, True))
     return Construct("nn.Bilinear", kwargs)
 
 
@@ -137,8 +117,8 @@ def _embedding(view: LayerView):
     cfg = view.cfg
     if cfg.mask_zero:
         raise Refusal("mask_zero is Keras masking; PyTorch's Embedding has none", "mask_zero")
-    kwargs = _kw(
-        num_embeddings=cfg.num_embeddings, embedding_dim=cfg.embedding_dim, padding_idx=_Default(cfg.padding_idx, None)
+    kwargs = dict(
+        num_embeddings=cfg.num_embeddings, embedding_dim=cfg.embedding_dim, padding_idx=Default(cfg.padding_idx, None)
     )
     return Construct("nn.Embedding", kwargs)
 
@@ -164,12 +144,12 @@ def _class_token(view: LayerView):
 
 
 def _dropout(cls: str):
-    return lambda view: Construct(f"nn.{cls}", _kw(p=_Default(view.cfg.rate, 0.5)))
+    return lambda view: Construct(f"nn.{cls}", dict(p=Default(view.cfg.rate, 0.5)))
 
 
 def _alpha_dropout(view: LayerView):
     cls = "FeatureAlphaDropout" if view.label.lower() == "featurealphadropout" else "AlphaDropout"
-    return Construct(f"nn.{cls}", _kw(p=_Default(view.cfg.rate, 0.5)))
+    return Construct(f"nn.{cls}", dict(p=Default(view.cfg.rate, 0.5)))
 
 
 # -- convolutions and pooling -----------------------------------------------------------
@@ -198,16 +178,16 @@ def _conv(rank: int):
         cfg = view.cfg
         _channels_first(cfg, "convolutions")
         out, per_group = view.params["weight"][:2]
-        kwargs = _kw(
+        kwargs = dict(
             in_channels=per_group * cfg.groups,
             out_channels=out,
             kernel_size=_size(cfg.kernel_size),
-            stride=_Default(_size(cfg.strides), 1),
-            padding=_Default(_symmetric(cfg.padding, "convolutions"), 0),
-            dilation=_Default(_size(cfg.dilation), 1),
-            groups=_Default(cfg.groups, 1),
-            bias=_Default(cfg.use_bias, True),
-            padding_mode=_Default(cfg.padding_mode, "zeros"),
+            stride=Default(_size(cfg.strides), 1),
+            padding=Default(_symmetric(cfg.padding, "convolutions"), 0),
+            dilation=Default(_size(cfg.dilation), 1),
+            groups=Default(cfg.groups, 1),
+            bias=Default(cfg.use_bias, True),
+            padding_mode=Default(cfg.padding_mode, "zeros"),
         )
         return Construct(f"nn.Conv{rank}d", kwargs, post=_fused(cfg))
 
@@ -219,16 +199,16 @@ def _conv_transpose(rank: int):
         cfg = view.cfg
         _channels_first(cfg, "convolutions")
         c_in, per_group = view.params["weight"][:2]
-        kwargs = _kw(
+        kwargs = dict(
             in_channels=c_in,
             out_channels=per_group * cfg.groups,
             kernel_size=_size(cfg.kernel_size),
-            stride=_Default(_size(cfg.strides), 1),
-            padding=_Default(_symmetric(cfg.padding, "transposed convolutions"), 0),
-            output_padding=_Default(_size(cfg.output_padding), 0),
-            groups=_Default(cfg.groups, 1),
-            bias=_Default(cfg.use_bias, True),
-            dilation=_Default(_size(cfg.dilation), 1),
+            stride=Default(_size(cfg.strides), 1),
+            padding=Default(_symmetric(cfg.padding, "transposed convolutions"), 0),
+            output_padding=Default(_size(cfg.output_padding), 0),
+            groups=Default(cfg.groups, 1),
+            bias=Default(cfg.use_bias, True),
+            dilation=Default(_size(cfg.dilation), 1),
         )
         return Construct(f"nn.ConvTranspose{rank}d", kwargs, post=_fused(cfg))
 
@@ -242,16 +222,16 @@ def _depthwise(rank: int):
         _channels_first(cfg, "convolutions")
         out = view.params["weight"][0]
         c_in = out // cfg.depth_multiplier
-        kwargs = _kw(
+        kwargs = dict(
             in_channels=c_in,
             out_channels=out,
             kernel_size=_size(cfg.kernel_size),
-            stride=_Default(_size(cfg.strides), 1),
-            padding=_Default(_symmetric(cfg.padding, "convolutions"), 0),
-            dilation=_Default(_size(cfg.dilation), 1),
+            stride=Default(_size(cfg.strides), 1),
+            padding=Default(_symmetric(cfg.padding, "convolutions"), 0),
+            dilation=Default(_size(cfg.dilation), 1),
             groups=c_in,
-            bias=_Default(cfg.use_bias, True),
-            padding_mode=_Default(cfg.padding_mode, "zeros"),
+            bias=Default(cfg.use_bias, True),
+            padding_mode=Default(cfg.padding_mode, "zeros"),
         )
         return Construct(f"nn.Conv{rank}d", kwargs, post=_fused(cfg))
 
@@ -268,21 +248,21 @@ def _separable(rank: int):
         c_in = middle // cfg.depth_multiplier
         depthwise = Construct(
             f"nn.Conv{rank}d",
-            _kw(
+            dict(
                 in_channels=c_in,
                 out_channels=middle,
                 kernel_size=_size(cfg.kernel_size),
-                stride=_Default(_size(cfg.strides), 1),
-                padding=_Default(_symmetric(cfg.padding, "convolutions"), 0),
-                dilation=_Default(_size(cfg.dilation), 1),
+                stride=Default(_size(cfg.strides), 1),
+                padding=Default(_symmetric(cfg.padding, "convolutions"), 0),
+                dilation=Default(_size(cfg.dilation), 1),
                 groups=c_in,
                 bias=False,
-                padding_mode=_Default(cfg.padding_mode, "zeros"),
+                padding_mode=Default(cfg.padding_mode, "zeros"),
             ),
         )
         pointwise = Construct(
             f"nn.Conv{rank}d",
-            _kw(in_channels=middle, out_channels=out, kernel_size=1, bias=_Default(cfg.use_bias, True)),
+            dict(in_channels=middle, out_channels=out, kernel_size=1, bias=Default(cfg.use_bias, True)),
         )
         return Construct(
             "nn.ModuleDict",
@@ -300,16 +280,16 @@ def _pool(rank: int, kind: str):
         _channels_first(cfg, "poolings")
         common = dict(
             kernel_size=_size(cfg.pool_size),
-            stride=_Default(None if cfg.strides is None else _size(cfg.strides), None),
-            padding=_Default(_symmetric(cfg.padding, "poolings"), 0),
+            stride=Default(None if cfg.strides is None else _size(cfg.strides), None),
+            padding=Default(_symmetric(cfg.padding, "poolings"), 0),
         )
         if kind == "Max":
-            kwargs = _kw(**common, dilation=_Default(_size(cfg.dilation), 1), ceil_mode=_Default(cfg.ceil_mode, False))
+            kwargs = dict(**common, dilation=Default(_size(cfg.dilation), 1), ceil_mode=Default(cfg.ceil_mode, False))
         else:
-            kwargs = _kw(
+            kwargs = dict(
                 **common,
-                ceil_mode=_Default(cfg.ceil_mode, False),
-                count_include_pad=_Default(cfg.count_include_pad, True),
+                ceil_mode=Default(cfg.ceil_mode, False),
+                count_include_pad=Default(cfg.count_include_pad, True),
             )
         return Construct(f"nn.{kind}Pool{rank}d", kwargs)
 
@@ -366,13 +346,13 @@ def _batch_norm(view: LayerView):
     if kind is None:
         raise Refusal(f"PyTorch's batch normalizations take rank 2 to 5, not {rank}")
     affine, bias = _affine_flags(cfg)
-    kwargs = _kw(
+    kwargs = dict(
         num_features=view.int(view.ins[0][1], "channels"),
-        eps=_Default(cfg.eps, 1e-5),
-        momentum=_Default(cfg.momentum, 0.1),
-        affine=_Default(affine, True),
-        track_running_stats=_Default(cfg.track_running_stats, True),
-        bias=_Default(bias, True),
+        eps=Default(cfg.eps, 1e-5),
+        momentum=Default(cfg.momentum, 0.1),
+        affine=Default(affine, True),
+        track_running_stats=Default(cfg.track_running_stats, True),
+        bias=Default(bias, True),
     )
     return Construct(f"nn.BatchNorm{kind}d", kwargs)
 
@@ -391,11 +371,11 @@ def _layer_norm(view: LayerView):
     cfg = view.cfg
     shape = cfg.normalized_shape if cfg.normalized_shape is not None else _trailing(view, cfg.axis)
     affine, bias = _affine_flags(cfg)
-    kwargs = _kw(
+    kwargs = dict(
         normalized_shape=list(shape),
-        eps=_Default(cfg.eps, 1e-5),
-        elementwise_affine=_Default(affine, True),
-        bias=_Default(bias and cfg.bias, True),
+        eps=Default(cfg.eps, 1e-5),
+        elementwise_affine=Default(affine, True),
+        bias=Default(bias and cfg.bias, True),
     )
     return Construct("nn.LayerNorm", kwargs)
 
@@ -403,8 +383,8 @@ def _layer_norm(view: LayerView):
 def _rms_norm(view: LayerView):
     cfg = view.cfg
     shape = cfg.normalized_shape if cfg.normalized_shape is not None else _trailing(view, (cfg.axis,))
-    kwargs = _kw(
-        normalized_shape=list(shape), eps=_Default(cfg.eps, None), elementwise_affine=_Default(cfg.affine, True)
+    kwargs = dict(
+        normalized_shape=list(shape), eps=Default(cfg.eps, None), elementwise_affine=Default(cfg.affine, True)
     )
     return Construct("nn.RMSNorm", kwargs)
 
@@ -413,12 +393,12 @@ def _group_norm(view: LayerView):
     cfg = view.cfg
     _channel_axis(view)
     affine, bias = _affine_flags(cfg)
-    kwargs = _kw(
+    kwargs = dict(
         num_groups=cfg.num_groups,
         num_channels=view.int(view.ins[0][1], "channels"),
-        eps=_Default(cfg.eps, 1e-5),
-        affine=_Default(affine, True),
-        bias=_Default(bias, True),
+        eps=Default(cfg.eps, 1e-5),
+        affine=Default(affine, True),
+        bias=Default(bias, True),
     )
     return Construct("nn.GroupNorm", kwargs)
 
@@ -426,11 +406,11 @@ def _group_norm(view: LayerView):
 def _instance_norm(rank: int):
     def entry(view: LayerView):
         cfg = view.cfg
-        kwargs = _kw(
+        kwargs = dict(
             num_features=view.int(view.ins[0][-(rank + 1)], "channels"),
-            eps=_Default(cfg.eps, 1e-5),
-            affine=_Default(cfg.affine, False),
-            track_running_stats=_Default(cfg.track_running_stats, False),
+            eps=Default(cfg.eps, 1e-5),
+            affine=Default(cfg.affine, False),
+            track_running_stats=Default(cfg.track_running_stats, False),
         )
         return Construct(f"nn.InstanceNorm{rank}d", kwargs)
 
@@ -458,17 +438,17 @@ def _recurrent(kind: str):
         if kind == "RNN" and activation not in (None, "tanh", "relu"):
             raise Refusal("PyTorch's RNN takes nonlinearity tanh or relu", "activation")
         features = view.params["weight_ih_l0"][1]
-        kwargs = _kw(
-            input_size=features,
-            hidden_size=cfg.hidden_size,
-            num_layers=_Default(cfg.num_layers, 1),
-            nonlinearity=_Default(activation or "tanh", "tanh") if kind == "RNN" else _Default(None, None),
-            bias=_Default(cfg.use_bias, True),
-            batch_first=_Default(cfg.batch_first, False),
-            dropout=_Default(cfg.dropout, 0.0),
-            bidirectional=_Default(cfg.bidirectional, False),
-            proj_size=_Default(getattr(cfg, "proj_size", 0), 0),
+        kwargs = dict(input_size=features, hidden_size=cfg.hidden_size, num_layers=Default(cfg.num_layers, 1))
+        if kind == "RNN":
+            kwargs["nonlinearity"] = Default(activation or "tanh", "tanh")
+        kwargs.update(
+            bias=Default(cfg.use_bias, True),
+            batch_first=Default(cfg.batch_first, False),
+            dropout=Default(cfg.dropout, 0.0),
+            bidirectional=Default(cfg.bidirectional, False),
         )
+        if kind == "LSTM":
+            kwargs["proj_size"] = Default(cfg.proj_size, 0)
         unpack = "{0}, ({1}, {2})" if kind == "LSTM" else "{0}, {1}"
         return Construct(f"nn.{kind}", kwargs, unpack=unpack)
 
@@ -484,16 +464,16 @@ def _attention(view: LayerView):
     value = view.ins[2] if len(view.ins) > 2 else key
     e = view.int(query[-1], "embedding size")
     kdim, vdim = view.int(key[-1], "key size"), view.int(value[-1], "value size")
-    kwargs = _kw(
+    kwargs = dict(
         embed_dim=e,
         num_heads=cfg.num_heads,
-        dropout=_Default(cfg.dropout, 0.0),
-        bias=_Default(cfg.use_bias, True),
-        add_bias_kv=_Default(cfg.add_bias_kv, False),
-        add_zero_attn=_Default(cfg.add_zero_attn, False),
-        kdim=_Default(kdim, e),
-        vdim=_Default(vdim, e),
-        batch_first=_Default(cfg.batch_first, False),
+        dropout=Default(cfg.dropout, 0.0),
+        bias=Default(cfg.use_bias, True),
+        add_bias_kv=Default(cfg.add_bias_kv, False),
+        add_zero_attn=Default(cfg.add_zero_attn, False),
+        kdim=Default(kdim, e),
+        vdim=Default(vdim, e),
+        batch_first=Default(cfg.batch_first, False),
     )
     # [query] attends to itself; [query, key] uses the key as the value
     query_key_value = (
@@ -507,16 +487,16 @@ def _attention(view: LayerView):
 def _transformer(kind: str):
     def entry(view: LayerView):
         cfg = view.cfg
-        kwargs = _kw(
+        kwargs = dict(
             d_model=view.int(view.ins[0][-1], "model width"),
             nhead=cfg.nhead,
-            dim_feedforward=_Default(cfg.dim_feedforward, 2048),
-            dropout=_Default(cfg.dropout, 0.1),
-            activation=_Default(cfg.activation, "relu"),
-            layer_norm_eps=_Default(cfg.layer_norm_eps, 1e-5),
-            batch_first=_Default(cfg.batch_first, False),
-            norm_first=_Default(cfg.norm_first, False),
-            bias=_Default(cfg.bias, True),
+            dim_feedforward=Default(cfg.dim_feedforward, 2048),
+            dropout=Default(cfg.dropout, 0.1),
+            activation=Default(cfg.activation, "relu"),
+            layer_norm_eps=Default(cfg.layer_norm_eps, 1e-5),
+            batch_first=Default(cfg.batch_first, False),
+            norm_first=Default(cfg.norm_first, False),
+            bias=Default(cfg.bias, True),
         )
         return Construct(f"nn.Transformer{kind}Layer", kwargs)
 
@@ -631,11 +611,11 @@ def _upsample(view: LayerView):
     _channels_first(cfg, "upsamplings")
     size = None if cfg.size is None else _size(cfg.size)
     factor = cfg.scale_factor
-    kwargs = _kw(
-        size=_Default(size, None),
-        scale_factor=_Default(factor, None),
-        mode=_Default(cfg.mode, "nearest"),
-        align_corners=_Default(None if cfg.align_corners is None else cfg.align_corners == "true", None),
+    kwargs = dict(
+        size=Default(size, None),
+        scale_factor=Default(factor, None),
+        mode=Default(cfg.mode, "nearest"),
+        align_corners=Default(None if cfg.align_corners is None else cfg.align_corners == "true", None),
     )
     return Construct("nn.Upsample", kwargs)
 
@@ -652,7 +632,7 @@ TABLE = {
     "ClassToken": _class_token,
     "Identity": _plain("Identity"),
     "Flatten": lambda v: Construct(
-        "nn.Flatten", _kw(start_dim=_Default(v.cfg.start_dim, 1), end_dim=_Default(v.cfg.end_dim, -1))
+        "nn.Flatten", dict(start_dim=Default(v.cfg.start_dim, 1), end_dim=Default(v.cfg.end_dim, -1))
     ),
     "Unflatten": lambda v: Construct("nn.Unflatten", {"dim": v.cfg.dim, "unflattened_size": v.cfg.unflattened_size}),
     "Dropout": _dropout("Dropout"),
@@ -661,20 +641,20 @@ TABLE = {
     "Dropout3d": _dropout("Dropout3d"),
     "AlphaDropout": _alpha_dropout,
     "Activation": _activation_layer,
-    "LeakyReLU": lambda v: Construct("nn.LeakyReLU", _kw(negative_slope=_Default(v.cfg.negative_slope, 0.01))),
-    "ELU": lambda v: Construct("nn.ELU", _kw(alpha=_Default(v.cfg.alpha, 1.0))),
-    "CELU": lambda v: Construct("nn.CELU", _kw(alpha=_Default(v.cfg.alpha, 1.0))),
-    "Softshrink": lambda v: Construct("nn.Softshrink", _kw(lambd=_Default(v.cfg.lambd, 0.5))),
-    "Hardshrink": lambda v: Construct("nn.Hardshrink", _kw(lambd=_Default(v.cfg.lambd, 0.5))),
+    "LeakyReLU": lambda v: Construct("nn.LeakyReLU", dict(negative_slope=Default(v.cfg.negative_slope, 0.01))),
+    "ELU": lambda v: Construct("nn.ELU", dict(alpha=Default(v.cfg.alpha, 1.0))),
+    "CELU": lambda v: Construct("nn.CELU", dict(alpha=Default(v.cfg.alpha, 1.0))),
+    "Softshrink": lambda v: Construct("nn.Softshrink", dict(lambd=Default(v.cfg.lambd, 0.5))),
+    "Hardshrink": lambda v: Construct("nn.Hardshrink", dict(lambd=Default(v.cfg.lambd, 0.5))),
     "Hardtanh": lambda v: Construct(
-        "nn.Hardtanh", _kw(min_val=_Default(v.cfg.min_val, -1.0), max_val=_Default(v.cfg.max_val, 1.0))
+        "nn.Hardtanh", dict(min_val=Default(v.cfg.min_val, -1.0), max_val=Default(v.cfg.max_val, 1.0))
     ),
     "Threshold": lambda v: Construct("nn.Threshold", {"threshold": v.cfg.threshold, "value": v.cfg.value}),
     "Softmax": _softmax("Softmax"),
     "LogSoftmax": _softmax("LogSoftmax"),
     "Softmin": _softmax("Softmin"),
-    "PReLU": lambda v: Construct("nn.PReLU", _kw(num_parameters=_Default(v.params["weight"][0], 1))),
-    "GLU": lambda v: Construct("nn.GLU", _kw(dim=_Default(v.cfg.axis, -1))),
+    "PReLU": lambda v: Construct("nn.PReLU", dict(num_parameters=Default(v.params["weight"][0], 1))),
+    "GLU": lambda v: Construct("nn.GLU", dict(dim=Default(v.cfg.axis, -1))),
     "MultiheadAttention": _attention,
     "TransformerEncoderLayer": _transformer("Encoder"),
     "TransformerDecoderLayer": _transformer("Decoder"),
