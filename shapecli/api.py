@@ -439,9 +439,9 @@ class Spec:
         from .plan import PlanShapeError, make_plan
 
         _check_convention(self, framework)
-        table, refused = _table(framework)
+        backend = _backend(framework)
         try:
-            return make_plan(self._model, given, framework, table, refused)
+            return make_plan(self._model, given, framework, backend.TABLE, backend.REFUSED, backend.RESERVED)
         except PlanShapeError as e:
             raise ShapeError(list(e.trace.errors), self.text, _result(e.trace, self.text)) from None
         except _errors.ShapecliError as e:
@@ -525,14 +525,15 @@ def _dims(value) -> tuple:
 # -- builders -----------------------------------------------------------------------------
 
 
-def _table(framework: str):
+def _backend(framework: str):
+    """The backend table module of a framework."""
     if framework == "torch":
         from .backends import torch as backend
     elif framework == "keras":
         from .backends import keras as backend
     else:
         raise ValueError(f"no framework {framework!r}: torch or keras")
-    return backend.TABLE, backend.REFUSED
+    return backend
 
 
 def _check_convention(spec: Spec, framework: str) -> None:

@@ -12,6 +12,7 @@ layer), or raises `Refusal` (no counterpart) or `NeedsInput` (a size that is not
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from .dims import UNKNOWN, Expr, format_shape, is_known
@@ -166,14 +167,18 @@ class Plan(NamedTuple):
         return self.model.file
 
 
-def make_plan(model: Model, given: list[tuple[str | None, tuple]], framework: str, table, refused: dict) -> Plan:
+def make_plan(
+    model: Model, given: list[tuple[str | None, tuple]], framework: str, table, refused: dict, reserved=frozenset()
+) -> Plan:
     """Infer `model` for the `given` inputs and map every layer through a backend `table`
-    (type name → entry function; `refused`: type name → why there is no counterpart).
+    (type name → entry function; `refused`: type name → why there is no counterpart;
+    `reserved`: names a layer or block use cannot have in the framework).
 
     Raises InputError when an input's shape is missing or a size that a framework layer
     needs is not a number, BuildError when a layer has no counterpart, PlanShapeError when
     the shapes do not fit.
     """
+    _check_names(model, framework, reserved)
     _check_inputs(model, given, framework)
     trace = infer(model, given)
     if trace.errors:
@@ -200,6 +205,22 @@ def located(message: str, model: Model, node: Node | None, *, hint: str | None =
     if node is not None:
         error.path = node.path
     return error
+
+
+def _check_names(model: Model, framework: str, reserved) -> None:
+    """A layer or block-use name the framework keeps for itself stops the build."""
+    if not reserved:
+        return
+    for node in model.nodes:
+        for name in re.split(r"[/.]", node.path):
+            if name in reserved:
+                raise located(
+                    f"{FRAMEWORK_NAMES[framework]} cannot name a part of the model '{name}' ('{node.path}'): "
+                    "its modules have an attribute of that name",
+                    model,
+                    node,
+                    hint=f"rename '{name}' in the spec",
+                )
 
 
 def _check_inputs(model: Model, given: list, framework: str) -> None:
@@ -382,9 +403,13 @@ def _scope_inputs(model: Model, scope: Scope, declared: list[str]) -> list[tuple
     first_use = {source: i for i, source in enumerate(order)}
     order.sort(key=lambda s: (rank.get(named.get(s), len(rank)), first_use[s]))
     taken = set(named.values())
+    spare = [name for name in declared if name not in taken]
     result = []
     for i, source in enumerate(order):
         name = named.get(source)
+        if name is None and spare:
+            name = spare.pop(0)
+            taken.add(name)
         if name is None:
             name = f"input{i}"
             while name in taken:

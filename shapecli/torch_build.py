@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .backends.torch import TIE_TRANSPOSED
 from .plan import Construct, Plan, Scope, Step, call_text, located, plain, target_text
 from .spec import NodeOutput
 
@@ -256,17 +257,9 @@ def _attribute(module: nn.Module, local: str) -> tuple[nn.Module, str]:
 
 
 def _tie_transposed(holder: nn.Module, name: str, source: nn.Module, source_name: str) -> None:
-    """`holder.name` becomes the transpose of `source.source_name`: recomputed before each call,
-    listed in state_dict (and skipped when one is loaded, since it follows from the source)."""
-    del holder._parameters[name]
-
-    def transposed():
-        value = getattr(source, source_name)
-        return value.permute(*reversed(range(value.dim())))
-
-    holder.register_forward_pre_hook(lambda module, args: setattr(module, name, transposed()))
-    holder.register_state_dict_post_hook(
-        lambda module, state, prefix, meta: state.__setitem__(prefix + name, transposed().detach())
-    )
-    holder.register_load_state_dict_pre_hook(lambda module, state, prefix, *rest: state.pop(prefix + name, None))
-    setattr(holder, name, transposed())
+    """`holder.name` becomes the transpose of `source.source_name` (backends.torch.TIE_TRANSPOSED)."""
+    if "tie_transposed" not in _COMPILED:
+        scope: dict = {}
+        exec(compile(TIE_TRANSPOSED, "<shapecli tie>", "exec"), scope)
+        _COMPILED["tie_transposed"] = scope["tie_transposed"]
+    _COMPILED["tie_transposed"](holder, name, source, source_name)
