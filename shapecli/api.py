@@ -438,10 +438,12 @@ class Spec:
         """The build plan for `framework`, with the API's errors."""
         from .plan import PlanShapeError, make_plan
 
+        if framework not in FRAMEWORKS:
+            raise ValueError(f"no framework {framework!r}: torch or keras")
         _check_convention(self, framework)
         backend = _backend(framework)
         try:
-            return make_plan(self._model, given, framework, backend.TABLE, backend.REFUSED, backend.RESERVED)
+            return make_plan(self._model, given, framework, backend)
         except PlanShapeError as e:
             raise ShapeError(list(e.trace.errors), self.text, _result(e.trace, self.text)) from None
         except _errors.ShapecliError as e:
@@ -460,26 +462,40 @@ def load(path_or_text, convention: str | None = None, *, dtype: str = "float32")
     Raises SpecError (invalid spec) or InputError (unreadable file).
     """
     from .conventions import DTYPE_BYTES
-    from .spec import load_model
-    from .yamlsrc import read_spec
 
     if convention is not None and convention not in CONVENTIONS:
         raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}")
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, not {dtype!r}")
-    text = None
+    file, text = _read(path_or_text)
+    return load_text(text, file, convention, dtype=dtype)
+
+
+def load_text(text: str, file: str, convention: str | None = None, *, default: str = "torch", dtype: str = "float32"):
+    """A Spec from YAML text shown as `file`: under `convention`, else the one the spec pins
+    in `check: {convention}`, else `default`."""
+    from .spec import load_model
+
     try:
-        if isinstance(path_or_text, str) and _is_text(path_or_text):
-            file, text = "<text>", path_or_text
-        else:
-            file, text = read_spec(os.fspath(path_or_text))
-        model = load_model(text, file, convention or "torch")
+        model = load_model(text, file, convention or default)
         pinned = model.check.convention
         if convention is None and pinned not in (None, model.convention):
             model = load_model(text, file, pinned)
     except _errors.ShapecliError as e:
         _raise_as_api(e, text)
     return Spec(model, text, dtype)
+
+
+def _read(path_or_text) -> tuple[str, str]:
+    """(file name, text) of a path or of YAML text."""
+    from .yamlsrc import read_spec
+
+    if isinstance(path_or_text, str) and _is_text(path_or_text):
+        return "<text>", path_or_text
+    try:
+        return read_spec(os.fspath(path_or_text))
+    except _errors.ShapecliError as e:
+        _raise_as_api(e, None)
 
 
 def _is_text(value: str) -> bool:
@@ -572,10 +588,8 @@ def _spec_for(spec_or_path, framework: str) -> Spec:
     convention unless the spec pins another in `check: {convention}` (then BuildError)."""
     if isinstance(spec_or_path, Spec):
         return spec_or_path
-    spec = load(spec_or_path)
-    if spec._model.check.convention is None and spec.convention != framework:
-        spec = load(spec_or_path, framework)
-    return spec
+    file, text = _read(spec_or_path)
+    return load_text(text, file, default=framework)
 
 
 def _require(framework: str) -> None:

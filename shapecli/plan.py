@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .dims import UNKNOWN, Expr, format_shape, is_known
+from .dims import UNKNOWN, Expr, format_dim, format_shape, is_known
 from .errors import InputError, Loc, SpecError
 from .infer import LayerInfo, Trace, infer, parameters_before
 from .spec import Model, Node, NodeOutput, Source
@@ -66,6 +66,30 @@ def call_text(make, module: str, args: list[str]) -> str:
 def target_text(make, outputs: list[str]) -> str:
     """What the call's result is assigned to: one name, or the unpacking of several."""
     return make.unpack.format(*outputs) if make.unpack else outputs[0]
+
+
+_COMPILED: dict[tuple, object] = {}
+
+
+def compile_step(make, inputs: int, outputs: int, namespace: dict):
+    """The function (layer, *inputs) → tuple of outputs that runs a Construct's call (or an
+    Expression) with the `namespace` its templates name, compiled once per template text.
+
+    The text is the backend table's own templates with values from validated arguments
+    (ints, floats, words of a fixed choice), never text taken from the spec."""
+    args = [f"a{i}" for i in range(inputs)]
+    names = [f"o{i}" for i in range(outputs)]
+    lines = [f"def step(m, {', '.join(args)}):", f"    {target_text(make, names)} = {call_text(make, 'm', args)}"]
+    if getattr(make, "post", None):
+        lines.append(f"    o0 = {make.post.format('o0')}")
+    lines.append(f"    return ({', '.join(names)},)")
+    source = "\n".join(lines)
+    key = (source, id(namespace))
+    if key not in _COMPILED:
+        scope = dict(namespace)
+        exec(compile(source, "<shapecli step>", "exec"), scope)
+        _COMPILED[key] = scope["step"]
+    return _COMPILED[key]
 
 
 class Expression(NamedTuple):
@@ -167,25 +191,29 @@ class Plan(NamedTuple):
         return self.model.file
 
 
-def make_plan(
-    model: Model, given: list[tuple[str | None, tuple]], framework: str, table, refused: dict, reserved=frozenset()
-) -> Plan:
-    """Infer `model` for the `given` inputs and map every layer through a backend `table`
-    (type name → entry function; `refused`: type name → why there is no counterpart;
-    `reserved`: names a layer or block use cannot have in the framework).
+def make_plan(model: Model, given: list[tuple[str | None, tuple]], framework: str, backend) -> Plan:
+    """Infer `model` for the `given` inputs and map every layer through a backend module:
+    its TABLE (type name → entry), REFUSED (type name → why there is no counterpart),
+    RESERVED (names a layer cannot have there) and TIE (None, or why `tie:` cannot be built).
 
     Raises InputError when an input's shape is missing or a size that a framework layer
     needs is not a number, BuildError when a layer has no counterpart, PlanShapeError when
     the shapes do not fit.
     """
-    _check_names(model, framework, reserved)
+    _check_names(model, framework, backend.RESERVED)
+    for node in model.nodes:
+        if node.tie is not None and backend.TIE is not None:
+            raise located(
+                f"{FRAMEWORK_NAMES[framework]} cannot build the tie of '{node.path}': {backend.TIE}", model, node
+            )
     _check_inputs(model, given, framework)
     trace = infer(model, given)
     if trace.errors:
         raise PlanShapeError(trace)
     _check_sizes(model, trace, framework)
     steps = [
-        _step(model, trace, node, info, framework, table, refused) for node, info in zip(model.nodes, trace.layers)
+        _step(model, trace, node, info, framework, backend.TABLE, backend.REFUSED)
+        for node, info in zip(model.nodes, trace.layers)
     ]
     return Plan(model, trace, framework, steps, _scopes(model, steps))
 
@@ -225,42 +253,46 @@ def _check_names(model: Model, framework: str, reserved) -> None:
 
 def _check_inputs(model: Model, given: list, framework: str) -> None:
     """An input without any shape (not declared, not given) stops the build, naming the
-    first parameter whose size depends on it."""
+    first parameter whose size follows from it."""
     named = {name if name is not None else next(iter(model.inputs)) for name, _ in given}
     missing = [name for name, decl in model.inputs.items() if decl.shape is None and name not in named]
     if not missing:
         return
     name = missing[0]
     depends = _input_dependence(model)
-    builder = f"build_{framework}"
+    what = f"the {FRAMEWORK_NAMES[framework]} model needs the shape of input '{name}', which the spec does not declare"
+    hint = f"give it: {name}=(…) in Python, --input {name}=… on the command line"
     for node, params in zip(model.nodes, parameters_before(model)):
         if name not in depends[node.id] or node.owner is not None:
             continue
         for p in params:
             if not all(is_known(d) for d in p.before):
-                raise _input_error(
-                    f"{builder} needs the shape of input '{name}', which the spec does not declare: "
-                    f"{node.type_label} '{node.path}' has {p.name} {format_shape(p.before)}, whose size follows from it",
-                    model,
-                    node,
-                    name,
-                )
-    raise _input_error(
-        f"{builder} needs the shape of input '{name}', which the spec does not declare: the layers' sizes follow from it",
-        model,
-        None,
-        name,
-    )
+                shape = format_shape(p.before)
+                message = f"{what}: {node.type_label} '{node.path}' has {p.name} {shape}, whose size follows from it"
+                raise _input_error(message, model, node, name, hint)
+    raise _input_error(f"{what}: the layers' sizes follow from it", model, None, name, hint)
 
 
-def _input_error(message: str, model: Model, node: Node | None, name: str) -> InputError:
-    hint = f"give it, e.g. {name}=(2, 20) in Python or --input {name}=2x20 on the command line (with its real sizes)"
+def _input_error(message: str, model: Model, node: Node | None, name: str, hint: str) -> InputError:
     error = InputError(message, hint=hint)
     error.file = model.file
     error.loc = node.loc if node is not None else model.inputs[name].loc
-    error.path = node.path if node is not None else name
+    error.path = node.path if node is not None else None
     error.input = name
     return error
+
+
+def _numbers_hint(name: str, shape: tuple, needed: tuple) -> str:
+    """What to give for an input whose symbolic or unknown axes the sizes `needed` depend on."""
+    symbols = {s for d in needed if isinstance(d, Expr) for s in d.symbols}
+    unknown = any(d is UNKNOWN for d in needed)
+    axes = [
+        format_dim(d) if isinstance(d, Expr) else f"axis {i}"
+        for i, d in enumerate(shape)
+        if (isinstance(d, Expr) and d.symbols & symbols) or (d is UNKNOWN and unknown)
+    ]
+    where = f"{name}=(…) in Python, --input {name}=… on the command line"
+    return f"give input '{name}' numbers for {', '.join(axes)}: {where}" if axes else f"give input '{name}': {where}"
 
 
 def _input_dependence(model: Model) -> list[set[str]]:
@@ -283,13 +315,14 @@ def _check_sizes(model: Model, trace: Trace, framework: str) -> None:
                 continue
             depends = depends or _input_dependence(model)
             name = _culprit(trace, depends[node.id], p.after)
-            shape = format_shape(trace.inputs[name])
+            shape = trace.inputs[name]
             raise _input_error(
-                f"build_{framework} needs numbers for the sizes of {node.type_label} '{node.path}': "
-                f"{p.name} {format_shape(p.after)} depends on input '{name}' {shape}",
+                f"the {FRAMEWORK_NAMES[framework]} model needs numbers for the sizes of {node.type_label} "
+                f"'{node.path}': {p.name} {format_shape(p.after)} depends on input '{name}' {format_shape(shape)}",
                 model,
                 node,
                 name,
+                _numbers_hint(name, shape, p.after),
             )
 
 
@@ -323,11 +356,12 @@ def _step(model: Model, trace: Trace, node: Node, info: LayerInfo, framework: st
     except NeedsInput as e:
         name = _culprit(trace, _input_dependence(model)[node.id], (e.dim,))
         raise _input_error(
-            f"build_{framework} needs a number for the {e.what} of {node.type_label} '{node.path}', "
-            f"which depends on input '{name}'",
+            f"the {where} model needs a number for the {e.what} of {node.type_label} '{node.path}' "
+            f"({format_dim(e.dim)}), which depends on input '{name}' {format_shape(trace.inputs[name])}",
             model,
             node,
             name,
+            _numbers_hint(name, trace.inputs[name], (e.dim,)),
         ) from None
     return Step(node, info, view, make)
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .backends.torch import TIE_TRANSPOSED
-from .plan import Construct, Plan, Scope, Step, call_text, located, plain, target_text
+from .plan import Construct, Plan, Scope, Step, compile_step, located, plain
 from .spec import NodeOutput
 
 NAMESPACE = {"torch": torch, "nn": nn, "F": F}
@@ -113,23 +113,8 @@ _COMPILED: dict[str, object] = {}
 
 
 def step_function(make, inputs: int, outputs: int):
-    """The function (module, *inputs) → tuple of outputs for a Construct or Expression,
-    compiled once from its templates."""
-    args = [f"a{i}" for i in range(inputs)]
-    names = [f"o{i}" for i in range(outputs)]
-    lines = [
-        f"def step(m, {', '.join(args)}):",
-        f"    {target_text(make, names)} = {call_text(make, 'm', args)}",
-    ]
-    if getattr(make, "post", None):
-        lines.append(f"    o0 = {make.post.format('o0')}")
-    lines.append(f"    return ({', '.join(names)},)")
-    source = "\n".join(lines)
-    if source not in _COMPILED:
-        scope = dict(NAMESPACE)
-        exec(compile(source, "<shapecli step>", "exec"), scope)  # our own templates, values from validated args
-        _COMPILED[source] = scope["step"]
-    return _COMPILED[source]
+    """The function (module, *inputs) → tuple of outputs of a table entry (plan.compile_step)."""
+    return compile_step(make, inputs, outputs, NAMESPACE)
 
 
 def root_class_name(file: str) -> str:

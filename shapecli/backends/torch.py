@@ -25,8 +25,7 @@ REFUSED = {
 }
 """Layer types without a PyTorch counterpart, and why."""
 
-RESERVED = frozenset(
-    """
+_RESERVED_WORDS = """
     T_destination _apply _backward_hooks _backward_pre_hooks _buffers _call_impl _compiled_call_impl
     _forward_hooks _forward_hooks_always_called _forward_hooks_with_kwargs _forward_pre_hooks
     _forward_pre_hooks_with_kwargs _get_backward_hooks _get_backward_pre_hooks _get_name _is_full_backward_hook
@@ -42,8 +41,11 @@ RESERVED = frozenset(
     register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state set_submodule
     share_memory state_dict to to_empty train training type xpu zero_grad
     forward_all _bind _shapecli_inputs _shapecli_units _shapecli_outputs
-    """.split()
-)
+"""
+TIE = None
+"""Why `tie:` cannot be built (None: it can, as the same Parameter or its transpose)."""
+
+RESERVED = frozenset(_RESERVED_WORDS.split())
 """Names a layer cannot have: attributes of torch.nn.Module (PyTorch 2.13) and of the built
 model's modules. A submodule is an attribute, and its name is the state_dict key's."""
 
