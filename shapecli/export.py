@@ -119,18 +119,29 @@ class Pair:
 
 
 class Comprehension:
-    """`[element for _ in range(count)]`."""
+    """`[element for var in range(count)]`."""
 
-    __slots__ = ("element", "count")
+    __slots__ = ("element", "count", "var")
 
-    def __init__(self, element, count: str):
-        self.element, self.count = element, count
+    def __init__(self, element, count: str, var: str = "_"):
+        self.element, self.count, self.var = element, count, var
+
+
+class Applied:
+    """`creation(args…)`: a layer created and called at once (`layers.Dense(…)(x)`)."""
+
+    __slots__ = ("creation", "args")
+
+    def __init__(self, creation, args: list):
+        self.creation, self.args = creation, args
 
 
 def flat(node) -> str:
     """A layout node on one line."""
     if isinstance(node, str):
         return node
+    if isinstance(node, Applied):
+        return flat(node.creation) + "(" + ", ".join(flat(a) for a in node.args) + ")"
     if isinstance(node, Keyword):
         return f"{node.name}={flat(node.value)}"
     if isinstance(node, Pair):
@@ -138,7 +149,7 @@ def flat(node) -> str:
     if isinstance(node, Items):
         return node.open + ", ".join(flat(i) for i in node.items) + node.close
     if isinstance(node, Comprehension):
-        return f"[{flat(node.element)} for _ in range({node.count})]"
+        return f"[{flat(node.element)} for {node.var} in range({node.count})]"
     return f"{node.func}(" + ", ".join(flat(a) for a in node.args) + ")" + node.suffix
 
 
@@ -153,17 +164,17 @@ def layout(node, indent: str, prefix: str = "", suffix: str = "") -> list[str]:
         return layout(node.value, indent, prefix + node.name + "=", suffix)
     if isinstance(node, Pair):
         return layout(node.value, indent, prefix + node.key + ": ", suffix)
+    if isinstance(node, Applied):
+        # split at the call's brackets if what comes before them fits, else inside the creation
+        if len(indent + prefix + flat(node.creation) + "(") <= LINE:
+            return layout(Call(flat(node.creation), node.args), indent, prefix, suffix)
+        return layout(node.creation, indent, prefix, "(" + ", ".join(flat(a) for a in node.args) + ")" + suffix)
     inner = indent + INDENT
     if isinstance(node, Comprehension):
-        body = f"{flat(node.element)} for _ in range({node.count})"
-        if len(inner + body) <= LINE:
-            return [indent + prefix + "[", inner + body, indent + "]" + suffix]
-        return [
-            indent + prefix + "[",
-            *layout(node.element, inner),
-            f"{inner}for _ in range({node.count})",
-            indent + "]" + suffix,
-        ]
+        loop = f"for {node.var} in range({node.count})"
+        if len(inner + flat(node.element) + " " + loop) <= LINE:
+            return [indent + prefix + "[", inner + flat(node.element) + " " + loop, indent + "]" + suffix]
+        return [indent + prefix + "[", *layout(node.element, inner), inner + loop, indent + "]" + suffix]
     if isinstance(node, Items):
         head, parts, tail = node.open, node.items, node.close
     else:
@@ -198,6 +209,11 @@ def expression(text: str):
             return text  # a subscript stays whole
         return Items("[", [expression(p) for p in parts], "]")
     return Call(head, [_argument(p) for p in parts])
+
+
+def arguments(text: str) -> list:
+    """Layout nodes of a call's argument text ('a, b, key=c')."""
+    return [_argument(p) for p in _split(text) if p.strip()]
 
 
 def _argument(text: str):
@@ -235,6 +251,27 @@ def _split(text: str) -> list[str]:
             current.append(c)
     parts.append("".join(current))
     return parts
+
+
+def construct_call(make, key: tuple, holes: Holes, extra: list = ()) -> Call:
+    """The Call creating a Construct: each keyword value a hole recorded under `key`
+    (a keyword at its default is left out), nested Constructs as nested calls, then `extra`."""
+    from .plan import Construct, Default
+
+    args = []
+    for kwarg, value in make.kwargs.items():
+        default = value.default if isinstance(value, Default) else NO_DEFAULT
+        value = value.value if isinstance(value, Default) else value
+        if isinstance(value, Construct):
+            args.append(Keyword(kwarg, construct_call(value, (*key, kwarg), holes)))
+        elif isinstance(value, dict) and value and all(isinstance(v, Construct) for v in value.values()):
+            items = [Pair(literal(k), construct_call(v, (*key, kwarg, k), holes)) for k, v in value.items()]
+            args.append(Keyword(kwarg, Items("{", items, "}")))
+        else:
+            text = holes.value((*key, kwarg), value, default)
+            if text is not None:
+                args.append(Keyword(kwarg, text))
+    return Call(make.cls, [*args, *extra])
 
 
 # -- names ---------------------------------------------------------------------------------
@@ -429,3 +466,110 @@ def _annotation(value) -> str:
 def scopes_innermost_first(plan: Plan) -> list[Scope]:
     """Every scope, inner ones before the scopes that hold them, the whole model last."""
     return sorted(plan.scopes.values(), key=lambda s: (-(s.path.count("/") + 1 if s.path else 0), s.first))
+
+
+# -- walking a plan's scopes --------------------------------------------------------------
+
+
+def stem(file: str) -> str:
+    """A spec's file name without folders and extension: 'configs/resnet50.yaml' → 'resnet50'."""
+    return re.sub(r"\.(ya?ml)$", "", file.replace("\\", "/").rsplit("/", 1)[-1]) or "model"
+
+
+class Member:
+    """A part of a scope's class: a layer (step) or a block use (scope), at its path relative
+    to the scope ('conv1', 'rest.0')."""
+
+    __slots__ = ("rel", "step", "scope", "first")
+
+    def __init__(self, rel: str, step, scope, first: int):
+        self.rel, self.step, self.scope, self.first = rel, step, scope, first
+
+
+class GraphWalk:
+    """What both exporters need to know about a plan: the members of each scope, who takes
+    each value, and which units are a repeat's copies chained one into the next."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.members: dict[str, list[Member]] = {path: [] for path in plan.scopes}
+        for step in plan.steps:
+            uses = step.node.uses
+            parent = uses[-1].path if uses else ""
+            self.members[parent].append(Member(relative(step.node.path, parent), step, None, step.node.id))
+        for path, scope in plan.scopes.items():
+            if path:
+                self.members[parent_path(path)].append(
+                    Member(relative(path, parent_path(path)), None, scope, scope.first)
+                )
+        for members in self.members.values():
+            members.sort(key=lambda m: m.first)
+        self.consumers: dict[object, list[int]] = {}
+        for step in plan.steps:
+            for source in step.node.sources:
+                self.consumers.setdefault(source, []).append(step.node.id)
+        for source in plan.model.outputs.values():
+            self.consumers.setdefault(source, []).append(-1)
+
+    def chain(self, units: list, i: int, scope: Scope) -> int:
+        """How many units from `i` are all the copies of one repeat, each feeding only the next
+        (so that a loop runs them); 0 if they are not."""
+        first = units[i]
+        rel = relative(unit_path(first), scope.path)
+        match = re.fullmatch(r"([^/]+)\.0", rel)
+        if not match or not self.chainable(first):
+            return 0
+        base, n = match.group(1), 1
+        while i + n < len(units):
+            unit = units[i + n]
+            if relative(unit_path(unit), scope.path) != f"{base}.{n}" or not self.chainable(unit):
+                break
+            previous = unit_output(units[i + n - 1])
+            if unit_inputs(unit) != [previous] or not set(self.consumers.get(previous, [])) <= unit_ids(unit):
+                break
+            n += 1
+        copies = sum(1 for m in self.members[scope.path] if m.rel.startswith(base + "."))
+        return n if n == copies else 0
+
+    @staticmethod
+    def chainable(unit) -> bool:
+        """A block use with one input and one output, or a layer with one input and output."""
+        if isinstance(unit, Scope):
+            return len(unit.inputs) == 1 and len(unit.outputs) == 1
+        make = unit.make
+        return make is not None and not make.unpack and len(unit.node.sources) == 1
+
+
+def relative(path: str, parent: str) -> str:
+    """`path` relative to the scope at `parent`."""
+    return path[len(parent) + 1 :] if parent else path
+
+
+def parent_path(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def grouped(members: list[Member]) -> list[tuple[str, list[Member]]]:
+    """Members by name, the copies of a repeat ('rest.0', 'rest.1') together."""
+    groups: dict[str, list[Member]] = {}
+    for member in members:
+        groups.setdefault(member.rel.split(".")[0], []).append(member)
+    return list(groups.items())
+
+
+def unit_path(unit) -> str:
+    return unit.path if isinstance(unit, Scope) else unit.node.path
+
+
+def unit_output(unit):
+    from .spec import NodeOutput
+
+    return unit.outputs[0] if isinstance(unit, Scope) else NodeOutput(unit.node.id, 0)
+
+
+def unit_inputs(unit) -> list:
+    return [source for _, source in unit.inputs] if isinstance(unit, Scope) else list(unit.node.sources)
+
+
+def unit_ids(unit) -> set[int]:
+    return set(unit.nodes) if isinstance(unit, Scope) else {unit.node.id}

@@ -15,16 +15,16 @@ import re
 from .backends.torch import TIE_TRANSPOSED
 from .export import (
     INDENT,
-    NO_DEFAULT,
     Call,
     ClassPlan,
     Comprehension,
     Holes,
     Items,
-    Keyword,
     Names,
-    Pair,
+    GraphWalk,
+    Member,
     class_name,
+    construct_call,
     expression,
     child_call,
     flat,
@@ -34,9 +34,15 @@ from .export import (
     layout,
     literal,
     safe_text,
+    grouped,
+    parent_path,
+    relative,
     scopes_innermost_first,
+    stem,
+    unit_inputs,
+    unit_output,
 )
-from .plan import Construct, Default, Plan, Scope, Step, call_text, target_text
+from .plan import Construct, Plan, Scope, Step, call_text, target_text
 from .spec import NodeOutput
 
 _IMPORTS = (("torch", "import torch"), ("F", "import torch.nn.functional as F"), ("nn", "from torch import nn"))
@@ -46,7 +52,7 @@ def render(plan: Plan, header: str) -> str:
     """The exported source of a plan."""
     writer = _Writer(plan)
     names = Names({"torch", "nn", "F", "tie_transposed"})
-    root_name = class_name(_stem(plan.file))
+    root_name = class_name(stem(plan.file))
     names.taken.add(root_name)
     classes = group_classes(scopes_innermost_first(plan), writer.body, names)
     classes[""].name = root_name
@@ -64,40 +70,10 @@ def render(plan: Plan, header: str) -> str:
     return header + "\n\n" + "\n".join(imports) + "\n\n\n" + body + "\n"
 
 
-def _stem(file: str) -> str:
-    return re.sub(r"\.(ya?ml)$", "", file.replace("\\", "/").rsplit("/", 1)[-1]) or "model"
-
-
-class _Member:
-    """A part of a scope's module: a layer (step) or a block use (scope), at its relative path."""
-
-    __slots__ = ("rel", "step", "scope", "first")
-
-    def __init__(self, rel: str, step: Step | None, scope: Scope | None, first: int):
-        self.rel, self.step, self.scope, self.first = rel, step, scope, first
-
-
-class _Writer:
+class _Writer(GraphWalk):
     def __init__(self, plan: Plan):
-        self.plan = plan
+        super().__init__(plan)
         self.tie_transposed = False
-        self.members: dict[str, list[_Member]] = {path: [] for path in plan.scopes}
-        for step in plan.steps:
-            uses = step.node.uses
-            parent = uses[-1].path if uses else ""
-            self.members[parent].append(_Member(_relative(step.node.path, parent), step, None, step.node.id))
-        for path, scope in plan.scopes.items():
-            if path:
-                parent = path.rsplit("/", 1)[0] if "/" in path else ""
-                self.members[parent].append(_Member(_relative(path, parent), None, scope, scope.first))
-        for members in self.members.values():
-            members.sort(key=lambda m: m.first)
-        self.consumers: dict[object, list[int]] = {}
-        for step in plan.steps:
-            for source in step.node.sources:
-                self.consumers.setdefault(source, []).append(step.node.id)
-        for source in plan.model.outputs.values():
-            self.consumers.setdefault(source, []).append(-1)
 
     # -- a class ------------------------------------------------------------------------
 
@@ -121,7 +97,7 @@ class _Writer:
         init: list[str] = []
         ties: list[str] = []
         indent = INDENT * 2
-        for base, items in _grouped(self.members[scope.path]):
+        for base, items in grouped(self.members[scope.path]):
             if len(items) == 1 and "." not in items[0].rel:
                 member = items[0]
                 init += self.create(member, base, holes, classes, indent)
@@ -133,11 +109,11 @@ class _Writer:
         forward = self.forward(scope)
         return "\n".join(init + ties) + "\n\n" + forward
 
-    def create(self, member: _Member, base: str, holes: Holes, classes: dict, indent: str) -> list[str]:
+    def create(self, member: Member, base: str, holes: Holes, classes: dict, indent: str) -> list[str]:
         step = member.step
         if step is not None and step.make is None:
             owner = self.plan.steps[step.node.owner]
-            return _assign(base, _access(_relative(owner.node.path, _parent(step.node.path))), indent)
+            return _assign(base, _access(relative(owner.node.path, parent_path(step.node.path))), indent)
         if step is not None and not isinstance(step.make, Construct):
             return []
         lines = _assign(base, self.construct_call(member, holes, classes), indent)
@@ -150,14 +126,14 @@ class _Writer:
                 lines += layout(call, indent)
         return lines
 
-    def construct_call(self, member: _Member, holes: Holes, classes: dict, key: str | None = None):
+    def construct_call(self, member: Member, holes: Holes, classes: dict, key: str | None = None):
         """The call creating a member; its values are recorded under `key` (default: its name)."""
         key = key or member.rel
         if member.scope is not None:
             return child_call(holes, classes, member.scope, key)
-        return _construct(member.step.make, (identifier(key),), holes)
+        return construct_call(member.step.make, (identifier(key),), holes)
 
-    def module_list(self, base: str, items: list[_Member], holes: Holes, classes: dict, indent: str) -> list[str]:
+    def module_list(self, base: str, items: list[Member], holes: Holes, classes: dict, indent: str) -> list[str]:
         scratch = [self._scratch(item, classes) for item in items]
         if all(s == scratch[0] for s in scratch):
             element = self.construct_call(items[0], holes, classes, base)
@@ -167,19 +143,19 @@ class _Writer:
             node = Call("nn.ModuleList", [Items("[", [self.construct_call(i, holes, classes) for i in items], "]")])
         return _assign(base, node, indent)
 
-    def _scratch(self, member: _Member, classes: dict):
+    def _scratch(self, member: Member, classes: dict):
         holes = Holes()
         text = flat(self.construct_call(member, holes, classes))
         return text, [value for _, value, _ in holes.values]
 
-    def ties(self, member: _Member, scope: Scope, holes: Holes, indent: str) -> list[str]:
+    def ties(self, member: Member, scope: Scope, holes: Holes, indent: str) -> list[str]:
         step = member.step
         if step.node.tie is None:
             return []
         target = self.plan.steps[step.node.tie]
         if target.make is None:
             target = self.plan.steps[target.node.owner]
-        mine, theirs = _access(member.rel), _access(_relative(target.node.path, scope.path))
+        mine, theirs = _access(member.rel), _access(relative(target.node.path, scope.path))
         lines = []
         for p, q in zip(step.info.params, target.info.params):
             if tuple(p.after) == tuple(q.after):
@@ -224,7 +200,7 @@ class _Writer:
     def call_step(self, step: Step, scope: Scope, values: dict, names: Names, indent: str) -> list[str]:
         node = step.node
         make = step.make if step.make is not None else self.plan.steps[node.owner].make
-        rel = _relative(node.path, scope.path)
+        rel = relative(node.path, scope.path)
         args = [values[source] for source in node.sources]
         word = identifier(rel.replace("/", "_"))
         outputs = node.layer.output_names(node.cfg)
@@ -241,7 +217,7 @@ class _Writer:
         return lines
 
     def call_scope(self, unit: Scope, scope: Scope, values: dict, names: Names, indent: str) -> list[str]:
-        rel = _relative(unit.path, scope.path)
+        rel = relative(unit.path, scope.path)
         args = [values[source] for _, source in unit.inputs]
         word = identifier(rel.replace("/", "_"))
         targets = []
@@ -250,44 +226,17 @@ class _Writer:
                 target = names.fresh(word)
             else:
                 inner = self.plan.steps[source.node].node
-                suffix = _relative(inner.path, unit.path).replace("/", "_")
+                suffix = relative(inner.path, unit.path).replace("/", "_")
                 target = names.fresh(f"{word}_{suffix}")
             values[source] = target
             targets.append(target)
         return layout(Call(_access(rel), args), indent, f"{', '.join(targets)} = ")
 
-    def chain(self, units: list, i: int, scope: Scope) -> int:
-        """How many units from `i` are all the copies of one repeat, each feeding only the next
-        (so that a loop over the ModuleList runs them); 0 if they are not."""
-        first = units[i]
-        rel = _relative(first.path if isinstance(first, Scope) else first.node.path, scope.path)
-        match = re.fullmatch(r"([^/]+)\.0", rel)
-        if not match or not self._chainable(first):
-            return 0
-        base, n = match.group(1), 1
-        while i + n < len(units):
-            unit = units[i + n]
-            rel = _relative(unit.path if isinstance(unit, Scope) else unit.node.path, scope.path)
-            if rel != f"{base}.{n}" or not self._chainable(unit):
-                break
-            previous = _out(units[i + n - 1])
-            if _ins(unit) != [previous] or not set(self.consumers.get(previous, [])) <= _ids(unit):
-                break
-            n += 1
-        copies = sum(1 for m in self.members[scope.path] if m.rel.startswith(base + "."))
-        return n if n == copies else 0
-
-    def _chainable(self, unit) -> bool:
-        if isinstance(unit, Scope):
-            return len(unit.inputs) == 1 and len(unit.outputs) == 1
-        make = unit.make
-        return make is not None and not make.unpack and len(unit.node.sources) == 1
-
     def loop(self, run: list, scope: Scope, values: dict, names: Names, indent: str) -> list[str]:
-        base = _relative(run[0].path if isinstance(run[0], Scope) else run[0].node.path, scope.path).split(".")[0]
+        base = relative(run[0].path if isinstance(run[0], Scope) else run[0].node.path, scope.path).split(".")[0]
         var = names.fresh(base)
         item = names.fresh("block" if isinstance(run[0], Scope) else "layer")
-        lines = [f"{indent}{var} = {values[_ins(run[0])[0]]}", f"{indent}for {item} in {_access(base)}:"]
+        lines = [f"{indent}{var} = {values[unit_inputs(run[0])[0]]}", f"{indent}for {item} in {_access(base)}:"]
         if isinstance(run[0], Scope):
             call = f"{item}({var})"
         else:
@@ -296,43 +245,8 @@ class _Writer:
             if getattr(make, "post", None):
                 call = make.post.format(call)
         lines += layout(expression(call), indent + INDENT, f"{var} = ")
-        values[_out(run[-1])] = var
+        values[unit_output(run[-1])] = var
         return lines
-
-
-def _construct(make: Construct, key: tuple, holes: Holes):
-    """The Call that creates a Construct, with its keyword values as holes."""
-    args = []
-    for name, value in make.kwargs.items():
-        default = value.default if isinstance(value, Default) else NO_DEFAULT
-        value = value.value if isinstance(value, Default) else value
-        if isinstance(value, Construct):
-            args.append(Keyword(name, _construct(value, (*key, name), holes)))
-            continue
-        if isinstance(value, dict) and value and all(isinstance(v, Construct) for v in value.values()):
-            items = [Pair(literal(k), _construct(v, (*key, name, k), holes)) for k, v in value.items()]
-            args.append(Keyword(name, Items("{", items, "}")))
-            continue
-        text = holes.value((*key, name), value, default)
-        if text is not None:
-            args.append(Keyword(name, text))
-    return Call(make.cls, args)
-
-
-def _relative(path: str, parent: str) -> str:
-    return path[len(parent) + 1 :] if parent else path
-
-
-def _parent(path: str) -> str:
-    return path.rsplit("/", 1)[0] if "/" in path else ""
-
-
-def _grouped(members: list[_Member]) -> list[tuple[str, list[_Member]]]:
-    """Members by name, the copies of a repeat ('rest.0', 'rest.1') together."""
-    groups: dict[str, list[_Member]] = {}
-    for member in members:
-        groups.setdefault(member.rel.split(".")[0], []).append(member)
-    return list(groups.items())
 
 
 def _assign(name: str, value, indent: str) -> list[str]:
@@ -360,15 +274,3 @@ def _attr_path(local: str) -> str:
 def _holder(module: str, local: str) -> tuple[str, str]:
     *parents, name = local.split(".")
     return ".".join([module, *parents]), name
-
-
-def _out(unit) -> object:
-    return unit.outputs[0] if isinstance(unit, Scope) else NodeOutput(unit.node.id, 0)
-
-
-def _ins(unit) -> list:
-    return [source for _, source in unit.inputs] if isinstance(unit, Scope) else list(unit.node.sources)
-
-
-def _ids(unit) -> set[int]:
-    return set(unit.nodes) if isinstance(unit, Scope) else {unit.node.id}

@@ -35,6 +35,45 @@ TIE = "Keras layers cannot hold another layer's variable; use share: to apply th
 RESERVED = frozenset()
 """Names a layer cannot have in Keras: none (a layer's name is its `name=`, not an attribute)."""
 
+_LAYER_ATTRIBUTE_WORDS = """
+    T_destination _allow_non_tensor_positional_args _api_export_path _api_export_symbol_id _apply
+    _assert_input_compatibility _auto_config _awq_call _backward_hooks _backward_pre_hooks _buffers _build_at_init
+    _build_by_run_for_kwargs _build_by_run_for_single_pos_arg _build_shapes_dict _call_context_args
+    _call_has_context_arg _call_has_mask_arg _call_has_training_arg _call_impl _call_signature _called
+    _check_load_own_variables _check_quantize_args _check_super_called _clear_losses _compiled_call_impl
+    _convert_input_args _dtype_policy _flatten_layers _float8_call _forward_hooks _forward_hooks_always_called
+    _forward_hooks_with_kwargs _forward_pre_hooks _forward_pre_hooks_with_kwargs _get_backward_hooks
+    _get_backward_pre_hooks _get_call_context _get_name _get_node_attribute_at_index _get_own_losses
+    _get_regularization_losses _gptq_call _inbound_nodes _initialize_tracker _input_spec _int4_call _int8_call
+    _is_full_backward_hook _layers _load_from_state_dict _load_state_dict_post_hooks _load_state_dict_pre_hooks
+    _lock _lock_state _loss_ids _losses _losses_override _maybe_build _maybe_reset_call_context
+    _maybe_warn_non_full_backward_hook _metrics _modules _named_members _non_persistent_buffers_set
+    _non_trainable_variables _not_implemented_error _obj_type _open_name_scope _outbound_nodes _parameters
+    _parent_path _path _post_build _post_track_variable _post_untrack_variable _quantization_mode_error
+    _register_call_context_args _register_load_state_dict_pre_hook _register_state_dict_hook _remat_mode
+    _replicate_for_data_parallel _resolve_and_populate_arg _save_to_state_dict _seed_generators _set_mask_metadata
+    _setattr_hook _slow_forward _state_dict_hooks _state_dict_pre_hooks _supports_masking _track_variable
+    _track_variables _tracker _trainable _trainable_variables _unpickle_model _untrack_variable _version
+    _wrapped_call_impl activity_regularizer add_loss add_metric add_module add_variable add_weight apply autocast
+    bfloat16 buffers build build_from_config built call call_signature_parameters call_super_init children compile
+    compute_dtype compute_mask compute_output_shape compute_output_spec count_params cpu cuda double dtype
+    dtype_policy dump_patches eval extra_repr float forward from_config get_buffer get_build_config get_config
+    get_extra_state get_parameter get_submodule get_weights half input input_dtype input_spec ipu
+    load_own_variables load_state_dict losses metrics metrics_variables modules mtia name named_buffers
+    named_children named_modules named_parameters non_trainable_variables non_trainable_weights output parameters
+    path quantization_mode quantize quantized_build quantized_call register_backward_hook register_buffer
+    register_forward_hook register_forward_pre_hook register_full_backward_hook register_full_backward_pre_hook
+    register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module register_parameter
+    register_state_dict_post_hook register_state_dict_pre_hook rematerialized_call requires_grad_
+    save_own_variables set_extra_state set_submodule set_weights share_memory state_dict stateless_call
+    supports_jit supports_masking symbolic_call to to_empty torch_params train trainable trainable_variables
+    trainable_weights training type variable_dtype variables weights xpu zero_grad
+"""
+LAYER_ATTRIBUTES = frozenset(_LAYER_ATTRIBUTE_WORDS.split())
+"""Attributes of a keras.layers.Layer (Keras 3.15, torch backend, which adds torch.nn.Module's):
+the exported source gives a sublayer another attribute name when its own is one of these
+(its Keras name, and so its weight paths, stay the same)."""
+
 ACTIVATIONS = {
     "linear": "linear",
     "relu": "relu",
