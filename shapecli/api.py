@@ -356,7 +356,7 @@ def _raise_as_api(error, text: str | None):
     from .plan import BuildError as PlanBuildError
 
     if isinstance(error, PlanBuildError):
-        raise BuildError([_source(error, "build_error")], text) from None
+        raise BuildError([_source(e, "build_error") for e in (error, *error.others)], text) from None
     if isinstance(error, _errors.SpecError):
         raise SpecError([_source(error, "spec_error")], text) from None
     raise InputError([_source(error, "input_error")], text) from None
@@ -409,7 +409,13 @@ class Spec:
         """
         from .infer import infer
 
-        given = _given(inputs, shapes)
+        given = self._named(_given(inputs, shapes))
+        missing = [name for name, decl in self._model.inputs.items() if decl.shape is None and name not in dict(given)]
+        if missing:
+            decl = self._model.inputs[missing[0]]
+            message = f"no shape for the input '{missing[0]}': the spec does not declare one"
+            hint = f"give it, e.g. infer({missing[0]}=(2, 20)) with its real sizes"
+            raise InputError([_errors.Diagnostic("input_error", message, self.file, decl.loc, hint=hint)], self.text)
         try:
             trace = infer(self._model, given, self.dtype)
         except _errors.ShapecliError as e:
@@ -441,6 +447,7 @@ class Spec:
         if framework not in FRAMEWORKS:
             raise ValueError(f"no framework {framework!r}: torch or keras")
         _check_convention(self, framework)
+        given = self._named(given)
         backend = _backend(framework)
         try:
             return make_plan(self._model, given, framework, backend)
@@ -448,6 +455,30 @@ class Spec:
             raise ShapeError(list(e.trace.errors), self.text, _result(e.trace, self.text)) from None
         except _errors.ShapecliError as e:
             _raise_as_api(e, self.text)
+
+    def _named(self, given: list) -> list[tuple[str, tuple]]:
+        """The given shapes by input name: an unnamed shape is the single input's; a name
+        must be one of the spec's inputs, given once."""
+        names = list(self._model.inputs)
+        named = []
+        for name, dims in given:
+            if name is None:
+                if len(names) != 1:
+                    message = f"the spec has inputs {', '.join(names)}: give each by name, e.g. {names[0]}=(…)"
+                    raise InputError([_errors.Diagnostic("input_error", message, self.file)], self.text)
+                name = names[0]
+            if name not in names or name in dict(named):
+                what = (
+                    "is given twice"
+                    if name in dict(named)
+                    else f"is no input of the spec (its inputs: {', '.join(names)})"
+                )
+                hint = _errors.did_you_mean(name, names)
+                raise InputError(
+                    [_errors.Diagnostic("input_error", f"'{name}' {what}", self.file, hint=hint)], self.text
+                )
+            named.append((name, dims))
+        return named
 
     def __repr__(self) -> str:
         return f"<shapecli.Spec {self.file} ({self.convention} convention)>"

@@ -305,12 +305,13 @@ class Names:
     def __init__(self, taken=()):
         self.taken = set(taken)
 
-    def fresh(self, word: str) -> str:
+    def fresh(self, word: str, separator: str = "_") -> str:
+        """`word` as an identifier not taken yet: word, word_2, word_3… (with `separator`)."""
         base = identifier(word)
         name, n = base, 1
         while name in self.taken:
             n += 1
-            name = f"{base}_{n}"
+            name = f"{base}{separator}{n}"
         self.taken.add(name)
         return name
 
@@ -399,7 +400,7 @@ def group_classes(scopes_in_order: list[Scope], render_body, class_names: Names)
         key = (scope.block, body)
         if key not in groups:
             base = scope.block if scope.block is not None else "model"
-            groups[key] = ClassPlan(class_names.fresh(class_name(base)), scope.block, len(groups))
+            groups[key] = ClassPlan(class_names.fresh(class_name(base), ""), scope.block, len(groups))
         group = groups[key]
         group.scopes.append(scope)
         group.recorded[scope.path] = holes.values
@@ -441,6 +442,21 @@ def _parameter_names(keys: dict[str, tuple]) -> dict[str, str]:
         counts[name] = counts.get(name, 0) + 1
     names = Names({"self", "kwargs", "name"})
     return {slot: names.fresh(short[slot] if counts[short[slot]] == 1 else long[slot]) for slot in keys}
+
+
+def alike(scratch: list) -> str:
+    """How a repeat's copies compare (their scratch renderings): 'all' alike, all alike
+    but the 'first' (its input size differs), or 'none'."""
+    if all(s == scratch[0] for s in scratch):
+        return "all"
+    if len(scratch) > 1 and all(s == scratch[1] for s in scratch[1:]):
+        return "first"
+    return "none"
+
+
+def minus_one(text: str) -> str:
+    """`text - 1` for a count's text: a literal is computed, a parameter written as an expression."""
+    return str(int(text) - 1) if text.isdigit() else f"{text} - 1"
 
 
 def _hashable(value):

@@ -33,6 +33,7 @@ from .export import (
     group_classes,
     grouped,
     identifier,
+    alike,
     layout,
     literal,
     parent_path,
@@ -127,7 +128,7 @@ class _Writer(GraphWalk):
                 if node is not None:
                     init += layout(node, indent, f"{target} = ")
             else:
-                init += layout(self.copies(base, items, holes, classes), indent, f"{target} = ")
+                init += self.copies(target, base, items, holes, classes, indent)
         names = Names({"self", "keras", "layers", "ops"})
         values: dict = {}
         params = []
@@ -152,14 +153,26 @@ class _Writer(GraphWalk):
             result[base] = name
         return result
 
-    def copies(self, base: str, items: list, holes: Holes, classes: dict):
-        """The list of a repeat's copies: a comprehension when they are alike."""
-        scratch = [self._scratch(item, classes) for item in items]
-        if all(s == scratch[0] for s in scratch):
-            element = self.creation(items[0], holes, classes, f'f"{keras_name(base)}_{{i}}"', base)
+    def copies(self, target: str, base: str, items: list, holes: Holes, classes: dict, indent: str) -> list[str]:
+        """A repeat's copies as a list attribute: a comprehension when they are alike, the
+        first and then a comprehension when only the first differs, else each one."""
+        form = alike([self._scratch(item, classes) for item in items])
+        name = f'f"{keras_name(base)}_{{i}}"'
+        if form == "all":
+            element = self.creation(items[0], holes, classes, name, base)
             count = holes.value((base, f"{base}_count"), len(items))
-            return Comprehension(element, count, "i")
-        return Items("[", [self.creation(i, holes, classes, literal(keras_name(i.rel))) for i in items], "]")
+            return layout(Comprehension(element, count, "i"), indent, f"{target} = ")
+        if form == "first":
+            first = self.creation(items[0], holes, classes, literal(keras_name(items[0].rel)), f"{base}.0")
+            element = self.creation(items[1], holes, classes, name, base)
+            count = holes.value((base, f"{base}_count"), len(items))
+            lines = layout(Items("[", [first], "]"), indent, f"{target} = ")
+            return lines + layout(Call(f"{target}.extend", [Comprehension(element, f"1, {count}", "i")]), indent)
+        return layout(
+            Items("[", [self.creation(i, holes, classes, literal(keras_name(i.rel))) for i in items], "]"),
+            indent,
+            f"{target} = ",
+        )
 
     def _scratch(self, member, classes: dict):
         holes = Holes()

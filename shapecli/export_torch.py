@@ -31,8 +31,10 @@ from .export import (
     group_classes,
     identifier,
     is_attribute,
+    alike,
     layout,
     literal,
+    minus_one,
     safe_text,
     grouped,
     parent_path,
@@ -134,13 +136,20 @@ class _Writer(GraphWalk):
         return construct_call(member.step.make, (identifier(key),), holes)
 
     def module_list(self, base: str, items: list[Member], holes: Holes, classes: dict, indent: str) -> list[str]:
-        scratch = [self._scratch(item, classes) for item in items]
-        if all(s == scratch[0] for s in scratch):
+        """A repeat's copies as an nn.ModuleList: a comprehension when they are alike, the
+        first and then a comprehension when only the first differs, else each one."""
+        form = alike([self._scratch(item, classes) for item in items])
+        if form == "all":
             element = self.construct_call(items[0], holes, classes, base)
             count = holes.value((base, f"{base}_count"), len(items))
-            node = Call("nn.ModuleList", [Comprehension(element, count)])
-        else:
-            node = Call("nn.ModuleList", [Items("[", [self.construct_call(i, holes, classes) for i in items], "]")])
+            return _assign(base, Call("nn.ModuleList", [Comprehension(element, count)]), indent)
+        if form == "first":
+            first = self.construct_call(items[0], holes, classes, f"{base}.0")
+            element = self.construct_call(items[1], holes, classes, base)
+            count = minus_one(holes.value((base, f"{base}_count"), len(items)))
+            lines = _assign(base, Call("nn.ModuleList", [Items("[", [first], "]")]), indent)
+            return lines + layout(Call(f"{_access(base)}.extend", [Comprehension(element, count)]), indent)
+        node = Call("nn.ModuleList", [Items("[", [self.construct_call(i, holes, classes) for i in items], "]")])
         return _assign(base, node, indent)
 
     def _scratch(self, member: Member, classes: dict):

@@ -118,7 +118,14 @@ class NeedsInput(Exception):
 
 class BuildError(SpecError):
     """The spec is valid but cannot be built in the framework: a layer type or argument
-    without a counterpart, or a convention that has no builder."""
+    without a counterpart, or a convention that has no builder. `others` are the further
+    layers refused with it (every refusal is reported, not only the first)."""
+
+    others: list = []
+
+    def with_others(self, others: list) -> BuildError:
+        self.others = list(others)
+        return self
 
 
 class LayerView:
@@ -211,10 +218,14 @@ def make_plan(model: Model, given: list[tuple[str | None, tuple]], framework: st
     if trace.errors:
         raise PlanShapeError(trace)
     _check_sizes(model, trace, framework)
-    steps = [
-        _step(model, trace, node, info, framework, backend.TABLE, backend.REFUSED)
-        for node, info in zip(model.nodes, trace.layers)
-    ]
+    steps, refused = [], []
+    for node, info in zip(model.nodes, trace.layers):
+        try:
+            steps.append(_step(model, trace, node, info, framework, backend.TABLE, backend.REFUSED))
+        except BuildError as e:
+            refused.append(e)
+    if refused:
+        raise refused[0].with_others(refused[1:])
     return Plan(model, trace, framework, steps, _scopes(model, steps))
 
 
