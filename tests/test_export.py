@@ -40,6 +40,14 @@ layers:
 """Blocks in blocks, repeated: the uses of Stack differ in sizes and repeat counts, the
 first copy of each repeat in its input size."""
 
+TIED = """\
+inputs: {x: [2, 12]}
+layers:
+  - {name: encoder, type: Dense, units: 4, activation: tanh}
+  - {name: decoder, type: Dense, units: 12, use_bias: false, tie: encoder}
+"""
+"""A tied autoencoder: the decoder's weight is the transpose of the encoder's."""
+
 
 @pytest.fixture(autouse=True)
 def _cwd(monkeypatch):
@@ -72,12 +80,14 @@ def test_exported_source(config, framework, golden):
     golden(f"export/{config.removesuffix('.yaml')}_{framework}.py.txt", result.stdout)
 
 
-@pytest.mark.parametrize("framework", ["torch", "keras"])
-def test_exported_source_of_nested_repeated_blocks(framework, golden, tmp_path):
-    (tmp_path / "nested.yaml").write_text(NESTED)
-    result = export(str(tmp_path / "nested.yaml"), "--to", framework)
+@pytest.mark.parametrize(
+    "name, text, framework", [("nested", NESTED, "torch"), ("nested", NESTED, "keras"), ("tied", TIED, "torch")]
+)
+def test_exported_source_of_nested_repeated_blocks_and_a_transposed_tie(name, text, framework, golden, tmp_path):
+    (tmp_path / f"{name}.yaml").write_text(text)
+    result = export(str(tmp_path / f"{name}.yaml"), "--to", framework)
     assert result.exit_code == 0, result.stderr
-    golden(f"export/nested_{framework}.py.txt", result.stdout.replace(str(tmp_path), "<tmp>"))
+    golden(f"export/{name}_{framework}.py.txt", result.stdout.replace(str(tmp_path), "<tmp>"))
 
 
 def _ruff() -> str:
@@ -94,6 +104,9 @@ def test_exported_source_is_ruff_clean(tmp_path):
     for name, (config, framework) in sources.items():
         spec = shapecli.load(f"configs/{config}", framework)
         (tmp_path / name).write_text(spec.export(framework, BUILD_INPUTS[config]))
+    (tmp_path / "nested_torch.py").write_text(shapecli.load(NESTED).export("torch"))
+    (tmp_path / "nested_keras.py").write_text(shapecli.load(NESTED, "keras").export("keras"))
+    (tmp_path / "tied_torch.py").write_text(shapecli.load(TIED).export("torch"))
     ruff = _ruff()
     formatted = subprocess.run([ruff, "format", "--isolated", "--diff", str(tmp_path)], capture_output=True, text=True)
     assert formatted.returncode == 0, formatted.stdout
@@ -179,12 +192,12 @@ def _load_class(source: str, base):
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("config", [*sorted(BUILD_INPUTS), "nested"])
+@pytest.mark.parametrize("config", [*sorted(BUILD_INPUTS), "nested", "tied"])
 def test_the_exported_torch_model_is_the_built_one(config):
     import torch
 
-    if config == "nested":
-        spec, inputs = shapecli.load(NESTED), {}
+    if config in ("nested", "tied"):
+        spec, inputs = shapecli.load(NESTED if config == "nested" else TIED), {}
     else:
         spec, inputs = shapecli.load(f"configs/{config}"), BUILD_INPUTS[config]
     exported = _load_class(spec.export("torch", inputs), torch.nn.Module)()

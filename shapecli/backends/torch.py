@@ -52,19 +52,23 @@ model's modules. A submodule is an attribute, and its name is the state_dict key
 
 TIE_TRANSPOSED = '''
 def tie_transposed(module, name, source, source_name):
-    """Make module.<name> the transpose of source.<source_name>, recomputed before each call
-    (listed in state_dict; skipped when a state_dict is loaded, since it follows from the source)."""
+    """Make module.<name> the transpose of source.<source_name>, recomputed before
+    each call; listed in state_dict, skipped when one is loaded (it follows)."""
     del module._parameters[name]
 
     def transposed():
         value = getattr(source, source_name)
         return value.permute(*reversed(range(value.dim())))
 
+    def listed(m, state, prefix, meta):
+        state[prefix + name] = transposed().detach()
+
+    def skipped(m, state, prefix, *rest):
+        state.pop(prefix + name, None)
+
     module.register_forward_pre_hook(lambda m, args: setattr(m, name, transposed()))
-    module.register_state_dict_post_hook(
-        lambda m, state, prefix, meta: state.__setitem__(prefix + name, transposed().detach())
-    )
-    module.register_load_state_dict_pre_hook(lambda m, state, prefix, *rest: state.pop(prefix + name, None))
+    module.register_state_dict_post_hook(listed)
+    module.register_load_state_dict_pre_hook(skipped)
     setattr(module, name, transposed())
 '''
 """A parameter tied to the transpose of another's (`tie:` with reversed shapes): the source
