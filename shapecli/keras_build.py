@@ -72,7 +72,7 @@ class _Builder:
             else:
                 self.run(unit, scope, values)
         outputs = [values[source] for source in scope.outputs]
-        name = keras_name(scope.path.rsplit("/", 1)[-1]) if scope.path else None
+        name = keras_name(scope.path.rsplit("/", 1)[-1]) if scope.path else _model_name(self.plan.file)
         try:
             return keras.Model(
                 inputs[0] if len(inputs) == 1 else inputs, outputs[0] if len(outputs) == 1 else outputs, name=name
@@ -117,6 +117,14 @@ class _Builder:
             if source in step.node.sources and step.node.layer.type_name == "Embedding":
                 return "int32"
         return "float32"
+
+
+def _model_name(file: str) -> str:
+    """The model's Keras name, from the spec's file name: 'configs/resnet50.yaml' → 'resnet50'."""
+    import re
+
+    stem = re.sub(r"\.(ya?ml)$", "", file.replace("\\", "/").rsplit("/", 1)[-1])
+    return re.sub(r"\W", "_", stem).strip("_") or "model"
 
 
 def _relative(path: str, parent: str) -> str:
