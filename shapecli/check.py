@@ -6,7 +6,7 @@ import fnmatch
 import os
 from typing import NamedTuple
 
-from .errors import Diagnostic, InputError, MissingInput, SpecError, diagnostic
+from .errors import Diagnostic, InputError, MissingInput, SpecError, diagnostics
 from .infer import infer
 from .spec import load_model
 from .yamlsrc import display_name, read_spec
@@ -99,55 +99,66 @@ def _matches(patterns: list[str], names: list[str]) -> bool:
 
 
 def check_file(path: str, given: list, convention: str | None, keep: bool = False) -> FileResult:
-    """Check one spec: with `given` inputs when there are any, else its own `check: {inputs}`.
+    """Check one spec: with `given` inputs when there are any, else with each variant of its
+    own `check:` key (its inputs, and the model parameters it sets), under `convention` or
+    the spec's own.
 
     A bug met on one file is reported for that file (and makes the run exit 3) without
     stopping the others. `keep` keeps the model and trace in the result (for a report).
     """
     text = None
     name = display_name(path)
-    model = None
     try:
         name, text = read_spec(path)
-        try:
-            model = load_model(text, name, convention or "torch")
-        except SpecError:
-            declared = None if convention else _declared_convention(text)
-            if declared in (None, "torch"):
-                raise
-            model = load_model(text, name, declared)
-        if convention is None and model.check.convention not in (None, "torch"):
-            model = load_model(text, name, model.check.convention)
-        trace = infer(model, given or model.check.inputs)
-    except MissingInput as e:
-        skipped = Diagnostic(
-            "not_inferred",
-            f"the spec is valid, but shapes were not inferred: {e.message}",
-            name,
-            hint="give the spec a `check: {inputs: {x: 2x20}}` key, or pass --input",
-        )
-        return FileResult(name, text, [], [*model.warnings, skipped], model=model if keep else None)
+        model = load_model(text, name, convention)
     except (SpecError, InputError) as e:
-        return FileResult(name, text, [diagnostic(e)._replace(file=name)], [])
+        return FileResult(name, text, [d._replace(file=d.file or name) for d in diagnostics(e)], [])
     except Exception as e:  # noqa: BLE001 - one file's bug must not hide the others' results
-        bug = Diagnostic(
-            "input_error",
-            f"internal error in shapecli on this file ({type(e).__name__}: {e}); please report it",
-            name,
-        )
-        return FileResult(name, text, [bug], [], internal=True)
+        return _internal(name, text, e)
+    errors, warnings, trace = [], [], None
+    variants = [None] if given else model.variants
+    for index, plan in enumerate(variants):
+        label = _variant_label(index, plan, len(variants))
+        try:
+            variant = model if plan is None or not plan.set else load_model(text, name, convention, plan.set)
+            trace = infer(variant, given or plan.inputs)
+        except MissingInput as e:
+            skipped = Diagnostic(
+                "not_inferred",
+                f"the spec is valid, but shapes were not inferred: {e.message}",
+                name,
+                hint="give the spec a `check: {inputs: {x: 2x20}}` key, or pass --input",
+            )
+            warnings += [*model.warnings, skipped]
+            continue
+        except (SpecError, InputError) as e:
+            errors += [_noted(d._replace(file=d.file or name), label) for d in diagnostics(e)]
+            continue
+        except Exception as e:  # noqa: BLE001 - one file's bug must not hide the others' results
+            return _internal(name, text, e)
+        errors += [_noted(d, label) for d in trace.errors]
+        warnings += [w for w in trace.warnings if w not in warnings]
     if keep:
-        return FileResult(name, text, trace.errors, trace.warnings, model=model, trace=trace)
-    return FileResult(name, text, trace.errors, trace.warnings)
+        return FileResult(name, text, errors, warnings, model=model, trace=trace)
+    return FileResult(name, text, errors, warnings)
 
 
-def _declared_convention(text: str) -> str | None:
-    """The `check: {convention}` a spec names, read without building it (for a spec valid only under it)."""
-    from .yamlsrc import YMap, parse_yaml
-
-    try:
-        root = parse_yaml(text)
-    except SpecError:
+def _variant_label(index: int, plan, count: int) -> str | None:
+    """A note naming the check variant a problem was found in, when there are several."""
+    if count < 2:
         return None
-    plan = root.get("check") if isinstance(root, YMap) else None
-    return plan.get("convention") if isinstance(plan, YMap) and isinstance(plan.get("convention"), str) else None
+    settings = ", ".join(f"{k}={v}" for k, v in (plan.set or {}).items())
+    return f"in check variant {index + 1}" + (f" (set: {settings})" if settings else "")
+
+
+def _noted(d: Diagnostic, label: str | None) -> Diagnostic:
+    return d if label is None else d._replace(notes=(*d.notes, label))
+
+
+def _internal(name: str, text: str | None, e: Exception) -> FileResult:
+    bug = Diagnostic(
+        "input_error",
+        f"internal error in shapecli on this file ({type(e).__name__}: {e}); please report it",
+        name,
+    )
+    return FileResult(name, text, [bug], [], internal=True)

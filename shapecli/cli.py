@@ -390,6 +390,107 @@ def _graph(spec, inputs, convention, output_format, output, depth, expand) -> in
     return EXIT_MISMATCH if trace is not None and trace.errors else EXIT_OK
 
 
+_EXPORT_EXAMPLES = """
+\b
+Examples:
+  shapecli export configs/resnet50.yaml --to torch -o resnet50.py
+  shapecli export configs/mlp.yaml --to torch --input 2x20
+  shapecli export configs/mlp.yaml --to keras --input 2x20 -o mlp_keras.py
+  shapecli export configs/resnet50.yaml --to torch --check resnet50.py   # in CI
+"""
+
+
+@main.command(epilog=_EXPORT_EXAMPLES, short_help="Write a spec's model as PyTorch or Keras source.")
+@click.argument("spec", metavar="SPEC")
+@click.option(
+    "-t", "--to", "framework", type=click.Choice(["torch", "keras"]), required=True, help="The framework to write."
+)
+@_input_option("Input shape, where a parameter's size depends on it (name=SHAPE for each input).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE (default: stdout).")
+@click.option(
+    "--check",
+    "check_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Exit 1 if FILE is not what this command writes now (stale), 0 if it is.",
+)
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def export(spec, framework, inputs, output, check_file, debug):
+    """Write SPEC's model as standalone PyTorch or Keras source (a YAML file, or - for stdin).
+
+    The source has a class per block and one for the model; its parameter names are
+    those inspect prints under that framework's convention. A spec exports to the
+    framework of its convention (its `check: {convention}`, else the one --to names).
+    """
+    sys.exit(_guarded(debug, lambda: _export(spec, framework, inputs, output, check_file)))
+
+
+def _export(spec, framework, inputs, output, check_file) -> int:
+    from . import api
+    from .export import export_source
+
+    if output and check_file:
+        raise InputError("--check compares with FILE; it cannot be combined with --output")
+    from .dims import parse_input
+
+    given = [parse_input(v) for v in inputs]
+    file = "<stdin>" if spec == "-" else spec
+    if output and os.path.abspath(output) == os.path.abspath(file):
+        raise InputError(f"--output {output} is the spec itself; shapecli never writes to the files it reads")
+    try:
+        from .yamlsrc import read_spec
+
+        file, text = read_spec(spec)
+        loaded = api.load_text(text, file, default=framework)
+        plan = loaded._plan(framework, given)
+    except api.ShapeError as e:
+        _report(e._sources, e._text)
+        return EXIT_MISMATCH
+    except (api.SpecError, api.InputError) as e:
+        _report(e._sources, e._text)
+        return EXIT_INVALID
+    except (SpecError, InputError) as e:
+        _report([diagnostic(e)], None)
+        return EXIT_INVALID
+    command = " ".join(["shapecli export", file, "--to", framework, *(f"--input {v}" for v in inputs)])
+    source = export_source(plan, loaded.sha256, command)
+    if check_file:
+        return _check_export(check_file, source, command)
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(source)
+    else:
+        sys.stdout.write(source)
+    return EXIT_OK
+
+
+def _check_export(path: str, source: str, command: str) -> int:
+    """Exit 0 if the file at `path` is `source`; else report where it is stale and exit 1."""
+    from .errors import Diagnostic, Loc
+    from .export import recorded_sha
+
+    hint = f"regenerate it: {command} -o {path}"
+    try:
+        with open(path, encoding="utf-8") as f:
+            current = f.read()
+    except OSError as e:
+        _report([Diagnostic("stale_export", f"{path} cannot be read ({e.strerror or e})", path, hint=hint)], None)
+        return EXIT_MISMATCH
+    if current == source:
+        return EXIT_OK
+    old, new = current.splitlines(), source.splitlines()
+    recorded, now = recorded_sha(current), recorded_sha(source)
+    if recorded and now and recorded[1] != now[1]:
+        line = recorded[0]
+        message = f"{path} is stale: it was generated from another version of the spec (spec sha256 differs)"
+    else:
+        line = next((i for i, (a, b) in enumerate(zip(old, new), 1) if a != b), min(len(old), len(new)) + 1)
+        message = f"{path} is stale: line {line} differs from what shapecli export writes now"
+    _report([Diagnostic("stale_export", message, path, Loc(max(line, 1), 1), hint=hint)], current)
+    return EXIT_MISMATCH
+
+
 @main.command(short_help="List the layer types, or describe one.")
 @click.argument("name", required=False, metavar="[TYPE]")
 @click.option(

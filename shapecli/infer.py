@@ -396,10 +396,7 @@ class _Propagation:
             outs = out if isinstance(out, list) else [out]
             for shape in outs:
                 _check_shape(shape)
-            specs = node.layer.params(cfg, ins)
-            if node.pending is not None and len(info.params) != len(specs):  # before: not known at all
-                info.params = _param_infos(node, [_unknown_before(spec) for spec in specs], self.convention)
-            _set_after(info.params, specs)
+            info.params = _after(node, info.params, node.layer.params(cfg, ins), self.convention)
             if group not in self.shared_first:
                 self.shared_first[group] = info.params
             else:
@@ -508,11 +505,11 @@ def _before_params(node: Node, count: int) -> list:
         return []
 
 
-def _unknown_before(spec):
-    """A parameter as it stands before inference when nothing of its shape is known yet."""
+def _before_as(spec, shape: tuple | None):
+    """A parameter as it stood before inference: `shape`, or unknown in every axis."""
     from .registry import Param
 
-    return Param(spec.name, (UNKNOWN,) * len(spec.shape), spec.trainable, spec.buffer)
+    return Param(spec.name, shape if shape is not None else (UNKNOWN,) * len(spec.shape), spec.trainable, spec.buffer)
 
 
 def _param_infos(node: Node, specs, convention) -> list[ParamInfo]:
@@ -525,13 +522,27 @@ def _param_infos(node: Node, specs, convention) -> list[ParamInfo]:
     ]
 
 
-def _set_after(params: list[ParamInfo], specs) -> None:
-    """Fill in the inferred shapes (the rule gives the same parameters, in the same order)."""
-    if len(specs) != len(params):
-        raise ShapeError(f"has {len(specs)} parameters after inference but {len(params)} before")
+def _after(node: Node, before: list[ParamInfo], specs, convention) -> list[ParamInfo]:
+    """The parameters with their inferred shapes. Which parameters exist may depend on the input
+    (attention's packed in_proj_weight, or q/k/v_proj_weight when kdim and vdim differ from the
+    query's size; a layer whose arguments read shapes): they are matched by name, and one
+    unknown before inference shows an unknown shape there."""
+    if len(specs) == len(before) and all(p.local == spec.name for p, spec in zip(before, specs)):
+        params = before
+    else:
+        earlier = {p.local: p.before for p in before}
+        params = _param_infos(node, [_before_as(spec, earlier.get(spec.name)) for spec in specs], convention)
     for param, spec in zip(params, specs):
         param.after = spec.shape
         param.count = product(spec.shape)
+    return params
+
+
+def parameters_before(model: Model) -> list[list[ParamInfo]]:
+    """Each node's parameters before inference (inputs of unknown shape), without any input
+    shape: what a builder names when an input's shape is missing."""
+    convention = CONVENTIONS[model.convention]
+    return [_param_infos(node, _before_params(node, len(node.sources)), convention) for node in model.nodes]
 
 
 def _before_status(before: list[ParamInfo], first_use) -> str:

@@ -40,6 +40,10 @@ KINDS: dict[str, Kind] = {
         # errors in the spec or the command line: exit 2
         Kind("spec_error", "E201", "error", EXIT_INVALID, "layer", "the spec is invalid (YAML, keys, types, values)"),
         Kind("input_error", "E301", "error", EXIT_INVALID, "input", "a command-line value is unusable"),
+        Kind("build_error", "E401", "error", EXIT_INVALID, "layer", "the spec cannot be built in that framework"),
+        Kind(
+            "stale_export", "E402", "error", EXIT_MISMATCH, "file", "an exported source is not what export writes now"
+        ),
         # warnings: exit 0 (1 with check --strict)
         Kind(
             "input_dependent_param",

@@ -201,3 +201,18 @@ def test_inputs_that_do_not_fit_their_declaration(inputs, message):
 def test_given_inputs_refine_declared_unknowns():
     trace = run_spec("inputs: {a: [batch, null]}\nlayers: [{type: ReLU}]\n", "a=2x?")
     assert trace.inputs == {"a": (2, UNKNOWN)}
+
+
+def test_parameters_that_exist_only_after_inference():
+    # attention with kdim/vdim unlike the query's size has q/k/v_proj_weight instead of the
+    # packed in_proj_weight, which before inference (query size unknown) it seemed to have
+    trace = run_spec(
+        "inputs: {q: [5, 2, 8], k: [7, 2, 5], v: [7, 2, 6]}\n"
+        "layers: [{name: att, type: MultiheadAttention, from: [q, k, v], num_heads: 2, kdim: 5, vdim: 6}]\n"
+    )
+    assert trace.errors == []
+    assert [(p.local, p.before, p.after) for p in trace.layers[0].params][:3] == [
+        ("q_proj_weight", (UNKNOWN, UNKNOWN), (8, 8)),
+        ("k_proj_weight", (UNKNOWN, UNKNOWN), (8, 5)),
+        ("v_proj_weight", (UNKNOWN, UNKNOWN), (8, 6)),
+    ]

@@ -54,15 +54,21 @@ __all__ = [
 ]
 
 
-def load_model(text: str, file: str, convention: str | None = None, overrides: dict[str, str] | None = None) -> Model:
+def load_model(
+    text: str,
+    file: str,
+    convention: str | None = None,
+    overrides: dict[str, str] | None = None,
+    default: str = "torch",
+) -> Model:
     """Parse and expand a spec; every SpecError raised carries `file` and a position.
 
     `convention` None takes the spec's own (its `convention:`, else its `check:`'s, else
-    torch); `overrides` are `--set NAME=VALUE` texts for its model parameters. Several
-    problems are raised together as SpecErrors.
+    `default`); `overrides` are `--set NAME=VALUE` texts for its model parameters.
+    Several problems are raised together as SpecErrors.
     """
     try:
-        return Builder(convention, overrides).build(text, file)
+        return Builder(convention, overrides, default).build(text, file)
     except SpecError as e:
         e.file = file
         for each in getattr(e, "errors", ()):

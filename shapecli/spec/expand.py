@@ -105,12 +105,12 @@ class Entry(NamedTuple):
 class Builder:
     """Expands one spec into nodes; `build` is the whole job.
 
-    `convention` None takes the spec's own (`convention:`, else its `check:`'s, else torch);
+    `convention` None takes the spec's own (`convention:`, else its `check:`'s, else `default`);
     `overrides` are `--set` values (text) for the model parameters.
     """
 
-    def __init__(self, convention: str | None = None, overrides: dict[str, str] | None = None):
-        self.convention = convention
+    def __init__(self, convention: str | None = None, overrides: dict[str, str] | None = None, default: str = "torch"):
+        self.convention, self.default = convention, default
         self.overrides = overrides or {}
         self.nodes: list[Node] = []
         self.node_ports: list[list[Port]] = []
@@ -171,7 +171,7 @@ class Builder:
         plans = self.attempt(lambda: check_plans(root), default=None)
         if self.convention is None:
             planned = plans[0].convention if plans else None
-            self.convention = declared or planned or "torch"
+            self.convention = declared or planned or self.default
         env = self.attempt(lambda: self.model_params(root), default=None)
         if env is None:
             env = model_env()
@@ -779,10 +779,16 @@ class _Reported(SpecError):
     """A problem already reported elsewhere (a use of a block whose definition has errors)."""
 
 
-def _override(name: str, text: str, kind):
-    """A `--set NAME=VALUE` value, read as YAML reads a value and checked by the parameter's kind."""
+def _override(name: str, text, kind):
+    """A `--set NAME=VALUE` value (or a `check: {set:}` one), read as YAML reads a value and
+    checked by the parameter's kind."""
     from ..errors import InputError
 
+    if not isinstance(text, str):
+        try:
+            return kind(text)
+        except SpecError as e:
+            raise SpecError(f"set {name}: {e.message}") from None
     try:
         parsed = parse_yaml(f"v: {text}")["v"] if text.strip() else ""
     except SpecError:
