@@ -14,13 +14,14 @@ symbols, exact for the model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..conventions import DTYPE_BYTES
-from ..dims import UNKNOWN, Dim, Expr, bounds, dim_max, is_known, product
+from ..dims import UNKNOWN, Dim, Expr, bounds, dim_max, product
 from ..errors import InputError
 from ..spec import NodeOutput
-from .rules import ACT, AUTOCAST, INDEX, MASK, PARAM, RULES, STAT, WIDE, Call
+from .rules import ACT, AUTOCAST, INDEX, MASK, PARAM, RULES, STAT, WEIGHT_ALWAYS_KEPT, WIDE, Call, casts_parameter
 
 OPTIMIZER_STATES = {"none": 0, "sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 """Tensors of a parameter's size the optimizer keeps per trainable parameter (SGD's momentum
@@ -79,9 +80,12 @@ class MemoryReport(NamedTuple):
     """Bytes of each part of a training step and the inference peak; formulas when symbolic.
 
     `training` = params + buffers + gradients + optimizer_state + compute_copy +
-    activations; `inference_peak` = params + buffers + compute_copy + the most
-    activation bytes alive at once (`peaks` are the candidates for that maximum
-    that no other one bounds, one per layer where it may be reached).
+    activations, where `compute_copy` is the half-precision copies of weights that
+    autocast makes and backward keeps (a layer keeps its weight's copy when its
+    input needs a gradient); `inference_peak` = params + buffers +
+    `inference_copy` (autocast's cache holds every copy during the forward pass)
+    + the most activation bytes alive at once (`peaks` are the candidates for that
+    maximum that no other one bounds, one per layer where it may be reached).
     """
 
     settings: Settings
@@ -93,8 +97,9 @@ class MemoryReport(NamedTuple):
     activations: Dim
     training: Dim
     inference_peak: Dim
-    layers: list[LayerMemory]
+    layers: Sequence[LayerMemory]
     peaks: list[tuple[str, Dim]]
+    inference_copy: Dim = 0
 
     @property
     def inference_activations(self) -> Dim:
@@ -107,7 +112,7 @@ class MemoryReport(NamedTuple):
 
     def inference_at(self, bindings: dict[str, int]) -> Dim:
         """Inference-peak bytes with symbols bound (each candidate evaluated, then the largest)."""
-        fixed = self.params + self.buffers + self.compute_copy
+        fixed = self.params + self.buffers + self.inference_copy
         return _evaluate(fixed, bindings) + _largest([_evaluate(v, bindings) for _, v in self.peaks])
 
 
@@ -115,17 +120,17 @@ def _evaluate(value: Dim, bindings: dict[str, int]) -> Dim:
     return value.evaluate(bindings) if isinstance(value, Expr) else value
 
 
-def memory_report(model, trace, settings: Settings = Settings()) -> MemoryReport | None:
+def memory_report(model, trace, settings: Settings | None = None) -> MemoryReport | None:
     """The memory of training and inference for `trace` (None when its shapes do not fit)."""
+    settings = settings or Settings()
     settings.check()
     if trace.errors or any(layer.state != "ok" for layer in trace.layers):
         return None
     sizes = _ElementSizes(settings)
-    parts = _parameter_memory(model, trace, settings, sizes)
-    saved, keeps, activations = _Walk(model, trace, settings, sizes, training=True).saved()
+    params, buffers, gradients, optimizer, inference_copy = _parameter_memory(model, trace, settings, sizes)
+    saved, keeps, activations, copies = _Walk(model, trace, settings, sizes, training=True).saved()
     alive, peaks = _Walk(model, trace, settings, sizes, training=False).alive()
-    params, buffers, gradients, optimizer, copies = parts
-    fixed = params + buffers + copies
+    fixed = params + buffers
     return MemoryReport(
         settings,
         params,
@@ -134,11 +139,32 @@ def memory_report(model, trace, settings: Settings = Settings()) -> MemoryReport
         optimizer,
         copies,
         activations,
-        fixed + gradients + optimizer + activations,
-        fixed + _largest([value for _, value in peaks]),
-        [LayerMemory(s, k, a) for s, k, a in zip(saved, keeps, alive)],
+        fixed + copies + gradients + optimizer + activations,
+        fixed + inference_copy + _largest([value for _, value in peaks]),
+        _Layers(saved, keeps, alive),
         peaks,
+        inference_copy,
     )
+
+
+class _Layers(Sequence):
+    """Each layer's LayerMemory, made when first read (a table or JSON asks; a total does not)."""
+
+    def __init__(self, saved: list, keeps: list, alive: list):
+        self.saved, self.keeps, self.alive = saved, keeps, alive
+        self.cache: dict = {}
+        self.made: dict[int, LayerMemory] = {}
+
+    def __len__(self) -> int:
+        return len(self.keeps)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index not in self.made:
+            saved, alive = self.saved[index], self.alive[index]
+            self.made[index] = LayerMemory(saved.dim(self.cache), self.keeps[index], alive.dim(self.cache))
+        return self.made[index]
 
 
 class _ElementSizes:
@@ -181,7 +207,6 @@ def _parameter_memory(model, trace, settings: Settings, sizes: _ElementSizes) ->
     A shared or tied parameter is counted at its first use only (later uses count 0)."""
     params = buffers = trainable = copies = 0
     for node, layer in zip(model.nodes, trace.layers):
-        half = sizes.amp and AUTOCAST.get(node.layer.type_name) == "half"
         for p in layer.params:
             count = p.count if p.count is not None else UNKNOWN
             if p.buffer:
@@ -190,11 +215,24 @@ def _parameter_memory(model, trace, settings: Settings, sizes: _ElementSizes) ->
             params = params + count * sizes.param
             if p.trainable:
                 trainable = trainable + count
-                if half:
-                    copies = copies + count * sizes.half
+                if sizes.amp and casts_parameter(node.layer.type_name, p.local):
+                    copies = copies + count * sizes.half  # autocast's cache holds them during the forward
     gradients = trainable * sizes.param
     optimizer = trainable * sizes.param * OPTIMIZER_STATES[settings.optimizer]
     return params, buffers, gradients, optimizer, copies
+
+
+class _Step(NamedTuple):
+    """One layer as the walk meets it: the rule's call and answer, the type it computes in,
+    its input and output tensors, and whether autograd records it."""
+
+    node: object
+    call: Call
+    keeps: object
+    compute: int
+    ins: list
+    outs: list
+    grad: bool
 
 
 class _Tensor(NamedTuple):
@@ -218,12 +256,20 @@ class _Walk:
         self.last_use: list[int] = []
         self.used = _used_outputs(model)
         self.tensors: dict = {}
+        self.sizes_cache: dict = {}
         indices = _index_inputs(model)
         for name, shape in trace.inputs.items():
             size = INT64 if name in indices else (4 if sizes.amp else sizes.param)
             floating = name not in indices
             grad = settings.inputs_require_grad and floating
             self.tensors[name] = _Tensor(self._storage(product(shape) * size, -1, self.END), size, floating, True, grad)
+
+    def _sized(self, shape: tuple, size: int) -> Dim:
+        """Bytes of a tensor of `shape` with `size`-byte elements (cached: shapes repeat)."""
+        key = (shape, size)
+        if key not in self.sizes_cache:
+            self.sizes_cache[key] = product(shape) * size
+        return self.sizes_cache[key]
 
     def _storage(self, size: Dim, created: int, last_use: int = -1) -> int:
         self.bytes.append(size)
@@ -236,7 +282,7 @@ class _Walk:
         for node, layer in zip(self.model.nodes, self.trace.layers):
             ins = [self.tensors[s] for s in node.sources]
             outs = list(layer.output_shapes.values()) if layer.output_shapes else [layer.output_shape]
-            same = tuple(node.sources.index(s) for s in node.sources)
+            same = (0,) if len(ins) == 1 else tuple([node.sources.index(s) for s in node.sources])
             call = Call(
                 node.layer,
                 node.cfg,
@@ -245,7 +291,7 @@ class _Walk:
                 self.training,
                 self.settings.device,
                 same,
-                tuple(t.contiguous for t in ins),
+                tuple([t.contiguous for t in ins]),
                 self.used.get(node.id, frozenset()),
             )
             keeps = RULES[node.layer.type_name](call)
@@ -259,79 +305,197 @@ class _Walk:
                     base = ins[views[index]]
                     tensor = base._replace(contiguous=base.contiguous and keeps.contiguous)
                 else:
-                    tensor = _Tensor(self._storage(product(shape) * compute, node.id), compute, True, True, grad)
+                    size = self.sizes.of(keeps.output, compute)
+                    tensor = _Tensor(self._storage(self._sized(shape, size), node.id), size, True, True, grad)
                 out_tensors.append(tensor)
                 self.tensors[NodeOutput(node.id, index)] = tensor
-            yield node, call, keeps, compute, ins, out_tensors, grad
+            yield _Step(node, call, keeps, compute, ins, out_tensors, grad)
 
-    def saved(self) -> tuple[list[Dim], list[tuple[str, ...]], Dim]:
-        """Per layer: the bytes it is first to keep and what it keeps; and the total."""
+    def saved(self) -> tuple[list[_Poly], list[tuple[str, ...]], Dim, Dim]:
+        """Per layer: the bytes it is first to keep and what it keeps; the total; and the bytes
+        of autocast's weight copies that backward keeps (a layer whose input needs a gradient
+        keeps its weight, so its half-precision copy)."""
         saver: dict[int, int] = {}
-        per_layer: list[Dim] = []
+        per_layer: list[_Poly] = []
         labels: list[tuple[str, ...]] = []
-        total: Dim = 0
-        for node, call, keeps, compute, ins, outs, grad in self._layers():
-            mine: Dim = 0
+        total, copies = _Poly(), _Poly()
+        for step, layer in zip(self._layers(), self.trace.layers):
+            mine = _Poly()
             what = []
-            if grad:
+            name = step.node.layer.type_name
+            if self.sizes.amp and step.grad and (name in WEIGHT_ALWAYS_KEPT or any(t.grad for t in step.ins)):
+                for p in layer.params:
+                    if not p.buffer and p.trainable and casts_parameter(name, p.local, kept=True):
+                        copies.add(p.count * self.sizes.half if p.count is not None else UNKNOWN)
+            if step.grad:
                 casts: dict[int, int] = {}
-                for item in keeps.saved:
-                    storage = self._resolve(item, call, compute, ins, outs, casts)
+                for item in step.keeps.saved:
+                    storage = self._resolve(item, step, casts)
                     what.append(item.what)
                     if storage not in saver:
-                        saver[storage] = node.id
-                        mine = mine + self.bytes[storage]
+                        saver[storage] = step.node.id
+                        mine.add(self.bytes[storage])
             per_layer.append(mine)
             labels.append(tuple(what))
-            total = total + mine
-        return per_layer, labels, total
+            total.add_poly(mine)
+        return per_layer, labels, total.dim({}), copies.dim({})
 
-    def _resolve(self, item, call: Call, compute: int, ins: list, outs: list, casts: dict) -> int:
+    def _resolve(self, item, step: _Step, casts: dict) -> int:
         """The storage a kept tensor lives in (a new one for a tensor the layer makes)."""
         if item.source == "out":
-            return outs[item.index].storage
+            return step.outs[item.index].storage
         if item.source == "in":
-            tensor = ins[call.same[item.index]]
-            policy = AUTOCAST.get(call.layer.type_name)
-            if not (self.sizes.amp and tensor.floating and policy in ("half", "fp32") and tensor.size != compute):
+            index = step.call.same[item.index]
+            tensor = step.ins[index]
+            if not (item.cast and self._cast(step, tensor)):
                 return tensor.storage
             # autocast casts the input, and the layer keeps the cast copy
-            if item.index not in casts:
-                casts[item.index] = self._storage(product(call.ins[item.index]) * compute, -1)
-            return casts[item.index]
-        return self._storage(item.elements * self.sizes.of(item.kind, compute), -1)
+            if index not in casts:
+                casts[index] = self._storage(self._sized(step.call.ins[index], step.compute), -1)
+            return casts[index]
+        return self._storage(item.elements * self.sizes.of(item.kind, step.compute), -1)
 
-    def alive(self) -> tuple[list[Dim], list[tuple[str, Dim]]]:
+    def _cast(self, step: _Step, tensor: _Tensor) -> bool:
+        """Whether autocast hands the layer a cast copy of this input."""
+        policy = AUTOCAST.get(step.call.layer.type_name)
+        return self.sizes.amp and tensor.floating and policy in ("half", "fp32") and tensor.size != step.compute
+
+    def alive(self) -> tuple[list[_Poly], list[tuple[str, Dim]]]:
         """Per layer, the activation bytes alive while it runs; and the candidates for the peak."""
         transient: list[Dim] = []
         paths: list[str] = []
-        for node, call, keeps, compute, ins, outs, grad in self._layers():
-            extra = keeps.transient * compute
-            for index, tensor in enumerate(ins):
-                self.last_use[tensor.storage] = max(self.last_use[tensor.storage], node.id)
-                policy = AUTOCAST.get(node.layer.type_name)
-                if self.sizes.amp and tensor.floating and policy in ("half", "fp32") and tensor.size != compute:
-                    extra = extra + product(call.ins[index]) * compute
+        for step in self._layers():
+            extra = step.keeps.transient * step.compute
+            for index, tensor in enumerate(step.ins):
+                self.last_use[tensor.storage] = max(self.last_use[tensor.storage], step.node.id)
+                if self._cast(step, tensor) and step.call.same[index] == index:
+                    extra = extra + self._sized(step.call.ins[index], step.compute)
             transient.append(extra)
-            paths.append(node.path)
+            paths.append(step.node.path)
         for source in self.model.outputs.values():
             self.last_use[self.tensors[source].storage] = self.END
         steps = len(transient)
-        change: list[Dim] = [0] * (steps + 1)
-        running: Dim = 0
+        change = [_Poly() for _ in range(steps + 1)]
+        running = _Poly()
         for storage, size in enumerate(self.bytes):
             if self.created[storage] < 0:
-                running = running + size
+                running.add(size)
             else:
-                change[self.created[storage]] = change[self.created[storage]] + size
+                change[self.created[storage]].add(size)
             end = self.last_use[storage]
             if end < steps:
-                change[end + 1] = change[end + 1] - size
-        alive: list[Dim] = []
+                change[end + 1].add(size, -1)
+        alive: list[_Poly] = []
         for step in range(steps):
-            running = running + change[step]
-            alive.append(running + transient[step])
-        return alive, _candidates(paths, alive)
+            running.add_poly(change[step])
+            now = running.copy()
+            now.add(transient[step])
+            alive.append(now)
+        return alive, _candidates(paths, alive, {})
+
+
+class _Poly:
+    """A sum of many dims kept as {monomial: coefficient} (the terms of dims.Expr), so that
+    adding a symbolic size costs a dictionary update; `dim` makes the Expr once at the end."""
+
+    __slots__ = ("terms", "unknown")
+
+    def __init__(self, terms: dict | None = None, unknown: bool = False):
+        self.terms: dict = terms if terms is not None else {}
+        self.unknown = unknown
+
+    def add(self, value: Dim, sign: int = 1) -> None:
+        """self += sign * value."""
+        if isinstance(value, int):
+            self.terms[()] = self.terms.get((), 0) + sign * value
+        elif isinstance(value, Expr):
+            for monomial, coefficient in value.terms:
+                self.terms[monomial] = self.terms.get(monomial, 0) + sign * coefficient
+        else:
+            self.unknown = True
+
+    def add_poly(self, other: _Poly) -> None:
+        """self += other."""
+        for monomial, coefficient in other.terms.items():
+            self.terms[monomial] = self.terms.get(monomial, 0) + coefficient
+        self.unknown = self.unknown or other.unknown
+
+    def copy(self) -> _Poly:
+        return _Poly(dict(self.terms), self.unknown)
+
+    def minus(self, other: _Poly) -> _Poly:
+        """self - other."""
+        result = self.copy()
+        for monomial, coefficient in other.terms.items():
+            result.terms[monomial] = result.terms.get(monomial, 0) - coefficient
+        result.unknown = self.unknown or other.unknown
+        return result
+
+    def key(self) -> frozenset:
+        return frozenset((m, c) for m, c in self.terms.items() if c)
+
+    def dim(self, cache: dict) -> Dim:
+        """The sum as a dim (an int, an Expr, or UNKNOWN); equal sums share one Expr."""
+        if self.unknown:
+            return UNKNOWN
+        key = self.key()
+        if key not in cache:
+            total: Dim = 0
+            for monomial, coefficient in key:
+                total = total + (Expr(((monomial, 1),)) * coefficient if monomial else coefficient)
+            cache[key] = total
+        return cache[key]
+
+    def at_least(self, other: _Poly, cache: dict) -> bool:
+        """Whether self >= other certainly, for every value of the symbols (each at least 1)."""
+        if self.unknown or other.unknown:
+            return False
+        mine, theirs = self.terms, other.terms
+        higher = lower = False
+        for monomial in mine.keys() | theirs.keys():
+            difference = mine.get(monomial, 0) - theirs.get(monomial, 0)
+            if not difference:
+                continue
+            if not _nonnegative(monomial, cache):
+                higher = lower = True
+                break
+            higher, lower = higher or difference > 0, lower or difference < 0
+        if not lower:
+            return True  # every term at least as large
+        if not higher:
+            return False  # every term at most as large, one smaller
+        difference = self.minus(other)
+        if any(difference.value_at(point, cache) < 0 for point in SAMPLE_POINTS):
+            return False  # smaller somewhere
+        return bounds(difference.dim(cache))[0] >= 0
+
+    def value_at(self, point: int, cache: dict) -> int:
+        """The sum with every symbol equal to `point`."""
+        total = 0
+        for monomial, coefficient in self.terms.items():
+            if coefficient:
+                key = ("at", point, monomial)
+                if key not in cache:
+                    term = Expr(((monomial, 1),)) if monomial else 1
+                    if isinstance(term, Expr):
+                        term = term.evaluate(dict.fromkeys(term.symbols, point))
+                    cache[key] = term
+                total += coefficient * cache[key]
+        return total
+
+
+SAMPLE_POINTS = (1, 7, 1 << 20)
+"""Values every symbol takes in a quick check before a comparison is proven with bounds."""
+
+
+def _nonnegative(monomial: tuple, cache: dict) -> bool:
+    """Whether a product of atoms (symbols, floors, mods, max/min) is >= 0 whatever the symbols."""
+    if not monomial:
+        return True
+    key = ("nonnegative", monomial)
+    if key not in cache:
+        cache[key] = bounds(Expr(((monomial, 1),)))[0] >= 0
+    return cache[key]
 
 
 def _used_outputs(model) -> dict[int, frozenset]:
@@ -358,30 +522,23 @@ def _index_inputs(model) -> set[str]:
     }
 
 
-def _candidates(paths: list[str], values: list[Dim]) -> list[tuple[str, Dim]]:
+def _candidates(paths: list[str], values: list[_Poly], cache: dict) -> list[tuple[str, Dim]]:
     """The values that may be the largest: those no other value is certainly at least."""
-    if all(isinstance(v, int) for v in values):
-        if not values:
-            return [("", 0)]
-        best = max(range(len(values)), key=lambda i: values[i])
-        return [(paths[best], values[best])]
-    kept: list[tuple[str, Dim]] = []
+    if not values:
+        return [("", 0)]
+    if any(value.unknown for value in values):
+        return [("", UNKNOWN)]
+    if all(set(value.terms) <= {()} for value in values):
+        numbers = [value.terms.get((), 0) for value in values]
+        best = max(range(len(numbers)), key=numbers.__getitem__)
+        return [(paths[best], numbers[best])]
+    kept: list[tuple[str, _Poly]] = []
     for path, value in zip(paths, values):
-        if not is_known(value):
-            return [(path, UNKNOWN)]
-        if any(_at_least(other, value) for _, other in kept):
+        if any(other.at_least(value, cache) for _, other in kept):
             continue
-        kept = [(p, other) for p, other in kept if not _at_least(value, other)]
+        kept = [(p, other) for p, other in kept if not value.at_least(other, cache)]
         kept.append((path, value))
-    return kept or [("", 0)]
-
-
-def _at_least(a: Dim, b: Dim) -> bool:
-    """Whether a >= b certainly (every symbol at least 1)."""
-    difference = a - b
-    if isinstance(difference, int):
-        return difference >= 0
-    return bounds(difference)[0] >= 0
+    return [(path, value.dim(cache)) for path, value in kept]
 
 
 def _largest(values: list[Dim]) -> Dim:

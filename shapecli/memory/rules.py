@@ -23,6 +23,7 @@ counted by storage later, so a tensor two layers keep is counted once.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..dims import Dim, equal, product
@@ -44,13 +45,18 @@ PARAM = "param"
 
 
 class Saved(NamedTuple):
-    """One tensor a layer keeps for backward: an input, an output, or a new tensor."""
+    """One tensor a layer keeps for backward: an input, an output, or a new tensor.
+
+    `cast` False marks an input kept as it is even under autocast (a LayerNorm inside a
+    layer that otherwise computes in half precision).
+    """
 
     what: str
     source: str
     index: int = 0
     elements: Dim = 0
     kind: str = ACT
+    cast: bool = True
 
 
 class Keeps(NamedTuple):
@@ -59,13 +65,16 @@ class Keeps(NamedTuple):
     `views` lists (output, input) pairs: the output shares the input's storage.
     `contiguous` is False when the views reorder axes (Permute, Transpose).
     `transient` is the elements (compute type) of internal tensors alive at once
-    while the layer runs, beyond its outputs.
+    while the layer runs, beyond its outputs. `output` is the kind of its new
+    outputs (a transformer layer computes in half precision under autocast but
+    returns a float32 LayerNorm output or residual sum).
     """
 
     saved: tuple = ()
     views: tuple = ()
     contiguous: bool = True
     transient: Dim = 0
+    output: str = ACT
 
 
 class Call(NamedTuple):
@@ -91,9 +100,9 @@ NOTHING = Keeps()
 VIEW = Keeps(views=((0, 0),))
 
 
-def inp(index: int = 0, what: str = "input") -> Saved:
-    """Input `index`, kept as it is."""
-    return Saved(what, "in", index)
+def inp(index: int = 0, what: str = "input", cast: bool = True) -> Saved:
+    """Input `index` (the copy autocast makes of it, unless `cast` is False)."""
+    return Saved(what, "in", index, cast=cast)
 
 
 def out(index: int = 0, what: str = "output") -> Saved:
@@ -127,7 +136,9 @@ def rule(*names: str, autocast: str | None = None):
     return register
 
 
-def _n(shape) -> Dim:
+@lru_cache(maxsize=4096)
+def _n(shape: tuple) -> Dim:
+    """Elements of a shape (cached: a model repeats few shapes many times)."""
     return product(shape)
 
 
@@ -181,8 +192,9 @@ def _activation_words() -> dict[str, str]:
     return {name: word for name, _aliases, word, _base, _formula in ACTIVATIONS}
 
 
-def activation_keeps(word: str | None, c: Call, before: Saved, after: Saved, elements: Dim) -> tuple:
-    """What activation `word` keeps, given how its input (`before`) and output (`after`) are kept."""
+def activation_keeps(word: str | None, c: Call, before: Saved, after: Saved, shape: tuple) -> tuple:
+    """What activation `word` keeps, given how its input (`before`) and output (`after`) are kept;
+    `shape` is the shape of both."""
     saved = []
     for token in ACTIVATION_KEEPS[word or "linear"]:
         if token == INPUT:
@@ -190,7 +202,7 @@ def activation_keeps(word: str | None, c: Call, before: Saved, after: Saved, ele
         elif token == OUTPUT:
             saved.append(after)
         elif token == EXTRA or (token == CPU_EXTRA and c.device == "cpu"):
-            saved.append(new(elements, "intermediate"))
+            saved.append(new(_n(shape), "intermediate"))
     return tuple(saved)
 
 
@@ -198,15 +210,14 @@ def _after_layer(word: str | None, c: Call) -> tuple:
     """A layer's own `activation` argument: the activation applied to its (new) pre-activation output."""
     if word in (None, "linear"):
         return ()
-    size = _n(c.outs[0])
-    return activation_keeps(word, c, new(size, "pre-activation"), out(), size)
+    return activation_keeps(word, c, new(_n(c.outs[0]), "pre-activation"), out(), c.outs[0])
 
 
 def _activation(c: Call) -> Keeps:
     word = c.cfg.activation if c.layer.type_name == "Activation" else _WORDS[c.layer.type_name]
     if word == "linear":
         return VIEW
-    return Keeps(activation_keeps(word, c, inp(), out(), _n(c.ins[0])))
+    return Keeps(activation_keeps(word, c, inp(), out(), c.ins[0]))
 
 
 _WORDS = _activation_words()
@@ -713,16 +724,43 @@ def _transformer_sizes(c: Call) -> tuple[Dim, Dim, Dim]:
     return x[0] * x[1], length, x[2]
 
 
-@rule("TransformerEncoderLayer", autocast="fp32")
+@rule("TransformerEncoderLayer", autocast="half")
 def _encoder_layer(c: Call) -> Keeps:
     rows, _, e = _transformer_sizes(c)
-    return Keeps(tuple(_transformer_blocks(c, rows, e, cross=False)), transient=_transformer_transient(c, rows, e))
+    saved = tuple(_transformer_blocks(c, rows, e, cross=False))
+    return Keeps(saved, transient=_transformer_transient(c, rows, e), output=WIDE)
 
 
-@rule("TransformerDecoderLayer", autocast="fp32")
+@rule("TransformerDecoderLayer", autocast="half")
 def _decoder_layer(c: Call) -> Keeps:
     rows, _, e = _transformer_sizes(c)
-    return Keeps(tuple(_transformer_blocks(c, rows, e, cross=True)), transient=_transformer_transient(c, rows, e))
+    saved = tuple(_transformer_blocks(c, rows, e, cross=True))
+    return Keeps(saved, transient=_transformer_transient(c, rows, e), output=WIDE)
+
+
+WEIGHT_ALWAYS_KEPT = {
+    *_rank_names("Conv"),
+    *_rank_names("ConvTranspose"),
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "PReLU",
+}
+"""Layers whose backward keeps the weight even when the input needs no gradient (one derivative
+formula for input and weight: convolution_backward, prelu's); a matrix product keeps the weight
+only for the input's gradient."""
+
+
+def casts_parameter(type_name: str, local: str, kept: bool = False) -> bool:
+    """Whether autocast makes a half-precision copy of this parameter: every parameter of a
+    layer it runs in half precision, except the LayerNorms inside a transformer layer.
+    `kept`: whether backward keeps that copy — weights yes, biases no (their gradient is a sum)."""
+    if AUTOCAST.get(type_name) != "half":
+        return False
+    if type_name.startswith("Transformer") and local.startswith("norm"):
+        return False
+    return not (kept and "bias" in local.rsplit(".", 1)[-1])
 
 
 def _transformer_blocks(c: Call, rows: Dim, e: Dim, cross: bool) -> list:
@@ -733,7 +771,7 @@ def _transformer_blocks(c: Call, rows: Dim, e: Dim, cross: bool) -> list:
     self_call = c._replace(same=(0,), ins=[c.ins[0]], outs=[c.outs[0]])
     attention, _ = _torch_attention(self_call, 0, 0, False, cfg.dropout, cfg.nhead, "self-attention ")
     if cfg.norm_first:
-        saved += [inp(0, "input (norm input)"), *_statistics(rows, "first norm")]
+        saved += [inp(0, "input (norm input)", cast=False), *_statistics(rows, "first norm")]
         attention[0] = new(rows * e, "self-attention input (normalized)")
     saved += attention + _residual_norm(c, rows, e, "self-attention")
     if cross:
