@@ -67,4 +67,9 @@ def check_file(path: str, given: list, convention: str | None) -> FileResult:
         return FileResult(name, text, [], [*model.warnings, skipped])
     except (SpecError, InputError) as e:
         return FileResult(name, text, [diagnostic(e)._replace(file=name)], [])
-    return FileResult(name, text, trace.errors, trace.warnings)
+    errors = trace.errors
+    if model.check.max_memory is not None and not errors:
+        from .memory.budget import memory_limit_errors
+
+        errors = errors + memory_limit_errors(model, trace, model.check.max_memory)
+    return FileResult(name, text, errors, trace.warnings)

@@ -38,7 +38,7 @@ MAX_BLOCK_DEPTH = 32
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _LAYER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 _TOP_KEYS = ("inputs", "layers", "outputs", "blocks", "check")
-_CHECK_KEYS = ("inputs", "convention")
+_CHECK_KEYS = ("inputs", "convention", "max_memory")
 _BLOCK_KEYS = ("params", "inputs", "layers", "outputs")
 _LAYER_KEYS = ("name", "type", "from", "repeat", "share", "tie")
 _PARAM_KINDS = {"int": Int(), "float": Float(), "bool": Bool(), "str": Str(), "list": ListOf(), "any": AnyValue()}
@@ -119,10 +119,12 @@ class Node:
 
 
 class CheckPlan(NamedTuple):
-    """A spec's `check:` key: the inputs ([(name or None, shape)]) and convention it is meant for."""
+    """A spec's `check:` key: the inputs ([(name or None, shape)]) and convention it is meant for,
+    and the training memory it must fit (`max_memory`, a memory.budget.MemoryLimit)."""
 
     inputs: list
     convention: str | None
+    max_memory: object = None
 
 
 class Repeat(NamedTuple):
@@ -713,7 +715,21 @@ def _check_plan(root: YMap) -> CheckPlan:
                 raise SpecError(e.message, loc) from None
         else:
             inputs.append((name, _declared_shape(shape, loc)))
-    return CheckPlan(inputs, convention)
+    return CheckPlan(inputs, convention, _memory_limit(plan))
+
+
+def _memory_limit(plan: YMap):
+    """`max_memory: 16GiB` of a check: key, with where it is written."""
+    from .errors import InputError
+    from .memory.budget import MemoryLimit, parse_size
+
+    if "max_memory" not in plan:
+        return None
+    loc = plan.value_loc("max_memory")
+    try:
+        return MemoryLimit(parse_size(plan["max_memory"]), loc)
+    except InputError as e:
+        raise SpecError(f"check max_memory: {e.message}", loc, hint=e.hint) from None
 
 
 def _param_decl(name: str, spec, loc: Loc) -> tuple:

@@ -21,6 +21,10 @@ Two sets of records go to tests/reference/memory_torch.json:
     tools/verify_configs.py (each written to match its spec exactly: ReLU not
     in place, as a spec's ReLU is).
 
+Each config record also has `inference_peak`: the most activation bytes alive at
+once in an eval-mode forward without autograd, followed op by op with a
+TorchDispatchMode (a storage lives while a Python tensor refers to it).
+
 Backends: oneDNN replaces PyTorch's LSTM by a fused kernel whose workspace is
 opaque (page-aligned, at least 28 KiB); shapecli models the graph autograd
 builds without it (the ATen cells, as on CUDA without cuDNN). Recurrent cases
@@ -35,12 +39,14 @@ import argparse
 import json
 import os
 import sys
+import weakref
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -93,6 +99,56 @@ def measure(module: nn.Module, inputs: list, call=None) -> dict:
         roles.setdefault(t.untyped_storage().data_ptr(), f"output {index}")
     storages = [{**info, "role": roles.get(pointer, "new")} for pointer, info in seen.items()]
     return {"saved": sum(s["bytes"] for s in storages), "storages": storages}
+
+
+class LivePeak(TorchDispatchMode):
+    """Follows every tensor an eval-mode forward makes and records the most bytes alive at once.
+
+    A storage is alive while some Python tensor object refers to it (a finalizer on each
+    tensor counts them down); the module's parameters and buffers are left out, its inputs
+    are counted (the caller holds them).
+    """
+
+    def __init__(self, exclude: set, inputs: list):
+        super().__init__()
+        self.exclude, self.count, self.bytes = exclude, {}, {}
+        self.current = self.peak = 0
+        for t in inputs:
+            self._track(t)
+
+    def _track(self, t) -> None:
+        storage = t.untyped_storage()
+        pointer = storage.data_ptr()
+        if pointer in self.exclude or not storage.nbytes():
+            return
+        if pointer not in self.count:
+            self.count[pointer], self.bytes[pointer] = 0, storage.nbytes()
+            self.current += storage.nbytes()
+            self.peak = max(self.peak, self.current)
+        self.count[pointer] += 1
+        weakref.finalize(t, self._release, pointer)
+
+    def _release(self, pointer: int) -> None:
+        self.count[pointer] -= 1
+        if not self.count[pointer]:
+            self.current -= self.bytes.pop(pointer)
+            del self.count[pointer]
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in _tensors(out):
+            self._track(t)
+        return out
+
+
+def inference_peak(module: nn.Module, inputs: list) -> int:
+    """The most activation bytes alive at once in an eval-mode, no-grad forward (inputs included)."""
+    module.eval()
+    own = {t.untyped_storage().data_ptr() for t in (*module.parameters(), *module.buffers())}
+    with torch.no_grad(), LivePeak(own, inputs) as mode:
+        module(*inputs)
+    module.train()
+    return mode.peak
 
 
 def measure_both(module, inputs, call=None, recurrent: bool = False) -> dict:
@@ -294,6 +350,8 @@ def _config_record(config: str, module: nn.Module, inputs: list, shapes: dict, s
     measured = measure_both(module, inputs, recurrent=any(isinstance(m, nn.RNNBase) for m in module.modules()))
     for key in ("storages", "storages_aten"):
         measured.pop(key, None)
+    with torch.backends.mkldnn.flags(enabled=False):
+        measured["inference_peak"] = inference_peak(module, inputs)
     print(f"{config:22} {measured['saved']:>14,} bytes saved ({source})", file=sys.stderr)
     return {
         "config": config,

@@ -12,7 +12,7 @@ import re
 from fractions import Fraction
 from typing import NamedTuple
 
-from ..dims import Dim, Expr, bounds
+from ..dims import Dim, Expr, bounds, format_shape, is_known
 from ..errors import Diagnostic, InputError
 
 UNITS = {
@@ -125,6 +125,11 @@ def solve_budget(trace, report, size: Size, symbol: str | None, bindings: dict[s
     if symbol is not None and symbol in bindings:
         raise InputError(f"--solve {symbol} and --where {symbol}=…: the symbol to solve for cannot be bound too")
     training, inference = _fixed(report.training, bindings), _fixed(report.inference_peak, bindings)
+    if not (is_known(training) and is_known(inference)):
+        raise InputError(
+            "--budget: the memory is unknown, because an input size is unknown (?)",
+            hint="give every input size with --input, e.g. --input Bx20",
+        )
     missing = sorted((_symbols(training) | _symbols(inference)) - {symbol})
     if missing:
         return BudgetAnswer(symbol, size, None, None, missing, report.settings)
@@ -205,22 +210,21 @@ def memory_limit_errors(model, trace, limit: MemoryLimit) -> list[Diagnostic]:
     if report is None:
         return []
     needed = report.training
-    inputs = ", ".join(f"{name} {'x'.join(str(d) for d in shape)}" for name, shape in trace.inputs.items())
+    inputs = ", ".join(f"{name} {format_shape(shape)}" for name, shape in trace.inputs.items())
     low, high = bounds(needed)
     if high <= limit.size.bytes:
         return []
     if low > limit.size.bytes:
         at_least = "" if low == high else "at least "
         message = (
-            f"training needs {at_least}{int(low):,} bytes ({human(int(low))}) with {report.settings.describe()} "
-            f"at inputs {inputs}, more than max_memory {limit.size.short} ({limit.size.bytes:,} bytes)"
+            f"training with {report.settings.describe()} needs {at_least}{int(low):,} bytes ({human(int(low))}) "
+            f"at inputs {inputs}: more than max_memory {limit.size.short} ({limit.size.bytes:,} bytes)"
         )
         hint = "lower the batch of the check inputs, or raise max_memory"
     else:
-        message = (
-            f"max_memory {limit.size.short} cannot be checked: training memory depends on "
-            f"{', '.join(sorted(_symbols(needed)))} at inputs {inputs}"
-        )
+        symbols = sorted(_symbols(needed))
+        depends = f"depends on {', '.join(symbols)}" if symbols else "is unknown (an input size is unknown)"
+        message = f"max_memory {limit.size.short} cannot be checked: training memory {depends} at inputs {inputs}"
         hint = "give check: inputs sizes, e.g. check: {inputs: {x: 8x3x224x224}}"
     return [Diagnostic("memory_limit", message, model.file, limit.loc, None, hint=hint)]
 

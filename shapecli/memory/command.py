@@ -38,7 +38,12 @@ class MemoryRequest(NamedTuple):
                 )
             bindings = dict(evaluations[0].bindings) if evaluations else {}
             answer = solve_budget(trace, report, size, self.solve, bindings)
-        return MemoryResult(report, answer, self.per_layer)
+        at = []
+        if report is not None:
+            for evaluation in evaluations:
+                where = ", ".join(f"{k}={v}" for k, v in evaluation.bindings.items())
+                at.append((where, report.training_at(evaluation.bindings), report.inference_at(evaluation.bindings)))
+        return MemoryResult(report, answer, self.per_layer, at)
 
 
 class MemoryResult(NamedTuple):
@@ -47,12 +52,13 @@ class MemoryResult(NamedTuple):
     report: MemoryReport | None
     answer: BudgetAnswer | None
     per_layer: bool
+    evaluated: list = []
 
     def print(self, trace, console) -> None:
         """The Memory section, the per-layer table with --memory, and the budget lines."""
         if self.report is None:
             return
-        parts = [memory_section(self.report)]
+        parts = [memory_section(self.report, self.evaluated)]
         if self.per_layer:
             parts.insert(0, layer_memory_table(trace, self.report))
         if self.answer is not None:

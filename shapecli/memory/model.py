@@ -113,7 +113,11 @@ class MemoryReport(NamedTuple):
     def inference_at(self, bindings: dict[str, int]) -> Dim:
         """Inference-peak bytes with symbols bound (each candidate evaluated, then the largest)."""
         fixed = self.params + self.buffers + self.inference_copy
-        return _evaluate(fixed, bindings) + _largest([_evaluate(v, bindings) for _, v in self.peaks])
+        values = [_evaluate(v, bindings) for _, v in self.peaks]
+        kept = [
+            v for i, v in enumerate(values) if not any(j != i and _dominates(w, v, j < i) for j, w in enumerate(values))
+        ]
+        return _evaluate(fixed, bindings) + _largest(kept)
 
 
 def _evaluate(value: Dim, bindings: dict[str, int]) -> Dim:
@@ -539,6 +543,13 @@ def _candidates(paths: list[str], values: list[_Poly], cache: dict) -> list[tupl
         kept = [(p, other) for p, other in kept if not value.at_least(other, cache)]
         kept.append((path, value))
     return [(path, value.dim(cache)) for path, value in kept]
+
+
+def _dominates(a: Dim, b: Dim, earlier: bool) -> bool:
+    """Whether a >= b certainly (strictly, or equal and `earlier`, so that one of two equals stays)."""
+    difference = a - b
+    low = difference if isinstance(difference, int) else bounds(difference)[0]
+    return low > 0 or (low == 0 and earlier and (isinstance(difference, int) or bounds(difference)[1] == 0))
 
 
 def _largest(values: list[Dim]) -> Dim:

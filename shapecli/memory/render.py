@@ -51,8 +51,9 @@ def _short(value: Dim) -> str:
     return format_dim(value) if is_known(value) else "?"
 
 
-def memory_section(report: MemoryReport) -> Text:
-    """The Memory section: parameters, gradients, optimizer state, activations, training total; inference peak."""
+def memory_section(report: MemoryReport, evaluations=()) -> Text:
+    """The Memory section: parameters, gradients, optimizer state, activations, training total; inference peak;
+    and both totals at each --where binding (`evaluations`: (text, training, inference))."""
     settings = report.settings
     title = f"Memory (training with {settings.describe()}; activations as PyTorch keeps them on {settings.device})"
     grid = Grid(title, ["", ""], header=False)
@@ -65,12 +66,28 @@ def memory_section(report: MemoryReport) -> Text:
         grid.add_row((f"Compute copies ({settings.amp})", "bold"), amount(report.compute_copy))
     grid.add_row(("Activations (kept for backward)", "bold"), amount(report.activations))
     grid.add_row(("Training total", "bold"), (amount(report.training), "bold"))
-    grid.add_row(("Inference peak", "bold"), (amount(report.inference_peak), "bold"))
+    if len(report.peaks) <= MAX_SHOWN_PEAKS:
+        grid.add_row(("Inference peak", "bold"), (amount(report.inference_peak), "bold"))
+    else:
+        fixed = report.params + report.buffers + report.inference_copy
+        text = f"the largest of {len(report.peaks)} formulas (--format json has it whole) + {amount(fixed)}"
+        grid.add_row(("Inference peak", "bold"), (text, "bold"))
     if len(report.peaks) == 1 and report.peaks[0][0]:
         grid.add_row(("  reached at", "dim"), (report.peaks[0][0], "dim"))
     elif len(report.peaks) > 1:
-        grid.add_row(("  reached at", "dim"), (f"one of {len(report.peaks)} layers, depending on the sizes", "dim"))
+        grid.add_row(("  reached at", "dim"), (_peak_layers([path for path, _ in report.peaks]), "dim"))
+    for where, training, inference in evaluations:
+        grid.add_row((f"At {where}", "bold"), f"training {amount(training)}; inference peak {amount(inference)}")
     return grid.render()
+
+
+MAX_SHOWN_PEAKS = 3
+"""An inference peak that is the largest of more formulas than this is summarized in the table."""
+
+
+def _peak_layers(paths: list[str]) -> str:
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    return f"{shown}, depending on the sizes"
 
 
 def layer_memory_table(trace, report: MemoryReport) -> Text:
@@ -120,13 +137,11 @@ def _budget_line(answer: BudgetAnswer, what: str, solved: Solved) -> tuple[str, 
         return f"{symbol} = 1 needs {_needs(solved.bytes)} for {what}: nothing fits {budget}", "bold red"
     if solved.unbounded:
         return f"{symbol} fits {budget} for {what} at any size tried (up to {solved.largest:,})", "green"
-    at = f"  ({_needs(solved.bytes)} at {symbol} = {solved.largest:,})"
+    at = f": {_needs(solved.bytes)} at {symbol} = {solved.largest:,}"
     return f"{symbol} ≤ {solved.largest:,} fits {budget} for {what}{at}", "bold green"
 
 
 def _needs(value: Dim | None) -> str:
-    if isinstance(value, int):
-        return f"{human(value)} ({value:,} bytes)"
     return amount(value)
 
 

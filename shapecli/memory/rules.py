@@ -246,9 +246,14 @@ def _matrix_input(c: Call, index: int = 0) -> Saved:
     return new(_n(c.ins[index]), "input (dense copy)")
 
 
+def _pre_activation(c: Call) -> Dim:
+    """Elements of the pre-activation output alive while a layer's own `activation` runs (0 without one)."""
+    return 0 if c.cfg.activation in (None, "linear") else _n(c.outs[0])
+
+
 @rule("Dense", autocast="half")
 def _dense(c: Call) -> Keeps:
-    return Keeps((_matrix_input(c), *_after_layer(c.cfg.activation, c)))
+    return Keeps((_matrix_input(c), *_after_layer(c.cfg.activation, c)), transient=_pre_activation(c))
 
 
 @rule("Bilinear")
@@ -286,12 +291,12 @@ def _padded_first(c: Call) -> tuple:
 
 @rule(*_rank_names("Conv"), "DepthwiseConv1D", "DepthwiseConv2D", autocast="half")
 def _conv(c: Call) -> Keeps:
-    return Keeps((*_padded_first(c), *_after_layer(c.cfg.activation, c)))
+    return Keeps((*_padded_first(c), *_after_layer(c.cfg.activation, c)), transient=_pre_activation(c))
 
 
 @rule(*_rank_names("ConvTranspose"), autocast="half")
 def _conv_transpose(c: Call) -> Keeps:
-    return Keeps((inp(), *_after_layer(c.cfg.activation, c)))
+    return Keeps((inp(), *_after_layer(c.cfg.activation, c)), transient=_pre_activation(c))
 
 
 @rule("SeparableConv1D", "SeparableConv2D", autocast="half")
@@ -300,7 +305,8 @@ def _separable(c: Call) -> Keeps:
     batch, _, spatial_out = split_channels(cfg, c.outs[0], rank)
     _, channels, _ = split_channels(cfg, c.ins[0], rank)
     depthwise = _n(batch) * channels * cfg.depth_multiplier * product(spatial_out)
-    return Keeps((*_padded_first(c), new(depthwise, "depthwise output"), *_after_layer(cfg.activation, c)))
+    saved = (*_padded_first(c), new(depthwise, "depthwise output"), *_after_layer(cfg.activation, c))
+    return Keeps(saved, transient=depthwise + _pre_activation(c))
 
 
 # -- pooling ---------------------------------------------------------------------------
@@ -572,8 +578,11 @@ def _recurrent(c: Call) -> Keeps:
         per_step = STEP_STATES[kind] * hidden + proj
         states = directions * (steps * batch * per_step + (batch * hidden if kind == "RNN" else 0))
         saved.append(new(states, f"{kind} gates and states of every step"))
+    # ATen runs a layer at a time: the input projections of every step at once, the steps'
+    # outputs until they are stacked, and (above the first layer) the layer below's output
     gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[kind] * hidden
-    return Keeps(tuple(saved), transient=directions * steps * batch * gates)
+    below = steps * batch * width_out if cfg.num_layers > 1 else 0
+    return Keeps(tuple(saved), transient=below + directions * steps * batch * gates + steps * batch * width_out)
 
 
 # -- attention -------------------------------------------------------------------------
