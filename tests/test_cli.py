@@ -78,14 +78,14 @@ def test_json_document_for_the_mlp():
         "compute_copy": 0,
         "activations": 160 + 2048,
         "training": 4 * 31784 + 160 + 2048,
-        "inference_peak": 31784 + 160 + 2048 + 80,
-        "inference_peak_at": ["dense1"],
+        "inference_peak": 31784 + 160 + 2048 + 2048,
+        "inference_peak_at": ["dense0"],
         "dtype": "float32",
         "amp": None,
         "optimizer": "adam",
         "device": "cuda",
     }
-    assert first["memory"] == {"saved": 2208, "keeps": ["input", "output"], "alive": 2208}
+    assert first["memory"] == {"saved": 2208, "keeps": ["input", "output"], "alive": 160 + 2048 + 2048}
     assert doc["errors"] == []
 
 

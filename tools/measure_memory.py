@@ -181,6 +181,100 @@ def layer_records() -> list[dict]:
         except Exception:  # noqa: BLE001 - a case PyTorch refuses has nothing to measure
             continue
         records.append({"type": type_name, "args": args, "inputs": shapes, **measured})
+    return records + extra_records()
+
+
+class Fn(nn.Module):
+    """A module around a function."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *xs):
+        return self.fn(*xs)
+
+
+class ClassToken(nn.Module):
+    """ViT's class token: cat([token, x], 1)."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.class_token = nn.Parameter(torch.zeros(1, 1, width))
+
+    def forward(self, x):
+        return torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+
+
+class PositionalEmbedding(nn.Module):
+    """x + a learned (length, width) table, as BERT's and GPT-2's position embeddings."""
+
+    def __init__(self, length: int, width: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(length, width))
+
+    def forward(self, x):
+        return x + self.weight[: x.shape[-2]]
+
+
+def _spatial(rank: int) -> tuple:
+    return (slice(None), slice(None)) + (slice(1, -1),) * rank
+
+
+def extra_cases() -> list:
+    """(type, args, input shapes, module) for the layer types the reference grid does not build
+    (Keras' types, shapecli's own): each with the exact PyTorch equivalent of its rule's model."""
+    cases = [
+        ("Activation", {"activation": "gelu"}, [(2, 3, 4)], nn.GELU()),
+        ("Activation", {"activation": "softmax"}, [(2, 3, 4)], nn.Softmax(-1)),
+        ("Activation", {"activation": "tanh"}, [(2, 3, 4)], nn.Tanh()),
+        ("Average", {}, [(2, 5), (2, 5)], Fn(lambda a, b: (a + b) / 2)),
+        ("BatchNormalization", {"axis": 1}, [(2, 5, 7)], nn.BatchNorm1d(5)),
+        ("BatchNormalization", {"axis": 1}, [(4, 5)], nn.BatchNorm1d(5)),
+        ("ClassToken", {}, [(2, 5, 8)], ClassToken(8)),
+        ("PositionalEmbedding", {"sequence_length": 10}, [(2, 5, 8)], PositionalEmbedding(10, 8)),
+        ("GaussianNoise", {"stddev": 0.1}, [(2, 3, 4)], Fn(lambda x: x + 0.1 * torch.randn_like(x))),
+        ("GaussianDropout", {"rate": 0.5}, [(2, 3, 4)], Fn(lambda x: x * (1 + torch.randn_like(x)))),
+    ]
+    for rank in (1, 2, 3):
+        image = (2, 4, *[6] * rank)
+        conv = getattr(nn, f"Conv{rank}d")
+        axes = tuple(range(2, rank + 2))
+        cases += [
+            (
+                f"Cropping{rank}D",
+                {"cropping": 1, "data_format": "channels_first"},
+                [image],
+                Fn(lambda x, r=rank: x[_spatial(r)]),
+            ),
+            (f"GlobalAveragePooling{rank}D", {}, [image], Fn(lambda x, a=axes: x.mean(a))),
+            (f"GlobalMaxPooling{rank}D", {}, [image], Fn(lambda x, a=axes: x.amax(a))),
+            (f"UpSampling{rank}D", {"size": 2}, [image], nn.Upsample(scale_factor=2)),
+            (f"ZeroPadding{rank}D", {"padding": 1}, [image], Fn(lambda x, r=rank: nn.functional.pad(x, (1, 1) * r))),
+        ]
+        if rank < 3:
+            cases += [
+                (f"DepthwiseConv{rank}D", {"kernel_size": 3}, [image], conv(4, 4, 3, groups=4)),
+                (f"DepthwiseConv{rank}D", {"kernel_size": 3, "depth_multiplier": 2}, [image], conv(4, 8, 3, groups=4)),
+                (
+                    f"SeparableConv{rank}D",
+                    {"filters": 6, "kernel_size": 3},
+                    [image],
+                    nn.Sequential(conv(4, 4, 3, groups=4), conv(4, 6, 1)),
+                ),
+            ]
+    return cases
+
+
+def extra_records() -> list[dict]:
+    """The extra cases, measured like the grid's."""
+    records = []
+    for type_name, args, shapes, module in extra_cases():
+        torch.manual_seed(0)
+        inputs = [torch.randn(s, requires_grad=True) for s in shapes]
+        records.append(
+            {"type": type_name, "args": args, "inputs": [list(s) for s in shapes], **measure(module, inputs)}
+        )
     return records
 
 
