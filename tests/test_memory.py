@@ -145,7 +145,7 @@ def test_inference_peak_is_at_most_what_a_python_forward_holds(config):
 @pytest.mark.parametrize("config", ["resnet50.yaml", "unet.yaml", "lstm_classifier.yaml", "lenet5.yaml"])
 def test_a_symbolic_batch_gives_the_formula_of_the_concrete_figures(config):
     record = CONFIGS[config]
-    (name, shape), = record["inputs"].items()
+    ((name, shape),) = record["inputs"].items()
     concrete, _ = _report(config, record["inputs"])
     symbolic, _ = _report(config, record["inputs"], symbolic="x".join(["B", *map(str, shape[1:])]))
     assert isinstance(symbolic.training, Expr) and symbolic.training.symbols == {"B"}
@@ -166,7 +166,9 @@ def test_parameters_gradients_and_adam_state_by_hand():
 
 @pytest.mark.parametrize("optimizer, states", [("none", 0), ("sgd", 0), ("momentum", 1), ("adam", 2), ("adamw", 2)])
 def test_optimizer_state_per_trainable_parameter(optimizer, states):
-    report = memory_report(*_model_and_trace("layers: [{type: Dense, units: 10}]", "4x3"), Settings(optimizer=optimizer))
+    report = memory_report(
+        *_model_and_trace("layers: [{type: Dense, units: 10}]", "4x3"), Settings(optimizer=optimizer)
+    )
     assert report.optimizer_state == states * 40 * 4
 
 
@@ -208,9 +210,7 @@ def test_parameter_memory_equals_pytorch(config, optimizer):
     }[optimizer]
     step = make(module.parameters())
     step.step()
-    state = sum(
-        t.nbytes for s in step.state.values() for key, t in s.items() if torch.is_tensor(t) and key != "step"
-    )
+    state = sum(t.nbytes for s in step.state.values() for key, t in s.items() if torch.is_tensor(t) and key != "step")
     report, _ = _report(config, CONFIG_INPUTS[config], Settings(optimizer=optimizer))
     assert report.params == sum(p.nbytes for p in module.parameters())
     assert report.buffers == sum(b.nbytes for b in module.buffers())

@@ -35,7 +35,9 @@ def test_done_when_resnet50_memory_section_and_largest_batch(golden):
 
 
 def test_per_layer_memory_and_an_amp_budget_in_decimal_units(golden):
-    result = invoke("inspect", "configs/lenet5.yaml", "--memory", "--amp", "fp16", "--budget", "1GB", "--optimizer", "sgd")
+    result = invoke(
+        "inspect", "configs/lenet5.yaml", "--memory", "--amp", "fp16", "--budget", "1GB", "--optimizer", "sgd"
+    )
     assert result.exit_code == 0, result.output
     golden("memory_lenet5_amp.txt", _from(result.stdout, "Memory per layer"))
 
@@ -52,9 +54,18 @@ def test_json_memory_and_budget():
     result = invoke("inspect", "configs/resnet50.yaml", "-i", "Bx3x224x224", "--budget", "24GiB", "-f", "json")
     doc = json.loads(result.stdout)
     memory = doc["totals"]["memory"]
-    assert set(memory) >= {"params", "buffers", "gradients", "optimizer_state", "activations", "training", "inference_peak"}
+    assert set(memory) >= {
+        "params",
+        "buffers",
+        "gradients",
+        "optimizer_state",
+        "activations",
+        "training",
+        "inference_peak",
+    }
     assert memory["params"] == 25_557_032 * 4
     assert memory["activations"] == "85909504*B + 212480"  # 687,488,512 bytes at B = 8, as PyTorch keeps
+    assert memory["inference_peak"] == "10235904*B + 102441032"  # the parameters and buffers, and 9.8 MiB per image
     assert doc["budget"] == {
         "symbol": "B",
         "budget": "24GiB",
@@ -62,7 +73,7 @@ def test_json_memory_and_budget():
         "base": "binary",
         "training_max": 295,
         "inference_max": 2507,
-        "bytes_at_max": {"training": 85909504 * 295 + 409337896, "inference": doc["budget"]["bytes_at_max"]["inference"]},
+        "bytes_at_max": {"training": 85909504 * 295 + 409337896, "inference": 10235904 * 2507 + 102441032},
         "fits": {"training": True, "inference": True},
         "missing": [],
     }
@@ -76,7 +87,10 @@ def test_json_memory_and_budget():
         (["--budget", "24G"], "'24G' is not a memory size"),
         (["--solve", "B"], "--solve needs --budget: the size to fit, e.g. --budget 24GiB --solve B"),
         (["--budget", "1GiB", "--solve", "H"], "--solve H: 'H' is not a symbol of the inputs (they have: B)"),
-        (["--dtype", "float16", "--amp", "bf16"], "--amp bf16 keeps float32 master weights, so it needs --dtype float32"),
+        (
+            ["--dtype", "float16", "--amp", "bf16"],
+            "--amp bf16 keeps float32 master weights, so it needs --dtype float32",
+        ),
         (
             ["--budget", "1GiB", "--where", "B=1", "--where", "B=2", "--solve", "B"],
             "--budget solves at one value of each other symbol, but --where gives several",
