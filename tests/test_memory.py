@@ -386,3 +386,47 @@ def test_solve_refuses_unknown_or_bound_symbols():
         solve_budget(trace, report, parse_size("24GiB"), "H", {})
     with pytest.raises(InputError, match="the symbol to solve for cannot be bound too"):
         solve_budget(trace, report, parse_size("24GiB"), "B", {"B": 3})
+
+
+# -- every case, every convention and setting: a report, and symbolic = concrete ------
+
+KERAS_RECORDS = json.loads((ROOT / "tests" / "reference" / "keras.json").read_text())["records"]
+
+
+@pytest.mark.parametrize("settings", [Settings(), Settings(amp="fp16", device="cpu", optimizer="momentum")])
+def test_every_keras_case_has_a_report(settings):
+    reports = 0
+    for record in KERAS_RECORDS:
+        if "error" in record:
+            continue
+        model = load_model(_layer_case_spec(record), "case.yaml", "keras")
+        trace = infer(model, [])
+        report = memory_report(model, trace, settings)
+        assert report is not None, record
+        assert report.activations >= 0 and report.inference_peak >= report.params, record
+        reports += 1
+    assert reports > 250
+
+
+@pytest.mark.parametrize("settings", [CPU, Settings(amp="bf16")])
+def test_a_symbolic_batch_agrees_with_every_concrete_case(settings):
+    checked = 0
+    for record in LAYER_RECORDS:
+        shapes = record["inputs"]
+        if _crashes_in_infer(record) or any(len(s) < 2 for s in shapes):
+            continue
+        batch = shapes[0][0]
+        if any(s[0] != batch for s in shapes):
+            continue
+        symbolic = {**record, "inputs": [["B", *s[1:]] for s in shapes]}
+        model = load_model(_layer_case_spec(symbolic), "case.yaml")
+        report = memory_report(model, infer(model, []), settings)
+        concrete_model = load_model(_layer_case_spec(record), "case.yaml")
+        concrete = memory_report(concrete_model, infer(concrete_model, []), settings)
+        if report is None or concrete is None:
+            assert report is None and concrete is None, record
+            continue
+        assert report.training_at({"B": batch}) == concrete.training, record
+        assert report.inference_at({"B": batch}) == concrete.inference_peak, record
+        checked += 1
+    assert checked > 500
