@@ -430,3 +430,17 @@ def test_a_symbolic_batch_agrees_with_every_concrete_case(settings):
         assert report.inference_at({"B": batch}) == concrete.inference_peak, record
         checked += 1
     assert checked > 500
+
+
+def test_a_tied_weight_gets_one_compute_copy_where_it_is_cast():
+    # GPT-2's head is tied to the token embedding: the embedding never casts it, the head does
+    spec = """
+    inputs: {ids: [2, 5]}
+    layers:
+      - {name: wte, type: Embedding, num_embeddings: 100, embedding_dim: 8, from: ids}
+      - {name: head, type: Dense, units: 100, use_bias: false, tie: wte}
+      - {name: head2, type: Dense, units: 100, use_bias: false, tie: wte, from: wte}
+    """
+    report = memory_report(*_model_and_trace(spec), Settings(amp="fp16"))
+    assert report.inference_copy == 100 * 8 * 2
+    assert report.compute_copy == 100 * 8 * 2  # kept: the heads' inputs need gradients

@@ -208,8 +208,10 @@ class _ElementSizes:
 def _parameter_memory(model, trace, settings: Settings, sizes: _ElementSizes) -> tuple[Dim, ...]:
     """(parameters, buffers, gradients, optimizer state, half-precision compute copies) in bytes.
 
-    A shared or tied parameter is counted at its first use only (later uses count 0)."""
-    params = buffers = trainable = copies = 0
+    A shared or tied parameter is counted at its first use only (later uses count 0); its
+    compute copy once, by the first layer that casts it (autocast caches a cast per tensor)."""
+    params = buffers = trainable = 0
+    copied: dict[str, Dim] = {}
     for node, layer in zip(model.nodes, trace.layers):
         for p in layer.params:
             count = p.count if p.count is not None else UNKNOWN
@@ -220,10 +222,15 @@ def _parameter_memory(model, trace, settings: Settings, sizes: _ElementSizes) ->
             if p.trainable:
                 trainable = trainable + count
                 if sizes.amp and casts_parameter(node.layer.type_name, p.local):
-                    copies = copies + count * sizes.half  # autocast's cache holds them during the forward
+                    copied.setdefault(p.shared_with or p.name, _elements(p))  # cached during the forward
     gradients = trainable * sizes.param
     optimizer = trainable * sizes.param * OPTIMIZER_STATES[settings.optimizer]
-    return params, buffers, gradients, optimizer, copies
+    return params, buffers, gradients, optimizer, sum(copied.values()) * sizes.half
+
+
+def _elements(p) -> Dim:
+    """Elements of a parameter, whichever use this is (shared and tied uses count 0)."""
+    return product(p.after) if p.after is not None else UNKNOWN
 
 
 class _Step(NamedTuple):
@@ -322,7 +329,8 @@ class _Walk:
         saver: dict[int, int] = {}
         per_layer: list[_Poly] = []
         labels: list[tuple[str, ...]] = []
-        total, copies = _Poly(), _Poly()
+        total = _Poly()
+        copied: dict[str, Dim] = {}
         for step, layer in zip(self._layers(), self.trace.layers):
             mine = _Poly()
             what = []
@@ -330,7 +338,7 @@ class _Walk:
             if self.sizes.amp and step.grad and (name in WEIGHT_ALWAYS_KEPT or any(t.grad for t in step.ins)):
                 for p in layer.params:
                     if not p.buffer and p.trainable and casts_parameter(name, p.local, kept=True):
-                        copies.add(p.count * self.sizes.half if p.count is not None else UNKNOWN)
+                        copied.setdefault(p.shared_with or p.name, _elements(p))
             if step.grad:
                 casts: dict[int, int] = {}
                 for item in step.keeps.saved:
@@ -342,6 +350,9 @@ class _Walk:
             per_layer.append(mine)
             labels.append(tuple(what))
             total.add_poly(mine)
+        copies = _Poly()
+        for elements in copied.values():
+            copies.add(elements * self.sizes.half)
         return per_layer, labels, total.dim({}), copies.dim({})
 
     def _resolve(self, item, step: _Step, casts: dict) -> int:
