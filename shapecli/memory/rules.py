@@ -26,7 +26,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import NamedTuple
 
-from ..dims import Dim, equal, product
+from ..dims import Dim, dim_max, equal, product
 from ..shape_math import normalize_axis, split_channels, window_padding
 
 # element kinds of the tensors a rule creates
@@ -685,7 +685,6 @@ def _keras_attention(c: Call) -> Keeps:
     # (and dropout's mask and dropped weights), and the heads before the output projection
     cfg = c.cfg
     query, value = c.ins[0], c.ins[1] if len(c.ins) > 1 else c.ins[0]
-    key = c.ins[2] if len(c.ins) > 2 else value
     n, t, s, heads = query[0], query[1], value[1], cfg.num_heads
     kd = cfg.key_dim
     vd = cfg.value_dim or kd
@@ -696,11 +695,10 @@ def _keras_attention(c: Call) -> Keeps:
     if cfg.dropout and c.training:
         saved += [new(weights, "attention dropout mask", MASK), new(weights, "dropped weights")]
     saved.append(new(n * t * heads * vd, "heads (out-projection input)"))
-    del key
     return Keeps(tuple(saved), transient=weights + n * (t + 2 * s) * heads * kd)
 
 
-def _feed_forward(c: Call, rows: Dim, e: Dim, what_input: str) -> tuple[list, Dim]:
+def _feed_forward(c: Call, rows: Dim, e: Dim, what_input: str) -> list:
     """linear1 → activation → dropout → linear2 → dropout of a transformer layer: what it keeps."""
     cfg = c.cfg
     f = cfg.dim_feedforward
@@ -715,7 +713,7 @@ def _feed_forward(c: Call, rows: Dim, e: Dim, what_input: str) -> tuple[list, Di
         saved.append(new(hidden, "feed-forward activation output"))
     if dropout:
         saved.append(new(rows * e, "dropout mask", MASK))
-    return saved, hidden
+    return saved
 
 
 def _residual_norm(c: Call, rows: Dim, e: Dim, what: str) -> list:
@@ -787,20 +785,13 @@ def _transformer_blocks(c: Call, rows: Dim, e: Dim, cross: bool) -> list:
         crossed, _ = _torch_attention(c._replace(same=(0, 1)), 1, 1, False, cfg.dropout, cfg.nhead, "cross-attention ")
         crossed[0] = new(rows * e, "cross-attention query (normalized)")
         saved += crossed + _residual_norm(c, rows, e, "cross-attention")
-    forward, _ = _feed_forward(c, rows, e, "feed-forward input (normalized)")
-    saved += forward
+    saved += _feed_forward(c, rows, e, "feed-forward input (normalized)")
     if cfg.norm_first:
         return saved  # the output is the last residual sum: nothing more is kept
     return saved + [new(rows * e, "feed-forward residual sum (norm input)", WIDE), *_statistics(rows, "last norm")]
 
 
 def _transformer_transient(c: Call, rows: Dim, e: Dim) -> Dim:
+    """Inference: the projections and the larger of the feed-forward's hidden rows and the weights."""
     _, length, _ = _transformer_sizes(c)
-    return rows * (4 * e + max_dim(c.cfg.dim_feedforward, c.cfg.nhead * length))
-
-
-def max_dim(a: Dim, b: Dim) -> Dim:
-    """The larger of two sizes (symbolic when undecidable)."""
-    from ..dims import dim_max
-
-    return dim_max(a, b)
+    return rows * (4 * e + dim_max(c.cfg.dim_feedforward, c.cfg.nhead * length))
