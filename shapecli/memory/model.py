@@ -52,6 +52,10 @@ class Settings(NamedTuple):
         """Refuse combinations no framework trains with."""
         if self.optimizer not in OPTIMIZER_STATES:
             raise InputError(f"unknown optimizer '{self.optimizer}' (expected {', '.join(OPTIMIZER_STATES)})")
+        if self.device not in DEVICES:
+            raise InputError(f"unknown device '{self.device}' (expected {' or '.join(DEVICES)})")
+        if self.dtype not in DTYPE_BYTES:
+            raise InputError(f"unknown dtype '{self.dtype}' (expected one of {', '.join(DTYPE_BYTES)})")
         if self.amp is not None:
             if self.amp not in AMP_TYPES:
                 raise InputError(f"unknown --amp '{self.amp}' (expected {' or '.join(AMP_TYPES)})")
