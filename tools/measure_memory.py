@@ -500,6 +500,19 @@ def config_records() -> list[dict]:
     return records + built_records(set(hand_written()))
 
 
+def write_document(document: dict) -> None:
+    """The records, one per line (diffs stay readable), the header keys first."""
+    lines = ["{"]
+    for key, value in document.items():
+        if isinstance(value, list):
+            items = ",\n".join("  " + json.dumps(item, separators=(",", ":")) for item in value)
+            lines.append(f'"{key}": [\n{items}\n],')
+        else:
+            lines.append(f"{json.dumps(key)}: {json.dumps(value)},")
+    lines[-1] = lines[-1].removesuffix(",")
+    OUT.write_text("\n".join(lines) + "\n}\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only-configs", action="store_true", help="keep the recorded layer cases")
@@ -516,7 +529,7 @@ def main() -> int:
         "configs": config_records(),
         "autocast": autocast_records(),
     }
-    OUT.write_text(json.dumps(document, indent=1) + "\n")
+    write_document(document)
     types = len({r["type"] for r in layers})
     print(f"torch {torch.__version__}: {len(layers)} layer cases ({types} types), {len(document['configs'])} configs")
     return 0
