@@ -188,6 +188,13 @@ class Result:
         """The JSON document `shapecli inspect --format json` prints."""
         return self._document
 
+    @property
+    def memory(self) -> dict | None:
+        """Training and inference memory in bytes (Adam, the spec's dtype): params, buffers,
+        gradients, optimizer_state, activations, training, inference_peak (None when the shapes
+        do not fit; a value is an expression string when it depends on a symbol)."""
+        return (self._document.get("totals") or {}).get("memory")
+
 
 def _shape(value) -> Shape | None:
     return None if value is None else tuple(value)
@@ -232,11 +239,14 @@ def _diagnostic(source: _errors.Diagnostic, text: str | None) -> Diagnostic:
     )
 
 
-def _result(trace, text: str | None) -> Result:
+def _result(trace, text: str | None, model=None, dtype: str = "float32") -> Result:
+    from .memory.command import MemoryRequest
     from .render import inspect_document
 
     doc = inspect_document(trace)
     doc["layers"] = list(doc["layers"].items)
+    if model is not None:
+        MemoryRequest(dtype).run(model, trace).add_json(doc)
     layers = tuple(
         Layer(
             item["path"],
@@ -271,7 +281,7 @@ def _result(trace, text: str | None) -> Result:
         {k: _shape(v) for k, v in doc["inputs"].items()},
         {k: _shape(v) for k, v in doc["outputs"].items()},
         layers,
-        Totals(**doc["totals"]),
+        Totals(**{k: v for k, v in doc["totals"].items() if k != "memory"}),
         tuple(_diagnostic(d, text) for d in trace.errors),
         tuple(_diagnostic(d, text) for d in trace.warnings),
         tuple(doc["requires"]),
@@ -421,7 +431,7 @@ class Spec:
             trace = infer(self._model, given, self.dtype)
         except _errors.ShapecliError as e:
             _raise_as_api(e, self.text)
-        result = _result(trace, self.text)
+        result = _result(trace, self.text, self._model, self.dtype)
         if trace.errors:
             raise ShapeError(list(trace.errors), self.text, result)
         return result

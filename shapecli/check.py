@@ -136,7 +136,12 @@ def check_file(path: str, given: list, convention: str | None, keep: bool = Fals
             continue
         except Exception as e:  # noqa: BLE001 - one file's bug must not hide the others' results
             return _internal(name, text, e)
-        errors += [_noted(d, label) for d in trace.errors]
+        found = list(trace.errors)
+        if plan is not None and plan.max_memory is not None and not found:
+            from .memory.budget import memory_limit_errors
+
+            found += memory_limit_errors(variant, trace, plan.max_memory)
+        errors += [_noted(d, label) for d in found]
         warnings += [w for w in trace.warnings if w not in warnings]
     if keep:
         return FileResult(name, text, errors, warnings, model=model, trace=trace)

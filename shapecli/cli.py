@@ -27,6 +27,7 @@ Examples:
   shapecli inspect configs/mlp.yaml -i 2x20 --convention keras
   cat model.yaml | shapecli inspect - --input Bx20
   shapecli inspect configs/unet.yaml --input 1x3xHxW --where H=256,W=256
+  shapecli inspect configs/resnet50.yaml --input Bx3x224x224 --budget 24GiB
 """
 
 
@@ -135,8 +136,26 @@ def _silence_stdout() -> None:
     type=click.Choice(list(DTYPE_BYTES)),
     default="float32",
     show_default=True,
-    help="Element type used for parameter memory.",
+    help="Element type of parameters and activations.",
 )
+@click.option(
+    "--optimizer",
+    type=click.Choice(["none", "sgd", "momentum", "adam", "adamw"]),
+    default="adam",
+    show_default=True,
+    help="Optimizer whose state training memory counts.",
+)
+@click.option("--amp", type=click.Choice(["bf16", "fp16"]), default=None, help="Mixed precision (autocast) training.")
+@click.option(
+    "--device",
+    type=click.Choice(["cuda", "cpu"]),
+    default="cuda",
+    show_default=True,
+    help="Whose kernels the activations follow (dropout keeps a bool mask on CUDA).",
+)
+@click.option("--memory", "per_layer", is_flag=True, help="Show each layer's activation memory.")
+@click.option("--budget", metavar="SIZE", help="Largest batch that fits this memory, e.g. 24GiB (2^30) or 24GB (10^9).")
+@click.option("--solve", metavar="SYMBOL", help="Solve --budget for this symbol (default: the first input's first).")
 @click.option(
     "-w",
     "--where",
@@ -147,17 +166,40 @@ def _silence_stdout() -> None:
 )
 @_max_errors_option("Most errors shown (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def inspect(spec, inputs, convention, output_format, output, dtype, wheres, max_errors, debug):
+def inspect(
+    spec,
+    inputs,
+    convention,
+    output_format,
+    output,
+    dtype,
+    optimizer,
+    amp,
+    device,
+    per_layer,
+    budget,
+    solve,
+    wheres,
+    max_errors,
+    debug,
+):
     """Show every parameter's shape before and after inference for SPEC (a YAML file, or - for stdin).
 
     Symbolic inputs (Bx3xHxW) give shapes as formulas of the symbols and the
-    conditions under which the model fits ("Valid inputs require").
+    conditions under which the model fits ("Valid inputs require"). The Memory
+    section gives what training and inference need, and --budget the largest
+    batch that fits.
     """
-    code = _guarded(debug, lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, output))
+    from .memory.command import MemoryRequest
+
+    memory = MemoryRequest(dtype, optimizer, amp, device, per_layer, budget, solve)
+    code = _guarded(
+        debug, lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, output, memory)
+    )
     sys.exit(code)
 
 
-def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20, output=None) -> int:
+def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20, output=None, memory=None) -> int:
     from .dims import parse_input, parse_where
     from .explain import where_violations
     from .infer import evaluate_at, infer
@@ -174,19 +216,23 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
         model = load_model(text, file, convention)
         trace = infer(model, given, dtype)
         evaluations = [evaluate_at(trace, b) for where in wheres for b in parse_where(where, trace.symbols)]
+        memory = memory.run(model, trace, evaluations) if memory else None
     except (SpecError, InputError) as e:
-        found = diagnostic(e)
+        found = diagnostics(e)
         if output_format == "json":
-            _write_output(output, lambda f: write_json(failure_document(file, convention, [found]), f))
+            _write_output(output, lambda f: write_json(failure_document(file, convention, found), f))
         elif output_format == "html":
             from .report import failure_report
 
-            _write_output(output, lambda f: f.write(failure_report(file, text, [found])))
-        _report([found], text)
+            _write_output(output, lambda f: f.write(failure_report(file, text, found)))
+        _report(_limited(found, max_errors), text)
         return EXIT_INVALID
     violations = where_violations(trace, evaluations)
     if output_format == "json":
-        _write_output(output, lambda f: write_json(inspect_document(trace, evaluations, violations), f))
+        document = inspect_document(trace, evaluations, violations)
+        if memory:
+            memory.add_json(document)
+        _write_output(output, lambda f: write_json(document, f))
     elif output_format == "html":
         from .report import inspect_report
 
@@ -195,9 +241,15 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
         from rich.console import Console
 
         with _destination(output) as f:
-            render_tables(trace, Console(file=f, width=120, color_system=None, highlight=False), evaluations)
+            console = Console(file=f, width=120, color_system=None, highlight=False)
+            render_tables(trace, console, evaluations)
+            if memory:
+                memory.print(trace, console)
     else:
-        _output(lambda: render_tables(trace, stdout_console(), evaluations))
+        console = stdout_console()
+        _output(lambda: render_tables(trace, console, evaluations))
+        if memory:
+            _output(lambda: memory.print(trace, console))
     _report(_limited(trace.errors, max_errors) + violations + trace.warnings, text)
     return EXIT_MISMATCH if trace.errors or violations else EXIT_OK
 

@@ -37,6 +37,7 @@ KINDS: dict[str, Kind] = {
         Kind("input_mismatch", "E102", "error", EXIT_MISMATCH, "input", "an --input does not fit the declared input"),
         Kind("where_violation", "E103", "error", EXIT_MISMATCH, "layer", "a --where value violates a condition"),
         Kind("assertion_failed", "E104", "error", EXIT_MISMATCH, "layer", "an expect: in the spec does not hold"),
+        Kind("memory_limit", "E105", "error", EXIT_MISMATCH, "check", "training needs more than check: max_memory"),
         # errors in the spec or the command line: exit 2
         Kind("spec_error", "E201", "error", EXIT_INVALID, "layer", "the spec is invalid (YAML, keys, types, values)"),
         Kind("input_error", "E301", "error", EXIT_INVALID, "input", "a command-line value is unusable"),

@@ -58,7 +58,9 @@ def test_json_document_for_the_mlp():
         "buffer": False,
         "shared_with": None,
     }
-    assert doc["totals"] == {
+    totals = dict(doc["totals"])
+    memory = totals.pop("memory")
+    assert totals == {
         "params": 7946,
         "trainable": 7946,
         "non_trainable": 0,
@@ -66,6 +68,24 @@ def test_json_document_for_the_mlp():
         "dtype": "float32",
         "macs": 15360,
     }
+    # x (2*20*4 = 160) kept by dense0, its ReLU output (2*256*4 = 2,048) kept by the ReLU and dense1;
+    # Adam keeps two moments per parameter; inference peaks at dense1: x, dense0's output, dense1's (80)
+    assert memory == {
+        "params": 31784,
+        "buffers": 0,
+        "gradients": 31784,
+        "optimizer_state": 2 * 31784,
+        "compute_copy": 0,
+        "activations": 160 + 2048,
+        "training": 4 * 31784 + 160 + 2048,
+        "inference_peak": 31784 + 160 + 2048 + 2048,
+        "inference_peak_at": ["dense0"],
+        "dtype": "float32",
+        "amp": None,
+        "optimizer": "adam",
+        "device": "cuda",
+    }
+    assert first["memory"] == {"saved": 2208, "keeps": ["input", "output"], "alive": 160 + 2048 + 2048}
     assert doc["errors"] == []
 
 

@@ -8,6 +8,7 @@ with style spans, which costs a few microseconds per row.
 from __future__ import annotations
 
 from rich.cells import cell_len
+from rich.text import Span, Text
 
 from ..dims import Dim, format_dim, is_known
 from .console import emit
@@ -116,6 +117,15 @@ class Grid:
     def text(self) -> str:
         """The table as plain text (for tests and other renderers)."""
         return "".join(plain for plain, _ in self.chunks())
+
+    def render(self) -> Text:
+        """The table as one styled rich Text (for a small table printed with others)."""
+        out = Text()
+        for plain, spans in self.chunks():
+            offset = len(out)
+            out.append(plain)
+            out.spans.extend(Span(offset + start, offset + end, style) for start, end, style in spans)
+        return out
 
 
 def count(value: Dim | None, unknown: str = "?") -> str:

@@ -132,6 +132,8 @@ class CheckPlan(NamedTuple):
     input_locs: tuple = ()
     set_locs: dict | None = None
     expect_locs: dict | None = None
+    max_memory: object = None
+    """The training memory it must fit (a memory.budget.MemoryLimit)."""
 
 
 class Repeat(NamedTuple):

@@ -18,7 +18,7 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 LAYER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 """Names of layers (may start with a digit: torchvision's `layer1.0`)."""
 TOP_KEYS = ("convention", "params", "inputs", "layers", "outputs", "blocks", "check")
-CHECK_KEYS = ("inputs", "convention", "set", "expect")
+CHECK_KEYS = ("inputs", "convention", "set", "expect", "max_memory")
 BLOCK_KEYS = ("params", "inputs", "layers", "outputs")
 LAYER_KEYS = ("name", "type", "from", "repeat", "share", "tie", "if", "expect")
 CONVENTION_NAMES = ("torch", "keras", "mxnet")
@@ -159,7 +159,22 @@ def _check_plan(plan: YMap, loc: Loc) -> CheckPlan:
     if "expect" in plan:
         expectations = expect(plan["expect"], YMap, "check expect", plan.value_loc("expect"))
         expect_locs = {key: expectations.value_loc(key) for key in expectations}
-    return CheckPlan(inputs, convention, settings, expectations, loc, tuple(input_locs), set_locs, expect_locs)
+    limit = _memory_limit(plan)
+    return CheckPlan(inputs, convention, settings, expectations, loc, tuple(input_locs), set_locs, expect_locs, limit)
+
+
+def _memory_limit(plan: YMap):
+    """`max_memory: 16GiB` of a check variant, with where it is written."""
+    from ..errors import InputError
+    from ..memory.budget import MemoryLimit, parse_size
+
+    if "max_memory" not in plan:
+        return None
+    loc = plan.value_loc("max_memory")
+    try:
+        return MemoryLimit(parse_size(plan["max_memory"]), loc)
+    except InputError as e:
+        raise SpecError(f"check max_memory: {e.message}", loc, hint=e.hint) from None
 
 
 def convention_of(root: YMap) -> str | None:

@@ -1,0 +1,797 @@
+"""What each layer type keeps for its backward pass: one rule per layer type.
+
+The rules follow what PyTorch's autograd saves in a training-mode forward pass
+(derivatives.yaml and the functional code of torch.nn), and each was checked
+with `torch.autograd.graph.saved_tensors_hooks` (tools/measure_memory.py):
+
+    Dense, Conv            their input (the padded input when PyTorch pads first)
+    ReLU, Sigmoid, Tanh    their output; most other activations their input
+    BatchNorm              its input and two statistics per channel
+    Dropout                a mask (bool on CUDA; the noise itself on the CPU)
+    MaxPool                its input and int64 indices of the output's size
+    Softmax                its output
+    attention              its inputs, projections, the attention weights …
+    LSTM, GRU, RNN         their input and the gates and states of every step
+
+A rule receives a `Call` (the layer's arguments, input and output shapes, and
+what the graph around it says) and returns `Keeps`: the tensors saved, each an
+input, an output or a new tensor of so many elements of a kind; which outputs
+are views of an input (sharing its storage); and the elements of internal
+temporaries alive while the layer runs (for the inference peak). Tensors are
+counted by storage later, so a tensor two layers keep is counted once.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+from ..dims import Dim, dim_max, equal, product
+from ..shape_math import normalize_axis, split_channels, window_padding
+
+# element kinds of the tensors a rule creates
+ACT = "act"
+"""The layer's compute type: --dtype, or half precision under --amp for the layers autocast runs in it."""
+WIDE = "wide"
+"""Float32 under --amp (a residual sum, a normalization's input), else --dtype."""
+STAT = "stat"
+"""Per-channel or per-row statistics: float32 (float64 for --dtype float64)."""
+INDEX = "index"
+"""int64 indices."""
+MASK = "mask"
+"""A dropout mask: bool on CUDA; on the CPU the scaled noise, in the compute type."""
+PARAM = "param"
+"""A copy of a parameter or buffer, in the parameters' type."""
+
+
+class Saved(NamedTuple):
+    """One tensor a layer keeps for backward: an input, an output, or a new tensor.
+
+    `cast` False marks an input kept as it is even under autocast (a LayerNorm inside a
+    layer that otherwise computes in half precision).
+    """
+
+    what: str
+    source: str
+    index: int = 0
+    elements: Dim = 0
+    kind: str = ACT
+    cast: bool = True
+
+
+class Keeps(NamedTuple):
+    """What a layer keeps for backward, and how its outputs relate to its inputs.
+
+    `views` lists (output, input) pairs: the output shares the input's storage.
+    `contiguous` is False when the views reorder axes (Permute, Transpose).
+    `transient` is the elements (compute type) of internal tensors alive at once
+    while the layer runs, beyond its outputs. `output` is the kind of its new
+    outputs (a transformer layer computes in half precision under autocast but
+    returns a float32 LayerNorm output or residual sum).
+    """
+
+    saved: tuple = ()
+    views: tuple = ()
+    contiguous: bool = True
+    transient: Dim = 0
+    output: str = ACT
+
+
+class Call(NamedTuple):
+    """A layer as a rule sees it.
+
+    `same[i]` is the index of the first input that is the same tensor as input
+    i; `contiguous[i]` whether input i is laid out densely in order; `used`
+    the indices of the outputs something consumes (or the model returns).
+    """
+
+    layer: type
+    cfg: object
+    ins: list
+    outs: list
+    training: bool
+    device: str
+    same: tuple
+    contiguous: tuple
+    used: frozenset
+
+
+NOTHING = Keeps()
+VIEW = Keeps(views=((0, 0),))
+
+
+def inp(index: int = 0, what: str = "input", cast: bool = True) -> Saved:
+    """Input `index` (the copy autocast makes of it, unless `cast` is False)."""
+    return Saved(what, "in", index, cast=cast)
+
+
+def out(index: int = 0, what: str = "output") -> Saved:
+    """Output `index`."""
+    return Saved(what, "out", index)
+
+
+def new(elements: Dim, what: str, kind: str = ACT) -> Saved:
+    """A tensor the layer makes and keeps."""
+    return Saved(what, "new", elements=elements, kind=kind)
+
+
+RULES: dict = {}
+"""Layer type name → rule(call) → Keeps."""
+
+AUTOCAST: dict[str, str] = {}
+"""Layer type name → how autocast runs it: 'half' (casts its inputs to half precision), 'fp32'
+(casts to float32), 'param' (the parameters' type wins); absent: the widest input type."""
+
+
+def rule(*names: str, autocast: str | None = None):
+    """Register a rule for layer types `names` (and, optionally, how autocast runs them)."""
+
+    def register(function):
+        for name in names:
+            RULES[name] = function
+            if autocast:
+                AUTOCAST[name] = autocast
+        return function
+
+    return register
+
+
+@lru_cache(maxsize=4096)
+def _n(shape: tuple) -> Dim:
+    """Elements of a shape (cached: a model repeats few shapes many times)."""
+    return product(shape)
+
+
+def _rank_names(stem: str, ranks=(1, 2, 3), suffix: str = "d") -> list[str]:
+    return [f"{stem}{r}{suffix}" for r in ranks]
+
+
+# -- activations -----------------------------------------------------------------------
+
+INPUT, OUTPUT, EXTRA, CPU_EXTRA = "input", "output", "extra", "cpu-extra"
+
+ACTIVATION_KEEPS: dict[str, tuple[str, ...]] = {
+    "linear": (),
+    "relu": (OUTPUT,),
+    "relu6": (INPUT,),
+    "leaky_relu": (INPUT,),
+    "elu": (INPUT,),
+    "selu": (INPUT,),
+    "celu": (INPUT,),
+    "gelu": (INPUT,),
+    "silu": (INPUT,),
+    "swish": (INPUT,),
+    "mish": (INPUT,),
+    "sigmoid": (OUTPUT,),
+    "hard_sigmoid": (INPUT,),
+    "hard_swish": (INPUT,),
+    "tanh": (OUTPUT,),
+    "softplus": (INPUT,),
+    "softsign": (INPUT, EXTRA),  # x / (|x| + 1): the division keeps x and |x| + 1
+    "softmax": (OUTPUT,),
+    "log_softmax": (OUTPUT,),
+    "softmin": (OUTPUT,),  # softmax(-x)
+    "log_sigmoid": (INPUT, CPU_EXTRA),  # the CPU kernel also keeps a buffer of the input's size
+    "tanhshrink": (EXTRA,),  # x - tanh(x): tanh keeps its output
+    "softshrink": (INPUT,),
+    "hardshrink": (INPUT,),
+    "hard_tanh": (INPUT,),
+    "threshold": (INPUT,),
+    "exponential": (OUTPUT,),
+}
+"""Activation word → what its backward keeps: its input, its output, an extra tensor of its size."""
+
+FP32_ACTIVATIONS = {"softmax", "log_softmax", "softmin", "softplus", "exponential"}
+"""Activations autocast runs in float32 (softmax, log_softmax, softplus, exp)."""
+
+
+def _activation_words() -> dict[str, str]:
+    """Activation layer type name → its word (ReLU → relu), from the layer catalog."""
+    from ..layers.activation import ACTIVATIONS
+
+    return {name: word for name, _aliases, word, _base, _formula in ACTIVATIONS}
+
+
+def activation_keeps(word: str | None, c: Call, before: Saved, after: Saved, shape: tuple) -> tuple:
+    """What activation `word` keeps, given how its input (`before`) and output (`after`) are kept;
+    `shape` is the shape of both."""
+    saved = []
+    for token in ACTIVATION_KEEPS[word or "linear"]:
+        if token == INPUT:
+            saved.append(before)
+        elif token == OUTPUT:
+            saved.append(after)
+        elif token == EXTRA or (token == CPU_EXTRA and c.device == "cpu"):
+            saved.append(new(_n(shape), "intermediate"))
+    return tuple(saved)
+
+
+def _after_layer(word: str | None, c: Call) -> tuple:
+    """A layer's own `activation` argument: the activation applied to its (new) pre-activation output."""
+    if word in (None, "linear"):
+        return ()
+    return activation_keeps(word, c, new(_n(c.outs[0]), "pre-activation"), out(), c.outs[0])
+
+
+def _activation(c: Call) -> Keeps:
+    word = c.cfg.activation if c.layer.type_name == "Activation" else _WORDS[c.layer.type_name]
+    if word == "linear":
+        return VIEW
+    return Keeps(activation_keeps(word, c, inp(), out(), c.ins[0]))
+
+
+_WORDS = _activation_words()
+for _name, _word in _WORDS.items():
+    rule(_name, autocast="fp32" if _word in FP32_ACTIVATIONS else None)(_activation)
+rule("Activation")(_activation)
+
+
+@rule("PReLU", autocast="half")
+def _prelu(c: Call) -> Keeps:
+    return Keeps((inp(),))
+
+
+@rule("GLU")
+def _glu(c: Call) -> Keeps:
+    return Keeps((inp(),))
+
+
+# -- dense, embeddings -----------------------------------------------------------------
+
+
+def _matrix_input(c: Call, index: int = 0) -> Saved:
+    """The input a matrix product keeps: the input, or its dense copy when it is a strided view of rank > 2."""
+    if c.contiguous[index] or len(c.ins[index]) <= 2:
+        return inp(index)
+    return new(_n(c.ins[index]), "input (dense copy)")
+
+
+def _pre_activation(c: Call) -> Dim:
+    """Elements of the pre-activation output alive while a layer's own `activation` runs (0 without one)."""
+    return 0 if c.cfg.activation in (None, "linear") else _n(c.outs[0])
+
+
+@rule("Dense", autocast="half")
+def _dense(c: Call) -> Keeps:
+    return Keeps((_matrix_input(c), *_after_layer(c.cfg.activation, c)), transient=_pre_activation(c))
+
+
+@rule("Bilinear")
+def _bilinear(c: Call) -> Keeps:
+    return Keeps((inp(0), inp(1)))
+
+
+@rule("Embedding", autocast="param")
+def _embedding(c: Call) -> Keeps:
+    return Keeps((inp(0, "indices"),))
+
+
+@rule("PositionalEmbedding", "ClassToken", autocast="param")
+def _learned_tokens(c: Call) -> Keeps:
+    return NOTHING  # an addition or a concatenation keeps no tensor
+
+
+# -- convolutions ----------------------------------------------------------------------
+
+
+def _padded_first(c: Call) -> tuple:
+    """What a convolution keeps of its input: the input itself, or the padded copy PyTorch makes first
+    (padding_mode reflect/replicate/circular, or uneven 'same' padding), and the input when the pad keeps it."""
+    cfg, rank = c.cfg, c.layer.rank
+    batch, channels, spatial = split_channels(cfg, c.ins[0], rank)
+    pads = window_padding(cfg.padding, spatial, cfg.kernel_size, cfg.strides, cfg.dilation)
+    mode = getattr(cfg, "padding_mode", "zeros")
+    if all(equal(lo, 0) and equal(hi, 0) for lo, hi in pads):
+        return (inp(),)
+    if mode == "zeros" and all(equal(lo, hi) is not False for lo, hi in pads):
+        return (inp(),)
+    padded = new(_n(batch) * channels * product(n + lo + hi for n, (lo, hi) in zip(spatial, pads)), "padded input")
+    return (inp(), padded) if mode in ("reflect", "replicate") else (padded,)
+
+
+@rule(*_rank_names("Conv"), "DepthwiseConv1D", "DepthwiseConv2D", autocast="half")
+def _conv(c: Call) -> Keeps:
+    return Keeps((*_padded_first(c), *_after_layer(c.cfg.activation, c)), transient=_pre_activation(c))
+
+
+@rule(*_rank_names("ConvTranspose"), autocast="half")
+def _conv_transpose(c: Call) -> Keeps:
+    return Keeps((inp(), *_after_layer(c.cfg.activation, c)), transient=_pre_activation(c))
+
+
+@rule("SeparableConv1D", "SeparableConv2D", autocast="half")
+def _separable(c: Call) -> Keeps:
+    cfg, rank = c.cfg, c.layer.rank
+    batch, _, spatial_out = split_channels(cfg, c.outs[0], rank)
+    _, channels, _ = split_channels(cfg, c.ins[0], rank)
+    depthwise = _n(batch) * channels * cfg.depth_multiplier * product(spatial_out)
+    saved = (*_padded_first(c), new(depthwise, "depthwise output"), *_after_layer(cfg.activation, c))
+    return Keeps(saved, transient=depthwise + _pre_activation(c))
+
+
+# -- pooling ---------------------------------------------------------------------------
+
+
+@rule(*_rank_names("MaxPool"), *_rank_names("AdaptiveMaxPool"))
+def _max_pool(c: Call) -> Keeps:
+    return Keeps((inp(), new(_n(c.outs[0]), "indices", INDEX)))
+
+
+@rule(*_rank_names("AvgPool"))
+def _avg_pool(c: Call) -> Keeps:
+    return Keeps((inp(),))
+
+
+@rule(*_rank_names("AdaptiveAvgPool"))
+def _adaptive_avg_pool(c: Call) -> Keeps:
+    if all(size == 1 for size in c.cfg.output_size):
+        return NOTHING  # PyTorch takes the mean, which keeps no tensor
+    return Keeps((inp(),))
+
+
+@rule(*_rank_names("GlobalAveragePooling", suffix="D"))
+def _global_avg_pool(c: Call) -> Keeps:
+    return NOTHING
+
+
+@rule(*_rank_names("GlobalMaxPooling", suffix="D"))
+def _global_max_pool(c: Call) -> Keeps:
+    return Keeps((inp(), out()))  # amax keeps its input and its result
+
+
+# -- normalization ---------------------------------------------------------------------
+
+
+def _statistics(count: Dim, what: str = "statistics") -> tuple:
+    """Mean and inverse deviation: two float32 tensors of `count` elements."""
+    return (new(count, f"{what} (mean)", STAT), new(count, f"{what} (1/std)", STAT))
+
+
+@rule(*_rank_names("BatchNorm"), "BatchNormalization")
+def _batch_norm(c: Call) -> Keeps:
+    if not c.training:
+        return NOTHING
+    x = c.ins[0]
+    return Keeps((inp(), *_statistics(x[normalize_axis(c.cfg.axis, len(x))], "batch statistics")))
+
+
+def _normalized_axes(cfg, x) -> list[int]:
+    if cfg.normalized_shape is not None:
+        return list(range(len(x) - len(cfg.normalized_shape), len(x)))
+    axes = cfg.axis if isinstance(cfg.axis, tuple) else (cfg.axis,)
+    return [normalize_axis(a, len(x)) for a in axes]
+
+
+def _rows(cfg, x) -> Dim:
+    axes = set(_normalized_axes(cfg, x))
+    return product(d for i, d in enumerate(x) if i not in axes)
+
+
+@rule("LayerNorm", autocast="fp32")
+def _layer_norm(c: Call) -> Keeps:
+    return Keeps((inp(), *_statistics(_rows(c.cfg, c.ins[0]), "row statistics")))
+
+
+@rule("RMSNorm", autocast="fp32")
+def _rms_norm(c: Call) -> Keeps:
+    x = c.ins[0]
+    saved = (inp(), new(_rows(c.cfg, x), "row statistics (1/rms)", STAT))
+    return Keeps(saved + ((new(_n(x), "normalized input"),) if c.cfg.affine else ()))
+
+
+@rule("GroupNorm", autocast="fp32")
+def _group_norm(c: Call) -> Keeps:
+    return Keeps((inp(), *_statistics(c.ins[0][0] * c.cfg.num_groups, "group statistics")))
+
+
+@rule(*_rank_names("InstanceNorm"))
+def _instance_norm(c: Call) -> Keeps:
+    # batch_norm over (1, N*C, ...): statistics per sample and channel; affine and running
+    # statistics are repeated N times, and those copies are kept too
+    x, rank = c.ins[0], c.layer.rank
+    rows = (x[0] if len(x) == rank + 2 else 1) * x[-(rank + 1)]
+    saved = (inp(), *_statistics(rows, "instance statistics"))
+    if c.cfg.affine:
+        saved += (new(rows, "repeated weight", PARAM),)
+    if c.cfg.track_running_stats:
+        saved += (new(rows, "repeated running mean", PARAM), new(rows, "repeated running var", PARAM))
+    return Keeps(saved)
+
+
+@rule("LocalResponseNorm", autocast="fp32")
+def _local_response_norm(c: Call) -> Keeps:
+    # x / (k + alpha * avg_pool(pad(x²)))^beta: the pool keeps the padded squares,
+    # the power its base and result, the division x and the divisor
+    x, size = c.ins[0], c.cfg.size
+    padded = x[0] * (x[1] + size - 1) * product(x[2:])
+    n = _n(x)
+    return Keeps((inp(), new(padded, "padded squares"), new(n, "power base"), new(n, "divisor")))
+
+
+# -- dropout and noise -----------------------------------------------------------------
+
+
+def _dropped(c: Call, kept: tuple) -> Keeps:
+    """A random layer: keeps `kept` while training; the identity in inference."""
+    return Keeps(kept) if c.training else VIEW
+
+
+@rule("Dropout")
+def _dropout(c: Call) -> Keeps:
+    rate = c.cfg.rate
+    if rate == 0 or not c.training:
+        return VIEW  # PyTorch returns the input itself
+    if rate == 1:
+        return NOTHING
+    return Keeps((new(_n(c.ins[0]), "mask", MASK),))
+
+
+@rule(*_rank_names("Dropout"))
+def _channel_dropout(c: Call) -> Keeps:
+    # input * noise with noise (N, C, 1, …): one value per sample and channel
+    x, rank = c.ins[0], c.layer.rank
+    if c.cfg.rate == 0 or not c.training:
+        return VIEW
+    if c.cfg.convention == "keras":
+        noise = x[0] * x[-1]
+    elif rank == 2 or len(x) == rank + 2:
+        noise = x[0] * x[1]
+    else:
+        noise = x[0]  # an unbatched input: one value per channel
+    return Keeps((new(noise, "channel noise"),))
+
+
+@rule("AlphaDropout", "GaussianDropout")
+def _noise_dropout(c: Call) -> Keeps:
+    if c.cfg.rate == 0:
+        return VIEW
+    return _dropped(c, (new(_n(c.ins[0]), "noise"),))
+
+
+@rule("GaussianNoise")
+def _gaussian_noise(c: Call) -> Keeps:
+    return NOTHING if c.training else VIEW  # x + noise keeps nothing
+
+
+# -- shapes: views and copies ----------------------------------------------------------
+
+
+@rule("Identity")
+def _identity(c: Call) -> Keeps:
+    return VIEW
+
+
+@rule("Flatten", "Reshape", "Unflatten")
+def _reshape(c: Call) -> Keeps:
+    return VIEW if c.contiguous[0] else NOTHING  # a strided input is copied
+
+
+@rule("Permute", "Transpose")
+def _permute(c: Call) -> Keeps:
+    return Keeps(views=((0, 0),), contiguous=False)
+
+
+@rule("Squeeze", "Unsqueeze")
+def _squeeze(c: Call) -> Keeps:
+    return Keeps(views=((0, 0),), contiguous=c.contiguous[0])
+
+
+@rule("Select", "Slice")
+def _select(c: Call) -> Keeps:
+    leading = normalize_axis(c.cfg.axis, len(c.ins[0])) == 0 and getattr(c.cfg, "step", 1) == 1
+    return Keeps(views=((0, 0),), contiguous=c.contiguous[0] and leading)
+
+
+@rule(*_rank_names("Cropping", suffix="D"))
+def _crop(c: Call) -> Keeps:
+    return Keeps(views=((0, 0),), contiguous=False)
+
+
+@rule(
+    "Upsample",
+    *_rank_names("UpSampling", suffix="D"),
+    *_rank_names("ZeroPad"),
+    *_rank_names("ConstantPad"),
+    *_rank_names("ZeroPadding", suffix="D"),
+)
+def _resample(c: Call) -> Keeps:
+    return NOTHING  # their backward needs only the sizes
+
+
+@rule(*_rank_names("ReflectionPad"), *_rank_names("ReplicationPad"))
+def _edge_pad(c: Call) -> Keeps:
+    return Keeps((inp(),))
+
+
+# -- merges ----------------------------------------------------------------------------
+
+
+@rule("Add", "Subtract", "Average", "Concat")
+def _sum_like(c: Call) -> Keeps:
+    return NOTHING
+
+
+def _distinct(c: Call) -> list[int]:
+    return [i for i in range(len(c.ins)) if c.same[i] == i]
+
+
+@rule("Multiply", "Maximum", "Minimum")
+def _product_like(c: Call) -> Keeps:
+    # a chain ((a*b)*c)…: each step keeps both operands
+    chained = tuple(new(_n(c.outs[0]), "partial result") for _ in range(len(c.ins) - 2))
+    return Keeps(tuple(inp(i) for i in _distinct(c)) + chained)
+
+
+@rule("MatMul", autocast="half")
+def _matmul(c: Call) -> Keeps:
+    a, b = c.ins
+    if (
+        len(a) >= 3
+        and len(b) >= 3
+        and (len(a) != len(b) or any(equal(p, q) is not True for p, q in zip(a[:-2], b[:-2])))
+    ):
+        # batch axes that broadcast: both operands are expanded and copied
+        batch = c.outs[0][:-2]
+        return Keeps(
+            (new(_n(batch) * a[-2] * a[-1], "expanded input"), new(_n(batch) * b[-2] * b[-1], "expanded input"))
+        )
+    return Keeps(tuple(inp(i) for i in _distinct(c)))
+
+
+# -- recurrent -------------------------------------------------------------------------
+
+STEP_STATES = {"RNN": 1, "GRU": 7, "LSTM": 7}
+"""Tensors of (batch, hidden) an ATen cell keeps per step: RNN its new state; GRU its gates
+(3), two copies the in-place updates need, the candidate and the previous state; LSTM its four
+gates (one storage), the previous h and c and tanh(c)."""
+
+
+def _sequence_axes(c: Call) -> tuple[Dim, Dim, Dim, bool]:
+    """(steps, batch, features, batch-major) of a recurrent layer's input."""
+    x = c.ins[0]
+    if c.cfg.convention == "keras":
+        return x[1], x[0], x[2], True
+    if len(x) == 2:
+        return x[0], 1, x[1], False
+    if c.cfg.batch_first:
+        return x[1], x[0], x[2], True
+    return x[0], x[1], x[2], False
+
+
+@rule("RNN", "LSTM", "GRU", autocast="half")
+def _recurrent(c: Call) -> Keeps:
+    cfg, kind = c.cfg, c.layer.type_name
+    steps, batch, features, batch_major = _sequence_axes(c)
+    directions = 2 if cfg.bidirectional else 1
+    hidden, proj = cfg.hidden_size, getattr(cfg, "proj_size", 0) if cfg.convention != "keras" else 0
+    width_out = directions * (proj or hidden)
+    # the input; a batch-major input is copied to time-major by each direction's projection
+    copies = [new(steps * batch * features, "input (time-major copy)") for _ in range(directions)]
+    saved = copies if batch_major else [inp()]
+    for layer in range(cfg.num_layers):
+        if layer:
+            below = steps * batch * width_out
+            if cfg.dropout and c.training:
+                saved += [new(below, "dropout mask between layers", MASK), new(below, "dropped layer output")]
+            else:
+                saved.append(new(below, "layer output"))
+        per_step = STEP_STATES[kind] * hidden + proj
+        states = directions * (steps * batch * per_step + (batch * hidden if kind == "RNN" else 0))
+        saved.append(new(states, f"{kind} gates and states of every step"))
+    # ATen runs a layer at a time: the input projections of every step at once, the steps'
+    # outputs until they are stacked, and (above the first layer) the layer below's output
+    gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[kind] * hidden
+    below = steps * batch * width_out if cfg.num_layers > 1 else 0
+    return Keeps(tuple(saved), transient=below + directions * steps * batch * gates + steps * batch * width_out)
+
+
+# -- attention -------------------------------------------------------------------------
+
+
+def _torch_attention(
+    c: Call,
+    key: int,
+    value: int,
+    weights_needed: bool,
+    dropout: float,
+    heads: int,
+    what: str = "",
+    packed: bool = True,
+    extra: int = 0,
+) -> tuple[list, Dim]:
+    """What F.multi_head_attention_forward keeps for query input 0 and the given key and
+    value inputs (which may be the same tensor as the query, or as each other).
+
+    Returns (saved, transient elements). With the weights needed (or PyTorch's math
+    attention: on the CPU, with dropout, while training) the weights are computed
+    explicitly and kept; otherwise the fused kernel keeps q, k, v, its output and a
+    log-sum-exp per row.
+    """
+    q_shape, k_shape = c.ins[0], c.ins[key]
+    batch_first = getattr(c.cfg, "batch_first", False) and len(q_shape) == 3
+    if len(q_shape) == 2:
+        n, length, e, keys = 1, q_shape[0], q_shape[1], k_shape[0]
+    elif batch_first:
+        (n, length, e), keys = q_shape, k_shape[1]
+    else:
+        (length, n, e), keys = q_shape, k_shape[0]
+    keys = keys + extra
+    nle, nse, weights = n * length * e, n * keys * e, n * heads * length * keys
+    self_attention = packed and c.same[key] == 0 and c.same[value] == 0
+    key_is_value = packed and c.same[value] == c.same[key]
+    # the in-projections keep their inputs (a dense time-major copy of a batch-first input)
+    saved: list = []
+    for index in sorted({c.same[0], c.same[key], c.same[value]}):
+        saved.append(
+            new(_n(c.ins[index]), f"{what}input (time-major copy)") if batch_first else inp(index, f"{what}input")
+        )
+    # the projected queries, keys and values: one packed storage, or one each
+    if extra:
+        queries, key_values = (
+            new(nle, f"{what}queries"),
+            [new(nse, f"{what}keys (extended)"), new(nse, f"{what}values (extended)")],
+        )
+    elif self_attention:
+        queries, key_values = None, [new(3 * nle, f"{what}q, k, v projections")]
+    elif key_is_value:
+        queries, key_values = new(nle, f"{what}queries"), [new(2 * nse, f"{what}k, v projections")]
+    else:
+        queries, key_values = new(nle, f"{what}queries"), [new(nse, f"{what}keys"), new(nse, f"{what}values")]
+    dropping = bool(dropout) and c.training
+    if weights_needed or (c.device == "cpu" and dropping):
+        # softmax(q kᵀ) v written out: the scaled queries, the keys (scaled, in the math
+        # kernel), the values, the weights, and with dropout its mask and the dropped weights
+        saved.append(new(nle, f"{what}scaled queries"))
+        saved += key_values if weights_needed else [new(nse, f"{what}scaled keys"), key_values[-1]]
+        returned = weights_needed and len(c.outs) > 1 and not getattr(c.cfg, "average_attn_weights", True)
+        if dropping:
+            saved += [new(weights, f"{what}attention weights"), new(weights, f"{what}attention dropout mask", MASK)]
+            saved.append(out(1, f"{what}dropped weights") if returned else new(weights, f"{what}dropped weights"))
+        else:
+            saved.append(out(1, f"{what}attention weights") if returned else new(weights, f"{what}attention weights"))
+        transient = 2 * nle + 2 * nse + weights
+    else:
+        saved += ([queries] if queries is not None else []) + key_values
+        saved += [new(nle, f"{what}attention output"), new(n * heads * length, f"{what}log-sum-exp", STAT)]
+        transient = 3 * nle + 2 * nse
+    saved.append(new(nle, f"{what}heads merged (out-projection input)"))
+    return saved, transient
+
+
+@rule("MultiheadAttention", autocast="half")
+def _multihead_attention(c: Call) -> Keeps:
+    cfg = c.cfg
+    if cfg.convention == "keras":
+        return _keras_attention(c)
+    key = 1 if len(c.ins) > 1 else 0
+    value = 2 if len(c.ins) > 2 else key
+    e = c.ins[0][-1]
+    packed = all(equal(d, e) is not False for d in (cfg.kdim or e, cfg.vdim or e))
+    saved, transient = _torch_attention(
+        c,
+        key,
+        value,
+        weights_needed=1 in c.used,
+        dropout=cfg.dropout,
+        heads=cfg.num_heads,
+        packed=packed,
+        extra=int(cfg.add_bias_kv) + int(cfg.add_zero_attn),
+    )
+    return Keeps(tuple(saved), transient=transient)
+
+
+def _keras_attention(c: Call) -> Keeps:
+    # Keras' einsum attention: the inputs, the projected queries, keys and values, the weights
+    # (and dropout's mask and dropped weights), and the heads before the output projection
+    cfg = c.cfg
+    query, value = c.ins[0], c.ins[1] if len(c.ins) > 1 else c.ins[0]
+    n, t, s, heads = query[0], query[1], value[1], cfg.num_heads
+    kd = cfg.key_dim
+    vd = cfg.value_dim or kd
+    weights = n * heads * t * s
+    saved = [inp(i) for i in _distinct(c)]
+    saved += [new(n * t * heads * kd, "scaled queries"), new(n * s * heads * kd, "keys")]
+    saved += [new(n * s * heads * vd, "values"), new(weights, "attention weights")]
+    if cfg.dropout and c.training:
+        saved += [new(weights, "attention dropout mask", MASK), new(weights, "dropped weights")]
+    saved.append(new(n * t * heads * vd, "heads (out-projection input)"))
+    return Keeps(tuple(saved), transient=weights + n * (t + 2 * s) * heads * kd)
+
+
+def _feed_forward(c: Call, rows: Dim, e: Dim, what_input: str) -> list:
+    """linear1 → activation → dropout → linear2 → dropout of a transformer layer: what it keeps."""
+    cfg = c.cfg
+    f = cfg.dim_feedforward
+    hidden = rows * f
+    saved = [new(rows * e, what_input)]
+    relu = cfg.activation == "relu"
+    saved.append(new(hidden, "feed-forward activation output" if relu else "feed-forward pre-activation"))
+    dropout = cfg.dropout and c.training
+    if dropout:
+        saved += [new(hidden, "feed-forward dropout mask", MASK), new(hidden, "dropped feed-forward")]
+    elif not relu:
+        saved.append(new(hidden, "feed-forward activation output"))
+    if dropout:
+        saved.append(new(rows * e, "dropout mask", MASK))
+    return saved
+
+
+def _residual_norm(c: Call, rows: Dim, e: Dim, what: str) -> list:
+    """A dropout, a residual sum and a LayerNorm: the mask, the sum the norm keeps, its statistics."""
+    saved = [new(rows * e, f"{what} dropout mask", MASK)] if c.cfg.dropout and c.training else []
+    return saved + [new(rows * e, f"{what} residual sum (norm input)", WIDE), *_statistics(rows, f"{what} norm")]
+
+
+def _transformer_sizes(c: Call) -> tuple[Dim, Dim, Dim]:
+    """(rows, sequence length, width) of a transformer layer's first input."""
+    x = c.ins[0]
+    if len(x) == 2:
+        return x[0], x[0], x[1]
+    length = x[1] if c.cfg.batch_first else x[0]
+    return x[0] * x[1], length, x[2]
+
+
+@rule("TransformerEncoderLayer", autocast="half")
+def _encoder_layer(c: Call) -> Keeps:
+    rows, _, e = _transformer_sizes(c)
+    saved = tuple(_transformer_blocks(c, rows, e, cross=False))
+    return Keeps(saved, transient=_transformer_transient(c, rows, e), output=WIDE)
+
+
+@rule("TransformerDecoderLayer", autocast="half")
+def _decoder_layer(c: Call) -> Keeps:
+    rows, _, e = _transformer_sizes(c)
+    saved = tuple(_transformer_blocks(c, rows, e, cross=True))
+    return Keeps(saved, transient=_transformer_transient(c, rows, e), output=WIDE)
+
+
+WEIGHT_ALWAYS_KEPT = {
+    *_rank_names("Conv"),
+    *_rank_names("ConvTranspose"),
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "PReLU",
+}
+"""Layers whose backward keeps the weight even when the input needs no gradient (one derivative
+formula for input and weight: convolution_backward, prelu's); a matrix product keeps the weight
+only for the input's gradient."""
+
+
+def casts_parameter(type_name: str, local: str, kept: bool = False) -> bool:
+    """Whether autocast makes a half-precision copy of this parameter: every parameter of a
+    layer it runs in half precision, except the LayerNorms inside a transformer layer.
+    `kept`: whether backward keeps that copy — weights yes, biases no (their gradient is a sum)."""
+    if AUTOCAST.get(type_name) != "half":
+        return False
+    if type_name.startswith("Transformer") and local.startswith("norm"):
+        return False
+    return not (kept and "bias" in local.rsplit(".", 1)[-1])
+
+
+def _transformer_blocks(c: Call, rows: Dim, e: Dim, cross: bool) -> list:
+    """Self-attention (and cross-attention to memory), then the feed-forward block, each with
+    dropout, a residual sum and a LayerNorm; norm_first normalizes before each block instead."""
+    cfg = c.cfg
+    saved: list = []
+    self_call = c._replace(same=(0,), ins=[c.ins[0]], outs=[c.outs[0]])
+    attention, _ = _torch_attention(self_call, 0, 0, False, cfg.dropout, cfg.nhead, "self-attention ")
+    if cfg.norm_first:
+        saved += [inp(0, "input (norm input)", cast=False), *_statistics(rows, "first norm")]
+        attention[0] = new(rows * e, "self-attention input (normalized)")
+    saved += attention + _residual_norm(c, rows, e, "self-attention")
+    if cross:
+        crossed, _ = _torch_attention(c._replace(same=(0, 1)), 1, 1, False, cfg.dropout, cfg.nhead, "cross-attention ")
+        crossed[0] = new(rows * e, "cross-attention query (normalized)")
+        saved += crossed + _residual_norm(c, rows, e, "cross-attention")
+    saved += _feed_forward(c, rows, e, "feed-forward input (normalized)")
+    if cfg.norm_first:
+        return saved  # the output is the last residual sum: nothing more is kept
+    return saved + [new(rows * e, "feed-forward residual sum (norm input)", WIDE), *_statistics(rows, "last norm")]
+
+
+def _transformer_transient(c: Call, rows: Dim, e: Dim) -> Dim:
+    """Inference: the projections and the larger of the feed-forward's hidden rows and the weights."""
+    _, length, _ = _transformer_sizes(c)
+    return rows * (4 * e + dim_max(c.cfg.dim_feedforward, c.cfg.nhead * length))

@@ -1,0 +1,539 @@
+"""Measure with PyTorch the bytes that a training step keeps for backward, per layer type and per config.
+
+    pip install torch==2.13.0 keras pyyaml      # only for this script; never at runtime or in CI
+    KERAS_BACKEND=torch python tools/measure_memory.py [--only-configs]
+
+`measure(module, inputs)` runs one training-mode forward pass of any nn.Module
+under `torch.autograd.graph.saved_tensors_hooks` and counts every tensor that
+autograd packs, once per storage (`t.untyped_storage().data_ptr()`), leaving
+out the module's parameters and buffers. Each storage is recorded with its
+bytes, dtype, shape and role: `input i` (a storage of the i-th input),
+`output j`, or `new` (made inside the layer) — so a test can check not only how
+much a layer keeps but what.
+
+Two sets of records go to tests/reference/memory_torch.json:
+  * `layers`: every case of the reference grid (tools/gen_reference.py) that
+    PyTorch accepts, with float inputs that require grad (a layer in the middle
+    of a network);
+  * `configs`: whole shipped configs at batch 8, inputs not requiring grad (a
+    real training step). The models come from `shapecli.build_torch` when that
+    exists; until then from the hand-written equivalents below and in
+    tools/verify_configs.py (each written to match its spec exactly: ReLU not
+    in place, as a spec's ReLU is).
+
+Each config record also has `inference_peak`: the most activation bytes alive at
+once in an eval-mode forward without autograd, followed op by op with a
+TorchDispatchMode (a storage lives while a Python tensor refers to it).
+
+Backends: oneDNN replaces PyTorch's LSTM by a fused kernel whose workspace is
+opaque (page-aligned, at least 28 KiB); shapecli models the graph autograd
+builds without it (the ATen cells, as on CUDA without cuDNN). Recurrent cases
+are therefore measured twice: `saved` with the default backends and
+`saved_aten` with oneDNN off; the tests compare against `saved_aten` where it
+is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import weakref
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+OUT = ROOT / "tests" / "reference" / "memory_torch.json"
+BATCH = 8
+RECURRENT = ("RNN", "LSTM", "GRU")
+
+
+def _tensors(value) -> list:
+    """The tensors in a module's output (a tensor, or nested tuples/lists/dicts of them)."""
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in _tensors(item)]
+    return []
+
+
+def measure(module: nn.Module, inputs: list, call=None) -> dict:
+    """Unique storages autograd saves in one training-mode forward of `module` on `inputs`.
+
+    `call(module, *inputs)` runs the forward (default `module(*inputs)`).
+    Parameters and buffers are left out. Returns {"saved": bytes, "storages": [...]},
+    each storage {"bytes", "dtype", "shape", "role"}.
+    """
+    module.train()
+    own = {t.untyped_storage().data_ptr() for t in (*module.parameters(), *module.buffers())}
+    seen: dict[int, dict] = {}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        pointer = storage.data_ptr()
+        if pointer not in own and pointer not in seen and storage.nbytes():
+            seen[pointer] = {
+                "bytes": storage.nbytes(),
+                "dtype": str(t.dtype).removeprefix("torch."),
+                "shape": list(t.shape),
+            }
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = call(module, *inputs) if call else module(*inputs)
+    roles = {}
+    for index, t in enumerate(inputs):
+        roles.setdefault(t.untyped_storage().data_ptr(), f"input {index}")
+    for index, t in enumerate(_tensors(out)):
+        roles.setdefault(t.untyped_storage().data_ptr(), f"output {index}")
+    storages = [{**info, "role": roles.get(pointer, "new")} for pointer, info in seen.items()]
+    return {"saved": sum(s["bytes"] for s in storages), "storages": storages}
+
+
+class LivePeak(TorchDispatchMode):
+    """Follows every tensor an eval-mode forward makes and records the most bytes alive at once.
+
+    A storage is alive while some Python tensor object refers to it (a finalizer on each
+    tensor counts them down); the module's parameters and buffers are left out, its inputs
+    are counted (the caller holds them).
+    """
+
+    def __init__(self, exclude: set, inputs: list):
+        super().__init__()
+        self.exclude, self.count, self.bytes = exclude, {}, {}
+        self.current = self.peak = 0
+        for t in inputs:
+            self._track(t)
+
+    def _track(self, t) -> None:
+        storage = t.untyped_storage()
+        pointer = storage.data_ptr()
+        if pointer in self.exclude or not storage.nbytes():
+            return
+        if pointer not in self.count:
+            self.count[pointer], self.bytes[pointer] = 0, storage.nbytes()
+            self.current += storage.nbytes()
+            self.peak = max(self.peak, self.current)
+        self.count[pointer] += 1
+        weakref.finalize(t, self._release, pointer)
+
+    def _release(self, pointer: int) -> None:
+        self.count[pointer] -= 1
+        if not self.count[pointer]:
+            self.current -= self.bytes.pop(pointer)
+            del self.count[pointer]
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in _tensors(out):
+            self._track(t)
+        return out
+
+
+def inference_peak(module: nn.Module, inputs: list) -> int:
+    """The most activation bytes alive at once in an eval-mode, no-grad forward (inputs included)."""
+    module.eval()
+    own = {t.untyped_storage().data_ptr() for t in (*module.parameters(), *module.buffers())}
+    with torch.no_grad(), LivePeak(own, inputs) as mode:
+        module(*inputs)
+    module.train()
+    return mode.peak
+
+
+def measure_both(module, inputs, call=None, recurrent: bool = False) -> dict:
+    """`measure` with the default backends and, for recurrent models, again with oneDNN off."""
+    record = measure(module, inputs, call)
+    if recurrent:
+        with torch.backends.mkldnn.flags(enabled=False):
+            aten = measure(module, inputs, call)
+        if aten["saved"] != record["saved"]:
+            record["saved_aten"] = aten["saved"]
+            record["storages_aten"] = aten["storages"]
+    return record
+
+
+# -- the reference grid ----------------------------------------------------------------
+
+
+def layer_records() -> list[dict]:
+    """Every case of the reference grid that PyTorch accepts, measured."""
+    from gen_reference import TORCH, torch_cases
+
+    records = []
+    for type_name, args, shapes in torch_cases():
+        torch.manual_seed(0)
+        try:
+            module = TORCH[type_name](args, shapes)
+            inputs = _layer_inputs(type_name, shapes)
+            call = _attention_call(args) if type_name == "MultiheadAttention" else None
+            measured = measure_both(module, inputs, call, recurrent=type_name in RECURRENT)
+        except Exception:  # noqa: BLE001 - a case PyTorch refuses has nothing to measure
+            continue
+        records.append({"type": type_name, "args": args, "inputs": shapes, **measured})
+    return records + extra_records()
+
+
+class Fn(nn.Module):
+    """A module around a function."""
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *xs):
+        return self.fn(*xs)
+
+
+class ClassToken(nn.Module):
+    """ViT's class token: cat([token, x], 1)."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.class_token = nn.Parameter(torch.zeros(1, 1, width))
+
+    def forward(self, x):
+        return torch.cat([self.class_token.expand(x.shape[0], -1, -1), x], dim=1)
+
+
+class PositionalEmbedding(nn.Module):
+    """x + a learned (length, width) table, as BERT's and GPT-2's position embeddings."""
+
+    def __init__(self, length: int, width: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(length, width))
+
+    def forward(self, x):
+        return x + self.weight[: x.shape[-2]]
+
+
+def _spatial(rank: int) -> tuple:
+    return (slice(None), slice(None)) + (slice(1, -1),) * rank
+
+
+def extra_cases() -> list:
+    """(type, args, input shapes, module) for the layer types the reference grid does not build
+    (Keras' types, shapecli's own): each with the exact PyTorch equivalent of its rule's model."""
+    cases = [
+        ("Activation", {"activation": "gelu"}, [(2, 3, 4)], nn.GELU()),
+        ("Activation", {"activation": "softmax"}, [(2, 3, 4)], nn.Softmax(-1)),
+        ("Activation", {"activation": "tanh"}, [(2, 3, 4)], nn.Tanh()),
+        ("Average", {}, [(2, 5), (2, 5)], Fn(lambda a, b: (a + b) / 2)),
+        ("BatchNormalization", {"axis": 1}, [(2, 5, 7)], nn.BatchNorm1d(5)),
+        ("BatchNormalization", {"axis": 1}, [(4, 5)], nn.BatchNorm1d(5)),
+        ("ClassToken", {}, [(2, 5, 8)], ClassToken(8)),
+        ("PositionalEmbedding", {"sequence_length": 10}, [(2, 5, 8)], PositionalEmbedding(10, 8)),
+        ("GaussianNoise", {"stddev": 0.1}, [(2, 3, 4)], Fn(lambda x: x + 0.1 * torch.randn_like(x))),
+        ("GaussianDropout", {"rate": 0.5}, [(2, 3, 4)], Fn(lambda x: x * (1 + torch.randn_like(x)))),
+    ]
+    for rank in (1, 2, 3):
+        image = (2, 4, *[6] * rank)
+        conv = getattr(nn, f"Conv{rank}d")
+        axes = tuple(range(2, rank + 2))
+        cases += [
+            (
+                f"Cropping{rank}D",
+                {"cropping": 1, "data_format": "channels_first"},
+                [image],
+                Fn(lambda x, r=rank: x[_spatial(r)]),
+            ),
+            (f"GlobalAveragePooling{rank}D", {}, [image], Fn(lambda x, a=axes: x.mean(a))),
+            (f"GlobalMaxPooling{rank}D", {}, [image], Fn(lambda x, a=axes: x.amax(a))),
+            (f"UpSampling{rank}D", {"size": 2}, [image], nn.Upsample(scale_factor=2)),
+            (f"ZeroPadding{rank}D", {"padding": 1}, [image], Fn(lambda x, r=rank: nn.functional.pad(x, (1, 1) * r))),
+        ]
+        if rank < 3:
+            cases += [
+                (f"DepthwiseConv{rank}D", {"kernel_size": 3}, [image], conv(4, 4, 3, groups=4)),
+                (f"DepthwiseConv{rank}D", {"kernel_size": 3, "depth_multiplier": 2}, [image], conv(4, 8, 3, groups=4)),
+                (
+                    f"SeparableConv{rank}D",
+                    {"filters": 6, "kernel_size": 3},
+                    [image],
+                    nn.Sequential(conv(4, 4, 3, groups=4), conv(4, 6, 1)),
+                ),
+            ]
+    return cases
+
+
+def extra_records() -> list[dict]:
+    """The extra cases, measured like the grid's."""
+    records = []
+    for type_name, args, shapes, module in extra_cases():
+        torch.manual_seed(0)
+        inputs = [torch.randn(s, requires_grad=True) for s in shapes]
+        records.append(
+            {"type": type_name, "args": args, "inputs": [list(s) for s in shapes], **measure(module, inputs)}
+        )
+    return records
+
+
+def _layer_inputs(type_name: str, shapes: list) -> list:
+    if type_name == "Embedding":
+        return [torch.zeros(shapes[0], dtype=torch.long)]
+    return [torch.randn(s, requires_grad=True) for s in shapes]
+
+
+def _attention_call(args):
+    def call(module, *xs):
+        q = xs[0]
+        k = xs[1] if len(xs) > 1 else q
+        v = xs[2] if len(xs) > 2 else k
+        return module(q, k, v, average_attn_weights=args.get("average_attn_weights", True))
+
+    return call
+
+
+# -- whole configs ---------------------------------------------------------------------
+
+
+class MLP(nn.Module):
+    """configs/mlp.yaml: Dense(256, relu), Dense(10)."""
+
+    def __init__(self, features: int = 20):
+        super().__init__()
+        self.dense0 = nn.Linear(features, 256)
+        self.relu = nn.ReLU()
+        self.dense1 = nn.Linear(256, 10)
+
+    def forward(self, x):
+        return self.dense1(self.relu(self.dense0(x)))
+
+
+class ResidualDense(nn.Module):
+    def __init__(self, width: int):
+        super().__init__()
+        self.fc1, self.relu, self.fc2 = nn.Linear(width, width), nn.ReLU(), nn.Linear(width, width)
+
+    def forward(self, x):
+        return self.fc2(self.relu(self.fc1(x))) + x
+
+
+class ResidualMLP(nn.Module):
+    """configs/residual_mlp.yaml: three residual blocks of width 64, a 10-way head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stage1 = nn.Sequential(*(ResidualDense(64) for _ in range(3)))
+        self.head = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.head(self.stage1(x))
+
+
+class Bottleneck(nn.Module):
+    """torchvision's Bottleneck (v1.5), with ReLU not in place as in configs/resnet50.yaml."""
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(inplanes, planes, 1, bias=False), nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3, self.bn3 = nn.Conv2d(planes, planes * 4, 1, bias=False), nn.BatchNorm2d(planes * 4)
+        self.relu1, self.relu2, self.relu = nn.ReLU(), nn.ReLU(), nn.ReLU()
+        self.downsample = None
+        if stride != 1 or inplanes != planes * 4:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(inplanes, planes * 4, 1, stride=stride, bias=False), nn.BatchNorm2d(planes * 4)
+            )
+
+    def forward(self, x):
+        out = self.relu1(self.bn1(self.conv1(x)))
+        out = self.relu2(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        return self.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+class ResNet50(nn.Module):
+    """torchvision.models.resnet50 (25,557,032 parameters), ReLU not in place."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+        self.bn1, self.relu = nn.BatchNorm2d(64), nn.ReLU()
+        self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
+        layers, inplanes = [], 64
+        for planes, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+            stage = [Bottleneck(inplanes, planes, stride)] + [Bottleneck(planes * 4, planes) for _ in range(blocks - 1)]
+            layers.append(nn.Sequential(*stage))
+            inplanes = planes * 4
+        self.layer1, self.layer2, self.layer3, self.layer4 = layers
+        self.avgpool, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(2048, 1000)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+IMAGE = {"image": (BATCH, 3, 224, 224)}
+CONFIG_INPUTS: dict[str, dict[str, tuple]] = {
+    "mlp.yaml": {"x": (BATCH, 20)},
+    "mlp_immediate.yaml": {"x": (BATCH, 20)},
+    "siamese.yaml": {"query": (BATCH, 20), "doc": (BATCH, 20)},
+    "residual_mlp.yaml": {"x": (BATCH, 64)},
+    "lenet5.yaml": {"digits": (BATCH, 1, 32, 32)},
+    "alexnet.yaml": IMAGE,
+    "vgg16.yaml": IMAGE,
+    "resnet18.yaml": IMAGE,
+    "resnet50.yaml": IMAGE,
+    "mobilenet_v2.yaml": IMAGE,
+    "vit_b_16.yaml": IMAGE,
+    "unet.yaml": {"image": (BATCH, 3, 256, 256)},
+    "lstm_classifier.yaml": {"tokens": (BATCH, 50)},
+    "bert_base.yaml": {"input_ids": (BATCH, 128), "token_type_ids": (BATCH, 128)},
+    "gpt2_small.yaml": {"input_ids": (BATCH, 128)},
+}
+"""Each shipped config with a PyTorch equivalent: its inputs at batch 8 (mlp_mismatch.yaml does not fit)."""
+
+INDEX_INPUTS = {"tokens", "input_ids", "token_type_ids"}
+"""Inputs that hold token indices (int64); the others are floats."""
+
+
+def hand_written() -> dict:
+    """config → model class: the exact PyTorch equivalents written by hand."""
+    from verify_configs import LeNet5, LSTMClassifier, UNet
+
+    return {
+        "mlp.yaml": MLP,
+        "residual_mlp.yaml": ResidualMLP,
+        "lenet5.yaml": LeNet5,
+        "unet.yaml": UNet,
+        "lstm_classifier.yaml": LSTMClassifier,
+        "resnet50.yaml": ResNet50,
+    }
+
+
+def _example(name: str, shape: tuple):
+    return torch.zeros(shape, dtype=torch.long) if name in INDEX_INPUTS else torch.randn(shape)
+
+
+def built_records(skip) -> list[dict]:
+    """Every other shipped config, built by `shapecli.build_torch`, measured at batch 8."""
+    try:
+        from shapecli import build_torch
+    except ImportError:
+        print("shapecli.build_torch does not exist yet: measured only the hand-written configs", file=sys.stderr)
+        return []
+    records = []
+    for config, shapes in CONFIG_INPUTS.items():
+        if config in skip:
+            continue
+        try:
+            module = build_torch(str(ROOT / "configs" / config), **shapes)
+        except Exception as e:  # noqa: BLE001 - a config without a PyTorch build is reported, not measured
+            print(f"{config}: not built ({type(e).__name__}: {e})", file=sys.stderr)
+            continue
+        inputs = [_example(name, shape) for name, shape in shapes.items()]
+        records.append(_config_record(config, module, inputs, shapes, "shapecli.build_torch"))
+    return records
+
+
+def _config_record(config: str, module: nn.Module, inputs: list, shapes: dict, source: str) -> dict:
+    torch.manual_seed(0)
+    measured = measure_both(module, inputs, recurrent=any(isinstance(m, nn.RNNBase) for m in module.modules()))
+    for key in ("storages", "storages_aten"):
+        measured.pop(key, None)
+    with torch.backends.mkldnn.flags(enabled=False):
+        measured["inference_peak"] = inference_peak(module, inputs)
+    print(f"{config:22} {measured['saved']:>14,} bytes saved ({source})", file=sys.stderr)
+    return {
+        "config": config,
+        "inputs": {name: list(shape) for name, shape in shapes.items()},
+        "model": source,
+        **measured,
+    }
+
+
+AUTOCAST_INPUTS = {
+    "mlp.yaml": {"x": (BATCH, 20)},
+    "residual_mlp.yaml": {"x": (BATCH, 64)},
+    "lenet5.yaml": {"digits": (BATCH, 1, 32, 32)},
+    "resnet50.yaml": {"image": (2, 3, 224, 224)},
+    "unet.yaml": {"image": (2, 3, 64, 64)},
+    "lstm_classifier.yaml": {"tokens": (BATCH, 50)},
+}
+"""Configs measured again under CPU autocast (bfloat16), whose op lists agree with CUDA's for their
+layers; smaller inputs where bfloat16 convolutions are slow on a CPU."""
+
+
+def autocast_records() -> list[dict]:
+    """Bytes saved under torch.autocast("cpu", bfloat16): activations and the weight copies backward keeps."""
+    records = []
+    for config, shapes in AUTOCAST_INPUTS.items():
+        torch.manual_seed(0)
+        module = hand_written()[config]()
+        inputs = [_example(name, shape) for name, shape in shapes.items()]
+        with torch.autocast("cpu", dtype=torch.bfloat16), torch.backends.mkldnn.flags(enabled=False):
+            measured = measure(module, inputs)
+        records.append(
+            {
+                "config": config,
+                "inputs": {name: list(shape) for name, shape in shapes.items()},
+                "autocast": "bf16",
+                "backends": "oneDNN off",
+                "saved": measured["saved"],
+            }
+        )
+        print(f"{config:22} {measured['saved']:>14,} bytes saved (autocast bf16)", file=sys.stderr)
+    return records
+
+
+def config_records() -> list[dict]:
+    """The hand-written configs, then every other one `shapecli.build_torch` builds."""
+    records = []
+    for config, model_class in hand_written().items():
+        torch.manual_seed(0)
+        shapes = CONFIG_INPUTS[config]
+        inputs = [_example(name, shape) for name, shape in shapes.items()]
+        records.append(_config_record(config, model_class(), inputs, shapes, "hand-written"))
+    return records + built_records(set(hand_written()))
+
+
+def write_document(document: dict) -> None:
+    """The records, one per line (diffs stay readable), the header keys first."""
+    lines = ["{"]
+    for key, value in document.items():
+        if isinstance(value, list):
+            items = ",\n".join("  " + json.dumps(item, separators=(",", ":")) for item in value)
+            lines.append(f'"{key}": [\n{items}\n],')
+        else:
+            lines.append(f"{json.dumps(key)}: {json.dumps(value)},")
+    lines[-1] = lines[-1].removesuffix(",")
+    OUT.write_text("\n".join(lines) + "\n}\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only-configs", action="store_true", help="keep the recorded layer cases")
+    options = parser.parse_args()
+    previous = json.loads(OUT.read_text()) if OUT.exists() else {}
+    layers = previous.get("layers", []) if options.only_configs else layer_records()
+    document = {
+        "framework": "torch",
+        "version": torch.__version__,
+        "python": sys.version.split()[0],
+        "device": "cpu",
+        "generated_by": "tools/measure_memory.py",
+        "layers": layers,
+        "configs": config_records(),
+        "autocast": autocast_records(),
+    }
+    write_document(document)
+    types = len({r["type"] for r in layers})
+    print(f"torch {torch.__version__}: {len(layers)} layer cases ({types} types), {len(document['configs'])} configs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
