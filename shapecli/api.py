@@ -495,12 +495,13 @@ class Spec:
         return f"<shapecli.Spec {self.file} ({self.convention} convention)>"
 
 
-def load(path_or_text, convention: str | None = None, *, dtype: str = "float32") -> Spec:
+def load(path_or_text, convention: str | None = None, *, dtype: str = "float32", set: dict | None = None) -> Spec:
     """Load a spec from a file path (str or os.PathLike) or from YAML text.
 
     A str is taken as YAML text when it has a line break, or a ':' and no such file exists.
     `convention` (torch, keras, mxnet) defaults to the one the spec pins in its
-    `check: {convention}` key, else torch. `dtype` is the element type of the byte counts.
+    `check: {convention}` key, else torch. `dtype` is the element type of the byte counts;
+    `set` gives values to the spec's model parameters (its top-level `params:`), as --set does.
     Raises SpecError (invalid spec) or InputError (unreadable file).
     """
     from .conventions import DTYPE_BYTES
@@ -510,16 +511,24 @@ def load(path_or_text, convention: str | None = None, *, dtype: str = "float32")
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, not {dtype!r}")
     file, text = _read(path_or_text)
-    return load_text(text, file, convention, dtype=dtype)
+    return load_text(text, file, convention, dtype=dtype, overrides=set)
 
 
-def load_text(text: str, file: str, convention: str | None = None, *, default: str = "torch", dtype: str = "float32"):
+def load_text(
+    text: str,
+    file: str,
+    convention: str | None = None,
+    *,
+    default: str = "torch",
+    dtype: str = "float32",
+    overrides: dict | None = None,
+):
     """A Spec from YAML text shown as `file`: under `convention`, else the one the spec pins
     in `check: {convention}`, else `default`."""
     from .spec import load_model
 
     try:
-        model = load_model(text, file, convention, default=default)
+        model = load_model(text, file, convention, overrides, default=default)
     except _errors.ShapecliError as e:
         _raise_as_api(e, text)
     return Spec(model, text, dtype)

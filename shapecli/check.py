@@ -98,7 +98,9 @@ def _matches(patterns: list[str], names: list[str]) -> bool:
     return fnmatch.fnmatchcase(names[0], head) and _matches(patterns[1:], names[1:])
 
 
-def check_file(path: str, given: list, convention: str | None, keep: bool = False) -> FileResult:
+def check_file(
+    path: str, given: list, convention: str | None, keep: bool = False, overrides: dict | None = None
+) -> FileResult:
     """Check one spec: with `given` inputs when there are any, else with each variant of its
     own `check:` key (its inputs, and the model parameters it sets), under `convention` or
     the spec's own.
@@ -110,7 +112,7 @@ def check_file(path: str, given: list, convention: str | None, keep: bool = Fals
     name = display_name(path)
     try:
         name, text = read_spec(path)
-        model = load_model(text, name, convention)
+        model = load_model(text, name, convention, overrides)
     except (SpecError, InputError) as e:
         return FileResult(name, text, [d._replace(file=d.file or name) for d in diagnostics(e)], [])
     except Exception as e:  # noqa: BLE001 - one file's bug must not hide the others' results
@@ -120,7 +122,9 @@ def check_file(path: str, given: list, convention: str | None, keep: bool = Fals
     for index, plan in enumerate(variants):
         label = _variant_label(index, plan, len(variants))
         try:
-            variant = model if plan is None or not plan.set else load_model(text, name, convention, plan.set)
+            variant = (
+                model if plan is None or not plan.set else load_model(text, name, convention, _merged(plan, overrides))
+            )
             trace = infer(variant, given or plan.inputs)
         except MissingInput as e:
             skipped = Diagnostic(
@@ -146,6 +150,11 @@ def check_file(path: str, given: list, convention: str | None, keep: bool = Fals
     if keep:
         return FileResult(name, text, errors, warnings, model=model, trace=trace)
     return FileResult(name, text, errors, warnings)
+
+
+def _merged(plan, overrides: dict | None) -> dict:
+    """A check variant's `set:` values, with the command line's --set winning."""
+    return {**dict(plan.set), **(overrides or {})}
 
 
 def _variant_label(index: int, plan, count: int) -> str | None:

@@ -48,6 +48,30 @@ def _input_option(help_text: str):
     return click.option("-i", "--input", "inputs", multiple=True, metavar="[NAME=]SHAPE", help=help_text)
 
 
+def _set_option():
+    """The --set option: model parameters (the spec's top-level params:) for this run."""
+    return click.option(
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Set a model parameter (the spec's params:), e.g. --set width=2 (repeatable).",
+    )
+
+
+def _overrides(settings) -> dict[str, str]:
+    """NAME=VALUE texts → {name: value text}; a malformed one is an InputError."""
+    found = {}
+    for item in settings:
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise InputError(f"--set {item}: expected NAME=VALUE, e.g. --set width=2")
+        if name.strip() in found:
+            raise InputError(f"--set gives '{name.strip()}' twice")
+        found[name.strip()] = value
+    return found
+
+
 def _max_errors_option(help_text: str):
     """The --max-errors option of inspect and check."""
     return click.option("--max-errors", type=click.IntRange(0), default=20, show_default=True, help=help_text)
@@ -117,10 +141,10 @@ def _silence_stdout() -> None:
     "-c",
     "--convention",
     type=click.Choice(list(CONVENTIONS)),
-    default="torch",
-    show_default=True,
-    help="Parameter names, layouts and defaults of this framework.",
+    default=None,
+    help="Parameter names, layouts and defaults of this framework [default: the spec's convention:, else torch].",
 )
+@_set_option()
 @click.option(
     "-f",
     "--format",
@@ -170,6 +194,7 @@ def inspect(
     spec,
     inputs,
     convention,
+    settings,
     output_format,
     output,
     dtype,
@@ -194,12 +219,15 @@ def inspect(
 
     memory = MemoryRequest(dtype, optimizer, amp, device, per_layer, budget, solve)
     code = _guarded(
-        debug, lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, output, memory)
+        debug,
+        lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, output, memory, settings),
     )
     sys.exit(code)
 
 
-def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20, output=None, memory=None) -> int:
+def _inspect(
+    spec, inputs, convention, output_format, dtype, wheres, max_errors=20, output=None, memory=None, settings=()
+) -> int:
     from .dims import parse_input, parse_where
     from .explain import where_violations
     from .infer import evaluate_at, infer
@@ -211,16 +239,17 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
     file = display_name(spec)
     try:
         given = [parse_input(v) for v in inputs]
+        overrides = _overrides(settings)
         file, text = read_spec(spec)
         _refuse_overwrite(output, spec)
-        model = load_model(text, file, convention)
+        model = load_model(text, file, convention, overrides)
         trace = infer(model, given, dtype)
         evaluations = [evaluate_at(trace, b) for where in wheres for b in parse_where(where, trace.symbols)]
         memory = memory.run(model, trace, evaluations) if memory else None
     except (SpecError, InputError) as e:
         found = diagnostics(e)
         if output_format == "json":
-            _write_output(output, lambda f: write_json(failure_document(file, convention, found), f))
+            _write_output(output, lambda f: write_json(failure_document(file, convention or "torch", found), f))
         elif output_format == "html":
             from .report import failure_report
 
@@ -277,6 +306,7 @@ A spec names the inputs it is meant for with a top-level key:
     default=None,
     help="Convention for every spec (default: each spec's, else torch).",
 )
+@_set_option()
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option(
     "-f",
@@ -290,16 +320,18 @@ A spec names the inputs it is meant for with a top-level key:
 @click.option("-o", "--output", metavar="FILE", help="Write the JSON, HTML or GitHub report to FILE.")
 @_max_errors_option("Most errors shown per file (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def check(paths, inputs, convention, strict, output_format, output, max_errors, debug):
+def check(paths, inputs, convention, settings, strict, output_format, output, max_errors, debug):
     """Check spec files, directories (every *.yaml / *.yml) and globs, for CI.
 
     Exits 0 only if every spec passes; 1 if any has an error (or, with
     --strict, a warning); 2 for unusable arguments.
     """
-    sys.exit(_guarded(debug, lambda: _check(paths, inputs, convention, strict, output_format, max_errors, output)))
+    sys.exit(
+        _guarded(debug, lambda: _check(paths, inputs, convention, strict, output_format, max_errors, output, settings))
+    )
 
 
-def _check(paths, inputs, convention, strict, output_format, max_errors, output=None) -> int:
+def _check(paths, inputs, convention, strict, output_format, max_errors, output=None, settings=()) -> int:
     from .check import check_file, find_specs
     from .dims import parse_input
     from .render import check_document, check_line, check_summary, emit, github_annotations, stdout_console, write_json
@@ -308,6 +340,7 @@ def _check(paths, inputs, convention, strict, output_format, max_errors, output=
         if output and output_format == "text":
             raise InputError("--output writes a JSON, HTML or GitHub report: add --format json, html or github")
         given = [parse_input(v) for v in inputs]
+        overrides = _overrides(settings)
         files = find_specs(list(paths))
         if not files:
             raise InputError("no spec files found (looked for *.yaml and *.yml)")
@@ -321,7 +354,7 @@ def _check(paths, inputs, convention, strict, output_format, max_errors, output=
     console = stdout_console()
     results = []
     for path in files:
-        result = check_file(path, given, convention, keep=output_format == "html")
+        result = check_file(path, given, convention, keep=output_format == "html", overrides=overrides)
         results.append(result)
         if output_format == "text":
             line = check_line(result, strict)
@@ -374,10 +407,10 @@ Examples:
     "-c",
     "--convention",
     type=click.Choice(list(CONVENTIONS)),
-    default="torch",
-    show_default=True,
-    help="Parameter names, layouts and defaults of this framework.",
+    default=None,
+    help="Parameter names, layouts and defaults of this framework [default: the spec's convention:, else torch].",
 )
+@_set_option()
 @click.option(
     "-f",
     "--format",
@@ -392,17 +425,17 @@ Examples:
 )
 @click.option("--expand", is_flag=True, help="Draw every copy of a repeated layer or block (default: one node ×N).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def graph(spec, inputs, convention, output_format, output, depth, expand, debug):
+def graph(spec, inputs, convention, settings, output_format, output, depth, expand, debug):
     """Draw SPEC as a graph: layers with their key arguments and parameter counts, edges with
     the tensor shapes, boxes around block uses, repeats folded to one node, a failed layer in red.
 
     Exits 1 (after drawing) when shapes do not fit, 2 for an invalid spec. Without input
     shapes the structure is drawn alone.
     """
-    sys.exit(_guarded(debug, lambda: _graph(spec, inputs, convention, output_format, output, depth, expand)))
+    sys.exit(_guarded(debug, lambda: _graph(spec, inputs, convention, output_format, output, depth, expand, settings)))
 
 
-def _graph(spec, inputs, convention, output_format, output, depth, expand) -> int:
+def _graph(spec, inputs, convention, output_format, output, depth, expand, settings=()) -> int:
     from .dims import parse_input
     from .errors import MissingInput
     from .graph import draw, format_for
@@ -415,7 +448,7 @@ def _graph(spec, inputs, convention, output_format, output, depth, expand) -> in
     try:
         given = [parse_input(v) for v in inputs]
         file, text = read_spec(spec)
-        model = load_model(text, file, convention)
+        model = load_model(text, file, convention, _overrides(settings))
         _refuse_overwrite(output, spec)
         notes = []
         try:
@@ -458,6 +491,7 @@ Examples:
     "-t", "--to", "framework", type=click.Choice(["torch", "keras"]), required=True, help="The framework to write."
 )
 @_input_option("Input shape, where a parameter's size depends on it (name=SHAPE for each input).")
+@_set_option()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE (default: stdout).")
 @click.option(
     "--check",
@@ -468,17 +502,17 @@ Examples:
     help="Exit 1 if FILE is not what this command writes now (stale), 0 if it is.",
 )
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def export(spec, framework, inputs, output, check_file, debug):
+def export(spec, framework, inputs, settings, output, check_file, debug):
     """Write SPEC's model as standalone PyTorch or Keras source (a YAML file, or - for stdin).
 
     The source has a class per block and one for the model; its parameter names are
     those inspect prints under that framework's convention. A spec exports to the
     framework of its convention (its `check: {convention}`, else the one --to names).
     """
-    sys.exit(_guarded(debug, lambda: _export(spec, framework, inputs, output, check_file)))
+    sys.exit(_guarded(debug, lambda: _export(spec, framework, inputs, output, check_file, settings)))
 
 
-def _export(spec, framework, inputs, output, check_file) -> int:
+def _export(spec, framework, inputs, output, check_file, settings=()) -> int:
     from . import api
     from .export import export_source
 
@@ -494,7 +528,7 @@ def _export(spec, framework, inputs, output, check_file) -> int:
         from .yamlsrc import read_spec
 
         file, text = read_spec(spec)
-        loaded = api.load_text(text, file, default=framework)
+        loaded = api.load_text(text, file, default=framework, overrides=_overrides(settings))
         plan = loaded._plan(framework, given)
     except api.ShapeError as e:
         _report(e._sources, e._text)

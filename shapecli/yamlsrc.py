@@ -150,14 +150,51 @@ def decode(data: bytes) -> str:
         raise SpecError(f"the file is not UTF-8 text (byte 0x{data[e.start]:02x})", Loc(line, column)) from None
 
 
+_PROTECTED = "[]{},"
+_PLACEHOLDERS = "\ue000\ue001\ue002\ue003\ue004"
+_PROTECT = str.maketrans(_PROTECTED, _PLACEHOLDERS)
+_UNPROTECT = str.maketrans(_PLACEHOLDERS, _PROTECTED)
+_EXPRESSION_START = re.compile(r"(?<=[:\[{,])[ \t]*(?=-?\$)")
+
+
+def protect_expressions(text: str) -> str:
+    """`text` with the brackets, braces and commas inside `$` expressions replaced by placeholders
+    of the same length, so that `{filters: $x.shape[1] // 2, groups: $max(a, b)}` is one plain
+    scalar even inside a flow mapping, and every position stays where it was written."""
+    if "$" not in text:
+        return text
+    pieces, last = [], 0
+    for match in _EXPRESSION_START.finditer(text):
+        start = match.end()
+        if start < last:
+            continue
+        end, depth = start, 0
+        while end < len(text):
+            char = text[end]
+            if char in "([{":
+                depth += 1
+            elif char in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif char == "," and depth == 0 or char in "\r\n" or text.startswith(" #", end):
+                break
+            end += 1
+        pieces += [text[last:start], text[start:end].translate(_PROTECT)]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 def parse_yaml(text: str):
     """Build located values from one YAML document; raises SpecError.
 
     Values are built from the parser's events as they come (no node tree is
     kept), iteratively, so memory stays near the size of the values and depth
-    is bounded by MAX_DEPTH, not by Python's stack.
+    is bounded by MAX_DEPTH, not by Python's stack. `$` expressions may hold
+    brackets and commas even in flow style (see protect_expressions).
     """
-    loader = _LOADER(text)
+    loader = _LOADER(protect_expressions(text))
     try:
         return _EventBuilder(loader).document()
     except yaml.MarkedYAMLError as e:
@@ -325,6 +362,8 @@ def _scalar(event):
     """The value of a scalar: text, a number, a bool or None, by YAML 1.1's rules
     (with `1e-3` a number); any other tag is refused, never constructed."""
     value = event.value
+    if value[:1] in ("$", "-") and not event.style:
+        value = value.translate(_UNPROTECT)
     if event.tag is None:
         if not event.implicit[0]:  # quoted: a string
             return value

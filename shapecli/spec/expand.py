@@ -154,8 +154,9 @@ class Builder:
             return default
 
     def stop_if_errors(self) -> None:
+        """Raise every error found so far, in the order of the text."""
         if self.errors:
-            raise SpecErrors(self.errors)
+            raise SpecErrors(sorted(self.errors, key=lambda e: e.loc or Loc(0, 0)))
 
     # -- the whole spec -----------------------------------------------------------
 
@@ -315,6 +316,8 @@ class Builder:
     def raw_entry(self, scope: Scope, item, loc: Loc) -> YMap:
         raw = expect(item, YMap, "a layer", loc)
         raw = expect(substitute(raw, scope.env, loc, scope.ports), YMap, "a layer", loc)
+        if "if" in item and raw is not item:
+            raw["if"] = item["if"]  # kept as written: condition_of computes it and shows its text
         if "name" in raw:
             check_name(raw["name"], "layer name", raw.value_loc("name"), LAYER_NAME)
         return raw

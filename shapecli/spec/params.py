@@ -147,7 +147,7 @@ def _evaluate(tree, text: str, env: Env, loc: Loc, shape_of, values):
 def parameter_value(text: str, env: Env, loc: Loc, ports: dict | None = None):
     """The value of `$name` or of a `$` expression; a Deferred when it reads tensor shapes
     (`ports`: the names of the scope it is written in)."""
-    body = text[1:].strip()
+    body = text[1:].strip() if text.startswith("$") else text.strip()
     if body in env and not isinstance(env[body], Deferred):
         return env[body]
     tree = _tree(body.replace("$", ""), text, loc)
@@ -167,13 +167,13 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
     """
     memo = {} if memo is None else memo
     if isinstance(value, str):
-        return parameter_value(value, env, loc, ports) if value.startswith("$") else value
+        return parameter_value(value, env, loc, ports) if value.startswith(("$", "-$")) else value
     if not isinstance(value, (YList, YMap)):
         return value
     if id(value) in memo:
         return memo[id(value)]
     items = value if isinstance(value, YList) else value.values()
-    if not any(isinstance(v, (YList, YMap)) or (isinstance(v, str) and v.startswith("$")) for v in items):
+    if not any(isinstance(v, (YList, YMap)) or (isinstance(v, str) and v.startswith(("$", "-$"))) for v in items):
         memo[id(value)] = value  # nothing to substitute: keep the value as it is
         return value
     if isinstance(value, YList):
