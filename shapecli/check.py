@@ -145,6 +145,10 @@ def check_file(
             from .memory.budget import memory_limit_errors
 
             found += memory_limit_errors(variant, trace, plan.max_memory)
+        if plan is not None and plan.expect:
+            from .assertions import check_assertions
+
+            found += check_assertions(variant, plan, trace)
         errors += [_noted(d, label) for d in found]
         warnings += [w for w in trace.warnings if w not in warnings]
     if keep:

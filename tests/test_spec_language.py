@@ -376,3 +376,43 @@ def test_check_variants_each_run(tmp_path):
     assert result.exit_code == 1
     assert "in check variant 3 (set: groups=3)" in result.stderr
     assert "groups=3, which must divide the 64 input channels" in result.stderr
+
+
+CHECKED = """
+layers:
+  - {name: fc1, type: Dense, units: 256, activation: relu}
+  - {name: logits, type: Dense, units: 10}
+check:
+  inputs: {x: 8x20}
+  expect: %s
+"""
+
+
+@pytest.mark.parametrize(
+    "expect, messages",
+    [
+        ("{outputs: {logits: [8, 10]}, params: '<= 10K', macs: 61440, memory: '< 1MiB'}", []),
+        ("{outputs: {logits: [8, null]}, trainable: '>= 7.9K'}", []),
+        (
+            "{outputs: {logits: [8, 1000]}}",
+            ["7:30: error: output 'logits' is (8, 10), but check expects (8, 1000)"],
+        ),
+        ("{params: '<= 7K'}", ["7:20: error: params is 7,946, but check expects <= 7K (<= 7,000)"]),
+        ("{macs: '> 1G'}", ["7:18: error: macs is 61,440, but check expects > 1G (> 1,000,000,000)"]),
+        (
+            "{memory: '<= 16KiB'}",
+            # 7,946 params, their gradients and two Adam moments (4 bytes each), and the
+            # activations kept: the input of fc1 (8x20) and the ReLU output fc1 and logits share (8x256)
+            [f"7:20: error: memory is {7946 * 4 * 4 + (8 * 20 + 8 * 256) * 4:,} bytes, but check expects <= 16KiB"],
+        ),
+        ("{paramz: 1}", ["7:20: error: check expect paramz: unknown key of check expect 'paramz'"]),
+        ("{params: lots}", ["7:20: error: check expect params: expected a bound such as '<= 30M'"]),
+    ],
+)
+def test_check_expect(tmp_path, expect, messages):
+    path = tmp_path / "spec.yaml"
+    path.write_text(CHECKED % expect)
+    result = invoke("check", str(path))
+    assert result.exit_code == (1 if messages else 0), result.stderr
+    for message in messages:
+        assert f"{path}:{message}" in result.stderr
