@@ -300,7 +300,7 @@ class _Walk:
             same = (0,) if len(ins) == 1 else tuple([node.sources.index(s) for s in node.sources])
             call = Call(
                 node.layer,
-                node.cfg,
+                layer.cfg or node.cfg,
                 list(layer.input_shapes),
                 outs,
                 self.training,
