@@ -210,3 +210,47 @@ def test_every_layer_type_has_reference_records_or_rows():
     covered |= {lookup(case[0]) for case in CASES}
     missing = sorted(layer.type_name for layer in LAYER_TYPES if layer not in covered)
     assert missing == [], f"layer types without a test row or reference record: {missing}"
+
+
+# Defects the differential fuzzers found (tools/fuzz_torch.py, tools/fuzz_keras.py); each row failed before
+# its fix. Type, arguments, input shapes, convention, output shape (a list for several outputs).
+FUZZ_FOUND = [
+    # PyTorch multiplies in double precision: 10 * 0.7 rounds to 7.0 (the double 0.7 is below 7/10)
+    ("Upsample", {"scale_factor": 0.7}, [(1, 2, 10)], "torch", (1, 2, 7)),
+    ("Upsample", {"scale_factor": [0.6, 1.2]}, [(1, 2, 5, 10)], "torch", (1, 2, 3, 12)),
+    ("Upsample", {"scale_factor": 1 / 3, "mode": "area"}, [(1, 2, 9)], "torch", (1, 2, 3)),
+    ("Upsample", {"scale_factor": 3.3}, [(1, 2, 10, 10, 10)], "torch", (1, 2, 33, 33, 33)),
+    ("Upsample", {"scale_factor": 0.7}, [(1, 2, 90)], "torch", (1, 2, 62)),
+    ("Upsample", {"scale_factor": 1.5}, [(1, 2, B)], "torch", (1, 2, (3 * B) // 2)),
+    ("Upsample", {"scale_factor": 0.7}, [(1, 2, B)], "torch", (1, 2, UNKNOWN)),
+    # one int for every spatial axis
+    ("Upsample", {"size": 5}, [(1, 2, 3, 4)], "torch", (1, 2, 5, 5)),
+    ("Upsample", {"size": 5, "mode": "trilinear", "align_corners": True}, [(1, 2, 3, 4, 6)], "torch", (1, 2, 5, 5, 5)),
+    ("Upsample", {"size": [6, 7], "mode": "bilinear", "align_corners": False}, [(1, 2, 3, 4)], "torch", (1, 2, 6, 7)),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, convention, out", FUZZ_FOUND)
+def test_fuzz_found_rules(type_name, args, ins, convention, out):
+    assert run_layer(type_name, args, ins, convention)[0] == out
+
+
+# Refusals the fuzzers found missing: type, arguments, input shapes, convention, the message's words
+FUZZ_FOUND_REFUSALS = [
+    ("Upsample", {"scale_factor": 0.1}, [(1, 2, 5)], "torch", "scale_factor 0.1 gives an output length of 0"),
+    ("Upsample", {"size": [5]}, [(1, 2, 3, 4)], "torch", "gives 1 sizes for the 2 spatial axes of (1, 2, 3, 4)"),
+    ("Upsample", {"size": 4, "align_corners": True}, [(1, 2, 3)], "torch", "align_corners can only be set with"),
+    ("Upsample", {"size": 4, "align_corners": False, "mode": "area"}, [(1, 2, 3)], "torch", "not area"),
+    ("Upsample", {"size": 4, "align_corners": "true", "mode": "linear"}, [(1, 2, 3)], "torch", "expected true or"),
+    ("Upsample", {"size": 4, "mode": "bilinear"}, [(1, 2, 3)], "torch", "with mode bilinear needs a rank-4 input"),
+    ("Upsample", {"size": 4, "mode": "linear"}, [(1, 2, 3, 3)], "torch", "with mode linear needs a rank-3 input"),
+    ("Upsample", {"size": 4, "mode": "bicubic"}, [(1, 2, 3, 3, 3)], "torch", "with mode bicubic needs a rank-4"),
+    ("Upsample", {"size": 4}, [(1, 2, 3, 3, 3, 3)], "torch", "expects an input of rank 3 to 5"),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, convention, message", FUZZ_FOUND_REFUSALS)
+def test_fuzz_found_refusals(type_name, args, ins, convention, message):
+    with pytest.raises((SpecError, ShapeError)) as caught:
+        run_layer(type_name, args, ins, convention)
+    assert message in caught.value.message
