@@ -254,3 +254,31 @@ def test_fuzz_found_refusals(type_name, args, ins, convention, message):
     with pytest.raises((SpecError, ShapeError)) as caught:
         run_layer(type_name, args, ins, convention)
     assert message in caught.value.message
+
+
+# Slice: Python's slice rules on a symbolic size, clamped at both ends; an empty result is refused.
+# Arguments, sizes of the sliced axis: the symbolic length evaluated there must be the concrete one.
+SLICES = [
+    ({"axis": 1, "start": -3}, (1, 2, 3, 4, 7)),
+    ({"axis": 1, "start": -3, "stop": -1}, (2, 3, 4, 8)),
+    ({"axis": 1, "start": 0, "stop": -5}, (6, 7, 12)),
+    ({"axis": 1, "start": -9, "stop": 4, "step": 2}, (4, 5, 9, 10)),
+    ({"axis": 1, "start": 2, "stop": 5, "step": 3}, (3, 5, 6)),
+]
+
+
+@pytest.mark.parametrize("args, sizes", SLICES)
+def test_symbolic_slice_agrees_with_python(args, sizes):
+    length = run_layer("Slice", args, [(2, B)])[0][1]
+    for n in sizes:
+        assert length.evaluate({"B": n}) == run_layer("Slice", args, [(2, n)])[0][1], n
+
+
+@pytest.mark.parametrize(
+    "args, n",
+    [({"axis": 1, "start": 3}, 2), ({"axis": 1, "start": -1, "stop": -1}, 5), ({"axis": 1, "stop": -4}, 3)],
+)
+def test_an_empty_slice_is_refused(args, n):
+    with pytest.raises(ShapeError) as caught:
+        run_layer("Slice", args, [(2, n)])
+    assert f"keeps nothing of axis 1 of (2, {n})" in caught.value.message

@@ -428,7 +428,7 @@ class Slice(Layer):
 
     @staticmethod
     def output_shape(cfg, ins):
-        # len(range(start, stop, step)) clamped to the axis
+        # len(range(*slice(start, stop, step).indices(n))), which must not be 0
         (x,) = ins
         axis = normalize_axis(cfg.axis, len(x))
         n = x[axis]
@@ -437,10 +437,19 @@ class Slice(Layer):
         elif not is_known(n):
             length = UNKNOWN
         else:
-            start = n + cfg.start if cfg.start < 0 else dim_min(n, cfg.start)
-            stop = n if cfg.stop is None else (n + cfg.stop if cfg.stop < 0 else dim_min(n, cfg.stop))
+            start, stop = _clamped(n, cfg.start), n if cfg.stop is None else _clamped(n, cfg.stop)
             length = dim_max(0, (stop - start + cfg.step - 1) // cfg.step)
+        stop = "" if cfg.stop is None else cfg.stop
+        why = f"keeps nothing of axis {cfg.axis} of {format_shape(x)}: [{cfg.start}:{stop}:{cfg.step}] is empty"
+        if isinstance(length, int) and length == 0:
+            raise ShapeError(why, hint="an empty axis breaks the layers after it; check start and stop")
+        require_at_least(length, 1, why)
         return (*x[:axis], length, *x[axis + 1 :])
+
+
+def _clamped(n, index: int):
+    """A slice bound as Python clamps it for a positive step: from the end if negative, within [0, n]."""
+    return dim_max(0, n + index) if index < 0 else dim_min(n, index)
 
 
 @register("Select", prefix="select")
