@@ -337,14 +337,16 @@ def _apply(
 
 def _param_infos(node: Node, ins, convention, before: list[ParamInfo] | None = None) -> list[ParamInfo]:
     specs = node.layer.params(node.cfg, ins)
+    # the layout may change with the input (attention packs its projections when kdim == embed_dim)
+    earlier = {p.local: p.before for p in before or ()}
     infos = []
-    for i, spec in enumerate(specs):
+    for spec in specs:
         shape = tuple(spec.shape)
         infos.append(
             ParamInfo(
                 convention.param_name(node.path, spec.name),
                 spec.name,
-                before[i].before if before else shape,
+                earlier.get(spec.name, (UNKNOWN,) * len(shape)) if before else shape,
                 shape if before else None,
                 product(shape) if before else None,
                 spec.trainable,

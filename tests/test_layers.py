@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from shapecli.dims import ANY_SHAPE, UNKNOWN, Expr
 from shapecli.errors import Loc, ShapeError, SpecError
 from shapecli.registry import LAYER_TYPES, lookup, make_config
+
+from .helpers import run_spec, shapes
 
 B = Expr.symbol("B")
 
@@ -282,3 +286,26 @@ def test_an_empty_slice_is_refused(args, n):
     with pytest.raises(ShapeError) as caught:
         run_layer("Slice", args, [(2, n)])
     assert f"keeps nothing of axis 1 of (2, {n})" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "widths, after",
+    [
+        ((5, 6), {"q_proj_weight": [8, 8], "k_proj_weight": [8, 5], "v_proj_weight": [8, 6]}),
+        ((8, 8), {"in_proj_weight": [24, 8]}),
+    ],
+)
+def test_attention_layout_decided_by_the_query_width(widths, after):
+    # before inference the query width is unknown, so the layout (packed or not) may change: no crash
+    kdim, vdim = widths
+    trace = run_spec(
+        f"""
+        inputs: {{q: [5, 2, 8], k: [7, 2, {kdim}], v: [7, 2, {vdim}]}}
+        layers:
+          - {{name: att, type: MultiheadAttention, num_heads: 2, kdim: {kdim}, vdim: {vdim}, from: [q, k, v]}}
+        """
+    )
+    assert not trace.errors
+    found = shapes(trace.layers[0].params)
+    assert {name.removeprefix("att."): shape for name, shape in found.items() if "proj_weight" in name} == after
+    assert trace.totals.params == sum(math.prod(s) for s in found.values())

@@ -8,7 +8,7 @@ weighted sum of values), which is where most of a transformer's compute is.
 from __future__ import annotations
 
 from ..args import Bool, Choice, Float, Int
-from ..dims import format_dim, format_shape
+from ..dims import equal, format_dim, format_shape
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
 from ..shape_math import require_divisible, require_rank, same_dim
@@ -29,8 +29,13 @@ def _check_heads(width, heads: int) -> None:
 
 
 def _torch_attention_params(prefix: str, e, kdim, vdim, bias: bool, bias_kv: bool = False) -> list[Param]:
-    """nn.MultiheadAttention's parameters, in PyTorch's order."""
-    packed = same_dim(kdim, e) is not None and same_dim(vdim, e) is not None
+    """nn.MultiheadAttention's parameters, in PyTorch's order.
+
+    PyTorch packs the three input projections when kdim and vdim equal embed_dim; a
+    declared kdim or vdim that is not certainly equal to the width (unknown before
+    inference) gives the separate projections.
+    """
+    packed = all(d is e or equal(d, e) is True for d in (kdim, vdim))
     if packed:
         params = [Param(f"{prefix}in_proj_weight", (3 * e, e))]
     else:
