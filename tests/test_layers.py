@@ -250,6 +250,9 @@ FUZZ_FOUND_REFUSALS = [
     ("Upsample", {"size": 4, "mode": "linear"}, [(1, 2, 3, 3)], "torch", "with mode linear needs a rank-3 input"),
     ("Upsample", {"size": 4, "mode": "bicubic"}, [(1, 2, 3, 3, 3)], "torch", "with mode bicubic needs a rank-4"),
     ("Upsample", {"size": 4}, [(1, 2, 3, 3, 3, 3)], "torch", "expects an input of rank 3 to 5"),
+    ("Permute", {"dims": []}, [()], "keras", "expects an input of rank ≥ 1, receives ()"),
+    ("LSTM", {"units": 4, "num_layers": 10**9}, [(7, 2, 5)], "torch", "expected an integer in [1, 1024]"),
+    ("MatMul", {}, [(2, 3, 4, 5), (4, 5, 6)], "torch", "the batch axes of (2, 3, 4, 5) and (4, 5, 6): axis -3 has 3"),
 ]
 
 
@@ -309,3 +312,17 @@ def test_attention_layout_decided_by_the_query_width(widths, after):
     found = shapes(trace.layers[0].params)
     assert {name.removeprefix("att."): shape for name, shape in found.items() if "proj_weight" in name} == after
     assert trace.totals.params == sum(math.prod(s) for s in found.values())
+
+
+def test_matmul_batch_mismatch_points_at_the_axis_it_names():
+    trace = run_spec(
+        """
+        inputs: {a: [2, 3, 4, 5], b: [4, 5, 6]}
+        layers:
+          - {name: mm, type: MatMul, from: [a, b]}
+        """
+    )
+    (error,) = trace.errors
+    assert "axis -3 has 3 vs 4" in error.message
+    assert error.axes == (1,)
+    assert [(c.axis, c.expected, c.received) for c in error.conflicts] == [(1, 3, 4)]

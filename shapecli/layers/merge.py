@@ -114,7 +114,16 @@ class MatMul(Layer):
                 f"{format_dim(left[-1])} columns vs {format_dim(right[-2])} rows",
                 received=ins,
             )
-        batch = broadcast([left[:-2], right[:-2]])
+        try:
+            batch = broadcast([left[:-2], right[:-2]])
+        except ShapeError as e:  # name the axis of the inputs, not of their batch parts
+            axis = e.axis - 2
+            raise ShapeError(
+                f"cannot broadcast the batch axes of {format_shape(a)} and {format_shape(b)}: "
+                f"axis {axis} has {format_dim(left[axis])} vs {format_dim(right[axis])}",
+                received=ins,
+                axis=axis,
+            ) from None
         out = (*batch, left[-2], right[-1])
         if len(a) == 1:
             out = out[:-2] + out[-1:]

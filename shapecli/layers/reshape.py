@@ -101,6 +101,8 @@ class Permute(Layer):
     def output_shape(cfg, ins):
         # y[i] = x[dims[i]]
         (x,) = ins
+        if cfg.convention == "keras":
+            require_rank(x, 1)
         dims = [d for d in cfg.dims]
         axes = list(range(1, len(x))) if cfg.convention == "keras" else list(range(len(x)))
         if sorted(dims) != axes:
