@@ -326,3 +326,64 @@ def test_matmul_batch_mismatch_points_at_the_axis_it_names():
     assert "axis -3 has 3 vs 4" in error.message
     assert error.axes == (1,)
     assert [(c.axis, c.expected, c.received) for c in error.conflicts] == [(1, 3, 4)]
+
+
+# PyTorch's rules that the fuzzer found missing (each row failed before its fix): type, arguments, input, output
+FUZZ_FOUND_TORCH = [
+    ("ZeroPad2d", {"padding": 1}, [(3, 4)], (5, 6)),
+    ("ConstantPad1d", {"padding": [2, 1]}, [(2, 3, 4, 5)], (2, 3, 4, 8)),
+    ("ZeroPad1d", {"padding": [-1, -1]}, [(2, 3, 4)], (2, 3, 2)),
+    ("ReplicationPad1d", {"padding": [-1, 2]}, [(2, 3, 4)], (2, 3, 5)),
+    ("ReflectionPad1d", {"padding": [3, -1]}, [(2, 3, 4)], (2, 3, 6)),
+    ("AdaptiveAvgPool2d", {"output_size": 1}, [(3, 5)], (1, 1)),
+    ("AdaptiveAvgPool2d", {"output_size": 1}, [(2, 3, 4, 5, 6)], (2, 3, 4, 1, 1)),
+    ("AdaptiveAvgPool3d", {"output_size": [1, 1, 1]}, [(2, 3, 4, 5, 6, 7)], (2, 3, 4, 1, 1, 1)),
+    ("Dropout3d", {}, [(3,)], (3,)),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, out", FUZZ_FOUND_TORCH)
+def test_fuzz_found_torch_rules(type_name, args, ins, out):
+    assert run_layer(type_name, args, ins)[0] == out
+
+
+FUZZ_FOUND_TORCH_REFUSALS = [
+    ("ZeroPad1d", {"padding": [-2, -2]}, [(2, 3, 4)], "gives an output length of 0"),
+    ("ReflectionPad1d", {"padding": [4, -1]}, [(2, 3, 4)], "reflects padding 4/-1 on an axis of size 4"),
+    ("ZeroPad3d", {"padding": 1}, [(3, 4)], "expects an input of rank ≥ 3, receives (3, 4)"),
+    ("ReplicationPad2d", {"padding": 1}, [(3, 4)], "expects an input of rank 3 to 4, receives (3, 4)"),
+    ("AvgPool3d", {"kernel_size": 3, "padding": 1}, [(1, 1, 2, 2, 2)], "larger than the unpadded size 2"),
+    ("AvgPool3d", {"kernel_size": 2, "ceil_mode": True}, [(1, 1, 3, 3, 1)], "larger than the unpadded size 1"),
+    ("AdaptiveAvgPool1d", {"output_size": [None]}, [(1, 2, 5)], "expected int ≥ 1 or [int], received [null]"),
+    ("AdaptiveAvgPool2d", {"output_size": [1, 1]}, [(3, 5)], "expects an input of rank 3 to 4"),
+    ("AdaptiveMaxPool2d", {"output_size": 1}, [(3, 5)], "expects an input of rank 3 to 4"),
+    ("CELU", {"alpha": 0}, [(2, 3)], "alpha cannot be 0"),
+    ("Hardtanh", {"min_val": 1, "max_val": 1}, [(2, 3)], "max_val (1.0) must be greater than min_val (1.0)"),
+    ("Dropout2d", {}, [(3,)], "expects an input of rank ≥ 2, receives (3,)"),
+    ("Dropout3d", {}, [()], "expects an input of rank ≥ 1, receives ()"),
+    ("Conv1d", {"filters": 1, "kernel_size": 1, "padding": 3, "padding_mode": "reflect"}, [(1, 1, 3)], "at least 4"),
+    ("Conv1d", {"filters": 1, "kernel_size": 1, "padding": 4, "padding_mode": "circular"}, [(1, 1, 3)], "at least 4"),
+    ("InstanceNorm2d", {}, [(2, 3, 1, 1)], "normalizes each channel of each sample over 1 value of (2, 3, 1, 1)"),
+    ("GroupNorm", {"num_groups": 3}, [(1, 3)], "normalizes each group over 1 value of (1, 3)"),
+    ("BatchNorm1d", {"track_running_stats": False}, [(1, 4)], "normalizes each channel over 1 value of (1, 4)"),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, message", FUZZ_FOUND_TORCH_REFUSALS)
+def test_fuzz_found_torch_refusals(type_name, args, ins, message):
+    with pytest.raises((SpecError, ShapeError)) as caught:
+        run_layer(type_name, args, ins)
+    assert message in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "type_name, args, ins, out",
+    [
+        ("InstanceNorm2d", {"track_running_stats": True}, [(2, 3, 1, 1)], (2, 3, 1, 1)),
+        ("GroupNorm", {"num_groups": 3}, [(2, 3)], (2, 3)),
+        ("BatchNorm1d", {}, [(1, 4)], (1, 4)),
+        ("Conv1d", {"filters": 1, "kernel_size": 1, "padding": 3, "padding_mode": "circular"}, [(1, 1, 3)], (1, 1, 9)),
+    ],
+)
+def test_statistics_and_padding_modes_that_fit(type_name, args, ins, out):
+    assert run_layer(type_name, args, ins)[0] == out

@@ -16,6 +16,7 @@ from ..shape_math import (
     channels_of,
     conv_length,
     join_channels,
+    require_at_least,
     require_divisible,
     require_positive,
     same_dim,
@@ -90,6 +91,7 @@ class Conv(Layer):
         batch, c_in, spatial = split_channels(cfg, x, cls.rank)
         _check_in_channels(cfg, x, c_in, cls.rank)
         pads = window_padding(cfg.padding, spatial, cfg.kernel_size, cfg.strides, cfg.dilation)
+        _check_padding_mode(cfg.padding_mode, spatial, pads)
         out = [
             require_positive(conv_length(n, k, s, d, lo, hi), f"kernel {k} with dilation {d}")
             for n, k, s, d, (lo, hi) in zip(spatial, cfg.kernel_size, cfg.strides, cfg.dilation, pads)
@@ -247,6 +249,22 @@ class SeparableConv(Conv):
         batch, _, spatial = split_channels(cfg, out, cls.rank)
         middle = _in_channels(cfg, ins[0], cls.rank) * cfg.depth_multiplier
         return product(batch) * product(spatial) * middle * (product(cfg.kernel_size) + cfg.filters)
+
+
+def _check_padding_mode(mode: str, spatial: list, pads: list) -> None:
+    """PyTorch pads by reflection less than the size, circularly at most the size (wrapping once)."""
+    if mode not in ("reflect", "circular"):
+        return
+    for n, (lo, hi) in zip(spatial, pads):
+        amount = max(lo, hi) if isinstance(lo, int) and isinstance(hi, int) else None
+        if amount is None or amount == 0:
+            continue
+        need = amount + 1 if mode == "reflect" else amount
+        require_at_least(
+            n,
+            need,
+            f"pads {amount} with padding_mode '{mode}' an axis of size {format_dim(n)}, which must be at least {need}",
+        )
 
 
 def _check_groups(cfg) -> None:

@@ -295,12 +295,16 @@ class TorchPad(Layer):
 
     rank = 2
     reflect = False
+    constant = True
 
     @classmethod
     def output_shape(cls, cfg, ins):
-        # last axes: n -> n + before + after
+        # last axes: n -> n + before + after (a negative amount crops)
         (x,) = ins
-        require_rank(x, cls.rank + 1, cls.rank + 2)
+        if cls.constant:  # any rank that has the padded axes
+            require_rank(x, cls.rank)
+        else:
+            require_rank(x, cls.rank + 1, cls.rank + 2)
         padding = cfg.padding if len(cfg.padding) > 1 else cfg.padding * (2 * cls.rank)
         if len(padding) != 2 * cls.rank:
             raise ShapeError(f"needs 1 or {2 * cls.rank} padding amounts, receives {len(padding)}")
@@ -372,7 +376,7 @@ for _rank in (1, 2, 3):
         ("ReflectionPad", True),
         ("ReplicationPad", False),
     ):
-        _args = {"padding": Arg(Ints(None, 0), doc="an int, or (left, right, top, bottom, front, back)")}
+        _args = {"padding": Arg(Ints(None), doc="an int, or (left, right, top, bottom, front, back); negative crops")}
         if _name == "ConstantPad":
             _args["value"] = Arg(Float(), 0.0, doc="the fill value (no shape effect)")
         register(f"{_name}{_rank}d", prefix="pad")(
@@ -382,6 +386,7 @@ for _rank in (1, 2, 3):
                 {
                     "rank": _rank,
                     "reflect": _reflect,
+                    "constant": _name in ("ZeroPad", "ConstantPad"),
                     "args": _args,
                     "__doc__": f"Pads the last {_rank} axes (PyTorch {_name}{_rank}d).",
                 },
