@@ -387,3 +387,49 @@ def test_fuzz_found_torch_refusals(type_name, args, ins, message):
 )
 def test_statistics_and_padding_modes_that_fit(type_name, args, ins, out):
     assert run_layer(type_name, args, ins)[0] == out
+
+
+# Keras' rules that the fuzzer found missing (each row failed before its fix): type, arguments, inputs, output
+FUZZ_FOUND_KERAS = [
+    ("Add", {}, [(3, 4), (3,)], (3, 4)),
+    ("Subtract", {}, [(3, 10), (3, 4, 1)], (3, 4, 10)),
+    ("Minimum", {}, [(3, 1), (3,)], (3, 1)),
+    ("Average", {}, [(2, 5), (2, 5, 3, 6, 5)], (2, 5, 3, 6, 5)),
+    (
+        "DepthwiseConv2D",
+        {"kernel_size": 4, "strides": 2, "dilation_rate": 2, "padding": "same"},
+        [(2, 7, 10, 5)],
+        (2, 4, 5, 5),
+    ),
+    ("SeparableConv1D", {"filters": 1, "kernel_size": 2, "strides": 2, "dilation_rate": 2}, [(3, 8, 5)], (3, 3, 1)),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, out", FUZZ_FOUND_KERAS)
+def test_fuzz_found_keras_rules(type_name, args, ins, out):
+    assert run_layer(type_name, args, ins, "keras")[0] == out
+
+
+FUZZ_FOUND_KERAS_REFUSALS = [
+    ("Subtract", {}, [(1, 5, 2, 4), (2, 5, 2, 4)], "needs inputs of one batch size, receives (1, 5, 2, 4) and (2, 5"),
+    (
+        "Conv1DTranspose",
+        {"filters": 7, "kernel_size": 2, "strides": 2, "dilation_rate": 2},
+        [(1, 8, 4)],
+        "Keras refuses",
+    ),
+    ("MultiHeadAttention", {"num_heads": 1, "key_dim": 1}, [(3, 5, 4), (2, 2, 6)], "needs query, value and key of one"),
+    (
+        "AveragePooling3D",
+        {"pool_size": 3, "strides": 1, "padding": "same"},
+        [(2, 2, 2, 4, 6)],
+        "larger than the unpadded",
+    ),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, message", FUZZ_FOUND_KERAS_REFUSALS)
+def test_fuzz_found_keras_refusals(type_name, args, ins, message):
+    with pytest.raises((SpecError, ShapeError)) as caught:
+        run_layer(type_name, args, ins, "keras")
+    assert message in caught.value.message

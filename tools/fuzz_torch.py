@@ -29,6 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
 from difffuzz import (  # noqa: E402
     Case,
+    axes_of,
+    bad,
+    divisors,
+    per_axis,
+    random_shape,
     Outcome,
     Summary,
     Unfit,
@@ -67,40 +72,13 @@ NO_COUNTERPART = {
 """Registered layer types this fuzzer does not draw, and why."""
 
 
-# -- drawing values -------------------------------------------------------------------------
-
-
-def _bad(rng: Random, p: float = 0.06) -> bool:
-    """Whether to draw an invalid value this time."""
-    return rng.random() < p
-
-
-def _shape(rng: Random, rank: int, low: int = 1, high: int = 6) -> tuple:
-    return tuple(rng.randint(low, high) for _ in range(rank))
-
-
-def _per_axis(rng: Random, rank: int, low: int, high: int):
-    """An int, or (a third of the time) a list of one int per axis."""
-    if rank > 1 and rng.random() < 0.33:
-        return [rng.randint(low, high) for _ in range(rank)]
-    return rng.randint(low, high)
-
-
-def _axes_of(value, rank: int) -> list:
-    return list(value) if isinstance(value, list) else [value] * rank
-
-
-def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
-
-
 def _window_input(rng: Random, rank: int, x, spatial_high: int | None = None):
     """A window layer's input: batched (C first) mostly, sometimes unbatched or of a wrong rank."""
     if x is not None:
-        return x if rank + 1 <= len(x) <= rank + 2 or _bad(rng, 0.1) else None
+        return x if rank + 1 <= len(x) <= rank + 2 or bad(rng, 0.1) else None
     high = spatial_high or (12 if rank < 3 else 7)
-    spatial = _shape(rng, rank, 1, high)
-    if _bad(rng, 0.04):
+    spatial = random_shape(rng, rank, 1, high)
+    if bad(rng, 0.04):
         return (rng.randint(1, 3), *spatial[:-1])
     if rng.random() < 0.12:
         return (rng.randint(1, 6), *spatial)
@@ -117,30 +95,30 @@ def conv(rank: int, transposed: bool):
             return None if x is None else ({"filters": 2, "kernel_size": 1}, [x])
         channels = x[-(rank + 1)]
         filters = rng.randint(1, 8)
-        args = {"filters": filters, "kernel_size": _per_axis(rng, rank, 1, 5 if not _bad(rng) else 15)}
-        common = [g for g in _divisors(channels) if filters % g == 0]
+        args = {"filters": filters, "kernel_size": per_axis(rng, rank, 1, 5 if not bad(rng) else 15)}
+        common = [g for g in divisors(channels) if filters % g == 0]
         if rng.random() < 0.25:
-            args["groups"] = rng.choice(common) if not _bad(rng, 0.3) else rng.randint(2, 4)
+            args["groups"] = rng.choice(common) if not bad(rng, 0.3) else rng.randint(2, 4)
         if rng.random() < 0.5:
-            args["stride"] = _per_axis(rng, rank, 1, 3)
+            args["stride"] = per_axis(rng, rank, 1, 3)
         if rng.random() < 0.4:
-            args["dilation"] = _per_axis(rng, rank, 1, 3)
+            args["dilation"] = per_axis(rng, rank, 1, 3)
         roll = rng.random()
         if roll < 0.3:
-            args["padding"] = _per_axis(rng, rank, 0, 3)
+            args["padding"] = per_axis(rng, rank, 0, 3)
         elif roll < 0.4:
-            args["padding"] = "same" if not transposed or _bad(rng, 0.3) else 1
+            args["padding"] = "same" if not transposed or bad(rng, 0.3) else 1
         elif roll < 0.45 and not transposed:  # PyTorch's transposed convolutions take no padding words
             args["padding"] = "valid"
         if transposed and rng.random() < 0.4:
-            args["output_padding"] = _per_axis(rng, rank, 0, 2 if not _bad(rng, 0.3) else 4)
+            args["output_padding"] = per_axis(rng, rank, 0, 2 if not bad(rng, 0.3) else 4)
         if rng.random() < 0.15:
             args["bias"] = False
         if rng.random() < 0.1:
-            args["in_channels"] = channels if not _bad(rng, 0.3) else channels + 1
+            args["in_channels"] = channels if not bad(rng, 0.3) else channels + 1
         if rng.random() < 0.1:
             modes = ["zeros", "reflect", "replicate", "circular"]
-            args["padding_mode"] = rng.choice(modes[:1] if transposed and not _bad(rng, 0.3) else modes)
+            args["padding_mode"] = rng.choice(modes[:1] if transposed and not bad(rng, 0.3) else modes)
         return args, [x]
 
     return generate
@@ -151,18 +129,18 @@ def pool(rank: int, kind: str):
         x = _window_input(rng, rank, x)
         if x is None:
             return None
-        k = _per_axis(rng, rank, 1, 4 if not _bad(rng) else 14)
+        k = per_axis(rng, rank, 1, 4 if not bad(rng) else 14)
         args = {"kernel_size": k}
         if rng.random() < 0.6:
-            args["stride"] = _per_axis(rng, rank, 1, 3)
+            args["stride"] = per_axis(rng, rank, 1, 3)
         if rng.random() < 0.4:
-            half = min(_axes_of(k, rank)) // 2
-            args["padding"] = rng.randint(0, half if not _bad(rng, 0.2) else half + 2)
+            half = min(axes_of(k, rank)) // 2
+            args["padding"] = rng.randint(0, half if not bad(rng, 0.2) else half + 2)
         if rng.random() < 0.4:
             args["ceil_mode"] = True
         if kind == "max" and rng.random() < 0.3:
-            args["dilation"] = _per_axis(rng, rank, 1, 3)
-        if kind == "avg" and _bad(rng, 0.03):
+            args["dilation"] = per_axis(rng, rank, 1, 3)
+        if kind == "avg" and bad(rng, 0.03):
             args["dilation"] = 2
         if kind == "avg" and rng.random() < 0.2:
             args["count_include_pad"] = False
@@ -190,8 +168,8 @@ def batch_norm(rank: int):
 
     def generate(rng: Random, x=None):
         if x is None:
-            r = rng.choice(ranks) if not _bad(rng, 0.1) else rng.randint(1, 5)
-            x = _shape(rng, r, 1, 5)
+            r = rng.choice(ranks) if not bad(rng, 0.1) else rng.randint(1, 5)
+            x = random_shape(rng, r, 1, 5)
         elif len(x) < 2:
             return None
         args = {}
@@ -200,7 +178,7 @@ def batch_norm(rank: int):
         if rng.random() < 0.2:
             args["track_running_stats"] = False
         if rng.random() < 0.15 and len(x) > 1:
-            args["num_features"] = x[1] if not _bad(rng, 0.3) else x[1] + 1
+            args["num_features"] = x[1] if not bad(rng, 0.3) else x[1] + 1
         return args, [x]
 
     return generate
@@ -218,7 +196,7 @@ def instance_norm(rank: int):
             args["track_running_stats"] = True
         if rng.random() < 0.15:
             c = x[-(rank + 1)] if len(x) > rank else 1
-            args["num_features"] = c if not _bad(rng, 0.4) else c + 1
+            args["num_features"] = c if not bad(rng, 0.4) else c + 1
         return args, [x]
 
     return generate
@@ -227,36 +205,36 @@ def instance_norm(rank: int):
 def torch_pad(name: str, rank: int):
     def generate(rng: Random, x=None):
         if x is None:
-            r = rank + rng.choice((1, 1, 1, 0)) if not _bad(rng, 0.1) else rng.randint(1, rank + 2)
-            x = (rng.randint(1, 3), *_shape(rng, r, 1, 7))
+            r = rank + rng.choice((1, 1, 1, 0)) if not bad(rng, 0.1) else rng.randint(1, rank + 2)
+            x = (rng.randint(1, 3), *random_shape(rng, r, 1, 7))
         high = 3 if name != "ReflectionPad" else 4
         if rng.random() < 0.5:
             padding = rng.randint(0, high)
         else:
-            padding = [rng.randint(0 if not _bad(rng, 0.05) else -2, high) for _ in range(2 * rank)]
+            padding = [rng.randint(0 if not bad(rng, 0.05) else -2, high) for _ in range(2 * rank)]
         return {"padding": padding}, [x]
 
     return generate
 
 
 def dense(rng: Random, x=None):
-    x = x or _shape(rng, rng.randint(1, 3) if not _bad(rng, 0.03) else 0, 1, 6)
+    x = x or random_shape(rng, rng.randint(1, 3) if not bad(rng, 0.03) else 0, 1, 6)
     args = {"units": rng.randint(1, 8)}
     if rng.random() < 0.2:
         args["use_bias"] = False
     if rng.random() < 0.1 and x:
-        args["in_units"] = x[-1] if not _bad(rng, 0.4) else x[-1] + 1
+        args["in_units"] = x[-1] if not bad(rng, 0.4) else x[-1] + 1
     return args, [x]
 
 
 def bilinear(rng: Random, x=None):
-    x = x or _shape(rng, rng.randint(1, 3), 1, 5)
-    other = (*x[:-1], rng.randint(1, 5)) if not _bad(rng, 0.15) else _shape(rng, rng.randint(1, 3), 1, 5)
+    x = x or random_shape(rng, rng.randint(1, 3), 1, 5)
+    other = (*x[:-1], rng.randint(1, 5)) if not bad(rng, 0.15) else random_shape(rng, rng.randint(1, 3), 1, 5)
     args = {"out_features": rng.randint(1, 5)}
     if rng.random() < 0.2:
         args["bias"] = False
     if rng.random() < 0.1:
-        args["in1_features"] = x[-1] if not _bad(rng, 0.4) else x[-1] + 1
+        args["in1_features"] = x[-1] if not bad(rng, 0.4) else x[-1] + 1
     return args, [x, other]
 
 
@@ -266,15 +244,15 @@ def embedding(rng: Random, x=None):
     n = rng.randint(1, 10)
     args = {"num_embeddings": n, "embedding_dim": rng.randint(1, 6)}
     if rng.random() < 0.2:
-        args["padding_idx"] = rng.randint(-n, n - 1) if not _bad(rng, 0.3) else n
-    return args, [_shape(rng, rng.randint(0, 3), 1, 5)]
+        args["padding_idx"] = rng.randint(-n, n - 1) if not bad(rng, 0.3) else n
+    return args, [random_shape(rng, rng.randint(0, 3), 1, 5)]
 
 
 def _any_input(rng: Random, x, low_rank: int = 1, high_rank: int = 4):
     """The given input (Unfit below low_rank), or a random one of rank low_rank..high_rank."""
     if x is not None and len(x) < low_rank:
         raise Unfit
-    return x if x is not None else _shape(rng, rng.randint(low_rank, high_rank), 1, 5)
+    return x if x is not None else random_shape(rng, rng.randint(low_rank, high_rank), 1, 5)
 
 
 def shape_only(rng: Random, x=None):
@@ -294,7 +272,7 @@ def channel_dropout(rank: int):
 
 def axis_activation(rng: Random, x=None):
     x = _any_input(rng, x)
-    return {"dim": rng.randint(-len(x) - (1 if _bad(rng) else 0), len(x) - 1 + (1 if _bad(rng) else 0))}, [x]
+    return {"dim": rng.randint(-len(x) - (1 if bad(rng) else 0), len(x) - 1 + (1 if bad(rng) else 0))}, [x]
 
 
 def glu(rng: Random, x=None):
@@ -310,7 +288,7 @@ def glu(rng: Random, x=None):
 def prelu(rng: Random, x=None):
     x = _any_input(rng, x)
     channels = x[1] if len(x) >= 2 else 1
-    n = 1 if rng.random() < 0.5 else (channels if not _bad(rng, 0.3) else channels + 1)
+    n = 1 if rng.random() < 0.5 else (channels if not bad(rng, 0.3) else channels + 1)
     return {"num_parameters": n}, [x]
 
 
@@ -319,13 +297,13 @@ def leaky(rng: Random, x=None):
 
 
 def scaled(rng: Random, x=None):
-    alpha = round(rng.uniform(0.1, 2), 2) if not _bad(rng, 0.1) else 0
+    alpha = round(rng.uniform(0.1, 2), 2) if not bad(rng, 0.1) else 0
     return ({"alpha": alpha} if rng.random() < 0.6 else {}), [_any_input(rng, x)]
 
 
 def hardtanh(rng: Random, x=None):
     low, high = round(rng.uniform(-2, 0), 2), round(rng.uniform(0.1, 2), 2)
-    if _bad(rng, 0.1):
+    if bad(rng, 0.1):
         low, high = high, low
     return ({"min_val": low, "max_val": high} if rng.random() < 0.6 else {}), [_any_input(rng, x)]
 
@@ -343,7 +321,7 @@ def flatten(rng: Random, x=None):
     r = max(len(x), 1)
     args = {}
     if rng.random() < 0.6:
-        args["start_dim"] = rng.randint(-r, r - 1 + (1 if _bad(rng) else 0))
+        args["start_dim"] = rng.randint(-r, r - 1 + (1 if bad(rng) else 0))
     if rng.random() < 0.6:
         args["end_dim"] = rng.randint(-r, r - 1)
     return args, [x]
@@ -353,12 +331,12 @@ def unflatten(rng: Random, x=None):
     x = _any_input(rng, x, 1, 4)
     axis = rng.randint(-len(x), len(x) - 1)
     n = x[axis]
-    sizes = [d for d in _divisors(n) if d > 1] or [1]
+    sizes = [d for d in divisors(n) if d > 1] or [1]
     first = rng.choice(sizes)
     split = [first, n // first]
     if rng.random() < 0.3:
         split[rng.randint(0, 1)] = -1
-    if _bad(rng, 0.15):
+    if bad(rng, 0.15):
         split = [first + 1, n // first]
     return {"dim": axis, "unflattened_size": split}, [x]
 
@@ -369,7 +347,7 @@ def layer_norm(rng: Random, x=None):
     if rng.random() < 0.7:
         count = rng.randint(1, len(x))
         trailing = list(x[-count:])
-        if _bad(rng, 0.15):
+        if bad(rng, 0.15):
             trailing[0] += 1
         args["normalized_shape"] = trailing
     if rng.random() < 0.2:
@@ -386,21 +364,21 @@ def rms_norm(rng: Random, x=None):
 
 
 def group_norm(rng: Random, x=None):
-    x = x if x is not None else _shape(rng, rng.randint(2, 4) if not _bad(rng, 0.1) else 1, 1, 6)
+    x = x if x is not None else random_shape(rng, rng.randint(2, 4) if not bad(rng, 0.1) else 1, 1, 6)
     if len(x) < 2:
         return {"num_groups": 1}, [x]
     c = x[1]
-    groups = rng.choice(_divisors(c)) if not _bad(rng, 0.2) else rng.randint(1, 6)
+    groups = rng.choice(divisors(c)) if not bad(rng, 0.2) else rng.randint(1, 6)
     args = {"num_groups": groups}
     if rng.random() < 0.2:
         args["affine"] = False
     if rng.random() < 0.1:
-        args["num_channels"] = c if not _bad(rng, 0.4) else c + groups
+        args["num_channels"] = c if not bad(rng, 0.4) else c + groups
     return args, [x]
 
 
 def local_response_norm(rng: Random, x=None):
-    return {"size": rng.randint(1, 5)}, [_any_input(rng, x, 2 if _bad(rng, 0.2) else 3, 5)]
+    return {"size": rng.randint(1, 5)}, [_any_input(rng, x, 2 if bad(rng, 0.2) else 3, 5)]
 
 
 UPSAMPLE_MODES = {1: ("nearest", "linear", "nearest-exact", "area"), 2: ("nearest", "bilinear", "bicubic", "area")}
@@ -412,10 +390,10 @@ def upsample(rng: Random, x=None):
     if x is None:
         rank = rng.randint(1, 3)
         x = (rng.randint(1, 2), rng.randint(1, 3), *(rng.choice((3, 5, 6, 9, 10, 7)) for _ in range(rank)))
-        if _bad(rng, 0.1):
+        if bad(rng, 0.1):
             x = x[1:]
     rank = max(len(x) - 2, 1)
-    mode = rng.choice(UPSAMPLE_MODES[min(rank, 3)]) if not _bad(rng, 0.15) else rng.choice(UPSAMPLE_MODES[2])
+    mode = rng.choice(UPSAMPLE_MODES[min(rank, 3)]) if not bad(rng, 0.15) else rng.choice(UPSAMPLE_MODES[2])
     args = {"mode": mode} if rng.random() < 0.8 else {}
     if rng.random() < 0.3:
         args["size"] = rng.randint(1, 12) if rng.random() < 0.5 else [rng.randint(1, 12) for _ in range(rank)]
@@ -438,7 +416,7 @@ def merge(rng: Random, x=None):
         for i in range(len(other)):
             if rng.random() < 0.2:
                 other[i] = 1
-        if _bad(rng, 0.2) and other:
+        if bad(rng, 0.2) and other:
             other[rng.randint(0, len(other) - 1)] += 1
         shapes.append(tuple(other))
     return {}, shapes
@@ -454,8 +432,8 @@ def concat(rng: Random, x=None):
     axis = rng.randint(-len(x), len(x) - 1)
     other = list(x)
     other[axis] = rng.randint(1, 5)
-    if _bad(rng, 0.15):
-        other = list(_shape(rng, len(x), 1, 5))
+    if bad(rng, 0.15):
+        other = list(random_shape(rng, len(x), 1, 5))
     shapes = [x, tuple(other)]
     return ({"dim": axis} if rng.random() < 0.8 else {}), shapes
 
@@ -464,14 +442,14 @@ def matmul(rng: Random, x=None):
     x = _any_input(rng, x, 1, 4)
     k = x[-1]
     rank = rng.randint(1, 4)
-    other = [*_shape(rng, rank, 1, 4)]
+    other = [*random_shape(rng, rank, 1, 4)]
     if rank == 1:
         other[0] = k
     else:
         other[-2] = k
         if rank > 2 and len(x) > 2 and rng.random() < 0.5:
             other[:-2] = [rng.choice((1, d)) for d in x[-len(other) : -2]] if len(x) >= rank else other[:-2]
-    if _bad(rng, 0.15):
+    if bad(rng, 0.15):
         other[-2 if rank > 1 else 0] += 1
     return {}, [x, tuple(other)]
 
@@ -482,13 +460,13 @@ def reshape(rng: Random, x=None):
     target = []
     rest = elements
     while rest > 1 and len(target) < 3 and rng.random() < 0.8:
-        d = rng.choice(_divisors(rest)[1:])
+        d = rng.choice(divisors(rest)[1:])
         target.append(d)
         rest //= d
     target.append(rest)
     if rng.random() < 0.3:
         target[rng.randint(0, len(target) - 1)] = -1
-    if _bad(rng, 0.15):
+    if bad(rng, 0.15):
         target[0] = target[0] + 1 if target[0] != -1 else 5
     return {"shape": target}, [x]
 
@@ -497,7 +475,7 @@ def permute(rng: Random, x=None):
     x = _any_input(rng, x, 1, 4)
     dims = list(range(len(x)))
     rng.shuffle(dims)
-    if _bad(rng, 0.15):
+    if bad(rng, 0.15):
         dims = dims[:-1] if rng.random() < 0.5 else [*dims, len(dims)]
     return {"dims": dims}, [x]
 
@@ -505,7 +483,7 @@ def permute(rng: Random, x=None):
 def transpose(rng: Random, x=None):
     x = _any_input(rng, x, 1, 4)
     r = len(x)
-    return {"dim0": rng.randint(-r, r - 1), "dim1": rng.randint(-r, r - 1 + (1 if _bad(rng) else 0))}, [x]
+    return {"dim0": rng.randint(-r, r - 1), "dim1": rng.randint(-r, r - 1 + (1 if bad(rng) else 0))}, [x]
 
 
 def squeeze(rng: Random, x=None):
@@ -520,7 +498,7 @@ def squeeze(rng: Random, x=None):
 def unsqueeze(rng: Random, x=None):
     x = _any_input(rng, x, 1, 4)
     r = len(x) + 1
-    return {"dim": rng.randint(-r - (1 if _bad(rng) else 0), r - 1)}, [x]
+    return {"dim": rng.randint(-r - (1 if bad(rng) else 0), r - 1)}, [x]
 
 
 def slice_(rng: Random, x=None):
@@ -548,7 +526,7 @@ def attention(rng: Random, x=None):
     heads = rng.randint(1, 3)
     batch_first = rng.random() < 0.5
     if x is None:
-        e = heads * rng.randint(1, 3) if not _bad(rng, 0.15) else rng.randint(1, 7)
+        e = heads * rng.randint(1, 3) if not bad(rng, 0.15) else rng.randint(1, 7)
         n, length = rng.randint(1, 3), rng.randint(1, 5)
         x = (n, length, e) if batch_first else (length, n, e)
         if rng.random() < 0.15:
@@ -564,7 +542,7 @@ def attention(rng: Random, x=None):
         kdim, vdim = rng.randint(1, 6), rng.randint(1, 6)
         args["kdim"], args["vdim"] = kdim, vdim
     if rng.random() < 0.1:
-        args["embed_dim"] = e if not _bad(rng, 0.5) else e + heads
+        args["embed_dim"] = e if not bad(rng, 0.5) else e + heads
     for flag in ("add_bias_kv", "add_zero_attn"):
         if rng.random() < 0.15:
             args[flag] = True
@@ -580,7 +558,7 @@ def attention(rng: Random, x=None):
         n = x[0] if batch_first else x[1]
         key = (n, keys, kdim) if batch_first else (keys, n, kdim)
         value = (n, keys, vdim) if batch_first else (keys, n, vdim)
-    if _bad(rng, 0.1):
+    if bad(rng, 0.1):
         value = (*value[:-2], value[-2] + 1, value[-1])
     if count == 1 and (kdim != e or vdim != e):
         count = 3
@@ -595,7 +573,7 @@ def transformer(decoder: bool):
         heads = rng.randint(1, 3)
         batch_first = rng.random() < 0.5
         if x is None:
-            e = heads * rng.randint(1, 3) if not _bad(rng, 0.1) else rng.randint(1, 7)
+            e = heads * rng.randint(1, 3) if not bad(rng, 0.1) else rng.randint(1, 7)
             n, length = rng.randint(1, 3), rng.randint(1, 5)
             x = (n, length, e) if batch_first else (length, n, e)
             if rng.random() < 0.1:
@@ -608,12 +586,12 @@ def transformer(decoder: bool):
         if rng.random() < 0.2:
             args["bias"] = False
         if rng.random() < 0.1:
-            args["d_model"] = x[-1] if not _bad(rng, 0.5) else x[-1] + 1
+            args["d_model"] = x[-1] if not bad(rng, 0.5) else x[-1] + 1
         if not decoder:
             return args, [x]
         memory = list(x)
         memory[1 if batch_first and len(x) == 3 else 0] = rng.randint(1, 5)
-        if _bad(rng, 0.1):
+        if bad(rng, 0.1):
             memory[-1] += 1
         return args, [x, tuple(memory)]
 
@@ -624,9 +602,9 @@ def recurrent(kind: str):
     def generate(rng: Random, x=None):
         batch_first = rng.random() < 0.4
         if x is None:
-            x = _shape(rng, 3 if rng.random() < 0.85 else 2, 1, 5)
-            if _bad(rng, 0.05):
-                x = _shape(rng, rng.choice((1, 4)), 1, 4)
+            x = random_shape(rng, 3 if rng.random() < 0.85 else 2, 1, 5)
+            if bad(rng, 0.05):
+                x = random_shape(rng, rng.choice((1, 4)), 1, 4)
         elif len(x) not in (2, 3):
             return None
         hidden = rng.randint(1, 6)
@@ -640,9 +618,9 @@ def recurrent(kind: str):
         if rng.random() < 0.2:
             args["bias"] = False
         if kind == "LSTM" and rng.random() < 0.3:
-            args["proj_size"] = rng.randint(0, hidden - 1) if not _bad(rng, 0.3) else hidden
+            args["proj_size"] = rng.randint(0, hidden - 1) if not bad(rng, 0.3) else hidden
         if rng.random() < 0.1 and x:
-            args["input_size"] = x[-1] if not _bad(rng, 0.4) else x[-1] + 1
+            args["input_size"] = x[-1] if not bad(rng, 0.4) else x[-1] + 1
         return args, [x]
 
     return generate

@@ -192,9 +192,14 @@ def _keras_attention_shape(cfg, ins):
     query, value, key = _keras_inputs(ins)
     for x in (query, value, key):
         require_rank(x, 3)
-    if same_dim(value[-2], key[-2]) is None or same_dim(value[0], query[0]) is None:
+    if same_dim(value[0], query[0]) is None or same_dim(key[0], query[0]) is None:
         raise ShapeError(
-            f"needs value and key of the same length and batch, receives {format_shape(value)} and {format_shape(key)}"
+            "needs query, value and key of one batch size, receives "
+            f"{format_shape(query)}, {format_shape(value)} and {format_shape(key)}"
+        )
+    if same_dim(value[-2], key[-2]) is None:
+        raise ShapeError(
+            f"needs value and key of the same length, receives {format_shape(value)} and {format_shape(key)}"
         )
     output = (*query[:-1], cfg.output_shape or query[-1])
     if cfg.return_attention_scores:

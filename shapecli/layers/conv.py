@@ -130,6 +130,7 @@ class ConvTranspose(Layer):
                 raise SpecError(
                     f"output_padding {list(cfg.output_padding)} must be smaller than strides {list(cfg.strides)}"
                 )
+            _check_window(cfg)
             return
         if cfg.padding == "same" or (cfg.padding != "valid" and any(lo != hi for lo, hi in cfg.padding)):
             raise SpecError("PyTorch's transposed convolutions take symmetric integer padding only")
@@ -188,7 +189,7 @@ class DepthwiseConv(Conv):
 
     @classmethod
     def check_args(cls, cfg) -> None:
-        _check_window(cfg)
+        _check_window(cfg, dilated_strides=True)
 
     @classmethod
     def output_shape(cls, cfg, ins):
@@ -217,7 +218,7 @@ class SeparableConv(Conv):
 
     @classmethod
     def check_args(cls, cfg) -> None:
-        _check_window(cfg)
+        _check_window(cfg, dilated_strides=True)
 
     @classmethod
     def output_shape(cls, cfg, ins):
@@ -274,12 +275,13 @@ def _check_groups(cfg) -> None:
         raise SpecError(f"in_channels ({cfg.in_channels}) must be divisible by groups ({cfg.groups})")
 
 
-def _check_window(cfg) -> None:
-    """The refusals of each framework that do not depend on shapes."""
+def _check_window(cfg, dilated_strides: bool = False) -> None:
+    """The refusals of each framework that do not depend on shapes (`dilated_strides`: Keras'
+    depthwise and separable convolutions take strides and dilation together; the others do not)."""
     strided = any(s > 1 for s in cfg.strides)
     if cfg.convention == "torch" and cfg.padding == "same" and strided:
         raise SpecError("PyTorch refuses padding='same' with a stride > 1", hint="pad explicitly, or use stride 1")
-    if cfg.convention == "keras" and strided and any(d > 1 for d in cfg.dilation):
+    if cfg.convention == "keras" and strided and any(d > 1 for d in cfg.dilation) and not dilated_strides:
         raise SpecError("Keras refuses strides > 1 together with dilation_rate > 1")
 
 

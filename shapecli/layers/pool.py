@@ -58,10 +58,12 @@ class Pool(Layer):
         batch, channels, spatial = split_channels(cfg, x, cls.rank)
         strides = cfg.strides or cfg.pool_size
         pads = window_padding(cfg.padding, spatial, cfg.pool_size, strides, cfg.dilation)
+        # PyTorch's avg_pool3d checks the unpadded input against the window; Keras (torch backend)
+        # hands it a symmetric 'same' padding as such (an uneven one it applies first)
+        unpadded = cfg.convention == "torch" or all(lo == hi for lo, hi in pads)
         out = []
         for n, k, s, d, (lo, hi) in zip(spatial, cfg.pool_size, strides, cfg.dilation, pads):
-            if cls.kind == "avg" and cls.rank == 3 and cfg.convention == "torch":
-                # PyTorch's avg_pool3d checks the unpadded input against the window
+            if cls.kind == "avg" and cls.rank == 3 and unpadded:
                 require_at_least(
                     n,
                     k,
