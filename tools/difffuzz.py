@@ -278,6 +278,8 @@ def _evaluated(dim, bindings):
 SYMBOLIC_LIMITS = {
     "size 1": "a symbolic size is taken to be other than 1 (Squeeze keeps it; a broadcast needs it equal)",
     "layout": "attention's layout (packed or not) depends on whether a symbolic width equals the declared kdim/vdim",
+    "even padding": "Keras (torch backend) checks 3-D average pooling's window against the unpadded size only when "
+    "its 'same' padding is even on every axis, which depends on the parity of a symbolic size",
 }
 """What symbolic inference cannot decide, by design (README, Symbolic sizes); the check skips these."""
 
@@ -305,6 +307,8 @@ def _symbolic_limit(case: Case, index: int, symbolic, concrete, shapes) -> str |
             continue
         if any(c == 1 and not isinstance(d, int) for d, c in zip(sym, con)):
             return SYMBOLIC_LIMITS["size 1"]
+    if layer.type == "AveragePooling3D" and layer.args.get("padding") == "same":
+        return SYMBOLIC_LIMITS["even padding"]
     declared = "kdim" in layer.args or "vdim" in layer.args
     if layer.type == "MultiheadAttention" and declared and sym_ins and sym_ins[0] is not None:
         return SYMBOLIC_LIMITS["layout"] if not isinstance(sym_ins[0][-1], int) else None
