@@ -402,6 +402,12 @@ FUZZ_FOUND_KERAS = [
         (2, 4, 5, 5),
     ),
     ("SeparableConv1D", {"filters": 1, "kernel_size": 2, "strides": 2, "dilation_rate": 2}, [(3, 8, 5)], (3, 3, 1)),
+    (
+        "MultiHeadAttention",
+        {"num_heads": 2, "key_dim": 4, "return_attention_scores": True},
+        [(2, 3, 4, 5), (2, 6, 7, 5)],
+        [(2, 3, 4, 5), (2, 2, 3, 4, 6, 7)],
+    ),
 ]
 
 

@@ -357,8 +357,8 @@ def compare_symbolic(case: Case, convention: str, rng: Random) -> list[Finding]:
         return [_symbolic_finding(case, shapes, bindings, "requirement undecided", "", f"undecided: {undecided}")]
     if fits == bool(violated):
         paths = [f"l{i}" for i in range(len(case.layers))]
-        at = next((paths.index(o) for r in violated for o in r.origins if o in paths), _first_refusal(concrete))
-        if limited(at):
+        blamed = {paths.index(o) for r in violated for o in r.origins if o in paths} or {_first_refusal(concrete)}
+        if any(limited(at) for at in blamed):
             return []
         why = next((o.refused for o in concrete if o.refused), "")
         return [
