@@ -333,6 +333,7 @@ FUZZ_FOUND_TORCH = [
     ("ZeroPad2d", {"padding": 1}, [(3, 4)], (5, 6)),
     ("ConstantPad1d", {"padding": [2, 1]}, [(2, 3, 4, 5)], (2, 3, 4, 8)),
     ("ZeroPad1d", {"padding": [-1, -1]}, [(2, 3, 4)], (2, 3, 2)),
+    ("ZeroPad1d", {"padding": [-2, 3]}, [(2, 3, 2)], (2, 3, 3)),
     ("ReplicationPad1d", {"padding": [-1, 2]}, [(2, 3, 4)], (2, 3, 5)),
     ("ReflectionPad1d", {"padding": [3, -1]}, [(2, 3, 4)], (2, 3, 6)),
     ("AdaptiveAvgPool2d", {"output_size": 1}, [(3, 5)], (1, 1)),
@@ -349,6 +350,7 @@ def test_fuzz_found_torch_rules(type_name, args, ins, out):
 
 FUZZ_FOUND_TORCH_REFUSALS = [
     ("ZeroPad1d", {"padding": [-2, -2]}, [(2, 3, 4)], "gives an output length of 0"),
+    ("ConstantPad3d", {"padding": [3, 0, 2, -2, 1, 3]}, [(2, 4, 1, 6)], "crops 2 of an axis of size 1 (padding 2/-2)"),
     ("ReflectionPad1d", {"padding": [4, -1]}, [(2, 3, 4)], "reflects padding 4/-1 on an axis of size 4"),
     ("ZeroPad3d", {"padding": 1}, [(3, 4)], "expects an input of rank ≥ 3, receives (3, 4)"),
     ("ReplicationPad2d", {"padding": 1}, [(3, 4)], "expects an input of rank 3 to 4, receives (3, 4)"),

@@ -312,6 +312,14 @@ class TorchPad(Layer):
         for i in range(cls.rank):
             before, after = padding[2 * i], padding[2 * i + 1]
             axis = len(x) - 1 - i
+            if cls.constant and min(before, 0) + min(after, 0) < 0:
+                # PyTorch crops first (narrow), then pads: the cropping alone must fit
+                require_at_least(
+                    x[axis] + min(before, 0) + min(after, 0),
+                    0,
+                    f"crops {-min(before, 0) - min(after, 0)} of an axis of size {format_dim(x[axis])} "
+                    f"(padding {before}/{after})",
+                )
             if cls.reflect:
                 require_at_least(
                     x[axis],
