@@ -284,6 +284,10 @@ SYMBOLIC_LIMITS = {
 """What symbolic inference cannot decide, by design (README, Symbolic sizes); the check skips these."""
 
 
+SIZE_ONE_TYPES = MERGES | {"Squeeze", "Bilinear"}
+"""Types whose result depends on whether a size is 1."""
+
+
 def _inputs_of(case: Case, index: int, outcomes: list[Outcome], shapes: dict) -> list:
     found = []
     for source in case.layers[index].sources:
@@ -299,14 +303,14 @@ def _symbolic_limit(case: Case, index: int, symbolic, concrete, shapes) -> str |
     """The documented limit that explains a difference at layer `index`, if one does."""
     if index >= len(case.layers):
         return None
+    for j in range(index + 1):  # a Squeeze or broadcast met a symbolic size that is 1 here, at or before `index`
+        if case.layers[j].type not in SIZE_ONE_TYPES:
+            continue
+        for sym, con in zip(_inputs_of(case, j, symbolic, shapes), _inputs_of(case, j, concrete, case.inputs)):
+            if sym is not None and con is not None and any(c == 1 and not isinstance(d, int) for d, c in zip(sym, con)):
+                return SYMBOLIC_LIMITS["size 1"]
     layer = case.layers[index]
     sym_ins = _inputs_of(case, index, symbolic, shapes)
-    con_ins = _inputs_of(case, index, concrete, case.inputs)
-    for sym, con in zip(sym_ins, con_ins):
-        if sym is None or con is None:
-            continue
-        if any(c == 1 and not isinstance(d, int) for d, c in zip(sym, con)):
-            return SYMBOLIC_LIMITS["size 1"]
     if layer.type == "AveragePooling3D" and layer.args.get("padding") == "same":
         return SYMBOLIC_LIMITS["even padding"]
     declared = "kdim" in layer.args or "vdim" in layer.args
