@@ -205,7 +205,8 @@ def test_given_inputs_refine_declared_unknowns():
 
 def test_parameters_that_exist_only_after_inference():
     # attention with kdim/vdim unlike the query's size has q/k/v_proj_weight instead of the
-    # packed in_proj_weight, which before inference (query size unknown) it seemed to have
+    # packed in_proj_weight; before inference the query's size is unknown, the declared
+    # kdim and vdim are known
     trace = run_spec(
         "inputs: {q: [5, 2, 8], k: [7, 2, 5], v: [7, 2, 6]}\n"
         "layers: [{name: att, type: MultiheadAttention, from: [q, k, v], num_heads: 2, kdim: 5, vdim: 6}]\n"
@@ -213,6 +214,6 @@ def test_parameters_that_exist_only_after_inference():
     assert trace.errors == []
     assert [(p.local, p.before, p.after) for p in trace.layers[0].params][:3] == [
         ("q_proj_weight", (UNKNOWN, UNKNOWN), (8, 8)),
-        ("k_proj_weight", (UNKNOWN, UNKNOWN), (8, 5)),
-        ("v_proj_weight", (UNKNOWN, UNKNOWN), (8, 6)),
+        ("k_proj_weight", (UNKNOWN, 5), (8, 5)),
+        ("v_proj_weight", (UNKNOWN, 6), (8, 6)),
     ]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from shapecli.dims import ANY_SHAPE, UNKNOWN, Expr
 from shapecli.errors import Loc, ShapeError, SpecError
 from shapecli.registry import LAYER_TYPES, lookup, make_config
+
+from .helpers import run_spec, shapes
 
 B = Expr.symbol("B")
 
@@ -210,3 +214,230 @@ def test_every_layer_type_has_reference_records_or_rows():
     covered |= {lookup(case[0]) for case in CASES}
     missing = sorted(layer.type_name for layer in LAYER_TYPES if layer not in covered)
     assert missing == [], f"layer types without a test row or reference record: {missing}"
+
+
+# Defects the differential fuzzers found (tools/fuzz_torch.py, tools/fuzz_keras.py); each row failed before
+# its fix. Type, arguments, input shapes, convention, output shape (a list for several outputs).
+FUZZ_FOUND = [
+    # PyTorch multiplies in double precision: 10 * 0.7 rounds to 7.0 (the double 0.7 is below 7/10)
+    ("Upsample", {"scale_factor": 0.7}, [(1, 2, 10)], "torch", (1, 2, 7)),
+    ("Upsample", {"scale_factor": [0.6, 1.2]}, [(1, 2, 5, 10)], "torch", (1, 2, 3, 12)),
+    ("Upsample", {"scale_factor": 1 / 3, "mode": "area"}, [(1, 2, 9)], "torch", (1, 2, 3)),
+    ("Upsample", {"scale_factor": 3.3}, [(1, 2, 10, 10, 10)], "torch", (1, 2, 33, 33, 33)),
+    ("Upsample", {"scale_factor": 0.7}, [(1, 2, 90)], "torch", (1, 2, 62)),
+    ("Upsample", {"scale_factor": 1.5}, [(1, 2, B)], "torch", (1, 2, (3 * B) // 2)),
+    ("Upsample", {"scale_factor": 0.7}, [(1, 2, B)], "torch", (1, 2, UNKNOWN)),
+    # one int for every spatial axis
+    ("Upsample", {"size": 5}, [(1, 2, 3, 4)], "torch", (1, 2, 5, 5)),
+    ("Upsample", {"size": 5, "mode": "trilinear", "align_corners": True}, [(1, 2, 3, 4, 6)], "torch", (1, 2, 5, 5, 5)),
+    ("Upsample", {"size": [6, 7], "mode": "bilinear", "align_corners": False}, [(1, 2, 3, 4)], "torch", (1, 2, 6, 7)),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, convention, out", FUZZ_FOUND)
+def test_fuzz_found_rules(type_name, args, ins, convention, out):
+    assert run_layer(type_name, args, ins, convention)[0] == out
+
+
+# Refusals the fuzzers found missing: type, arguments, input shapes, convention, the message's words
+FUZZ_FOUND_REFUSALS = [
+    ("Upsample", {"scale_factor": 0.1}, [(1, 2, 5)], "torch", "scale_factor 0.1 gives an output length of 0"),
+    ("Upsample", {"size": [5]}, [(1, 2, 3, 4)], "torch", "gives 1 sizes for the 2 spatial axes of (1, 2, 3, 4)"),
+    ("Upsample", {"size": 4, "align_corners": True}, [(1, 2, 3)], "torch", "align_corners can only be set with"),
+    ("Upsample", {"size": 4, "align_corners": False, "mode": "area"}, [(1, 2, 3)], "torch", "not area"),
+    ("Upsample", {"size": 4, "align_corners": "true", "mode": "linear"}, [(1, 2, 3)], "torch", "expected true or"),
+    ("Upsample", {"size": 4, "mode": "bilinear"}, [(1, 2, 3)], "torch", "with mode bilinear needs a rank-4 input"),
+    ("Upsample", {"size": 4, "mode": "linear"}, [(1, 2, 3, 3)], "torch", "with mode linear needs a rank-3 input"),
+    ("Upsample", {"size": 4, "mode": "bicubic"}, [(1, 2, 3, 3, 3)], "torch", "with mode bicubic needs a rank-4"),
+    ("Upsample", {"size": 4}, [(1, 2, 3, 3, 3, 3)], "torch", "expects an input of rank 3 to 5"),
+    ("Permute", {"dims": []}, [()], "keras", "expects an input of rank ≥ 1, receives ()"),
+    ("LSTM", {"units": 4, "num_layers": 10**9}, [(7, 2, 5)], "torch", "expected an integer in [1, 1024]"),
+    ("MatMul", {}, [(2, 3, 4, 5), (4, 5, 6)], "torch", "the batch axes of (2, 3, 4, 5) and (4, 5, 6): axis -3 has 3"),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, convention, message", FUZZ_FOUND_REFUSALS)
+def test_fuzz_found_refusals(type_name, args, ins, convention, message):
+    with pytest.raises((SpecError, ShapeError)) as caught:
+        run_layer(type_name, args, ins, convention)
+    assert message in caught.value.message
+
+
+# Slice: Python's slice rules on a symbolic size, clamped at both ends; an empty result is refused.
+# Arguments, sizes of the sliced axis: the symbolic length evaluated there must be the concrete one.
+SLICES = [
+    ({"axis": 1, "start": -3}, (1, 2, 3, 4, 7)),
+    ({"axis": 1, "start": -3, "stop": -1}, (2, 3, 4, 8)),
+    ({"axis": 1, "start": 0, "stop": -5}, (6, 7, 12)),
+    ({"axis": 1, "start": -9, "stop": 4, "step": 2}, (4, 5, 9, 10)),
+    ({"axis": 1, "start": 2, "stop": 5, "step": 3}, (3, 5, 6)),
+]
+
+
+@pytest.mark.parametrize("args, sizes", SLICES)
+def test_symbolic_slice_agrees_with_python(args, sizes):
+    length = run_layer("Slice", args, [(2, B)])[0][1]
+    for n in sizes:
+        assert length.evaluate({"B": n}) == run_layer("Slice", args, [(2, n)])[0][1], n
+
+
+@pytest.mark.parametrize(
+    "args, n",
+    [({"axis": 1, "start": 3}, 2), ({"axis": 1, "start": -1, "stop": -1}, 5), ({"axis": 1, "stop": -4}, 3)],
+)
+def test_an_empty_slice_is_refused(args, n):
+    with pytest.raises(ShapeError) as caught:
+        run_layer("Slice", args, [(2, n)])
+    assert f"keeps nothing of axis 1 of (2, {n})" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "widths, after",
+    [
+        ((5, 6), {"q_proj_weight": [8, 8], "k_proj_weight": [8, 5], "v_proj_weight": [8, 6]}),
+        ((8, 8), {"in_proj_weight": [24, 8]}),
+    ],
+)
+def test_attention_layout_decided_by_the_query_width(widths, after):
+    # before inference the query width is unknown, so the layout (packed or not) may change: no crash
+    kdim, vdim = widths
+    trace = run_spec(
+        f"""
+        inputs: {{q: [5, 2, 8], k: [7, 2, {kdim}], v: [7, 2, {vdim}]}}
+        layers:
+          - {{name: att, type: MultiheadAttention, num_heads: 2, kdim: {kdim}, vdim: {vdim}, from: [q, k, v]}}
+        """
+    )
+    assert not trace.errors
+    found = shapes(trace.layers[0].params)
+    assert {name.removeprefix("att."): shape for name, shape in found.items() if "proj_weight" in name} == after
+    assert trace.totals.params == sum(math.prod(s) for s in found.values())
+
+
+def test_matmul_batch_mismatch_points_at_the_axis_it_names():
+    trace = run_spec(
+        """
+        inputs: {a: [2, 3, 4, 5], b: [4, 5, 6]}
+        layers:
+          - {name: mm, type: MatMul, from: [a, b]}
+        """
+    )
+    (error,) = trace.errors
+    assert "axis -3 has 3 vs 4" in error.message
+    assert error.axes == (1,)
+    assert [(c.axis, c.expected, c.received) for c in error.conflicts] == [(1, 3, 4)]
+
+
+# PyTorch's rules that the fuzzer found missing (each row failed before its fix): type, arguments, input, output
+FUZZ_FOUND_TORCH = [
+    ("ZeroPad2d", {"padding": 1}, [(3, 4)], (5, 6)),
+    ("ConstantPad1d", {"padding": [2, 1]}, [(2, 3, 4, 5)], (2, 3, 4, 8)),
+    ("ZeroPad1d", {"padding": [-1, -1]}, [(2, 3, 4)], (2, 3, 2)),
+    ("ZeroPad1d", {"padding": [-2, 3]}, [(2, 3, 2)], (2, 3, 3)),
+    ("ReplicationPad1d", {"padding": [-1, 2]}, [(2, 3, 4)], (2, 3, 5)),
+    ("ReflectionPad1d", {"padding": [3, -1]}, [(2, 3, 4)], (2, 3, 6)),
+    ("AdaptiveAvgPool2d", {"output_size": 1}, [(3, 5)], (1, 1)),
+    ("AdaptiveAvgPool2d", {"output_size": 1}, [(2, 3, 4, 5, 6)], (2, 3, 4, 1, 1)),
+    ("AdaptiveAvgPool3d", {"output_size": [1, 1, 1]}, [(2, 3, 4, 5, 6, 7)], (2, 3, 4, 1, 1, 1)),
+    ("Dropout3d", {}, [(3,)], (3,)),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, out", FUZZ_FOUND_TORCH)
+def test_fuzz_found_torch_rules(type_name, args, ins, out):
+    assert run_layer(type_name, args, ins)[0] == out
+
+
+FUZZ_FOUND_TORCH_REFUSALS = [
+    ("ZeroPad1d", {"padding": [-2, -2]}, [(2, 3, 4)], "gives an output length of 0"),
+    ("ConstantPad3d", {"padding": [3, 0, 2, -2, 1, 3]}, [(2, 4, 1, 6)], "crops 2 of an axis of size 1 (padding 2/-2)"),
+    ("ReflectionPad1d", {"padding": [4, -1]}, [(2, 3, 4)], "reflects padding 4/-1 on an axis of size 4"),
+    ("ZeroPad3d", {"padding": 1}, [(3, 4)], "expects an input of rank ≥ 3, receives (3, 4)"),
+    ("ReplicationPad2d", {"padding": 1}, [(3, 4)], "expects an input of rank 3 to 4, receives (3, 4)"),
+    ("AvgPool3d", {"kernel_size": 3, "padding": 1}, [(1, 1, 2, 2, 2)], "larger than the unpadded size 2"),
+    ("AvgPool3d", {"kernel_size": 2, "ceil_mode": True}, [(1, 1, 3, 3, 1)], "larger than the unpadded size 1"),
+    ("AdaptiveAvgPool1d", {"output_size": [None]}, [(1, 2, 5)], "expected int ≥ 1 or [int], received [null]"),
+    ("AdaptiveAvgPool2d", {"output_size": [1, 1]}, [(3, 5)], "expects an input of rank 3 to 4"),
+    ("AdaptiveMaxPool2d", {"output_size": 1}, [(3, 5)], "expects an input of rank 3 to 4"),
+    ("CELU", {"alpha": 0}, [(2, 3)], "alpha cannot be 0"),
+    ("Hardtanh", {"min_val": 1, "max_val": 1}, [(2, 3)], "max_val (1.0) must be greater than min_val (1.0)"),
+    ("Dropout2d", {}, [(3,)], "expects an input of rank ≥ 2, receives (3,)"),
+    ("Dropout3d", {}, [()], "expects an input of rank ≥ 1, receives ()"),
+    ("Conv1d", {"filters": 1, "kernel_size": 1, "padding": 3, "padding_mode": "reflect"}, [(1, 1, 3)], "at least 4"),
+    ("Conv1d", {"filters": 1, "kernel_size": 1, "padding": 4, "padding_mode": "circular"}, [(1, 1, 3)], "at least 4"),
+    ("InstanceNorm2d", {}, [(2, 3, 1, 1)], "normalizes each channel of each sample over 1 value of (2, 3, 1, 1)"),
+    ("GroupNorm", {"num_groups": 3}, [(1, 3)], "normalizes each group over 1 value of (1, 3)"),
+    ("BatchNorm1d", {"track_running_stats": False}, [(1, 4)], "normalizes each channel over 1 value of (1, 4)"),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, message", FUZZ_FOUND_TORCH_REFUSALS)
+def test_fuzz_found_torch_refusals(type_name, args, ins, message):
+    with pytest.raises((SpecError, ShapeError)) as caught:
+        run_layer(type_name, args, ins)
+    assert message in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "type_name, args, ins, out",
+    [
+        ("InstanceNorm2d", {"track_running_stats": True}, [(2, 3, 1, 1)], (2, 3, 1, 1)),
+        ("GroupNorm", {"num_groups": 3}, [(2, 3)], (2, 3)),
+        ("BatchNorm1d", {}, [(1, 4)], (1, 4)),
+        ("Conv1d", {"filters": 1, "kernel_size": 1, "padding": 3, "padding_mode": "circular"}, [(1, 1, 3)], (1, 1, 9)),
+    ],
+)
+def test_statistics_and_padding_modes_that_fit(type_name, args, ins, out):
+    assert run_layer(type_name, args, ins)[0] == out
+
+
+# Keras' rules that the fuzzer found missing (each row failed before its fix): type, arguments, inputs, output
+FUZZ_FOUND_KERAS = [
+    ("Add", {}, [(3, 4), (3,)], (3, 4)),
+    ("Subtract", {}, [(3, 10), (3, 4, 1)], (3, 4, 10)),
+    ("Minimum", {}, [(3, 1), (3,)], (3, 1)),
+    ("Average", {}, [(2, 5), (2, 5, 3, 6, 5)], (2, 5, 3, 6, 5)),
+    (
+        "DepthwiseConv2D",
+        {"kernel_size": 4, "strides": 2, "dilation_rate": 2, "padding": "same"},
+        [(2, 7, 10, 5)],
+        (2, 4, 5, 5),
+    ),
+    ("SeparableConv1D", {"filters": 1, "kernel_size": 2, "strides": 2, "dilation_rate": 2}, [(3, 8, 5)], (3, 3, 1)),
+    (
+        "MultiHeadAttention",
+        {"num_heads": 2, "key_dim": 4, "return_attention_scores": True},
+        [(2, 3, 4, 5), (2, 6, 7, 5)],
+        [(2, 3, 4, 5), (2, 2, 3, 4, 6, 7)],
+    ),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, out", FUZZ_FOUND_KERAS)
+def test_fuzz_found_keras_rules(type_name, args, ins, out):
+    assert run_layer(type_name, args, ins, "keras")[0] == out
+
+
+FUZZ_FOUND_KERAS_REFUSALS = [
+    ("Subtract", {}, [(1, 5, 2, 4), (2, 5, 2, 4)], "needs inputs of one batch size, receives (1, 5, 2, 4) and (2, 5"),
+    (
+        "Conv1DTranspose",
+        {"filters": 7, "kernel_size": 2, "strides": 2, "dilation_rate": 2},
+        [(1, 8, 4)],
+        "Keras refuses",
+    ),
+    ("MultiHeadAttention", {"num_heads": 1, "key_dim": 1}, [(3, 5, 4), (2, 2, 6)], "needs query, value and key of one"),
+    (
+        "AveragePooling3D",
+        {"pool_size": 3, "strides": 1, "padding": "same"},
+        [(2, 2, 2, 4, 6)],
+        "larger than the unpadded",
+    ),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, message", FUZZ_FOUND_KERAS_REFUSALS)
+def test_fuzz_found_keras_refusals(type_name, args, ins, message):
+    with pytest.raises((SpecError, ShapeError)) as caught:
+        run_layer(type_name, args, ins, "keras")
+    assert message in caught.value.message

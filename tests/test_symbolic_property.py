@@ -1,7 +1,8 @@
 """Property test: symbolic inference agrees with concrete inference.
 
 Random stacks of convolutions, poolings (ceil_mode included), transposed
-convolutions, upsampling, skip concatenations and a final reshape are inspected
+convolutions, upsampling, paddings (negative amounts crop), slices (negative
+bounds), selections, adaptive poolings, skip concatenations and a final reshape are inspected
 once with symbolic sizes (2x3xHxW) and again at random concrete sizes. At each
 size, the symbolic result evaluated there must equal the concrete one, and the
 symbolic requirements must hold exactly when the concrete run succeeds.
@@ -24,8 +25,28 @@ EXAMPLES = int(os.environ.get("SHAPECLI_PROPERTY_EXAMPLES", "1000"))
 @st.composite
 def layer(draw, index: int):
     """One layer of the stack, as a YAML flow mapping."""
-    kind = draw(st.sampled_from(["conv", "conv", "pool", "pool", "convt", "upsample", "concat"]))
+    kind = draw(
+        st.sampled_from(
+            ["conv", "conv", "pool", "pool", "convt", "upsample", "concat", "slice", "pad", "adaptive", "select"]
+        )
+    )
     name = f"l{index}"
+    if kind == "slice":
+        axis = draw(st.sampled_from([2, 3, -1]))
+        start, stop = draw(st.integers(-6, 6)), draw(st.one_of(st.none(), st.integers(-6, 6)))
+        stop_arg = "" if stop is None else f", stop: {stop}"
+        return f"{{name: {name}, type: Slice, axis: {axis}, start: {start}{stop_arg}, step: {draw(st.integers(1, 3))}}}"
+    if kind == "pad":
+        pad = draw(st.sampled_from(["ZeroPad2d", "ConstantPad2d", "ReflectionPad2d", "ReplicationPad2d"]))
+        amounts = draw(st.lists(st.integers(-2, 3), min_size=4, max_size=4))
+        return f"{{name: {name}, type: {pad}, padding: {amounts}}}"
+    if kind == "adaptive":
+        size = draw(st.sampled_from(["1", "3", "[2, null]", "[null, 4]"]))
+        return f"{{name: {name}, type: AdaptiveAvgPool2d, output_size: {size}}}"
+    if kind == "select":
+        return (
+            f"{{name: {name}, type: Select, axis: {draw(st.sampled_from([2, 3]))}, index: {draw(st.integers(-4, 3))}}}"
+        )
     if kind == "conv":
         k, s, d = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
         p = draw(st.integers(0, 3))
@@ -52,7 +73,7 @@ def layer(draw, index: int):
             f"padding: {p}, dilation: {d}, output_padding: {op}}}"
         )
     if kind == "upsample":
-        factor = draw(st.sampled_from(["2", "3", "1.5", "0.5"]))
+        factor = draw(st.sampled_from(["2", "3", "1.5", "0.5", "0.25", "2.5", "[0.75, 2]"]))
         return f"{{name: {name}, type: Upsample, scale_factor: {factor}}}"
     skip = draw(st.integers(-1, index - 1))
     earlier = "x" if skip < 0 else f"l{skip}"

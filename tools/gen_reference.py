@@ -23,7 +23,6 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import keras  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
@@ -81,7 +80,7 @@ def conv_builder(rank, transposed=False):
     def build(a, shapes):
         cls = getattr(nn, f"ConvTranspose{rank}d" if transposed else f"Conv{rank}d")
         kwargs = dict(
-            in_channels=_channels(shapes[0], rank),
+            in_channels=a.get("in_channels", _channels(shapes[0], rank)),
             out_channels=a["filters"],
             kernel_size=a["kernel_size"],
             stride=a.get("stride", 1),
@@ -92,7 +91,7 @@ def conv_builder(rank, transposed=False):
         )
         if transposed:
             kwargs["output_padding"] = a.get("output_padding", 0)
-        elif "padding_mode" in a:
+        if "padding_mode" in a:
             kwargs["padding_mode"] = a["padding_mode"]
         return cls(**kwargs)
 
@@ -109,8 +108,9 @@ def pool_builder(rank, kind):
                 a.get("dilation", 1),
                 ceil_mode=a.get("ceil_mode", False),
             )
+        dilation = {"dilation": a["dilation"]} if "dilation" in a else {}  # AvgPool has none: PyTorch refuses it
         return getattr(nn, f"AvgPool{rank}d")(
-            a["kernel_size"], a.get("stride"), a.get("padding", 0), ceil_mode=a.get("ceil_mode", False)
+            a["kernel_size"], a.get("stride"), a.get("padding", 0), ceil_mode=a.get("ceil_mode", False), **dilation
         )
 
     return build
@@ -119,12 +119,13 @@ def pool_builder(rank, kind):
 def rnn_builder(kind):
     def build(a, shapes):
         kwargs = dict(
-            input_size=shapes[0][-1],
+            input_size=a.get("input_size", shapes[0][-1]),
             hidden_size=a["hidden_size"],
             num_layers=a.get("num_layers", 1),
             bias=a.get("bias", True),
             batch_first=a.get("batch_first", False),
             bidirectional=a.get("bidirectional", False),
+            dropout=a.get("dropout", 0.0),
         )
         if kind == "LSTM":
             kwargs["proj_size"] = a.get("proj_size", 0)
@@ -135,7 +136,7 @@ def rnn_builder(kind):
 
 def mha_builder(a, shapes):
     return nn.MultiheadAttention(
-        shapes[0][-1],
+        a.get("embed_dim", shapes[0][-1]),
         a["num_heads"],
         bias=a.get("bias", True),
         add_bias_kv=a.get("add_bias_kv", False),
@@ -143,6 +144,7 @@ def mha_builder(a, shapes):
         kdim=a.get("kdim"),
         vdim=a.get("vdim"),
         batch_first=a.get("batch_first", False),
+        dropout=a.get("dropout", 0.0),
     )
 
 
@@ -164,8 +166,10 @@ def _torch_slice(a, x):
 
 
 TORCH = {
-    "Dense": lambda a, s: nn.Linear(s[0][-1], a["units"], bias=a.get("use_bias", True)),
-    "Bilinear": lambda a, s: nn.Bilinear(s[0][-1], s[1][-1], a["out_features"], bias=a.get("bias", True)),
+    "Dense": lambda a, s: nn.Linear(a.get("in_units", s[0][-1]), a["units"], bias=a.get("use_bias", True)),
+    "Bilinear": lambda a, s: nn.Bilinear(
+        a.get("in1_features", s[0][-1]), a.get("in2_features", s[1][-1]), a["out_features"], bias=a.get("bias", True)
+    ),
     "Embedding": lambda a, s: nn.Embedding(a["num_embeddings"], a["embedding_dim"], padding_idx=a.get("padding_idx")),
     "Identity": lambda a, s: nn.Identity(),
     "Flatten": lambda a, s: nn.Flatten(a.get("start_dim", 1), a.get("end_dim", -1)),
@@ -181,10 +185,10 @@ TORCH = {
     "LeakyReLU": lambda a, s: nn.LeakyReLU(a.get("negative_slope", 0.01)),
     "PReLU": lambda a, s: nn.PReLU(a.get("num_parameters", 1)),
     "GLU": lambda a, s: nn.GLU(a.get("dim", -1)),
-    "Hardtanh": lambda a, s: nn.Hardtanh(),
+    "Hardtanh": lambda a, s: nn.Hardtanh(a.get("min_val", -1.0), a.get("max_val", 1.0)),
     "Threshold": lambda a, s: nn.Threshold(a["threshold"], a["value"]),
-    "Softshrink": lambda a, s: nn.Softshrink(),
-    "Hardshrink": lambda a, s: nn.Hardshrink(),
+    "Softshrink": lambda a, s: nn.Softshrink(a.get("lambd", 0.5)),
+    "Hardshrink": lambda a, s: nn.Hardshrink(a.get("lambd", 0.5)),
     "BatchNorm1d": lambda a, s: nn.BatchNorm1d(
         a.get("num_features", s[0][1]),
         affine=a.get("affine", True),
@@ -201,24 +205,29 @@ TORCH = {
         track_running_stats=a.get("track_running_stats", True),
     ),
     "LayerNorm": lambda a, s: nn.LayerNorm(
-        a["normalized_shape"], elementwise_affine=a.get("affine", True), bias=a.get("bias", True)
+        a.get("normalized_shape", s[0][-1:]), elementwise_affine=a.get("affine", True), bias=a.get("bias", True)
     ),
-    "GroupNorm": lambda a, s: nn.GroupNorm(a["num_groups"], s[0][1], affine=a.get("affine", True)),
-    "RMSNorm": lambda a, s: nn.RMSNorm(a["normalized_shape"], elementwise_affine=a.get("affine", True)),
+    "GroupNorm": lambda a, s: nn.GroupNorm(
+        a["num_groups"], a.get("num_channels", s[0][1]), affine=a.get("affine", True)
+    ),
+    "RMSNorm": lambda a, s: nn.RMSNorm(a.get("normalized_shape", s[0][-1:]), elementwise_affine=a.get("affine", True)),
     "LocalResponseNorm": lambda a, s: nn.LocalResponseNorm(a["size"]),
     "Upsample": lambda a, s: nn.Upsample(
-        size=_tuple(a.get("size")), scale_factor=_tuple(a.get("scale_factor")), mode=a.get("mode", "nearest")
+        size=_tuple(a.get("size")),
+        scale_factor=_tuple(a.get("scale_factor")),
+        mode=a.get("mode", "nearest"),
+        align_corners=a.get("align_corners"),
     ),
     "MultiheadAttention": mha_builder,
     "TransformerEncoderLayer": lambda a, s: nn.TransformerEncoderLayer(
-        s[0][-1],
+        a.get("d_model", s[0][-1]),
         a["nhead"],
         a.get("dim_feedforward", 2048),
         batch_first=a.get("batch_first", False),
         bias=a.get("bias", True),
     ),
     "TransformerDecoderLayer": lambda a, s: nn.TransformerDecoderLayer(
-        s[0][-1],
+        a.get("d_model", s[0][-1]),
         a["nhead"],
         a.get("dim_feedforward", 2048),
         batch_first=a.get("batch_first", False),
@@ -241,6 +250,8 @@ TORCH = {
 }
 for _w in PLAIN_ACTIVATIONS:
     TORCH[_w] = (lambda w: lambda a, s: getattr(nn, w)())(_w)
+TORCH["ELU"] = lambda a, s: nn.ELU(a.get("alpha", 1.0))
+TORCH["CELU"] = lambda a, s: nn.CELU(a.get("alpha", 1.0))
 for _r in (1, 2, 3):
     TORCH[f"Conv{_r}d"] = conv_builder(_r)
     TORCH[f"ConvTranspose{_r}d"] = conv_builder(_r, transposed=True)
@@ -251,7 +262,7 @@ for _r in (1, 2, 3):
     TORCH[f"InstanceNorm{_r}d"] = (
         lambda r: (
             lambda a, s: getattr(nn, f"InstanceNorm{r}d")(
-                _channels(s[0], r),
+                a.get("num_features", _channels(s[0], r)),
                 affine=a.get("affine", False),
                 track_running_stats=a.get("track_running_stats", False),
             )
@@ -316,6 +327,8 @@ def _flatten(out):
 
 
 def keras_layer(type_name, a, name="layer"):
+    import keras  # here, so that the PyTorch tables import without Keras
+
     L = keras.layers
     direct = {
         "Dense": lambda: L.Dense(a["units"], use_bias=a.get("use_bias", True), name=name),
@@ -411,6 +424,8 @@ def _keras_pairs(value):
 
 
 def run_keras(type_name, args, shapes):
+    import keras
+
     record = {"type": type_name, "args": args, "inputs": shapes}
     try:
         layer = keras_layer(type_name, args)
@@ -818,6 +833,8 @@ def keras_cases():
 
 
 def main() -> int:
+    import keras
+
     OUT.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     torch_records = [run_torch(t, a, s) for t, a, s in torch_cases()]

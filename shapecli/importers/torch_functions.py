@@ -375,7 +375,7 @@ def _interpolate(ctx, args, kwargs):
     if bound["mode"] != "nearest":
         spec_args["mode"] = bound["mode"]
     if bound["align_corners"] is not None:
-        spec_args["align_corners"] = "true" if bound["align_corners"] else "false"
+        spec_args["align_corners"] = bool(bound["align_corners"])
     return ctx.layer("Upsample", spec_args, [_tensor(bound["input"])], stem="interpolate")
 
 

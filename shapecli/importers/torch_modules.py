@@ -322,7 +322,7 @@ def _upsample(m: nn.Upsample) -> dict:
         args["scale_factor"] = factor
     _optional(args, "mode", m.mode, "nearest")
     if m.align_corners is not None:
-        args["align_corners"] = "true" if m.align_corners else "false"
+        args["align_corners"] = bool(m.align_corners)
     return args
 
 

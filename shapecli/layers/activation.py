@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..args import Choice, Float, Int, Ints
 from ..dims import UNKNOWN, AnyShape, format_shape
-from ..errors import ShapeError
+from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, register
 from ..shape_math import divide_exactly, normalize_axis, same_dim
 
@@ -46,6 +46,15 @@ class AxisActivation(ActivationLayer):
         return ins[0]
 
 
+class NonzeroScaledActivation(ScaledActivation):
+    """A scaled activation that divides by its alpha (CELU): alpha 0 is refused."""
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if cfg.alpha == 0:
+            raise SpecError("alpha cannot be 0: the activation divides by it")
+
+
 class ShrinkActivation(ActivationLayer):
     """An activation that zeroes a band around 0."""
 
@@ -59,6 +68,11 @@ class ClampActivation(ActivationLayer):
         "min_val": Arg(Float(), -1.0, doc="lower bound"),
         "max_val": Arg(Float(), 1.0, doc="upper bound"),
     }
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if cfg.max_val <= cfg.min_val:
+            raise SpecError(f"max_val ({cfg.max_val}) must be greater than min_val ({cfg.min_val})")
 
 
 class ThresholdActivation(ActivationLayer):
@@ -90,7 +104,7 @@ ACTIVATIONS = [
     ("LogSoftmax", (), "log_softmax", AxisActivation, "log(softmax(x)) along axis"),
     ("Softmin", (), "softmin", AxisActivation, "softmax(-x) along axis"),
     ("LogSigmoid", (), "log_sigmoid", ActivationLayer, "log(sigmoid(x))"),
-    ("CELU", (), "celu", ScaledActivation, "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"),
+    ("CELU", (), "celu", NonzeroScaledActivation, "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"),
     ("Tanhshrink", (), "tanhshrink", ActivationLayer, "x - tanh(x)"),
     ("Softshrink", (), "softshrink", ShrinkActivation, "x ∓ lambd outside [-lambd, lambd], else 0"),
     ("Hardshrink", (), "hardshrink", ShrinkActivation, "x outside [-lambd, lambd], else 0"),

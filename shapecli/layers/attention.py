@@ -8,7 +8,7 @@ weighted sum of values), which is where most of a transformer's compute is.
 from __future__ import annotations
 
 from ..args import Bool, Choice, Float, Int
-from ..dims import format_dim, format_shape
+from ..dims import equal, format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
 from ..shape_math import require_divisible, require_rank, same_dim
@@ -29,8 +29,13 @@ def _check_heads(width, heads: int) -> None:
 
 
 def _torch_attention_params(prefix: str, e, kdim, vdim, bias: bool, bias_kv: bool = False) -> list[Param]:
-    """nn.MultiheadAttention's parameters, in PyTorch's order."""
-    packed = same_dim(kdim, e) is not None and same_dim(vdim, e) is not None
+    """nn.MultiheadAttention's parameters, in PyTorch's order.
+
+    PyTorch packs the three input projections when kdim and vdim equal embed_dim; a
+    declared kdim or vdim that is not certainly equal to the width (unknown before
+    inference) gives the separate projections.
+    """
+    packed = all(d is e or equal(d, e) is True for d in (kdim, vdim))
     if packed:
         params = [Param(f"{prefix}in_proj_weight", (3 * e, e))]
     else:
@@ -152,7 +157,7 @@ class MultiheadAttention(Layer):
             heads, kd = cfg.num_heads, cfg.key_dim
             vd = cfg.value_dim or kd
             width = cfg.output_shape or query[-1]
-            b, t, s = query[0], query[1], value[1]
+            b, t, s = query[0], product(query[1:-1]), product(value[1:-1])
             # projections q, k, v, scores, weighted sum, output projection
             return b * (
                 t * query[-1] * heads * kd
@@ -187,13 +192,23 @@ def _keras_attention_shape(cfg, ins):
     query, value, key = _keras_inputs(ins)
     for x in (query, value, key):
         require_rank(x, 3)
-    if same_dim(value[-2], key[-2]) is None or same_dim(value[0], query[0]) is None:
+    if not len(query) == len(value) == len(key):
         raise ShapeError(
-            f"needs value and key of the same length and batch, receives {format_shape(value)} and {format_shape(key)}"
+            "needs query, value and key of one rank, receives "
+            f"{format_shape(query)}, {format_shape(value)} and {format_shape(key)}"
+        )
+    if same_dim(value[0], query[0]) is None or same_dim(key[0], query[0]) is None:
+        raise ShapeError(
+            "needs query, value and key of one batch size, receives "
+            f"{format_shape(query)}, {format_shape(value)} and {format_shape(key)}"
+        )
+    if same_dim(value[-2], key[-2]) is None:
+        raise ShapeError(
+            f"needs value and key of the same length, receives {format_shape(value)} and {format_shape(key)}"
         )
     output = (*query[:-1], cfg.output_shape or query[-1])
-    if cfg.return_attention_scores:
-        return [output, (query[0], cfg.num_heads, query[1], value[1])]
+    if cfg.return_attention_scores:  # attention over every axis between the batch and the features
+        return [output, (query[0], cfg.num_heads, *query[1:-1], *value[1:-1])]
     return output
 
 

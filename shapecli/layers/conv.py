@@ -16,6 +16,7 @@ from ..shape_math import (
     channels_of,
     conv_length,
     join_channels,
+    require_at_least,
     require_divisible,
     require_positive,
     same_dim,
@@ -90,6 +91,7 @@ class Conv(Layer):
         batch, c_in, spatial = split_channels(cfg, x, cls.rank)
         _check_in_channels(cfg, x, c_in, cls.rank)
         pads = window_padding(cfg.padding, spatial, cfg.kernel_size, cfg.strides, cfg.dilation)
+        _check_padding_mode(cfg.padding_mode, spatial, pads)
         out = [
             require_positive(conv_length(n, k, s, d, lo, hi), f"kernel {k} with dilation {d}")
             for n, k, s, d, (lo, hi) in zip(spatial, cfg.kernel_size, cfg.strides, cfg.dilation, pads)
@@ -128,6 +130,7 @@ class ConvTranspose(Layer):
                 raise SpecError(
                     f"output_padding {list(cfg.output_padding)} must be smaller than strides {list(cfg.strides)}"
                 )
+            _check_window(cfg)
             return
         if cfg.padding == "same" or (cfg.padding != "valid" and any(lo != hi for lo, hi in cfg.padding)):
             raise SpecError("PyTorch's transposed convolutions take symmetric integer padding only")
@@ -186,7 +189,7 @@ class DepthwiseConv(Conv):
 
     @classmethod
     def check_args(cls, cfg) -> None:
-        _check_window(cfg)
+        _check_window(cfg, dilated_strides=True)
 
     @classmethod
     def output_shape(cls, cfg, ins):
@@ -215,7 +218,7 @@ class SeparableConv(Conv):
 
     @classmethod
     def check_args(cls, cfg) -> None:
-        _check_window(cfg)
+        _check_window(cfg, dilated_strides=True)
 
     @classmethod
     def output_shape(cls, cfg, ins):
@@ -249,6 +252,22 @@ class SeparableConv(Conv):
         return product(batch) * product(spatial) * middle * (product(cfg.kernel_size) + cfg.filters)
 
 
+def _check_padding_mode(mode: str, spatial: list, pads: list) -> None:
+    """PyTorch pads by reflection less than the size, circularly at most the size (wrapping once)."""
+    if mode not in ("reflect", "circular"):
+        return
+    for n, (lo, hi) in zip(spatial, pads):
+        amount = max(lo, hi) if isinstance(lo, int) and isinstance(hi, int) else None
+        if amount is None or amount == 0:
+            continue
+        need = amount + 1 if mode == "reflect" else amount
+        require_at_least(
+            n,
+            need,
+            f"pads {amount} with padding_mode '{mode}' an axis of size {format_dim(n)}, which must be at least {need}",
+        )
+
+
 def _check_groups(cfg) -> None:
     if cfg.filters % cfg.groups:
         raise SpecError(f"filters ({cfg.filters}) must be divisible by groups ({cfg.groups})")
@@ -256,12 +275,13 @@ def _check_groups(cfg) -> None:
         raise SpecError(f"in_channels ({cfg.in_channels}) must be divisible by groups ({cfg.groups})")
 
 
-def _check_window(cfg) -> None:
-    """The refusals of each framework that do not depend on shapes."""
+def _check_window(cfg, dilated_strides: bool = False) -> None:
+    """The refusals of each framework that do not depend on shapes (`dilated_strides`: Keras'
+    depthwise and separable convolutions take strides and dilation together; the others do not)."""
     strided = any(s > 1 for s in cfg.strides)
     if cfg.convention == "torch" and cfg.padding == "same" and strided:
         raise SpecError("PyTorch refuses padding='same' with a stride > 1", hint="pad explicitly, or use stride 1")
-    if cfg.convention == "keras" and strided and any(d > 1 for d in cfg.dilation):
+    if cfg.convention == "keras" and strided and any(d > 1 for d in cfg.dilation) and not dilated_strides:
         raise SpecError("Keras refuses strides > 1 together with dilation_rate > 1")
 
 

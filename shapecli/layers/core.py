@@ -114,8 +114,8 @@ class Flatten(Layer):
 
 
 class ChannelDropout(Dropout):
-    """Base of the channel dropouts for `rank` spatial axes: PyTorch refuses other
-    ranks for 1-D (2 or 3 axes); Keras wants a batched input (rank + 2 axes)."""
+    """Base of the channel dropouts for `rank` spatial axes: PyTorch wants 2 or 3 axes for
+    1-D, at least 2 for 2-D and at least 1 for 3-D; Keras a batched input (rank + 2 axes)."""
 
     rank = 1
 
@@ -127,6 +127,8 @@ class ChannelDropout(Dropout):
             require_rank(x, cls.rank + 2, cls.rank + 2)
         elif cls.rank == 1:
             require_rank(x, 2, 3)
+        else:
+            require_rank(x, 4 - cls.rank)
         return x
 
 

@@ -6,18 +6,35 @@ from ..args import Int
 from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError
 from ..registry import Arg, Layer, register
-from ..shape_math import broadcast, normalize_axis, same_dim
+from ..shape_math import broadcast, normalize_axis, require_rank, same_dim
 
 
 class Elementwise(Layer):
-    """Base of the merges that combine inputs element by element, with broadcasting."""
+    """Base of the merges that combine inputs element by element, with broadcasting.
+
+    Keras' merges keep the batch axis apart: it must be equal in every input, and the
+    other axes broadcast (a lower-rank input gains axes after the batch axis).
+    """
 
     min_inputs, max_inputs = 2, None
 
     @staticmethod
     def output_shape(cfg, ins):
-        # broadcast(x1, x2, ...)
-        return broadcast(ins)
+        # broadcast(x1, x2, ...); keras: (batch, *broadcast(x1[1:], x2[1:], ...))
+        if cfg.convention != "keras":
+            return broadcast(ins)
+        for x in ins:
+            require_rank(x, 1)
+        batch = ins[0][0]
+        for x in ins[1:]:
+            batch = same_dim(batch, x[0])
+            if batch is None:
+                raise ShapeError(
+                    "needs inputs of one batch size, receives " + " and ".join(format_shape(s) for s in ins),
+                    received=ins,
+                    axis=-max(len(s) for s in ins),
+                )
+        return (batch, *broadcast([x[1:] for x in ins]))
 
 
 @register("Add", prefix="add")
@@ -114,7 +131,16 @@ class MatMul(Layer):
                 f"{format_dim(left[-1])} columns vs {format_dim(right[-2])} rows",
                 received=ins,
             )
-        batch = broadcast([left[:-2], right[:-2]])
+        try:
+            batch = broadcast([left[:-2], right[:-2]])
+        except ShapeError as e:  # name the axis of the inputs, not of their batch parts
+            axis = e.axis - 2
+            raise ShapeError(
+                f"cannot broadcast the batch axes of {format_shape(a)} and {format_shape(b)}: "
+                f"axis {axis} has {format_dim(left[axis])} vs {format_dim(right[axis])}",
+                received=ins,
+                axis=axis,
+            ) from None
         out = (*batch, left[-2], right[-1])
         if len(a) == 1:
             out = out[:-2] + out[-1:]

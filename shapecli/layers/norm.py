@@ -13,10 +13,10 @@ Normalization counts no MACs.
 from __future__ import annotations
 
 from ..args import Bool, Float, Int, Ints
-from ..dims import format_dim, format_shape
+from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
-from ..shape_math import normalize_axis, require_divisible, require_rank, same_dim
+from ..shape_math import normalize_axis, require_at_least, require_divisible, require_rank, same_dim
 
 _EPS = Arg(Float(0), 1e-5, aliases=("epsilon",), doc="added to the variance (no shape effect)")
 _AFFINE = {
@@ -32,6 +32,15 @@ def _check_declared(declared, actual, name: str, x) -> None:
             f"declares {name}={declared} but receives {format_shape(x)} with {format_dim(actual)}",
             hint=f"set {name}: {format_dim(actual)}, or remove it",
         )
+
+
+def _require_statistics(values, x, what: str) -> None:
+    """PyTorch refuses statistics over a single value ("Expected more than 1 value per channel")."""
+    require_at_least(
+        values,
+        2,
+        f"normalizes {what} over {format_dim(values)} value of {format_shape(x)}: PyTorch needs more than one",
+    )
 
 
 def _torch_statistics(shape: tuple) -> list[Param]:
@@ -83,6 +92,9 @@ class BatchNormBase(Layer):
             require_rank(x, min(cls.ranks), max(cls.ranks))
         channels = x[normalize_axis(cfg.axis, len(x))]
         _check_declared(cfg.num_features, channels, "num_features", x)
+        if cls.ranks and cfg.convention == "torch" and not cfg.track_running_stats:
+            # without running statistics, even inference normalizes over the batch
+            _require_statistics(x[0] * product(x[2:]), x, "each channel")
         return x
 
     @classmethod
@@ -186,6 +198,8 @@ class GroupNorm(Layer):
             cfg.num_groups,
             f"splits {format_dim(channels)} channels into {cfg.num_groups} groups, which must divide them",
         )
+        if cfg.convention == "torch" and cfg.axis == 1:
+            _require_statistics(x[0] * (channels // cfg.num_groups) * product(x[2:]), x, "each group")
         return x
 
     @staticmethod
@@ -211,6 +225,8 @@ class InstanceNormBase(Layer):
         (x,) = ins
         require_rank(x, cls.rank + 1, cls.rank + 2)
         _check_declared(cfg.num_features, x[-(cls.rank + 1)], "num_features", x)
+        if not cfg.track_running_stats:  # statistics of each sample, also in inference
+            _require_statistics(product(x[-cls.rank :]), x, "each channel of each sample")
         return x
 
     @classmethod

@@ -8,7 +8,7 @@ Pooling has no parameters and counts no MACs. PyTorch pads with integers
 from __future__ import annotations
 
 from ..args import Bool, Choice, Ints, Padding, show
-from ..dims import format_shape
+from ..dims import format_dim, format_shape
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, PerConvention, register
 from ..shape_math import (
@@ -16,6 +16,7 @@ from ..shape_math import (
     conv_length,
     join_channels,
     map_spatial,
+    require_at_least,
     require_positive,
     split_channels,
     window_padding,
@@ -57,8 +58,17 @@ class Pool(Layer):
         batch, channels, spatial = split_channels(cfg, x, cls.rank)
         strides = cfg.strides or cfg.pool_size
         pads = window_padding(cfg.padding, spatial, cfg.pool_size, strides, cfg.dilation)
+        # PyTorch's avg_pool3d checks the unpadded input against the window; Keras (torch backend)
+        # hands it a symmetric 'same' padding as such (an uneven one it applies first)
+        unpadded = cfg.convention == "torch" or all(lo == hi for lo, hi in pads)
         out = []
         for n, k, s, d, (lo, hi) in zip(spatial, cfg.pool_size, strides, cfg.dilation, pads):
+            if cls.kind == "avg" and cls.rank == 3 and unpadded:
+                require_at_least(
+                    n,
+                    k,
+                    f"has window {k}, larger than the unpadded size {format_dim(n)} (PyTorch's 3-D average pooling)",
+                )
             if cfg.ceil_mode:
                 length = ceil_pool_length(n, k, s, d, lo)
             else:
@@ -75,10 +85,15 @@ class AdaptivePool(Layer):
     """Base of the adaptive poolings: the spatial size becomes output_size."""
 
     rank = 2
+    kind = "max"
 
     @classmethod
     def output_shape(cls, cfg, ins):
         # spatial -> output_size (None keeps the input size)
+        x = ins[0]
+        if _mean_shortcut(cls, cfg, x):
+            # PyTorch averages to 1x(1x)1 by a mean over the last axes, whatever comes before them
+            return (*x[: -cls.rank], *cfg.output_size)
         return map_spatial(
             cfg,
             ins[0],
@@ -104,6 +119,10 @@ class GlobalPool(Layer):
         return (*batch, channels)
 
 
+class OneSize(tuple):
+    """An output_size given as one integer for every axis (PyTorch treats it differently from a list)."""
+
+
 class OutputSize:
     """An integer or a list of integers (or nulls, keeping that axis)."""
 
@@ -112,17 +131,28 @@ class OutputSize:
 
     def __call__(self, value):
         if type(value) is int and value >= 1:
-            return (value,) * self.rank
+            return OneSize((value,) * self.rank)
         if (
             isinstance(value, list)
             and len(value) == self.rank
-            and all(v is None or (type(v) is int and v >= 1) for v in value)
+            and all((v is None and self.rank > 1) or (type(v) is int and v >= 1) for v in value)
         ):
             return tuple(value)
         raise SpecError(f"expected {self}, received {show(value)}")
 
     def __str__(self) -> str:
-        return f"int ≥ 1 or [{self.rank} ints or nulls]"
+        return f"int ≥ 1 or [{self.rank} ints or nulls]" if self.rank > 1 else "int ≥ 1 or [int]"
+
+
+def _mean_shortcut(cls, cfg, x) -> bool:
+    """Whether PyTorch's adaptive 2-D/3-D average pooling to all ones takes `x` by its mean shortcut,
+    which skips the rank check: from rank `rank` (an int output_size) or `rank + 1` (a list)."""
+    if cls.kind != "avg" or cls.rank == 1 or cfg.convention != "torch" or cfg.data_format != "channels_first":
+        return False
+    if any(size != 1 for size in cfg.output_size):
+        return False
+    low = cls.rank if isinstance(cfg.output_size, OneSize) else cls.rank + 1
+    return len(x) >= low
 
 
 def _pool_args(rank: int, kind: str) -> dict:
@@ -159,6 +189,7 @@ for _rank in (1, 2, 3):
                 (AdaptivePool,),
                 {
                     "rank": _rank,
+                    "kind": _kind,
                     "args": {
                         "output_size": Arg(OutputSize(_rank), doc="spatial size of the output"),
                         "data_format": _FORMAT,

@@ -16,10 +16,13 @@ from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
 from ..shape_math import require_rank, same_dim
 
+MAX_LAYERS = 1024
+"""Most stacked layers one recurrent layer takes: each adds its parameters to the listing."""
+
 _ARGS = {
     "hidden_size": Arg(Int(1), aliases=("units",), doc="size of the hidden state"),
     "input_size": Arg(Int(1), None, doc="declared input features: the parameters are known before inference"),
-    "num_layers": Arg(Int(1), 1, doc="stacked layers (PyTorch)"),
+    "num_layers": Arg(Int(1, MAX_LAYERS), 1, doc=f"stacked layers (PyTorch; at most {MAX_LAYERS})"),
     "bidirectional": Arg(Bool(), False, doc="also run backwards and concatenate"),
     "batch_first": Arg(
         Bool(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from ..args import BeforeAfter, Choice, Float, Int, Ints, Padding, show
+from ..args import BeforeAfter, Bool, Choice, Float, Int, Ints, Padding, show
 from ..dims import UNKNOWN, dim_max, dim_min, equal, format_dim, format_shape, is_known, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, PerConvention, register
@@ -101,6 +101,8 @@ class Permute(Layer):
     def output_shape(cfg, ins):
         # y[i] = x[dims[i]]
         (x,) = ins
+        if cfg.convention == "keras":
+            require_rank(x, 1)
         dims = [d for d in cfg.dims]
         axes = list(range(1, len(x))) if cfg.convention == "keras" else list(range(len(x)))
         if sorted(dims) != axes:
@@ -168,6 +170,20 @@ class Unsqueeze(Layer):
         return (*x[:axis], 1, *x[axis:])
 
 
+class OutputSizes:
+    """An integer ≥ 1 (every spatial axis) or a list of them, one per spatial axis."""
+
+    def __call__(self, value):
+        if type(value) is int and value >= 1:
+            return value
+        if isinstance(value, list) and value and all(type(v) is int and v >= 1 for v in value):
+            return tuple(value)
+        raise SpecError(f"expected {self}, received {show(value)}")
+
+    def __str__(self) -> str:
+        return "int ≥ 1 or a list of them"
+
+
 class ScaleFactor:
     """A positive number or a list of positive numbers, one per spatial axis."""
 
@@ -187,14 +203,14 @@ class Upsample(Layer):
     """Resizes the spatial axes to `size`, or multiplies them by `scale_factor` (PyTorch Upsample)."""
 
     args = {
-        "size": Arg(Ints(None, 1), None, doc="the output spatial size"),
+        "size": Arg(OutputSizes(), None, doc="the output spatial size"),
         "scale_factor": Arg(ScaleFactor(), None, doc="multiplier of the spatial size (floor of the product)"),
         "mode": Arg(
             Choice(("nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact", "area")),
             "nearest",
             doc="interpolation (no shape effect)",
         ),
-        "align_corners": Arg(Choice(("true", "false")), None, doc="no shape effect"),
+        "align_corners": Arg(Bool(), None, doc="linear modes only (no shape effect)"),
         "data_format": _FORMAT,
     }
 
@@ -202,13 +218,24 @@ class Upsample(Layer):
     def check_args(cfg) -> None:
         if (cfg.size is None) == (cfg.scale_factor is None):
             raise SpecError("Upsample needs exactly one of size and scale_factor")
+        if cfg.align_corners is not None and cfg.mode in ("nearest", "area", "nearest-exact"):
+            raise SpecError(
+                f"align_corners can only be set with the modes linear, bilinear, bicubic and trilinear, not {cfg.mode}",
+                hint="remove align_corners",
+            )
 
     @staticmethod
     def output_shape(cfg, ins):
-        # n -> size, or floor(n * scale_factor)
+        # n -> size, or floor(double(n) * double(scale_factor)) (PyTorch's compute_output_size)
         (x,) = ins
-        require_rank(x, 3)
+        require_rank(x, 3, 5)
         rank = len(x) - 2
+        needs = _MODE_RANKS.get(cfg.mode)
+        if needs is not None and rank != needs:
+            raise ShapeError(
+                f"with mode {cfg.mode} needs a rank-{needs + 2} input (N, C and {needs} spatial axes), "
+                f"receives {format_shape(x)}"
+            )
         batch, channels, spatial = split_channels(cfg, x, rank)
         given = cfg.size if cfg.size is not None else cfg.scale_factor
         per_axis = given if isinstance(given, tuple) else (given,) * rank
@@ -216,12 +243,35 @@ class Upsample(Layer):
             raise ShapeError(f"gives {len(per_axis)} sizes for the {rank} spatial axes of {format_shape(x)}")
         if cfg.size is not None:
             return join_channels(cfg, batch, channels, list(per_axis))
-        return join_channels(cfg, batch, channels, [_scaled(n, f) for n, f in zip(spatial, per_axis)])
+        return join_channels(
+            cfg,
+            batch,
+            channels,
+            [require_positive(_scaled(n, f), f"scale_factor {f}") for n, f in zip(spatial, per_axis)],
+        )
+
+
+_MODE_RANKS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+"""Spatial axes of the interpolating modes; nearest, nearest-exact and area take 1 to 3."""
+
+EXACT_BITS = 22
+"""A factor whose binary mantissa has at most this many bits multiplies any size below 2^31 exactly."""
 
 
 def _scaled(n, factor):
-    """floor(n * factor) for a dim and a number (the float's exact value, as a fraction)."""
+    """PyTorch's floor(double(n) * double(factor)).
+
+    A concrete size is multiplied as PyTorch does, in double precision (0.7 * 10 rounds
+    to 7.0, although the double 0.7 is a little less than 7/10). For a symbolic size the
+    product is exact, floor(n * factor) as a fraction, when the factor has a short binary
+    expansion (2, 1.5, 0.25); otherwise the rounding depends on n in a way no formula of
+    n follows, and the size is unknown.
+    """
+    if isinstance(n, int):
+        return math.floor(float(n) * factor)
     ratio = Fraction(factor)
+    if ratio.numerator.bit_length() > EXACT_BITS:
+        return UNKNOWN
     return (n * ratio.numerator) // ratio.denominator
 
 
@@ -245,12 +295,16 @@ class TorchPad(Layer):
 
     rank = 2
     reflect = False
+    constant = True
 
     @classmethod
     def output_shape(cls, cfg, ins):
-        # last axes: n -> n + before + after
+        # last axes: n -> n + before + after (a negative amount crops)
         (x,) = ins
-        require_rank(x, cls.rank + 1, cls.rank + 2)
+        if cls.constant:  # any rank that has the padded axes
+            require_rank(x, cls.rank)
+        else:
+            require_rank(x, cls.rank + 1, cls.rank + 2)
         padding = cfg.padding if len(cfg.padding) > 1 else cfg.padding * (2 * cls.rank)
         if len(padding) != 2 * cls.rank:
             raise ShapeError(f"needs 1 or {2 * cls.rank} padding amounts, receives {len(padding)}")
@@ -258,6 +312,14 @@ class TorchPad(Layer):
         for i in range(cls.rank):
             before, after = padding[2 * i], padding[2 * i + 1]
             axis = len(x) - 1 - i
+            if cls.constant and min(before, 0) + min(after, 0) < 0:
+                # PyTorch crops first (narrow), then pads: the cropping alone must fit
+                require_at_least(
+                    x[axis] + min(before, 0) + min(after, 0),
+                    0,
+                    f"crops {-min(before, 0) - min(after, 0)} of an axis of size {format_dim(x[axis])} "
+                    f"(padding {before}/{after})",
+                )
             if cls.reflect:
                 require_at_least(
                     x[axis],
@@ -322,7 +384,7 @@ for _rank in (1, 2, 3):
         ("ReflectionPad", True),
         ("ReplicationPad", False),
     ):
-        _args = {"padding": Arg(Ints(None, 0), doc="an int, or (left, right, top, bottom, front, back)")}
+        _args = {"padding": Arg(Ints(None), doc="an int, or (left, right, top, bottom, front, back); negative crops")}
         if _name == "ConstantPad":
             _args["value"] = Arg(Float(), 0.0, doc="the fill value (no shape effect)")
         register(f"{_name}{_rank}d", prefix="pad")(
@@ -332,6 +394,7 @@ for _rank in (1, 2, 3):
                 {
                     "rank": _rank,
                     "reflect": _reflect,
+                    "constant": _name in ("ZeroPad", "ConstantPad"),
                     "args": _args,
                     "__doc__": f"Pads the last {_rank} axes (PyTorch {_name}{_rank}d).",
                 },
@@ -380,7 +443,7 @@ class Slice(Layer):
 
     @staticmethod
     def output_shape(cfg, ins):
-        # len(range(start, stop, step)) clamped to the axis
+        # len(range(*slice(start, stop, step).indices(n))), which must not be 0
         (x,) = ins
         axis = normalize_axis(cfg.axis, len(x))
         n = x[axis]
@@ -389,10 +452,19 @@ class Slice(Layer):
         elif not is_known(n):
             length = UNKNOWN
         else:
-            start = n + cfg.start if cfg.start < 0 else dim_min(n, cfg.start)
-            stop = n if cfg.stop is None else (n + cfg.stop if cfg.stop < 0 else dim_min(n, cfg.stop))
+            start, stop = _clamped(n, cfg.start), n if cfg.stop is None else _clamped(n, cfg.stop)
             length = dim_max(0, (stop - start + cfg.step - 1) // cfg.step)
+        stop = "" if cfg.stop is None else cfg.stop
+        why = f"keeps nothing of axis {cfg.axis} of {format_shape(x)}: [{cfg.start}:{stop}:{cfg.step}] is empty"
+        if isinstance(length, int) and length == 0:
+            raise ShapeError(why, hint="an empty axis breaks the layers after it; check start and stop")
+        require_at_least(length, 1, why)
         return (*x[:axis], length, *x[axis + 1 :])
+
+
+def _clamped(n, index: int):
+    """A slice bound as Python clamps it for a positive step: from the end if negative, within [0, n]."""
+    return dim_max(0, n + index) if index < 0 else dim_min(n, index)
 
 
 @register("Select", prefix="select")
