@@ -18,6 +18,7 @@ from .errors import Diagnostic, InputError, MissingInput, ShapeError, did_you_me
 from .shape_math import same_dim
 from .conditions import Condition, Contradiction, Requirement, collecting, simplify
 from .explain import differing_axes, input_origins, mismatch, output_origins
+from .init_defaults import param_init
 from .spec import Model, Node, NodeOutput
 
 
@@ -26,10 +27,11 @@ class ParamInfo:
 
     `name` is the full name in the convention, `local` the name within its
     layer ('weight'); `count` is the elements counted for this use: 0 for a
-    later use of a shared parameter, None when the layer failed.
+    later use of a shared parameter, None when the layer failed; `init` the
+    initializer it starts with, as shown ('kaiming_uniform(a=√5)').
     """
 
-    __slots__ = ("name", "local", "before", "after", "count", "trainable", "buffer", "shared_with")
+    __slots__ = ("name", "local", "before", "after", "count", "trainable", "buffer", "shared_with", "init")
 
     def __init__(
         self,
@@ -44,6 +46,7 @@ class ParamInfo:
         self.name, self.local, self.before, self.after, self.count = name, local, before, after, count
         self.trainable, self.buffer = trainable, buffer
         self.shared_with: str | None = None
+        self.init: str | None = None
 
 
 class LayerInfo:
@@ -340,17 +343,17 @@ def _param_infos(node: Node, ins, convention, before: list[ParamInfo] | None = N
     infos = []
     for i, spec in enumerate(specs):
         shape = tuple(spec.shape)
-        infos.append(
-            ParamInfo(
-                convention.param_name(node.path, spec.name),
-                spec.name,
-                before[i].before if before else shape,
-                shape if before else None,
-                product(shape) if before else None,
-                spec.trainable,
-                spec.buffer,
-            )
+        info = ParamInfo(
+            convention.param_name(node.path, spec.name),
+            spec.name,
+            before[i].before if before else shape,
+            shape if before else None,
+            product(shape) if before else None,
+            spec.trainable,
+            spec.buffer,
         )
+        info.init = before[i].init if before else param_init(node.layer, node.cfg, spec.name, node.init)[1].text
+        infos.append(info)
     return infos
 
 

@@ -146,6 +146,8 @@ def _before_table(trace: Trace, unknown: str) -> Text:
                 status = f"shared with {param.shared_with}"
             elif param.buffer:
                 status += " (buffer)"
+            if param.init and not param.shared_with:
+                status += f" · {param.init}"
             grid.add_row(param.name, format_shape(param.before, unknown), status)
     if not grid.rows:
         grid.add_row("(no parameters)", "", "")
@@ -388,6 +390,7 @@ def trace_json(trace: Trace, evaluations: list[Evaluation] = ()) -> dict:
                         "trainable": p.trainable,
                         "buffer": p.buffer,
                         "shared_with": p.shared_with,
+                        "init": p.init,
                     }
                     for p in layer.params
                 ],

@@ -26,6 +26,8 @@ from .args import AnyValue, Bool, Choice, Float, Int, ListOf, Str, show
 from .dims import MAX_RANK, UNKNOWN, Expr
 from .errors import Diagnostic, Loc, SpecError, did_you_mean
 from .expr import ExprError, evaluate, parse
+from .init_defaults import roles_of
+from .initializers import is_init_key, layer_initializers, scope_initializers, semantics_of
 from .registry import Layer, all_type_names, canonical_arg, lookup, make_config
 from .yamlsrc import YList, YMap, parse_yaml
 
@@ -37,9 +39,9 @@ MAX_BLOCK_DEPTH = 32
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _LAYER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
-_TOP_KEYS = ("inputs", "layers", "outputs", "blocks", "check")
+_TOP_KEYS = ("inputs", "layers", "outputs", "blocks", "check", "init")
 _CHECK_KEYS = ("inputs", "convention")
-_BLOCK_KEYS = ("params", "inputs", "layers", "outputs")
+_BLOCK_KEYS = ("params", "inputs", "layers", "outputs", "init")
 _LAYER_KEYS = ("name", "type", "from", "repeat", "share", "tie")
 _PARAM_KINDS = {"int": Int(), "float": Float(), "bool": Bool(), "str": Str(), "list": ListOf(), "any": AnyValue()}
 
@@ -93,6 +95,7 @@ class Node:
         "uses",
         "args",
         "written_from",
+        "init",
     )
 
     def __init__(
@@ -110,6 +113,8 @@ class Node:
         self.loc, self.owner, self.tie, self.uses = loc, None, None, uses
         self.written_from: list[str] = []
         """The names its inputs are written as, with their scope ('stage2/x')."""
+        self.init: dict = {}
+        """Role → Initializer the spec gives its parameters (its `*_init` keys, or an `init:` above it)."""
         self.args: list[tuple[str, str, object, Loc]] = []
         """(name, owner, value, where): an argument as validated, and where its number was
         written — as this layer's argument, or as a parameter given to a block use"""
@@ -228,6 +233,7 @@ class _BlockDef(NamedTuple):
     layers: YList
     outputs: list[tuple[str, Loc]] | None
     loc: Loc
+    init: dict
 
 
 class _Scope:
@@ -248,6 +254,8 @@ class _Scope:
     ):
         self.prefix, self.ports, self.inputs, self.env = prefix, ports, inputs, env
         self.uses, self.blocks_open = uses, blocks_open
+        self.init: dict = {}
+        """Role → Initializer defaults of the `init:` keys around this scope."""
         self.layer_nodes: dict[str, int] = {}
         self.counters: dict[str, int] = {}
 
@@ -285,6 +293,8 @@ class _Builder:
                 self.blocks[name] = self.block_def(name, definition, blocks)
         inputs = self.input_decls(root)
         scope = _Scope("", {name: _Port(name, decl.loc, name) for name, decl in inputs.items()}, list(inputs), None)
+        if "init" in root:
+            scope.init = scope_initializers(root["init"], root.value_loc("init"), {}, semantics_of(self.convention))
         layers = _expect(root["layers"], YList, "layers", root.value_loc("layers"))
         last = self.expand(scope, layers, root.value_loc("layers"))
         if "outputs" in root:
@@ -329,7 +339,12 @@ class _Builder:
         if "outputs" in definition:
             outputs = _names(definition["outputs"], "block outputs", definition.value_loc("outputs"))
         layers = _expect(definition["layers"], YList, "layers", definition.value_loc("layers"))
-        return _BlockDef(name, params, inputs, layers, outputs, loc)
+        init = {}
+        if "init" in definition:
+            init = scope_initializers(
+                definition["init"], definition.value_loc("init"), {}, semantics_of(self.convention)
+            )
+        return _BlockDef(name, params, inputs, layers, outputs, loc, init)
 
     # -- expansion ------------------------------------------------------------
 
@@ -469,10 +484,11 @@ class _Builder:
         raw = entry.raw
         if "share" in raw:
             owner = self.defined_layer(scope, raw, "share")
-            layer, cfg, label, written = owner.layer, owner.cfg, owner.type_label, owner.args
+            layer, cfg, label, written, init = owner.layer, owner.cfg, owner.type_label, owner.args, owner.init
         else:
             layer, label = entry.layer, entry.type_label
-            args = {k: v for k, v in raw.items() if k not in _LAYER_KEYS}
+            args = {k: v for k, v in raw.items() if k not in _LAYER_KEYS and not is_init_key(k)}
+            init = layer_initializers(raw, label, roles_of(layer), scope.init, semantics_of(self.convention))
 
             def locate(key, value=True):
                 if key is None:
@@ -502,6 +518,7 @@ class _Builder:
                 node.owner = owner.owner if owner.owner is not None else owner.id
             node.tie = tie
             node.args = written
+            node.init = init
             port.target = NodeOutput(node.id)
             scope.layer_nodes[entry.name if not entry.copies else f"{entry.name}.{i}"] = node.id
             sources = [port]
@@ -555,6 +572,7 @@ class _Builder:
                 (*scope.uses, use),
                 (*scope.blocks_open, block.name),
             )
+            inner.init = {**scope.init, **block.init}
             try:
                 last = self.expand(inner, block.layers, block.loc)
                 outputs = block.outputs or [(last, block.loc)]
