@@ -252,7 +252,9 @@ def param_init(layer: type, cfg, local: str, given: dict) -> tuple[ParamInit, In
         return spec, spec.default
     if spec.default.kind == "unit_forget_bias":  # Keras keeps the forget gate at ones around the given bias
         units = spec.default.args["units"]
-        return spec, Initializer(
-            "unit_forget_bias", {"inner": chosen, "units": units}, "keras", chosen.loc, f"{chosen}, forget gate ones"
+        text = f"{chosen}, forget gate ones"
+        wrapped = Initializer(
+            "unit_forget_bias", {"inner": chosen, "units": units}, "keras", chosen.loc, text, chosen.key
         )
+        return spec, wrapped
     return spec, chosen

@@ -121,12 +121,15 @@ class Initializer:
     (PyTorch's bias, U(±1/√fan_in) of the layer's weight `of`), 'dim_uniform'
     (U(±1/√n), n = axis `axis` of parameter `of`: Bilinear) and
     'unit_forget_bias' (Keras' LSTM bias: `inner` with ones for the forget gate).
+    `key` is the spec key it was written under ('bias_init', 'init'), None for a default.
     """
 
-    __slots__ = ("kind", "args", "semantics", "loc", "text")
+    __slots__ = ("kind", "args", "semantics", "loc", "text", "key")
 
-    def __init__(self, kind: str, args: dict, semantics: str, loc: Loc | None = None, text: str | None = None):
-        self.kind, self.args, self.semantics, self.loc = kind, args, semantics, loc
+    def __init__(
+        self, kind: str, args: dict, semantics: str, loc: Loc | None = None, text: str | None = None, key=None
+    ):
+        self.kind, self.args, self.semantics, self.loc, self.key = kind, args, semantics, loc, key
         self.text = text or _default_text(kind, args, semantics)
 
     def __str__(self) -> str:
@@ -157,8 +160,8 @@ _NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
 _ROOT = re.compile(r"([-+]?)\s*(?:sqrt\s*\(\s*(.+?)\s*\)|√\s*(.+))\Z")
 
 
-def parse_initializer(value, loc: Loc, semantics: str) -> Initializer:
-    """An initializer from a spec value (a name, a call string, or `{type: name, …}`)."""
+def parse_initializer(value, loc: Loc, semantics: str, key: str | None = None) -> Initializer:
+    """An initializer from a spec value (a name, a call string, or `{type: name, …}`) written under `key`."""
     if isinstance(value, str):
         name, given = _parse_call(value, loc)
     elif isinstance(value, dict):
@@ -188,7 +191,7 @@ def parse_initializer(value, loc: Loc, semantics: str) -> Initializer:
     args = _bind(canonical, given, loc, semantics)
     shown = ", ".join(text if key is None else f"{key}={text}" for key, text in _written(canonical, given, args))
     display = _KERAS_NAMES.get(canonical, canonical) if semantics == "keras" else canonical
-    return Initializer(canonical, args, semantics, loc, f"{display}({shown})" if shown else display)
+    return Initializer(canonical, args, semantics, loc, f"{display}({shown})" if shown else display, key)
 
 
 def _parse_call(text: str, loc: Loc) -> tuple[str, list]:
@@ -340,7 +343,7 @@ def scope_initializers(value, loc: Loc, outer: dict, semantics: str) -> dict:
     `init: NAME` (or a call, or `{type: …}`) sets the weights; `init: {weight: …, bias: …}` several roles.
     """
     if isinstance(value, str) or (isinstance(value, dict) and "type" in value):
-        return {**outer, "weight": parse_initializer(value, loc, semantics)}
+        return {**outer, "weight": parse_initializer(value, loc, semantics, "init")}
     if not isinstance(value, dict):
         raise SpecError(
             f"init must be an initializer or a mapping of roles to initializers, received {show(value)}",
@@ -355,7 +358,7 @@ def scope_initializers(value, loc: Loc, outer: dict, semantics: str) -> dict:
                 value.key_loc(role),
                 hint=did_you_mean(str(role), ROLES) or f"roles: {', '.join(ROLES)}",
             )
-        result[role] = parse_initializer(item, value.value_loc(role), semantics)
+        result[role] = parse_initializer(item, value.value_loc(role), semantics, "init")
     return result
 
 
@@ -383,5 +386,5 @@ def layer_initializers(raw, type_name: str, roles: tuple[str, ...], inherited: d
             else:
                 hint, message = None, f"{type_name} has no parameters to initialize ('{key}')"
             raise SpecError(message, raw.key_loc(key), hint=hint)
-        result[role] = parse_initializer(raw[key], raw.value_loc(key), semantics)
+        result[role] = parse_initializer(raw[key], raw.value_loc(key), semantics, key)
     return result

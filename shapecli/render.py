@@ -17,6 +17,7 @@ from .infer import Evaluation, LayerInfo, Trace
 
 JSON_SCHEMA_VERSION = 1
 WARNING_KINDS = {"input_dependent_param", "unused", "unreached_output", "not_inferred"}
+WARNING_KINDS |= {"activation_nonfinite", "activation_dead", "activation_scale"}  # shapecli run
 
 
 def _count(value: Dim | None, unknown: str = "?") -> str:

@@ -1,0 +1,203 @@
+"""The bodies of `shapecli init` and `shapecli run`: spec → trace → values, and what they print.
+
+Both read the spec as `inspect` does; inputs come from --input, else the data
+files' shapes (run), else the spec's `check:` inputs. The convention is
+--convention, else the spec's `check:` one, else torch.
+"""
+
+from __future__ import annotations
+
+from .errors import InputError, SpecError, diagnostic
+
+EXIT_OK, EXIT_MISMATCH, EXIT_INVALID = 0, 1, 2
+
+
+class _Stop(Exception):
+    """Ends a command early with an exit code (its diagnostics are already printed)."""
+
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+def _load(spec: str, inputs, convention: str | None, output_format: str, data_shapes: dict | None = None):
+    """(file, text, model, trace) for the spec, or _Stop after reporting why not."""
+    from .cli import _parse_input, _print_json, _report
+    from .infer import infer
+    from .render import failure_json
+    from .spec import load_model
+    from .yamlsrc import read_spec
+
+    text = None
+    file = "<stdin>" if spec == "-" else spec
+    try:
+        given = [_parse_input(v) for v in inputs]
+        file, text = read_spec(spec)
+        model = load_model(text, file, convention or "torch")
+        if convention is None and model.check.convention not in (None, "torch"):
+            model = load_model(text, file, model.check.convention)
+        if not given and data_shapes:
+            given = list(data_shapes.items())
+        if not given:
+            given = list(model.check.inputs)
+        trace = infer(model, given)
+    except (SpecError, InputError) as e:
+        found = diagnostic(e)
+        if output_format == "json":
+            _print_json(failure_json(file, convention or "torch", [found]))
+        _report([found], text)
+        raise _Stop(EXIT_INVALID) from None
+    if trace.errors:
+        if output_format == "json":
+            _print_json(failure_json(file, model.convention, trace.errors))
+        _report(trace.errors, text)
+        raise _Stop(EXIT_MISMATCH)
+    return file, text, model, trace
+
+
+def _fail(error, file, text, convention, output_format) -> int:
+    from .cli import _print_json, _report
+    from .render import failure_json
+
+    if isinstance(error, SpecError) and error.file is None:
+        error.file = file
+    found = diagnostic(error)
+    if output_format == "json":
+        _print_json(failure_json(file, convention, [found]))
+    _report([found], text)
+    return EXIT_INVALID
+
+
+def init_command(spec, inputs, convention, seed, dtype, output, output_format) -> int:
+    """`shapecli init`: draw every parameter and buffer, write them to `output` (.npz)."""
+    import os
+
+    from .cli import _print_json, _stdout_console
+    from .materialize import draw_parameters, plan_parameters, save_npz
+    from .render_run import heading, init_json, init_table
+
+    try:
+        file, text, model, trace = _load(spec, inputs, convention, output_format)
+    except _Stop as stop:
+        return stop.code
+    try:
+        if spec != "-" and os.path.exists(output) and os.path.samefile(spec, output):
+            raise InputError(f"-o {output} is the spec itself; shapecli never writes to the files it reads")
+        plans = plan_parameters(model, trace)
+        values = draw_parameters(plans, seed, dtype)
+        try:
+            size = save_npz(output, values)
+        except OSError as e:
+            raise InputError(f"cannot write {output}: {e.strerror or e}") from None
+    except (SpecError, InputError) as e:
+        return _fail(e, file, text, model.convention, output_format)
+    if output_format == "json":
+        _print_json(init_json(file, model.convention, seed, dtype, output, plans, values, size))
+        return EXIT_OK
+    console = _stdout_console()
+    count = sum(int(v.size) for v in values.values())
+    extra = f" · seed {seed} · {dtype}"
+    for part in (heading("init", file, model.convention, trace.inputs, extra), init_table(plans, values)):
+        console.print(part, no_wrap=True, overflow="ignore", crop=False)
+    console.print(f"Wrote {output}: {len(values)} arrays, {count:,} values ({size:,} bytes)", highlight=False)
+    return EXIT_OK
+
+
+def run_command(spec, inputs, convention, params_file, seed, data, output_format, save) -> int:
+    """`shapecli run`: a numpy forward pass with statistics and initialization flags."""
+    from .cli import _print_json, _report, _stdout_console
+    from .materialize import draw_parameters, load_params, plan_parameters, save_npz
+    from .render_run import heading, outputs_text, run_json, run_table
+    from .run import DATA_KINDS, forward, load_array, make_inputs, shared_names
+
+    try:
+        choices, data_shapes = _data_choices(data, load_array)
+    except InputError as e:
+        return _fail(e, spec, None, convention or "torch", output_format)
+    try:
+        file, text, model, trace = _load(spec, inputs, convention, output_format, data_shapes)
+    except _Stop as stop:
+        return stop.code
+    try:
+        choices = _assign_data(choices, model)
+        shapes = _concrete_inputs(trace)
+        plans = plan_parameters(model, trace)
+        if params_file:
+            params = load_params(params_file, plans, shared_names(trace))
+        else:
+            params = draw_parameters(plans, seed)
+        arrays = make_inputs(model, shapes, choices, seed)
+        result = forward(model, trace, params, arrays, keep=save is not None)
+        if save is not None:
+            try:
+                save_npz(save, result.saved)
+            except OSError as e:
+                raise InputError(f"cannot write {save}: {e.strerror or e}") from None
+    except (SpecError, InputError) as e:
+        return _fail(e, file, text, model.convention, output_format)
+    shown = {name: (kind if kind in DATA_KINDS else kind) for name, kind in choices.items()}
+    if output_format == "json":
+        _print_json(run_json(file, model.convention, seed, shown, params_file or "drawn", shapes, result))
+    else:
+        console = _stdout_console()
+        source = f"params {params_file}" if params_file else f"seed {seed}"
+        data_text = ", ".join(sorted(set(_data_label(k) for k in shown.values())))
+        head = heading("run", file, model.convention, trace.inputs, f" · data {data_text} · {source}")
+        for part in (head, run_table(result), outputs_text(result)):
+            console.print(part, no_wrap=True, overflow="ignore", crop=False)
+    _report(result.flags, text)
+    return EXIT_OK
+
+
+def _data_label(kind: str) -> str:
+    return "uniform(0, 1)" if kind == "uniform" else kind
+
+
+def _data_choices(data, load_array) -> tuple[dict, dict]:
+    """--data values → ({input name or None: kind or path}, {input name or None: shape of a file})."""
+    from .run import DATA_KINDS
+
+    choices, shapes = {}, {}
+    for value in data:
+        name, separator, kind = value.partition("=")
+        if not separator:
+            name, kind = None, value
+        if name in choices:
+            raise InputError(f"--data gives {'the data' if name is None else repr(name)} twice")
+        choices[name] = kind
+        if kind not in DATA_KINDS:
+            if not kind.endswith(".npy"):
+                raise InputError(
+                    f"--data {value}: expected uniform, normal, zeros or a .npy file",
+                    hint="name one input's file with NAME=FILE.npy",
+                )
+            shapes[name] = tuple(load_array(kind).shape)
+    return choices, shapes
+
+
+def _assign_data(choices: dict, model) -> dict:
+    """{input name: kind or path} for every input from the --data choices."""
+    names = list(model.inputs)
+    default = choices.get(None, "uniform")
+    if None in choices and default not in ("uniform", "normal", "zeros") and len(names) > 1:
+        raise InputError(
+            f"the spec has inputs {', '.join(names)}: name the file of each, e.g. --data {names[0]}=FILE.npy"
+        )
+    for name in choices:
+        if name is not None and name not in model.inputs:
+            raise InputError(f"--data names '{name}', but the spec's inputs are {', '.join(names)}")
+    return {name: choices.get(name, default) for name in names}
+
+
+def _concrete_inputs(trace) -> dict:
+    """The input shapes, which must be all numbers for a run."""
+    from .dims import format_shape
+
+    for name, shape in trace.inputs.items():
+        if not all(isinstance(d, int) for d in shape):
+            example = "x".join(str(d) if isinstance(d, int) else "1" for d in shape)
+            raise InputError(
+                f"input '{name}' is {format_shape(shape)}: a run needs every size",
+                hint=f"give it with --input, e.g. --input {name}={example}",
+            )
+    return dict(trace.inputs)
