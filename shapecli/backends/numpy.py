@@ -177,6 +177,14 @@ def _glu(cfg, xs, p):
     return a * sigmoid(b)
 
 
+def project(x, matrix):
+    """x (..., k) @ matrix (k, n) as one 2-D matmul (numpy runs a stack of small products
+    without BLAS, so the leading axes are folded into the rows first)."""
+    if x.ndim <= 2:
+        return x @ matrix
+    return (x.reshape(-1, x.shape[-1]) @ matrix).reshape(*x.shape[:-1], matrix.shape[-1])
+
+
 # -- padding and windows -------------------------------------------------------------------
 
 
@@ -590,9 +598,9 @@ def _cropping(rank):
 def _dense(cfg, xs, p):
     x = xs[0]
     if cfg.convention == "keras":
-        y = x @ p["kernel"]
+        y = project(x, p["kernel"])
     else:
-        y = x @ p["weight"].T
+        y = project(x, p["weight"].T)
     if "bias" in p:
         y = y + p["bias"]
     return activate(y, cfg.activation, cfg.convention)
@@ -854,7 +862,7 @@ def _torch_recurrent(kind):
                 zero = np.zeros(w_ih.shape[0], F32)
                 b_ih = zero if b_ih is None else b_ih
                 b_hh = zero if b_hh is None else b_hh
-                gates_x = layer_input @ w_ih.T + b_ih
+                gates_x = project(layer_input, w_ih.T) + b_ih
                 h = np.zeros((batch, h_out), F32)
                 c = np.zeros((batch, hidden), F32)
                 sequence = np.empty((steps, batch, h_out), F32)
@@ -926,7 +934,7 @@ def _keras_run(kind, cfg, x, kernel, recurrent, bias, backwards):
         input_bias, recurrent_bias = bias[0], bias[1]
     else:
         input_bias, recurrent_bias = bias, None
-    gates_x = x @ kernel
+    gates_x = project(x, kernel)
     if input_bias is not None:
         gates_x = gates_x + input_bias
     h = np.zeros((batch, units), F32)
@@ -964,15 +972,22 @@ def _keras_recurrent(kind):
     def recurrent(cfg, xs, p):
         x = xs[0]
         word = {"SimpleRNN": "simple_rnn", "LSTM": "lstm", "GRU": "gru"}[kind]
+        if cfg.bidirectional and cfg.go_backwards:
+            raise Refusal("cannot run: Keras' Bidirectional refuses a layer with go_backwards")
         sides = (
             [("forward_" + word + ".", False), ("backward_" + word + ".", True)] if cfg.bidirectional else [("", False)]
         )
         outputs, states = [], []
         for prefix, backwards in sides:
             cell = f"{prefix}{word}_cell."
-            run_backwards = backwards != cfg.go_backwards
             sequence, state = _keras_run(
-                kind, cfg, x, p[cell + "kernel"], p[cell + "recurrent_kernel"], p.get(cell + "bias"), run_backwards
+                kind,
+                cfg,
+                x,
+                p[cell + "kernel"],
+                p[cell + "recurrent_kernel"],
+                p.get(cell + "bias"),
+                backwards or cfg.go_backwards,
             )
             if not cfg.return_sequences:
                 outputs.append(sequence[:, -1])
@@ -1005,7 +1020,7 @@ def torch_attention(query, key, value, p, heads, bias_kv, zero_attn, average=Tru
     bq = bk = bv = None
     if prefix + "in_proj_bias" in p:
         bq, bk, bv = np.split(p[prefix + "in_proj_bias"], 3)
-    q, k, v = query @ wq.T, key @ wk.T, value @ wv.T
+    q, k, v = project(query, wq.T), project(key, wk.T), project(value, wv.T)
     if bq is not None:
         q, k, v = q + bq, k + bk, v + bv
     length, batch = q.shape[:2]
@@ -1016,12 +1031,12 @@ def torch_attention(query, key, value, p, heads, bias_kv, zero_attn, average=Tru
         k = np.concatenate([k, np.zeros((1, batch, e), F32)])
         v = np.concatenate([v, np.zeros((1, batch, e), F32)])
     head = e // heads
-    q = q.reshape(length, batch * heads, head).swapaxes(0, 1)
-    k = k.reshape(k.shape[0], batch * heads, head).swapaxes(0, 1)
-    v = v.reshape(v.shape[0], batch * heads, head).swapaxes(0, 1)
+    q = np.ascontiguousarray(q.reshape(length, batch * heads, head).swapaxes(0, 1))
+    k = np.ascontiguousarray(k.reshape(k.shape[0], batch * heads, head).swapaxes(0, 1))
+    v = np.ascontiguousarray(v.reshape(v.shape[0], batch * heads, head).swapaxes(0, 1))
     weights = softmax((q * math.sqrt(1.0 / head)) @ k.swapaxes(1, 2), -1)
     out = (weights @ v).swapaxes(0, 1).reshape(length, batch, e)
-    out = out @ p[prefix + "out_proj.weight"].T
+    out = project(out, p[prefix + "out_proj.weight"].T)
     if prefix + "out_proj.bias" in p:
         out = out + p[prefix + "out_proj.bias"]
     weights = weights.reshape(batch, heads, length, -1)
@@ -1079,11 +1094,11 @@ def _layer_norm_of(x, p, name, eps):
 
 
 def _feed_forward(cfg, x, p):
-    hidden = x @ p["linear1.weight"].T
+    hidden = project(x, p["linear1.weight"].T)
     if "linear1.bias" in p:
         hidden = hidden + p["linear1.bias"]
     hidden = gelu(hidden) if cfg.activation == "gelu" else np.maximum(hidden, 0.0)
-    out = hidden @ p["linear2.weight"].T
+    out = project(hidden, p["linear2.weight"].T)
     return out + p["linear2.bias"] if "linear2.bias" in p else out
 
 
