@@ -177,8 +177,9 @@ def draw(init: Initializer, shape: tuple, rng, wide, plan: ParamPlan | None = No
             return values
         if kind == "truncated_normal":
             mean, std = args["mean"], args["std"]
-            low, high = (args["a"], args["b"]) if init.semantics == "torch" else (mean - 2 * std, mean + 2 * std)
-            return truncated_normal(rng, shape, mean, std, low, high, wide)
+            if init.semantics == "keras":
+                return keras_truncated_normal(rng, shape, mean, std, wide)
+            return truncated_normal(rng, shape, mean, std, args["a"], args["b"], wide)
         if kind == "bias_uniform":
             fan_in = torch_fans(plan.siblings[args["of"]])[0]
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
@@ -236,8 +237,7 @@ def _scaled(init: Initializer, shape: tuple, rng, wide, plan):
     if uniform:
         limit = math.sqrt(3.0 * scale)
         return _uniform(rng, shape, -limit, limit, wide)
-    std = math.sqrt(scale) / 0.87962566103423978
-    return truncated_normal(rng, shape, 0.0, std, -2 * std, 2 * std, wide)
+    return keras_truncated_normal(rng, shape, 0.0, math.sqrt(scale) / 0.87962566103423978, wide)
 
 
 def truncated_normal(rng, shape, mean, std, low, high, wide):
@@ -254,6 +254,18 @@ def truncated_normal(rng, shape, mean, std, low, high, wide):
         values[outside] = rng.standard_normal(int(outside.sum()), dtype=wide) * wide(std) + wide(mean)
         outside = (values < low) | (values > high)
     return values
+
+
+def keras_truncated_normal(rng, shape, mean, std, wide):
+    """keras.random.truncated_normal as Keras computes it on its torch backend
+    (keras/src/backend/torch/random.py): of four standard normal draws per value the
+    first inside (-2, 2), or the first when none is (a 4e-6 chance), times std plus mean."""
+    import numpy as np
+
+    draws = rng.standard_normal((*shape, 4), dtype=wide)
+    valid = (draws > -2) & (draws < 2)
+    chosen = np.take_along_axis(draws, valid.argmax(axis=-1)[..., None], axis=-1)[..., 0]
+    return chosen * wide(std) + wide(mean)
 
 
 def orthogonal(rng, shape, gain, semantics, wide):

@@ -77,3 +77,32 @@ def recorded(output: np.ndarray) -> dict:
     index = np.linspace(0, flat.size - 1, SAMPLE).astype(np.int64)
     wide = flat.astype(np.float64)
     return {"values": flat[index], "sums": np.array([wide.sum(), np.abs(wide).sum(), (wide * wide).sum()])}
+
+
+def figures(values: np.ndarray, gain: float | None = None, layout: str = "torch") -> dict:
+    """The figures the initializer tests compare: moments, bounds (and the 0.01% and 99.99%
+    quantiles, which rare outliers do not move), excess kurtosis (uniform
+    -1.2, normal 0), shares of exact zeros and ones, and for an orthogonal initializer
+    max|MMᵀ − g²I| over the shorter side of the matrix the framework orthogonalizes
+    (PyTorch: dim 0 against the rest; Keras: the leading dims against the last)."""
+    flat = values.astype(np.float64).reshape(-1)
+    mean, std = float(flat.mean()), float(flat.std())
+    result = {
+        "shape": list(values.shape),
+        "min": float(flat.min()),
+        "max": float(flat.max()),
+        "low": float(np.quantile(flat, 1e-4)),
+        "high": float(np.quantile(flat, 1 - 1e-4)),
+        "mean": mean,
+        "std": std,
+        "kurtosis": float(((flat - mean) ** 4).mean() / std**4 - 3) if std > 0 else 0.0,
+        "zeros": float((flat == 0).mean()),
+        "ones": float((flat == 1).mean()),
+    }
+    if gain is not None:
+        rows = values.shape[0] if layout == "torch" else math.prod(values.shape[:-1])
+        matrix = values.reshape(rows, -1).astype(np.float64)
+        if matrix.shape[0] > matrix.shape[1]:
+            matrix = matrix.T
+        result["orthogonality"] = float(np.abs(matrix @ matrix.T - gain**2 * np.eye(matrix.shape[0])).max())
+    return result

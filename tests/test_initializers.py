@@ -1,0 +1,244 @@
+"""shapecli's initializers against each framework's own, statistically.
+
+tests/reference/init_{torch,keras}.json (tools/gen_init_reference.py) hold the figures
+of PyTorch 2.13's and Keras 3.15's initializers on large tensors: each layer family's
+defaults and the named initializers a spec can give, for every parameter and buffer.
+shapecli draws the same parameters from the same spec; the figures must agree within
+what sampling explains (bounds, mean, std, excess kurtosis, exact zeros and ones,
+orthogonality). MXNet cannot be installed here: its defaults come from its source.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shapecli.errors import Loc, SpecError
+from shapecli.infer import infer
+from shapecli.initializers import parse_initializer
+from shapecli.materialize import draw_parameters, keras_fans, plan_parameters, torch_fans
+from shapecli.spec import load_model
+
+from .numeric_values import figures
+
+REFERENCE = Path(__file__).parent / "reference"
+DOCUMENTS = {name: json.loads((REFERENCE / f"init_{name}.json").read_text()) for name in ("torch", "keras")}
+CASES = [
+    (framework, record, name)
+    for framework, doc in DOCUMENTS.items()
+    for record in doc["records"]
+    for name in record["params"]
+]
+
+
+def drawn(convention: str, spec: str, seed: int = 0) -> tuple[dict, dict]:
+    """(name → values, name → plan) of every parameter of a spec, drawn by shapecli."""
+    model = load_model(spec, "case.yaml", convention)
+    trace = infer(model, [])
+    assert trace.errors == []
+    plans = plan_parameters(model, trace)
+    return draw_parameters(plans, seed), {p.name: p for p in plans}
+
+
+def _id(case) -> str:
+    framework, record, name = case
+    layer = record["spec"].split("type: ", 1)[1].split(",", 1)[0]
+    init = record["spec"].split("weight_init: ", 1)[1].split("}", 1)[0] if "weight_init" in record["spec"] else ""
+    return f"{framework}-{layer}{'-' + init if init else ''}-{name}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_matches_the_framework_initializer(case):
+    framework, record, name = case
+    values, plans = drawn(framework, record["spec"])
+    theirs = record["params"][name]
+    plan = plans[name]
+    gain = plan.init.args.get("gain", 1.0) if "orthogonality" in theirs else None
+    ours = figures(values[name], gain, framework)
+    if gain is not None:
+        assert ours["orthogonality"] <= max(1e-4, 10 * theirs["orthogonality"])
+    assert ours["shape"] == theirs["shape"]
+    n = math.prod(theirs["shape"])
+    if theirs["std"] == 0:
+        assert (ours["min"], ours["max"]) == (theirs["min"], theirs["max"])
+        return
+    assert ours["zeros"] == pytest.approx(theirs["zeros"], abs=2 / n + 1e-12)
+    assert ours["ones"] == pytest.approx(theirs["ones"], abs=2 / n + 1e-12)
+    std = theirs["std"]
+    assert abs(ours["std"] - std) <= 6 * std / math.sqrt(n)
+    assert abs(ours["mean"] - theirs["mean"]) <= 6 * std * math.sqrt(2 / n)
+    assert abs(ours["kurtosis"] - theirs["kurtosis"]) <= 10 * math.sqrt(24 / n) + 0.02
+    spread = theirs["max"] - theirs["min"]
+    if "uniform" in plan.init.kind:  # the extremes sit at the bounds
+        assert abs(ours["max"] - theirs["max"]) <= 30 * spread / n + 1e-3 * spread
+        assert abs(ours["min"] - theirs["min"]) <= 30 * spread / n + 1e-3 * spread
+    if n >= 10_000 and theirs["high"] - theirs["mean"] < 3 * std:  # bounded, or truncated where it bites
+        assert abs(ours["high"] - theirs["high"]) <= 0.01 * spread
+        assert abs(ours["low"] - theirs["low"]) <= 0.01 * spread
+
+
+def test_the_records_cover_each_family_and_named_initializer():
+    kinds = set()
+    for framework, record, name in CASES:
+        _, plans = drawn(framework, record["spec"])
+        kinds.add((framework, plans[name].init.kind))
+    for framework in ("torch", "keras"):
+        for kind in ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal"):
+            assert (framework, kind) in kinds
+        assert (framework, "truncated_normal") in kinds
+        assert (framework, "uniform") in kinds
+    assert ("torch", "bias_uniform") in kinds and ("torch", "dim_uniform") in kinds
+    assert ("keras", "unit_forget_bias") in kinds
+
+
+MLP = """
+layers:
+  - {type: Dense, units: 256, activation: relu}
+  - {type: Embedding, num_embeddings: 100, embedding_dim: 8}
+  - {type: LSTM, hidden_size: 16}
+  - {type: BatchNorm1d}
+  - {type: PReLU}
+"""
+
+
+def test_mxnet_defaults_from_its_source():
+    # python/mxnet/gluon/block.py: initialize(init=initializer.Uniform()); initializer.py: Uniform(scale=0.07);
+    # nn.Dense/Embedding/rnn weights weight_initializer=None (the global default), biases 'zeros';
+    # BatchNorm gamma 'ones', beta 'zeros', running_mean 'zeros', running_variance 'ones'; PReLU Constant(0.25)
+    model = load_model(MLP, "mlp.yaml", "mxnet")
+    trace = infer(model, [(None, (2, 3))])
+    values = draw_parameters(plan_parameters(model, trace), 0)
+    weights = [v for name, v in values.items() if name.endswith("weight")]
+    assert len(weights) == 4
+    for w in weights:
+        assert w.min() >= -0.07 and w.max() < 0.07 and abs(w.std() - 0.07 / math.sqrt(3)) < 0.01
+    assert all(not v.any() for name, v in values.items() if name.endswith("bias") or name.endswith("beta"))
+    assert (values["batchnorm0_gamma"] == 1).all() and (values["batchnorm0_running_var"] == 1).all()
+    assert (values["prelu0_alpha"] == np.float32(0.25)).all()
+
+
+# -- fans, as each framework counts them -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, fans",
+    [
+        ((256, 20), (20, 256)),  # Linear (out, in)
+        ((64, 32, 3, 3), (288, 576)),  # Conv2d (out, in/groups, kh, kw)
+        ((64, 16, 4, 4), (256, 1024)),  # ConvTranspose2d (in, out/groups, kh, kw): fan_in from dim 1
+        ((1, 1, 768), (768, 768)),  # a class token
+    ],
+)
+def test_torch_fans(shape, fans):
+    # torch.nn.init._calculate_fan_in_and_fan_out: size(1) and size(0) times prod(shape[2:])
+    assert torch_fans(shape) == fans
+
+
+@pytest.mark.parametrize(
+    "shape, axes, fans",
+    [
+        ((20, 256), None, (20, 256)),  # Dense kernel (in, out)
+        ((3, 3, 32, 64), None, (288, 576)),  # Conv2D kernel (kh, kw, in, out)
+        ((256,), None, (256, 256)),
+        ((), None, (1, 1)),
+        ((256, 8, 32), ((0,), (1, 2)), (256, 256)),  # MultiHeadAttention query kernel, EinsumDense axes
+        ((8, 32, 256), ((0, 1), (2,)), (256, 256)),  # its output kernel
+    ],
+)
+def test_keras_fans(shape, axes, fans):
+    # keras.src.initializers.random_initializers.compute_fans
+    assert keras_fans(shape, axes) == fans
+
+
+# -- drawing: determinism, independence, refusals -------------------------------------------------------
+
+DECLARED = MLP.replace("layers:", "inputs: {x: [2, 3]}\nlayers:")
+
+
+def test_the_same_seed_draws_the_same_values_and_other_seeds_others():
+    first, _ = drawn("torch", DECLARED, 7)
+    again, _ = drawn("torch", DECLARED, 7)
+    other, _ = drawn("torch", DECLARED, 8)
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    assert not np.array_equal(first["dense0.weight"], other["dense0.weight"])
+
+
+def test_a_parameter_keeps_its_values_when_a_layer_is_added_before_it():
+    two = "inputs: {x: [2, 3]}\nlayers:\n  - {name: a, type: Dense, units: 4}\n  - {name: b, type: Dense, units: 5}\n"
+    three = two.replace("  - {name: b", "  - {name: c, type: Dense, units: 4}\n  - {name: b")
+    before, _ = drawn("torch", two)
+    after, _ = drawn("torch", three)
+    assert np.array_equal(before["a.weight"], after["a.weight"])
+    assert np.array_equal(before["b.bias"], after["b.bias"])
+
+
+@pytest.mark.parametrize(
+    "layer, message",
+    [
+        (
+            "{type: Dense, units: 4, bias_init: xavier_uniform}",
+            "xavier_uniform cannot initialize dense0.bias (4,): PyTorch counts fan-in and fan-out on "
+            "parameters of at least 2 dimensions",
+        ),
+        (
+            "{type: Dense, units: 4, bias_init: orthogonal}",
+            "orthogonal cannot initialize dense0.bias (4,): an orthogonal initializer needs a parameter "
+            "of at least 2 dimensions",
+        ),
+        (
+            "{type: Dense, units: 4, use_bias: false, bias_init: zeros}",
+            "bias_init is given, but Dense 'dense0' has no bias parameter with these arguments",
+        ),
+        (
+            '{type: Dense, units: 4, weight_init: "truncated_normal(0, 1, 5, 6)"}',
+            "truncated_normal(mean=0, std=1, a=5, b=6) cannot initialize dense0.weight (4, 3): [5, 6] holds "
+            "2.9e-07 of N(0, 1²); shapecli draws truncated normals that keep at least 0.1%",
+        ),
+    ],
+)
+def test_initializers_a_parameter_cannot_take_are_located_errors(layer, message):
+    model = load_model(f"inputs: {{x: [2, 3]}}\nlayers:\n  - {layer}\n", "spec.yaml", "torch")
+    trace = infer(model, [])
+    with pytest.raises(SpecError) as error:
+        draw_parameters(plan_parameters(model, trace), 0)
+    assert error.value.message == message
+    assert error.value.loc is not None and error.value.loc.line == 3
+
+
+@pytest.mark.parametrize(
+    "text, semantics, shown, args",
+    [
+        ("xavier_uniform", "torch", "xavier_uniform", {"gain": 1.0}),
+        ("glorot_uniform", "keras", "glorot_uniform", {"gain": 1.0}),
+        ("he_normal", "torch", "kaiming_normal", {"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"}),
+        ("normal(0, 0.01)", "torch", "normal(0, 0.01)", {"mean": 0.0, "std": 0.01}),
+        ("normal", "keras", "normal", {"mean": 0.0, "std": 0.05}),
+        ("uniform", "torch", "uniform", {"low": 0.0, "high": 1.0}),
+        ("uniform", "keras", "uniform", {"low": -0.05, "high": 0.05}),
+        ("kaiming_uniform(a=sqrt(5))", "torch", "kaiming_uniform(a=√5)", None),
+        ("kaiming_uniform(a=√5)", "torch", "kaiming_uniform(a=√5)", None),
+        (
+            "truncated_normal(std=0.02)",
+            "torch",
+            "truncated_normal(std=0.02)",
+            {"mean": 0, "std": 0.02, "a": -2, "b": 2},
+        ),
+        (
+            "kaiming_normal(mode=fan_out, nonlinearity=relu)",
+            "keras",
+            "he_normal(mode=fan_out, nonlinearity=relu)",
+            {"a": 0.0, "mode": "fan_out", "nonlinearity": "relu"},
+        ),
+        ({"type": "constant", "value": 0.5}, "torch", "constant(0.5)", {"value": 0.5}),
+        ("orthogonal(gain=2)", "torch", "orthogonal(gain=2)", {"gain": 2.0}),
+    ],
+)
+def test_initializer_syntax(text, semantics, shown, args):
+    init = parse_initializer(text, Loc(1, 1), semantics)
+    assert init.text == shown
+    if args is not None:
+        assert init.args == args
