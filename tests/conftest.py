@@ -39,9 +39,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         missing = [m for m in FRAMEWORKS if item.get_closest_marker(m) and not _available[m]]
         if missing:
-            item.add_marker(
-                pytest.mark.skip(reason=f"needs {' and '.join(missing)} (pip install -e '.[{','.join(missing)}]')")
-            )
+            item.add_marker(pytest.mark.skip(reason=f"needs {' and '.join(missing)} (pip install -e '.[{','.join(missing)}]')"))
             key = "+".join(missing)
             _skipped[key] = _skipped.get(key, 0) + 1
 
@@ -50,9 +48,7 @@ def pytest_terminal_summary(terminalreporter):
     if _skipped:
         counts = ", ".join(f"{n} need {key}" for key, n in sorted(_skipped.items()))
         total = sum(_skipped.values())
-        terminalreporter.write_line(
-            f"framework tests skipped: {total} ({counts}; pip install -e '.[torch,keras]' runs them)"
-        )
+        terminalreporter.write_line(f"framework tests skipped: {total} ({counts}; pip install -e '.[torch,keras]' runs them)")
     elif any(_available.values()):
         present = ", ".join(m for m, ok in _available.items() if ok)
         terminalreporter.write_line(f"framework tests: all run ({present} installed)")
