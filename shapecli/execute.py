@@ -36,8 +36,10 @@ def _load(spec: str, inputs, convention: str | None, output_format: str, data_sh
         model = load_model(text, file, convention or "torch")
         if convention is None and model.check.convention not in (None, "torch"):
             model = load_model(text, file, model.check.convention)
-        if not given and data_shapes:
-            given = list(data_shapes.items())
+        named = {name for name, _ in given}
+        for name, shape in (data_shapes or {}).items():
+            if name not in named and (name is not None or not given):
+                given.append((name, shape))
         if not given:
             given = list(model.check.inputs)
         trace = infer(model, given)

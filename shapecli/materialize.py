@@ -304,7 +304,7 @@ def save_npz(path: str, arrays: dict) -> int:
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             with archive.open(info, "w", force_zip64=True) as stream:
-                np.lib.format.write_array(stream, np.ascontiguousarray(array), allow_pickle=False)
+                np.lib.format.write_array(stream, np.require(array, requirements="C"), allow_pickle=False)
     return os.path.getsize(path)
 
 

@@ -714,6 +714,7 @@ def _scale_shift(y, p, shape, names=(("weight", "gamma", "scale"), ("bias", "bet
 
 
 def _batchnorm(cfg, xs, p):
+    # (x - mean) / sqrt(var + eps) * gamma + beta, folded per channel into x * scale + shift
     x = xs[0]
     axis = cfg.axis % x.ndim
     shape = [1] * x.ndim
@@ -723,13 +724,19 @@ def _batchnorm(cfg, xs, p):
     if mean is None:  # PyTorch without running statistics: the batch's (biased variance)
         reduce = tuple(i for i in range(x.ndim) if i != axis)
         mean, var = x.mean(axis=reduce, dtype=F32), x.var(axis=reduce, dtype=F32)
-    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + cfg.eps)
     if cfg.convention == "mxnet":
         gamma = p["gamma"] if (cfg.scale and cfg.affine) else None
         beta = p["beta"] if (cfg.center and cfg.affine) else None
-        y = y if gamma is None else y * gamma.reshape(shape)
-        return y if beta is None else y + beta.reshape(shape)
-    return _scale_shift(y, p, shape)
+    else:
+        gamma = next((p[name] for name in ("weight", "gamma") if name in p), None)
+        beta = next((p[name] for name in ("bias", "beta") if name in p), None)
+    scale = 1.0 / np.sqrt(var + cfg.eps)
+    if gamma is not None:
+        scale = scale * gamma
+    shift = -mean * scale
+    if beta is not None:
+        shift = shift + beta
+    return x * scale.reshape(shape) + shift.reshape(shape)
 
 
 def _normalize(x, axes, eps):
