@@ -110,7 +110,7 @@ def run_command(spec, inputs, convention, params_file, seed, data, output_format
     from .cli import _print_json, _report, _stdout_console
     from .materialize import draw_parameters, load_params, plan_parameters, save_npz
     from .render_run import heading, outputs_text, run_json, run_table
-    from .run import DATA_KINDS, forward, load_array, make_inputs, shared_names
+    from .run import forward, load_array, make_inputs, shared_names
 
     try:
         choices, data_shapes = _data_choices(data, load_array)
@@ -137,13 +137,12 @@ def run_command(spec, inputs, convention, params_file, seed, data, output_format
                 raise InputError(f"cannot write {save}: {e.strerror or e}") from None
     except (SpecError, InputError) as e:
         return _fail(e, file, text, model.convention, output_format)
-    shown = {name: (kind if kind in DATA_KINDS else kind) for name, kind in choices.items()}
     if output_format == "json":
-        _print_json(run_json(file, model.convention, seed, shown, params_file or "drawn", shapes, result))
+        _print_json(run_json(file, model.convention, seed, choices, params_file or "drawn", shapes, result))
     else:
         console = _stdout_console()
         source = f"params {params_file}" if params_file else f"seed {seed}"
-        data_text = ", ".join(sorted(set(_data_label(k) for k in shown.values())))
+        data_text = ", ".join(sorted({_data_label(kind) for kind in choices.values()}))
         head = heading("run", file, model.convention, trace.inputs, f" · data {data_text} · {source}")
         for part in (head, run_table(result), outputs_text(result)):
             console.print(part, no_wrap=True, overflow="ignore", crop=False)

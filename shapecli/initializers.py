@@ -379,12 +379,22 @@ def layer_initializers(raw, type_name: str, roles: tuple[str, ...], inherited: d
         role = key[: -len("_init")]
         if role not in roles:
             if roles:
-                hint = did_you_mean(key, [f"{r}_init" for r in roles]) or "its roles: " + ", ".join(
-                    f"{r}_init" for r in roles
-                )
+                hint = _framework_name_hint(role, roles) or did_you_mean(key, [f"{r}_init" for r in roles])
+                hint = hint or "its roles: " + ", ".join(f"{r}_init" for r in roles)
                 message = f"{type_name} has no parameter role '{role}' to initialize"
             else:
                 hint, message = None, f"{type_name} has no parameters to initialize ('{key}')"
             raise SpecError(message, raw.key_loc(key), hint=hint)
         result[role] = parse_initializer(raw[key], raw.value_loc(key), semantics, key)
     return result
+
+
+def _framework_name_hint(role: str, roles: tuple[str, ...]) -> str | None:
+    """The role a framework's parameter name stands for, where the names differ (PyTorch's
+    BatchNorm weight is the scale, gamma)."""
+    if "gamma" in roles and role in ("weight", "scale", "bias"):
+        shift = ", its shift beta_init (PyTorch's bias)" if "beta" in roles else ""
+        return f"a normalization's scale is gamma_init (PyTorch's weight){shift}"
+    if roles == ("alpha",) and role == "weight":
+        return "PReLU's slopes are alpha_init (PyTorch's weight)"
+    return None

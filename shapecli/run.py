@@ -23,7 +23,6 @@ from typing import NamedTuple
 from .dims import format_shape
 from .errors import Diagnostic, InputError, SpecError
 from .init_defaults import param_init
-from .materialize import ParamPlan
 from .spec import Model, NodeOutput
 
 DATA_KINDS = ("uniform", "normal", "zeros")
@@ -313,10 +312,3 @@ def flag_problems(model: Model, trace, rows: list[LayerRun]) -> list[Diagnostic]
 def shared_names(trace) -> set[str]:
     """Names of later uses of shared or tied parameters (not stored separately)."""
     return {p.name for layer in trace.layers for p in layer.params if p.shared_with}
-
-
-def plan_count(plans: list[ParamPlan]) -> int:
-    """Values in the planned parameters and buffers."""
-    import math
-
-    return sum(math.prod(p.shape) for p in plans)

@@ -242,3 +242,174 @@ def test_initializer_syntax(text, semantics, shown, args):
     assert init.text == shown
     if args is not None:
         assert init.args == args
+
+
+# -- initializers in the spec ------------------------------------------------------------------------------
+
+SCOPED = """\
+init: {weight: "kaiming_normal(mode=fan_out, nonlinearity=relu)", bias: zeros}
+blocks:
+  B:
+    params: {first: str}
+    init: orthogonal
+    layers:
+      - {name: inner, type: Dense, units: 4, weight_init: $first}
+      - {name: rec, type: LSTM, hidden_size: 3, recurrent_init: "orthogonal(gain=2)"}
+layers:
+  - {name: first, type: Dense, units: 8, weight_init: "normal(0, 0.01)"}
+  - {name: bn, type: BatchNorm1d, gamma_init: zeros}
+  - {name: block, type: B, first: xavier_uniform}
+  - {name: flat, type: Flatten}
+  - {name: head, type: Dense, units: 2}
+"""
+
+
+def test_initializers_apply_from_the_layer_then_the_block_then_the_top():
+    model = load_model(SCOPED, "spec.yaml", "torch")
+    trace = infer(model, [(None, (2, 5, 3))])
+    shown = {p.name: p.init for layer in trace.layers for p in layer.params}
+    assert shown == {
+        "first.weight": "normal(0, 0.01)",
+        "first.bias": "zeros",
+        "bn.weight": "zeros",
+        "bn.bias": "zeros",
+        "bn.running_mean": "zeros",
+        "bn.running_var": "ones",
+        "bn.num_batches_tracked": "zeros",
+        "block.inner.weight": "xavier_uniform",
+        "block.inner.bias": "zeros",
+        "block.rec.weight_ih_l0": "orthogonal",
+        "block.rec.weight_hh_l0": "orthogonal(gain=2)",
+        "block.rec.bias_ih_l0": "zeros",
+        "block.rec.bias_hh_l0": "zeros",
+        "head.weight": "kaiming_normal(mode=fan_out, nonlinearity=relu)",
+        "head.bias": "zeros",
+    }
+
+
+def test_a_shared_layer_uses_its_owners_initializers():
+    text = (
+        "inputs: {a: [2, 3], b: [2, 3]}\nlayers:\n  - {name: enc, type: Dense, units: 4, from: a, weight_init: ones}\n"
+        "  - {name: again, share: enc, from: b}\n  - {name: sum, type: Add, from: [enc, again]}\n"
+    )
+    model = load_model(text, "spec.yaml", "torch")
+    trace = infer(model, [])
+    assert [p.init for p in trace.layers[0].params] == ["ones", "uniform(±1/√fan_in)"]
+    values = draw_parameters(plan_parameters(model, trace), 0)
+    assert list(values) == ["enc.weight", "enc.bias"]
+    assert (values["enc.weight"] == 1).all()
+
+
+@pytest.mark.parametrize(
+    "text, where, message, hint",
+    [
+        (
+            "init: {weights: zeros}\nlayers: [{type: Dense, units: 2}]\n",
+            "1:8",
+            "unknown parameter role 'weights' in init",
+            "did you mean 'weight'?",
+        ),
+        (
+            "init: 5\nlayers: [{type: Dense, units: 2}]\n",
+            "1:7",
+            "init must be an initializer or a mapping of roles to initializers, received 5",
+            "e.g. init: xavier_uniform, or init: {weight: xavier_uniform, bias: zeros}",
+        ),
+        (
+            'blocks:\n  B:\n    init: {bias: "uniform(1, 0)"}\n'
+            "    layers: [{type: Dense, units: 2}]\nlayers: [{type: B}]\n",
+            "3:18",
+            "uniform needs low ≤ high, received low=1, high=0",
+            None,
+        ),
+        (
+            "layers:\n  - {type: Dense, units: 2, recurrent_init: zeros}\n",
+            "2:29",
+            "Dense has no parameter role 'recurrent' to initialize",
+            "its roles: weight_init, bias_init",
+        ),
+        (
+            "layers:\n  - {type: BatchNorm1d, weight_init: zeros}\n",
+            "2:25",
+            "BatchNorm1d has no parameter role 'weight' to initialize",
+            "a normalization's scale is gamma_init (PyTorch's weight), its shift beta_init (PyTorch's bias)",
+        ),
+        (
+            "layers:\n  - {type: ReLU, weight_init: zeros}\n",
+            "2:18",
+            "ReLU has no parameters to initialize ('weight_init')",
+            None,
+        ),
+        (
+            "layers:\n  - {name: a, type: Dense, units: 2}\n  - {share: a, weight_init: zeros}\n",
+            "3:16",
+            "unknown key for a shared layer 'weight_init'",
+            "expected one of: name, from, share",
+        ),
+        (
+            "layers:\n  - {type: Dense, units: 2, weight_init: normal(0, 1)}\n",
+            "2:42",
+            "unbalanced parentheses in the initializer 'normal(0'",
+            'inside a {…} flow mapping a comma ends the value: quote it, "normal(0, 0.01)"',
+        ),
+        (
+            "layers:\n  - {type: Dense, units: 2, weight_init: {std: 1}}\n",
+            "2:42",
+            "an initializer mapping needs 'type'",
+            "e.g. {type: normal, std: 0.01}, or write it as normal(0, 0.01)",
+        ),
+        (
+            'layers:\n  - {type: Dense, units: 2, weight_init: "normal(std=1, 0)"}\n',
+            "2:42",
+            "normal: a positional argument follows a named one",
+            None,
+        ),
+        (
+            'layers:\n  - {type: Dense, units: 2, weight_init: "normal(0, 1, 2)"}\n',
+            "2:42",
+            "normal takes mean, std; received 3 arguments",
+            None,
+        ),
+        (
+            'layers:\n  - {type: Dense, units: 2, weight_init: "kaiming_uniform(b=1)"}\n',
+            "2:42",
+            "unknown argument 'b' for the initializer kaiming_uniform",
+            "it takes a, mode, nonlinearity",
+        ),
+        (
+            "layers:\n  - {type: Dense, units: 2, weight_init: [1, 2]}\n",
+            "2:42",
+            "an initializer must be a name, a call or a mapping, received [1, 2]",
+            "e.g. xavier_uniform, normal(0, 0.01) or {type: normal, std: 0.01}",
+        ),
+        (
+            "layers:\n  - {type: Dense, units: 2, weight_init: xavier}\n",
+            "2:42",
+            "unknown initializer 'xavier'",
+            "did you mean 'xavier_normal'?",
+        ),
+        (
+            'layers:\n  - {type: Dense, units: 2, weight_init: "kaiming_normal(nonlinearity=swish)"}\n',
+            "2:42",
+            "kaiming_normal: nonlinearity must be one of linear, conv1d, conv2d, conv3d, conv_transpose1d, "
+            "conv_transpose2d, conv_transpose3d, sigmoid, tanh, relu, leaky_relu, selu, received 'swish'",
+            None,
+        ),
+    ],
+)
+def test_initializer_errors_in_the_spec_are_located(text, where, message, hint):
+    with pytest.raises(SpecError) as error:
+        load_model(text, "spec.yaml", "torch")
+    assert error.value.message == message
+    assert str(error.value.loc) == where
+    assert error.value.hint == hint
+
+
+def test_keras_truncated_normal_takes_no_bounds():
+    with pytest.raises(SpecError) as error:
+        load_model(
+            'layers:\n  - {type: Dense, units: 2, weight_init: "truncated_normal(0, 1, -1, 1)"}\n', "s.yaml", "keras"
+        )
+    assert error.value.message == (
+        "Keras' truncated normal redraws values beyond 2 std of the mean; it takes no bounds a, b"
+    )
