@@ -197,17 +197,9 @@ def forward(model: Model, trace, params: dict, inputs: dict, keep: bool = False)
     with np.errstate(all="ignore"):
         for node, layer in zip(model.nodes, trace.layers):
             xs = [values[s] for s in node.sources]
-            try:
-                out = LAYERS[node.layer.type_name](node.cfg, xs, node_parameters(layer, params))
-            except Refusal as e:
-                raise SpecError(f"{node.type_label} '{node.path}' {e}", node.loc) from None
-            except Exception as e:
-                raise ShapecliBug(
-                    f"the numpy backend failed in {node.type_label} '{node.path}': {type(e).__name__}: {e}"
-                ) from e
-            arrays = out if isinstance(out, list) else [out]
             names = list(layer.output_shapes) if layer.output_shapes else [None]
             expected = list(layer.output_shapes.values()) if layer.output_shapes else [layer.output_shape]
+            arrays = _apply(node, layer, xs, params, expected, LAYERS, Refusal)
             for index, (name, array, shape) in enumerate(zip(names, arrays, expected)):
                 _check(node, name, array, shape)
                 values[NodeOutput(node.id, index)] = array
@@ -220,6 +212,35 @@ def forward(model: Model, trace, params: dict, inputs: dict, keep: bool = False)
                     values.pop(source, None)
     result_outputs = {name: values[source] for name, source in model.outputs.items()}
     return RunResult(rows, result_outputs, flag_problems(model, trace, rows), saved)
+
+
+def _apply(node, layer, xs, params, expected, table, refusal) -> list:
+    """The layer's output arrays from the backend's table. An output with no elements needs no
+    computing (it is made empty); a failure on an empty input is the input's (exit 2), any other
+    failure a bug in shapecli."""
+    import math
+
+    import numpy as np
+
+    if all(math.prod(shape) == 0 for shape in expected):
+        return [np.zeros(shape, np.float32) for shape in expected]
+    try:
+        out = table[node.layer.type_name](node.cfg, xs, node_parameters(layer, params))
+    except refusal as e:
+        raise SpecError(f"{node.type_label} '{node.path}' {e}", node.loc) from None
+    except Exception as e:
+        empty = next((x for x in xs if x.size == 0), None)
+        if empty is not None:
+            raise SpecError(
+                f"{node.type_label} '{node.path}' cannot compute values from its empty input "
+                f"{format_shape(tuple(empty.shape))}",
+                node.loc,
+                hint="give every axis a size of at least 1",
+            ) from None
+        raise ShapecliBug(
+            f"the numpy backend failed in {node.type_label} '{node.path}': {type(e).__name__}: {e}"
+        ) from e
+    return out if isinstance(out, list) else [out]
 
 
 def _check(node, name, array, shape) -> None:

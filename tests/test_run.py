@@ -235,9 +235,15 @@ def test_run_data_choices(tmp_path):
 
 
 def test_embedding_inputs_get_integer_indices(tmp_path):
-    result = json.loads(invoke("run", "configs/bert_base.yaml", "-f", "json", "--data", "normal").stdout)
-    token_types = next(row for row in result["layers"] if row["path"] == "token_type_ids")
-    assert token_types["min"] >= 0 and token_types["max"] <= 1  # a table of 2 rows
+    spec = write(
+        tmp_path, "inputs: {ids: [2, 50]}\nlayers:\n  - {type: Embedding, num_embeddings: 3, embedding_dim: 4}\n"
+    )
+    for data in ("uniform", "normal"):
+        result = json.loads(invoke("run", spec, "-f", "json", "--data", data).stdout)
+        ids = result["layers"][0]
+        assert (ids["min"], ids["max"]) == (0, 2)  # indices over the 3 rows of the table
+    zeros = json.loads(invoke("run", spec, "-f", "json", "--data", "zeros").stdout)
+    assert zeros["layers"][0]["max"] == 0
 
 
 @pytest.mark.parametrize(
@@ -428,3 +434,23 @@ def test_whole_config_matches_pytorch(config):
         other = other.numpy()
         scale = float(np.abs(other).max())
         np.testing.assert_allclose(mine, other, rtol=1e-4, atol=1e-4 * scale)
+
+
+@pytest.mark.parametrize(
+    "layer, shape, code",
+    [
+        ("{type: Dense, units: 3}", "2x0", 0),  # no input features: the output is the bias
+        ("{type: Conv2d, filters: 4, kernel_size: 3}", "0x3x8x8", 0),
+        ("{type: LSTM, hidden_size: 4}", "0x2x3", 0),
+        ("{type: MultiheadAttention, num_heads: 2}", "4x0x6", 0),
+        ("{type: Softmax, axis: 1}", "2x0", 0),
+        ("{type: Upsample, size: [9, 4]}", "2x3x5x0", 2),
+        ("{type: ReplicationPad1d, padding: 2}", "2x3x0", 2),
+    ],
+)
+def test_empty_inputs_run_or_are_refused_at_the_layer(tmp_path, layer, shape, code):
+    spec = write(tmp_path, f"layers:\n  - {layer}\n")
+    result = invoke("run", spec, "-i", shape)
+    assert result.exit_code == code, result.stderr
+    if code == 2:
+        assert f"{spec}:2:5: error:" in result.stderr and "cannot compute values from its empty input" in result.stderr

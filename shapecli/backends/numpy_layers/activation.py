@@ -52,13 +52,13 @@ def gelu(x):
 
 
 def softmax(x, axis=-1):
-    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax(x, axis=-1):
-    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 

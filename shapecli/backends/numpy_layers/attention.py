@@ -40,7 +40,7 @@ def torch_attention(query, key, value, p, heads, bias_kv, zero_attn, average=Tru
     out = project(out, p[prefix + "out_proj.weight"].T)
     if prefix + "out_proj.bias" in p:
         out = out + p[prefix + "out_proj.bias"]
-    weights = weights.reshape(batch, heads, length, -1)
+    weights = weights.reshape(batch, heads, length, k.shape[1])
     return out, (weights.mean(axis=1, dtype=F32) if average else weights)
 
 
@@ -75,9 +75,11 @@ def _keras_attention(cfg, xs, p):
     q = project(query, "query")  # (B, *T, H, kd)
     k, v = project(key, "key"), project(value, "value")
     t_shape, heads = q.shape[1:-2], cfg.num_heads
-    q = q.reshape(batch, -1, heads, q.shape[-1]) * (1.0 / math.sqrt(cfg.key_dim))
-    k = k.reshape(batch, -1, heads, k.shape[-1])
-    v = v.reshape(batch, -1, heads, v.shape[-1])
+    steps = math.prod(t_shape)
+    q = q.reshape(batch, steps, heads, q.shape[-1]) * (1.0 / math.sqrt(cfg.key_dim))
+    sources = math.prod(k.shape[1:-2])
+    k = k.reshape(batch, sources, heads, k.shape[-1])
+    v = v.reshape(batch, sources, heads, v.shape[-1])
     scores = softmax(np.einsum("aecd,abcd->acbe", k, q, optimize=True), -1)  # (B, H, T, S)
     out = np.einsum("acbe,aecd->abcd", scores, v, optimize=True)  # (B, T, H, vd)
     out = np.tensordot(out, p["attention_output.kernel"], axes=([-2, -1], [0, 1]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -17,7 +19,8 @@ def project(x, matrix):
     without BLAS, so the leading axes are folded into the rows first)."""
     if x.ndim <= 2:
         return x @ matrix
-    return (x.reshape(-1, x.shape[-1]) @ matrix).reshape(*x.shape[:-1], matrix.shape[-1])
+    rows = math.prod(x.shape[:-1])
+    return (x.reshape(rows, x.shape[-1]) @ matrix).reshape(*x.shape[:-1], matrix.shape[-1])
 
 
 def spatial_axes(x, rank):

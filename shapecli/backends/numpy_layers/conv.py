@@ -24,7 +24,7 @@ def convolve(x, weight, strides, dilation, groups):
     per_group = c // groups
     if all(k == 1 for k in kernel) and all(s == 1 for s in strides):
         spatial = x.shape[2:]
-        cols = x.reshape(n, groups, per_group, -1)
+        cols = x.reshape(n, groups, per_group, math.prod(spatial))
         out = np.matmul(weight.reshape(groups, o // groups, per_group), cols)
         return out.reshape(n, o, *spatial)
     view = windows(x, kernel, strides, dilation)

@@ -100,7 +100,7 @@ def global_pooling(rank, kind):
         last = cfg.data_format == "channels_last"
         axes = tuple(range(1, 1 + rank)) if last else tuple(range(2, 2 + rank))
         if kind == "max":
-            return x.max(axis=axes, keepdims=cfg.keepdims)
+            return x.max(axis=axes, keepdims=cfg.keepdims, initial=-np.inf)
         return x.mean(axis=axes, keepdims=cfg.keepdims, dtype=F32)
 
     return global_pool
