@@ -72,8 +72,6 @@ def _fail(error, file, text, convention, output_format) -> int:
 
 def init_command(spec, inputs, convention, seed, dtype, output, output_format) -> int:
     """`shapecli init`: draw every parameter and buffer, write them to `output` (.npz)."""
-    import os
-
     from .cli import _print_json, _stdout_console
     from .materialize import draw_parameters, plan_parameters, save_npz
     from .render_run import heading, init_json, init_table
@@ -83,8 +81,7 @@ def init_command(spec, inputs, convention, seed, dtype, output, output_format) -
     except _Stop as stop:
         return stop.code
     try:
-        if spec != "-" and os.path.exists(output) and os.path.samefile(spec, output):
-            raise InputError(f"-o {output} is the spec itself; shapecli never writes to the files it reads")
+        _refuse_to_overwrite(output, "-o", [spec])
         plans = plan_parameters(model, trace)
         values = draw_parameters(plans, seed, dtype)
         try:
@@ -121,6 +118,8 @@ def run_command(spec, inputs, convention, params_file, seed, data, output_format
     except _Stop as stop:
         return stop.code
     try:
+        if save is not None:
+            _refuse_to_overwrite(save, "--save", [spec, params_file, *(v.partition("=")[2] or v for v in data)])
         choices = _assign_data(choices, model)
         shapes = _concrete_inputs(trace)
         plans = plan_parameters(model, trace)
@@ -148,6 +147,23 @@ def run_command(spec, inputs, convention, params_file, seed, data, output_format
             console.print(part, no_wrap=True, overflow="ignore", crop=False)
     _report(result.flags, text)
     return EXIT_OK
+
+
+def _refuse_to_overwrite(path: str, option: str, read: list) -> None:
+    """shapecli never writes to the files it reads: refuse an output that is one of them."""
+    import os
+
+    for source in read:
+        if (
+            source
+            and source != "-"
+            and os.path.exists(path)
+            and os.path.exists(source)
+            and os.path.samefile(path, source)
+        ):
+            raise InputError(
+                f"{option} {path} is a file this command reads; shapecli never writes to the files it reads"
+            )
 
 
 def _data_label(kind: str) -> str:

@@ -291,17 +291,23 @@ def _argument(name: str, key: str, kind, raw, loc: Loc):
     return number
 
 
-def _number(raw) -> float | None:
+def _number(raw, roots: bool = True) -> float | None:
+    """A finite number from a YAML number or a text: '0.01', '1e-3', 'sqrt(5)', '√5', '-√2'."""
     if type(raw) in (int, float):
-        return float(raw) if math.isfinite(raw) else None
+        try:
+            value = float(raw)
+        except OverflowError:
+            return None
+        return value if math.isfinite(value) else None
     if not isinstance(raw, str):
         return None
     text = raw.strip()
     if _NUMBER_TEXT.match(text):
-        return float(text)
-    root = _ROOT.match(text)
+        value = float(text)
+        return value if math.isfinite(value) else None
+    root = _ROOT.match(text) if roots else None
     if root:
-        inner = _number(root.group(2) or root.group(3))
+        inner = _number(root.group(2) or root.group(3), roots=False)
         if inner is None or inner < 0:
             return None
         return -math.sqrt(inner) if root.group(1) == "-" else math.sqrt(inner)

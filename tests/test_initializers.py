@@ -235,6 +235,7 @@ def test_initializers_a_parameter_cannot_take_are_located_errors(layer, message)
         ),
         ({"type": "constant", "value": 0.5}, "torch", "constant(0.5)", {"value": 0.5}),
         ("orthogonal(gain=2)", "torch", "orthogonal(gain=2)", {"gain": 2.0}),
+        ("constant(-√2)", "torch", "constant(-√2)", None),
     ],
 )
 def test_initializer_syntax(text, semantics, shown, args):
@@ -403,6 +404,21 @@ def test_initializer_errors_in_the_spec_are_located(text, where, message, hint):
     assert error.value.message == message
     assert str(error.value.loc) == where
     assert error.value.hint == hint
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("constant(sqrt(sqrt(4)))", "constant: value must be a number, received 'sqrt(sqrt(4))'"),
+        ("constant(1e400)", "constant: value must be a number, received '1e400'"),
+        ({"type": "constant", "value": 10**400}, "constant: value must be a number, received " + str(10**400)),
+        ("uniform(nan, 1)", "uniform: low must be a number, received 'nan'"),
+    ],
+)
+def test_numbers_must_be_finite_and_plain(value, message):
+    with pytest.raises(SpecError) as error:
+        parse_initializer(value, Loc(1, 1), "torch")
+    assert error.value.message == message
 
 
 def test_keras_truncated_normal_takes_no_bounds():

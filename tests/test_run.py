@@ -134,7 +134,12 @@ def test_init_follows_the_spec_and_its_convention(tmp_path):
             "concrete size",
         ),
         (["init", "SPEC", "-o", "OUT"], 2, "shapecli: error: no shape for the input 'x'"),
-        (["init", "SPEC", "-i", "1x3x8x8", "-o", "SPEC"], 2, "is the spec itself; shapecli never writes"),
+        (
+            ["init", "SPEC", "-i", "1x3x8x8", "-o", "SPEC"],
+            2,
+            "-o SPEC is a file this command reads; shapecli never writes",
+        ),
+        (["run", "SPEC", "-i", "1x3x8x8", "--save", "SPEC"], 2, "--save SPEC is a file this command reads"),
         (["init", "SPEC", "-i", "1x4x8x8", "-o", "OUT"], 1, "SPEC:3:5: error: Conv2d 'conv' declares in_channels=3"),
         (["init", "SPEC", "-i", "1x3x8x8", "--dtype", "bfloat16", "-o", "OUT"], 2, "'bfloat16' is not one of"),
     ],
