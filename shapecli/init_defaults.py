@@ -241,11 +241,15 @@ def roles_of(layer: type) -> tuple[str, ...]:
     return family.roles if family else ()
 
 
+UNKNOWN_INIT = ParamInit(None, Initializer("unknown", {}, "torch", None, "?"))
+"""What a parameter of a type without an entry gets: shown as '?', refused by init and run."""
+
+
 def param_init(layer: type, cfg, local: str, given: dict) -> tuple[ParamInit, Initializer]:
     """(the parameter's ParamInit, the initializer it gets): the spec's for its role, else the default."""
     family = family_of(layer)
     if family is None:
-        raise LookupError(f"{layer.type_name} has parameters but no entry in init_defaults.FAMILIES")
+        return UNKNOWN_INIT, UNKNOWN_INIT.default
     spec = family.describe(cfg, local, cfg.convention)
     chosen = given.get(spec.role) if spec.role is not None else None
     if chosen is None:

@@ -59,6 +59,12 @@ def plan_parameters(model: Model, trace) -> list[ParamPlan]:
             present.add(spec.role)
             if p.shared_with:
                 continue
+            if init.kind == "unknown":
+                raise SpecError(
+                    f"shapecli does not know how {node.type_label} initializes its parameter '{p.local}'",
+                    node.loc,
+                    hint="a layer type without an entry in shapecli/init_defaults.py; please report it",
+                )
             if any(not isinstance(d, int) for d in p.after):
                 raise _symbolic(model, trace, node, p)
             integer = p.local.endswith("num_batches_tracked")

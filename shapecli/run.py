@@ -59,7 +59,7 @@ class LayerRun(NamedTuple):
 
 
 class RunResult(NamedTuple):
-    """What a run found: a row per input and per layer output, the model's outputs' shapes,
+    """What a run found: a row per input and per layer output, the model's output arrays,
     the flags (warnings), and the arrays kept with --save."""
 
     rows: list[LayerRun]

@@ -429,3 +429,33 @@ def test_keras_truncated_normal_takes_no_bounds():
     assert error.value.message == (
         "Keras' truncated normal redraws values beyond 2 std of the mean; it takes no bounds a, b"
     )
+
+
+def test_every_layer_type_with_parameters_has_an_initializer_family():
+    from shapecli.init_defaults import FAMILIES, family_of
+    from shapecli.registry import lookup
+
+    with_params = set()
+    for name in ("torch", "keras"):
+        for record in json.loads((REFERENCE / f"{name}.json").read_text())["records"]:
+            if record.get("params"):
+                with_params.add(lookup(record["type"]))
+    assert len(with_params) >= 30
+    missing = sorted(cls.type_name for cls in with_params if family_of(cls) is None)
+    assert missing == []
+    assert all(
+        set(family.roles) <= {"weight", "bias", "recurrent", "gamma", "beta", "alpha"} for family in FAMILIES.values()
+    )
+
+
+def test_a_type_without_a_family_shows_a_question_mark_and_init_refuses_it(monkeypatch):
+    from shapecli import init_defaults
+    from shapecli.layers.core import Dense
+
+    monkeypatch.delitem(init_defaults.FAMILIES, Dense)
+    model = load_model("layers:\n  - {type: Dense, units: 2}\n", "spec.yaml", "torch")
+    trace = infer(model, [(None, (1, 3))])
+    assert [p.init for p in trace.layers[0].params] == ["?", "?"]
+    with pytest.raises(SpecError) as error:
+        plan_parameters(model, trace)
+    assert error.value.message == "shapecli does not know how Dense initializes its parameter 'weight'"
