@@ -184,7 +184,7 @@ def forward(model: Model, trace, params: dict, inputs: dict, keep: bool = False)
     against the trace; collect statistics and flags."""
     import numpy as np
 
-    from .backends.numpy import LAYERS, Refusal
+    from .backends.numpy import LAYERS, REFUSED, Refusal
 
     values: dict = dict(inputs)
     remaining: dict = {}
@@ -199,7 +199,7 @@ def forward(model: Model, trace, params: dict, inputs: dict, keep: bool = False)
             xs = [values[s] for s in node.sources]
             names = list(layer.output_shapes) if layer.output_shapes else [None]
             expected = list(layer.output_shapes.values()) if layer.output_shapes else [layer.output_shape]
-            arrays = _apply(node, layer, xs, params, expected, LAYERS, Refusal)
+            arrays = _apply(node, layer, xs, params, expected, (LAYERS, REFUSED, Refusal))
             for index, (name, array, shape) in enumerate(zip(names, arrays, expected)):
                 _check(node, name, array, shape)
                 values[NodeOutput(node.id, index)] = array
@@ -214,18 +214,23 @@ def forward(model: Model, trace, params: dict, inputs: dict, keep: bool = False)
     return RunResult(rows, result_outputs, flag_problems(model, trace, rows), saved)
 
 
-def _apply(node, layer, xs, params, expected, table, refusal) -> list:
+def _apply(node, layer, xs, params, expected, backend) -> list:
     """The layer's output arrays from the backend's table. An output with no elements needs no
-    computing (it is made empty); a failure on an empty input is the input's (exit 2), any other
-    failure a bug in shapecli."""
+    computing (it is made empty); a type the table refuses, or a failure on an empty input, is
+    reported at the layer (exit 2); any other failure is a bug in shapecli."""
     import math
 
     import numpy as np
 
+    table, refused, refusal = backend
     if all(math.prod(shape) == 0 for shape in expected):
         return [np.zeros(shape, np.float32) for shape in expected]
+    function = table.get(node.layer.type_name)
+    if function is None:
+        reason = refused.get(node.layer.type_name, "the numpy backend has no entry for this type")
+        raise SpecError(f"{node.type_label} '{node.path}' cannot run in numpy: {reason}", node.loc)
     try:
-        out = table[node.layer.type_name](node.cfg, xs, node_parameters(layer, params))
+        out = function(node.cfg, xs, node_parameters(layer, params))
     except refusal as e:
         raise SpecError(f"{node.type_label} '{node.path}' {e}", node.loc) from None
     except Exception as e:

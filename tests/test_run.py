@@ -459,3 +459,15 @@ def test_empty_inputs_run_or_are_refused_at_the_layer(tmp_path, layer, shape, co
     assert result.exit_code == code, result.stderr
     if code == 2:
         assert f"{spec}:2:5: error:" in result.stderr and "cannot compute values from its empty input" in result.stderr
+
+
+def test_a_type_the_backend_refuses_is_reported_at_the_layer(monkeypatch):
+    from shapecli.backends import numpy as backend
+
+    monkeypatch.delitem(backend.LAYERS, "Dense")
+    monkeypatch.setitem(backend.REFUSED, "Dense", "no numpy counterpart (an example)")
+    result = invoke("run", "configs/mlp.yaml", "-i", "2x20")
+    assert result.exit_code == 2
+    assert "configs/mlp.yaml:3:5: error: Dense 'dense0' cannot run in numpy: no numpy counterpart (an example)" in (
+        result.stderr
+    )
