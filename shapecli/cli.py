@@ -79,13 +79,10 @@ def _max_errors_option(help_text: str):
 
 def _report(diagnostics, text: str | None) -> None:
     """Print diagnostics on standard error."""
-    if not diagnostics:
-        return
-    from .render import render_diagnostic, stderr_console
+    if diagnostics:
+        from .render import report
 
-    console = stderr_console()
-    for d in diagnostics:
-        console.print(render_diagnostic(d, text))
+        report(diagnostics, text)
 
 
 def _output(write) -> None:
@@ -575,6 +572,112 @@ def _check_export(path: str, source: str, command: str) -> int:
         message = f"{path} is stale: line {line} differs from what shapecli export writes now"
     _report([Diagnostic("stale_export", message, path, Loc(max(line, 1), 1), hint=hint)], current)
     return EXIT_MISMATCH
+
+
+_INIT_EXAMPLES = """
+\b
+Examples:
+  shapecli init configs/mlp.yaml --input 2x20 --seed 0 -o params.npz
+  shapecli init configs/resnet50.yaml -i 1x3x224x224 --dtype float16 -o resnet50.npz
+"""
+
+
+@main.command(epilog=_INIT_EXAMPLES, short_help="Draw every parameter with numpy and write them to a .npz file.")
+@click.argument("spec", metavar="SPEC")
+@_input_option("Input shape such as 2x20 (default: the spec's check: inputs).")
+@click.option(
+    "-c",
+    "--convention",
+    type=click.Choice(list(CONVENTIONS)),
+    default=None,
+    help="Parameter names, layouts and initializers of this framework (default: the spec's, else torch).",
+)
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed of the random values.")
+@click.option(
+    "--dtype",
+    type=click.Choice(["float32", "float64", "float16"]),
+    default="float32",
+    show_default=True,
+    help="Element type of the parameters.",
+)
+@click.option("-o", "--output", required=True, metavar="FILE.npz", help="Where to write the parameters.")
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table of what was written, or one JSON document.",
+)
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def init(spec, inputs, convention, seed, dtype, output, output_format, debug):
+    """Initialize every parameter and buffer of SPEC for the given input: the deferred
+    initialization made real. Values come from each layer's initializer (the spec's,
+    else the framework's default), keyed by the convention's names; the same seed
+    and spec give a byte-identical file.
+    """
+    from .execute import init_command
+
+    sys.exit(_guarded(debug, lambda: init_command(spec, inputs, convention, seed, dtype, output, output_format)))
+
+
+_RUN_EXAMPLES = """
+\b
+Examples:
+  shapecli run configs/mlp.yaml --input 2x20
+  shapecli run configs/resnet50.yaml -i 1x3x224x224 --data normal --format json
+  shapecli run configs/mlp.yaml -i 2x20 --params params.npz --save activations.npz
+"""
+
+
+@main.command(epilog=_RUN_EXAMPLES, short_help="Run a forward pass in numpy, with activation statistics.")
+@click.argument("spec", metavar="SPEC")
+@_input_option("Input shape such as 2x20 (default: the --data file's, else the spec's check: inputs).")
+@click.option(
+    "-c",
+    "--convention",
+    type=click.Choice(list(CONVENTIONS)),
+    default=None,
+    help="Semantics, layouts and initializers of this framework (default: the spec's, else torch).",
+)
+@click.option(
+    "--params",
+    "params_file",
+    default=None,
+    metavar="FILE.npz",
+    help="Parameters written by shapecli init (default: drawn with --seed).",
+)
+@click.option(
+    "--seed", type=click.IntRange(0), default=0, show_default=True, help="Seed of the parameters and the dummy data."
+)
+@click.option(
+    "--data",
+    multiple=True,
+    metavar="uniform|normal|zeros|[NAME=]FILE.npy",
+    help="The input data (default uniform(0, 1)); inputs that feed an Embedding get integer indices.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Tables for people, or one JSON document for scripts.",
+)
+@click.option("--save", default=None, metavar="FILE.npz", help="Keep every layer's output in a .npz file.")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def run(spec, inputs, convention, params_file, seed, data, output_format, save, debug):
+    """Run SPEC forward in numpy on dummy data, checking every layer's shape against the
+    inference, and show each layer's activation statistics with the initialization
+    problems they reveal (NaN/Inf, dead ReLUs, a std that shrinks or grows across the depth).
+    """
+    from .execute import run_command
+
+    sys.exit(
+        _guarded(debug, lambda: run_command(spec, inputs, convention, params_file, seed, data, output_format, save))
+    )
 
 
 @main.command(short_help="List the layer types, or describe one.")

@@ -20,6 +20,7 @@ from .spec.params import Deferred, resolved
 from .shape_math import same_dim
 from .conditions import Condition, Contradiction, Requirement, collecting, simplify
 from .explain import Origins, differing_axes, mismatch
+from .init_defaults import param_init
 from .spec import Model, Node, NodeOutput
 
 
@@ -28,10 +29,11 @@ class ParamInfo:
 
     `name` is the full name in the convention, `local` the name within its
     layer ('weight'); `count` is the elements counted for this use: 0 for a
-    later use of a shared parameter, None when the layer failed.
+    later use of a shared parameter, None when the layer failed; `init` the
+    initializer it starts with, as shown ('kaiming_uniform(a=√5)').
     """
 
-    __slots__ = ("name", "local", "before", "after", "count", "trainable", "buffer", "shared_with")
+    __slots__ = ("name", "local", "before", "after", "count", "trainable", "buffer", "shared_with", "init")
 
     def __init__(
         self,
@@ -46,6 +48,7 @@ class ParamInfo:
         self.name, self.local, self.before, self.after, self.count = name, local, before, after, count
         self.trainable, self.buffer = trainable, buffer
         self.shared_with: str | None = None
+        self.init: str | None = None
 
 
 class LayerInfo:
@@ -513,13 +516,16 @@ def _before_as(spec, shape: tuple | None):
 
 
 def _param_infos(node: Node, specs, convention) -> list[ParamInfo]:
-    """The parameters of a node before inference (their `after` is filled in by _set_after)."""
-    return [
-        ParamInfo(
+    """The parameters of a node before inference (`after` is filled in by _after), with the
+    initializer each starts with."""
+    infos = []
+    for spec in specs:
+        info = ParamInfo(
             convention.param_name(node.path, spec.name), spec.name, spec.shape, None, None, spec.trainable, spec.buffer
         )
-        for spec in specs
-    ]
+        info.init = param_init(node.layer, node.cfg, spec.name, node.init)[1].text
+        infos.append(info)
+    return infos
 
 
 def _after(node: Node, before: list[ParamInfo], specs, convention) -> list[ParamInfo]:

@@ -57,6 +57,17 @@ KINDS: dict[str, Kind] = {
         Kind("unused", "W102", "warning", EXIT_OK, "name", "a layer or input that nothing uses"),
         Kind("unreached_output", "W103", "warning", EXIT_OK, "output", "an output an error upstream leaves unshaped"),
         Kind("not_inferred", "W104", "warning", EXIT_OK, "spec", "check validated a spec without input shapes"),
+        # warnings of `shapecli run` (numpy forward pass)
+        Kind("activation_nonfinite", "W201", "warning", EXIT_OK, "layer", "a layer's output has NaN or Inf"),
+        Kind("activation_dead", "W202", "warning", EXIT_OK, "layer", "a ReLU-like output is all zeros"),
+        Kind(
+            "activation_scale",
+            "W203",
+            "warning",
+            EXIT_OK,
+            "layer",
+            "activations shrink or grow more than 10x across the depth",
+        ),
         # notes
         Kind("more_errors", "N001", "note", EXIT_OK, "", "errors beyond --max-errors, counted"),
     )

@@ -57,6 +57,7 @@ def test_json_document_for_the_mlp():
         "trainable": True,
         "buffer": False,
         "shared_with": None,
+        "init": "kaiming_uniform(a=√5)",
     }
     totals = dict(doc["totals"])
     memory = totals.pop("memory")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..args import Choice, Float, Int, Ints
 from ..dims import UNKNOWN, AnyShape, format_shape
 from ..errors import ShapeError, SpecError
-from ..registry import Arg, Layer, Param, register
+from ..registry import Arg, Layer, Param, PerConvention, register
 from ..shape_math import divide_exactly, normalize_axis, same_dim
 
 
@@ -25,7 +25,11 @@ class ActivationLayer(Layer):
 class LeakyActivation(ActivationLayer):
     """An activation with a slope for negative inputs."""
 
-    args = {"negative_slope": Arg(Float(), 0.01, aliases=("alpha",), doc="slope for x < 0")}
+    args = {
+        "negative_slope": Arg(
+            Float(), PerConvention(torch=0.01, keras=0.3), aliases=("alpha",), doc="slope for x < 0 (Keras: 0.3)"
+        )
+    }
 
 
 class ScaledActivation(ActivationLayer):

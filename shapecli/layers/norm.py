@@ -19,6 +19,12 @@ from ..registry import Arg, Layer, Param, PerConvention, register
 from ..shape_math import normalize_axis, require_at_least, require_divisible, require_rank, same_dim
 
 _EPS = Arg(Float(0), 1e-5, aliases=("epsilon",), doc="added to the variance (no shape effect)")
+_FRAMEWORK_EPS = Arg(
+    Float(0),
+    PerConvention(torch=1e-5, keras=1e-3),
+    aliases=("epsilon",),
+    doc="added to the variance (no shape effect; Keras' default is 1e-3)",
+)
 _AFFINE = {
     "affine": Arg(Bool(), True, aliases=("elementwise_affine",), doc="learn a scale and a shift (PyTorch)"),
     "scale": Arg(Bool(), True, doc="learn a scale, gamma (Keras)"),
@@ -78,7 +84,7 @@ class BatchNormBase(Layer):
     args = {
         "num_features": Arg(Int(1), None, aliases=("in_channels",), doc="declared channels"),
         "axis": Arg(Int(), PerConvention(torch=1, keras=-1), doc="the channel axis"),
-        "eps": _EPS,
+        "eps": _FRAMEWORK_EPS,
         "momentum": Arg(Float(0), 0.1, doc="running-statistics momentum (no shape effect)"),
         "track_running_stats": Arg(Bool(), True, doc="keep running statistics (PyTorch)"),
         **_AFFINE,
@@ -143,7 +149,7 @@ class LayerNorm(Layer):
     args = {
         "normalized_shape": Arg(Ints(None, 1), None, doc="declared sizes of the normalized trailing axes"),
         "axis": Arg(Ints(None), -1, doc="normalized axes when normalized_shape is not given (Keras)"),
-        "eps": _EPS,
+        "eps": _FRAMEWORK_EPS,
         "bias": Arg(Bool(), True, doc="learn a shift (PyTorch)"),
         **_AFFINE,
     }
@@ -177,7 +183,7 @@ class GroupNorm(Layer):
         "num_groups": Arg(Int(1), aliases=("groups",), doc="number of channel groups"),
         "num_channels": Arg(Int(1), None, aliases=("in_channels",), doc="declared channels"),
         "axis": Arg(Int(), PerConvention(torch=1, keras=-1), doc="the channel axis"),
-        "eps": _EPS,
+        "eps": _FRAMEWORK_EPS,
         **_AFFINE,
     }
 

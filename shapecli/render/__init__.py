@@ -23,6 +23,16 @@ from .json import (
 )
 from .tables import render_tables
 
+
+def report(diagnostics, text: str | None) -> None:
+    """Print diagnostics on standard error, each as a compiler prints it."""
+    if not diagnostics:
+        return
+    console = stderr_console()
+    for d in diagnostics:
+        console.print(render_diagnostic(d, text))
+
+
 __all__ = [
     "JSON_SCHEMA_VERSION",
     "Grid",
@@ -36,6 +46,7 @@ __all__ = [
     "inspect_document",
     "render_diagnostic",
     "render_tables",
+    "report",
     "stderr_console",
     "stdout_console",
     "write_json",

@@ -143,6 +143,7 @@ def layer_json(layer: LayerInfo) -> dict:
             "trainable": p.trainable,
             "buffer": p.buffer,
             "shared_with": p.shared_with,
+            "init": p.init,
         }
         for p in layer.params
     ]

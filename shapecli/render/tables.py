@@ -72,6 +72,8 @@ def _before_table(trace: Trace, unknown: str) -> Grid:
                 status = f"shared with {printable(param.shared_with)}"
             elif param.buffer:
                 status += " (buffer)"
+            if param.init and not param.shared_with:
+                status += f" · {printable(param.init)}"
             grid.add_row(printable(param.name), format_shape(param.before, unknown), status)
     if not grid.rows:
         grid.add_row("(no parameters)", "", "")

@@ -21,6 +21,8 @@ from types import SimpleNamespace
 from typing import NamedTuple
 
 from ..args import Int, show
+from ..init_defaults import roles_of
+from ..initializers import is_init_key, layer_initializers, scope_initializers, semantics_of
 from ..errors import Loc, SpecError, SpecErrors, did_you_mean
 from ..registry import Layer, all_type_names, canonical_arg, lookup, make_config
 from ..yamlsrc import YList, YMap, parse_yaml
@@ -85,6 +87,8 @@ class Scope:
         self.layer_nodes: dict[str, int] = {}
         self.block_uses: dict[str, tuple[BlockDef, Env, dict[str, int]]] = {}
         self.counters: dict[str, int] = {}
+        self.init: dict = {}
+        """Role → Initializer defaults of the `init:` keys around this scope."""
 
 
 class Entry(NamedTuple):
@@ -179,7 +183,7 @@ class Builder:
         if "blocks" in root:
             blocks = self.attempt(lambda: expect(root["blocks"], YMap, "blocks", root.value_loc("blocks")))
             for name, definition in (blocks or {}).items():
-                found = self.attempt(lambda name=name, d=definition: block_def(name, d, blocks))
+                found = self.attempt(lambda name=name, d=definition: block_def(name, d, blocks, self.convention))
                 if found is None:
                     self.broken_blocks.add(name)
                 else:
@@ -188,6 +192,11 @@ class Builder:
         if inputs is None:
             self.stop_if_errors()
         scope = Scope("", {name: Port(name, decl.loc, name) for name, decl in inputs.items()}, list(inputs), env)
+        if "init" in root:
+            scope.init = self.attempt(
+                lambda: scope_initializers(root["init"], root.value_loc("init"), {}, semantics_of(self.convention)),
+                default={},
+            )
         layers = expect(root["layers"], YList, "layers", root.value_loc("layers"))
         layers_loc = root.value_loc("layers")
         del root["layers"]  # expand() lets go of each layer's YAML once it is expanded
@@ -500,10 +509,11 @@ class Builder:
         pending = None
         if "share" in raw:
             owner = self.defined_layer(scope, raw, "share")
-            layer, cfg, label, written = owner.layer, owner.cfg, owner.type_label, owner.args
+            layer, cfg, label, written, init = owner.layer, owner.cfg, owner.type_label, owner.args, owner.init
         else:
             layer, label = entry.layer, entry.type_label
-            args = {k: v for k, v in raw.items() if k not in LAYER_KEYS}
+            args = {k: v for k, v in raw.items() if k not in LAYER_KEYS and not is_init_key(k)}
+            init = layer_initializers(raw, label, roles_of(layer), scope.init, semantics_of(self.convention))
 
             def locate(key, value=True):
                 if key is None:
@@ -542,6 +552,7 @@ class Builder:
                 node.pending = pending
             node.tie = tie
             node.args = written
+            node.init = init
             node.condition = entry.condition
             node.expect = expectation
             if entry.condition is not None and isinstance(entry.condition.value, Deferred):
@@ -655,6 +666,7 @@ class Builder:
                 (*scope.uses, use),
                 (*scope.blocks_open, block.name),
             )
+            inner.init = {**scope.init, **block.init}
             first_node = len(self.nodes)
             errors_before = len(self.errors)
             last = self.attempt(lambda inner=inner: self.expand(inner, block.layers, block.loc))

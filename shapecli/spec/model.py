@@ -91,6 +91,7 @@ class Node:
         "condition",
         "reads",
         "expect",
+        "init",
     )
 
     def __init__(
@@ -115,6 +116,8 @@ class Node:
         self.condition: Condition | None = None
         self.reads: list[Source] = []
         self.expect: Expectation | None = None
+        self.init: dict = {}
+        """Role → Initializer the spec gives its parameters (its `*_init` keys, or an `init:` above it)."""
 
     def __repr__(self) -> str:
         return f"Node({self.id}, {self.path!r}, {self.type_label}, sources={self.sources})"

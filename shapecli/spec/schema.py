@@ -17,9 +17,9 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 """Names of inputs, blocks and block parameters."""
 LAYER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*\Z")
 """Names of layers (may start with a digit: torchvision's `layer1.0`)."""
-TOP_KEYS = ("convention", "params", "inputs", "layers", "outputs", "blocks", "check")
+TOP_KEYS = ("convention", "params", "init", "inputs", "layers", "outputs", "blocks", "check")
 CHECK_KEYS = ("inputs", "convention", "set", "expect", "max_memory")
-BLOCK_KEYS = ("params", "inputs", "layers", "outputs")
+BLOCK_KEYS = ("params", "init", "inputs", "layers", "outputs")
 LAYER_KEYS = ("name", "type", "from", "repeat", "share", "tie", "if", "expect")
 CONVENTION_NAMES = ("torch", "keras", "mxnet")
 PARAM_KINDS = {"int": Int(), "float": Float(), "bool": Bool(), "str": Str(), "list": ListOf(), "any": AnyValue()}
@@ -71,6 +71,8 @@ class BlockDef(NamedTuple):
     layers: YList
     outputs: list[tuple[str, Loc]] | None
     loc: Loc
+    init: dict
+    """Role → Initializer of the block's `init:` (defaults for its layers)."""
 
 
 def input_decls(root: YMap) -> dict[str, InputDecl]:
@@ -87,7 +89,7 @@ def input_decls(root: YMap) -> dict[str, InputDecl]:
     return result
 
 
-def block_def(name: str, definition, blocks: YMap) -> BlockDef:
+def block_def(name: str, definition, blocks: YMap, convention: str) -> BlockDef:
     """A checked block definition."""
     loc = blocks.key_loc(name)
     check_name(name, "block name", loc)
@@ -109,7 +111,12 @@ def block_def(name: str, definition, blocks: YMap) -> BlockDef:
     if "outputs" in definition:
         outputs = names(definition["outputs"], "block outputs", definition.value_loc("outputs"))
     layers = expect(definition["layers"], YList, "layers", definition.value_loc("layers"))
-    return BlockDef(name, params, inputs, layers, outputs, loc)
+    init = {}
+    if "init" in definition:
+        from ..initializers import scope_initializers, semantics_of
+
+        init = scope_initializers(definition["init"], definition.value_loc("init"), {}, semantics_of(convention))
+    return BlockDef(name, params, inputs, layers, outputs, loc, init)
 
 
 def check_plans(root: YMap) -> list[CheckPlan]:
