@@ -6,10 +6,12 @@ import fnmatch
 import os
 from typing import NamedTuple
 
-from .errors import Diagnostic, InputError, MissingInput, SpecError, diagnostic
-from .infer import infer
-from .spec import load_model
-from .yamlsrc import display_name, read_spec
+from . import lints
+from .contract import declared_findings, declared_run, load_spec, run_spec
+from .errors import Diagnostic, InputError, MissingInput, SpecError, diagnostic, did_you_mean
+from .spec.schema import TOP_KEYS
+from .totals import run_totals
+from .yamlsrc import display_name, parse_yaml, read_spec
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -26,32 +28,72 @@ class FileResult(NamedTuple):
     """The Model, when kept (for the HTML overview) and the spec could be read."""
     trace: object = None
     """The Trace, when kept (for the HTML overview) and the shapes were inferred."""
+    outputs: dict | None = None
+    """The model's outputs and their shapes, when the shapes were inferred."""
+    totals: object = None
+    """The run's `totals.RunTotals` (params, trainable, buffers, MACs, memory), when the shapes were inferred."""
+    requires: list = ()
+    """The conditions on the input symbols (of the run on the declared inputs, when there is one)."""
+    skipped: bool = False
+    """A YAML file that is not a spec (no `layers:`): not checked."""
 
     def passed(self, strict: bool) -> bool:
         """No errors (and, when strict, no warnings)."""
         return not self.errors and not (strict and self.warnings)
 
 
-def find_specs(paths: list[str]) -> list[str]:
-    """The spec files named by files, directories (searched for *.yaml / *.yml) and globs.
+def find_specs(paths: list[str], exclude: tuple[str, ...] = ()) -> list[str]:
+    """The spec files named by files, directories (searched for *.yaml / *.yml) and globs."""
+    return [path for path, _explicit in find_spec_files(paths, exclude)]
+
+
+def find_spec_files(paths: list[str], exclude: tuple[str, ...] = ()) -> list[tuple[str, bool]]:
+    """(path, named explicitly) of the files named by files, directories (searched for *.yaml /
+    *.yml) and globs, less those an `exclude` glob matches (see `excluded`).
 
     Directory symlinks are not followed (a link loop cannot make the search endless); a
     named path that exists but cannot be read is kept, to be reported as that file's error.
     """
-    found: list[str] = []
+    found: dict[str, bool] = {}
     for path in paths:
         if any(c in path for c in "*?["):
             matches = _glob(path)
             if not matches:
                 raise InputError(f"no file matches {display_name(path)}")
-            found += matches
+            for match in matches:
+                found.setdefault(match, False)
         elif os.path.isdir(path):
-            found += _walk(path)
+            for match in _walk(path):
+                found.setdefault(match, False)
         elif path == "-" or os.path.lexists(path):
-            found.append(path)
+            found[path] = True
         else:
             raise InputError(f"{display_name(path)}: no such file or directory")
-    return list(dict.fromkeys(found))
+    return [(path, explicit) for path, explicit in found.items() if not excluded(path, exclude)]
+
+
+def excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    """Whether an --exclude glob matches `path`: a glob with a `/` matches the path or a folder it is
+    in (`configs/legacy`, `**/hydra/*.yaml`); one without matches the file's or a folder's name
+    (`train.yaml`, `*.hydra.yaml`, `legacy`). `*`, `?` and `[…]` stay within a name; `**` spans folders."""
+    if not patterns or path == "-":
+        return False
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    for pattern in patterns:
+        names = _names(absolute if os.path.isabs(pattern) else relative)
+        parts = _names(pattern)
+        if len(parts) == 1:
+            if any(fnmatch.fnmatchcase(name, parts[0]) for name in names):
+                return True
+        elif parts and any(_matches(parts, names[:end]) for end in range(1, len(names) + 1)):
+            return True
+    return False
+
+
+def _names(path: str) -> list[str]:
+    """The components of a path or glob, without empty and `.` ones."""
+    return [name for name in path.replace(os.sep, "/").split("/") if name not in ("", ".")]
 
 
 def _walk(folder: str) -> list[str]:
@@ -98,21 +140,32 @@ def _matches(patterns: list[str], names: list[str]) -> bool:
     return fnmatch.fnmatchcase(names[0], head) and _matches(patterns[1:], names[1:])
 
 
-def check_file(path: str, given: list, convention: str | None, keep: bool = False) -> FileResult:
-    """Check one spec: with `given` inputs when there are any, else its own `check: {inputs}`.
+def check_file(path: str, given: list, convention: str | None, keep: bool = False, explicit: bool = True) -> FileResult:
+    """Check one spec with the inputs of the contract (`contract.run_inputs`): `given` when there are
+    any, else its own `check: {inputs}`; with concrete inputs, also on its declared symbolic inputs.
 
-    A bug met on one file is reported for that file (and makes the run exit 3) without
-    stopping the others. `keep` keeps the model and trace in the result (for a report).
+    A YAML file that is not a spec (see `looks_like_spec`) is skipped, with a `not_a_spec` warning
+    when it was named `explicit`ly. A bug met on one file is reported for that file (and makes the
+    run exit 3) without stopping the others. `keep` keeps the model and trace in the result.
     """
     text = None
     name = display_name(path)
     model = None
     try:
         name, text = read_spec(path)
-        model = load_model(text, name, convention or "torch")
-        if convention is None and model.check.convention not in (None, "torch"):
-            model = load_model(text, name, model.check.convention)
-        trace = infer(model, given or model.check.inputs)
+        try:
+            model = load_spec(text, name, convention)
+        except SpecError:
+            if not looks_like_spec(text):
+                return _not_a_spec(name, text, explicit)
+            raise
+        trace, inputs = run_spec(model, given)
+        found = lints.warnings(model, trace)
+        requires = trace.requires
+        symbolic = declared_run(model, trace, inputs)
+        if symbolic is not None:
+            found += declared_findings(model, found, lints.warnings(model, symbolic))
+            requires = symbolic.requires
     except MissingInput as e:
         skipped = Diagnostic(
             "not_inferred",
@@ -130,6 +183,49 @@ def check_file(path: str, given: list, convention: str | None, keep: bool = Fals
             name,
         )
         return FileResult(name, text, [bug], [], internal=True)
-    if keep:
-        return FileResult(name, text, trace.errors, trace.warnings, model=model, trace=trace)
-    return FileResult(name, text, trace.errors, trace.warnings)
+    return FileResult(
+        name,
+        text,
+        trace.errors,
+        found,
+        model=model if keep else None,
+        trace=trace if keep else None,
+        outputs=trace.outputs,
+        totals=run_totals(model, trace),
+        requires=[r.text for r in requires],
+    )
+
+
+SPEC_KEYS = (*TOP_KEYS, "convention")
+"""Top-level keys only a spec has: a mapping with one of them is a spec, if a broken one."""
+
+
+def looks_like_spec(text: str) -> bool:
+    """Whether a YAML file that failed to load as a spec is meant as one: a mapping with `layers:`,
+    another spec key, or a key close to `layers` (a typo). A list, a scalar, an empty file or a
+    mapping of other keys (a Hydra or CI config next to the specs) is not; invalid YAML may be."""
+    if all(not line.strip() or line.lstrip().startswith(("#", "---", "...")) for line in text.splitlines()):
+        return False
+    try:
+        root = parse_yaml(text)
+    except SpecError:
+        return True
+    if not isinstance(root, dict):
+        return False
+    keys = [key for key in root if isinstance(key, str)]
+    return any(key in SPEC_KEYS for key in keys) or any(did_you_mean(key, ["layers"]) for key in keys)
+
+
+def _not_a_spec(name: str, text: str, explicit: bool) -> FileResult:
+    """The result of a YAML file that is not a spec: skipped, with a warning if it was named."""
+    warnings = []
+    if explicit:
+        warnings.append(
+            Diagnostic(
+                "not_a_spec",
+                "not a spec (no layers: key): skipped",
+                name,
+                hint="leave it out of the paths checked, or pass --exclude for it",
+            )
+        )
+    return FileResult(name, text, [], warnings, skipped=True)

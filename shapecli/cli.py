@@ -18,6 +18,7 @@ from . import __version__
 from .conventions import CONVENTIONS, DTYPE_BYTES
 from .errors import Diagnostic, InputError, ShapecliError, SpecError, diagnostic
 from .kinds import EXIT_INTERNAL, EXIT_INVALID, EXIT_MISMATCH, EXIT_OK
+from .render.tables import SECTIONS, TableView
 
 _EXAMPLES = """
 \b
@@ -45,6 +46,17 @@ def main() -> None:
 def _input_option(help_text: str):
     """The --input option of inspect and check."""
     return click.option("-i", "--input", "inputs", multiple=True, metavar="[NAME=]SHAPE", help=help_text)
+
+
+def _convention_option():
+    """The --convention option of inspect, check, graph and diff: it overrides the spec's own."""
+    return click.option(
+        "-c",
+        "--convention",
+        type=click.Choice(list(CONVENTIONS)),
+        default=None,
+        help="Parameter names, layouts and defaults of this framework [default: the spec's convention, else torch].",
+    )
 
 
 def _max_errors_option(help_text: str):
@@ -111,15 +123,11 @@ def _silence_stdout() -> None:
 
 @main.command(epilog=_EXAMPLES, short_help="Infer a spec's shapes and parameters, or show where they do not fit.")
 @click.argument("spec", metavar="SPEC")
-@_input_option("Input shape such as 2x20 or Bx3xHxW; name=SHAPE for each input of a multi-input spec.")
-@click.option(
-    "-c",
-    "--convention",
-    type=click.Choice(list(CONVENTIONS)),
-    default="torch",
-    show_default=True,
-    help="Parameter names, layouts and defaults of this framework.",
+@_input_option(
+    "Input shape such as 2x20 or Bx3xHxW; name=SHAPE for each input of a multi-input spec "
+    "[default: the spec's check: inputs, else its declared inputs]."
 )
+@_convention_option()
 @click.option(
     "-f",
     "--format",
@@ -146,23 +154,60 @@ def _silence_stdout() -> None:
     help="Evaluate the symbolic result at these values, e.g. H=224,W=224 or H=224,225,256 (each is checked).",
 )
 @_max_errors_option("Most errors shown (0: all).")
+@click.option(
+    "--depth",
+    type=click.IntRange(1),
+    default=None,
+    help="Fold the block uses nested deeper than N into one row each, with subtotals (torchinfo's depth).",
+)
+@click.option("--expand", is_flag=True, help="List every copy of a repeated layer or block (default: one row ×N).")
+@click.option(
+    "--sections",
+    metavar="LIST",
+    default=",".join(SECTIONS),
+    show_default=True,
+    help="The tables printed, comma-separated: " + ", ".join(SECTIONS) + ".",
+)
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def inspect(spec, inputs, convention, output_format, output, dtype, wheres, max_errors, debug):
+def inspect(spec, inputs, convention, output_format, output, dtype, wheres, max_errors, depth, expand, sections, debug):
     """Show every parameter's shape before and after inference for SPEC (a YAML file, or - for stdin).
 
     Symbolic inputs (Bx3xHxW) give shapes as formulas of the symbols and the
-    conditions under which the model fits ("Valid inputs require").
+    conditions under which the model fits ("Valid inputs require"). Without
+    --input, the spec's own check: inputs (else its declared inputs) are used.
     """
-    code = _guarded(debug, lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, output))
-    sys.exit(code)
+
+    def run():
+        view = TableView(depth, expand, _sections(sections))
+        return _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, output, view)
+
+    sys.exit(_guarded(debug, run))
 
 
-def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20, output=None) -> int:
+def _sections(value: str) -> tuple[str, ...]:
+    """The --sections list, checked."""
+    chosen = tuple(dict.fromkeys(word.strip().lower() for word in value.split(",") if word.strip()))
+    unknown = [word for word in chosen if word not in SECTIONS]
+    if unknown or not chosen:
+        from .errors import did_you_mean
+
+        hint = did_you_mean(unknown[0], SECTIONS) if unknown else None
+        raise InputError(
+            f"--sections {value!r}: "
+            + (f"unknown section '{unknown[0]}'" if unknown else "no section")
+            + f"; choose from {', '.join(SECTIONS)}",
+            hint=hint,
+        )
+    return chosen
+
+
+def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=20, output=None, view=None) -> int:
+    from . import lints
+    from .contract import DEFAULT_CONVENTION, load_spec, run_spec
     from .dims import parse_input, parse_where
     from .explain import where_violations
-    from .infer import evaluate_at, infer
+    from .infer import evaluate_at
     from .render import failure_document, inspect_document, render_tables, stdout_console, write_json
-    from .spec import load_model
     from .yamlsrc import display_name, read_spec
 
     text = None
@@ -171,13 +216,15 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
         given = [parse_input(v) for v in inputs]
         file, text = read_spec(spec)
         _refuse_overwrite(output, spec)
-        model = load_model(text, file, convention)
-        trace = infer(model, given, dtype)
+        model = load_spec(text, file, convention)
+        trace, _ = run_spec(model, given, dtype)
+        warnings = lints.warnings(model, trace)
         evaluations = [evaluate_at(trace, b) for where in wheres for b in parse_where(where, trace.symbols)]
     except (SpecError, InputError) as e:
         found = diagnostic(e)
         if output_format == "json":
-            _write_output(output, lambda f: write_json(failure_document(file, convention, [found]), f))
+            document = failure_document(file, convention or DEFAULT_CONVENTION, [found])
+            _write_output(output, lambda f: write_json(document, f))
         elif output_format == "html":
             from .report import failure_report
 
@@ -186,19 +233,22 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
         return EXIT_INVALID
     violations = where_violations(trace, evaluations)
     if output_format == "json":
-        _write_output(output, lambda f: write_json(inspect_document(trace, evaluations, violations), f))
+        document = inspect_document(trace, evaluations, violations, warnings)
+        _write_output(output, lambda f: write_json(document, f))
     elif output_format == "html":
         from .report import inspect_report
 
-        _write_output(output, lambda f: f.write(inspect_report(model, trace, text, evaluations)))
+        reported = trace._replace(warnings=warnings)
+        _write_output(output, lambda f: f.write(inspect_report(model, reported, text, evaluations)))
     elif output is not None:
         from rich.console import Console
 
         with _destination(output) as f:
-            render_tables(trace, Console(file=f, width=120, color_system=None, highlight=False), evaluations)
+            console = Console(file=f, width=120, color_system=None, highlight=False)
+            render_tables(trace, console, evaluations, model, view)
     else:
-        _output(lambda: render_tables(trace, stdout_console(), evaluations))
-    _report(_limited(trace.errors, max_errors) + violations + trace.warnings, text)
+        _output(lambda: render_tables(trace, stdout_console(), evaluations, model, view))
+    _report(_limited(trace.errors, max_errors) + violations + warnings, text)
     return EXIT_MISMATCH if trace.errors or violations else EXIT_OK
 
 
@@ -225,7 +275,15 @@ A spec names the inputs it is meant for with a top-level key:
     default=None,
     help="Convention for every spec (default: each spec's, else torch).",
 )
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (and on named files that are not specs).")
+@click.option(
+    "--exclude",
+    "excludes",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out the files a glob matches: a name (train.yaml, *.hydra.yaml, a folder's name) or a path "
+    "(configs/legacy, **/hydra/*.yaml). Repeatable.",
+)
 @click.option(
     "-f",
     "--format",
@@ -238,17 +296,21 @@ A spec names the inputs it is meant for with a top-level key:
 @click.option("-o", "--output", metavar="FILE", help="Write the JSON, HTML or GitHub report to FILE.")
 @_max_errors_option("Most errors shown per file (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def check(paths, inputs, convention, strict, output_format, output, max_errors, debug):
+def check(paths, inputs, convention, strict, excludes, output_format, output, max_errors, debug):
     """Check spec files, directories (every *.yaml / *.yml) and globs, for CI.
 
-    Exits 0 only if every spec passes; 1 if any has an error (or, with
-    --strict, a warning); 2 for unusable arguments.
+    Each spec runs on its check: inputs (or --input), and also on its declared
+    symbolic inputs when it has some. YAML files without a layers: key are
+    skipped (not specs). Exits 0 only if every spec passes; 1 if any has an
+    error (or, with --strict, a warning); 2 for unusable arguments.
     """
-    sys.exit(_guarded(debug, lambda: _check(paths, inputs, convention, strict, output_format, max_errors, output)))
+    sys.exit(
+        _guarded(debug, lambda: _check(paths, inputs, convention, strict, output_format, max_errors, output, excludes))
+    )
 
 
-def _check(paths, inputs, convention, strict, output_format, max_errors, output=None) -> int:
-    from .check import check_file, find_specs
+def _check(paths, inputs, convention, strict, output_format, max_errors, output=None, excludes=()) -> int:
+    from .check import check_file, excluded, find_spec_files
     from .dims import parse_input
     from .render import check_document, check_line, check_summary, emit, github_annotations, stdout_console, write_json
 
@@ -256,10 +318,11 @@ def _check(paths, inputs, convention, strict, output_format, max_errors, output=
         if output and output_format == "text":
             raise InputError("--output writes a JSON, HTML or GitHub report: add --format json, html or github")
         given = [parse_input(v) for v in inputs]
-        files = find_specs(list(paths))
-        if not files:
+        found = find_spec_files(list(paths))
+        files = [(path, explicit) for path, explicit in found if not excluded(path, tuple(excludes))]
+        if not found:
             raise InputError("no spec files found (looked for *.yaml and *.yml)")
-        for path in files:
+        for path, _explicit in files:
             _refuse_overwrite(output, path)
     except InputError as e:
         if output_format == "json" and not (output and output_format == "text"):
@@ -268,8 +331,8 @@ def _check(paths, inputs, convention, strict, output_format, max_errors, output=
         raise
     console = stdout_console()
     results = []
-    for path in files:
-        result = check_file(path, given, convention, keep=output_format == "html")
+    for path, explicit in files:
+        result = check_file(path, given, convention, keep=output_format == "html", explicit=explicit)
         results.append(result)
         if output_format == "text":
             line = check_line(result, strict)

@@ -51,6 +51,20 @@ KINDS: dict[str, Kind] = {
         Kind("unused", "W102", "warning", EXIT_OK, "name", "a layer or input that nothing uses"),
         Kind("unreached_output", "W103", "warning", EXIT_OK, "output", "an output an error upstream leaves unshaped"),
         Kind("not_inferred", "W104", "warning", EXIT_OK, "spec", "check validated a spec without input shapes"),
+        Kind("not_a_spec", "W105", "warning", EXIT_OK, "file", "check was named a YAML file that is not a spec"),
+        # lints (shapecli/lints.py): shapes that fit, but probably not as meant
+        Kind("equated_symbols", "W201", "warning", EXIT_OK, "layer", "a condition makes two input sizes equal"),
+        Kind("missing_flatten", "W202", "warning", EXIT_OK, "layer", "a Dense on a conv or pooling output"),
+        Kind("concat_batch_axis", "W203", "warning", EXIT_OK, "layer", "a Concat joins the batch axis"),
+        Kind(
+            "norm_input_dependent",
+            "W204",
+            "warning",
+            EXIT_OK,
+            "layer",
+            "a normalization's parameters depend on an input size",
+        ),
+        Kind("channels_layout", "W205", "warning", EXIT_OK, "layer", "an input laid out for the other convention"),
         # notes
         Kind("more_errors", "N001", "note", EXIT_OK, "", "errors beyond --max-errors, counted"),
     )
