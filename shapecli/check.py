@@ -189,7 +189,7 @@ def check_file(path: str, given: list, convention: str | None, keep: bool = Fals
         trace.errors,
         found,
         model=model if keep else None,
-        trace=trace if keep else None,
+        trace=trace._replace(warnings=found) if keep else None,
         outputs=trace.outputs,
         totals=run_totals(model, trace),
         requires=[r.text for r in requires],

@@ -453,6 +453,95 @@ def _graph(spec, inputs, convention, output_format, output, depth, expand) -> in
     return EXIT_MISMATCH if trace is not None and trace.errors else EXIT_OK
 
 
+_DIFF_EXAMPLES = """
+\b
+Examples:
+  shapecli diff old.yaml new.yaml
+  shapecli diff HEAD~1:configs/resnet50.yaml configs/resnet50.yaml --format markdown
+  shapecli diff main:models/net.yaml models/net.yaml -i 8x3x224x224 -f json
+"""
+
+
+@main.command(epilog=_DIFF_EXAMPLES, short_help="Show what a change to a spec does to the model.")
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@_input_option("Input shape for both specs [default: each spec's check: inputs, else its declared inputs].")
+@_convention_option()
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Tables, one JSON document, or Markdown for a pull-request comment.",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the result to FILE instead of standard output.")
+@click.option(
+    "--dtype",
+    type=click.Choice(list(DTYPE_BYTES)),
+    default="float32",
+    show_default=True,
+    help="Element type used for parameter memory.",
+)
+@_max_errors_option("Most errors shown per spec (0: all).")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def diff(old, new, inputs, convention, output_format, output, dtype, max_errors, debug):
+    """Compare two specs OLD and NEW (files, - for stdin, or REV:PATH read from git): the layers
+    added, removed and changed (matched by path), and the changes of the totals.
+
+    Exits 0 when both specs infer (whether or not they differ), 1 when either has a shape
+    error, 2 for an invalid spec, an unreadable REV:PATH or a bad argument.
+    """
+    sys.exit(_guarded(debug, lambda: _diff(old, new, inputs, convention, output_format, output, dtype, max_errors)))
+
+
+def _diff(old, new, inputs, convention, output_format, output, dtype, max_errors) -> int:
+    from .diff import diff_sides, load_side
+    from .dims import parse_input
+    from .render import stdout_console, write_json
+    from .render.diff import diff_document, render_diff, render_markdown
+
+    if old == "-" and new == "-":
+        raise InputError("OLD and NEW cannot both be - (standard input)")
+    given = [parse_input(v) for v in inputs]
+    sides = []
+    for argument in (old, new):
+        _refuse_overwrite(output, argument)
+        try:
+            sides.append(load_side(argument, given, convention, dtype))
+        except SpecError as e:
+            _report([diagnostic(e)], getattr(e, "text", None) or _text_of(argument))
+            return EXIT_INVALID
+    result = diff_sides(*sides)
+    if output_format == "json":
+        _write_output(output, lambda f: write_json(diff_document(result), f))
+    elif output_format == "markdown":
+        _write_output(output, lambda f: f.write(render_markdown(result)))
+    elif output is not None:
+        from rich.console import Console
+
+        with _destination(output) as f:
+            render_diff(result, Console(file=f, width=120, color_system=None, highlight=False))
+    else:
+        _output(lambda: render_diff(result, stdout_console()))
+    for side in sides:
+        _report(_limited(side.trace.errors, max_errors), side.text)
+    return EXIT_MISMATCH if result.errors else EXIT_OK
+
+
+def _text_of(argument: str) -> str | None:
+    """The text of a spec argument for a code frame (None when it cannot be read again)."""
+    from .diff import read_argument
+
+    if argument == "-":
+        return None
+    try:
+        return read_argument(argument)[1]
+    except (InputError, SpecError):
+        return None
+
+
 @main.command(short_help="List the layer types, or describe one.")
 @click.argument("name", required=False, metavar="[TYPE]")
 @click.option(

@@ -67,6 +67,11 @@ def _shape(shape):
     return None if shape is None else [d if type(d) is int else dim_to_json(d) for d in shape]
 
 
+def shape_json(shape):
+    """A shape as JSON: a list of dims (ints, null, expression strings), or null."""
+    return _shape(shape)
+
+
 def _value(value):
     """A count or MACs value: int, null (unknown), or an expression string."""
     return None if value is None else dim_to_json(value)
