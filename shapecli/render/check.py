@@ -41,9 +41,8 @@ def check_summary(results, strict: bool) -> str:
     if skipped:
         refused = sum(not r.passed(strict) for r in results if r.skipped)
         if skipped > refused:
-            text += (
-                f"; {_plural(skipped - refused, 'file')} skipped (not a spec{'' if skipped - refused == 1 else 's'})"
-            )
+            what = "not a spec" if skipped - refused == 1 else "not specs"
+            text += f"; {_plural(skipped - refused, 'file')} skipped ({what})"
         if refused:
             text += f"; {_plural(refused, 'named file')} not a spec (--strict)"
     return text
