@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -117,3 +116,10 @@ def test_exclude_leaves_files_out(repo):
 def test_exclude_patterns(repo, path, pattern, expected):
     assert excluded(path, (pattern,)) is expected
     assert excluded(str(repo / path), (pattern,)) is expected or path == "-"
+
+
+def test_the_html_overview_marks_skipped_files(repo):
+    result = check("configs", "--exclude", "legacy", "--format", "html", "-o", "overview.html")
+    assert result.exit_code == 0
+    page = (repo / "overview.html").read_text()
+    assert page.count("skip (not a spec)") >= 3 and "configs/net.yaml" in page

@@ -147,7 +147,8 @@ def test_a_normalization_is_reported_once_not_once_per_parameter(tmp_path):
     "spec, given",
     [
         (
-            "layers:\n  - {type: Conv2d, filters: 8, kernel_size: 3}\n  - {type: Flatten}\n  - {type: Dense, units: 4}\n",
+            "layers:\n  - {type: Conv2d, filters: 8, kernel_size: 3}\n  - {type: Flatten}\n"
+            "  - {type: Dense, units: 4}\n",
             "2x3x16x16",
         ),
         (

@@ -124,7 +124,7 @@ def render_diff(diff: ModelDiff, console: Console) -> None:
         grid.print(console)
         emit(console, "\n", [])
     if not layers.rows:
-        emit(console, f"Layers: {_summary_line(diff)}\n\n", [(0, 7, "bold italic")])
+        emit(console, f"Layers: {_summary_line(diff)}\n", [(0, 7, "bold italic")])
 
 
 def diff_document(diff: ModelDiff) -> dict:
@@ -187,6 +187,10 @@ def markdown_cell(text: str) -> str:
     return "<br>".join("".join(_MARKDOWN_ESCAPES.get(c, c) for c in printable(line)) for line in text.split("\n"))
 
 
+def _strong(text: str) -> str:
+    return text if text == "0" else f"**{text}**"
+
+
 def render_markdown(diff: ModelDiff) -> str:
     """The diff as Markdown for a pull-request comment: a heading, the totals' table, and the
     layers' table (in a <details> element when long)."""
@@ -202,7 +206,7 @@ def render_markdown(diff: ModelDiff) -> str:
     for total in diff.totals:
         lines.append(
             f"| {TOTAL_LABELS[total.key]} | {markdown_cell(_number(total.key, total.old))} | "
-            f"{markdown_cell(_number(total.key, total.new))} | **{markdown_cell(_delta(total))}** |"
+            f"{markdown_cell(_number(total.key, total.new))} | {_strong(markdown_cell(_delta(total)))} |"
         )
     lines += ["", f"**Layers:** {_summary_line(diff)}", ""]
     rows = []

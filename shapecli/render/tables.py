@@ -33,10 +33,23 @@ UNKNOWN_COUNT = "?"
 """How a count that is not known prints, whatever the convention's mark for an unknown size."""
 
 
-AFTER_NARROWING = ((6, 15), (1, 12), (4, 18), (0, 18), (2, None), (3, 17), (4, 14), (0, 14))
+AFTER_NARROWING = (
+    (6, 15),
+    (1, 12),
+    (4, 18),
+    (0, 18),
+    (2, None),
+    (4, 14),
+    (0, 14),
+    (4, None),
+    (3, 17),
+    (0, 12),
+    (1, 10),
+)
 """How the layer table is made to fit a narrow terminal: MACs formulas (numbers of up to 15
-characters stay whole: `231,211,008 ×2`), types, parameter shapes and names are narrowed first; then the Input
-column is left out (the output of the row above, mostly); then the rest is narrowed."""
+characters stay whole: `231,211,008 ×2`), types, parameter shapes and names are narrowed first;
+then the Input column is left out (mostly the output of the row above); then the Parameters
+column (the shapes the before-inference table lists too); then the rest is narrowed."""
 
 
 class TableView(NamedTuple):
