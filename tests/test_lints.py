@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,19 @@ def test_tabs_in_yaml_are_named(tmp_path):
 def test_every_lint_kind_is_a_warning_in_the_table():
     for kind in ("equated_symbols", "missing_flatten", "concat_batch_axis", "norm_input_dependent", "channels_layout"):
         assert KINDS[kind].severity == "warning" and KINDS[kind].code.startswith("W2")
+
+
+README = ROOT / "README.md"
+KINDS_BLOCK = re.compile(r"(<!-- kinds:begin -->\n)(.*?)(<!-- kinds:end -->)", re.S)
+
+
+def test_readme_lists_every_kind(request):
+    from shapecli.kinds import markdown
+
+    text = README.read_text()
+    match = KINDS_BLOCK.search(text)
+    assert match, "README has no <!-- kinds:begin --> … <!-- kinds:end --> block"
+    if request.config.getoption("--update-golden"):
+        README.write_text(text[: match.start(2)] + markdown() + text[match.end(2) :])
+        return
+    assert match.group(2) == markdown(), "the README's table of kinds is stale: run pytest --update-golden"

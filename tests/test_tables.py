@@ -170,3 +170,21 @@ def test_a_grid_drops_a_column_before_narrowing_the_others():
     text = grid.text()
     assert "input" not in text and "(5, 6, 7, 8)(5, 6, 7, 8)" in text
     assert max(cell_len(line) for line in text.splitlines()) <= 60
+
+
+@pytest.mark.parametrize(
+    "words, cword, expected",
+    [
+        ("shapecli d", "1", "plain,diff"),
+        ("shapecli inspect configs/mlp.yaml --sec", "3", "plain,--sections"),
+        ("shapecli check configs --exc", "3", "plain,--exclude"),
+        ("shapecli diff a.yaml b.yaml --format m", "5", "plain,markdown"),
+    ],
+)
+def test_shell_completion_as_the_readme_says(words, cword, expected):
+    env = {"_SHAPECLI_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": cword}
+    result = CliRunner().invoke(main, [], env=env, prog_name="shapecli")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [expected]
+    script = CliRunner().invoke(main, [], env={"_SHAPECLI_COMPLETE": "bash_source"}, prog_name="shapecli")
+    assert "_shapecli_completion()" in script.output
