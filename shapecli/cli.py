@@ -18,7 +18,7 @@ from . import __version__
 from .conventions import CONVENTIONS, DTYPE_BYTES
 from .errors import Diagnostic, InputError, ShapecliError, SpecError, diagnostic
 from .kinds import EXIT_INTERNAL, EXIT_INVALID, EXIT_MISMATCH, EXIT_OK
-from .render.tables import SECTIONS, TableView
+from .views import SECTIONS, TableView
 
 _EXAMPLES = """
 \b
@@ -239,7 +239,9 @@ def _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors=
         from .report import inspect_report
 
         reported = trace._replace(warnings=warnings)
-        _write_output(output, lambda f: f.write(inspect_report(model, reported, text, evaluations)))
+        view = view or TableView()
+        page = inspect_report(model, reported, text, evaluations, depth=view.depth, expand=view.expand)
+        _write_output(output, lambda f: f.write(page))
     elif output is not None:
         from rich.console import Console
 

@@ -12,8 +12,6 @@ are narrowed and their long cells end in `…` (JSON keeps them whole).
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from rich.console import Console
 
 from ..conventions import CONVENTIONS
@@ -22,12 +20,10 @@ from ..folding import TableRow, is_flat, table_rows
 from ..hierarchy import folded_name
 from ..infer import Evaluation, LayerInfo, Trace
 from ..totals import evaluated_totals
+from ..views import SECTIONS, TableView
 from .console import emit
 from .escape import printable
 from .grid import Grid, byte_size, count, elide, scaled
-
-SECTIONS = ("before", "after", "summary", "memory", "conditions")
-"""What `--sections` chooses from, in the order the tables print."""
 
 UNKNOWN_COUNT = "?"
 """How a count that is not known prints, whatever the convention's mark for an unknown size."""
@@ -50,15 +46,6 @@ AFTER_NARROWING = (
 characters stay whole: `231,211,008 ×2`), types, parameter shapes and names are narrowed first;
 then the Input column is left out (mostly the output of the row above); then the Parameters
 column (the shapes the before-inference table lists too); then the rest is narrowed."""
-
-
-class TableView(NamedTuple):
-    """How the tables are laid out: `depth` folds block uses nested deeper (None: none), `expand`
-    lists every copy of a repeat, `sections` are the tables printed (see SECTIONS)."""
-
-    depth: int | None = None
-    expand: bool = False
-    sections: tuple[str, ...] = SECTIONS
 
 
 def render_tables(
@@ -86,15 +73,19 @@ def render_tables(
         "memory": (extra or {}).get("memory"),
         "conditions": lambda: _conditions_tables(trace, evaluations, unknown),
     }
-    for section in SECTIONS:  # one at a time: a 100,000-layer table is large
+    for section in SECTIONS:
         make = makers[section] if section in view.sections else None
-        if make is None:
-            continue
-        made = make()
-        for grid in made if isinstance(made, list) else [made]:
-            grid.max_width = width
-            grid.print(console)
-            emit(console, "\n", [])
+        if make is not None:
+            _print_grids(console, make(), width)
+
+
+def _print_grids(console: Console, made, width: int) -> None:
+    """Print a section's table (or tables). Each is let go when printed: a 100,000-layer table
+    is large, and the next one is built only then."""
+    for grid in made if isinstance(made, list) else [made]:
+        grid.max_width = width
+        grid.print(console)
+        emit(console, "\n", [])
 
 
 def _heading(console: Console, trace: Trace, unknown: str, width: int) -> None:
