@@ -20,6 +20,7 @@ from .errors import Diagnostic, Loc, MissingInput, Origin, SpecError, did_you_me
 from . import infer as inference
 from .infer import Trace
 from .spec import Model, load_model
+from .yamlsrc import YMap, parse_yaml
 
 DEFAULT_CONVENTION = "torch"
 CHECK_INPUTS = "check: inputs"
@@ -110,8 +111,6 @@ class CheckLocations:
     def _parse(self) -> None:
         if self._check is not None:
             return
-        from .yamlsrc import YMap, parse_yaml
-
         self._check = Loc(1, 1)
         try:
             root = parse_yaml(self.model.text)
@@ -132,8 +131,6 @@ class CheckLocations:
         if self._inputs is None:
             return self._check
         plan, inputs = self._inputs
-        from .yamlsrc import YMap
-
         if name is not None and isinstance(inputs, YMap) and name in inputs:
             return inputs.value_loc(name)
         return plan.value_loc("inputs")
@@ -141,8 +138,6 @@ class CheckLocations:
     def key(self, name: str) -> Loc:
         """The position of input `name`'s key in `check: {inputs}`."""
         self._parse()
-        from .yamlsrc import YMap
-
         if self._inputs is not None and isinstance(self._inputs[1], YMap) and name in self._inputs[1]:
             return self._inputs[1].key_loc(name)
         return self.value(name)
