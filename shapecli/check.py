@@ -6,10 +6,12 @@ import fnmatch
 import os
 from typing import NamedTuple
 
-from .errors import Diagnostic, InputError, MissingInput, SpecError, diagnostics
-from .infer import infer
-from .spec import load_model
-from .yamlsrc import display_name, read_spec
+from . import lints
+from .contract import declared_findings, declared_run, load_spec, run_spec
+from .errors import Diagnostic, InputError, MissingInput, SpecError, diagnostics, did_you_mean
+from .spec.schema import TOP_KEYS
+from .totals import run_totals
+from .yamlsrc import display_name, parse_yaml, read_spec
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -26,32 +28,72 @@ class FileResult(NamedTuple):
     """The Model, when kept (for the HTML overview) and the spec could be read."""
     trace: object = None
     """The Trace, when kept (for the HTML overview) and the shapes were inferred."""
+    outputs: dict | None = None
+    """The model's outputs and their shapes, when the shapes were inferred."""
+    totals: object = None
+    """The run's `totals.RunTotals` (params, trainable, buffers, MACs, memory), when the shapes were inferred."""
+    requires: list = ()
+    """The conditions on the input symbols (of the run on the declared inputs, when there is one)."""
+    skipped: bool = False
+    """A YAML file that is not a spec (no `layers:`): not checked."""
 
     def passed(self, strict: bool) -> bool:
         """No errors (and, when strict, no warnings)."""
         return not self.errors and not (strict and self.warnings)
 
 
-def find_specs(paths: list[str]) -> list[str]:
-    """The spec files named by files, directories (searched for *.yaml / *.yml) and globs.
+def find_specs(paths: list[str], exclude: tuple[str, ...] = ()) -> list[str]:
+    """The spec files named by files, directories (searched for *.yaml / *.yml) and globs."""
+    return [path for path, _explicit in find_spec_files(paths, exclude)]
+
+
+def find_spec_files(paths: list[str], exclude: tuple[str, ...] = ()) -> list[tuple[str, bool]]:
+    """(path, named explicitly) of the files named by files, directories (searched for *.yaml /
+    *.yml) and globs, less those an `exclude` glob matches (see `excluded`).
 
     Directory symlinks are not followed (a link loop cannot make the search endless); a
     named path that exists but cannot be read is kept, to be reported as that file's error.
     """
-    found: list[str] = []
+    found: dict[str, bool] = {}
     for path in paths:
         if any(c in path for c in "*?["):
             matches = _glob(path)
             if not matches:
                 raise InputError(f"no file matches {display_name(path)}")
-            found += matches
+            for match in matches:
+                found.setdefault(match, False)
         elif os.path.isdir(path):
-            found += _walk(path)
+            for match in _walk(path):
+                found.setdefault(match, False)
         elif path == "-" or os.path.lexists(path):
-            found.append(path)
+            found[path] = True
         else:
             raise InputError(f"{display_name(path)}: no such file or directory")
-    return list(dict.fromkeys(found))
+    return [(path, explicit) for path, explicit in found.items() if not excluded(path, exclude)]
+
+
+def excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    """Whether an --exclude glob matches `path`: a glob with a `/` matches the path or a folder it is
+    in (`configs/legacy`, `**/hydra/*.yaml`); one without matches the file's or a folder's name
+    (`train.yaml`, `*.hydra.yaml`, `legacy`). `*`, `?` and `[…]` stay within a name; `**` spans folders."""
+    if not patterns or path == "-":
+        return False
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    for pattern in patterns:
+        names = _names(absolute if os.path.isabs(pattern) else relative)
+        parts = _names(pattern)
+        if len(parts) == 1:
+            if any(fnmatch.fnmatchcase(name, parts[0]) for name in names):
+                return True
+        elif parts and any(_matches(parts, names[:end]) for end in range(1, len(names) + 1)):
+            return True
+    return False
+
+
+def _names(path: str) -> list[str]:
+    """The components of a path or glob, without empty and `.` ones."""
+    return [name for name in path.replace(os.sep, "/").split("/") if name not in ("", ".")]
 
 
 def _walk(folder: str) -> list[str]:
@@ -99,66 +141,91 @@ def _matches(patterns: list[str], names: list[str]) -> bool:
 
 
 def check_file(
-    path: str, given: list, convention: str | None, keep: bool = False, overrides: dict | None = None
+    path: str,
+    given: list,
+    convention: str | None,
+    keep: bool = False,
+    explicit: bool = True,
+    overrides: dict | None = None,
 ) -> FileResult:
-    """Check one spec: with `given` inputs when there are any, else with each variant of its
-    own `check:` key (its inputs, and the model parameters it sets), under `convention` or
-    the spec's own.
+    """Check one spec with the inputs of the contract (`contract.run_inputs`): `given` when there are
+    any, else each variant of its own `check:` key (its inputs, the parameters it sets, its
+    assertions and memory limit); with concrete inputs, also on its declared symbolic inputs.
 
-    A bug met on one file is reported for that file (and makes the run exit 3) without
-    stopping the others. `keep` keeps the model and trace in the result (for a report).
+    A YAML file that is not a spec (see `looks_like_spec`) is skipped, with a `not_a_spec` warning
+    when it was named `explicit`ly. A bug met on one file is reported for that file (and makes the
+    run exit 3) without stopping the others. `keep` keeps the model and trace in the result.
     """
     text = None
     name = display_name(path)
     try:
         name, text = read_spec(path)
-        model = load_model(text, name, convention, overrides)
+        try:
+            model = load_spec(text, name, convention, overrides)
+        except SpecError:
+            if not looks_like_spec(text):
+                return _not_a_spec(name, text, explicit)
+            raise
     except (SpecError, InputError) as e:
         return FileResult(name, text, [d._replace(file=d.file or name) for d in diagnostics(e)], [])
     except Exception as e:  # noqa: BLE001 - one file's bug must not hide the others' results
         return _internal(name, text, e)
-    errors, warnings, trace = [], [], None
+    errors, warnings, requires = [], [], []
+    trace = variant = None
     variants = [None] if given else model.variants
     for index, plan in enumerate(variants):
         label = _variant_label(index, plan, len(variants))
         try:
-            variant = (
-                model if plan is None or not plan.set else load_model(text, name, convention, _merged(plan, overrides))
-            )
-            trace = infer(variant, given or plan.inputs)
+            variant = model
+            if plan is not None and plan.set:
+                variant = load_spec(text, name, convention, {**dict(plan.set), **(overrides or {})})
+            if plan is not None and plan is not variant.check:
+                variant.check = plan
+            trace, inputs = run_spec(variant, given)
+            found = lints.warnings(variant, trace)
+            requires = trace.requires
+            symbolic = declared_run(variant, trace, inputs)
+            if symbolic is not None:
+                found += declared_findings(variant, found, lints.warnings(variant, symbolic))
+                requires = symbolic.requires
         except MissingInput as e:
             skipped = Diagnostic(
                 "not_inferred",
                 f"the spec is valid, but shapes were not inferred: {e.message}",
                 name,
-                hint="give the spec a `check: {inputs: {x: 2x20}}` key, or pass --input",
+                hint=e.hint or "give the spec a `check: {inputs: {x: 2x20}}` key, or pass --input",
             )
-            warnings += [*model.warnings, skipped]
+            warnings += [w for w in (*model.warnings, skipped) if w not in warnings]
             continue
         except (SpecError, InputError) as e:
             errors += [_noted(d._replace(file=d.file or name), label) for d in diagnostics(e)]
             continue
         except Exception as e:  # noqa: BLE001 - one file's bug must not hide the others' results
             return _internal(name, text, e)
-        found = list(trace.errors)
-        if plan is not None and plan.max_memory is not None and not found:
+        problems = list(trace.errors)
+        if plan is not None and plan.max_memory is not None and not problems:
             from .memory.budget import memory_limit_errors
 
-            found += memory_limit_errors(variant, trace, plan.max_memory)
+            problems += memory_limit_errors(variant, trace, plan.max_memory)
         if plan is not None and plan.expect:
             from .assertions import check_assertions
 
-            found += check_assertions(variant, plan, trace)
-        errors += [_noted(d, label) for d in found]
-        warnings += [w for w in trace.warnings if w not in warnings]
-    if keep:
-        return FileResult(name, text, errors, warnings, model=model, trace=trace)
-    return FileResult(name, text, errors, warnings)
-
-
-def _merged(plan, overrides: dict | None) -> dict:
-    """A check variant's `set:` values, with the command line's --set winning."""
-    return {**dict(plan.set), **(overrides or {})}
+            problems += check_assertions(variant, plan, trace)
+        errors += [_noted(d, label) for d in problems]
+        warnings += [_noted(w, label) for w in found if _noted(w, label) not in warnings]
+    if trace is None:
+        return FileResult(name, text, errors, warnings, model=model if keep else None)
+    return FileResult(
+        name,
+        text,
+        errors,
+        warnings,
+        model=variant if keep else None,
+        trace=trace._replace(warnings=warnings) if keep else None,
+        outputs=trace.outputs,
+        totals=run_totals(variant, trace),
+        requires=[r.text for r in requires],
+    )
 
 
 def _variant_label(index: int, plan, count: int) -> str | None:
@@ -180,3 +247,38 @@ def _internal(name: str, text: str | None, e: Exception) -> FileResult:
         name,
     )
     return FileResult(name, text, [bug], [], internal=True)
+
+
+SPEC_KEYS = (*TOP_KEYS, "convention")
+"""Top-level keys only a spec has: a mapping with one of them is a spec, if a broken one."""
+
+
+def looks_like_spec(text: str) -> bool:
+    """Whether a YAML file that failed to load as a spec is meant as one: a mapping with `layers:`,
+    another spec key, or a key close to `layers` (a typo). A list, a scalar, an empty file or a
+    mapping of other keys (a Hydra or CI config next to the specs) is not; invalid YAML may be."""
+    if all(not line.strip() or line.lstrip().startswith(("#", "---", "...")) for line in text.splitlines()):
+        return False
+    try:
+        root = parse_yaml(text)
+    except SpecError:
+        return True
+    if not isinstance(root, dict):
+        return False
+    keys = [key for key in root if isinstance(key, str)]
+    return any(key in SPEC_KEYS for key in keys) or any(did_you_mean(key, ["layers"]) for key in keys)
+
+
+def _not_a_spec(name: str, text: str, explicit: bool) -> FileResult:
+    """The result of a YAML file that is not a spec: skipped, with a warning if it was named."""
+    warnings = []
+    if explicit:
+        warnings.append(
+            Diagnostic(
+                "not_a_spec",
+                "not a spec (no layers: key): skipped",
+                name,
+                hint="leave it out of the paths checked, or pass --exclude for it",
+            )
+        )
+    return FileResult(name, text, [], warnings, skipped=True)

@@ -18,6 +18,7 @@ from . import __version__
 from .conventions import CONVENTIONS, DTYPE_BYTES
 from .errors import Diagnostic, InputError, ShapecliError, SpecError, diagnostic, diagnostics
 from .kinds import EXIT_INTERNAL, EXIT_INVALID, EXIT_MISMATCH, EXIT_OK
+from .views import SECTIONS, TableView
 
 _EXAMPLES = """
 \b
@@ -70,6 +71,17 @@ def _overrides(settings) -> dict[str, str]:
             raise InputError(f"--set gives '{name.strip()}' twice")
         found[name.strip()] = value
     return found
+
+
+def _convention_option():
+    """The --convention option: it overrides the spec's own."""
+    return click.option(
+        "-c",
+        "--convention",
+        type=click.Choice(list(CONVENTIONS)),
+        default=None,
+        help="Parameter names, layouts and defaults of this framework [default: the spec's convention, else torch].",
+    )
 
 
 def _max_errors_option(help_text: str):
@@ -133,14 +145,11 @@ def _silence_stdout() -> None:
 
 @main.command(epilog=_EXAMPLES, short_help="Infer a spec's shapes and parameters, or show where they do not fit.")
 @click.argument("spec", metavar="SPEC")
-@_input_option("Input shape such as 2x20 or Bx3xHxW; name=SHAPE for each input of a multi-input spec.")
-@click.option(
-    "-c",
-    "--convention",
-    type=click.Choice(list(CONVENTIONS)),
-    default=None,
-    help="Parameter names, layouts and defaults of this framework [default: the spec's convention:, else torch].",
+@_input_option(
+    "Input shape such as 2x20 or Bx3xHxW; name=SHAPE for each input of a multi-input spec "
+    "[default: the spec's check: inputs, else its declared inputs]."
 )
+@_convention_option()
 @_set_option()
 @click.option(
     "-f",
@@ -186,6 +195,20 @@ def _silence_stdout() -> None:
     help="Evaluate the symbolic result at these values, e.g. H=224,W=224 or H=224,225,256 (each is checked).",
 )
 @_max_errors_option("Most errors shown (0: all).")
+@click.option(
+    "--depth",
+    type=click.IntRange(1),
+    default=None,
+    help="Fold the block uses nested deeper than N into one row each, with subtotals (torchinfo's depth).",
+)
+@click.option("--expand", is_flag=True, help="List every copy of a repeated layer or block (default: one row ×N).")
+@click.option(
+    "--sections",
+    metavar="LIST",
+    default=",".join(SECTIONS),
+    show_default=True,
+    help="The tables printed, comma-separated: " + ", ".join(SECTIONS) + ".",
+)
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 def inspect(
     spec,
@@ -203,33 +226,67 @@ def inspect(
     solve,
     wheres,
     max_errors,
+    depth,
+    expand,
+    sections,
     debug,
 ):
     """Show every parameter's shape before and after inference for SPEC (a YAML file, or - for stdin).
 
     Symbolic inputs (Bx3xHxW) give shapes as formulas of the symbols and the
-    conditions under which the model fits ("Valid inputs require"). The Memory
-    section gives what training and inference need, and --budget the largest
-    batch that fits.
+    conditions under which the model fits ("Valid inputs require"). Without
+    --input, the spec's own check: inputs (else its declared inputs) are used.
+    The Memory section gives what training and inference need, and --budget
+    the largest batch that fits.
     """
     from .memory.command import MemoryRequest
 
-    memory = MemoryRequest(dtype, optimizer, amp, device, per_layer, budget, solve)
-    code = _guarded(
-        debug,
-        lambda: _inspect(spec, inputs, convention, output_format, dtype, wheres, max_errors, output, memory, settings),
-    )
-    sys.exit(code)
+    def run():
+        memory = MemoryRequest(dtype, optimizer, amp, device, per_layer, budget, solve)
+        view = TableView(depth, expand, _sections(sections))
+        return _inspect(
+            spec, inputs, convention, output_format, dtype, wheres, max_errors, output, memory, settings, view
+        )
+
+    sys.exit(_guarded(debug, run))
+
+
+def _sections(value: str) -> tuple[str, ...]:
+    """The --sections list, checked."""
+    chosen = tuple(dict.fromkeys(word.strip().lower() for word in value.split(",") if word.strip()))
+    unknown = [word for word in chosen if word not in SECTIONS]
+    if unknown or not chosen:
+        from .errors import did_you_mean
+
+        hint = did_you_mean(unknown[0], SECTIONS) if unknown else None
+        raise InputError(
+            f"--sections {value!r}: "
+            + (f"unknown section '{unknown[0]}'" if unknown else "no section")
+            + f"; choose from {', '.join(SECTIONS)}",
+            hint=hint,
+        )
+    return chosen
 
 
 def _inspect(
-    spec, inputs, convention, output_format, dtype, wheres, max_errors=20, output=None, memory=None, settings=()
+    spec,
+    inputs,
+    convention,
+    output_format,
+    dtype,
+    wheres,
+    max_errors=20,
+    output=None,
+    memory=None,
+    settings=(),
+    view=None,
 ) -> int:
+    from . import lints
+    from .contract import load_spec, run_spec
     from .dims import parse_input, parse_where
     from .explain import where_violations
-    from .infer import evaluate_at, infer
+    from .infer import evaluate_at
     from .render import failure_document, inspect_document, render_tables, stdout_console, write_json
-    from .spec import load_model
     from .yamlsrc import display_name, read_spec
 
     text = None
@@ -239,8 +296,9 @@ def _inspect(
         overrides = _overrides(settings)
         file, text = read_spec(spec)
         _refuse_overwrite(output, spec)
-        model = load_model(text, file, convention, overrides)
-        trace = infer(model, given, dtype)
+        model = load_spec(text, file, convention, overrides)
+        trace, _ = run_spec(model, given, dtype)
+        warnings = lints.warnings(model, trace)
         evaluations = [evaluate_at(trace, b) for where in wheres for b in parse_where(where, trace.symbols)]
         memory = memory.run(model, trace, evaluations) if memory else None
     except (SpecError, InputError) as e:
@@ -254,29 +312,28 @@ def _inspect(
         _report(_limited(found, max_errors), text)
         return EXIT_INVALID
     violations = where_violations(trace, evaluations)
+    extra = {"memory": (lambda: memory.parts(trace))} if memory else None
     if output_format == "json":
-        document = inspect_document(trace, evaluations, violations)
+        document = inspect_document(trace, evaluations, violations, warnings)
         if memory:
             memory.add_json(document)
         _write_output(output, lambda f: write_json(document, f))
     elif output_format == "html":
         from .report import inspect_report
 
-        _write_output(output, lambda f: f.write(inspect_report(model, trace, text, evaluations)))
+        view = view or TableView()
+        reported = trace._replace(warnings=warnings)
+        page = inspect_report(model, reported, text, evaluations, depth=view.depth, expand=view.expand)
+        _write_output(output, lambda f: f.write(page))
     elif output is not None:
         from rich.console import Console
 
         with _destination(output) as f:
             console = Console(file=f, width=120, color_system=None, highlight=False)
-            render_tables(trace, console, evaluations)
-            if memory:
-                memory.print(trace, console)
+            render_tables(trace, console, evaluations, model, view, extra)
     else:
-        console = stdout_console()
-        _output(lambda: render_tables(trace, console, evaluations))
-        if memory:
-            _output(lambda: memory.print(trace, console))
-    _report(_limited(trace.errors, max_errors) + violations + trace.warnings, text)
+        _output(lambda: render_tables(trace, stdout_console(), evaluations, model, view, extra))
+    _report(_limited(trace.errors, max_errors) + violations + warnings, text)
     return EXIT_MISMATCH if trace.errors or violations else EXIT_OK
 
 
@@ -304,7 +361,15 @@ A spec names the inputs it is meant for with a top-level key:
     help="Convention for every spec (default: each spec's, else torch).",
 )
 @_set_option()
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too (and on named files that are not specs).")
+@click.option(
+    "--exclude",
+    "excludes",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out the files a glob matches: a name (train.yaml, *.hydra.yaml, a folder's name) or a path "
+    "(configs/legacy, **/hydra/*.yaml). Repeatable.",
+)
 @click.option(
     "-f",
     "--format",
@@ -317,19 +382,24 @@ A spec names the inputs it is meant for with a top-level key:
 @click.option("-o", "--output", metavar="FILE", help="Write the JSON, HTML or GitHub report to FILE.")
 @_max_errors_option("Most errors shown per file (0: all).")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
-def check(paths, inputs, convention, settings, strict, output_format, output, max_errors, debug):
+def check(paths, inputs, convention, settings, strict, excludes, output_format, output, max_errors, debug):
     """Check spec files, directories (every *.yaml / *.yml) and globs, for CI.
 
-    Exits 0 only if every spec passes; 1 if any has an error (or, with
-    --strict, a warning); 2 for unusable arguments.
+    Each spec runs on its check: inputs (or --input), and also on its declared
+    symbolic inputs when it has some. YAML files without a layers: key are
+    skipped (not specs). Exits 0 only if every spec passes; 1 if any has an
+    error (or, with --strict, a warning); 2 for unusable arguments.
     """
     sys.exit(
-        _guarded(debug, lambda: _check(paths, inputs, convention, strict, output_format, max_errors, output, settings))
+        _guarded(
+            debug,
+            lambda: _check(paths, inputs, convention, strict, output_format, max_errors, output, settings, excludes),
+        )
     )
 
 
-def _check(paths, inputs, convention, strict, output_format, max_errors, output=None, settings=()) -> int:
-    from .check import check_file, find_specs
+def _check(paths, inputs, convention, strict, output_format, max_errors, output=None, settings=(), excludes=()) -> int:
+    from .check import check_file, excluded, find_spec_files
     from .dims import parse_input
     from .render import check_document, check_line, check_summary, emit, github_annotations, stdout_console, write_json
 
@@ -338,10 +408,11 @@ def _check(paths, inputs, convention, strict, output_format, max_errors, output=
             raise InputError("--output writes a JSON, HTML or GitHub report: add --format json, html or github")
         given = [parse_input(v) for v in inputs]
         overrides = _overrides(settings)
-        files = find_specs(list(paths))
-        if not files:
+        found = find_spec_files(list(paths))
+        files = [(path, explicit) for path, explicit in found if not excluded(path, tuple(excludes))]
+        if not found:
             raise InputError("no spec files found (looked for *.yaml and *.yml)")
-        for path in files:
+        for path, _explicit in files:
             _refuse_overwrite(output, path)
     except InputError as e:
         if output_format == "json" and not (output and output_format == "text"):
@@ -350,8 +421,10 @@ def _check(paths, inputs, convention, strict, output_format, max_errors, output=
         raise
     console = stdout_console()
     results = []
-    for path in files:
-        result = check_file(path, given, convention, keep=output_format == "html", overrides=overrides)
+    for path, explicit in files:
+        result = check_file(
+            path, given, convention, keep=output_format == "html", explicit=explicit, overrides=overrides
+        )
         results.append(result)
         if output_format == "text":
             line = check_line(result, strict)
@@ -678,6 +751,95 @@ def run(spec, inputs, convention, params_file, seed, data, output_format, save, 
     sys.exit(
         _guarded(debug, lambda: run_command(spec, inputs, convention, params_file, seed, data, output_format, save))
     )
+
+
+_DIFF_EXAMPLES = """
+\b
+Examples:
+  shapecli diff old.yaml new.yaml
+  shapecli diff HEAD~1:configs/resnet50.yaml configs/resnet50.yaml --format markdown
+  shapecli diff main:models/net.yaml models/net.yaml -i 8x3x224x224 -f json
+"""
+
+
+@main.command(epilog=_DIFF_EXAMPLES, short_help="Show what a change to a spec does to the model.")
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+@_input_option("Input shape for both specs [default: each spec's check: inputs, else its declared inputs].")
+@_convention_option()
+@click.option(
+    "-f",
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Tables, one JSON document, or Markdown for a pull-request comment.",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the result to FILE instead of standard output.")
+@click.option(
+    "--dtype",
+    type=click.Choice(list(DTYPE_BYTES)),
+    default="float32",
+    show_default=True,
+    help="Element type used for parameter memory.",
+)
+@_max_errors_option("Most errors shown per spec (0: all).")
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+def diff(old, new, inputs, convention, output_format, output, dtype, max_errors, debug):
+    """Compare two specs OLD and NEW (files, - for stdin, or REV:PATH read from git): the layers
+    added, removed and changed (matched by path), and the changes of the totals.
+
+    Exits 0 when both specs infer (whether or not they differ), 1 when either has a shape
+    error, 2 for an invalid spec, an unreadable REV:PATH or a bad argument.
+    """
+    sys.exit(_guarded(debug, lambda: _diff(old, new, inputs, convention, output_format, output, dtype, max_errors)))
+
+
+def _diff(old, new, inputs, convention, output_format, output, dtype, max_errors) -> int:
+    from .diff import diff_sides, load_side
+    from .dims import parse_input
+    from .render import stdout_console, write_json
+    from .render.diff import diff_document, render_diff, render_markdown
+
+    if old == "-" and new == "-":
+        raise InputError("OLD and NEW cannot both be - (standard input)")
+    given = [parse_input(v) for v in inputs]
+    sides = []
+    for argument in (old, new):
+        _refuse_overwrite(output, argument)
+        try:
+            sides.append(load_side(argument, given, convention, dtype))
+        except SpecError as e:
+            _report([diagnostic(e)], getattr(e, "text", None) or _text_of(argument))
+            return EXIT_INVALID
+    result = diff_sides(*sides)
+    if output_format == "json":
+        _write_output(output, lambda f: write_json(diff_document(result), f))
+    elif output_format == "markdown":
+        _write_output(output, lambda f: f.write(render_markdown(result)))
+    elif output is not None:
+        from rich.console import Console
+
+        with _destination(output) as f:
+            render_diff(result, Console(file=f, width=120, color_system=None, highlight=False))
+    else:
+        _output(lambda: render_diff(result, stdout_console()))
+    for side in sides:
+        _report(_limited(side.trace.errors, max_errors), side.text)
+    return EXIT_MISMATCH if result.errors else EXIT_OK
+
+
+def _text_of(argument: str) -> str | None:
+    """The text of a spec argument for a code frame (None when it cannot be read again)."""
+    from .diff import read_argument
+
+    if argument == "-":
+        return None
+    try:
+        return read_argument(argument)[1]
+    except (InputError, SpecError):
+        return None
 
 
 @main.command(short_help="List the layer types, or describe one.")

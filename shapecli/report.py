@@ -73,7 +73,9 @@ def check_report(results) -> str:
     for index, result in enumerate(results):
         prefix = f"s{index}-"
         trace = result.trace
-        if not result.passed(False):
+        if result.skipped:
+            status, css = "skip (not a spec)", "warn"
+        elif not result.passed(False):
             status, css = "FAIL", "fail"
         elif result.warnings:
             status, css = ("not inferred", "warn") if trace is None else ("ok", "ok")

@@ -203,6 +203,8 @@ def parse_yaml(text: str):
         problem = e.problem or e.context or "invalid YAML"
         if "nesting depth" in problem:
             raise SpecError(_TOO_DEEP, loc) from None
+        if loc is not None and _char_at(text, loc) == "\t":
+            raise SpecError("tabs are not allowed for indentation in YAML", loc, hint="indent with spaces") from None
         raise SpecError(f"invalid YAML: {problem}", loc) from None
     except yaml.reader.ReaderError as e:
         raise SpecError(f"invalid YAML: {e.reason}", _position_of(text, e.position)) from None
@@ -210,6 +212,17 @@ def parse_yaml(text: str):
         raise SpecError(f"invalid YAML: {e}", Loc(1, 1)) from None
     finally:
         loader.dispose()
+
+
+def _char_at(text: str, loc: Loc) -> str:
+    """The character at a 1-based position of `text` ('' past its end)."""
+    start = 0
+    for _ in range(loc.line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    index = start + loc.column - 1
+    return text[index] if index < len(text) and text[index] != "\n" else ""
 
 
 class _Frame:

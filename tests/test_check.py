@@ -70,7 +70,7 @@ def test_github_escapes_newlines_and_percent(tmp_path):
 def test_json_document(folder):
     result = check(str(folder), "--format", "json")
     doc = json.loads(result.stdout)
-    assert doc["summary"] == {"files": 2, "ok": 1, "failed": 1, "errors": 1, "warnings": 0}
+    assert doc["summary"] == {"files": 2, "ok": 1, "failed": 1, "errors": 1, "warnings": 0, "skipped": 0}
     assert [f["ok"] for f in doc["files"]] == [True, False]
     (error,) = doc["files"][1]["errors"]
     assert (error["line"], error["column"], error["kind"]) == (2, 5, "shape_mismatch")

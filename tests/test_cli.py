@@ -117,11 +117,12 @@ def test_immediate_config_in_json():
 def test_siamese_and_residual_totals():
     siamese = invoke("inspect", "configs/siamese.yaml", "-i", "query=2x20", "-i", "doc=2x20", "-f", "json")
     assert json.loads(siamese.stdout)["totals"]["params"] == 2945
-    residual = invoke("inspect", "configs/residual_mlp.yaml", "-f", "json")
-    doc = json.loads(residual.stdout)
-    assert doc["totals"]["params"] == 25610
-    assert doc["outputs"] == {"head": ["batch", 10]}
-    assert all(layer["output_shape"] is not None for layer in doc["layers"])
+    # without --input, inspect runs the spec's check: inputs (x: 2x64); its declared shape is (batch, 64)
+    for args, head in (([], [2, 10]), (["-i", "batchx64"], ["batch", 10])):
+        doc = json.loads(invoke("inspect", "configs/residual_mlp.yaml", *args, "-f", "json").stdout)
+        assert doc["totals"]["params"] == 25610
+        assert doc["outputs"] == {"head": head}
+        assert all(layer["output_shape"] is not None for layer in doc["layers"])
 
 
 def test_mismatch_exits_1_naming_the_line():
@@ -168,7 +169,7 @@ def test_spec_from_stdin():
         (["inspect", "configs", "-i", "2x20"], None, "shapecli: error: cannot read configs: Is a directory"),
         (["inspect", "configs/mlp.yaml", "-i", "2y20"], None, "'2y20' is not a dimension"),
         (["inspect", "configs/mlp.yaml", "-i", "q=2x"], None, "--input q=2x: '2x' has an empty dimension"),
-        (["inspect", "configs/mlp.yaml"], None, "no shape for the input 'x': give one with --input"),
+        (["inspect", "-"], "layers: [{type: Dense, units: 4}]\n", "no shape for the input 'x': give one with --input"),
         (
             ["inspect", "-", "-i", "2x20"],
             b"\x89PNG\r\n\x1a\n\x00\x00\xff",
@@ -290,16 +291,16 @@ def test_where_evaluates_symbolic_unet():
     doc = json.loads(bad.stdout)
     assert doc["requires"] == ["H % 16 == 0", "W % 16 == 0"]
     assert doc["outputs"] == {"outc": [1, 2, "H", "W"]}
-    assert doc["where"] == [
-        {
-            "bindings": {"H": 250, "W": 256},
-            "ok": False,
-            "violated": ["H % 16 == 0"],
-            "undecided": [],
-            "inputs": {"image": [1, 3, 250, 256]},
-            "outputs": {"outc": [1, 2, 250, 256]},
-        }
-    ]
+    (where,) = doc["where"]
+    assert {k: where[k] for k in ("bindings", "ok", "violated", "undecided", "inputs", "outputs")} == {
+        "bindings": {"H": 250, "W": 256},
+        "ok": False,
+        "violated": ["H % 16 == 0"],
+        "undecided": [],
+        "inputs": {"image": [1, 3, 250, 256]},
+        "outputs": {"outc": [1, 2, 250, 256]},
+    }
+    assert where["params"] == 31_037_698  # the shipped configs' table: U-Net's count does not depend on H, W
 
 
 def test_where_with_a_list_of_values_reports_each():

@@ -36,17 +36,31 @@ def test_done_when_resnet50_memory_section_and_largest_batch(golden):
 
 def test_per_layer_memory_and_an_amp_budget_in_decimal_units(golden):
     result = invoke(
-        "inspect", "configs/lenet5.yaml", "--memory", "--amp", "fp16", "--budget", "1GB", "--optimizer", "sgd"
+        "inspect",
+        "configs/lenet5.yaml",
+        "-i",
+        "batchx1x32x32",
+        "--memory",
+        "--amp",
+        "fp16",
+        "--budget",
+        "1GB",
+        "--optimizer",
+        "sgd",
     )
     assert result.exit_code == 0, result.output
     golden("memory_lenet5_amp.txt", _from(result.stdout, "Memory per layer"))
 
 
 def test_memory_at_where_values_and_an_unbound_symbol(golden):
-    result = invoke("inspect", "configs/bert_base.yaml", "--where", "seq=128", "--budget", "24GiB", "--device", "cpu")
+    # the declared, symbolic inputs (without --input, inspect takes the spec's concrete check: inputs)
+    symbolic = ("-i", "input_ids=batchxseq", "-i", "token_type_ids=batchxseq")
+    result = invoke(
+        "inspect", "configs/bert_base.yaml", *symbolic, "--where", "seq=128", "--budget", "24GiB", "--device", "cpu"
+    )
     assert result.exit_code == 0, result.output
     golden("memory_bert_where.txt", _from(result.stdout, "Memory ("))
-    unbound = invoke("inspect", "configs/bert_base.yaml", "--budget", "24GiB")
+    unbound = invoke("inspect", "configs/bert_base.yaml", *symbolic, "--budget", "24GiB")
     assert "cannot solve for batch: bind seq with --where (e.g. --where seq=…)" in unbound.stdout
 
 
@@ -112,7 +126,7 @@ def test_unusable_options_in_json_give_the_failure_document():
 
 
 def test_unknown_sizes_cannot_be_budgeted():
-    result = invoke("inspect", "configs/siamese.yaml", "--budget", "1GiB")
+    result = invoke("inspect", "configs/siamese.yaml", "-i", "query=2x?", "-i", "doc=2x?", "--budget", "1GiB")
     assert result.exit_code == 2
     assert "--budget: the memory is unknown, because an input size is unknown (?)" in result.stderr
 

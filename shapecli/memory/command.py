@@ -54,17 +54,16 @@ class MemoryResult(NamedTuple):
     per_layer: bool
     evaluated: list = []
 
-    def print(self, trace, console) -> None:
-        """The Memory section, the per-layer table with --memory, and the budget lines."""
+    def parts(self, trace) -> list:
+        """The per-layer table with --memory, the Memory section (Grids), and the budget lines (rich Text)."""
         if self.report is None:
-            return
+            return []
         parts = [memory_section(self.report, self.evaluated)]
         if self.per_layer:
             parts.insert(0, layer_memory_table(trace, self.report))
         if self.answer is not None:
             parts.append(budget_lines(self.answer))
-        for part in parts:
-            console.print(part, no_wrap=True, overflow="ignore", crop=False)
+        return parts
 
     def add_json(self, document: dict) -> dict:
         """The inspect JSON document with the memory keys added."""

@@ -1,5 +1,6 @@
-"""The memory report and the budget answer as tables and as JSON keys. No arithmetic here
-beyond writing a number in units (KiB = 1024 bytes) and splitting a linear formula for reading."""
+"""The memory report and the budget answer as tables (Grids, fitted to the terminal when printed)
+and as JSON keys. No arithmetic here beyond writing a number in units (KiB = 1024 bytes) and
+splitting a linear formula for reading."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def _short(value: Dim) -> str:
     return format_dim(value) if is_known(value) else "?"
 
 
-def memory_section(report: MemoryReport, evaluations=()) -> Text:
+def memory_section(report: MemoryReport, evaluations=()) -> Grid:
     """The Memory section: parameters, gradients, optimizer state, activations, training total; inference peak;
     and both totals at each --where binding (`evaluations`: (text, training, inference))."""
     settings = report.settings
@@ -79,7 +80,7 @@ def memory_section(report: MemoryReport, evaluations=()) -> Text:
         grid.add_row(("  reached at", "dim"), (_peak_layers([path for path, _ in report.peaks]), "dim"))
     for where, training, inference in evaluations:
         grid.add_row((f"At {where}", "bold"), f"training {amount(training)}; inference peak {amount(inference)}")
-    return grid.render()
+    return grid
 
 
 MAX_SHOWN_PEAKS = 3
@@ -91,7 +92,7 @@ def _peak_layers(paths: list[str]) -> str:
     return f"{shown}, depending on the sizes"
 
 
-def layer_memory_table(trace, report: MemoryReport) -> Text:
+def layer_memory_table(trace, report: MemoryReport) -> Grid:
     """`--memory`: per layer, what it keeps for backward, the bytes it is first to keep, and
     the activation bytes alive while it runs in inference."""
     grid = Grid(
@@ -102,7 +103,7 @@ def layer_memory_table(trace, report: MemoryReport) -> Text:
     for layer, memory in zip(trace.layers, report.layers):
         keeps = ", ".join(dict.fromkeys(memory.keeps)) or "-"
         grid.add_row(layer.path, layer.type, keeps, _short(memory.saved), _short(memory.alive))
-    return grid.render()
+    return grid
 
 
 def budget_lines(answer: BudgetAnswer) -> Text:

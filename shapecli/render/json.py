@@ -14,6 +14,7 @@ from ..dims import dim_to_json
 from ..errors import Diagnostic
 from ..infer import Evaluation, LayerInfo, Trace
 from ..kinds import KINDS
+from ..totals import evaluated_totals
 from .escape import json_safe
 
 JSON_SCHEMA_VERSION = 1
@@ -64,6 +65,11 @@ def _write_rows(rows: Rows, file) -> None:
 
 def _shape(shape):
     return None if shape is None else [d if type(d) is int else dim_to_json(d) for d in shape]
+
+
+def shape_json(shape):
+    """A shape as JSON: a list of dims (ints, null, expression strings), or null."""
+    return _shape(shape)
 
 
 def _value(value):
@@ -166,8 +172,25 @@ def totals_json(trace: Trace) -> dict:
     }
 
 
-def inspect_document(trace: Trace, evaluations: list[Evaluation] = (), errors: list[Diagnostic] = ()) -> dict:
-    """The document of an inspection; `errors` are reported beside the trace's own (--where violations)."""
+def run_totals_json(totals) -> dict:
+    """A `totals.RunTotals` as JSON: `totals_json`'s keys, `buffers`, and `memory` (null until computed)."""
+    return {
+        "params": _value(totals.params),
+        "trainable": _value(totals.trainable),
+        "non_trainable": _value(totals.non_trainable),
+        "buffers": _value(totals.buffers),
+        "bytes": _value(totals.bytes),
+        "dtype": totals.dtype,
+        "macs": _value(totals.macs),
+        "memory": _value(totals.memory),
+    }
+
+
+def inspect_document(
+    trace: Trace, evaluations: list[Evaluation] = (), errors: list[Diagnostic] = (), warnings: list | None = None
+) -> dict:
+    """The document of an inspection; `errors` are reported beside the trace's own (--where violations),
+    `warnings` instead of the trace's own (with the lints) when given."""
     document = {
         "schema": JSON_SCHEMA_VERSION,
         "spec": trace.file,
@@ -180,14 +203,15 @@ def inspect_document(trace: Trace, evaluations: list[Evaluation] = (), errors: l
         "requires": [r.text for r in trace.requires],
         "requirements": [{"condition": r.text, "layers": list(r.origins)} for r in trace.requires],
         "input_dependent_params": trace.input_dependent_params,
-        "warnings": [diagnostic_json(d) for d in trace.warnings],
+        "warnings": [diagnostic_json(d) for d in (trace.warnings if warnings is None else warnings)],
     }
     if evaluations:
-        document["where"] = [_evaluation_json(e) for e in evaluations]
+        document["where"] = [_evaluation_json(e, trace) for e in evaluations]
     return document
 
 
-def _evaluation_json(e: Evaluation) -> dict:
+def _evaluation_json(e: Evaluation, trace: Trace) -> dict:
+    totals = evaluated_totals(trace.totals, e.bindings)
     return {
         "bindings": e.bindings,
         "ok": False if e.violated else (None if e.undecided else True),
@@ -195,6 +219,9 @@ def _evaluation_json(e: Evaluation) -> dict:
         "undecided": [r.text for r in e.undecided],
         "inputs": {name: _shape(s) for name, s in e.inputs.items()},
         "outputs": {name: _shape(s) for name, s in e.outputs.items()},
+        "params": _value(totals.params),
+        "macs": _value(totals.macs),
+        "bytes": _value(totals.bytes),
     }
 
 
@@ -227,6 +254,10 @@ def check_document(results, strict: bool, errors: list[Diagnostic] = ()) -> dict
             {
                 "file": r.file,
                 "ok": r.passed(strict),
+                "skipped": r.skipped,
+                "outputs": None if r.outputs is None else {name: _shape(s) for name, s in r.outputs.items()},
+                "totals": None if r.totals is None else run_totals_json(r.totals),
+                "requires": list(r.requires),
                 "errors": [diagnostic_json(d) for d in r.errors],
                 "warnings": [diagnostic_json(d) for d in r.warnings],
             }
@@ -234,10 +265,11 @@ def check_document(results, strict: bool, errors: list[Diagnostic] = ()) -> dict
         ],
         "summary": {
             "files": len(results),
-            "ok": len(results) - len(failed),
+            "ok": sum(not r.skipped for r in results) - sum(not r.skipped for r in failed),
             "failed": len(failed),
             "errors": sum(len(r.errors) for r in results) + len(errors),
             "warnings": sum(len(r.warnings) for r in results),
+            "skipped": sum(r.skipped for r in results) - sum(r.skipped for r in failed),
         },
         "errors": [diagnostic_json(d) for d in errors],
     }
