@@ -8,23 +8,27 @@ class Convention:
 
     `separator` joins a layer path and a parameter name (torch `fc1.weight`,
     mxnet `fc1_weight`, keras `fc1/kernel`); `unknown` is how the framework
-    shows an unknown size.
+    shows an unknown size; `dot` replaces the `.` of a repeat copy's name
+    ('stage1.0') where the framework's names cannot hold one: a Keras layer
+    is a torch module under the torch backend, and torch refuses a `.` in a
+    module's name, so the Keras builder names the copy 'stage1_0'.
     """
 
-    __slots__ = ("name", "separator", "unknown")
+    __slots__ = ("name", "separator", "unknown", "dot")
 
-    def __init__(self, name: str, separator: str, unknown: str):
-        self.name, self.separator, self.unknown = name, separator, unknown
+    def __init__(self, name: str, separator: str, unknown: str, dot: str = "."):
+        self.name, self.separator, self.unknown, self.dot = name, separator, unknown, dot
 
     def param_name(self, layer_path: str, local: str) -> str:
         """Full name of parameter `local` ('weight', 'out_proj.weight') of the layer at `layer_path`."""
         separator = self.separator
-        return layer_path.replace("/", separator) + separator + local.replace(".", separator)
+        path = layer_path if self.dot == "." else layer_path.replace(".", self.dot)
+        return path.replace("/", separator) + separator + local.replace(".", separator)
 
 
 CONVENTIONS = {
     "torch": Convention("torch", ".", "?"),
-    "keras": Convention("keras", "/", "None"),
+    "keras": Convention("keras", "/", "None", dot="_"),
     "mxnet": Convention("mxnet", "_", "-1"),
 }
 
