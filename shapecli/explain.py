@@ -156,7 +156,7 @@ def mismatch(
             if equal(shape[position], first[position]) is False:
                 conflicts.append(
                     AxisConflict(
-                        rank + position,
+                        position,  # counted from the right, as broadcasting aligns shapes of different ranks
                         first[position],
                         origin(first_index, len(first) + position),
                         shape[position],

@@ -324,8 +324,9 @@ def test_matmul_batch_mismatch_points_at_the_axis_it_names():
     )
     (error,) = trace.errors
     assert "axis -3 has 3 vs 4" in error.message
-    assert error.axes == (1,)
-    assert [(c.axis, c.expected, c.received) for c in error.conflicts] == [(1, 3, 4)]
+    assert error.axes == (1,)  # the caret: axis 1 of the broadcast shape
+    # the conflict names the axis as the headline does, counted from the right
+    assert [(c.axis, c.expected, c.received) for c in error.conflicts] == [(-3, 3, 4)]
 
 
 # PyTorch's rules that the fuzzer found missing (each row failed before its fix): type, arguments, input, output
