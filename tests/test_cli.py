@@ -136,6 +136,26 @@ def test_mismatch_exits_1_naming_the_line():
     assert "mismatch" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "declared, hint",
+    [
+        (144, "hint: the input has 4 * 6 * 6 = 144 values per example: add a Flatten before this layer"),
+        (100, "hint: the input has 6 features: set in_units: 6, or remove in_units"),
+    ],
+)
+def test_a_dense_after_a_convolution_suggests_the_missing_flatten(tmp_path, declared, hint):
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "inputs: {x: [1, 3, 8, 8]}\nlayers:\n"
+        "  - {type: Conv2d, out_channels: 4, kernel_size: 3}\n"
+        f"  - {{type: Dense, units: 10, in_units: {declared}}}\n"
+    )
+    result = invoke("inspect", str(spec))
+    assert result.exit_code == 1
+    assert f"declares in_units={declared} but receives (1, 4, 6, 6)" in result.stderr
+    assert hint in result.stderr
+
+
 def test_mismatch_in_json_has_the_error_and_stderr_the_report():
     result = invoke("inspect", "configs/mlp_mismatch.yaml", "--input", "2x20", "--format", "json")
     assert result.exit_code == 1

@@ -28,7 +28,6 @@ def test_the_python_example_runs(monkeypatch, capsys):
     )
 
 
-
 # transcripts that need a setting the suite does not make: a git history, torchvision, an exported file
 NEEDS_SETUP = ("shapecli diff HEAD:", "shapecli import torch torchvision", "--check model.py")
 

@@ -40,8 +40,7 @@ class Dense(Layer):
                 f"declares in_units={cfg.in_units} but receives {format_shape(x)}",
                 expected=(*x[:-1], cfg.in_units),
                 received=x,
-                hint=f"the input has {format_dim(x[-1])} features: "
-                f"set in_units: {format_dim(x[-1])}, or remove in_units",
+                hint=_in_units_hint(cfg.in_units, x),
             )
         return (*x[:-1], cfg.units)
 
@@ -58,6 +57,15 @@ class Dense(Layer):
     def macs(cfg, ins, out):
         # rows * in * units
         return product(out[:-1]) * _in_features(cfg, ins[0]) * cfg.units
+
+
+def _in_units_hint(declared: int, x: tuple) -> str:
+    """The fix for a declared in_units: a Flatten when the sizes after the batch axis multiply to it
+    (a Dense straight after a convolution), else the size to declare."""
+    if len(x) > 2 and product(x[1:]) == declared:
+        sizes = " * ".join(format_dim(d) for d in x[1:])
+        return f"the input has {sizes} = {declared} values per example: add a Flatten before this layer"
+    return f"the input has {format_dim(x[-1])} features: set in_units: {format_dim(x[-1])}, or remove in_units"
 
 
 def _in_features(cfg, x):
