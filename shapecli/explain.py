@@ -17,6 +17,7 @@ from collections.abc import Callable
 from .conditions import collecting
 from .dims import Expr, equal
 from .errors import AxisConflict, Diagnostic, Origin, ShapecliError, ShapeError
+from .shape_math import broadcast_axis_name
 from .spec import Model, Node, NodeOutput, Source
 
 _PROBE = "·"
@@ -156,7 +157,7 @@ def mismatch(
             if equal(shape[position], first[position]) is False:
                 conflicts.append(
                     AxisConflict(
-                        position,  # counted from the right, as broadcasting aligns shapes of different ranks
+                        broadcast_axis_name(ins, position),  # as the headline names it
                         first[position],
                         origin(first_index, len(first) + position),
                         shape[position],

@@ -71,6 +71,12 @@ def require_at_least(a: Dim, low: int, why: str) -> None:
             require("ge", a - low, why)
 
 
+def broadcast_axis_name(shapes: list[tuple], position: int) -> int:
+    """How a message names axis `position` (< 0, counted from the right) of a broadcast: its index
+    in the broadcast shape, as PyTorch does ("… at non-singleton dimension 1")."""
+    return max(len(s) for s in shapes) + position
+
+
 def broadcast(shapes: list[tuple]) -> tuple:
     """NumPy broadcasting: align at the right; each dim pair must be equal or contain 1."""
     rank = max(len(s) for s in shapes)
@@ -88,7 +94,8 @@ def broadcast(shapes: list[tuple]) -> tuple:
             if common is None:
                 listed = " and ".join(format_shape(s) for s in shapes)
                 raise ShapeError(
-                    f"cannot broadcast {listed}: axis {position} has {format_dim(merged)} vs {format_dim(d)}",
+                    f"cannot broadcast {listed}: axis {broadcast_axis_name(shapes, position)} "
+                    f"has {format_dim(merged)} vs {format_dim(d)}",
                     received=shapes,
                     axis=position,
                 )

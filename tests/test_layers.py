@@ -134,8 +134,8 @@ SHAPE_ERRORS = [
     ("Softmax", {"axis": 2}, [(2, 5)], "has axis 2, out of range for a rank-2 input"),
     ("Flatten", {}, [(5,)], "has axis 1, out of range for a rank-1 input"),
     ("Flatten", {"start_dim": 2, "end_dim": 1}, [(2, 3, 4)], "has start_dim 2 after end_dim 1"),
-    ("Add", {}, [(2, 5), (2, 6)], "cannot broadcast (2, 5) and (2, 6): axis -1 has 5 vs 6"),
-    ("Multiply", {}, [(2, 3, 5), (4, 5)], "cannot broadcast (2, 3, 5) and (4, 5): axis -2 has 3 vs 4"),
+    ("Add", {}, [(2, 5), (2, 6)], "cannot broadcast (2, 5) and (2, 6): axis 1 has 5 vs 6"),
+    ("Multiply", {}, [(2, 3, 5), (4, 5)], "cannot broadcast (2, 3, 5) and (4, 5): axis 1 has 3 vs 4"),
     (
         "Concat",
         {"axis": -1},
@@ -252,7 +252,7 @@ FUZZ_FOUND_REFUSALS = [
     ("Upsample", {"size": 4}, [(1, 2, 3, 3, 3, 3)], "torch", "expects an input of rank 3 to 5"),
     ("Permute", {"dims": []}, [()], "keras", "expects an input of rank ≥ 1, receives ()"),
     ("LSTM", {"units": 4, "num_layers": 10**9}, [(7, 2, 5)], "torch", "expected an integer in [1, 1024]"),
-    ("MatMul", {}, [(2, 3, 4, 5), (4, 5, 6)], "torch", "the batch axes of (2, 3, 4, 5) and (4, 5, 6): axis -3 has 3"),
+    ("MatMul", {}, [(2, 3, 4, 5), (4, 5, 6)], "torch", "the batch axes of (2, 3, 4, 5) and (4, 5, 6): axis 1 has 3"),
 ]
 
 
@@ -323,10 +323,9 @@ def test_matmul_batch_mismatch_points_at_the_axis_it_names():
         """
     )
     (error,) = trace.errors
-    assert "axis -3 has 3 vs 4" in error.message
-    assert error.axes == (1,)  # the caret: axis 1 of the broadcast shape
-    # the conflict names the axis as the headline does, counted from the right
-    assert [(c.axis, c.expected, c.received) for c in error.conflicts] == [(-3, 3, 4)]
+    assert "axis 1 has 3 vs 4" in error.message  # its index in the broadcast shape, as PyTorch names it
+    assert error.axes == (1,)
+    assert [(c.axis, c.expected, c.received) for c in error.conflicts] == [(1, 3, 4)]
 
 
 # PyTorch's rules that the fuzzer found missing (each row failed before its fix): type, arguments, input, output

@@ -32,8 +32,8 @@ def test_broadcast(shapes, expected):
 @pytest.mark.parametrize(
     "shapes, message",
     [
-        ([(2, 3), (2, 4)], "cannot broadcast (2, 3) and (2, 4): axis -1 has 3 vs 4"),
-        ([(H + 1, 3), (H, 3)], "axis -2 has H + 1 vs H"),
+        ([(2, 3), (2, 4)], "cannot broadcast (2, 3) and (2, 4): axis 1 has 3 vs 4"),
+        ([(H + 1, 3), (H, 3)], "axis 0 has H + 1 vs H"),
     ],
 )
 def test_broadcast_errors(shapes, message):

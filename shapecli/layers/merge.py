@@ -6,7 +6,7 @@ from ..args import Int
 from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError
 from ..registry import Arg, Layer, register
-from ..shape_math import broadcast, normalize_axis, require_rank, same_dim
+from ..shape_math import broadcast, broadcast_axis_name, normalize_axis, require_rank, same_dim
 
 
 class Elementwise(Layer):
@@ -137,7 +137,7 @@ class MatMul(Layer):
             axis = e.axis - 2
             raise ShapeError(
                 f"cannot broadcast the batch axes of {format_shape(a)} and {format_shape(b)}: "
-                f"axis {axis} has {format_dim(left[axis])} vs {format_dim(right[axis])}",
+                f"axis {broadcast_axis_name([left, right], axis)} has {format_dim(left[axis])} vs {format_dim(right[axis])}",
                 received=ins,
                 axis=axis,
             ) from None
