@@ -519,6 +519,15 @@ TORCH_TYPES = [
     ),
     ("LPPool2d", {"norm_type": 2, "kernel_size": 3, "stride": 2}, [(2, 3, 9, 8)], (2, 3, 4, 3), {}, 0),
     ("LPPool1d", {"norm_type": 2, "kernel_size": 2, "ceil_mode": True}, [(3, H)], (3, (H + 1) // 2), {}, 0),
+    # p = inf pools |x| by max_pool3d, which has no unpadded-size check (PyTorch: (1, 2, 1, 1, 1); p = 2 refuses)
+    (
+        "LPPool3d",
+        {"norm_type": math.inf, "kernel_size": 3, "stride": 2, "ceil_mode": True},
+        [(1, 2, 2, 2, 2)],
+        (1, 2, 1, 1, 1),
+        {},
+        0,
+    ),
     ("CircularPad2d", {"padding": [1, 2, 0, 3]}, [(2, 3, 4, 5)], (2, 3, 7, 8), {}, 0),
     ("CircularPad1d", {"padding": [-1, 2]}, [(3, H)], (3, H + 1), {}, 0),
     ("RReLU", {"lower": 0.1, "upper": 0.2}, [(2, 3)], (2, 3), {}, 0),
@@ -683,6 +692,12 @@ TORCH_TYPE_REFUSALS = [
     ("SyncBatchNorm", {}, [(5,)], "expects an input of rank ≥ 2, receives (5,)"),
     ("SyncBatchNorm", {"track_running_stats": False}, [(1, 5)], "normalizes each channel over 1 value of (1, 5)"),
     ("LPPool3d", {"norm_type": 2, "kernel_size": 4}, [(2, 3, 3, 3, 3)], "larger than the unpadded size 3"),
+    (
+        "LPPool3d",
+        {"norm_type": 2, "kernel_size": 3, "stride": 2, "ceil_mode": True},
+        [(1, 2, 2, 2, 2)],
+        "larger than the unpadded size 2",
+    ),
     ("CircularPad1d", {"padding": 4}, [(2, 3, 3)], "wraps padding 4/4 around an axis of size 3 more than once"),
     ("CircularPad2d", {"padding": 1}, [(2, 3, 4, 5, 6)], "expects an input of rank 3 to 4"),
     ("Softmax2d", {}, [(3, 4)], "expects an input of rank 3 to 4, receives (3, 4)"),

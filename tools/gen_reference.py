@@ -980,7 +980,6 @@ def torch_cases_added() -> list:
                 {"norm_type": 2, "kernel_size": 2},
                 {"norm_type": 1.5, "kernel_size": 3, "stride": 2},
                 {"norm_type": 2, "kernel_size": 3, "stride": 2, "ceil_mode": True},
-                {"norm_type": float("inf"), "kernel_size": 3, "stride": 2, "ceil_mode": True},
                 {"norm_type": 3, "kernel_size": 4, "stride": 3, "ceil_mode": True},
                 {"norm_type": 2, "kernel_size": 10},
             ),

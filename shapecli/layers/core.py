@@ -199,6 +199,10 @@ class Embedding(Layer):
             raise SpecError(f"padding_idx ({cfg.padding_idx}) must be within num_embeddings ({cfg.num_embeddings})")
 
     @staticmethod
+    def index_inputs(cfg, ranks) -> dict:
+        return {0: cfg.num_embeddings}
+
+    @staticmethod
     def output_shape(cfg, ins):
         # (...) -> (..., embedding_dim)
         return (*ins[0], cfg.embedding_dim)
@@ -332,6 +336,11 @@ class EmbeddingBag(Layer):
         if cfg.mode == "max" and (cfg.scale_grad_by_freq or cfg.sparse):
             word = "scale_grad_by_freq" if cfg.scale_grad_by_freq else "sparse"
             raise SpecError(f"mode 'max' does not support {word} (PyTorch refuses it)")
+
+    @staticmethod
+    def index_inputs(cfg, ranks) -> dict:
+        # the indices; after a 1-D (or not yet known) input, the offsets
+        return {0: cfg.num_embeddings} if ranks and ranks[0] == 2 else {0: cfg.num_embeddings, 1: None}
 
     @staticmethod
     def output_shape(cfg, ins):

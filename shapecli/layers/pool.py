@@ -292,6 +292,10 @@ class MaxUnpool(Layer):
     rank = 2
     min_inputs = max_inputs = 2
 
+    @staticmethod
+    def index_inputs(cfg, ranks) -> dict:
+        return {1: None}  # positions in each output plane
+
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> (n - 1)*s + k - 2p per spatial axis, or output_size with default - s < output_size < default + s
