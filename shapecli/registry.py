@@ -94,6 +94,11 @@ class Layer:
         return {}
 
     @staticmethod
+    def index_outputs(cfg) -> tuple[int, ...]:
+        """The positions of the outputs that are int64 indices, not floats (MaxPool's `indices`)."""
+        return ()
+
+    @staticmethod
     def output_shape(cfg, ins):
         raise NotImplementedError
 

@@ -200,8 +200,9 @@ def forward(model: Model, trace, params: dict, inputs: dict, keep: bool = False)
                 arrays = [xs[0]]
             else:
                 arrays = _apply(node, layer, xs, params, expected, (LAYERS, REFUSED, Refusal))
+            indices = node.layer.index_outputs(layer.cfg or node.cfg)
             for index, (name, array, shape) in enumerate(zip(names, arrays, expected)):
-                _check(node, name, array, shape)
+                _check(node, name, array, shape, np.int64 if index in indices else np.float32)
                 values[NodeOutput(node.id, index)] = array
                 rows.append(LayerRun(node.path, node.type_label, name, tuple(array.shape), statistics(array)))
                 if keep:
@@ -248,16 +249,15 @@ def _apply(node, layer, xs, params, expected, backend) -> list:
     return out if isinstance(out, list) else [out]
 
 
-def _check(node, name, array, shape) -> None:
-    import numpy as np
-
+def _check(node, name, array, shape, dtype) -> None:
+    """The output's shape must be the inferred one, its dtype float32 (int64 for an indices output)."""
     label = f"{node.type_label} '{node.path}'" + (f" output {name}" if name else "")
     if tuple(array.shape) != tuple(shape):
         raise ShapecliBug(
             f"{label} gives {format_shape(tuple(array.shape))} in numpy, but shapecli inferred {format_shape(shape)}"
         )
-    if array.dtype != np.float32:
-        raise ShapecliBug(f"{label} gives {array.dtype} values in numpy; the run computes in float32")
+    if array.dtype != dtype:
+        raise ShapecliBug(f"{label} gives {array.dtype} values in numpy; the run computes in {dtype.__name__}")
 
 
 # -- flags --------------------------------------------------------------------------------------------

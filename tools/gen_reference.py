@@ -259,6 +259,9 @@ def embedding_bag(a, s):
         a["num_embeddings"],
         a["embedding_dim"],
         max_norm=a.get("max_norm"),
+        norm_type=a.get("norm_type", 2.0),
+        scale_grad_by_freq=a.get("scale_grad_by_freq", False),
+        sparse=a.get("sparse", False),
         mode=a.get("mode", "mean"),
         include_last_offset=a.get("include_last_offset", False),
         padding_idx=a.get("padding_idx"),
@@ -293,7 +296,13 @@ TORCH = {
         a.get("in1_features", s[0][-1]), a.get("in2_features", s[1][-1]), a["out_features"], bias=a.get("bias", True)
     ),
     "Embedding": lambda a, s: nn.Embedding(
-        a["num_embeddings"], a["embedding_dim"], padding_idx=a.get("padding_idx"), max_norm=a.get("max_norm")
+        a["num_embeddings"],
+        a["embedding_dim"],
+        padding_idx=a.get("padding_idx"),
+        max_norm=a.get("max_norm"),
+        norm_type=a.get("norm_type", 2.0),
+        scale_grad_by_freq=a.get("scale_grad_by_freq", False),
+        sparse=a.get("sparse", False),
     ),
     "Identity": lambda a, s: nn.Identity(),
     "Flatten": lambda a, s: nn.Flatten(a.get("start_dim", 1), a.get("end_dim", -1)),
@@ -432,8 +441,10 @@ TORCH.update(
         "UpsamplingBilinear2d": lambda a, s: nn.UpsamplingBilinear2d(
             _tuple(a.get("size")), _tuple(a.get("scale_factor"))
         ),
-        "CosineSimilarity": lambda a, s: nn.CosineSimilarity(a.get("dim", 1)),
-        "PairwiseDistance": lambda a, s: nn.PairwiseDistance(a.get("p", 2.0), keepdim=a.get("keepdim", False)),
+        "CosineSimilarity": lambda a, s: nn.CosineSimilarity(a.get("dim", 1), a.get("eps", 1e-8)),
+        "PairwiseDistance": lambda a, s: nn.PairwiseDistance(
+            a.get("p", 2.0), a.get("eps", 1e-6), keepdim=a.get("keepdim", False)
+        ),
         "SyncBatchNorm": lambda a, s: nn.SyncBatchNorm(
             a.get("num_features", s[0][1]),
             affine=a.get("affine", True),
@@ -978,9 +989,9 @@ def torch_cases_added() -> list:
         for args, sp in P(
             (
                 {"norm_type": 2, "kernel_size": 2},
-                {"norm_type": 1.5, "kernel_size": 3, "stride": 2},
+                {"norm_type": 1, "kernel_size": 3, "stride": 2},
                 {"norm_type": 2, "kernel_size": 3, "stride": 2, "ceil_mode": True},
-                {"norm_type": 3, "kernel_size": 4, "stride": 3, "ceil_mode": True},
+                {"norm_type": 4, "kernel_size": 4, "stride": 3, "ceil_mode": True},
                 {"norm_type": 2, "kernel_size": 10},
             ),
             ((2, 3, *spatial), (3, *spatial), (2, 3, *[3] * rank)),

@@ -45,6 +45,10 @@ class Pool(Layer):
     def output_names(cls, cfg) -> tuple[str, ...]:
         return ("output", "indices") if getattr(cfg, "return_indices", False) else ("output",)
 
+    @staticmethod
+    def index_outputs(cfg) -> tuple[int, ...]:
+        return (1,) if getattr(cfg, "return_indices", False) else ()
+
     @classmethod
     def check_args(cls, cfg) -> None:
         if cfg.convention == "keras":
@@ -116,6 +120,10 @@ class AdaptivePool(Layer):
     @classmethod
     def output_names(cls, cfg) -> tuple[str, ...]:
         return ("output", "indices") if getattr(cfg, "return_indices", False) else ("output",)
+
+    @staticmethod
+    def index_outputs(cfg) -> tuple[int, ...]:
+        return (1,) if getattr(cfg, "return_indices", False) else ()
 
     @classmethod
     def check_args(cls, cfg) -> None:
