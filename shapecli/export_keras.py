@@ -46,6 +46,7 @@ from .export import (
     unit_path,
 )
 from .plan import Construct, Plan, Scope, Step, call_text, located, target_text
+from .registry import index_model_inputs
 from .spec import NodeOutput
 
 _IMPORTS = (("keras", "import keras"), ("layers", "from keras import layers, ops"))
@@ -238,7 +239,7 @@ class _Writer(GraphWalk):
         return tuple(d if isinstance(d, int) else None for d in shape)
 
     def reads_indices(self, source) -> bool:
-        return any(source in s.node.sources and s.node.layer.type_name == "Embedding" for s in self.plan.steps)
+        return source in index_model_inputs([s.node for s in self.plan.steps], self.plan.trace.inputs)
 
     # -- the graph: call (a block) or the functional wiring (the model) ------------------
 

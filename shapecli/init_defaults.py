@@ -8,6 +8,11 @@ own default, per layer family and convention, and the role each parameter plays.
       Bilinear                       weight and bias U(±1/√in1_features) (weight.size(1))
       Embedding                      N(0, 1); the padding_idx row zeros
       RNN, LSTM, GRU                 every weight and bias U(±1/√hidden_size)
+      RNNCell, LSTMCell, GRUCell     the same (RNNCellBase.reset_parameters)
+      EmbeddingBag                   as Embedding: N(0, 1), the padding_idx row zeros
+      TransformerEncoder/Decoder     each layer's own defaults (the given layer deep-copied), the norm's
+      Transformer                    xavier_uniform for every parameter of more than one axis
+                                     (Transformer._reset_parameters), the biases and norms as their layers
       MultiheadAttention             in-projection xavier_uniform, its bias and out_proj.bias zeros,
                                      out_proj.weight as Linear, bias_k/bias_v xavier_normal
       norms                          weight ones, bias zeros; running_mean 0, running_var 1
@@ -37,7 +42,10 @@ from .layers.attention import MultiheadAttention, TransformerDecoderLayer, Trans
 from .layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
 from .layers.core import Bilinear, ClassToken, Dense, Embedding, PositionalEmbedding
 from .layers.norm import BatchNormBase, GroupNorm, InstanceNormBase, LayerNorm, RMSNorm
+from .layers.cells import Cell
+from .layers.core import EmbeddingBag
 from .layers.recurrent import LSTM, Recurrent
+from .layers.transformer import Transformer, TransformerDecoder, TransformerEncoder
 
 
 class ParamInit(NamedTuple):
@@ -190,6 +198,39 @@ def _transformer(cfg, local: str, convention: str) -> ParamInit:
     return _weight_or_bias(cfg, name, convention, f"{module}.weight")
 
 
+def _stack_layer(local: str) -> str:
+    """A stack's parameter name below its layer: 'layers.3.linear1.weight' → 'linear1.weight' (the final
+    norm's 'norm.weight' stays)."""
+    if local.startswith("layers."):
+        return local.split(".", 2)[2]
+    return local
+
+
+def _in_stack(spec: ParamInit, prefix: str) -> ParamInit:
+    """A layer's ParamInit inside a stack: a bias bound by its weight names that weight with the prefix."""
+    default = spec.default
+    if "of" not in default.args:
+        return spec
+    moved = Initializer(default.kind, {**default.args, "of": prefix + default.args["of"]}, default.semantics)
+    moved.text = default.text
+    return spec._replace(default=moved)
+
+
+def _transformer_stack(cfg, local: str, convention: str) -> ParamInit:
+    inner = _stack_layer(local)
+    return _in_stack(_transformer(cfg, inner, convention), local[: len(local) - len(inner)])
+
+
+def _transformer_whole(cfg, local: str, convention: str) -> ParamInit:
+    # nn.Transformer re-initializes every parameter of more than one axis with xavier_uniform
+    inner = _stack_layer(local.split(".", 1)[1])
+    spec = _in_stack(_transformer(cfg, inner, convention), local[: len(local) - len(inner)])
+    two_axes = inner.endswith("weight") and not inner.startswith("norm")
+    if convention == "torch" and two_axes:
+        return ParamInit(spec.role, _t("xavier_uniform", "xavier_uniform", gain=1.0))
+    return spec
+
+
 class Family(NamedTuple):
     """The parameter roles of a layer family, and how each parameter starts."""
 
@@ -222,6 +263,11 @@ FAMILIES: dict[type, Family] = {
     MultiheadAttention: Family(_WEIGHT_BIAS, _attention),
     TransformerEncoderLayer: Family(("weight", "bias", "gamma", "beta"), _transformer),
     TransformerDecoderLayer: Family(("weight", "bias", "gamma", "beta"), _transformer),
+    Cell: Family(("weight", "recurrent", "bias"), _recurrent),
+    EmbeddingBag: Family(("weight",), _embedding),
+    TransformerEncoder: Family(("weight", "bias", "gamma", "beta"), _transformer_stack),
+    TransformerDecoder: Family(("weight", "bias", "gamma", "beta"), _transformer_stack),
+    Transformer: Family(("weight", "bias", "gamma", "beta"), _transformer_whole),
 }
 """Layer family (a Layer class; its subclasses share the entry) → roles and defaults.
 Types without an entry have no parameters."""

@@ -14,6 +14,7 @@ import keras
 from keras import layers, ops
 
 from .plan import Construct, Plan, Scope, Step, compile_step, located, plain
+from .registry import index_model_inputs
 
 NAMESPACE = {"keras": keras, "layers": layers, "ops": ops}
 """The names the backend table's templates use."""
@@ -112,11 +113,9 @@ class _Builder:
         return info.output_shape if info.output_shapes is None else list(info.output_shapes.values())[source.index]
 
     def dtype_of(self, source) -> str:
-        """int32 for an input that an Embedding reads, float32 otherwise."""
-        for step in self.plan.steps:
-            if source in step.node.sources and step.node.layer.type_name == "Embedding":
-                return "int32"
-        return "float32"
+        """int32 for an input that a layer reads as indices (an Embedding's), float32 otherwise."""
+        indices = index_model_inputs([step.node for step in self.plan.steps], self.plan.trace.inputs)
+        return "int32" if source in indices else "float32"
 
 
 def _model_name(file: str) -> str:

@@ -87,6 +87,18 @@ class Layer:
         return ("output",)
 
     @staticmethod
+    def index_inputs(cfg, ranks: list[int | None]) -> dict[int, int | None]:
+        """The inputs that hold int64 indices, not floats: position → the number of rows they index
+        (an Embedding's table), or None where the valid values depend on the data (offsets, pooling
+        indices: zeros are valid). `ranks` are the inputs' ranks (None: not known)."""
+        return {}
+
+    @staticmethod
+    def index_outputs(cfg) -> tuple[int, ...]:
+        """The positions of the outputs that are int64 indices, not floats (MaxPool's `indices`)."""
+        return ()
+
+    @staticmethod
     def output_shape(cfg, ins):
         raise NotImplementedError
 
@@ -231,3 +243,23 @@ def make_config(cls: type[Layer], given: dict, convention: str, locate) -> Simpl
     except SpecError as e:
         raise e.at(locate(None)) from None
     return cfg
+
+
+def index_model_inputs(nodes, shapes: dict) -> dict[str, int | None]:
+    """The model inputs that hold int64 indices (Layer.index_inputs of the layers reading them) → the
+    fewest rows they index, or None where zeros are what is safe (offsets, pooling indices).
+
+    `nodes` are the model's nodes (their `layer`, `cfg` and `sources`; a model input is a str source),
+    `shapes` the model inputs' shapes by name (ranks decide EmbeddingBag's second input)."""
+    found: dict[str, int | None] = {}
+    for node in nodes:
+        ranks = [len(shapes[s]) if isinstance(s, str) and shapes.get(s) is not None else None for s in node.sources]
+        for position, limit in node.layer.index_inputs(node.cfg, ranks).items():
+            if position >= len(node.sources) or not isinstance(node.sources[position], str):
+                continue
+            name = node.sources[position]
+            if name in found and (found[name] is None or limit is None):
+                found[name] = None
+            else:
+                found[name] = limit if name not in found else min(found[name], limit)
+    return found

@@ -23,6 +23,7 @@ from typing import NamedTuple
 from .dims import format_shape
 from .errors import Diagnostic, InputError, SpecError
 from .init_defaults import param_init
+from .registry import index_model_inputs
 from .spec import Model, NodeOutput
 
 DATA_KINDS = ("uniform", "normal", "zeros")
@@ -97,27 +98,23 @@ def statistics(array) -> Stats:
 # -- inputs --------------------------------------------------------------------------------------
 
 
-def _index_limits(model: Model) -> dict[str, int]:
-    """Inputs that feed an Embedding directly → the smallest table size they index."""
-    limits: dict[str, int] = {}
-    for node in model.nodes:
-        if node.layer.type_name != "Embedding":
-            continue
-        for source in node.sources:
-            if isinstance(source, str):
-                limits[source] = min(limits.get(source, node.cfg.num_embeddings), node.cfg.num_embeddings)
-    return limits
+def _index_limits(model: Model, shapes: dict[str, tuple]) -> dict[str, int | None]:
+    """Inputs that a layer reads as int64 indices (an Embedding's, EmbeddingBag's offsets, MaxUnpool's
+    indices) → the smallest table size they index, or None where only zeros are safe."""
+    return index_model_inputs(model.nodes, shapes)
 
 
 def make_inputs(model: Model, shapes: dict[str, tuple], data: dict[str, str], seed: int) -> dict:
     """An array for each model input: `data[name]` is uniform, normal, zeros or a .npy path.
 
     An input that feeds an Embedding gets integer indices (uniform over the table
-    for uniform and normal, 0 for zeros); every other input float32.
+    for uniform and normal, 0 for zeros); offsets and unpooling indices (whose valid
+    values depend on the data) are zeros unless given as a .npy file; every other
+    input is float32.
     """
     import numpy as np
 
-    limits = _index_limits(model)
+    limits = _index_limits(model, shapes)
     arrays = {}
     for name, shape in shapes.items():
         kind = data.get(name, "uniform")
@@ -131,12 +128,12 @@ def make_inputs(model: Model, shapes: dict[str, tuple], data: dict[str, str], se
                 )
             if name in limits:
                 if not (np.issubdtype(array.dtype, np.integer) or np.all(array == np.floor(array))):
-                    raise InputError(f"--data {kind}: input '{name}' feeds an Embedding and needs integer indices")
+                    raise InputError(f"--data {kind}: input '{name}' holds indices and needs integers")
                 array = array.astype(np.int64)
             else:
                 array = array.astype(np.float32)
         elif name in limits:
-            if kind == "zeros":
+            if kind == "zeros" or limits[name] is None:
                 array = np.zeros(shape, np.int64)
             else:
                 array = rng.integers(0, limits[name], size=shape, dtype=np.int64)
@@ -203,8 +200,9 @@ def forward(model: Model, trace, params: dict, inputs: dict, keep: bool = False)
                 arrays = [xs[0]]
             else:
                 arrays = _apply(node, layer, xs, params, expected, (LAYERS, REFUSED, Refusal))
+            indices = node.layer.index_outputs(layer.cfg or node.cfg)
             for index, (name, array, shape) in enumerate(zip(names, arrays, expected)):
-                _check(node, name, array, shape)
+                _check(node, name, array, shape, np.int64 if index in indices else np.float32)
                 values[NodeOutput(node.id, index)] = array
                 rows.append(LayerRun(node.path, node.type_label, name, tuple(array.shape), statistics(array)))
                 if keep:
@@ -251,16 +249,15 @@ def _apply(node, layer, xs, params, expected, backend) -> list:
     return out if isinstance(out, list) else [out]
 
 
-def _check(node, name, array, shape) -> None:
-    import numpy as np
-
+def _check(node, name, array, shape, dtype) -> None:
+    """The output's shape must be the inferred one, its dtype float32 (int64 for an indices output)."""
     label = f"{node.type_label} '{node.path}'" + (f" output {name}" if name else "")
     if tuple(array.shape) != tuple(shape):
         raise ShapecliBug(
             f"{label} gives {format_shape(tuple(array.shape))} in numpy, but shapecli inferred {format_shape(shape)}"
         )
-    if array.dtype != np.float32:
-        raise ShapecliBug(f"{label} gives {array.dtype} values in numpy; the run computes in float32")
+    if array.dtype != dtype:
+        raise ShapecliBug(f"{label} gives {array.dtype} values in numpy; the run computes in {dtype.__name__}")
 
 
 # -- flags --------------------------------------------------------------------------------------------

@@ -31,16 +31,38 @@ def uniform(seed: int, shape) -> np.ndarray:
 
 
 def input_values(model, trace, seed: int) -> dict:
-    """An array per input of a one-layer case: integer indices for an Embedding, else uniform [-1, 1)."""
+    """An array per input of a one-layer case: uniform [-1, 1), or for the inputs the layer reads as
+    indices (Layer.index_inputs), valid int64 indices: rows of a table, an EmbeddingBag's offsets
+    (increasing from 0), MaxUnpool's positions (distinct in each output plane where they fit)."""
     node = model.nodes[0]
+    shapes = list(trace.inputs.values())
+    indices = node.layer.index_inputs(node.cfg, [len(s) for s in shapes])
     values = {}
     for i, (name, shape) in enumerate(trace.inputs.items()):
         u = uniform(seed * 1000 + i, shape)
-        if node.layer.type_name == "Embedding":
-            values[name] = np.floor((u + 1) / 2 * node.cfg.num_embeddings).astype(np.int64)
-        else:
+        if i not in indices:
             values[name] = u.astype(np.float32)
+        elif indices[i] is not None:
+            values[name] = np.floor((u + 1) / 2 * indices[i]).astype(np.int64)
+        elif node.layer.type_name == "EmbeddingBag":
+            offsets = np.sort(np.floor((u + 1) / 2 * (shapes[0][0] + 1)).astype(np.int64))
+            offsets[:1] = 0
+            if node.cfg.include_last_offset:  # the last offset ends the last bag: the input's length
+                offsets[-1:] = shapes[0][0]
+            values[name] = offsets
+        else:
+            values[name] = _positions(seed * 1000 + i, shape, trace.layers[0].output_shape, node.layer.rank)
     return values
+
+
+def _positions(seed: int, shape: tuple, out: tuple, rank: int) -> np.ndarray:
+    """Flat positions in each output plane (the last `rank` axes of `out`) for an input of `shape`:
+    distinct (a random permutation's first ones) where the plane has room, else wrapping around."""
+    plane, inside = math.prod(out[-rank:]), math.prod(shape[-rank:])
+    planes = math.prod(shape[:-rank])
+    order = np.argsort(uniform(seed + 77, (planes, plane)), axis=1, kind="stable")
+    chosen = order[:, np.arange(inside) % plane]
+    return chosen.reshape(shape).astype(np.int64)
 
 
 def parameter_values(model, trace, seed: int) -> dict:

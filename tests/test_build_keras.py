@@ -11,6 +11,7 @@ import pytest
 
 import shapecli
 from shapecli.api import _given
+from shapecli.registry import index_model_inputs
 
 from .helpers import BUILD_INPUTS, KERAS_CONFIGS
 from .test_backends import _accepted, _spec
@@ -30,7 +31,7 @@ def run(model, plan):
 
     arrays = []
     for name, shape in plan.trace.inputs.items():
-        indices = any(name in s.node.sources and s.node.layer.type_name == "Embedding" for s in plan.steps)
+        indices = name in index_model_inputs([s.node for s in plan.steps], plan.trace.inputs)
         arrays.append(np.zeros(shape, dtype="int32" if indices else "float32"))
     out = model(arrays[0] if len(arrays) == 1 else arrays)
     return list(out) if isinstance(out, (list, tuple)) else [out]

@@ -14,6 +14,7 @@ import pytest
 
 import shapecli
 from shapecli.api import _given
+from shapecli.registry import index_model_inputs
 
 from .helpers import BUILD_INPUTS
 from .test_backends import _accepted, _spec
@@ -39,7 +40,7 @@ def zeros(plan):
 
     tensors = []
     for name, shape in plan.trace.inputs.items():
-        indices = any(name in s.node.sources and s.node.layer.type_name == "Embedding" for s in plan.steps)
+        indices = name in index_model_inputs([s.node for s in plan.steps], plan.trace.inputs)
         tensors.append(torch.zeros(shape, dtype=torch.long if indices else torch.float32))
     return tensors
 

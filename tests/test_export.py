@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import shapecli
 from shapecli.cli import main
+from shapecli.registry import index_model_inputs
 
 from .helpers import BUILD_INPUTS, KERAS_CONFIGS
 from .test_backends import _accepted, _spec
@@ -211,7 +212,7 @@ def test_the_exported_torch_model_is_the_built_one(config):
     plan = spec._plan("torch", shapecli.api._given(inputs, {}))
     arguments = []
     for name, shape in plan.trace.inputs.items():
-        indices = any(name in s.node.sources and s.node.layer.type_name == "Embedding" for s in plan.steps)
+        indices = name in index_model_inputs([s.node for s in plan.steps], plan.trace.inputs)
         arguments.append(torch.randint(0, 2, shape) if indices else torch.randn(shape))
     exported.eval(), built.eval()
     with torch.no_grad():
@@ -249,7 +250,7 @@ def test_the_exported_keras_model_is_the_built_one(case):
     rng = np.random.default_rng(0)
     arrays = []
     for name, shape in plan.trace.inputs.items():
-        indices = any(name in s.node.sources and s.node.layer.type_name == "Embedding" for s in plan.steps)
+        indices = name in index_model_inputs([s.node for s in plan.steps], plan.trace.inputs)
         arrays.append(rng.integers(0, 2, shape).astype("int32") if indices else rng.standard_normal(shape, "float32"))
     given = arrays[0] if len(arrays) == 1 else arrays
     ours, theirs = built(given), exported(given)

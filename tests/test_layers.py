@@ -441,3 +441,343 @@ def test_fuzz_found_keras_refusals(type_name, args, ins, message):
     with pytest.raises((SpecError, ShapeError)) as caught:
         run_layer(type_name, args, ins, "keras")
     assert message in caught.value.message
+
+
+# -- PyTorch's layer types and arguments of issue 12 -----------------------------------------------------------
+
+H, W, C, N = (Expr.symbol(name) for name in "HWCN")
+
+# type, arguments, input shapes, output shape (a list for several outputs), torch parameters, MACs
+TORCH_TYPES = [
+    ("PixelShuffle", {"upscale_factor": 3}, [(2, 18, 4, 5)], (2, 2, 12, 15), {}, 0),
+    ("PixelShuffle", {"upscale_factor": 2}, [(5, 2, 8, H, W)], (5, 2, 2, 2 * H, 2 * W), {}, 0),
+    ("PixelUnshuffle", {"downscale_factor": 2}, [(3, 4, 6)], (12, 2, 3), {}, 0),
+    ("PixelUnshuffle", {"downscale_factor": 2}, [(B, 3, 2 * H, 2 * W)], (B, 12, H, W), {}, 0),
+    ("EmbeddingBag", {"num_embeddings": 10, "embedding_dim": 3}, [(4, 5)], (4, 3), {"weight": (10, 3)}, 0),
+    ("EmbeddingBag", {"num_embeddings": 10, "embedding_dim": 3}, [(N,), (B,)], (B, 3), {"weight": (10, 3)}, 0),
+    (
+        "EmbeddingBag",
+        {"num_embeddings": 10, "embedding_dim": 3, "include_last_offset": True, "mode": "sum"},
+        [(7,), (4,), (7,)],
+        (3, 3),
+        {"weight": (10, 3)},
+        0,
+    ),
+    (
+        "EmbeddingBag",
+        {"num_embeddings": 10, "embedding_dim": 3, "mode": "sum"},
+        [(4, 5), (4, 5)],
+        (4, 3),
+        {"weight": (10, 3)},
+        0,
+    ),
+    (
+        "RNNCell",
+        {"hidden_size": 4},
+        [(B, 5)],
+        (B, 4),
+        {"weight_ih": (4, 5), "weight_hh": (4, 4), "bias_ih": (4,), "bias_hh": (4,)},
+        B * 4 * 9,
+    ),
+    (
+        "LSTMCell",
+        {"hidden_size": 4, "bias": False},
+        [(3, 5), (3, 4), (3, 4)],
+        [(3, 4), (3, 4)],
+        {"weight_ih": (16, 5), "weight_hh": (16, 4)},
+        3 * 16 * 9,
+    ),
+    (
+        "GRUCell",
+        {"hidden_size": 4},
+        [(5,), (4,)],
+        (4,),
+        {"weight_ih": (12, 5), "weight_hh": (12, 4), "bias_ih": (12,), "bias_hh": (12,)},
+        12 * 9,
+    ),
+    ("MaxUnpool2d", {"kernel_size": 2}, [(B, 3, H, W)] * 2, (B, 3, 2 * H, 2 * W), {}, 0),
+    ("MaxUnpool1d", {"kernel_size": 3, "stride": 2, "padding": 1}, [(3, 5)] * 2, (3, 9), {}, 0),
+    ("MaxUnpool2d", {"kernel_size": 2, "output_size": [1, 3, 9, 9]}, [(1, 3, 4, 4)] * 2, (1, 3, 9, 9), {}, 0),
+    ("MaxUnpool3d", {"kernel_size": 2, "output_size": [5, 4, 4]}, [(2, 3, 2, 2, 2)] * 2, (2, 3, 5, 4, 4), {}, 0),
+    ("Unfold", {"kernel_size": 2}, [(2, 3, 5, 6)], (2, 12, 20), {}, 0),
+    ("Unfold", {"kernel_size": 3, "stride": 2, "padding": 1}, [(B, 3, H, 8)], (B, 27, ((H - 1) // 2 + 1) * 4), {}, 0),
+    ("Fold", {"output_size": [5, 6], "kernel_size": 2}, [(B, 12, 20)], (B, 3, 5, 6), {}, 0),
+    ("UpsamplingNearest2d", {"scale_factor": 2}, [(2, 3, H, W)], (2, 3, 2 * H, 2 * W), {}, 0),
+    ("UpsamplingNearest2d", {"size": 6}, [(2, 3, 4)], (2, 3, 6), {}, 0),
+    ("UpsamplingBilinear2d", {"size": [7, 9]}, [(2, 3, 4, 5)], (2, 3, 7, 9), {}, 0),
+    ("CosineSimilarity", {}, [(B, 8, H), (1, 8, 1)], (B, H), {}, 0),
+    ("CosineSimilarity", {"dim": -1}, [(2, 3, 4), (4,)], (2, 3), {}, 0),
+    ("PairwiseDistance", {}, [(B, 8), (B, 8)], (B,), {}, 0),
+    ("PairwiseDistance", {"keepdim": True}, [(2, 3, 4), (3, 1)], (2, 3, 1), {}, 0),
+    (
+        "SyncBatchNorm",
+        {},
+        [(B, 5, H)],
+        (B, 5, H),
+        {"weight": (5,), "bias": (5,), "running_mean": (5,), "running_var": (5,), "num_batches_tracked": ()},
+        0,
+    ),
+    ("LPPool2d", {"norm_type": 2, "kernel_size": 3, "stride": 2}, [(2, 3, 9, 8)], (2, 3, 4, 3), {}, 0),
+    ("LPPool1d", {"norm_type": 2, "kernel_size": 2, "ceil_mode": True}, [(3, H)], (3, (H + 1) // 2), {}, 0),
+    # p = inf pools |x| by max_pool3d, which has no unpadded-size check (PyTorch: (1, 2, 1, 1, 1); p = 2 refuses)
+    (
+        "LPPool3d",
+        {"norm_type": math.inf, "kernel_size": 3, "stride": 2, "ceil_mode": True},
+        [(1, 2, 2, 2, 2)],
+        (1, 2, 1, 1, 1),
+        {},
+        0,
+    ),
+    ("CircularPad2d", {"padding": [1, 2, 0, 3]}, [(2, 3, 4, 5)], (2, 3, 7, 8), {}, 0),
+    ("CircularPad1d", {"padding": [-1, 2]}, [(3, H)], (3, H + 1), {}, 0),
+    ("RReLU", {"lower": 0.1, "upper": 0.2}, [(2, 3)], (2, 3), {}, 0),
+    ("Softmax2d", {}, [(3, H, W)], (3, H, W), {}, 0),
+    ("StochasticDepth", {"p": 0.1, "mode": "row"}, [(B, 3, H)], (B, 3, H), {}, 0),
+    ("StochasticDepth", {"p": 0.1, "mode": "batch"}, [()], (), {}, 0),
+    ("MaxPool2d", {"kernel_size": 2, "return_indices": True}, [(B, 3, H, W)], [(B, 3, H // 2, W // 2)] * 2, {}, 0),
+    ("AdaptiveMaxPool1d", {"output_size": 2, "return_indices": True}, [(2, 3, 9)], [(2, 3, 2)] * 2, {}, 0),
+    ("AvgPool2d", {"kernel_size": 2, "divisor_override": 3}, [(2, 3, 9, 8)], (2, 3, 4, 4), {}, 0),
+    (
+        "Embedding",
+        {"num_embeddings": 10, "embedding_dim": 4, "max_norm": 1.0},
+        [(2, 3)],
+        (2, 3, 4),
+        {"weight": (10, 4)},
+        0,
+    ),
+    ("ReLU", {"inplace": True}, [(2, 3)], (2, 3), {}, 0),
+    ("Dropout2d", {"inplace": True, "p": 0.3}, [(2, 3, 4, 5)], (2, 3, 4, 5), {}, 0),
+    ("GELU", {"approximate": "tanh"}, [(2, 3)], (2, 3), {}, 0),
+    ("Softplus", {"beta": 2, "threshold": 5}, [(2, 3)], (2, 3), {}, 0),
+    ("Upsample", {"scale_factor": 1.5, "recompute_scale_factor": True}, [(2, 3, 5, 7)], (2, 3, 7, 10), {}, 0),
+    ("LazyLinear", {"out_features": 4}, [(3, 5)], (3, 4), {"weight": (4, 5), "bias": (4,)}, 60),
+    (
+        "LazyConv2d",
+        {"out_channels": 4, "kernel_size": 3},
+        [(1, 2, 5, 5)],
+        (1, 4, 3, 3),
+        {"weight": (4, 2, 3, 3), "bias": (4,)},
+        4 * 9 * 18,
+    ),
+    (
+        "LazyInstanceNorm1d",
+        {},
+        [(2, 3, 5)],
+        (2, 3, 5),
+        {"weight": (3,), "bias": (3,), "running_mean": (3,), "running_var": (3,), "num_batches_tracked": ()},
+        0,
+    ),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, out, params, macs", TORCH_TYPES)
+def test_torch_types(type_name, args, ins, out, params, macs):
+    assert run_layer(type_name, args, ins) == (out, params, macs)
+
+
+def _stack_names(prefix: str, layers: int, layer_names: list[str], norm: bool) -> list[str]:
+    names = [f"{prefix}layers.{i}.{n}" for i in range(layers) for n in layer_names]
+    return names + ([f"{prefix}norm.weight", f"{prefix}norm.bias"] if norm else [])
+
+
+ENCODER_LAYER = [
+    "self_attn.in_proj_weight",
+    "self_attn.in_proj_bias",
+    "self_attn.out_proj.weight",
+    "self_attn.out_proj.bias",
+    "linear1.weight",
+    "linear1.bias",
+    "linear2.weight",
+    "linear2.bias",
+    "norm1.weight",
+    "norm1.bias",
+    "norm2.weight",
+    "norm2.bias",
+]
+DECODER_LAYER = ENCODER_LAYER[:4] + [n.replace("self_attn", "multihead_attn") for n in ENCODER_LAYER[:4]]
+DECODER_LAYER += ENCODER_LAYER[4:] + ["norm3.weight", "norm3.bias"]
+
+
+@pytest.mark.parametrize(
+    "type_name, args, ins, out, names",
+    [
+        (
+            "TransformerEncoder",
+            {"nhead": 2, "num_layers": 2},
+            [(5, B, 8)],
+            (5, B, 8),
+            _stack_names("", 2, ENCODER_LAYER, False),
+        ),
+        (
+            "TransformerDecoder",
+            {"nhead": 2, "num_layers": 3, "norm": True},
+            [(5, 2, 8), (7, 2, 8)],
+            (5, 2, 8),
+            _stack_names("", 3, DECODER_LAYER, True),
+        ),
+        (
+            "Transformer",
+            {"nhead": 2, "num_encoder_layers": 2, "num_decoder_layers": 1},
+            [(5, 2, 8), (7, 2, 8)],
+            (7, 2, 8),
+            _stack_names("encoder.", 2, ENCODER_LAYER, True) + _stack_names("decoder.", 1, DECODER_LAYER, True),
+        ),
+    ],
+)
+def test_transformer_stacks_name_their_parameters_as_state_dict(type_name, args, ins, out, names):
+    layer, cfg = config(type_name, args)
+    assert layer.output_shape(cfg, ins) == out
+    assert [p.name for p in layer.params(cfg, ins)] == names
+
+
+def test_transformer_macs_are_the_layers_macs():
+    encoder_layer = run_layer("TransformerEncoderLayer", {"nhead": 2}, [(5, 2, 8)])[2]
+    decoder_layer = run_layer("TransformerDecoderLayer", {"nhead": 2}, [(7, 2, 8), (5, 2, 8)])[2]
+    assert run_layer("TransformerEncoder", {"nhead": 2, "num_layers": 3}, [(5, 2, 8)])[2] == 3 * encoder_layer
+    args = {"nhead": 2, "num_encoder_layers": 3, "num_decoder_layers": 2}
+    assert run_layer("Transformer", args, [(5, 2, 8), (7, 2, 8)])[2] == 3 * encoder_layer + 2 * decoder_layer
+
+
+# type, arguments, input shapes, the message's words
+TORCH_TYPE_REFUSALS = [
+    ("PixelShuffle", {"upscale_factor": 2}, [(4, 6)], "expects an input of rank ≥ 3, receives (4, 6)"),
+    (
+        "PixelShuffle",
+        {"upscale_factor": 2},
+        [(2, 6, 3, 3)],
+        "whose square 4 must divide the 6 channels of (2, 6, 3, 3)",
+    ),
+    ("PixelUnshuffle", {"downscale_factor": 2}, [(2, 6, 3, 4)], "which must divide the height of (2, 6, 3, 4)"),
+    ("EmbeddingBag", {"num_embeddings": 10, "embedding_dim": 3}, [(7,)], "needs offsets with a 1-D input (7,)"),
+    ("EmbeddingBag", {"num_embeddings": 10, "embedding_dim": 3}, [(2, 3, 4)], "expects indices of rank 1"),
+    ("EmbeddingBag", {"num_embeddings": 10, "embedding_dim": 3}, [(7,), (2, 2)], "needs 1-D offsets, receives (2, 2)"),
+    (
+        "EmbeddingBag",
+        {"num_embeddings": 10, "embedding_dim": 3},
+        [(4, 5), (4, 5)],
+        "takes per_sample_weights with mode 'sum' only, not 'mean'",
+    ),
+    (
+        "EmbeddingBag",
+        {"num_embeddings": 10, "embedding_dim": 3, "mode": "sum"},
+        [(4, 5), (4, 4)],
+        "needs per_sample_weights shaped as the input (4, 5), receives (4, 4)",
+    ),
+    ("LSTMCell", {"hidden_size": 4}, [(3, 5), (3, 4)], "takes its state as 2 inputs (h and c) after the input"),
+    ("GRUCell", {"hidden_size": 4}, [(3, 5), (2, 4)], "needs its hidden state shaped (3, 4) for the input (3, 5)"),
+    ("RNNCell", {"hidden_size": 4}, [(3, 5), (4,)], "needs its hidden state shaped (3, 4)"),
+    ("RNNCell", {"hidden_size": 4}, [(2, 3, 5)], "expects an input of rank 1 (unbatched) or 2"),
+    ("RNNCell", {"hidden_size": 4, "input_size": 6}, [(3, 5)], "declares input_size=6 but receives (3, 5)"),
+    ("TransformerEncoder", {"nhead": 3, "num_layers": 2}, [(5, 2, 8)], "has 3 heads, which must divide"),
+    ("Transformer", {"nhead": 2}, [(5, 2, 8), (7, 3, 8)], "needs src and tgt of one batch size"),
+    ("Transformer", {"nhead": 2}, [(5, 2, 8), (7, 2, 6)], "needs src and tgt with d_model=8 features"),
+    ("Transformer", {"nhead": 2, "d_model": 6}, [(5, 2, 8), (7, 2, 8)], "needs src and tgt with d_model=6 features"),
+    ("MaxUnpool2d", {"kernel_size": 2}, [(2, 3, 4, 4), (2, 4, 4, 4)], "needs indices shaped as the input"),
+    ("MaxUnpool2d", {"kernel_size": 2}, [(3, 4)] * 2, "expects an input of rank 3 to 4, receives (3, 4)"),
+    (
+        "MaxUnpool1d",
+        {"kernel_size": 2, "output_size": [20]},
+        [(2, 3, 9)] * 2,
+        "axis 0 must lie strictly between 16 and 20",
+    ),
+    ("MaxUnpool1d", {"kernel_size": 1, "padding": 1}, [(2, 3, 1)] * 2, "gives an output length of -1"),
+    ("Unfold", {"kernel_size": 6}, [(2, 3, 5, 6)], "kernel 6 with dilation 1, padding 0 and stride 1 gives"),
+    ("Unfold", {"kernel_size": 2}, [(3, 5)], "expects an input of rank 3 to 4, receives (3, 5)"),
+    ("Fold", {"output_size": [5, 6], "kernel_size": 2}, [(2, 12, 21)], "needs 4 x 5 = 20 blocks for output_size"),
+    ("Fold", {"output_size": [5, 6], "kernel_size": 2}, [(2, 10, 20)], "whose 4 elements must divide the 10 columns"),
+    ("Fold", {"output_size": [2, 2], "kernel_size": 3}, [(2, 9, 1)], "which holds 0 x 0 blocks"),
+    ("UpsamplingBilinear2d", {"scale_factor": 2}, [(2, 3, 4)], "with mode bilinear needs a rank-4 input"),
+    ("CosineSimilarity", {"dim": 2}, [(2, 3), (2, 3)], "has axis 2, out of range for a rank-2 input"),
+    ("PairwiseDistance", {}, [(2, 3), (2, 4)], "cannot broadcast (2, 3) and (2, 4)"),
+    ("SyncBatchNorm", {}, [(5,)], "expects an input of rank ≥ 2, receives (5,)"),
+    ("SyncBatchNorm", {"track_running_stats": False}, [(1, 5)], "normalizes each channel over 1 value of (1, 5)"),
+    ("LPPool3d", {"norm_type": 2, "kernel_size": 4}, [(2, 3, 3, 3, 3)], "larger than the unpadded size 3"),
+    (
+        "LPPool3d",
+        {"norm_type": 2, "kernel_size": 3, "stride": 2, "ceil_mode": True},
+        [(1, 2, 2, 2, 2)],
+        "larger than the unpadded size 2",
+    ),
+    ("CircularPad1d", {"padding": 4}, [(2, 3, 3)], "wraps padding 4/4 around an axis of size 3 more than once"),
+    ("CircularPad2d", {"padding": 1}, [(2, 3, 4, 5, 6)], "expects an input of rank 3 to 4"),
+    ("Softmax2d", {}, [(3, 4)], "expects an input of rank 3 to 4, receives (3, 4)"),
+    ("StochasticDepth", {"p": 0.2, "mode": "row"}, [()], "expects an input of rank ≥ 1, receives ()"),
+]
+
+
+@pytest.mark.parametrize("type_name, args, ins, message", TORCH_TYPE_REFUSALS)
+def test_torch_type_refusals(type_name, args, ins, message):
+    with pytest.raises((SpecError, ShapeError)) as caught:
+        run_layer(type_name, args, ins)
+    assert message in caught.value.message
+
+
+# type, arguments, convention, the message's words: refusals that need no shapes
+TORCH_ARGUMENT_REFUSALS = [
+    ("EmbeddingBag", {"num_embeddings": 5, "embedding_dim": 2, "mode": "max", "sparse": True}, "torch", "mode 'max'"),
+    ("EmbeddingBag", {"num_embeddings": 5, "embedding_dim": 2, "padding_idx": 5}, "torch", "padding_idx (5) must be"),
+    ("RReLU", {"lower": 0.5, "upper": 0.1}, "torch", "lower (0.5) must be at most upper (0.1)"),
+    ("LPPool2d", {"norm_type": 0, "kernel_size": 2}, "torch", "norm_type cannot be 0"),
+    ("AvgPool2d", {"kernel_size": 2, "divisor_override": 0}, "torch", "divisor_override cannot be 0"),
+    ("AvgPool1d", {"kernel_size": 2, "divisor_override": 2}, "torch", "unknown argument 'divisor_override'"),
+    ("MaxPool2d", {"pool_size": 2, "return_indices": True}, "keras", "Keras pooling has no return_indices"),
+    ("StochasticDepth", {"p": 1.5, "mode": "row"}, "torch", "p: expected a number in [0, 1], received 1.5"),
+    ("StochasticDepth", {"p": 0.5, "mode": "column"}, "torch", "mode: expected one of batch, row"),
+    ("MaxUnpool2d", {"kernel_size": 2, "output_size": [4, 4, 4]}, "torch", "expected [2 ints ≥ 1] or [4 ints ≥ 1]"),
+    ("Upsample", {"size": 4, "recompute_scale_factor": True}, "torch", "recompute_scale_factor is not meaningful"),
+    ("UpsamplingNearest2d", {}, "torch", "needs exactly one of size and scale_factor"),
+    ("GELU", {"approximate": "erf"}, "torch", "approximate: expected one of none, tanh"),
+    ("TransformerEncoder", {"nhead": 2, "num_layers": 0}, "torch", "num_layers: expected an integer in [1, 1024]"),
+]
+
+
+@pytest.mark.parametrize("type_name, args, convention, message", TORCH_ARGUMENT_REFUSALS)
+def test_torch_argument_refusals(type_name, args, convention, message):
+    with pytest.raises(SpecError) as caught:
+        config(type_name, args, convention)
+    assert message in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "lazy, eager",
+    [
+        ("LazyLinear", "Linear"),
+        ("LazyConv1d", "Conv1d"),
+        ("LazyConv3d", "Conv3d"),
+        ("LazyConvTranspose2d", "ConvTranspose2d"),
+        ("LazyBatchNorm2d", "BatchNorm2d"),
+    ],
+)
+def test_lazy_names_are_aliases(lazy, eager):
+    assert lookup(lazy) is lookup(eager)
+
+
+def test_lazy_instance_norms_keep_pytorchs_own_defaults():
+    # nn.LazyInstanceNorm2d() learns an affine and keeps running statistics; nn.InstanceNorm2d() does neither
+    lazy = run_layer("LazyInstanceNorm2d", {}, [(2, 3, 4, 4)])[1]
+    assert set(lazy) == {"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}
+    assert run_layer("InstanceNorm2d", {}, [(2, 3, 4, 4)])[1] == {}
+
+
+# a layer, its inputs, the requirements symbolic sizes give
+SYMBOLIC_CONDITIONS = [
+    ("{type: PixelShuffle, upscale_factor: 2}", "{x: [2, C, H, W]}", ["C % 4 == 0"]),
+    ("{type: PixelUnshuffle, downscale_factor: 3}", "{x: [2, 3, H, 6]}", ["H % 3 == 0"]),
+    ("{type: Fold, output_size: [5, 6], kernel_size: 2}", "{x: [2, 12, N]}", ["N == 20"]),
+    ("{type: CircularPad1d, padding: 3}", "{x: [2, 3, W]}", ["W >= 3"]),
+    ("{type: MaxUnpool1d, kernel_size: 2, output_size: [9]}", "{x: [2, 3, W], i: [2, 3, W]}", ["W >= 4", "W <= 5"]),
+    ("{type: Unfold, kernel_size: 3}", "{x: [2, 3, H, 5]}", ["H >= 3"]),
+    (
+        "{type: EmbeddingBag, num_embeddings: 5, embedding_dim: 2, include_last_offset: true}",
+        "{x: [N], i: [B]}",
+        ["B >= 2"],
+    ),
+]
+
+
+@pytest.mark.parametrize("layer, inputs, requirements", SYMBOLIC_CONDITIONS)
+def test_symbolic_sizes_give_the_conditions(layer, inputs, requirements):
+    sources = "[x, i]" if "i:" in inputs else "x"
+    trace = run_spec(f"inputs: {inputs}\nlayers:\n  - {{name: l, from: {sources}, {layer[1:-1]}}}\n")
+    assert trace.errors == []
+    assert [r.text for r in trace.requires] == requirements

@@ -117,6 +117,31 @@ def torch_cases() -> list:
             {},
         ),
     ]
+    c += [
+        ("LSTMCell", {"hidden_size": 400}, [2, 300], lambda: nn.LSTMCell(300, 400), {}),
+        ("GRUCell", {"hidden_size": 256, "bias": False}, [2, 128], lambda: nn.GRUCell(128, 256, bias=False), {}),
+        (
+            "EmbeddingBag",
+            {"num_embeddings": 4000, "embedding_dim": 64, "padding_idx": 7},
+            [2, 5],
+            lambda: nn.EmbeddingBag(4000, 64, padding_idx=7),
+            {},
+        ),
+        (
+            "TransformerEncoder",
+            {"nhead": 8, "dim_feedforward": 1024, "num_layers": 2, "norm": True},
+            [5, 2, 256],
+            lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(256, 8, 1024), 2, norm=nn.LayerNorm(256)),
+            {},
+        ),
+        (
+            "Transformer",
+            {"nhead": 8, "dim_feedforward": 1024, "num_encoder_layers": 1, "num_decoder_layers": 1},
+            [[5, 2, 256], [4, 2, 256]],
+            lambda: nn.Transformer(256, 8, 1, 1, 1024),
+            {},
+        ),
+    ]
     for value, apply in TORCH_NAMED.items():
         gain = {"orthogonal": 1.0, "orthogonal(gain=0.5)": 0.5}.get(value)
         for args, shape, build in (

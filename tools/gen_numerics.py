@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import gen_reference as grid  # noqa: E402
+from gen_reference import P  # noqa: E402
 import keras  # noqa: E402
 import torch  # noqa: E402
 
@@ -78,13 +79,7 @@ def run_torch(type_name, args, shapes, inputs, params, build=None) -> list:
     module.eval()
     xs = [torch.from_numpy(x) for x in inputs]
     with torch.no_grad():
-        if type_name == "MultiheadAttention":
-            q = xs[0]
-            k = xs[1] if len(xs) > 1 else q
-            v = xs[2] if len(xs) > 2 else k
-            out = module(q, k, v, average_attn_weights=args.get("average_attn_weights", True))
-        else:
-            out = module(*xs)
+        out = grid.torch_call(type_name, module, args, xs)
     return [t.numpy().astype(np.float32) for t in grid._flatten(out)]
 
 
@@ -244,6 +239,58 @@ def torch_extras() -> list:
     ):
         c.append((name, args, [[2, 3, 4]], build))
     c.append(("LocalResponseNorm", {"size": 3}, [[2, 5, 4, 3, 2]], None))
+    return c + torch_extras_added()
+
+
+def torch_extras_added() -> list:
+    """Numeric cases for the types and arguments of issue 12 beyond the shape grid: bags by offsets,
+    maxima's indices, interpolation, p-norms, the cells' nonlinearity, the stacks' options."""
+    c = []
+    for args, shapes in (
+        ({"mode": "max"}, [[9], [3]]),
+        ({"mode": "sum", "padding_idx": 0}, [[9], [4]]),
+        ({"mode": "mean", "padding_idx": 1}, [[3, 6]]),
+        ({"mode": "max", "include_last_offset": True}, [[9], [4]]),
+        ({"mode": "mean", "include_last_offset": True, "max_norm": 0.5}, [[9], [3]]),
+        ({"mode": "sum", "max_norm": 1.0, "norm_type": 1.0}, [[3, 4], [3, 4]]),
+    ):
+        c.append(("EmbeddingBag", {"num_embeddings": 6, "embedding_dim": 5, **args}, shapes, None))
+    for rank, args in P(
+        (1, 2, 3),
+        (
+            {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "return_indices": True},
+            {"kernel_size": 2, "stride": 1, "dilation": 2, "return_indices": True},
+        ),
+    ):
+        c.append((f"MaxPool{rank}d", args, [[2, 3, *[7] * rank]], None))
+        c.append((f"AdaptiveMaxPool{rank}d", {"output_size": 3, "return_indices": True}, [[2, 3, *[7] * rank]], None))
+    c.append(("AdaptiveMaxPool2d", {"output_size": [None, 2], "return_indices": True}, [[3, 5, 7]], None))
+    for mode, scale in (("bilinear", 1.7), ("nearest", 1.5), ("bicubic", 2.5)):
+        args = {"scale_factor": scale, "mode": mode, "recompute_scale_factor": True}
+        c.append(("Upsample", args, [[2, 3, 5, 6]], None))
+    c.append(("UpsamplingBilinear2d", {"scale_factor": 1.5}, [[2, 3, 5, 6]], None))
+    c.append(("UpsamplingNearest2d", {"size": [7, 4]}, [[2, 3, 5, 6]], None))
+    for p in (1, 4, float("inf")):  # an odd or fractional p gives NaN for negative sums, in PyTorch too
+        c.append(("LPPool2d", {"norm_type": p, "kernel_size": 3, "stride": 2, "ceil_mode": True}, [[2, 3, 8, 7]], None))
+    c.append(("LPPool1d", {"norm_type": 2, "kernel_size": 3}, [[2, 3, 8]], None))
+    c.append(("PairwiseDistance", {"p": 1.0, "keepdim": True}, [[4, 6], [4, 6]], None))
+    c.append(("PairwiseDistance", {"p": 3.0}, [[4, 6], [6]], None))
+    c.append(("PairwiseDistance", {"p": float("inf")}, [[4, 6], [4, 6]], None))
+    c.append(("CosineSimilarity", {"dim": 0, "eps": 0.5}, [[3, 4], [3, 4]], None))
+    c.append(("RNNCell", {"hidden_size": 4, "nonlinearity": "relu"}, [[3, 5], [3, 4]], None))
+    c.append(("GRUCell", {"hidden_size": 4, "bias": False}, [[3, 5], [3, 4]], None))
+    c.append(("LSTMCell", {"hidden_size": 4}, [[5], [4], [4]], None))
+    for kind, shapes in (("Encoder", [[5, 2, 8]]), ("Decoder", [[5, 2, 8], [6, 2, 8]])):
+        args = {"nhead": 2, "dim_feedforward": 16, "num_layers": 2, "norm": True, "batch_first": True}
+        c.append((f"Transformer{kind}", args, [[2, s[0], 8] for s in shapes], None))
+    args = {"nhead": 2, "dim_feedforward": 16, "num_encoder_layers": 2, "num_decoder_layers": 2, "norm_first": True}
+    c.append(("Transformer", args, [[5, 2, 8], [4, 2, 8]], None))
+    c.append(("Softplus", {"beta": 0.5, "threshold": 0.3}, [[2, 3, 4]], None))
+    c.append(("RReLU", {"lower": 0.2, "upper": 0.6}, [[2, 3, 4]], None))
+    c.append(
+        ("Fold", {"output_size": [6, 5], "kernel_size": [2, 3], "stride": [2, 1], "padding": 1}, [[2, 12, 20]], None)
+    )
+    c.append(("MaxUnpool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, [[2, 3, 4, 4], [2, 3, 4, 4]], None))
     return c
 
 

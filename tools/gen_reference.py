@@ -107,10 +107,18 @@ def pool_builder(rank, kind):
                 a.get("padding", 0),
                 a.get("dilation", 1),
                 ceil_mode=a.get("ceil_mode", False),
+                return_indices=a.get("return_indices", False),
             )
-        dilation = {"dilation": a["dilation"]} if "dilation" in a else {}  # AvgPool has none: PyTorch refuses it
+        extra = {"dilation": a["dilation"]} if "dilation" in a else {}  # AvgPool has none: PyTorch refuses it
+        if "divisor_override" in a:
+            extra["divisor_override"] = a["divisor_override"]
         return getattr(nn, f"AvgPool{rank}d")(
-            a["kernel_size"], a.get("stride"), a.get("padding", 0), ceil_mode=a.get("ceil_mode", False), **dilation
+            a["kernel_size"],
+            a.get("stride"),
+            a.get("padding", 0),
+            ceil_mode=a.get("ceil_mode", False),
+            count_include_pad=a.get("count_include_pad", True),
+            **extra,
         )
 
     return build
@@ -159,6 +167,123 @@ def _message(e: Exception) -> str:
     return f"{type(e).__name__}: {(lines or [''])[0][:200]}"
 
 
+class TorchvisionStochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth (torchvision 0.29.1, torchvision/ops/stochastic_depth.py), used when
+    torchvision is not installed: its forward, line for line (tests/test_reference.py checks it against
+    torchvision's where torchvision is installed)."""
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, input):
+        p, mode = self.p, self.mode
+        if p < 0.0 or p > 1.0:
+            raise ValueError(f"drop probability has to be between 0 and 1, but got {p}")
+        if mode not in ["batch", "row"]:
+            raise ValueError(f"mode has to be either 'batch' or 'row', but got {mode}")
+        if not self.training or p == 0.0:
+            return input
+        survival_rate = 1.0 - p
+        if mode == "row":
+            size = [input.shape[0]] + [1] * (input.ndim - 1)
+        else:
+            size = [1] * input.ndim
+        noise = torch.empty(size, dtype=input.dtype, device=input.device)
+        noise = noise.bernoulli_(survival_rate)
+        if survival_rate > 0.0:
+            noise.div_(survival_rate)
+        return input * noise
+
+
+def stochastic_depth(a, s):
+    """torchvision's StochasticDepth, or its transcription without torchvision."""
+    try:
+        from torchvision.ops import StochasticDepth
+    except ImportError:
+        StochasticDepth = TorchvisionStochasticDepth  # noqa: N806 - the class it stands for
+    return StochasticDepth(a["p"], a["mode"])
+
+
+def _inplace(a) -> dict:
+    return {"inplace": True} if a.get("inplace") else {}
+
+
+def cell_builder(kind):
+    def build(a, shapes):
+        kwargs = dict(
+            input_size=a.get("input_size", shapes[0][-1]), hidden_size=a["hidden_size"], bias=a.get("bias", True)
+        )
+        if kind == "RNNCell":
+            kwargs["nonlinearity"] = a.get("nonlinearity", "tanh")
+        return getattr(nn, kind)(**kwargs)
+
+    return build
+
+
+def _transformer_layer(kind, a, shapes):
+    return getattr(nn, f"Transformer{kind}Layer")(
+        a.get("d_model", shapes[0][-1]),
+        a["nhead"],
+        a.get("dim_feedforward", 2048),
+        batch_first=a.get("batch_first", False),
+        norm_first=a.get("norm_first", False),
+        bias=a.get("bias", True),
+    )
+
+
+def transformer_stack(kind):
+    def build(a, shapes):
+        width = a.get("d_model", shapes[0][-1])
+        norm = nn.LayerNorm(width, bias=a.get("bias", True)) if a.get("norm") else None
+        return getattr(nn, f"Transformer{kind}")(_transformer_layer(kind, a, shapes), a["num_layers"], norm=norm)
+
+    return build
+
+
+def transformer(a, shapes):
+    return nn.Transformer(
+        a.get("d_model", shapes[0][-1]),
+        a.get("nhead", 8),
+        a.get("num_encoder_layers", 6),
+        a.get("num_decoder_layers", 6),
+        a.get("dim_feedforward", 2048),
+        batch_first=a.get("batch_first", False),
+        norm_first=a.get("norm_first", False),
+        bias=a.get("bias", True),
+    )
+
+
+def embedding_bag(a, s):
+    return nn.EmbeddingBag(
+        a["num_embeddings"],
+        a["embedding_dim"],
+        max_norm=a.get("max_norm"),
+        norm_type=a.get("norm_type", 2.0),
+        scale_grad_by_freq=a.get("scale_grad_by_freq", False),
+        sparse=a.get("sparse", False),
+        mode=a.get("mode", "mean"),
+        include_last_offset=a.get("include_last_offset", False),
+        padding_idx=a.get("padding_idx"),
+    )
+
+
+def torch_call(type_name, module, args, xs):
+    """Call a module of the table on its inputs as the layer type passes them."""
+    if type_name == "MultiheadAttention":
+        q = xs[0]
+        k = xs[1] if len(xs) > 1 else q
+        v = xs[2] if len(xs) > 2 else k
+        return module(q, k, v, average_attn_weights=args.get("average_attn_weights", True))
+    if type_name == "LSTMCell":  # its state is one tuple (h, c)
+        return module(xs[0], tuple(xs[1:]) if len(xs) > 1 else None)
+    if type_name == "EmbeddingBag" and xs[0].dim() == 2:  # a 2-D input takes no offsets
+        return module(xs[0], None, *xs[1:])
+    if type_name.startswith("MaxUnpool"):
+        return module(*xs, output_size=args.get("output_size"))
+    return module(*xs)
+
+
 def _torch_slice(a, x):
     index = [slice(None)] * x.dim()
     index[a["axis"]] = slice(a.get("start", 0), a.get("stop"), a.get("step", 1))
@@ -170,23 +295,31 @@ TORCH = {
     "Bilinear": lambda a, s: nn.Bilinear(
         a.get("in1_features", s[0][-1]), a.get("in2_features", s[1][-1]), a["out_features"], bias=a.get("bias", True)
     ),
-    "Embedding": lambda a, s: nn.Embedding(a["num_embeddings"], a["embedding_dim"], padding_idx=a.get("padding_idx")),
+    "Embedding": lambda a, s: nn.Embedding(
+        a["num_embeddings"],
+        a["embedding_dim"],
+        padding_idx=a.get("padding_idx"),
+        max_norm=a.get("max_norm"),
+        norm_type=a.get("norm_type", 2.0),
+        scale_grad_by_freq=a.get("scale_grad_by_freq", False),
+        sparse=a.get("sparse", False),
+    ),
     "Identity": lambda a, s: nn.Identity(),
     "Flatten": lambda a, s: nn.Flatten(a.get("start_dim", 1), a.get("end_dim", -1)),
     "Unflatten": lambda a, s: nn.Unflatten(a["dim"], tuple(a["unflattened_size"])),
-    "Dropout": lambda a, s: nn.Dropout(a.get("p", 0.5)),
-    "Dropout1d": lambda a, s: nn.Dropout1d(),
-    "Dropout2d": lambda a, s: nn.Dropout2d(),
-    "Dropout3d": lambda a, s: nn.Dropout3d(),
-    "AlphaDropout": lambda a, s: nn.AlphaDropout(),
+    "Dropout": lambda a, s: nn.Dropout(a.get("p", 0.5), **_inplace(a)),
+    "Dropout1d": lambda a, s: nn.Dropout1d(**_inplace(a)),
+    "Dropout2d": lambda a, s: nn.Dropout2d(**_inplace(a)),
+    "Dropout3d": lambda a, s: nn.Dropout3d(**_inplace(a)),
+    "AlphaDropout": lambda a, s: nn.AlphaDropout(**_inplace(a)),
     "Softmax": lambda a, s: nn.Softmax(a["dim"]),
     "LogSoftmax": lambda a, s: nn.LogSoftmax(a["dim"]),
     "Softmin": lambda a, s: nn.Softmin(a["dim"]),
-    "LeakyReLU": lambda a, s: nn.LeakyReLU(a.get("negative_slope", 0.01)),
+    "LeakyReLU": lambda a, s: nn.LeakyReLU(a.get("negative_slope", 0.01), **_inplace(a)),
     "PReLU": lambda a, s: nn.PReLU(a.get("num_parameters", 1)),
     "GLU": lambda a, s: nn.GLU(a.get("dim", -1)),
-    "Hardtanh": lambda a, s: nn.Hardtanh(a.get("min_val", -1.0), a.get("max_val", 1.0)),
-    "Threshold": lambda a, s: nn.Threshold(a["threshold"], a["value"]),
+    "Hardtanh": lambda a, s: nn.Hardtanh(a.get("min_val", -1.0), a.get("max_val", 1.0), **_inplace(a)),
+    "Threshold": lambda a, s: nn.Threshold(a["threshold"], a["value"], **_inplace(a)),
     "Softshrink": lambda a, s: nn.Softshrink(a.get("lambd", 0.5)),
     "Hardshrink": lambda a, s: nn.Hardshrink(a.get("lambd", 0.5)),
     "BatchNorm1d": lambda a, s: nn.BatchNorm1d(
@@ -217,6 +350,7 @@ TORCH = {
         scale_factor=_tuple(a.get("scale_factor")),
         mode=a.get("mode", "nearest"),
         align_corners=a.get("align_corners"),
+        recompute_scale_factor=a.get("recompute_scale_factor"),
     ),
     "MultiheadAttention": mha_builder,
     "TransformerEncoderLayer": lambda a, s: nn.TransformerEncoderLayer(
@@ -249,16 +383,24 @@ TORCH = {
     "Select": lambda a, s: Fn(lambda x: x.select(a["axis"], a["index"])),
 }
 for _w in PLAIN_ACTIVATIONS:
-    TORCH[_w] = (lambda w: lambda a, s: getattr(nn, w)())(_w)
-TORCH["ELU"] = lambda a, s: nn.ELU(a.get("alpha", 1.0))
-TORCH["CELU"] = lambda a, s: nn.CELU(a.get("alpha", 1.0))
+    TORCH[_w] = (lambda w: lambda a, s: getattr(nn, w)(**_inplace(a)))(_w)
+TORCH["ELU"] = lambda a, s: nn.ELU(a.get("alpha", 1.0), **_inplace(a))
+TORCH["CELU"] = lambda a, s: nn.CELU(a.get("alpha", 1.0), **_inplace(a))
+TORCH["GELU"] = lambda a, s: nn.GELU(a.get("approximate", "none"))
+TORCH["Softplus"] = lambda a, s: nn.Softplus(a.get("beta", 1.0), a.get("threshold", 20.0))
 for _r in (1, 2, 3):
     TORCH[f"Conv{_r}d"] = conv_builder(_r)
     TORCH[f"ConvTranspose{_r}d"] = conv_builder(_r, transposed=True)
     TORCH[f"MaxPool{_r}d"] = pool_builder(_r, "max")
     TORCH[f"AvgPool{_r}d"] = pool_builder(_r, "avg")
     TORCH[f"AdaptiveAvgPool{_r}d"] = (lambda r: lambda a, s: getattr(nn, f"AdaptiveAvgPool{r}d")(a["output_size"]))(_r)
-    TORCH[f"AdaptiveMaxPool{_r}d"] = (lambda r: lambda a, s: getattr(nn, f"AdaptiveMaxPool{r}d")(a["output_size"]))(_r)
+    TORCH[f"AdaptiveMaxPool{_r}d"] = (
+        lambda r: (
+            lambda a, s: getattr(nn, f"AdaptiveMaxPool{r}d")(
+                a["output_size"], return_indices=a.get("return_indices", False)
+            )
+        )
+    )(_r)
     TORCH[f"InstanceNorm{_r}d"] = (
         lambda r: (
             lambda a, s: getattr(nn, f"InstanceNorm{r}d")(
@@ -277,12 +419,90 @@ for _r in (1, 2, 3):
     )(_r)
 for _k in ("RNN", "LSTM", "GRU"):
     TORCH[_k] = rnn_builder(_k)
+for _k in ("RNNCell", "LSTMCell", "GRUCell"):
+    TORCH[_k] = cell_builder(_k)
+TORCH.update(
+    {
+        "PixelShuffle": lambda a, s: nn.PixelShuffle(a["upscale_factor"]),
+        "PixelUnshuffle": lambda a, s: nn.PixelUnshuffle(a["downscale_factor"]),
+        "EmbeddingBag": embedding_bag,
+        "TransformerEncoder": transformer_stack("Encoder"),
+        "TransformerDecoder": transformer_stack("Decoder"),
+        "Transformer": transformer,
+        "Fold": lambda a, s: nn.Fold(
+            a["output_size"], a["kernel_size"], a.get("dilation", 1), a.get("padding", 0), a.get("stride", 1)
+        ),
+        "Unfold": lambda a, s: nn.Unfold(
+            a["kernel_size"], a.get("dilation", 1), a.get("padding", 0), a.get("stride", 1)
+        ),
+        "UpsamplingNearest2d": lambda a, s: nn.UpsamplingNearest2d(
+            _tuple(a.get("size")), _tuple(a.get("scale_factor"))
+        ),
+        "UpsamplingBilinear2d": lambda a, s: nn.UpsamplingBilinear2d(
+            _tuple(a.get("size")), _tuple(a.get("scale_factor"))
+        ),
+        "CosineSimilarity": lambda a, s: nn.CosineSimilarity(a.get("dim", 1), a.get("eps", 1e-8)),
+        "PairwiseDistance": lambda a, s: nn.PairwiseDistance(
+            a.get("p", 2.0), a.get("eps", 1e-6), keepdim=a.get("keepdim", False)
+        ),
+        "SyncBatchNorm": lambda a, s: nn.SyncBatchNorm(
+            a.get("num_features", s[0][1]),
+            affine=a.get("affine", True),
+            track_running_stats=a.get("track_running_stats", True),
+        ),
+        "RReLU": lambda a, s: nn.RReLU(a.get("lower", 1 / 8), a.get("upper", 1 / 3), **_inplace(a)),
+        "Softmax2d": lambda a, s: nn.Softmax2d(),
+        "StochasticDepth": stochastic_depth,
+        "LazyLinear": lambda a, s: nn.LazyLinear(a["units"], bias=a.get("use_bias", True)),
+    }
+)
+for _r in (1, 2, 3):
+    TORCH[f"MaxUnpool{_r}d"] = (
+        lambda r: lambda a, s: getattr(nn, f"MaxUnpool{r}d")(a["kernel_size"], a.get("stride"), a.get("padding", 0))
+    )(_r)
+    TORCH[f"LPPool{_r}d"] = (
+        lambda r: (
+            lambda a, s: getattr(nn, f"LPPool{r}d")(
+                a["norm_type"], a["kernel_size"], a.get("stride"), ceil_mode=a.get("ceil_mode", False)
+            )
+        )
+    )(_r)
+    TORCH[f"CircularPad{_r}d"] = (lambda name: lambda a, s: getattr(nn, name)(_torch_padding(a["padding"])))(
+        f"CircularPad{_r}d"
+    )
+    TORCH[f"LazyConv{_r}d"] = (
+        lambda r: lambda a, s: getattr(nn, f"LazyConv{r}d")(a["filters"], a["kernel_size"], a.get("stride", 1))
+    )(_r)
+    TORCH[f"LazyConvTranspose{_r}d"] = (
+        lambda r: lambda a, s: getattr(nn, f"LazyConvTranspose{r}d")(a["filters"], a["kernel_size"], a.get("stride", 1))
+    )(_r)
+    TORCH[f"LazyBatchNorm{_r}d"] = (lambda r: lambda a, s: getattr(nn, f"LazyBatchNorm{r}d")())(_r)
+    TORCH[f"LazyInstanceNorm{_r}d"] = (
+        lambda r: (
+            lambda a, s: getattr(nn, f"LazyInstanceNorm{r}d")(
+                affine=a.get("affine", True), track_running_stats=a.get("track_running_stats", True)
+            )
+        )
+    )(_r)
+
+
+INTEGER_INPUTS = {"Embedding": (0,), "EmbeddingBag": (0, 1), **{f"MaxUnpool{r}d": (1,) for r in (1, 2, 3)}}
+"""Layer type → the positions of its inputs that are int64 indices (zeros are valid indices and offsets).
+EmbeddingBag's second input is its offsets after a 1-D input, its per_sample_weights after a 2-D one."""
+
+
+def integer_input(type_name: str, shapes: list, index: int) -> bool:
+    """Whether input `index` of a layer of this type on these shapes holds int64 indices."""
+    if type_name == "EmbeddingBag" and index == 1 and len(shapes[0]) == 2:
+        return False
+    return index in INTEGER_INPUTS.get(type_name, ())
 
 
 def torch_inputs(type_name, shapes):
-    if type_name == "Embedding":
-        return [torch.zeros(shapes[0], dtype=torch.long)]
-    return [torch.zeros(s) for s in shapes]
+    return [
+        torch.zeros(s, dtype=torch.long) if integer_input(type_name, shapes, i) else torch.zeros(s)
+        for i, s in enumerate(shapes)
+    ]
 
 
 def run_torch(type_name, args, shapes):
@@ -291,13 +511,7 @@ def run_torch(type_name, args, shapes):
         module = TORCH[type_name](args, shapes)
         xs = torch_inputs(type_name, shapes)
         with FlopCounterMode(display=False) as counter:
-            if type_name == "MultiheadAttention":
-                q = xs[0]
-                k = xs[1] if len(xs) > 1 else q
-                v = xs[2] if len(xs) > 2 else k
-                out = module(q, k, v, average_attn_weights=args.get("average_attn_weights", True))
-            else:
-                out = module(*xs)
+            out = torch_call(type_name, module, args, xs)
         flops = counter.get_total_flops()
     except Exception as e:  # noqa: BLE001 - the framework's refusal is the record
         record["error"] = _message(e)
@@ -690,6 +904,193 @@ def torch_cases():
         ({"scale_factor": [2, 3]}, (2, 3, 5, 7)),
         ({"scale_factor": 2, "mode": "trilinear"}, (1, 2, 3, 4, 5)),
         ({"size": [10]}, (2, 3, 5)),
+    ):
+        add("Upsample", args, shape)
+    c += torch_cases_added()
+    return c
+
+
+def torch_cases_added() -> list:
+    """The cases of the layer types and arguments added with issue 12 (PixelShuffle … Lazy names)."""
+    c = []
+    add = lambda t, a, *s: c.append((t, a, [list(x) for x in s]))  # noqa: E731
+    for r, shape in P((1, 2, 3), ((2, 18, 4, 5), (18, 3, 2), (2, 3, 8, 4, 6), (7, 4), (2, 8, 4, 5))):
+        add("PixelShuffle", {"upscale_factor": r}, shape)
+        add("PixelUnshuffle", {"downscale_factor": r}, shape)
+    for args, shapes in (
+        ({}, [(4, 5)]),
+        ({"mode": "sum"}, [(4, 5), (4, 5)]),
+        ({"mode": "sum"}, [(4, 5), (4, 4)]),
+        ({"mode": "mean"}, [(4, 5), (4, 5)]),
+        ({"mode": "max"}, [(3, 2)]),
+        ({}, [(7,), (3,)]),
+        ({"include_last_offset": True}, [(7,), (3,)]),
+        ({"include_last_offset": True, "mode": "sum"}, [(7,), (3,), (7,)]),
+        ({"include_last_offset": True}, [(4, 5)]),
+        ({}, [(7,)]),
+        ({}, [(7,), (2, 2)]),
+        ({}, [(2, 3, 4)]),
+        ({}, [(4, 5), (4,), (4, 5)]),
+        ({"padding_idx": 2, "max_norm": 1.0}, [(4, 5)]),
+        ({"mode": "sum"}, [(7,), (3,), (6,)]),
+    ):
+        add("EmbeddingBag", {"num_embeddings": 10, "embedding_dim": 3, **args}, *shapes)
+    for kind in ("RNNCell", "LSTMCell", "GRUCell"):
+        states = 2 if kind == "LSTMCell" else 1
+        for bias, shapes in P(
+            (True, False),
+            (
+                [(3, 5)],
+                [(5,)],
+                [(3, 5)] + [(3, 4)] * states,
+                [(5,)] + [(4,)] * states,
+                [(3, 5)] + [(2, 4)] * states,
+                [(3, 5)] + [(3, 6)] * states,
+                [(3, 5)] + [(4,)] * states,
+                [(2, 3, 5)],
+            ),
+        ):
+            add(kind, {"hidden_size": 4, "bias": bias}, *shapes)
+        add(kind, {"hidden_size": 4, "input_size": 6}, (3, 5))
+    add("RNNCell", {"hidden_size": 4, "nonlinearity": "relu"}, (3, 5))
+    add("LSTMCell", {"hidden_size": 4}, (3, 5), (3, 4))
+    for kind, shapes in (("Encoder", [(5, 2, 8)]), ("Decoder", [(5, 2, 8), (7, 2, 8)])):
+        for layers, norm, bias, first in ((1, False, True, False), (2, True, True, False), (3, True, False, True)):
+            args = {"nhead": 2, "dim_feedforward": 16, "num_layers": layers, "norm": norm, "bias": bias}
+            add(f"Transformer{kind}", {**args, "norm_first": first}, *shapes)
+        add(f"Transformer{kind}", {"nhead": 3, "dim_feedforward": 16, "num_layers": 2}, *shapes)
+        add(f"Transformer{kind}", {"nhead": 2, "num_layers": 2, "batch_first": True}, *[(2, s[0], 8) for s in shapes])
+    for args, shapes in (
+        ({"nhead": 2, "num_encoder_layers": 2, "num_decoder_layers": 1, "dim_feedforward": 16}, [(5, 2, 8), (7, 2, 8)]),
+        ({"nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 2, "batch_first": True}, [(2, 5, 8), (2, 7, 8)]),
+        ({"nhead": 4, "num_encoder_layers": 1, "num_decoder_layers": 1, "bias": False}, [(5, 8), (3, 8)]),
+        ({"nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 1}, [(5, 2, 8), (7, 3, 8)]),
+        ({"nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 1}, [(5, 2, 8), (7, 2, 6)]),
+        ({"nhead": 3, "num_encoder_layers": 1, "num_decoder_layers": 1}, [(5, 2, 8), (7, 2, 8)]),
+        ({"d_model": 6, "num_encoder_layers": 1, "num_decoder_layers": 1, "nhead": 2}, [(5, 2, 8), (7, 2, 8)]),
+        ({}, [(3, 1, 16), (2, 1, 16)]),
+    ):
+        add("Transformer", args, *shapes)
+    for rank in (1, 2, 3):
+        spatial = {1: (9,), 2: (9, 8), 3: (5, 6, 7)}[rank]
+        for args, shape in (
+            ({"kernel_size": 2}, (2, 3, *spatial)),
+            ({"kernel_size": 3, "stride": 2, "padding": 1}, (2, 3, *spatial)),
+            ({"kernel_size": 2}, (3, *spatial)),
+            ({"kernel_size": 3, "stride": 1, "output_size": [s + 2 for s in spatial]}, (2, 3, *spatial)),
+            ({"kernel_size": 2, "output_size": [2 * s + 1 for s in spatial]}, (2, 3, *spatial)),
+            ({"kernel_size": 2, "output_size": [2 * s + 2 for s in spatial]}, (2, 3, *spatial)),
+            ({"kernel_size": 3, "stride": 2, "output_size": [1, 2, *spatial]}, (1, 2, *spatial)),
+            ({"kernel_size": 1, "padding": 1}, (2, 3, *[1] * rank)),
+            ({"kernel_size": 2}, (2, 3, 4, *spatial)),
+        ):
+            add(f"MaxUnpool{rank}d", args, shape, shape)
+        add(f"MaxUnpool{rank}d", {"kernel_size": 2}, (2, 3, *spatial), (2, 4, *spatial))
+        for args, sp in P(
+            (
+                {"norm_type": 2, "kernel_size": 2},
+                {"norm_type": 1, "kernel_size": 3, "stride": 2},
+                {"norm_type": 2, "kernel_size": 3, "stride": 2, "ceil_mode": True},
+                {"norm_type": 4, "kernel_size": 4, "stride": 3, "ceil_mode": True},
+                {"norm_type": 2, "kernel_size": 10},
+            ),
+            ((2, 3, *spatial), (3, *spatial), (2, 3, *[3] * rank)),
+        ):
+            add(f"LPPool{rank}d", args, sp)
+        for padding in (1, [2, 1] * rank, [-1, 2] * rank, 4, [3, 0] * rank):
+            add(f"CircularPad{rank}d", {"padding": padding}, (2, 3, *[3] * rank))
+        add(f"CircularPad{rank}d", {"padding": 1}, (3, *[4] * rank))
+        add(f"CircularPad{rank}d", {"padding": 1}, (2, 3, 2, *[4] * rank))
+        add(f"MaxPool{rank}d", {"kernel_size": 2, "return_indices": True}, (2, 3, *spatial))
+        add(f"MaxPool{rank}d", {"kernel_size": 3, "stride": 2, "padding": 1, "return_indices": True}, (3, *spatial))
+        add(f"AdaptiveMaxPool{rank}d", {"output_size": 2, "return_indices": True}, (2, 3, *spatial))
+        if rank > 1:
+            add(f"AvgPool{rank}d", {"kernel_size": 2, "divisor_override": 3}, (2, 3, *spatial))
+        add(f"LazyConv{rank}d", {"filters": 4, "kernel_size": 2}, (2, 3, *spatial))
+        add(f"LazyConvTranspose{rank}d", {"filters": 4, "kernel_size": 2, "stride": 2}, (2, 3, *spatial))
+        add(f"LazyBatchNorm{rank}d", {}, (2, 3, *spatial))
+        add(f"LazyInstanceNorm{rank}d", {}, (2, 3, *spatial))
+        add(f"LazyInstanceNorm{rank}d", {"affine": False, "track_running_stats": False}, (3, *spatial))
+    add("LazyLinear", {"units": 4}, (3, 5))
+    for args, shape in (
+        ({"kernel_size": 2}, (2, 3, 5, 6)),
+        ({"kernel_size": [2, 3], "stride": 2, "padding": 1, "dilation": [1, 2]}, (2, 3, 7, 8)),
+        ({"kernel_size": 3}, (3, 5, 6)),
+        ({"kernel_size": 6}, (2, 3, 5, 6)),
+        ({"kernel_size": 2}, (2, 3, 5)),
+        ({"kernel_size": 2}, (2, 3, 4, 5, 6)),
+    ):
+        add("Unfold", args, shape)
+    for args, shape in (
+        ({"output_size": [5, 6], "kernel_size": 2}, (2, 12, 20)),
+        ({"output_size": [5, 6], "kernel_size": 2}, (12, 20)),
+        ({"output_size": [7, 8], "kernel_size": [2, 3], "stride": 2, "padding": 1, "dilation": [1, 2]}, (2, 18, 16)),
+        ({"output_size": [5, 6], "kernel_size": 2}, (2, 12, 21)),
+        ({"output_size": [5, 6], "kernel_size": 2}, (2, 10, 20)),
+        ({"output_size": [2, 2], "kernel_size": 3}, (2, 9, 1)),
+        ({"output_size": [5, 6], "kernel_size": 2}, (2, 3, 12, 20)),
+    ):
+        add("Fold", args, shape)
+    for kind in ("UpsamplingNearest2d", "UpsamplingBilinear2d"):
+        for args, shape in (
+            ({"scale_factor": 2}, (2, 3, 4, 5)),
+            ({"size": [7, 9]}, (2, 3, 4, 5)),
+            ({"scale_factor": 1.5}, (2, 3, 5, 7)),
+            ({"scale_factor": 2}, (2, 3, 4)),
+            ({"size": 6}, (2, 3, 4, 5, 6)),
+        ):
+            add(kind, args, shape)
+    for dim, shapes in (
+        (1, ((2, 3), (2, 3))),
+        (1, ((2, 3, 4), (3, 1))),
+        (0, ((3,), (3,))),
+        (-1, ((2, 3, 4), (4,))),
+        (2, ((2, 3), (2, 3))),
+        (1, ((2, 3), (4, 3))),
+        (0, ((), ())),
+    ):
+        add("CosineSimilarity", {"dim": dim}, *shapes)
+    for keep, shapes in P((False, True), (((2, 3), (2, 3)), ((2, 3, 4), (3, 1)), ((3,), (3,)), ((2, 3), (2, 4)))):
+        add("PairwiseDistance", {"keepdim": keep}, *shapes)
+    add("PairwiseDistance", {"p": 1.0}, (4, 5), (4, 5))
+    for args, shape in (
+        ({}, (2, 5)),
+        ({}, (2, 5, 4, 3)),
+        ({"affine": False}, (2, 5, 3)),
+        ({"track_running_stats": False}, (1, 5)),
+        ({"num_features": 4}, (2, 5, 3)),
+        ({}, (5,)),
+    ):
+        add("SyncBatchNorm", args, shape)
+    for args in ({}, {"lower": 0.1, "upper": 0.3}, {"lower": 0.5, "upper": 0.1}, {"inplace": True}):
+        add("RReLU", args, (2, 3, 4))
+    for shape in ((2, 3, 4, 5), (3, 4, 5), (3, 4), (2, 3, 4, 5, 6)):
+        add("Softmax2d", {}, shape)
+    for args, shape in (
+        ({"p": 0.2, "mode": "row"}, (4, 3, 5)),
+        ({"p": 0.5, "mode": "batch"}, (4, 3)),
+        ({"p": 0.0, "mode": "row"}, (4,)),
+    ):
+        add("StochasticDepth", args, shape)
+    for args in (
+        {"max_norm": 1.0},
+        {"max_norm": 2.0, "norm_type": 1.0, "scale_grad_by_freq": True},
+        {"sparse": True},
+    ):
+        add("Embedding", {"num_embeddings": 10, "embedding_dim": 4, **args}, (2, 3))
+    for w in ("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish", "ELU", "CELU", "LeakyReLU"):
+        add(w, {"inplace": True}, (2, 3, 4))
+    add("Hardtanh", {"inplace": True, "min_val": -0.5}, (2, 3, 4))
+    add("Threshold", {"threshold": 0.1, "value": 0.0, "inplace": True}, (2, 3))
+    for w in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout"):
+        add(w, {"inplace": True}, (2, 3, 4, 5))
+    add("GELU", {"approximate": "tanh"}, (2, 3, 4))
+    add("Softplus", {"beta": 2.0, "threshold": 5.0}, (2, 3, 4))
+    for args, shape in (
+        ({"scale_factor": 1.5, "recompute_scale_factor": True}, (2, 3, 5, 7)),
+        ({"scale_factor": 1.7, "recompute_scale_factor": True, "mode": "bilinear"}, (2, 3, 5, 7)),
+        ({"size": [6, 8], "recompute_scale_factor": True}, (2, 3, 5, 7)),
+        ({"scale_factor": 2, "recompute_scale_factor": False}, (2, 3, 5)),
     ):
         add("Upsample", args, shape)
     return c

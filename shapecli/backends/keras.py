@@ -14,6 +14,8 @@ No keras import here: the exporter prints these tables without the framework.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from ..plan import Construct, Default, Expression, LayerView, Refusal
 
 REFUSED = {
@@ -26,6 +28,35 @@ REFUSED = {
     "InstanceNorm2d": "Keras has no instance normalization with PyTorch's weight and bias",
     "InstanceNorm3d": "Keras has no instance normalization with PyTorch's weight and bias",
     "LocalResponseNorm": "Keras has no local response normalization layer",
+    "PixelShuffle": "Keras has no pixel-shuffle layer (TensorFlow's depth_to_space is channels-last, not Keras)",
+    "PixelUnshuffle": "Keras has no pixel-unshuffle layer (TensorFlow's space_to_depth is not Keras)",
+    "EmbeddingBag": "Keras has no embedding-bag layer",
+    "RNNCell": "Keras' SimpleRNNCell takes its states as a list and returns (output, states); use SimpleRNN",
+    "LSTMCell": "Keras' LSTMCell takes its states as a list and returns (output, [h, c]); use LSTM",
+    "GRUCell": "Keras' GRUCell takes its states as a list and returns (output, states); use GRU",
+    "TransformerEncoder": "Keras has no layer with PyTorch's TransformerEncoder weights",
+    "TransformerDecoder": "Keras has no layer with PyTorch's TransformerDecoder weights",
+    "Transformer": "Keras has no layer with PyTorch's Transformer weights",
+    "MaxUnpool1d": "Keras has no max-unpooling layer (nor pooling indices)",
+    "MaxUnpool2d": "Keras has no max-unpooling layer (nor pooling indices)",
+    "MaxUnpool3d": "Keras has no max-unpooling layer (nor pooling indices)",
+    "Fold": "Keras has no fold (col2im) layer",
+    "Unfold": "Keras has no unfold (im2col) layer with PyTorch's (N, C·kh·kw, L) layout",
+    "UpsamplingBilinear2d": "Keras' bilinear UpSampling2D has no align_corners=True",
+    "CosineSimilarity": "Keras has no cosine-similarity layer (keras.losses.cosine_similarity is a loss)",
+    "PairwiseDistance": "Keras has no pairwise-distance layer",
+    "SyncBatchNorm": "Keras synchronizes BatchNormalization on the TensorFlow backend only (synchronized=True)",
+    "LPPool1d": "Keras has no power-average pooling layer",
+    "LPPool2d": "Keras has no power-average pooling layer",
+    "LPPool3d": "Keras has no power-average pooling layer",
+    "CircularPad1d": "Keras has no circular padding (ops.pad's 'wrap' is not on every backend)",
+    "CircularPad2d": "Keras has no circular padding (ops.pad's 'wrap' is not on every backend)",
+    "CircularPad3d": "Keras has no circular padding (ops.pad's 'wrap' is not on every backend)",
+    "RReLU": "Keras has no randomized leaky ReLU",
+    "StochasticDepth": "Keras has no stochastic-depth layer (torchvision.ops.StochasticDepth)",
+    "LazyInstanceNorm1d": "Keras has no instance normalization with PyTorch's weight and bias",
+    "LazyInstanceNorm2d": "Keras has no instance normalization with PyTorch's weight and bias",
+    "LazyInstanceNorm3d": "Keras has no instance normalization with PyTorch's weight and bias",
 }
 """Layer types without a Keras counterpart, and why."""
 
@@ -149,7 +180,7 @@ def _dense(view: LayerView):
 
 def _embedding(view: LayerView):
     cfg = view.cfg
-    _only(cfg, padding_idx=None)
+    _only(cfg, padding_idx=None, max_norm=None, scale_grad_by_freq=False, sparse=False)
     kwargs = dict(input_dim=cfg.num_embeddings, output_dim=cfg.embedding_dim, mask_zero=Default(cfg.mask_zero, False))
     return Construct("layers.Embedding", kwargs)
 
@@ -292,6 +323,7 @@ def _separable(rank: int):
 def _pool(rank: int, kind: str):
     def entry(view: LayerView):
         cfg = view.cfg
+        _only(cfg, **({"return_indices": False} if kind == "Max" else {"divisor_override": None} if rank > 1 else {}))
         kwargs = dict(
             pool_size=_size(cfg.pool_size),
             strides=Default(None if cfg.strides is None else _size(cfg.strides), None),
@@ -305,6 +337,8 @@ def _pool(rank: int, kind: str):
 
 def _adaptive_pool(rank: int, kind: str):
     def entry(view: LayerView):
+        if kind == "Max":
+            _only(view.cfg, return_indices=False)
         size = view.cfg.output_size
         if None in size:
             raise Refusal("Keras' adaptive poolings need a size for every axis", "output_size")
@@ -625,3 +659,33 @@ for _rank in (1, 2, 3):
 for _rank in (1, 2):
     TABLE[f"DepthwiseConv{_rank}D"] = _depthwise(_rank)
     TABLE[f"SeparableConv{_rank}D"] = _separable(_rank)
+
+
+# -- the types and arguments of issue 12 --------------------------------------------------------
+
+
+def _gelu(view: LayerView):
+    if view.cfg.approximate == "tanh":  # the same tanh approximation as PyTorch's
+        return Expression("keras.activations.gelu({0}, approximate=True)")
+    return Construct("layers.Activation", {"activation": "gelu"})
+
+
+def _softplus(view: LayerView):
+    _only(view.cfg, beta=1.0, threshold=20.0)
+    return Construct("layers.Activation", {"activation": "softplus"})
+
+
+def _upsampling_nearest(view: LayerView):
+    # PyTorch's UpsamplingNearest2d: Upsample with mode 'nearest' on channels-first data
+    cfg = SimpleNamespace(**vars(view.cfg), mode="nearest", data_format="channels_first", align_corners=None)
+    return _upsample(LayerView(cfg, view.label, view.ins, view.outs, view.params))
+
+
+TABLE.update(
+    {
+        "GELU": _gelu,
+        "Softplus": _softplus,
+        "Softmax2d": lambda v: Construct("layers.Softmax", {"axis": -3}),
+        "UpsamplingNearest2d": _upsampling_nearest,
+    }
+)

@@ -30,16 +30,26 @@ from .numpy_layers.activation import (
     activation_layer,
     celu,
     elu,
+    gelu_layer,
     glu,
     hardshrink,
     leaky_relu,
     log_softmax,
     prelu,
+    rrelu,
     softmax,
+    softplus_layer,
     softshrink,
     word_layer,
 )
-from .numpy_layers.attention import attention, decoder_layer, encoder_layer
+from .numpy_layers.attention import (
+    attention,
+    decoder_layer,
+    encoder_layer,
+    transformer,
+    transformer_decoder,
+    transformer_encoder,
+)
 from .numpy_layers.common import F32, Refusal
 from .numpy_layers.conv import conv, depthwise, separable, transposed
 from .numpy_layers.core import (
@@ -49,6 +59,7 @@ from .numpy_layers.core import (
     concat,
     dense,
     embedding,
+    embedding_bag,
     flatten,
     fold,
     identity,
@@ -60,9 +71,12 @@ from .numpy_layers.core import (
     unflatten,
 )
 from .numpy_layers.norm import batchnorm, groupnorm, instancenorm, layernorm, local_response_norm, rmsnorm
-from .numpy_layers.pool import adaptive, global_pooling, pool
-from .numpy_layers.recurrent import recurrent
-from .numpy_layers.resample import cropping, keras_pad, torch_pad, upsample, upsampling
+from .numpy_layers.distance import cosine_similarity, pairwise_distance
+from .numpy_layers.pool import adaptive, global_pooling, lp_pool, max_unpool, pool
+from .numpy_layers.rearrange import fold as fold_blocks
+from .numpy_layers.rearrange import pixel_shuffle, pixel_unshuffle, unfold
+from .numpy_layers.recurrent import cell, recurrent
+from .numpy_layers.resample import cropping, fixed_upsample, keras_pad, torch_pad, upsample, upsampling
 
 __all__ = ["LAYERS", "REFUSED", "Refusal"]
 
@@ -158,6 +172,37 @@ for _rank in (1, 2, 3):
 for _rank in (1, 2):
     LAYERS[f"DepthwiseConv{_rank}D"] = depthwise(_rank)
     LAYERS[f"SeparableConv{_rank}D"] = separable(_rank)
+
+LAYERS.update(
+    {
+        "GELU": gelu_layer,
+        "Softplus": softplus_layer,
+        "RReLU": rrelu,
+        "Softmax2d": lambda cfg, xs, p: softmax(xs[0], -3),
+        "StochasticDepth": identity,
+        "PixelShuffle": pixel_shuffle,
+        "PixelUnshuffle": pixel_unshuffle,
+        "Fold": fold_blocks,
+        "Unfold": unfold,
+        "EmbeddingBag": embedding_bag,
+        "RNNCell": cell("RNNCell"),
+        "LSTMCell": cell("LSTMCell"),
+        "GRUCell": cell("GRUCell"),
+        "TransformerEncoder": transformer_encoder,
+        "TransformerDecoder": transformer_decoder,
+        "Transformer": transformer,
+        "UpsamplingNearest2d": fixed_upsample("nearest", None),
+        "UpsamplingBilinear2d": fixed_upsample("bilinear", True),
+        "CosineSimilarity": cosine_similarity,
+        "PairwiseDistance": pairwise_distance,
+        "SyncBatchNorm": batchnorm,
+    }
+)
+for _rank in (1, 2, 3):
+    LAYERS[f"MaxUnpool{_rank}d"] = max_unpool(_rank)
+    LAYERS[f"LPPool{_rank}d"] = lp_pool(_rank)
+    LAYERS[f"CircularPad{_rank}d"] = torch_pad(_rank, "circular")
+    LAYERS[f"LazyInstanceNorm{_rank}d"] = instancenorm(_rank)
 
 REFUSED: dict[str, str] = {}
 """Layer types this backend does not run, with the reason shown to the user. Empty: every type runs."""

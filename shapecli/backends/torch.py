@@ -167,9 +167,21 @@ def _embedding(view: LayerView):
     if cfg.mask_zero:
         raise Refusal("mask_zero is Keras masking; PyTorch's Embedding has none", "mask_zero")
     kwargs = dict(
-        num_embeddings=cfg.num_embeddings, embedding_dim=cfg.embedding_dim, padding_idx=Default(cfg.padding_idx, None)
+        num_embeddings=cfg.num_embeddings,
+        embedding_dim=cfg.embedding_dim,
+        padding_idx=Default(cfg.padding_idx, None),
+        **_embedding_options(cfg),
     )
     return Construct("nn.Embedding", kwargs)
+
+
+def _embedding_options(cfg) -> dict:
+    return dict(
+        max_norm=Default(cfg.max_norm, None),
+        norm_type=Default(cfg.norm_type, 2.0),
+        scale_grad_by_freq=Default(cfg.scale_grad_by_freq, False),
+        sparse=Default(cfg.sparse, False),
+    )
 
 
 def _positional_embedding(view: LayerView):
@@ -193,12 +205,17 @@ def _class_token(view: LayerView):
 
 
 def _dropout(cls: str):
-    return lambda view: Construct(f"nn.{cls}", dict(p=Default(view.cfg.rate, 0.5)))
+    return lambda view: Construct(f"nn.{cls}", dict(p=Default(view.cfg.rate, 0.5), **_inplace(view.cfg)))
 
 
 def _alpha_dropout(view: LayerView):
     cls = "FeatureAlphaDropout" if view.label.lower() == "featurealphadropout" else "AlphaDropout"
-    return Construct(f"nn.{cls}", dict(p=Default(view.cfg.rate, 0.5)))
+    return Construct(f"nn.{cls}", dict(p=Default(view.cfg.rate, 0.5), **_inplace(view.cfg)))
+
+
+def _inplace(cfg) -> dict:
+    """The `inplace` keyword of the PyTorch modules that take it."""
+    return {"inplace": Default(cfg.inplace, False)}
 
 
 # -- convolutions and pooling -----------------------------------------------------------
@@ -333,13 +350,20 @@ def _pool(rank: int, kind: str):
             padding=Default(_symmetric(cfg.padding, "poolings"), 0),
         )
         if kind == "Max":
-            kwargs = dict(**common, dilation=Default(_size(cfg.dilation), 1), ceil_mode=Default(cfg.ceil_mode, False))
-        else:
             kwargs = dict(
                 **common,
+                dilation=Default(_size(cfg.dilation), 1),
+                return_indices=Default(cfg.return_indices, False),
                 ceil_mode=Default(cfg.ceil_mode, False),
-                count_include_pad=Default(cfg.count_include_pad, True),
             )
+            return Construct(f"nn.{kind}Pool{rank}d", kwargs, unpack="{0}, {1}" if cfg.return_indices else None)
+        kwargs = dict(
+            **common,
+            ceil_mode=Default(cfg.ceil_mode, False),
+            count_include_pad=Default(cfg.count_include_pad, True),
+        )
+        if rank > 1:
+            kwargs["divisor_override"] = Default(cfg.divisor_override, None)
         return Construct(f"nn.{kind}Pool{rank}d", kwargs)
 
     return entry
@@ -349,7 +373,10 @@ def _adaptive_pool(rank: int, kind: str):
     def entry(view: LayerView):
         _channels_first(view.cfg, "poolings")
         size = view.cfg.output_size
-        return Construct(f"nn.Adaptive{kind}Pool{rank}d", {"output_size": size[0] if len(set(size)) == 1 else size})
+        kwargs = {"output_size": size[0] if len(set(size)) == 1 else size}
+        if kind == "Max" and view.cfg.return_indices:
+            return Construct(f"nn.AdaptiveMaxPool{rank}d", {**kwargs, "return_indices": True}, unpack="{0}, {1}")
+        return Construct(f"nn.Adaptive{kind}Pool{rank}d", kwargs)
 
     return entry
 
@@ -665,6 +692,7 @@ def _upsample(view: LayerView):
         scale_factor=Default(factor, None),
         mode=Default(cfg.mode, "nearest"),
         align_corners=Default(None if cfg.align_corners is None else cfg.align_corners == "true", None),
+        recompute_scale_factor=Default(cfg.recompute_scale_factor, None),
     )
     return Construct("nn.Upsample", kwargs)
 
@@ -690,15 +718,20 @@ TABLE = {
     "Dropout3d": _dropout("Dropout3d"),
     "AlphaDropout": _alpha_dropout,
     "Activation": _activation_layer,
-    "LeakyReLU": lambda v: Construct("nn.LeakyReLU", dict(negative_slope=Default(v.cfg.negative_slope, 0.01))),
-    "ELU": lambda v: Construct("nn.ELU", dict(alpha=Default(v.cfg.alpha, 1.0))),
-    "CELU": lambda v: Construct("nn.CELU", dict(alpha=Default(v.cfg.alpha, 1.0))),
+    "LeakyReLU": lambda v: Construct(
+        "nn.LeakyReLU", dict(negative_slope=Default(v.cfg.negative_slope, 0.01), **_inplace(v.cfg))
+    ),
+    "ELU": lambda v: Construct("nn.ELU", dict(alpha=Default(v.cfg.alpha, 1.0), **_inplace(v.cfg))),
+    "CELU": lambda v: Construct("nn.CELU", dict(alpha=Default(v.cfg.alpha, 1.0), **_inplace(v.cfg))),
     "Softshrink": lambda v: Construct("nn.Softshrink", dict(lambd=Default(v.cfg.lambd, 0.5))),
     "Hardshrink": lambda v: Construct("nn.Hardshrink", dict(lambd=Default(v.cfg.lambd, 0.5))),
     "Hardtanh": lambda v: Construct(
-        "nn.Hardtanh", dict(min_val=Default(v.cfg.min_val, -1.0), max_val=Default(v.cfg.max_val, 1.0))
+        "nn.Hardtanh",
+        dict(min_val=Default(v.cfg.min_val, -1.0), max_val=Default(v.cfg.max_val, 1.0), **_inplace(v.cfg)),
     ),
-    "Threshold": lambda v: Construct("nn.Threshold", {"threshold": v.cfg.threshold, "value": v.cfg.value}),
+    "Threshold": lambda v: Construct(
+        "nn.Threshold", {"threshold": v.cfg.threshold, "value": v.cfg.value, **_inplace(v.cfg)}
+    ),
     "Softmax": _softmax("Softmax"),
     "LogSoftmax": _softmax("LogSoftmax"),
     "Softmin": _softmax("Softmin"),
@@ -771,3 +804,204 @@ for _rank in (1, 2, 3):
 for _rank in (1, 2):
     TABLE[f"DepthwiseConv{_rank}D"] = _depthwise(_rank)
     TABLE[f"SeparableConv{_rank}D"] = _separable(_rank)
+
+
+# -- the types and arguments of issue 12 --------------------------------------------------------
+
+
+def _plain_inplace(cls: str):
+    return lambda view: Construct(f"nn.{cls}", _inplace(view.cfg))
+
+
+def _embedding_bag(view: LayerView):
+    cfg = view.cfg
+    kwargs = dict(
+        num_embeddings=cfg.num_embeddings,
+        embedding_dim=cfg.embedding_dim,
+        max_norm=Default(cfg.max_norm, None),
+        norm_type=Default(cfg.norm_type, 2.0),
+        scale_grad_by_freq=Default(cfg.scale_grad_by_freq, False),
+        mode=Default(cfg.mode, "mean"),
+        sparse=Default(cfg.sparse, False),
+        include_last_offset=Default(cfg.include_last_offset, False),
+        padding_idx=Default(cfg.padding_idx, None),
+    )
+    # a 2-D input takes no offsets: its second input is per_sample_weights
+    call = "{m}({0}, per_sample_weights={1})" if len(view.ins) == 2 and len(view.ins[0]) == 2 else "{m}({args})"
+    return Construct("nn.EmbeddingBag", kwargs, call=call)
+
+
+def _cell(kind: str):
+    def entry(view: LayerView):
+        cfg = view.cfg
+        kwargs = dict(input_size=view.params["weight_ih"][1], hidden_size=cfg.hidden_size, bias=Default(cfg.bias, True))
+        if kind == "RNNCell":
+            kwargs["nonlinearity"] = Default(cfg.nonlinearity, "tanh")
+        if kind != "LSTMCell":
+            return Construct(f"nn.{kind}", kwargs)
+        call = "{m}({0}, ({1}, {2}))" if len(view.ins) == 3 else "{m}({0})"
+        return Construct("nn.LSTMCell", kwargs, call=call, unpack="{0}, {1}")
+
+    return entry
+
+
+def _transformer_kwargs(view: LayerView) -> dict:
+    cfg = view.cfg
+    return dict(
+        d_model=view.int(view.ins[0][-1], "model width"),
+        nhead=cfg.nhead,
+        dim_feedforward=Default(cfg.dim_feedforward, 2048),
+        dropout=Default(cfg.dropout, 0.1),
+        activation=Default(cfg.activation, "relu"),
+        layer_norm_eps=Default(cfg.layer_norm_eps, 1e-5),
+        batch_first=Default(cfg.batch_first, False),
+        norm_first=Default(cfg.norm_first, False),
+        bias=Default(cfg.bias, True),
+    )
+
+
+def _transformer_stack(kind: str):
+    # num_layers copies of the layer (PyTorch deep-copies the one it is given) and the optional final norm
+    def entry(view: LayerView):
+        cfg = view.cfg
+        kwargs = _transformer_kwargs(view)
+        norm = None
+        if cfg.norm:
+            width = {"normalized_shape": kwargs["d_model"], "eps": kwargs["layer_norm_eps"], "bias": kwargs["bias"]}
+            norm = Construct("nn.LayerNorm", width)
+        stack = {
+            f"{kind.lower()}_layer": Construct(f"nn.Transformer{kind}Layer", kwargs),
+            "num_layers": cfg.num_layers,
+            "norm": Default(norm, None),
+        }
+        return Construct(f"nn.Transformer{kind}", stack)
+
+    return entry
+
+
+def _transformer_whole(view: LayerView):
+    cfg = view.cfg
+    kwargs = _transformer_kwargs(view)
+    kwargs["nhead"] = Default(cfg.nhead, 8)
+    kwargs["num_encoder_layers"] = Default(cfg.num_encoder_layers, 6)
+    kwargs["num_decoder_layers"] = Default(cfg.num_decoder_layers, 6)
+    return Construct("nn.Transformer", kwargs)
+
+
+def _max_unpool(rank: int):
+    def entry(view: LayerView):
+        cfg = view.cfg
+        kwargs = dict(
+            kernel_size=_size(cfg.pool_size),
+            stride=Default(None if cfg.strides is None else _size(cfg.strides), None),
+            padding=Default(_size(cfg.padding), 0),
+        )
+        size = "" if cfg.output_size is None else f", output_size={list(cfg.output_size)}"
+        return Construct(f"nn.MaxUnpool{rank}d", kwargs, call="{m}({0}, {1}" + size + ")")
+
+    return entry
+
+
+def _fold_window(cfg) -> dict:
+    return dict(
+        kernel_size=_size(cfg.kernel_size),
+        dilation=Default(_size(cfg.dilation), 1),
+        padding=Default(_size(cfg.padding), 0),
+        stride=Default(_size(cfg.stride), 1),
+    )
+
+
+def _fixed_upsample(cls: str):
+    def entry(view: LayerView):
+        cfg = view.cfg
+        size = None if cfg.size is None else (cfg.size if isinstance(cfg.size, int) else _size(cfg.size))
+        return Construct(f"nn.{cls}", dict(size=Default(size, None), scale_factor=Default(cfg.scale_factor, None)))
+
+    return entry
+
+
+def _sync_batch_norm(view: LayerView):
+    cfg = view.cfg
+    _channel_axis(view)
+    affine, bias = _affine_flags(cfg)
+    kwargs = dict(
+        num_features=view.int(view.ins[0][1], "channels"),
+        eps=Default(cfg.eps, 1e-5),
+        momentum=Default(cfg.momentum, 0.1),
+        affine=Default(affine, True),
+        track_running_stats=Default(cfg.track_running_stats, True),
+        bias=Default(bias, True),
+    )
+    return Construct("nn.SyncBatchNorm", kwargs)
+
+
+def _lp_pool(rank: int):
+    def entry(view: LayerView):
+        cfg = view.cfg
+        kwargs = dict(
+            norm_type=cfg.norm_type,
+            kernel_size=_size(cfg.pool_size),
+            stride=Default(None if cfg.strides is None else _size(cfg.strides), None),
+            ceil_mode=Default(cfg.ceil_mode, False),
+        )
+        return Construct(f"nn.LPPool{rank}d", kwargs)
+
+    return entry
+
+
+def _stochastic_depth(view: LayerView):
+    # torchvision.ops.stochastic_depth, written out (torchvision is not a dependency): while training,
+    # the input times Bernoulli(1 - p) noise of shape (N, 1, …) ('row') or (1, …) ('batch'), / (1 - p)
+    cfg = view.cfg
+    if cfg.p == 0:
+        return Expression("{0}")
+    survival = 1.0 - cfg.p
+    size = "[{0}.shape[0]] + [1] * ({0}.ndim - 1)" if cfg.mode == "row" else "[1] * {0}.ndim"
+    noise = f"torch.empty({size}, dtype={{0}}.dtype, device={{0}}.device).bernoulli_({survival!r})"
+    if survival > 0:
+        noise += f".div_({survival!r})"
+    return Construct("nn.Module", {}, call=f"({{0}} * {noise} if {{m}}.training else {{0}})")
+
+
+TABLE.update(
+    {
+        "GELU": lambda v: Construct("nn.GELU", dict(approximate=Default(v.cfg.approximate, "none"))),
+        "Softplus": lambda v: Construct(
+            "nn.Softplus", dict(beta=Default(v.cfg.beta, 1.0), threshold=Default(v.cfg.threshold, 20.0))
+        ),
+        "PixelShuffle": lambda v: Construct("nn.PixelShuffle", {"upscale_factor": v.cfg.upscale_factor}),
+        "PixelUnshuffle": lambda v: Construct("nn.PixelUnshuffle", {"downscale_factor": v.cfg.downscale_factor}),
+        "EmbeddingBag": _embedding_bag,
+        "RNNCell": _cell("RNNCell"),
+        "LSTMCell": _cell("LSTMCell"),
+        "GRUCell": _cell("GRUCell"),
+        "TransformerEncoder": _transformer_stack("Encoder"),
+        "TransformerDecoder": _transformer_stack("Decoder"),
+        "Transformer": _transformer_whole,
+        "Fold": lambda v: Construct("nn.Fold", dict(output_size=_size(v.cfg.output_size), **_fold_window(v.cfg))),
+        "Unfold": lambda v: Construct("nn.Unfold", _fold_window(v.cfg)),
+        "UpsamplingNearest2d": _fixed_upsample("UpsamplingNearest2d"),
+        "UpsamplingBilinear2d": _fixed_upsample("UpsamplingBilinear2d"),
+        "CosineSimilarity": lambda v: Construct(
+            "nn.CosineSimilarity", dict(dim=Default(v.cfg.dim, 1), eps=Default(v.cfg.eps, 1e-8))
+        ),
+        "PairwiseDistance": lambda v: Construct(
+            "nn.PairwiseDistance",
+            dict(p=Default(v.cfg.p, 2.0), eps=Default(v.cfg.eps, 1e-6), keepdim=Default(v.cfg.keepdim, False)),
+        ),
+        "SyncBatchNorm": _sync_batch_norm,
+        "RReLU": lambda v: Construct(
+            "nn.RReLU",
+            dict(lower=Default(v.cfg.lower, 1 / 8), upper=Default(v.cfg.upper, 1 / 3), **_inplace(v.cfg)),
+        ),
+        "Softmax2d": _plain("Softmax2d"),
+        "StochasticDepth": _stochastic_depth,
+    }
+)
+for _name in ("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish"):
+    TABLE[_name] = _plain_inplace(_name)
+for _rank in (1, 2, 3):
+    TABLE[f"MaxUnpool{_rank}d"] = _max_unpool(_rank)
+    TABLE[f"LPPool{_rank}d"] = _lp_pool(_rank)
+    TABLE[f"CircularPad{_rank}d"] = _torch_pad(f"CircularPad{_rank}d")
+    TABLE[f"LazyInstanceNorm{_rank}d"] = _instance_norm(_rank)

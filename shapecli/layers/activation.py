@@ -6,11 +6,11 @@ also the values Dense's `activation` argument accepts.
 
 from __future__ import annotations
 
-from ..args import Choice, Float, Int, Ints
+from ..args import Bool, Choice, Float, Int, Ints
 from ..dims import UNKNOWN, AnyShape, format_shape
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
-from ..shape_math import divide_exactly, normalize_axis, same_dim
+from ..shape_math import divide_exactly, normalize_axis, require_rank, same_dim
 
 
 class ActivationLayer(Layer):
@@ -22,20 +22,51 @@ class ActivationLayer(Layer):
         return ins[0]
 
 
+_INPLACE = Arg(Bool(), False, doc="PyTorch: overwrite the input (no shape effect; the values are the same)")
+
+
+class InplaceActivation(ActivationLayer):
+    """An activation PyTorch can apply in place (`inplace`, which changes what is kept, not the values)."""
+
+    args = {"inplace": _INPLACE}
+
+
 class LeakyActivation(ActivationLayer):
     """An activation with a slope for negative inputs."""
 
     args = {
         "negative_slope": Arg(
             Float(), PerConvention(torch=0.01, keras=0.3), aliases=("alpha",), doc="slope for x < 0 (Keras: 0.3)"
-        )
+        ),
+        "inplace": _INPLACE,
     }
 
 
 class ScaledActivation(ActivationLayer):
     """An activation with a scale for its negative part."""
 
-    args = {"alpha": Arg(Float(), 1.0, doc="scale of the negative part")}
+    args = {"alpha": Arg(Float(), 1.0, doc="scale of the negative part"), "inplace": _INPLACE}
+
+
+class GeluActivation(ActivationLayer):
+    """GELU, exact or by PyTorch's tanh approximation."""
+
+    args = {
+        "approximate": Arg(
+            Choice(("none", "tanh")),
+            "none",
+            doc="'tanh': 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) instead of x·Φ(x)",
+        )
+    }
+
+
+class SoftplusActivation(ActivationLayer):
+    """Softplus with PyTorch's sharpness and linear threshold."""
+
+    args = {
+        "beta": Arg(Float(), 1.0, doc="log(1 + exp(beta·x)) / beta"),
+        "threshold": Arg(Float(), 20.0, doc="x itself where beta·x > threshold"),
+    }
 
 
 class AxisActivation(ActivationLayer):
@@ -71,6 +102,7 @@ class ClampActivation(ActivationLayer):
     args = {
         "min_val": Arg(Float(), -1.0, doc="lower bound"),
         "max_val": Arg(Float(), 1.0, doc="upper bound"),
+        "inplace": _INPLACE,
     }
 
     @staticmethod
@@ -85,24 +117,25 @@ class ThresholdActivation(ActivationLayer):
     args = {
         "threshold": Arg(Float(), doc="values ≤ threshold are replaced"),
         "value": Arg(Float(), doc="the replacement"),
+        "inplace": _INPLACE,
     }
 
 
 # type name, other names, activation word, base, what it computes
 ACTIVATIONS = [
-    ("ReLU", (), "relu", ActivationLayer, "max(x, 0)"),
-    ("ReLU6", (), "relu6", ActivationLayer, "min(max(x, 0), 6)"),
+    ("ReLU", (), "relu", InplaceActivation, "max(x, 0)"),
+    ("ReLU6", (), "relu6", InplaceActivation, "min(max(x, 0), 6)"),
     ("LeakyReLU", (), "leaky_relu", LeakyActivation, "x if x > 0 else negative_slope * x"),
     ("ELU", (), "elu", ScaledActivation, "x if x > 0 else alpha * (exp(x) - 1)"),
-    ("SELU", (), "selu", ActivationLayer, "scale * elu(x) with fixed constants"),
-    ("GELU", (), "gelu", ActivationLayer, "x * Φ(x)"),
-    ("SiLU", ("Swish",), "silu", ActivationLayer, "x * sigmoid(x)"),
-    ("Mish", (), "mish", ActivationLayer, "x * tanh(softplus(x))"),
+    ("SELU", (), "selu", InplaceActivation, "scale * elu(x) with fixed constants"),
+    ("GELU", (), "gelu", GeluActivation, "x * Φ(x)"),
+    ("SiLU", ("Swish",), "silu", InplaceActivation, "x * sigmoid(x)"),
+    ("Mish", (), "mish", InplaceActivation, "x * tanh(softplus(x))"),
     ("Sigmoid", (), "sigmoid", ActivationLayer, "1 / (1 + exp(-x))"),
-    ("Hardsigmoid", (), "hard_sigmoid", ActivationLayer, "piecewise-linear sigmoid"),
-    ("Hardswish", (), "hard_swish", ActivationLayer, "x * hard_sigmoid(x)"),
+    ("Hardsigmoid", (), "hard_sigmoid", InplaceActivation, "piecewise-linear sigmoid"),
+    ("Hardswish", (), "hard_swish", InplaceActivation, "x * hard_sigmoid(x)"),
     ("Tanh", (), "tanh", ActivationLayer, "tanh(x)"),
-    ("Softplus", (), "softplus", ActivationLayer, "log(1 + exp(x))"),
+    ("Softplus", (), "softplus", SoftplusActivation, "log(1 + exp(x))"),
     ("Softsign", (), "softsign", ActivationLayer, "x / (1 + |x|)"),
     ("Softmax", (), "softmax", AxisActivation, "exp(x) / sum(exp(x)) along axis"),
     ("LogSoftmax", (), "log_softmax", AxisActivation, "log(softmax(x)) along axis"),
@@ -193,3 +226,30 @@ class GLU(ActivationLayer):
             divide_exactly(x[axis], 2, f"halves axis {cfg.axis} of {format_shape(x)}, which is odd"),
             *x[axis + 1 :],
         )
+
+
+@register("RReLU", prefix="rrelu")
+class RReLU(ActivationLayer):
+    """Randomized leaky ReLU: slope U(lower, upper) for x < 0 while training, (lower + upper) / 2 in inference."""
+
+    args = {
+        "lower": Arg(Float(), 1 / 8, doc="lowest slope"),
+        "upper": Arg(Float(), 1 / 3, doc="highest slope"),
+        "inplace": _INPLACE,
+    }
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if cfg.lower > cfg.upper:
+            raise SpecError(f"lower ({cfg.lower}) must be at most upper ({cfg.upper}), as PyTorch requires")
+
+
+@register("Softmax2d", prefix="softmax")
+class Softmax2d(ActivationLayer):
+    """Softmax over the channels of each position: axis -3 of a (C, H, W) or (N, C, H, W) input."""
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # x -> x, rank 3 or 4
+        require_rank(ins[0], 3, 4)
+        return ins[0]

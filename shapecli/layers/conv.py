@@ -299,7 +299,7 @@ def _filters() -> Arg:
 _GROUPS = Arg(Int(1), 1, doc="split the channels into this many independent groups")
 
 for _rank in (1, 2, 3):
-    register(f"Conv{_rank}d", prefix="conv")(
+    register(f"Conv{_rank}d", f"LazyConv{_rank}d", prefix="conv")(
         type(
             f"Conv{_rank}d",
             (Conv,),
@@ -314,7 +314,7 @@ for _rank in (1, 2, 3):
             },
         )
     )
-    register(f"ConvTranspose{_rank}d", f"Conv{_rank}DTranspose", prefix="conv_transpose")(
+    register(f"ConvTranspose{_rank}d", f"Conv{_rank}DTranspose", f"LazyConvTranspose{_rank}d", prefix="conv_transpose")(
         type(
             f"ConvTranspose{_rank}d",
             (ConvTranspose,),

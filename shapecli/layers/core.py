@@ -1,4 +1,4 @@
-"""Dense, Bilinear, Embedding, PositionalEmbedding, Identity, Flatten, dropout and noise layers."""
+"""Dense, Bilinear, Embedding, PositionalEmbedding, Identity, Flatten, dropout and noise layers, EmbeddingBag."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from ..args import Bool, Choice, Float, Int
 from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, register
-from ..shape_math import normalize_axis, require_at_least, require_rank, same_dim
+from ..shape_math import normalize_axis, require_at_least, require_positive, require_rank, same_dim
 from .activation import ACTIVATION_NAMES
 
 
-@register("Dense", "Linear", prefix="dense")
+@register("Dense", "Linear", "LazyLinear", prefix="dense")
 class Dense(Layer):
     """Fully connected layer on the last axis.
 
@@ -87,7 +87,10 @@ class Identity(Layer):
 class Dropout(Layer):
     """Zeroes elements at random while training; the shape is unchanged."""
 
-    args = {"rate": Arg(Float(0, 1), 0.5, aliases=("p",), doc="probability of dropping an element")}
+    args = {
+        "rate": Arg(Float(0, 1), 0.5, aliases=("p",), doc="probability of dropping an element"),
+        "inplace": Arg(Bool(), False, doc="PyTorch: overwrite the input (no shape effect)"),
+    }
 
     @staticmethod
     def output_shape(cfg, ins):
@@ -156,9 +159,10 @@ for _name, _aliases, _what in (
     ("AlphaDropout", ("FeatureAlphaDropout",), "elements, keeping the mean and variance (SELU networks)"),
     ("GaussianDropout", (), "elements by multiplicative Gaussian noise"),
 ):
-    register(_name, *_aliases, prefix="dropout")(
-        type(_name, (Dropout,), {"__doc__": f"Drops {_what} while training; the shape is unchanged."})
-    )
+    _body = {"__doc__": f"Drops {_what} while training; the shape is unchanged."}
+    if _name == "GaussianDropout":  # Keras' layer: no in-place option
+        _body["args"] = {"rate": Dropout.args["rate"]}
+    register(_name, *_aliases, prefix="dropout")(type(_name, (Dropout,), _body))
 
 
 @register("GaussianNoise", prefix="gaussian_noise")
@@ -173,6 +177,15 @@ class GaussianNoise(Layer):
         return ins[0]
 
 
+_EMBEDDING_OPTIONS = {
+    "max_norm": Arg(Float(0), None, doc="PyTorch: rows looked up are renormalized to at most this norm"),
+    "norm_type": Arg(Float(), 2.0, doc="PyTorch: the p of the p-norm max_norm bounds"),
+    "scale_grad_by_freq": Arg(Bool(), False, doc="PyTorch: scale gradients by word frequency (no shape effect)"),
+    "sparse": Arg(Bool(), False, doc="PyTorch: sparse gradients (no shape effect)"),
+}
+"""PyTorch's options of Embedding and EmbeddingBag that change no shape."""
+
+
 @register("Embedding", prefix="embedding")
 class Embedding(Layer):
     """A lookup table: integer indices (...) → vectors (..., embedding_dim).
@@ -185,12 +198,17 @@ class Embedding(Layer):
         "embedding_dim": Arg(Int(1), aliases=("output_dim",), doc="size of each vector"),
         "padding_idx": Arg(Int(), None, doc="a row that is not trained (PyTorch; no shape effect)"),
         "mask_zero": Arg(Bool(), False, doc="Keras masking (no shape effect)"),
+        **_EMBEDDING_OPTIONS,
     }
 
     @staticmethod
     def check_args(cfg) -> None:
         if cfg.padding_idx is not None and not -cfg.num_embeddings <= cfg.padding_idx < cfg.num_embeddings:
             raise SpecError(f"padding_idx ({cfg.padding_idx}) must be within num_embeddings ({cfg.num_embeddings})")
+
+    @staticmethod
+    def index_inputs(cfg, ranks) -> dict:
+        return {0: cfg.num_embeddings}
 
     @staticmethod
     def output_shape(cfg, ins):
@@ -296,3 +314,75 @@ class ClassToken(Layer):
     def params(cfg, ins):
         width = cfg.embedding_dim if cfg.embedding_dim is not None else ins[0][-1]
         return [Param("class_token", (1, 1, width))]
+
+
+@register("EmbeddingBag", prefix="embedding_bag")
+class EmbeddingBag(Layer):
+    """Sums, averages or takes the maximum of bags of embeddings: (B, N) → (B, D), or a flat
+    input (N,) cut into bags by `offsets` (PyTorch EmbeddingBag).
+
+    Inputs: a 2-D input and optionally per_sample_weights of its shape; or a 1-D input, its
+    offsets (B,) and optionally per_sample_weights (N,). torch.nn.functional.embedding_bag:
+    per_sample_weights only with mode 'sum'; include_last_offset makes the last offset the
+    end of the last bag (B - 1 bags from a flat input; a 2-D input still gives B).
+    """
+
+    min_inputs, max_inputs = 1, 3
+    args = {
+        "num_embeddings": Arg(Int(1), aliases=("input_dim", "vocab_size"), doc="number of rows (vocabulary size)"),
+        "embedding_dim": Arg(Int(1), aliases=("output_dim",), doc="size of each vector"),
+        "mode": Arg(Choice(("sum", "mean", "max")), "mean", doc="how a bag is reduced"),
+        "include_last_offset": Arg(Bool(), False, doc="the offsets end with the end of the last bag"),
+        "padding_idx": Arg(Int(), None, doc="a row that is not trained nor counted in a bag (no shape effect)"),
+        **_EMBEDDING_OPTIONS,
+    }
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if cfg.padding_idx is not None and not -cfg.num_embeddings <= cfg.padding_idx < cfg.num_embeddings:
+            raise SpecError(f"padding_idx ({cfg.padding_idx}) must be within num_embeddings ({cfg.num_embeddings})")
+        if cfg.mode == "max" and (cfg.scale_grad_by_freq or cfg.sparse):
+            word = "scale_grad_by_freq" if cfg.scale_grad_by_freq else "sparse"
+            raise SpecError(f"mode 'max' does not support {word} (PyTorch refuses it)")
+
+    @staticmethod
+    def index_inputs(cfg, ranks) -> dict:
+        # the indices; after a 1-D (or not yet known) input, the offsets
+        return {0: cfg.num_embeddings} if ranks and ranks[0] == 2 else {0: cfg.num_embeddings, 1: None}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (B, N) -> (B, D); (N,) with offsets (B,) -> (B, D), or (B - 1, D) with include_last_offset
+        x, *rest = ins
+        if len(x) not in (1, 2):
+            raise ShapeError(f"expects indices of rank 1 (with offsets) or 2 (B, N), receives {format_shape(x)}")
+        if len(x) == 2:
+            if len(rest) > 1:
+                raise ShapeError(
+                    f"takes no offsets with a 2-D input {format_shape(x)} (each row is a bag)",
+                    hint="give [input] or [input, per_sample_weights]",
+                )
+            weights, bags = (rest[0] if rest else None), x[0]
+        else:
+            if not rest:
+                raise ShapeError(
+                    f"needs offsets with a 1-D input {format_shape(x)}", hint="give [input, offsets] (the bags' starts)"
+                )
+            offsets, weights = rest[0], (rest[1] if len(rest) > 1 else None)
+            if len(offsets) != 1:
+                raise ShapeError(f"needs 1-D offsets, receives {format_shape(offsets)}")
+            bags = offsets[0]
+            if cfg.include_last_offset:
+                bags = require_positive(bags - 1, "include_last_offset (the last offset ends the last bag)")
+        if weights is not None:
+            if len(weights) != len(x) or any(same_dim(a, b) is None for a, b in zip(weights, x)):
+                raise ShapeError(
+                    f"needs per_sample_weights shaped as the input {format_shape(x)}, receives {format_shape(weights)}"
+                )
+            if cfg.mode != "sum":
+                raise ShapeError(f"takes per_sample_weights with mode 'sum' only, not '{cfg.mode}'")
+        return (bags, cfg.embedding_dim)
+
+    @staticmethod
+    def params(cfg, ins):
+        return [Param("weight", (cfg.num_embeddings, cfg.embedding_dim))]

@@ -1,4 +1,4 @@
-"""Normalization: BatchNorm, LayerNorm, GroupNorm, InstanceNorm, RMSNorm, LocalResponseNorm.
+"""Normalization: BatchNorm, LayerNorm, GroupNorm, InstanceNorm, RMSNorm, LocalResponseNorm, SyncBatchNorm.
 
 What counts as a parameter follows the convention:
   PyTorch  weight/bias are parameters; running_mean, running_var and
@@ -120,7 +120,7 @@ class BatchNormBase(Layer):
 
 
 for _rank, _ranks in ((1, (2, 3)), (2, (4,)), (3, (5,))):
-    register(f"BatchNorm{_rank}d", prefix="batchnorm")(
+    register(f"BatchNorm{_rank}d", f"LazyBatchNorm{_rank}d", prefix="batchnorm")(
         type(
             f"BatchNorm{_rank}d",
             (BatchNormBase,),
@@ -296,3 +296,42 @@ class LocalResponseNorm(Layer):
         # x -> x
         require_rank(ins[0], 3)
         return ins[0]
+
+
+_LAZY_INSTANCE_ARGS = {
+    **InstanceNormBase.args,
+    "affine": Arg(Bool(), True, doc="learn a scale and a shift"),
+    "track_running_stats": Arg(Bool(), True, doc="keep running statistics"),
+}
+"""PyTorch's LazyInstanceNorm defaults differ from InstanceNorm's: affine and running statistics on."""
+
+for _rank in (1, 2, 3):
+    register(f"LazyInstanceNorm{_rank}d", prefix="instancenorm")(
+        type(
+            f"LazyInstanceNorm{_rank}d",
+            (InstanceNormBase,),
+            {
+                "rank": _rank,
+                "args": _LAZY_INSTANCE_ARGS,
+                "__doc__": f"InstanceNorm{_rank}d with PyTorch LazyInstanceNorm{_rank}d's defaults: "
+                "affine and track_running_stats true.",
+            },
+        )
+    )
+
+
+@register("SyncBatchNorm", prefix="batchnorm")
+class SyncBatchNorm(BatchNormBase):
+    """Batch normalization with statistics over every process's batch; the shapes of BatchNorm over a
+    rank ≥ 2 input, channels on axis 1 (PyTorch SyncBatchNorm; Keras BatchNormalization(synchronized=True))."""
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # x -> x, rank >= 2 ("expected at least 2D input")
+        (x,) = ins
+        require_rank(x, 2)
+        _check_declared(cfg.num_features, x[normalize_axis(cfg.axis, len(x))], "num_features", x)
+        if cfg.convention == "torch" and not cfg.track_running_stats:
+            # without running statistics, even inference normalizes over the batch
+            _require_statistics(x[0] * product(x[2:]), x, "each channel")
+        return x

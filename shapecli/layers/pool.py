@@ -1,4 +1,5 @@
-"""Pooling: Max/AvgPool 1d/2d/3d, AdaptiveAvg/MaxPool 1d/2d/3d, GlobalAverage/MaxPooling 1D/2D/3D.
+"""Pooling: Max/AvgPool 1d/2d/3d, AdaptiveAvg/MaxPool 1d/2d/3d, GlobalAverage/MaxPooling 1D/2D/3D,
+MaxUnpool 1d/2d/3d, LPPool 1d/2d/3d.
 
 Pooling has no parameters and counts no MACs. PyTorch pads with integers
 (at most half the effective window) and may round up (ceil_mode); Keras pads
@@ -7,7 +8,10 @@ Pooling has no parameters and counts no MACs. PyTorch pads with integers
 
 from __future__ import annotations
 
-from ..args import Bool, Choice, Ints, Padding, show
+import math
+from types import SimpleNamespace
+
+from ..args import Bool, Choice, Float, Int, Ints, Padding, show
 from ..dims import format_dim, format_shape
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, PerConvention, register
@@ -18,6 +22,8 @@ from ..shape_math import (
     map_spatial,
     require_at_least,
     require_positive,
+    require_rank,
+    same_dim,
     split_channels,
     window_padding,
 )
@@ -36,11 +42,22 @@ class Pool(Layer):
     kind = "max"
 
     @classmethod
+    def output_names(cls, cfg) -> tuple[str, ...]:
+        return ("output", "indices") if getattr(cfg, "return_indices", False) else ("output",)
+
+    @staticmethod
+    def index_outputs(cfg) -> tuple[int, ...]:
+        return (1,) if getattr(cfg, "return_indices", False) else ()
+
+    @classmethod
     def check_args(cls, cfg) -> None:
         if cfg.convention == "keras":
             if cfg.ceil_mode or any(d > 1 for d in cfg.dilation):
                 raise SpecError("Keras pooling has no ceil_mode or dilation")
+            _no_torch_options(cfg)
             return
+        if getattr(cfg, "divisor_override", None) == 0:
+            raise SpecError("divisor_override cannot be 0: the average divides by it")
         if cfg.padding == "same":
             raise SpecError("PyTorch pooling takes integer padding, not 'same'")
         if cfg.dilation != (1,) * cls.rank and cls.kind == "avg":
@@ -54,27 +71,40 @@ class Pool(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> floor((n + 2p - d(k-1) - 1)/s) + 1 (ceil with ceil_mode); 'same' -> ceil(n/s)
-        (x,) = ins
-        batch, channels, spatial = split_channels(cfg, x, cls.rank)
-        strides = cfg.strides or cfg.pool_size
-        pads = window_padding(cfg.padding, spatial, cfg.pool_size, strides, cfg.dilation)
-        # PyTorch's avg_pool3d checks the unpadded input against the window; Keras (torch backend)
-        # hands it a symmetric 'same' padding as such (an uneven one it applies first)
-        unpadded = cfg.convention == "torch" or all(lo == hi for lo, hi in pads)
-        out = []
-        for n, k, s, d, (lo, hi) in zip(spatial, cfg.pool_size, strides, cfg.dilation, pads):
-            if cls.kind == "avg" and cls.rank == 3 and unpadded:
-                require_at_least(
-                    n,
-                    k,
-                    f"has window {k}, larger than the unpadded size {format_dim(n)} (PyTorch's 3-D average pooling)",
-                )
-            if cfg.ceil_mode:
-                length = ceil_pool_length(n, k, s, d, lo)
-            else:
-                length = conv_length(n, k, s, d, lo, hi)
-            out.append(require_positive(length, f"window {k}"))
-        return join_channels(cfg, batch, channels, out)
+        y = _window_shape(cls.rank, cls.kind, cfg, ins[0])
+        return [y, y] if getattr(cfg, "return_indices", False) else y
+
+
+def _window_shape(rank: int, kind: str, cfg, x) -> tuple:
+    """The output of a window pooling of `kind` ('max' or 'avg') over the `rank` spatial axes of x."""
+    batch, channels, spatial = split_channels(cfg, x, rank)
+    strides = cfg.strides or cfg.pool_size
+    pads = window_padding(cfg.padding, spatial, cfg.pool_size, strides, cfg.dilation)
+    # PyTorch's avg_pool3d checks the unpadded input against the window; Keras (torch backend)
+    # hands it a symmetric 'same' padding as such (an uneven one it applies first)
+    unpadded = cfg.convention == "torch" or all(lo == hi for lo, hi in pads)
+    out = []
+    for n, k, s, d, (lo, hi) in zip(spatial, cfg.pool_size, strides, cfg.dilation, pads):
+        if kind == "avg" and rank == 3 and unpadded:
+            require_at_least(
+                n,
+                k,
+                f"has window {k}, larger than the unpadded size {format_dim(n)} (PyTorch's 3-D average pooling)",
+            )
+        if cfg.ceil_mode:
+            length = ceil_pool_length(n, k, s, d, lo)
+        else:
+            length = conv_length(n, k, s, d, lo, hi)
+        out.append(require_positive(length, f"window {k}"))
+    return join_channels(cfg, batch, channels, out)
+
+
+def _no_torch_options(cfg) -> None:
+    """Keras pooling has no indices output and no divisor."""
+    if getattr(cfg, "return_indices", False):
+        raise SpecError("Keras pooling has no return_indices (PyTorch's indices output)")
+    if getattr(cfg, "divisor_override", None) is not None:
+        raise SpecError("Keras pooling has no divisor_override")
 
 
 def _pairs(padding, rank: int):
@@ -88,18 +118,32 @@ class AdaptivePool(Layer):
     kind = "max"
 
     @classmethod
+    def output_names(cls, cfg) -> tuple[str, ...]:
+        return ("output", "indices") if getattr(cfg, "return_indices", False) else ("output",)
+
+    @staticmethod
+    def index_outputs(cfg) -> tuple[int, ...]:
+        return (1,) if getattr(cfg, "return_indices", False) else ()
+
+    @classmethod
+    def check_args(cls, cfg) -> None:
+        if cfg.convention == "keras":
+            _no_torch_options(cfg)
+
+    @classmethod
     def output_shape(cls, cfg, ins):
         # spatial -> output_size (None keeps the input size)
         x = ins[0]
         if _mean_shortcut(cls, cfg, x):
             # PyTorch averages to 1x(1x)1 by a mean over the last axes, whatever comes before them
             return (*x[: -cls.rank], *cfg.output_size)
-        return map_spatial(
+        y = map_spatial(
             cfg,
             ins[0],
             cls.rank,
             lambda spatial: [n if size is None else size for n, size in zip(spatial, cfg.output_size)],
         )
+        return [y, y] if getattr(cfg, "return_indices", False) else y
 
 
 class GlobalPool(Layer):
@@ -166,6 +210,10 @@ def _pool_args(rank: int, kind: str) -> dict:
     }
     if kind == "avg":
         args["count_include_pad"] = Arg(Bool(), True, doc="count padding in the average (no shape effect)")
+        if rank > 1:  # PyTorch's AvgPool1d has none
+            args["divisor_override"] = Arg(Int(), None, doc="PyTorch: divide by this instead of the window size")
+    else:
+        args["return_indices"] = Arg(Bool(), False, doc="PyTorch: also output the indices of the maxima")
     return args
 
 
@@ -193,6 +241,11 @@ for _rank in (1, 2, 3):
                     "args": {
                         "output_size": Arg(OutputSize(_rank), doc="spatial size of the output"),
                         "data_format": _FORMAT,
+                        **(
+                            {"return_indices": Arg(Bool(), False, doc="PyTorch: also output the indices of the maxima")}
+                            if _kind == "max"
+                            else {}
+                        ),
                     },
                     "__doc__": f"{_rank}-D adaptive {_kind} pooling to a fixed output size "
                     f"(PyTorch Adaptive{_torch}{_rank}d).",
@@ -217,3 +270,121 @@ for _rank in (1, 2, 3):
                 },
             )
         )
+
+
+class OutputSizeOf:
+    """The spatial sizes (≥ 1) of a MaxUnpool output: `rank` integers, or `rank + 2` (N and C first, ignored)."""
+
+    def __init__(self, rank: int):
+        self.rank = rank
+
+    def __call__(self, value):
+        sizes = Ints(None, 1)(value)
+        if len(sizes) not in (self.rank, self.rank + 2):
+            raise SpecError(f"expected {self}, received {show(value)}")
+        return sizes[-self.rank :]
+
+    def __str__(self) -> str:
+        return f"[{self.rank} ints ≥ 1] or [{self.rank + 2} ints ≥ 1]"
+
+
+class MaxUnpool(Layer):
+    """Base of MaxUnpool1d/2d/3d: the inverse of max pooling, maxima put back at their indices, zeros elsewhere.
+
+    torch.nn.functional._unpool_output_size: each spatial size becomes (n - 1)·s + k - 2p,
+    or output_size, which must lie strictly between that minus and plus the stride; the
+    indices must have the input's shape (max_unpool2d/3d's checks; 1-D runs as 2-D, so takes
+    rank 2 or 3).
+    """
+
+    rank = 2
+    min_inputs = max_inputs = 2
+
+    @staticmethod
+    def index_inputs(cfg, ranks) -> dict:
+        return {1: None}  # positions in each output plane
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # n -> (n - 1)*s + k - 2p per spatial axis, or output_size with default - s < output_size < default + s
+        x, indices = ins
+        require_rank(x, cls.rank + 1, cls.rank + 2)
+        if len(indices) != len(x) or any(same_dim(a, b) is None for a, b in zip(x, indices)):
+            raise ShapeError(f"needs indices shaped as the input {format_shape(x)}, receives {format_shape(indices)}")
+        strides = cfg.strides or cfg.pool_size
+        spatial = x[-cls.rank :]
+        out = []
+        for i, (n, k, s, p) in enumerate(zip(spatial, cfg.pool_size, strides, cfg.padding)):
+            default = (n - 1) * s + k - 2 * p
+            if cfg.output_size is None:
+                out.append(require_positive(default, f"kernel {k} with stride {s} and padding {p}"))
+                continue
+            size = cfg.output_size[i]
+            why = (
+                f"has output_size {list(cfg.output_size)}: axis {i} must lie strictly between "
+                f"{format_dim(default - s)} and {format_dim(default + s)}, "
+                f"the unpooled size {format_dim(default)} ∓ stride"
+            )
+            require_at_least(size - (default - s), 1, why)
+            require_at_least(default + s - size, 1, why)
+            out.append(size)
+        return (*x[: -cls.rank], *out)
+
+
+class LPPool(Layer):
+    """Base of LPPool1d/2d/3d: (sum of x^p over each window)^(1/p), PyTorch's lp_pool{1,2,3}d.
+
+    The windows are average pooling's without padding (max pooling's for p = ±inf), so the
+    sizes follow it, ceil_mode included (3-D: the window must fit the input).
+    """
+
+    rank = 2
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if cfg.norm_type == 0:
+            raise SpecError("norm_type cannot be 0: the pooling takes the (1/norm_type)-th power")
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # the window pooling's: floor((n - k)/s) + 1 (ceil with ceil_mode), no padding, no dilation
+        window = SimpleNamespace(**vars(cfg), padding="valid", dilation=(1,) * cls.rank, data_format="channels_first")
+        return _window_shape(cls.rank, "max" if math.isinf(cfg.norm_type) else "avg", window, ins[0])
+
+
+for _rank in (1, 2, 3):
+    register(f"MaxUnpool{_rank}d", prefix="unpool")(
+        type(
+            f"MaxUnpool{_rank}d",
+            (MaxUnpool,),
+            {
+                "rank": _rank,
+                "args": {
+                    "pool_size": Arg(Ints(_rank, 1), aliases=("kernel_size", "kernel"), doc="the pooling's window"),
+                    "strides": Arg(
+                        Ints(_rank, 1), None, aliases=("stride",), doc="the pooling's step (default: the window)"
+                    ),
+                    "padding": Arg(Ints(_rank, 0), 0, doc="the pooling's padding"),
+                    "output_size": Arg(OutputSizeOf(_rank), None, doc="the output's spatial size (default: unpooled)"),
+                },
+                "__doc__": f"{_rank}-D max unpooling of [input, indices], the outputs of a MaxPool{_rank}d "
+                f"with return_indices (PyTorch MaxUnpool{_rank}d).",
+            },
+        )
+    )
+    register(f"LPPool{_rank}d", prefix="pool")(
+        type(
+            f"LPPool{_rank}d",
+            (LPPool,),
+            {
+                "rank": _rank,
+                "args": {
+                    "norm_type": Arg(Float(), doc="p of the p-norm (inf: max pooling of |x|)"),
+                    "pool_size": Arg(Ints(_rank, 1), aliases=("kernel_size", "kernel"), doc="window size"),
+                    "strides": Arg(Ints(_rank, 1), None, aliases=("stride",), doc="step (default: the window)"),
+                    "ceil_mode": Arg(Bool(), False, doc="round the output length up"),
+                },
+                "__doc__": f"{_rank}-D power-average pooling (PyTorch LPPool{_rank}d).",
+            },
+        )
+    )

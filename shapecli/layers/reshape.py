@@ -1,5 +1,6 @@
 """Layers that only move, add or remove elements: Reshape, Permute, Transpose, Squeeze,
-Unsqueeze, Upsample / UpSampling, padding (PyTorch and Keras styles), Cropping, Slice, Select.
+Unsqueeze, Upsample / UpSampling / UpsamplingNearest2d / UpsamplingBilinear2d, padding (PyTorch and
+Keras styles, CircularPad), Cropping, Slice, Select.
 
 None has parameters or counts MACs.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from types import SimpleNamespace
 
 from ..args import BeforeAfter, Bool, Choice, Float, Int, Ints, Padding, show
 from ..dims import UNKNOWN, dim_max, dim_min, equal, format_dim, format_shape, is_known, product
@@ -212,12 +214,17 @@ class Upsample(Layer):
         ),
         "align_corners": Arg(Bool(), None, doc="linear modes only (no shape effect)"),
         "data_format": _FORMAT,
+        "recompute_scale_factor": Arg(
+            Bool(), None, doc="PyTorch: interpolate by output/input size, not scale_factor (no shape effect)"
+        ),
     }
 
     @staticmethod
     def check_args(cfg) -> None:
         if (cfg.size is None) == (cfg.scale_factor is None):
             raise SpecError("Upsample needs exactly one of size and scale_factor")
+        if cfg.recompute_scale_factor and cfg.size is not None:
+            raise SpecError("recompute_scale_factor is not meaningful with an explicit size", hint="remove it")
         if cfg.align_corners is not None and cfg.mode in ("nearest", "area", "nearest-exact"):
             raise SpecError(
                 f"align_corners can only be set with the modes linear, bilinear, bicubic and trilinear, not {cfg.mode}",
@@ -296,6 +303,7 @@ class TorchPad(Layer):
     rank = 2
     reflect = False
     constant = True
+    circular = False
 
     @classmethod
     def output_shape(cls, cfg, ins):
@@ -325,6 +333,12 @@ class TorchPad(Layer):
                     x[axis],
                     max(before, after) + 1,
                     f"reflects padding {before}/{after} on an axis of size {format_dim(x[axis])}, which must be larger",
+                )
+            if cls.circular:  # PyTorch wraps around at most once: each amount at most the size
+                require_at_least(
+                    x[axis],
+                    max(before, after),
+                    f"wraps padding {before}/{after} around an axis of size {format_dim(x[axis])} more than once",
                 )
             y[axis] = require_positive(x[axis] + before + after, "the padding")
         return tuple(y)
@@ -486,3 +500,62 @@ class Select(Layer):
             x[axis], need, f"selects index {cfg.index} of axis {cfg.axis}, which has size {format_dim(x[axis])}"
         )
         return x[:axis] + x[axis + 1 :]
+
+
+for _rank in (1, 2, 3):
+    register(f"CircularPad{_rank}d", prefix="pad")(
+        type(
+            f"CircularPad{_rank}d",
+            (TorchPad,),
+            {
+                "rank": _rank,
+                "constant": False,
+                "circular": True,
+                "args": {
+                    "padding": Arg(Ints(None), doc="an int, or (left, right, top, bottom, front, back); negative crops")
+                },
+                "__doc__": f"Pads the last {_rank} axes by wrapping around (PyTorch CircularPad{_rank}d).",
+            },
+        )
+    )
+
+
+class FixedUpsample(Layer):
+    """Base of PyTorch's UpsamplingNearest2d and UpsamplingBilinear2d: Upsample with a fixed mode."""
+
+    mode = "nearest"
+    align_corners = None
+    args = {
+        "size": Upsample.args["size"],
+        "scale_factor": Upsample.args["scale_factor"],
+    }
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if (cfg.size is None) == (cfg.scale_factor is None):
+            raise SpecError("needs exactly one of size and scale_factor")
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # Upsample's, with the class's mode: nearest takes rank 3 to 5, bilinear rank 4
+        fixed = SimpleNamespace(
+            **vars(cfg),
+            mode=cls.mode,
+            align_corners=cls.align_corners,
+            data_format="channels_first",
+            recompute_scale_factor=None,
+        )
+        return Upsample.output_shape(fixed, ins)
+
+
+@register("UpsamplingNearest2d", prefix="upsample")
+class UpsamplingNearest2d(FixedUpsample):
+    """Upsample with mode 'nearest' (PyTorch UpsamplingNearest2d)."""
+
+
+@register("UpsamplingBilinear2d", prefix="upsample")
+class UpsamplingBilinear2d(FixedUpsample):
+    """Upsample with mode 'bilinear' and align_corners=True, on (N, C, H, W) (PyTorch UpsamplingBilinear2d)."""
+
+    mode = "bilinear"
+    align_corners = True

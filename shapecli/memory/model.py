@@ -20,6 +20,7 @@ from typing import NamedTuple
 from ..conventions import DTYPE_BYTES
 from ..dims import UNKNOWN, Dim, Expr, bounds, dim_max, product
 from ..errors import InputError
+from ..registry import index_model_inputs
 from ..spec import NodeOutput
 from .rules import ACT, AUTOCAST, INDEX, MASK, PARAM, RULES, STAT, WEIGHT_ALWAYS_KEPT, WIDE, Call, casts_parameter
 
@@ -272,7 +273,7 @@ class _Walk:
         self.used = _used_outputs(model)
         self.tensors: dict = {}
         self.sizes_cache: dict = {}
-        indices = _index_inputs(model)
+        indices = index_model_inputs(model.nodes, trace.inputs)
         for name, shape in trace.inputs.items():
             size = INT64 if name in indices else (4 if sizes.amp else sizes.param)
             floating = name not in indices
@@ -528,17 +529,6 @@ def _used_outputs(model) -> dict[int, frozenset]:
         if isinstance(source, NodeOutput):
             used.setdefault(source.node, set()).add(source.index)
     return {node: frozenset(indices) for node, indices in used.items()}
-
-
-def _index_inputs(model) -> set[str]:
-    """The model inputs an Embedding reads: integer indices (int64), not floats."""
-    return {
-        source
-        for node in model.nodes
-        if node.layer.type_name == "Embedding"
-        for source in node.sources
-        if isinstance(source, str)
-    }
 
 
 def _candidates(paths: list[str], values: list[_Poly], cache: dict) -> list[tuple[str, Dim]]:

@@ -149,3 +149,24 @@ def glu(cfg, xs, p):
 
 def activation_layer(cfg, xs, p):
     return activate(xs[0], cfg.activation, cfg.convention)
+
+
+def gelu_tanh(x):
+    # PyTorch's approximate='tanh' (and Keras' approximate=True): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+    return F32(0.5) * x * (F32(1.0) + np.tanh(F32(math.sqrt(2.0 / math.pi)) * (x + F32(0.044715) * x * x * x)))
+
+
+def gelu_layer(cfg, xs, p):
+    return gelu_tanh(xs[0]) if cfg.approximate == "tanh" else gelu(xs[0])
+
+
+def softplus_layer(cfg, xs, p):
+    # log(1 + exp(beta·x)) / beta, and x itself where beta·x > threshold
+    x, beta = xs[0], F32(cfg.beta)
+    scaled = x * beta
+    return np.where(scaled > cfg.threshold, x, np.log1p(np.exp(np.minimum(scaled, F32(cfg.threshold)))) / beta)
+
+
+def rrelu(cfg, xs, p):
+    # inference: a leaky ReLU with the mean slope (lower + upper) / 2
+    return leaky_relu(xs[0], F32((cfg.lower + cfg.upper) / 2))

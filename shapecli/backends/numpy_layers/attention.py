@@ -152,3 +152,34 @@ def decoder_layer(cfg, xs, p):
         x = _layer_norm_of(x + cross_attend(x), p, "norm2", eps)
         x = _layer_norm_of(x + _feed_forward(cfg, x, p), p, "norm3", eps)
     return _sequence_back(cfg, x, xs[0])
+
+
+def _under(p, prefix: str) -> dict:
+    """The parameters under `prefix`, by their names below it."""
+    return {name[len(prefix) :]: value for name, value in p.items() if name.startswith(prefix)}
+
+
+def _encoder_stack(cfg, x, p, layers: int, norm: bool, prefix: str = ""):
+    for i in range(layers):
+        x = encoder_layer(cfg, [x], _under(p, f"{prefix}layers.{i}."))
+    return _layer_norm_of(x, p, f"{prefix}norm", cfg.layer_norm_eps) if norm else x
+
+
+def _decoder_stack(cfg, x, memory, p, layers: int, norm: bool, prefix: str = ""):
+    for i in range(layers):
+        x = decoder_layer(cfg, [x, memory], _under(p, f"{prefix}layers.{i}."))
+    return _layer_norm_of(x, p, f"{prefix}norm", cfg.layer_norm_eps) if norm else x
+
+
+def transformer_encoder(cfg, xs, p):
+    return _encoder_stack(cfg, xs[0], p, cfg.num_layers, cfg.norm)
+
+
+def transformer_decoder(cfg, xs, p):
+    return _decoder_stack(cfg, xs[0], xs[1], p, cfg.num_layers, cfg.norm)
+
+
+def transformer(cfg, xs, p):
+    # the encoder on src (with its norm), then the decoder on tgt attending to it (with its norm)
+    memory = _encoder_stack(cfg, xs[0], p, cfg.num_encoder_layers, True, "encoder.")
+    return _decoder_stack(cfg, xs[1], memory, p, cfg.num_decoder_layers, True, "decoder.")

@@ -209,3 +209,40 @@ def _keras_recurrent(kind):
 def recurrent(kind, keras_kind):
     torch_fn, keras_fn = _torch_recurrent(kind), _keras_recurrent(keras_kind)
     return lambda cfg, xs, p: keras_fn(cfg, xs, p) if cfg.convention == "keras" else torch_fn(cfg, xs, p)
+
+
+def cell(kind):
+    """PyTorch's RNNCell, LSTMCell, GRUCell: one step from the given states (zeros when not given)."""
+
+    def step(cfg, xs, p):
+        x, *states = xs
+        unbatched = x.ndim == 1
+        if unbatched:
+            x, states = x[None], [h[None] for h in states]
+        batch, hidden = x.shape[0], cfg.hidden_size
+        zeros = np.zeros((batch, hidden), F32)
+        h = states[0] if states else zeros
+        c = states[1] if len(states) > 1 else zeros
+        rows = p["weight_ih"].shape[0]
+        b_ih = p.get("bias_ih", np.zeros(rows, F32))
+        b_hh = p.get("bias_hh", np.zeros(rows, F32))
+        gates_x = project(x, p["weight_ih"].T) + b_ih
+        gates_h = project(h, p["weight_hh"].T) + b_hh
+        if kind == "RNNCell":
+            total = gates_x + gates_h
+            out = [np.maximum(total, 0.0) if cfg.nonlinearity == "relu" else np.tanh(total)]
+        elif kind == "LSTMCell":
+            i, f, g, o = np.split(gates_x + gates_h, 4, axis=-1)
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+            out = [sigmoid(o) * np.tanh(c), c]
+        else:
+            xr, xz, xn = np.split(gates_x, 3, axis=-1)
+            hr, hz, hn = np.split(gates_h, 3, axis=-1)
+            r, z = sigmoid(xr + hr), sigmoid(xz + hz)
+            n = np.tanh(xn + r * hn)
+            out = [(1.0 - z) * n + z * h]
+        if unbatched:
+            out = [y[0] for y in out]
+        return out if kind == "LSTMCell" else out[0]
+
+    return step

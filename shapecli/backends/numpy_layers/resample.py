@@ -4,6 +4,7 @@ Keras' UpSampling, pads, crops."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def upsample(cfg, xs, p):
     x = xs[0]
     rank = x.ndim - 2
     x, restore = channels_first(cfg, x, rank)
-    sizes = cfg.size if cfg.size is not None else None
+    sizes = (cfg.size,) * rank if isinstance(cfg.size, int) else cfg.size  # one int: every spatial axis
     factors = cfg.scale_factor if isinstance(cfg.scale_factor, tuple) else (cfg.scale_factor,) * rank
     align = bool(cfg.align_corners)
     for i in range(rank):
@@ -74,8 +75,26 @@ def upsample(cfg, xs, p):
             out, factor = sizes[i], None
         else:
             out, factor = int(math.floor(n * float(factors[i]))), float(factors[i])
+        if getattr(cfg, "recompute_scale_factor", None):  # interpolate by out / n, as for a size
+            factor = None
         x = _resize_axis(x, axis, out, cfg.mode, align, factor)
     return restore(x)
+
+
+def fixed_upsample(mode, align_corners):
+    """PyTorch's UpsamplingNearest2d and UpsamplingBilinear2d: Upsample with a fixed mode."""
+
+    def resize(cfg, xs, p):
+        fixed = SimpleNamespace(
+            **vars(cfg),
+            mode=mode,
+            align_corners=align_corners,
+            data_format="channels_first",
+            recompute_scale_factor=None,
+        )
+        return upsample(fixed, xs, p)
+
+    return resize
 
 
 def upsampling(rank):
