@@ -1,5 +1,6 @@
 """Layers that only move, add or remove elements: Reshape, Permute, Transpose, Squeeze,
-Unsqueeze, Upsample / UpSampling, padding (PyTorch and Keras styles), Cropping, Slice, Select.
+Unsqueeze, Upsample / UpSampling, padding (PyTorch and Keras styles), Cropping, Slice, Select,
+RepeatVector.
 
 None has parameters or counts MACs.
 """
@@ -486,3 +487,17 @@ class Select(Layer):
             x[axis], need, f"selects index {cfg.index} of axis {cfg.axis}, which has size {format_dim(x[axis])}"
         )
         return x[:axis] + x[axis + 1 :]
+
+
+@register("RepeatVector", prefix="repeat_vector")
+class RepeatVector(Layer):
+    """Repeats each sample's vector n times: (N, F) → (N, n, F) (Keras RepeatVector)."""
+
+    args = {"n": Arg(Int(1), doc="number of repetitions")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (N, F) -> (N, n, F)
+        (x,) = ins
+        require_rank(x, 2, 2)
+        return (x[0], cfg.n, x[1])
