@@ -32,6 +32,7 @@ from .numpy_layers.activation import (
     elu,
     glu,
     hardshrink,
+    keras_relu,
     leaky_relu,
     log_softmax,
     prelu,
@@ -59,6 +60,20 @@ from .numpy_layers.core import (
     squeeze,
     unflatten,
 )
+from .numpy_layers.keras_types import (
+    bidirectional,
+    center_crop,
+    conv_lstm,
+    dot,
+    einsum_dense,
+    masking,
+    normalization,
+    plain_attention,
+    repeat_vector,
+    rescaling,
+    resizing,
+    time_distributed,
+)
 from .numpy_layers.norm import batchnorm, groupnorm, instancenorm, layernorm, local_response_norm, rmsnorm
 from .numpy_layers.pool import adaptive, global_pooling, pool
 from .numpy_layers.recurrent import recurrent
@@ -68,7 +83,7 @@ __all__ = ["LAYERS", "REFUSED", "Refusal"]
 
 
 LAYERS: dict = {
-    "ReLU": word_layer("relu"),
+    "ReLU": lambda cfg, xs, p: keras_relu(xs[0], cfg.negative_slope, cfg.max_value, cfg.threshold),
     "ReLU6": word_layer("relu6"),
     "LeakyReLU": lambda cfg, xs, p: leaky_relu(xs[0], cfg.negative_slope),
     "ELU": lambda cfg, xs, p: elu(xs[0], cfg.alpha),
@@ -158,6 +173,24 @@ for _rank in (1, 2, 3):
 for _rank in (1, 2):
     LAYERS[f"DepthwiseConv{_rank}D"] = depthwise(_rank)
     LAYERS[f"SeparableConv{_rank}D"] = separable(_rank)
+LAYERS.update(
+    {
+        "Rescaling": rescaling,
+        "Normalization": normalization,
+        "Resizing": resizing,
+        "CenterCrop": center_crop,
+        "RepeatVector": repeat_vector,
+        "Masking": masking,
+        "Dot": dot,
+        "Attention": plain_attention(additive=False),
+        "AdditiveAttention": plain_attention(additive=True),
+        "EinsumDense": einsum_dense,
+        "TimeDistributed": time_distributed(LAYERS),
+        "Bidirectional": bidirectional(LAYERS),
+    }
+)
+for _rank in (1, 2, 3):
+    LAYERS[f"ConvLSTM{_rank}D"] = conv_lstm(_rank)
 
 REFUSED: dict[str, str] = {}
 """Layer types this backend does not run, with the reason shown to the user. Empty: every type runs."""

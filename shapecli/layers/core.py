@@ -327,9 +327,15 @@ class OutputSizes:
 _EQUATION = re.compile(r"(\.\.\.)?([a-zA-Z]+)(\.\.\.)?,([a-zA-Z]+)->(\.\.\.)?([a-zA-Z]+)(\.\.\.)?")
 
 
+class EinsumEquation(str):
+    """An EinsumDense equation as written; `parts` is (input letters, kernel letters, output
+    letters, where the ellipsis is: None, 'left' or 'right')."""
+
+    parts: tuple
+
+
 class Equation:
-    """An EinsumDense equation: 'ab,bc->ac', '...b,bc->...c' or 'ab...,bc->ac...'; returned as
-    (input letters, kernel letters, output letters, where the ellipsis is: None, 'left' or 'right')."""
+    """An EinsumDense equation: 'ab,bc->ac', '...b,bc->...c' or 'ab...,bc->ac...'."""
 
     def __call__(self, value):
         if not isinstance(value, str):
@@ -349,7 +355,9 @@ class Equation:
         for part in letters:
             if len(set(part)) != len(part):
                 raise SpecError(f"equation {show(value)} repeats a letter in '{part}' (a diagonal is not supported)")
-        return (*letters, forms[ellipses])
+        equation = EinsumEquation(value)
+        equation.parts = (*letters, forms[ellipses])
+        return equation
 
     def __str__(self) -> str:
         return "einsum equation"
@@ -374,7 +382,7 @@ class EinsumDense(Layer):
 
     @staticmethod
     def check_args(cfg) -> None:
-        _, _, output, _ = cfg.equation
+        _, _, output, _ = cfg.equation.parts
         for letter in cfg.bias_axes or "":
             if letter not in output:
                 raise SpecError(f"bias_axes names '{letter}', which is not a letter of the output '{output}'")
@@ -400,7 +408,7 @@ class EinsumDense(Layer):
 def _einsum_dense(cfg, x):
     """(kernel shape, bias shape or None, output shape, MACs), as Keras' _analyze_split_string
     sizes the kernel and bias and as the einsum then computes."""
-    letters_in, letters_kernel, letters_out, ellipsis = cfg.equation
+    letters_in, letters_kernel, letters_out, ellipsis = cfg.equation.parts
     elided = len(x) - len(letters_in)
     if elided < 0 or (ellipsis is None and elided) or (ellipsis == "left" and not elided):
         what = "an input of rank" + (f" {len(letters_in)}" if ellipsis is None else f" > {len(letters_in)}")
@@ -456,7 +464,7 @@ def _einsum_dense(cfg, x):
 
 def _einsum_params_before(cfg) -> list[Param]:
     """The kernel and bias before inference: sizes output_shape fixes are known, the input's not."""
-    letters_in, letters_kernel, letters_out, ellipsis = cfg.equation
+    letters_in, letters_kernel, letters_out, ellipsis = cfg.equation.parts
     known = dict(zip(letters_out[1:] if ellipsis != "left" else letters_out, cfg.output_shape))
     kernel = tuple(known.get(c) if known.get(c) is not None else UNKNOWN for c in letters_kernel)
     params = [Param("kernel", kernel)]
