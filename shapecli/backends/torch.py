@@ -775,7 +775,7 @@ def _dot(view: LayerView):
     return Expression(text + (".unsqueeze(-1)" if len(out) == 1 else ""))
 
 
-def _attention(view: LayerView):
+def _plain_attention(view: LayerView):
     # Keras' Attention in its plain form: softmax(q kᵀ) v
     cfg = view.cfg
     for flag, why in (
@@ -902,7 +902,7 @@ TABLE = {
     "RepeatVector": lambda v: Expression(f"{{0}}.unsqueeze(1).repeat(1, {v.cfg.n}, 1)"),
     "Masking": lambda v: Expression(f"{{0}} * ({{0}} != {v.cfg.mask_value!r}).any(-1, keepdim=True).to({{0}}.dtype)"),
     "Dot": _dot,
-    "Attention": _attention,
+    "Attention": _plain_attention,
     "EinsumDense": _einsum_dense,
     "TimeDistributed": _time_distributed,
 }
