@@ -16,15 +16,18 @@ def summary(cls: type[Layer]) -> str:
     return " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
 
 
-def _default(arg) -> str:
-    if arg.default is REQUIRED:
-        return "required"
+def _default(arg, convention: str | None = None) -> str:
+    """An argument's default as text: the convention's, or every convention's when none is chosen."""
     if isinstance(arg.default, PerConvention):
+        if convention is not None:
+            return _value(arg.default.pick(convention))
         return "; ".join(f"{k}: {_value(v)}" for k, v in arg.default.values.items())
     return _value(arg.default)
 
 
 def _value(value) -> str:
+    if value is REQUIRED:
+        return "required"
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -32,23 +35,31 @@ def _value(value) -> str:
     return str(value)
 
 
-def arguments(cls: type[Layer]) -> list[dict]:
-    """One row per argument: name, other names, kind, default, description."""
+def arguments(cls: type[Layer], convention: str | None = None) -> list[dict]:
+    """One row per argument: name, other names, kind, default (the `convention`'s, or each
+    convention's where they differ), description."""
     return [
-        {"name": name, "aliases": list(arg.aliases), "kind": str(arg.kind), "default": _default(arg), "doc": arg.doc}
+        {
+            "name": name,
+            "aliases": list(arg.aliases),
+            "kind": str(arg.kind),
+            "default": _default(arg, convention),
+            "doc": arg.doc,
+        }
         for name, arg in cls.args.items()
     ]
 
 
-def describe(cls: type[Layer]) -> dict:
-    """A layer type as a JSON-ready dict."""
-    return {
+def describe(cls: type[Layer], convention: str | None = None) -> dict:
+    """A layer type as a JSON-ready dict (`convention`: its defaults only, and a `convention` key)."""
+    described = {
         "type": cls.type_name,
         "aliases": list(cls.aliases),
         "inputs": [cls.min_inputs, cls.max_inputs],
         "doc": " ".join((cls.__doc__ or "").split()),
-        "arguments": arguments(cls),
+        "arguments": arguments(cls, convention),
     }
+    return described if convention is None else {**described, "convention": convention}
 
 
 def markdown() -> str:
@@ -80,8 +91,9 @@ def render_catalog(console) -> None:
     grid.print(console)
 
 
-def render_layer(cls: type[Layer], console) -> None:
-    """Print one layer type: its description and its arguments."""
+def render_layer(cls: type[Layer], console, convention: str | None = None) -> None:
+    """Print one layer type: its description and its arguments, with the defaults of
+    `convention` (each convention's where they differ when it is None)."""
     from rich.text import Text
 
     from .render import Grid
@@ -92,8 +104,9 @@ def render_layer(cls: type[Layer], console) -> None:
     console.print(Text(names, style="bold"))
     console.print(" ".join((cls.__doc__ or "").split()), soft_wrap=False)
     console.print(f"Inputs: {inputs}")
-    grid = Grid("\nArguments", ["Argument", "Other names", "Kind", "Default", "Meaning"])
-    for a in arguments(cls):
+    title = "\nArguments" + (f" ({convention} convention)" if convention else "")
+    grid = Grid(title, ["Argument", "Other names", "Kind", "Default", "Meaning"])
+    for a in arguments(cls, convention):
         grid.add_row(a["name"], ", ".join(a["aliases"]), a["kind"], a["default"], a["doc"])
     if not grid.rows:
         grid.add_row("(none)", "", "", "", "")

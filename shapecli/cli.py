@@ -853,19 +853,27 @@ def _text_of(argument: str) -> str | None:
     show_default=True,
     help="Tables, JSON, or the Markdown list the README embeds.",
 )
-def layers(name, output_format):
+@click.option(
+    "-c",
+    "--convention",
+    type=click.Choice(list(CONVENTIONS)),
+    default=None,
+    help="Show the defaults of this convention (default: each convention's where they differ).",
+)
+def layers(name, output_format, convention):
     """List the layer types, or describe TYPE: its arguments, other names and defaults.
 
     \b
     Examples:
       shapecli layers
       shapecli layers Conv2d
+      shapecli layers BatchNormalization -c keras
       shapecli layers --format json
     """
-    sys.exit(_guarded(False, lambda: _layers(name, output_format)))
+    sys.exit(_guarded(False, lambda: _layers(name, output_format, convention)))
 
 
-def _layers(name, output_format) -> int:
+def _layers(name, output_format, convention=None) -> int:
     from .catalog import describe, layer_types, markdown, render_catalog, render_layer
     from .errors import did_you_mean
     from .registry import all_type_names, lookup
@@ -881,9 +889,9 @@ def _layers(name, output_format) -> int:
             _report([error], None)
             return EXIT_INVALID
         if output_format == "json":
-            _output(lambda: write_json(describe(cls), sys.stdout))
+            _output(lambda: write_json(describe(cls, convention), sys.stdout))
         else:
-            _output(lambda: render_layer(cls, stdout_console()))
+            _output(lambda: render_layer(cls, stdout_console(), convention))
         return EXIT_OK
     if output_format == "json":
         _output(lambda: write_json({"layers": [describe(cls) for cls in layer_types()]}, sys.stdout))

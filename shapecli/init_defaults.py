@@ -29,6 +29,11 @@ own default, per layer family and convention, and the role each parameter plays.
     Types a framework does not have take the family's usual choice there (Keras: glorot_uniform
     kernels, zero biases); torchvision's ViT starts its class token at zeros and its position
     embedding at N(0, 0.02), which the torch convention follows.
+    Keras' own types (3.15): Normalization mean, count zeros and variance ones; Attention scale
+    and concat_score_weight ones; AdditiveAttention scale glorot_uniform; EinsumDense kernel
+    glorot_uniform with the einsum's input and output letters as fans, bias zeros; ConvLSTM as
+    LSTM (kernel glorot_uniform, recurrent kernel orthogonal, unit_forget_bias); TimeDistributed
+    and Bidirectional: their layer's.
 """
 
 from __future__ import annotations
@@ -38,14 +43,22 @@ from typing import NamedTuple
 
 from .initializers import Initializer
 from .layers.activation import PReLU
-from .layers.attention import MultiheadAttention, TransformerDecoderLayer, TransformerEncoderLayer
+from .layers.attention import (
+    AdditiveAttention,
+    Attention,
+    MultiheadAttention,
+    TransformerDecoderLayer,
+    TransformerEncoderLayer,
+)
 from .layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
-from .layers.core import Bilinear, ClassToken, Dense, Embedding, PositionalEmbedding
+from .layers.core import Bilinear, ClassToken, Dense, EinsumDense, Embedding, PositionalEmbedding
 from .layers.norm import BatchNormBase, GroupNorm, InstanceNormBase, LayerNorm, RMSNorm
 from .layers.cells import Cell
 from .layers.core import EmbeddingBag
-from .layers.recurrent import LSTM, Recurrent
+from .layers.preprocessing import Normalization
+from .layers.recurrent import LSTM, ConvLSTM, Recurrent
 from .layers.transformer import Transformer, TransformerDecoder, TransformerEncoder
+from .layers.wrappers import Bidirectional, TimeDistributed
 
 
 class ParamInit(NamedTuple):
@@ -131,6 +144,9 @@ _STATISTICS = {
     "num_batches_tracked": ZEROS,
     "moving_mean": ZEROS,
     "moving_variance": ONES,
+    "mean": ZEROS,
+    "variance": ONES,
+    "count": ZEROS,
 }
 
 
@@ -231,6 +247,52 @@ def _transformer_whole(cfg, local: str, convention: str) -> ParamInit:
     return spec
 
 
+def _normalization(cfg, local: str, convention: str) -> ParamInit:
+    return ParamInit(None, _STATISTICS[local])
+
+
+def _attention_scalar(cfg, local: str, convention: str) -> ParamInit:
+    # Attention's scalar scale and concat_score_weight start at ones
+    return ParamInit("gamma", ONES)
+
+
+def _additive_scale(cfg, local: str, convention: str) -> ParamInit:
+    # AdditiveAttention's scale (dim,): glorot_uniform with fans (dim, dim), in every convention
+    return ParamInit("weight", KERAS_KERNEL)
+
+
+def _einsum_dense(cfg, local: str, convention: str) -> ParamInit:
+    if local == "bias":
+        return ParamInit("bias", ZEROS)
+    # Keras' VarianceScaling over the kernel letters of the input (fan in) and of the output (fan out)
+    letters_in, letters_kernel, letters_out, _ = cfg.equation.parts
+    outputs = tuple(i for i, c in enumerate(letters_kernel) if c in letters_out)
+    inputs = tuple(i for i, c in enumerate(letters_kernel) if c not in letters_out)
+    return ParamInit("weight", KERAS_KERNEL, (inputs, outputs))
+
+
+def _conv_lstm(cfg, local: str, convention: str) -> ParamInit:
+    name = local.rsplit(".", 1)[-1]
+    if name == "bias":
+        return ParamInit("bias", _k("unit_forget_bias", "zeros, forget gate ones", inner=ZEROS, units=cfg.filters))
+    return ParamInit(
+        "recurrent" if name == "recurrent_kernel" else "weight",
+        KERAS_RECURRENT if name == "recurrent_kernel" else KERAS_KERNEL,
+    )
+
+
+def _wrapped(cfg, local: str, convention: str) -> ParamInit:
+    """A wrapper's parameter: its layer's, named without the wrapper's prefix."""
+    spec = cfg.layer
+    inner = spec.config(convention)
+    for prefix in (spec.name, f"forward_{spec.name}", f"backward_{spec.name}"):
+        if convention == "keras" and local.startswith(prefix + "."):
+            local = local[len(prefix) + 1 :]
+            break
+    family = family_of(spec.cls)
+    return family.describe(inner, local, convention) if family else UNKNOWN_INIT
+
+
 class Family(NamedTuple):
     """The parameter roles of a layer family, and how each parameter starts."""
 
@@ -268,6 +330,13 @@ FAMILIES: dict[type, Family] = {
     TransformerEncoder: Family(("weight", "bias", "gamma", "beta"), _transformer_stack),
     TransformerDecoder: Family(("weight", "bias", "gamma", "beta"), _transformer_stack),
     Transformer: Family(("weight", "bias", "gamma", "beta"), _transformer_whole),
+    Normalization: Family((), _normalization),
+    Attention: Family(("gamma",), _attention_scalar),
+    AdditiveAttention: Family(("weight",), _additive_scale),
+    EinsumDense: Family(_WEIGHT_BIAS, _einsum_dense),
+    ConvLSTM: Family(("weight", "recurrent", "bias"), _conv_lstm),
+    TimeDistributed: Family(("weight", "recurrent", "bias", "gamma", "beta", "alpha"), _wrapped),
+    Bidirectional: Family(("weight", "recurrent", "bias"), _wrapped),
 }
 """Layer family (a Layer class; its subclasses share the entry) → roles and defaults.
 Types without an entry have no parameters."""

@@ -67,7 +67,11 @@ def plan_parameters(model: Model, trace) -> list[ParamPlan]:
                 )
             if any(not isinstance(d, int) for d in p.after):
                 raise _symbolic(model, trace, node, p)
-            integer = p.local.endswith("num_batches_tracked")
+            # PyTorch's batch counter, Keras Normalization's sample count
+            integer = p.local.endswith("num_batches_tracked") or (node.layer.type_name, p.local) == (
+                "Normalization",
+                "count",
+            )
             plans.append(ParamPlan(p.name, node, p.local, p.after, init, spec.fan_axes, siblings, integer))
         if node.owner is None:
             for role, init in node.init.items():

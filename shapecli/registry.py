@@ -230,7 +230,8 @@ def make_config(cls: type[Layer], given: dict, convention: str, locate) -> Simpl
         try:
             values[canonical] = arg.kind(value)
         except SpecError as e:
-            raise SpecError(f"{key}: {e.message}", hint=e.hint).at(locate(key)) from None
+            # a nested value (a wrapped layer's mapping) may locate its own error
+            raise SpecError(f"{key}: {e.message}", e.loc, hint=e.hint).at(locate(key)) from None
     for canonical, value in values.items():
         if value is REQUIRED:
             names = " or ".join((canonical, *cls.args[canonical].aliases))

@@ -78,7 +78,7 @@ def parameter_values(model, trace, seed: int) -> dict:
         if local == "num_batches_tracked":
             values[p.name] = np.zeros(shape, np.int64)
             continue
-        if local in ("running_var", "moving_variance"):
+        if local in ("running_var", "moving_variance", "variance"):
             scaled = 1 + 0.5 * u
         elif role == "gamma":
             scaled = 1 + 0.2 * u

@@ -41,9 +41,6 @@ from shapecli.spec import load_model  # noqa: E402
 from tests.numeric_values import input_values, parameter_values, recorded  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "reference"
-KERAS_MERGES = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate")
-
-
 def case_spec(type_name: str, args: dict, shapes: list) -> str:
     """A one-layer spec for a case: inputs x0, x1, … of the case's shapes, the layer named 'layer'."""
     inputs = {f"x{i}": list(s) for i, s in enumerate(shapes)}
@@ -86,29 +83,13 @@ def run_torch(type_name, args, shapes, inputs, params, build=None) -> list:
 def run_keras(type_name, args, shapes, inputs, params, build=None) -> list:
     layer = build(args) if build else grid.keras_layer(type_name, args)
     xs = [keras.ops.convert_to_tensor(x.astype(np.int32) if x.dtype == np.int64 else x) for x in inputs]
-    if type_name == "MultiHeadAttention":
-        layer(xs[0], xs[1], key=xs[2] if len(xs) > 2 else None)  # build
-    elif type_name in KERAS_MERGES:
-        layer(xs)
-    else:
-        layer(xs[0])
+    grid.keras_call(layer, type_name, args, xs)  # build
     by_path = {w.path: w for w in layer.weights}
     if set(by_path) != set(params):
         raise KeyError(f"Keras weights {sorted(by_path)} vs shapecli {sorted(params)}")
     for name, value in params.items():
         by_path[name].assign(value)
-    if type_name == "MultiHeadAttention":
-        out = layer(
-            xs[0],
-            xs[1],
-            key=xs[2] if len(xs) > 2 else None,
-            return_attention_scores=args.get("return_attention_scores", False),
-            training=False,
-        )
-    elif type_name in KERAS_MERGES:
-        out = layer(xs, training=False)
-    else:
-        out = layer(xs[0], training=False)
+    out = grid.keras_call(layer, type_name, args, xs, training=False)
     outs = out if isinstance(out, (list, tuple)) else [out]
     return [keras.ops.convert_to_numpy(t).astype(np.float32) for t in outs]
 

@@ -556,7 +556,12 @@ def keras_layer(type_name, a, name="layer"):
         "GaussianNoise": lambda: L.GaussianNoise(0.1, name=name),
         "GaussianDropout": lambda: L.GaussianDropout(0.1, name=name),
         "AlphaDropout": lambda: L.AlphaDropout(0.1, name=name),
-        "ReLU": lambda: L.ReLU(name=name),
+        "ReLU": lambda: L.ReLU(
+            max_value=a.get("max_value"),
+            negative_slope=a.get("negative_slope", 0.0),
+            threshold=a.get("threshold", 0.0),
+            name=name,
+        ),
         "ELU": lambda: L.ELU(name=name),
         "LeakyReLU": lambda: L.LeakyReLU(name=name),
         "Softmax": lambda: L.Softmax(axis=a.get("axis", -1), name=name),
@@ -568,9 +573,15 @@ def keras_layer(type_name, a, name="layer"):
             axis=a.get("axis", -1), center=a.get("center", True), scale=a.get("scale", True), name=name
         ),
         "LayerNormalization": lambda: L.LayerNormalization(
-            axis=a.get("axis", -1), center=a.get("center", True), scale=a.get("scale", True), name=name
+            axis=a.get("axis", -1),
+            center=a.get("center", True),
+            scale=a.get("scale", True),
+            name=name,
+            **({"rms_scaling": True} if a.get("rms_scaling") else {}),
         ),
-        "GroupNormalization": lambda: L.GroupNormalization(groups=a["groups"], axis=a.get("axis", -1), name=name),
+        "GroupNormalization": lambda: L.GroupNormalization(
+            **({"groups": a["groups"]} if "groups" in a else {}), axis=a.get("axis", -1), name=name
+        ),
         "RMSNormalization": lambda: L.RMSNormalization(axis=a.get("axis", -1), name=name),
         "MultiHeadAttention": lambda: L.MultiHeadAttention(
             a["num_heads"],
@@ -590,6 +601,8 @@ def keras_layer(type_name, a, name="layer"):
     }
     if type_name in direct:
         return direct[type_name]()
+    if type_name in KERAS_MORE:
+        return KERAS_MORE[type_name](L, a, name)
     if type_name in ("SimpleRNN", "LSTM", "GRU"):
         kwargs = dict(
             return_sequences=a.get("return_sequences", False),
@@ -621,7 +634,8 @@ def keras_layer(type_name, a, name="layer"):
     if "Pooling" in type_name and type_name.startswith("Global"):
         return getattr(L, type_name)(keepdims=a.get("keepdims", False), name=name)
     if "Pooling" in type_name:
-        return getattr(L, type_name)(a["pool_size"], a.get("strides"), a.get("padding", "valid"), name=name)
+        window = {"pool_size": a["pool_size"]} if "pool_size" in a else {}  # Keras' max poolings default to 2
+        return getattr(L, type_name)(**window, strides=a.get("strides"), padding=a.get("padding", "valid"), name=name)
     if type_name.startswith("UpSampling"):
         return getattr(L, type_name)(a.get("size", 2), name=name)
     if type_name.startswith("ZeroPadding"):
@@ -629,6 +643,91 @@ def keras_layer(type_name, a, name="layer"):
     if type_name.startswith("Cropping"):
         return getattr(L, type_name)(_keras_pairs(a.get("cropping", 1)), name=name)
     raise KeyError(type_name)
+
+
+def _wrapped(L, a: dict):
+    """The Keras layer a wrapper's `layer:` mapping describes, named as shapecli names it."""
+    from shapecli.layers.wrappers import keras_name
+
+    inner = dict(a["layer"])
+    kind = inner.pop("type")
+    return keras_layer(kind, inner, name=inner.pop("name", keras_name(kind)))
+
+
+def _conv_lstm(rank: int):
+    def build(L, a, name):
+        return getattr(L, f"ConvLSTM{rank}D")(
+            a["filters"],
+            a["kernel_size"],
+            strides=a.get("strides", 1),
+            padding=a.get("padding", "valid"),
+            data_format=a.get("data_format", "channels_last"),
+            dilation_rate=a.get("dilation_rate", 1),
+            use_bias=a.get("use_bias", True),
+            return_sequences=a.get("return_sequences", False),
+            return_state=a.get("return_state", False),
+            name=name,
+        )
+
+    return build
+
+
+KERAS_MORE = {
+    "Rescaling": lambda L, a, name: L.Rescaling(a["scale"], a.get("offset", 0.0), name=name),
+    "Normalization": lambda L, a, name: L.Normalization(
+        axis=a.get("axis", -1), mean=a.get("mean"), variance=a.get("variance"), invert=a.get("invert", False), name=name
+    ),
+    "Resizing": lambda L, a, name: L.Resizing(
+        a["height"],
+        a["width"],
+        interpolation=a.get("interpolation", "bilinear"),
+        crop_to_aspect_ratio=a.get("crop_to_aspect_ratio", False),
+        pad_to_aspect_ratio=a.get("pad_to_aspect_ratio", False),
+        data_format=a.get("data_format", "channels_last"),
+        name=name,
+    ),
+    "CenterCrop": lambda L, a, name: L.CenterCrop(
+        a["height"], a["width"], data_format=a.get("data_format", "channels_last"), name=name
+    ),
+    "RepeatVector": lambda L, a, name: L.RepeatVector(a["n"], name=name),
+    "Masking": lambda L, a, name: L.Masking(a.get("mask_value", 0.0), name=name),
+    "Dot": lambda L, a, name: L.Dot(axes=a["axes"], normalize=a.get("normalize", False), name=name),
+    "Attention": lambda L, a, name: L.Attention(
+        use_scale=a.get("use_scale", False), score_mode=a.get("score_mode", "dot"), name=name
+    ),
+    "AdditiveAttention": lambda L, a, name: L.AdditiveAttention(use_scale=a.get("use_scale", True), name=name),
+    "EinsumDense": lambda L, a, name: L.EinsumDense(
+        a["equation"], a["output_shape"], bias_axes=a.get("bias_axes"), name=name
+    ),
+    "TimeDistributed": lambda L, a, name: L.TimeDistributed(_wrapped(L, a), name=name),
+    "Bidirectional": lambda L, a, name: L.Bidirectional(
+        _wrapped(L, a), merge_mode=a.get("merge_mode", "concat"), name=name
+    ),
+    **{f"ConvLSTM{r}D": _conv_lstm(r) for r in (1, 2, 3)},
+}
+"""Builders of the Keras types beyond `direct`'s: (keras.layers, spec arguments, name) → layer."""
+
+
+def keras_call(layer, type_name: str, args: dict, xs: list, **kwargs):
+    """Call a Keras layer of a reference case on its inputs, as the type takes them."""
+    if type_name == "MultiHeadAttention":
+        return layer(
+            xs[0],
+            xs[1],
+            key=xs[2] if len(xs) > 2 else None,
+            return_attention_scores=args.get("return_attention_scores", False),
+            **kwargs,
+        )
+    if type_name in ("Attention", "AdditiveAttention"):
+        return layer(
+            xs,
+            return_attention_scores=args.get("return_attention_scores", False),
+            use_causal_mask=args.get("use_causal_mask", False),
+            **kwargs,
+        )
+    if type_name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"):
+        return layer(xs, **kwargs)
+    return layer(xs[0], **kwargs)
 
 
 def _keras_pairs(value):
@@ -644,17 +743,7 @@ def run_keras(type_name, args, shapes):
     try:
         layer = keras_layer(type_name, args)
         xs = [keras.ops.zeros(s, dtype="int32" if type_name == "Embedding" else "float32") for s in shapes]
-        if type_name == "MultiHeadAttention":
-            out = layer(
-                xs[0],
-                xs[1],
-                key=xs[2] if len(xs) > 2 else None,
-                return_attention_scores=args.get("return_attention_scores", False),
-            )
-        elif type_name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"):
-            out = layer(xs)
-        else:
-            out = layer(xs[0])
+        out = keras_call(layer, type_name, args, xs)
     except Exception as e:  # noqa: BLE001 - the framework's refusal is the record
         record["error"] = _message(e)
         return record
@@ -1230,20 +1319,213 @@ def keras_cases():
         (1, ((2, 3, 4), (2, 3, 5))),
     ):
         add("Concatenate", {"axis": axis}, *shapes)
+    keras_more_cases(add)
     return c
 
 
-def main() -> int:
+def keras_more_cases(add) -> None:
+    """Keras' preprocessing layers, wrappers, Dot, attention without projections, EinsumDense,
+    ConvLSTM, and the arguments and defaults added with them."""
+    for a, shape in P(({"scale": 1 / 255}, {"scale": 0.5, "offset": -1.0}), ((2, 3, 4), (2, 8, 8, 3))):
+        add("Rescaling", a, shape)
+    for a, shape in P(
+        (
+            {},
+            {"axis": 1},
+            {"axis": [1, 2]},
+            {"axis": [-1, 1]},
+            {"axis": None},
+            {"axis": -2},
+            {"axis": 3},
+            {"invert": True},
+            {"mean": 0.5, "variance": 2.0},
+            {"mean": [1.0, 2.0, 3.0, 4.0], "variance": [1.0, 2.0, 1.0, 2.0]},
+            {"axis": [1, 2], "mean": [[1.0], [2.0], [3.0], [4.0], [5.0]], "variance": [[1.0]] * 5},
+            {"mean": [1.0, 2.0, 3.0], "variance": [1.0, 2.0, 3.0]},
+        ),
+        ((2, 5, 4), (3, 4)),
+    ):
+        add("Normalization", a, shape)
+    for a in (
+        {"height": 5, "width": 7},
+        {"height": 5, "width": 7, "interpolation": "nearest"},
+        {"height": 16, "width": 3, "crop_to_aspect_ratio": True},
+        {"height": 3, "width": 16, "pad_to_aspect_ratio": True},
+        {"height": 5, "width": 7, "data_format": "channels_first"},
+        {"height": 4, "width": 4, "crop_to_aspect_ratio": True, "pad_to_aspect_ratio": True},
+    ):
+        for shape in ((2, 9, 6, 3), (9, 6, 3), (2, 2, 9, 6, 3), (9, 6)):
+            add("Resizing", a, shape)
+    for a in (
+        {"height": 4, "width": 3},
+        {"height": 9, "width": 6},
+        {"height": 12, "width": 4},
+        {"height": 12, "width": 10},
+        {"height": 4, "width": 3, "data_format": "channels_first"},
+    ):
+        for shape in ((2, 9, 6, 3), (9, 6, 3), (2, 2, 9, 6, 3)):
+            add("CenterCrop", a, shape)
+    for n, shape in P((1, 3), ((2, 5), (2, 3, 4), (5,))):
+        add("RepeatVector", {"n": n}, shape)
+    for a, shape in P(({}, {"mask_value": -1.0}), ((2, 5, 4), (2, 3))):
+        add("Masking", a, shape)
+    for axes, shapes in (
+        (-1, ((2, 5), (2, 5))),
+        (1, ((2, 5), (2, 5))),
+        (1, ((2, 3, 4), (2, 3, 5))),
+        (2, ((2, 3, 4), (2, 6, 4))),
+        ([2, 1], ((2, 3, 4), (2, 4, 5))),
+        ([1, 2], ((2, 5, 3), (2, 4, 5))),
+        ([-1, -2], ((2, 3, 4), (2, 4, 6))),
+        ([3, 1], ((2, 3, 4, 5), (2, 5, 6))),
+        ([2, 2], ((2, 3, 4, 5), (2, 6, 4, 7))),
+        (1, ((2, 5), (2, 6))),
+        (0, ((2, 5), (2, 5))),
+        (-2, ((2, 5), (2, 5))),
+        (1, ((2, 5), (3, 5))),
+        ([1, 3], ((2, 5), (2, 5))),
+        (1, ((2,), (2,))),
+    ):
+        add("Dot", {"axes": axes}, *shapes)
+    add("Dot", {"axes": 1, "normalize": True}, (2, 3, 4), (2, 3, 5))
+    for kind, a in (
+        ("Attention", {}),
+        ("Attention", {"use_scale": True}),
+        ("Attention", {"score_mode": "concat"}),
+        ("Attention", {"score_mode": "concat", "use_scale": True, "return_attention_scores": True}),
+        ("Attention", {"return_attention_scores": True, "use_causal_mask": True}),
+        ("AdditiveAttention", {}),
+        ("AdditiveAttention", {"use_scale": False, "return_attention_scores": True}),
+    ):
+        for shapes in (
+            ((2, 3, 4), (2, 5, 6)),
+            ((2, 3, 4), (2, 5, 4)),
+            ((2, 3, 4), (2, 5, 6), (2, 5, 4)),
+            ((2, 3, 4), (2, 5, 6), (2, 7, 4)),
+            ((2, 3, 4), (2, 5, 6), (2, 5, 1)),
+            ((2, 7, 3, 4), (2, 7, 5, 6), (2, 7, 5, 4)),
+            ((2, 3, 4), (2, 5, 6), (3, 5, 4)),
+            ((3, 4), (5, 4)),
+        ):
+            add(kind, a, *shapes)
+    for a, shape in (
+        ({"equation": "ab,bc->ac", "output_shape": 6}, (3, 5)),
+        ({"equation": "ab,bc->ac", "output_shape": 6, "bias_axes": "c"}, (3, 5)),
+        ({"equation": "abc,cd->abd", "output_shape": [None, 6], "bias_axes": "d"}, (2, 7, 5)),
+        ({"equation": "abc,cd->abd", "output_shape": [7, 6]}, (2, 7, 5)),
+        ({"equation": "abc,cd->abd", "output_shape": [8, 6]}, (2, 7, 5)),
+        ({"equation": "abc,cde->abde", "output_shape": [None, 3, 4], "bias_axes": "de"}, (2, 7, 5)),
+        ({"equation": "abc,cde->abde", "output_shape": [None, 3, 4], "bias_axes": "e"}, (2, 7, 5)),
+        ({"equation": "abcd,cde->abe", "output_shape": [None, 4], "bias_axes": "e"}, (2, 7, 3, 5)),
+        ({"equation": "...b,bc->...c", "output_shape": [6], "bias_axes": "c"}, (2, 3, 4, 5)),
+        ({"equation": "...b,bc->...c", "output_shape": 6}, (2, 5)),
+        ({"equation": "ab...,bc->ac...", "output_shape": [6], "bias_axes": "c"}, (2, 5, 3, 4)),
+        ({"equation": "ab,bc->ac", "output_shape": 6}, (3, 5, 4)),
+        ({"equation": "ab,bc->ad", "output_shape": 6}, (3, 5)),
+        ({"equation": "abc,cd->abd", "output_shape": [None, None]}, (2, 7, 5)),
+        ({"equation": "ab,bc->abc", "output_shape": [5, 6], "bias_axes": "bc"}, (3, 5)),
+    ):
+        add("EinsumDense", a, shape)
+    for rank in (1, 2, 3):
+        spatial = {1: (9,), 2: (7, 6), 3: (5, 4, 6)}[rank]
+        for a in (
+            {"filters": 3, "kernel_size": 3},
+            {"filters": 3, "kernel_size": 3, "padding": "same", "return_sequences": True},
+            {"filters": 2, "kernel_size": 2, "strides": 2, "return_state": True},
+            {"filters": 2, "kernel_size": 3, "dilation_rate": 2, "use_bias": False},
+            {"filters": 2, "kernel_size": 3, "strides": 2, "dilation_rate": 2},
+            {"filters": 2, "kernel_size": 12},
+        ):
+            add(f"ConvLSTM{rank}D", a, (2, 4, *spatial, 5))
+        add(f"ConvLSTM{rank}D", {"filters": 2, "kernel_size": 2, "data_format": "channels_first"}, (2, 4, 5, *spatial))
+        add(f"ConvLSTM{rank}D", {"filters": 2, "kernel_size": 2}, (2, *spatial, 5))
+    for inner, shape in (
+        ({"type": "Dense", "units": 8}, (2, 5, 7)),
+        ({"type": "Dense", "units": 8, "use_bias": False, "name": "proj"}, (2, 5, 3, 7)),
+        ({"type": "Conv2D", "filters": 4, "kernel_size": 3}, (2, 3, 9, 8, 5)),
+        ({"type": "MaxPooling2D", "pool_size": 2}, (2, 3, 9, 8, 5)),
+        ({"type": "BatchNormalization"}, (2, 5, 7)),
+        ({"type": "Flatten"}, (2, 5, 3, 4)),
+        ({"type": "LSTM", "units": 4}, (2, 5, 6, 3)),
+        ({"type": "Dense", "units": 8}, (2, 7)),
+        ({"type": "Conv2D", "filters": 4, "kernel_size": 3}, (2, 3, 2, 8, 5)),
+    ):
+        add("TimeDistributed", {"layer": inner}, shape)
+    for kind, merge, extra in P(
+        ("LSTM", "GRU", "SimpleRNN"),
+        ("concat", "sum", "mul", "ave", None),
+        ({}, {"return_sequences": True}, {"return_state": True}, {"return_sequences": True, "return_state": True}),
+    ):
+        add("Bidirectional", {"merge_mode": merge, "layer": {"type": kind, "units": 3, **extra}}, (2, 5, 4))
+    add("Bidirectional", {"layer": {"type": "LSTM", "units": 3, "name": "encoder"}}, (2, 5, 4))
+    add("Bidirectional", {"layer": {"type": "LSTM", "units": 3, "use_bias": False}}, (2, 5, 4))
+    add("Bidirectional", {"layer": {"type": "ConvLSTM1D", "filters": 2, "kernel_size": 3}}, (2, 4, 9, 5))
+    add(
+        "Bidirectional",
+        {"merge_mode": None, "layer": {"type": "ConvLSTM2D", "filters": 2, "kernel_size": 3, "return_state": True}},
+        (2, 4, 7, 6, 3),
+    )
+    add("Bidirectional", {"layer": {"type": "LSTM", "units": 3}}, (2, 5))
+    for a in (
+        {"max_value": 6.0},
+        {"max_value": 1.5},
+        {"negative_slope": 0.1},
+        {"threshold": 0.5},
+        {"max_value": 2.0, "negative_slope": 0.2, "threshold": 0.5},
+        {"negative_slope": -0.1},
+    ):
+        add("ReLU", a, (2, 3, 4))
+    for rank in (1, 2, 3):
+        for a in ({}, {"strides": 1}, {"padding": "same"}):
+            add(f"MaxPooling{rank}D", a, (2, *[5] * rank, 3))
+        add(f"AveragePooling{rank}D", {}, (2, *[5] * rank, 3))
+    for a, shape in (
+        ({}, (2, 4, 64)),
+        ({}, (2, 4, 16)),
+        ({"groups": -1}, (2, 5, 6)),
+        ({"groups": -1, "axis": 1}, (2, 5, 6)),
+        ({"groups": 0}, (2, 5, 6)),
+    ):
+        add("GroupNormalization", a, shape)
+    for a in (
+        {"rms_scaling": True},
+        {"rms_scaling": True, "center": False},
+        {"rms_scaling": True, "scale": False},
+        {"axis": [2, 1]},
+        {"axis": [-1, -2], "rms_scaling": True},
+    ):
+        add("LayerNormalization", a, (2, 3, 4))
+    for word in (
+        "hard_silu",
+        "soft_shrink",
+        "hard_shrink",
+        "tanh_shrink",
+        "sparse_plus",
+        "sparse_sigmoid",
+        "squareplus",
+        "sparsemax",
+    ):
+        add("Activation", {"activation": word}, (2, 3, 5))
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     import keras
 
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--framework", choices=("torch", "keras"), help="write this framework's records only (default: both)"
+    )
+    options = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
-    torch_records = [run_torch(t, a, s) for t, a, s in torch_cases()]
-    keras_records = [run_keras(t, a, s) for t, a, s in keras_cases()]
-    for name, version, records in (
-        ("torch", torch.__version__, torch_records),
-        ("keras", keras.__version__, keras_records),
-    ):
+    documents = []
+    if options.framework in (None, "torch"):
+        documents.append(("torch", torch.__version__, [run_torch(t, a, s) for t, a, s in torch_cases()]))
+    if options.framework in (None, "keras"):
+        documents.append(("keras", keras.__version__, [run_keras(t, a, s) for t, a, s in keras_cases()]))
+    for name, version, records in documents:
         document = {
             "framework": name,
             "version": version,

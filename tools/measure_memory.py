@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import sys
+import types
 import weakref
 from pathlib import Path
 
@@ -266,16 +267,249 @@ def extra_cases() -> list:
     return cases
 
 
-def extra_records() -> list[dict]:
-    """The extra cases, measured like the grid's."""
+def extra_records(types: set | None = None) -> list[dict]:
+    """The extra cases (of `types` only, when given), measured like the grid's. A case written
+    for the keras convention (a 5-tuple) records it."""
     records = []
-    for type_name, args, shapes, module in extra_cases():
+    for type_name, args, shapes, module, *convention in extra_cases() + keras_type_cases():
+        if types is not None and type_name not in types:
+            continue
         torch.manual_seed(0)
         inputs = [torch.randn(s, requires_grad=True) for s in shapes]
-        records.append(
-            {"type": type_name, "args": args, "inputs": [list(s) for s in shapes], **measure(module, inputs)}
-        )
+        record = {"type": type_name, "args": args, "inputs": [list(s) for s in shapes]}
+        if convention:
+            record["convention"] = convention[0]
+        records.append({**record, **measure_both(module, inputs, recurrent=type_name == "Bidirectional")})
     return records
+
+
+class WithParams(nn.Module):
+    """A function of the inputs and of parameters (zeros) and buffers (ones) of given shapes."""
+
+    def __init__(self, fn, params: dict | None = None, buffers: dict | None = None):
+        super().__init__()
+        self.fn = fn
+        for name, shape in (params or {}).items():
+            self.register_parameter(name, nn.Parameter(torch.zeros(shape)))
+        for name, shape in (buffers or {}).items():
+            self.register_buffer(name, torch.ones(shape))
+
+    def forward(self, *xs):
+        return self.fn(self, *xs)
+
+
+class Around(nn.Module):
+    """A module, then a function of its output."""
+
+    def __init__(self, module: nn.Module, after):
+        super().__init__()
+        self.module, self.after = module, after
+
+    def forward(self, *xs):
+        return self.after(self.module(*xs))
+
+
+def _keras_relu(max_value=None, negative_slope=0.0, threshold=0.0):
+    """The PyTorch code the torch backend table writes for Keras' ReLU arguments."""
+    from shapecli.backends.torch import _relu
+    from shapecli.plan import Construct
+
+    cfg = types.SimpleNamespace(max_value=max_value, negative_slope=negative_slope, threshold=threshold)
+    make = _relu(types.SimpleNamespace(cfg=cfg))
+    if isinstance(make, Construct):
+        return getattr(nn, make.cls.removeprefix("nn."))(**make.kwargs)
+    F = nn.functional  # noqa: N806 - the name the template uses
+    return Fn(lambda x: eval(make.template.format("x"), {"torch": torch, "F": F}, {"x": x}))
+
+
+def _plain_attention(q, value, key, scale=None, concat=None, additive=None, causal=False, scores=False):
+    """Keras' Attention and AdditiveAttention (keras/src/layers/attention/) written in PyTorch ops."""
+    if concat is None and additive is None:
+        s = torch.matmul(q, key.transpose(-2, -1))
+        if scale is not None:
+            s = s * scale
+    elif additive is not None:
+        s = (additive * torch.tanh(q.unsqueeze(-2) + key.unsqueeze(-3))).sum(-1)
+    else:
+        total = q.unsqueeze(-2) + key.unsqueeze(-3)
+        s = concat * torch.tanh(scale * total if scale is not None else total).sum(-1)
+    if causal:
+        ones = torch.ones(1, *s.shape[-2:], dtype=torch.int32)
+        s = torch.where(ones.cumsum(-2) < ones.cumsum(-1), s - 1e9, s)
+    weights = torch.softmax(s, -1)
+    output = torch.matmul(weights, value)
+    return (output, weights) if scores else output
+
+
+def keras_type_cases() -> list:
+    """Keras' types (their torch backend table's code, or Keras' formula in PyTorch ops) and the
+    Keras arguments of older types; (type, args, shapes, module[, convention])."""
+    F = nn.functional  # noqa: N806
+    l2 = lambda x, axis: x * torch.clamp(torch.rsqrt((x**2).sum(axis, keepdim=True)), max=1.0 / 1e-7)  # noqa: E731
+    cases = [
+        ("Rescaling", {"scale": 0.5, "offset": 1.0}, [(2, 3, 4)], Fn(lambda x: x * 0.5 + 1.0)),
+        (
+            "Normalization",
+            {},
+            [(2, 5, 4)],
+            WithParams(
+                lambda m, x: (x - m.mean) / torch.clamp(torch.sqrt(m.variance), min=1e-7),
+                {},
+                {"mean": 4, "variance": 4},
+            ),
+        ),
+        (
+            "Normalization",
+            {"axis": [1, 2], "invert": True},
+            [(2, 5, 4)],
+            WithParams(
+                lambda m, x: m.mean + x * torch.clamp(torch.sqrt(m.variance), min=1e-7),
+                {},
+                {"mean": (5, 4), "variance": (5, 4)},
+            ),
+        ),
+        (
+            "Resizing",
+            {"height": 5, "width": 7, "data_format": "channels_first"},
+            [(2, 3, 9, 6)],
+            Fn(lambda x: F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False)),
+        ),
+        (
+            "CenterCrop",
+            {"height": 4, "width": 3, "data_format": "channels_first"},
+            [(2, 3, 9, 6)],
+            Fn(lambda x: x[..., 2:6, 1:4]),
+        ),
+        ("RepeatVector", {"n": 3}, [(2, 5)], Fn(lambda x: x.unsqueeze(1).repeat(1, 3, 1))),
+        ("Masking", {}, [(2, 5, 4)], Fn(lambda x: x * (x != 0.0).any(-1, keepdim=True).to(x.dtype))),
+        ("Dot", {"axes": [2, 1]}, [(2, 3, 4), (2, 4, 5)], Fn(lambda a, b: torch.einsum("zab,zbc->zac", a, b))),
+        ("Dot", {"axes": 1}, [(2, 3, 4), (2, 3, 5)], Fn(lambda a, b: torch.einsum("zab,zac->zbc", a, b))),
+        ("Dot", {"axes": -1}, [(2, 5), (2, 5)], Fn(lambda a, b: torch.einsum("za,za->z", a, b).unsqueeze(-1))),
+        ("Dot", {"axes": [3, 1]}, [(2, 3, 4, 5), (2, 5, 6)], Fn(lambda a, b: torch.einsum("zabc,zcd->zabd", a, b))),
+        ("Dot", {"axes": 2}, [(2, 3, 4, 5), (2, 6, 4, 7)], Fn(lambda a, b: torch.einsum("zabc,zdbe->zacde", a, b))),
+        (
+            "Dot",
+            {"axes": 1, "normalize": True},
+            [(2, 3, 4), (2, 3, 5)],
+            Fn(lambda a, b: torch.einsum("zab,zac->zbc", l2(a, 1), l2(b, 1))),
+        ),
+        ("Attention", {}, [(2, 3, 4), (2, 5, 6), (2, 5, 4)], Fn(lambda q, v, k: _plain_attention(q, v, k))),
+        ("Attention", {}, [(2, 3, 4), (2, 5, 4)], Fn(lambda q, v: _plain_attention(q, v, v))),
+        (
+            "Attention",
+            {"use_scale": True, "use_causal_mask": True, "return_attention_scores": True},
+            [(2, 3, 4), (2, 5, 6), (2, 5, 4)],
+            WithParams(
+                lambda m, q, v, k: _plain_attention(q, v, k, scale=m.scale, causal=True, scores=True), {"scale": ()}
+            ),
+        ),
+        (
+            "Attention",
+            {"score_mode": "concat"},
+            [(2, 3, 4), (2, 5, 6), (2, 5, 4)],
+            WithParams(lambda m, q, v, k: _plain_attention(q, v, k, concat=m.w), {"w": ()}),
+        ),
+        (
+            "Attention",
+            {"score_mode": "concat", "use_scale": True},
+            [(2, 3, 4), (2, 5, 6), (2, 5, 4)],
+            WithParams(lambda m, q, v, k: _plain_attention(q, v, k, scale=m.scale, concat=m.w), {"scale": (), "w": ()}),
+        ),
+        (
+            "AdditiveAttention",
+            {},
+            [(2, 3, 4), (2, 5, 6), (2, 5, 4)],
+            WithParams(lambda m, q, v, k: _plain_attention(q, v, k, additive=m.scale), {"scale": 4}),
+        ),
+        (
+            "AdditiveAttention",
+            {"use_scale": False},
+            [(2, 3, 4), (2, 5, 4)],
+            Fn(lambda q, v: _plain_attention(q, v, v, additive=1.0)),
+        ),
+        (
+            "EinsumDense",
+            {"equation": "abc,cd->abd", "output_shape": [None, 6], "bias_axes": "d"},
+            [(2, 7, 5)],
+            WithParams(lambda m, x: torch.einsum("abc,cd->abd", x, m.kernel) + m.bias, {"kernel": (5, 6), "bias": 6}),
+        ),
+        (
+            "EinsumDense",
+            {"equation": "abcd,cde->abe", "output_shape": [None, 4]},
+            [(2, 7, 3, 5)],
+            WithParams(lambda m, x: torch.einsum("abcd,cde->abe", x, m.kernel), {"kernel": (3, 5, 4)}),
+        ),
+        (
+            "EinsumDense",
+            {"equation": "ab...,bc->ac...", "output_shape": 6},
+            [(2, 5, 3, 4)],
+            WithParams(lambda m, x: torch.einsum("ab...,bc->ac...", x, m.kernel), {"kernel": (5, 6)}),
+        ),
+        (
+            "TimeDistributed",
+            {"layer": {"type": "Dense", "units": 8}},
+            [(2, 5, 7)],
+            WithParams(lambda m, x: F.linear(x.flatten(0, 1), m.w, m.b).unflatten(0, (2, 5)), {"w": (8, 7), "b": 8}),
+        ),
+        (
+            "TimeDistributed",
+            {"layer": {"type": "Conv2d", "filters": 4, "kernel_size": 3}},
+            [(2, 3, 5, 8, 8)],
+            WithParams(
+                lambda m, x: F.conv2d(x.flatten(0, 1), m.w, m.b).unflatten(0, (2, 3)), {"w": (4, 5, 3, 3), "b": 4}
+            ),
+        ),
+        (
+            "Bidirectional",
+            {"layer": {"type": "LSTM", "units": 3, "return_sequences": True}},
+            [(2, 5, 4)],
+            Around(nn.LSTM(4, 3, batch_first=True, bidirectional=True), lambda y: y[0]),
+            "keras",
+        ),
+        (
+            "Bidirectional",
+            {"merge_mode": "mul", "layer": {"type": "GRU", "units": 3, "return_sequences": True}},
+            [(2, 5, 4)],
+            Around(nn.GRU(4, 3, batch_first=True, bidirectional=True), lambda y: y[0][..., :3] * y[0][..., 3:]),
+            "keras",
+        ),
+        ("GroupNorm", {"groups": -1, "axis": 1}, [(2, 5, 6)], nn.GroupNorm(5, 5), "keras"),
+        (
+            "LayerNorm",
+            {"rms_scaling": True},
+            [(2, 3, 4)],
+            WithParams(
+                lambda m, x: x * torch.rsqrt(torch.var(x, -1, keepdim=True, correction=0) + 1e-3) * m.gamma,
+                {"gamma": 4},
+            ),
+            "keras",
+        ),
+    ]
+    for args in (
+        {"max_value": 1.5},
+        {"max_value": 6.0, "threshold": 0.5},
+        {"negative_slope": 0.1},
+        {"threshold": 0.5},
+        {"max_value": 2.0, "negative_slope": 0.2, "threshold": 0.5},
+        {"max_value": 2.0, "negative_slope": 0.2},
+    ):
+        cases.append(("ReLU", args, [(2, 3, 4)], _keras_relu(**args)))
+    from keras.src.backend.torch.nn import sparsemax
+
+    from shapecli.backends.torch import ACTIVATIONS
+
+    for word in ("sparse_plus", "sparse_sigmoid", "squareplus"):
+        expression = ACTIVATIONS[word][1]
+        cases.append(
+            (
+                "Activation",
+                {"activation": word},
+                [(2, 3, 4)],
+                Fn(lambda x, e=expression: eval(e.format("x"), {"torch": torch}, {"x": x})),
+            )
+        )
+    cases.append(("Activation", {"activation": "sparsemax"}, [(2, 3, 4)], Fn(lambda x: sparsemax(x, -1)), "keras"))
+    return cases
 
 
 def _layer_inputs(type_name: str, shapes: list) -> list:
@@ -513,11 +747,31 @@ def write_document(document: dict) -> None:
     OUT.write_text("\n".join(lines) + "\n}\n")
 
 
+def _replaced(record: dict, types: set) -> bool:
+    """Whether `--types` measures this record again: an extra case of one of the types."""
+    return record["type"] in types and any(
+        record["type"] == t and record["args"] == a and [list(x) for x in s] == record["inputs"]
+        for t, a, s, *_ in extra_cases() + keras_type_cases()
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only-configs", action="store_true", help="keep the recorded layer cases")
+    parser.add_argument(
+        "--types",
+        metavar="TYPE,…",
+        help="measure the extra cases of these types only, replacing their records (the others are kept)",
+    )
     options = parser.parse_args()
     previous = json.loads(OUT.read_text()) if OUT.exists() else {}
+    if options.types:
+        chosen = set(options.types.split(","))
+        kept = [r for r in previous.get("layers", []) if not _replaced(r, chosen)]
+        document = {**previous, "layers": kept + extra_records(chosen)}
+        write_document(document)
+        print(f"{len(document['layers']) - len(kept)} cases of {len(chosen)} types measured")
+        return 0
     layers = previous.get("layers", []) if options.only_configs else layer_records()
     document = {
         "framework": "torch",

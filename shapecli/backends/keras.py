@@ -131,6 +131,10 @@ ACTIVATIONS = {
     "hardshrink": "hard_shrink",
     "hard_tanh": "hard_tanh",
     "exponential": "exponential",
+    "sparse_plus": "sparse_plus",
+    "sparse_sigmoid": "sparse_sigmoid",
+    "squareplus": "squareplus",
+    "sparsemax": "sparsemax",
 }
 """shapecli's activation word → Keras' (keras.activations), with Keras' defaults."""
 
@@ -365,8 +369,7 @@ def _batch_norm(view: LayerView):
     _only(cfg, track_running_stats=True)
     kwargs = dict(
         axis=Default(cfg.axis, -1),
-        # Keras' momentum weighs the old statistics: 0.1 (PyTorch's default) is Keras' 0.99
-        momentum=Default(0.99 if cfg.momentum == 0.1 else cfg.momentum, 0.99),
+        momentum=Default(cfg.momentum, 0.99),  # the keras convention's: it weighs the old statistics
         epsilon=Default(cfg.eps, 1e-3),
         center=Default(cfg.affine and cfg.center, True),
         scale=Default(cfg.affine and cfg.scale, True),
@@ -388,6 +391,7 @@ def _layer_norm(view: LayerView):
         epsilon=Default(cfg.eps, 1e-3),
         center=Default(cfg.affine and cfg.center and cfg.bias, True),
         scale=Default(cfg.affine and cfg.scale, True),
+        rms_scaling=Default(cfg.rms_scaling, False),
     )
     return Construct("layers.LayerNormalization", kwargs)
 
@@ -405,7 +409,7 @@ def _rms_norm(view: LayerView):
 def _group_norm(view: LayerView):
     cfg = view.cfg
     kwargs = dict(
-        groups=cfg.num_groups,
+        groups=Default(cfg.num_groups, 32),
         axis=Default(cfg.axis, -1),
         epsilon=Default(cfg.eps, 1e-3),
         center=Default(cfg.affine and cfg.center, True),
@@ -567,6 +571,127 @@ def _upsampling(rank: int):
     return entry
 
 
+# -- Keras' preprocessing layers, wrappers, Dot, attention, EinsumDense, ConvLSTM -------------
+
+
+def _normalization(view: LayerView):
+    cfg = view.cfg
+    axis = cfg.axis[0] if len(cfg.axis) == 1 else (list(cfg.axis) or None)
+    kwargs = dict(axis=Default(axis, -1), invert=Default(cfg.invert, False))
+    if cfg.mean is not None:
+        kwargs.update(mean=cfg.mean.tolist(), variance=cfg.variance.tolist())
+    return Construct("layers.Normalization", kwargs)
+
+
+def _resizing(view: LayerView):
+    cfg = view.cfg
+    kwargs = dict(
+        height=cfg.height,
+        width=cfg.width,
+        interpolation=Default(cfg.interpolation, "bilinear"),
+        crop_to_aspect_ratio=Default(cfg.crop_to_aspect_ratio, False),
+        pad_to_aspect_ratio=Default(cfg.pad_to_aspect_ratio, False),
+        fill_value=Default(cfg.fill_value, 0.0),
+        antialias=Default(cfg.antialias, False),
+        data_format=_format(cfg),
+    )
+    return Construct("layers.Resizing", kwargs)
+
+
+def _dot(view: LayerView):
+    axes = view.cfg.axes[0] if view.cfg.axes[0] == view.cfg.axes[1] else list(view.cfg.axes)
+    kwargs = dict(axes=axes, normalize=Default(view.cfg.normalize, False))
+    return Construct("layers.Dot", kwargs, call="{m}([{args}])")
+
+
+def _plain_attention(cls: str):
+    def entry(view: LayerView):
+        cfg = view.cfg
+        kwargs = {"use_scale": Default(cfg.use_scale, cls == "AdditiveAttention")}
+        if cls == "Attention":
+            kwargs["score_mode"] = Default(cfg.score_mode, "dot")
+        kwargs["dropout"] = Default(cfg.dropout, 0.0)
+        options = "".join(
+            f", {flag}=True" for flag in ("return_attention_scores", "use_causal_mask") if getattr(cfg, flag)
+        )
+        unpack = "{0}, {1}" if cfg.return_attention_scores else None
+        return Construct(f"layers.{cls}", kwargs, call=f"{{m}}([{{args}}]{options})", unpack=unpack)
+
+    return entry
+
+
+def _einsum_dense(view: LayerView):
+    cfg = view.cfg
+    kwargs = dict(
+        equation=str(cfg.equation),
+        output_shape=list(cfg.output_shape),
+        activation=Default(_activation(cfg.activation), None),
+        bias_axes=Default(cfg.bias_axes, None),
+    )
+    return Construct("layers.EinsumDense", kwargs)
+
+
+def _conv_lstm(rank: int):
+    def entry(view: LayerView):
+        cfg = view.cfg
+        kwargs = dict(
+            filters=cfg.filters,
+            kernel_size=_size(cfg.kernel_size),
+            strides=Default(_size(cfg.strides), 1),
+            padding=Default(cfg.padding, "valid"),
+            data_format=_format(cfg),
+            dilation_rate=Default(_size(cfg.dilation), 1),
+            activation=Default(_activation(cfg.activation), "tanh"),
+            recurrent_activation=Default(_activation(cfg.recurrent_activation, "recurrent_activation"), "sigmoid"),
+            use_bias=Default(cfg.use_bias, True),
+            dropout=Default(cfg.dropout, 0.0),
+            recurrent_dropout=Default(cfg.recurrent_dropout, 0.0),
+            return_sequences=Default(cfg.return_sequences, False),
+            return_state=Default(cfg.return_state, False),
+            go_backwards=Default(cfg.go_backwards, False),
+        )
+        unpack = "{0}, {1}, {2}" if cfg.return_state else None
+        return Construct(f"layers.ConvLSTM{rank}D", kwargs, unpack=unpack)
+
+    return entry
+
+
+def _wrapped(view: LayerView, ins: list, outs: list, prefix: str):
+    """The Keras layer a wrapper's `layer:` describes, named as the wrapper's weights say."""
+    spec = view.cfg.layer
+    start = prefix + "."
+    params = {k.removeprefix(start): v for k, v in view.params.items() if k.startswith(start)}
+    inner = LayerView(spec.config(view.cfg.convention), spec.label, ins, outs, params)
+    if spec.cls.type_name in REFUSED:
+        raise Refusal(f"it wraps {spec.label}: {REFUSED[spec.cls.type_name]}", "layer")
+    try:
+        make = TABLE[spec.cls.type_name](inner)
+    except Refusal as e:
+        raise Refusal(f"its {spec.label}: {e.reason}", "layer") from None
+    if not isinstance(make, Construct) or not make.cls.startswith("layers.") or make.post:
+        raise Refusal(f"Keras wraps layers; {spec.label} is an operation there", "layer")
+    return Construct(make.cls, {**make.kwargs, "name": spec.name})
+
+
+def _time_distributed(view: LayerView):
+    x, y = view.ins[0], view.outs[0]
+    inner = _wrapped(view, [(x[0], *x[2:])], [(y[0], *y[2:])], view.cfg.layer.name)
+    return Construct("layers.TimeDistributed", {"layer": inner})
+
+
+def _bidirectional(view: LayerView):
+    cfg = view.cfg
+    output = view.outs[0]
+    if cfg.merge_mode == "concat":
+        output = (*output[:-1], output[-1] // 2)
+    states = view.outs[1 if cfg.merge_mode is not None else 2 :]
+    inner = _wrapped(view, view.ins, [output, *states[: len(states) // 2]], f"forward_{cfg.layer.name}")
+    outputs = len(view.outs)
+    unpack = ", ".join(f"{{{i}}}" for i in range(outputs)) if outputs > 1 else None
+    kwargs = {"layer": inner, "merge_mode": Default(cfg.merge_mode, "concat")}
+    return Construct("layers.Bidirectional", kwargs, unpack=unpack)
+
+
 TABLE = {
     "Dense": _dense,
     "Embedding": _embedding,
@@ -580,7 +705,14 @@ TABLE = {
     "GaussianDropout": _dropout("GaussianDropout"),
     "GaussianNoise": lambda v: Construct("layers.GaussianNoise", {"stddev": v.cfg.stddev}),
     "Activation": _named_activation,
-    "ReLU": lambda v: Construct("layers.ReLU", {}),
+    "ReLU": lambda v: Construct(
+        "layers.ReLU",
+        {
+            "max_value": Default(v.cfg.max_value, None),
+            "negative_slope": Default(v.cfg.negative_slope, 0.0),
+            "threshold": Default(v.cfg.threshold, 0.0),
+        },
+    ),
     "LeakyReLU": lambda v: Construct("layers.LeakyReLU", {"negative_slope": v.cfg.negative_slope}),
     "ELU": lambda v: Construct("layers.ELU", {"alpha": Default(v.cfg.alpha, 1.0)}),
     "Softmax": lambda v: Construct("layers.Softmax", {"axis": Default(v.cfg.axis, -1)}),
@@ -623,6 +755,20 @@ TABLE = {
     "Upsample": _upsample,
     "Slice": _slice,
     "Select": lambda v: Expression(_index(v, v.cfg.axis, str(v.cfg.index))),
+    "Rescaling": lambda v: Construct("layers.Rescaling", {"scale": v.cfg.scale, "offset": Default(v.cfg.offset, 0.0)}),
+    "Normalization": _normalization,
+    "Resizing": _resizing,
+    "CenterCrop": lambda v: Construct(
+        "layers.CenterCrop", {"height": v.cfg.height, "width": v.cfg.width, "data_format": _format(v.cfg)}
+    ),
+    "RepeatVector": lambda v: Construct("layers.RepeatVector", {"n": v.cfg.n}),
+    "Masking": lambda v: Construct("layers.Masking", {"mask_value": Default(v.cfg.mask_value, 0.0)}),
+    "Dot": _dot,
+    "Attention": _plain_attention("Attention"),
+    "AdditiveAttention": _plain_attention("AdditiveAttention"),
+    "EinsumDense": _einsum_dense,
+    "TimeDistributed": _time_distributed,
+    "Bidirectional": _bidirectional,
 }
 """Layer type → entry (LayerView → Construct | Expression)."""
 
@@ -659,6 +805,8 @@ for _rank in (1, 2, 3):
 for _rank in (1, 2):
     TABLE[f"DepthwiseConv{_rank}D"] = _depthwise(_rank)
     TABLE[f"SeparableConv{_rank}D"] = _separable(_rank)
+for _rank in (1, 2, 3):
+    TABLE[f"ConvLSTM{_rank}D"] = _conv_lstm(_rank)
 
 
 # -- the types and arguments of issue 12 --------------------------------------------------------

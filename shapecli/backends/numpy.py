@@ -33,6 +33,7 @@ from .numpy_layers.activation import (
     gelu_layer,
     glu,
     hardshrink,
+    keras_relu,
     leaky_relu,
     log_softmax,
     prelu,
@@ -70,6 +71,20 @@ from .numpy_layers.core import (
     squeeze,
     unflatten,
 )
+from .numpy_layers.keras_types import (
+    bidirectional,
+    center_crop,
+    conv_lstm,
+    dot,
+    einsum_dense,
+    masking,
+    normalization,
+    plain_attention,
+    repeat_vector,
+    rescaling,
+    resizing,
+    time_distributed,
+)
 from .numpy_layers.norm import batchnorm, groupnorm, instancenorm, layernorm, local_response_norm, rmsnorm
 from .numpy_layers.distance import cosine_similarity, pairwise_distance
 from .numpy_layers.pool import adaptive, global_pooling, lp_pool, max_unpool, pool
@@ -82,7 +97,7 @@ __all__ = ["LAYERS", "REFUSED", "Refusal"]
 
 
 LAYERS: dict = {
-    "ReLU": word_layer("relu"),
+    "ReLU": lambda cfg, xs, p: keras_relu(xs[0], cfg.negative_slope, cfg.max_value, cfg.threshold),
     "ReLU6": word_layer("relu6"),
     "LeakyReLU": lambda cfg, xs, p: leaky_relu(xs[0], cfg.negative_slope),
     "ELU": lambda cfg, xs, p: elu(xs[0], cfg.alpha),
@@ -172,6 +187,24 @@ for _rank in (1, 2, 3):
 for _rank in (1, 2):
     LAYERS[f"DepthwiseConv{_rank}D"] = depthwise(_rank)
     LAYERS[f"SeparableConv{_rank}D"] = separable(_rank)
+LAYERS.update(
+    {
+        "Rescaling": rescaling,
+        "Normalization": normalization,
+        "Resizing": resizing,
+        "CenterCrop": center_crop,
+        "RepeatVector": repeat_vector,
+        "Masking": masking,
+        "Dot": dot,
+        "Attention": plain_attention(additive=False),
+        "AdditiveAttention": plain_attention(additive=True),
+        "EinsumDense": einsum_dense,
+        "TimeDistributed": time_distributed(LAYERS),
+        "Bidirectional": bidirectional(LAYERS),
+    }
+)
+for _rank in (1, 2, 3):
+    LAYERS[f"ConvLSTM{_rank}D"] = conv_lstm(_rank)
 
 LAYERS.update(
     {

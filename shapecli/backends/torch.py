@@ -22,6 +22,12 @@ from ..plan import Construct, Default, Expression, LayerView, Refusal
 REFUSED = {
     "GaussianNoise": "PyTorch has no Gaussian noise layer (Keras GaussianNoise)",
     "GaussianDropout": "PyTorch has no Gaussian dropout layer (Keras GaussianDropout)",
+    "Normalization": "PyTorch has no layer of adapted statistics (Keras Normalization)",
+    "AdditiveAttention": "PyTorch has no additive attention without projections (Keras AdditiveAttention)",
+    "ConvLSTM1D": "PyTorch has no convolutional LSTM (Keras ConvLSTM1D)",
+    "ConvLSTM2D": "PyTorch has no convolutional LSTM (Keras ConvLSTM2D)",
+    "ConvLSTM3D": "PyTorch has no convolutional LSTM (Keras ConvLSTM3D)",
+    "Bidirectional": "Keras' wrapper; PyTorch's recurrent layers take bidirectional: true",
 }
 """Layer types without a PyTorch counterpart, and why."""
 
@@ -114,6 +120,17 @@ ACTIVATIONS = {
     "hard_tanh": ("Hardtanh", "F.hardtanh({0})"),
     "exponential": (None, "torch.exp({0})"),
     "linear": ("Identity", None),
+    # Keras' activations without a PyTorch module, written as keras/src/backend/torch/nn.py computes them
+    "sparse_plus": (
+        None,
+        "torch.where({0} <= -1, torch.zeros_like({0}), torch.where({0} < 1, 0.25 * ({0} + 1) ** 2, {0}))",
+    ),
+    "sparse_sigmoid": (
+        None,
+        "torch.where({0} <= -1, torch.zeros_like({0}), torch.where({0} >= 1, torch.ones_like({0}), 0.5 * ({0} + 1)))",
+    ),
+    "squareplus": (None, "({0} + torch.sqrt({0} ** 2 + 4)) / 2"),
+    "sparsemax": (None, None),
 }
 """Activation word → (nn class, functional form) with PyTorch's defaults; the functional
 form is what a fused `activation:` (Dense, convolutions) applies."""
@@ -128,13 +145,20 @@ def _fused(cfg) -> str | None:
         return None
     if word == "threshold":
         raise Refusal("a fused threshold has no threshold and value; use a Threshold layer", "activation")
+    _no_sparsemax(word)
     return ACTIVATIONS[word][1]
+
+
+def _no_sparsemax(word: str) -> None:
+    if word == "sparsemax":
+        raise Refusal("PyTorch has no sparsemax (Keras' sparsemax activation)", "activation")
 
 
 def _activation_layer(view: LayerView):
     word = view.cfg.activation
     if word == "threshold":
         raise Refusal("threshold needs its threshold and value; use a Threshold layer", "activation")
+    _no_sparsemax(word)
     cls, functional = ACTIVATIONS[word]
     if cls is None:
         return Expression(functional)
@@ -701,6 +725,144 @@ def _softmax(cls: str):
     return lambda view: Construct(f"nn.{cls}", {"dim": view.cfg.axis})
 
 
+# -- Keras' types with a PyTorch counterpart ----------------------------------------------
+
+
+def _relu(view: LayerView):
+    # Keras' relu(x, negative_slope, max_value, threshold) (keras/src/activations/activations.py)
+    cfg = view.cfg
+    if (cfg.max_value, cfg.negative_slope, cfg.threshold) == (None, 0.0, 0.0):
+        return Construct("nn.ReLU", {})
+    if (cfg.max_value, cfg.threshold) == (6.0, 0.0) and not cfg.negative_slope:
+        return Construct("nn.ReLU6", {})
+    if cfg.threshold:
+        y = f"torch.where({{0}} > {cfg.threshold!r}, {{0}}, 0.0)"
+    else:
+        y = "F.relu6({0})" if cfg.max_value == 6.0 else "F.relu({0})"
+    if cfg.max_value is not None and cfg.max_value != 6.0 or (cfg.max_value == 6.0 and cfg.threshold):
+        y = f"torch.clamp({y}, 0.0, {cfg.max_value!r})"
+    if cfg.negative_slope:
+        below = f"F.relu({cfg.threshold!r} - {{0}})" if cfg.threshold else "F.relu(-{0})"
+        if cfg.max_value is None and not cfg.threshold:
+            return Construct("nn.LeakyReLU", {"negative_slope": cfg.negative_slope})
+        y = f"{y} - {cfg.negative_slope!r} * {below}"
+    return Expression(y)
+
+
+_RESIZE_MODES = {"bilinear": "bilinear", "bicubic": "bicubic", "nearest": "nearest-exact"}
+"""Keras' interpolations on its torch backend → F.interpolate's modes (keras/src/backend/torch/image.py)."""
+
+
+def _resizing(view: LayerView):
+    cfg = view.cfg
+    _channels_first(cfg, "resizings")
+    if cfg.interpolation not in _RESIZE_MODES:
+        raise Refusal(f"PyTorch's interpolate has no {cfg.interpolation} mode", "interpolation")
+    if cfg.crop_to_aspect_ratio or cfg.pad_to_aspect_ratio:
+        raise Refusal("PyTorch's interpolate does not crop or pad to an aspect ratio", "crop_to_aspect_ratio")
+    mode = _RESIZE_MODES[cfg.interpolation]
+    align = ", align_corners=False" if mode != "nearest-exact" else ""
+    antialias = ", antialias=True" if cfg.antialias and mode != "nearest-exact" else ""
+    resize = f'F.interpolate({{x}}, size=({cfg.height}, {cfg.width}), mode="{mode}"{align}{antialias})'
+    if len(view.ins[0]) == 3:  # one image: interpolate takes a batch
+        return Expression(resize.format(x="{0}.unsqueeze(0)") + "[0]")
+    return Expression(resize.format(x="{0}"))
+
+
+def _center_crop(view: LayerView):
+    cfg = view.cfg
+    _channels_first(cfg, "crops")
+    x = view.ins[0]
+    height, width = view.int(x[-2], "height"), view.int(x[-1], "width")
+    if height < cfg.height or width < cfg.width:
+        raise Refusal("a smaller image is resized by Keras' smart_resize, which PyTorch does not have", "height")
+    top, left = (height - cfg.height) // 2, (width - cfg.width) // 2
+    return Expression(f"{{0}}[..., {top}:{top + cfg.height}, {left}:{left + cfg.width}]")
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _l2_normalized(x: str, axis: int) -> str:
+    # Keras' normalize (order 2): x * min(rsqrt(sum(x²)), 1/epsilon)
+    return f"({x} * torch.clamp(torch.rsqrt(({x} ** 2).sum({axis}, keepdim=True)), max=1.0 / 1e-7))"
+
+
+def _dot(view: LayerView):
+    # Keras' batch_dot as an einsum: batch, a's axes but i, b's axes but 0 and j
+    a, b = (len(x) for x in view.ins)
+    i, j = (axis % rank if axis < 0 else axis for axis, rank in zip(view.cfg.axes, (a, b)))
+    left = "z" + _LETTERS[: a - 1]
+    right = "z" + _LETTERS[a - 1 : a + b - 2]
+    right = right[:j] + left[i] + right[j + 1 :]
+    out = left[:i] + left[i + 1 :] + right[1:j] + right[j + 1 :]
+    xs = ("{0}", "{1}")
+    if view.cfg.normalize:
+        xs = (_l2_normalized("{0}", i), _l2_normalized("{1}", j))
+    text = f'torch.einsum("{left},{right}->{out}", {xs[0]}, {xs[1]})'
+    return Expression(text + (".unsqueeze(-1)" if len(out) == 1 else ""))
+
+
+def _plain_attention(view: LayerView):
+    # Keras' Attention in its plain form: softmax(q kᵀ) v
+    cfg = view.cfg
+    for flag, why in (
+        ("use_scale", "a learned scale"),
+        ("return_attention_scores", "the weights as an output"),
+    ):
+        if getattr(cfg, flag):
+            raise Refusal(f"F.scaled_dot_product_attention has no {why}", flag)
+    if cfg.score_mode != "dot":
+        raise Refusal("F.scaled_dot_product_attention scores by dot products", "score_mode")
+    if any(len(x) < 3 for x in view.ins) or len({len(x) for x in view.ins}) > 1:
+        raise Refusal("F.scaled_dot_product_attention takes query, key and value of one rank ≥ 3", "layer")
+    key = "{2}" if len(view.ins) > 2 else "{1}"
+    causal = ", is_causal=True" if cfg.use_causal_mask else ""
+    return Expression(f"F.scaled_dot_product_attention({{0}}, {key}, {{1}}, scale=1.0{causal})")
+
+
+def _einsum_dense(view: LayerView):
+    cfg = view.cfg
+    params = {name: view.params[name] for name in ("kernel", "bias") if name in view.params}
+    bias = " + {m}.bias" if "bias" in params else ""
+    call = f"torch.einsum({str(cfg.equation)!r}, {{0}}, {{m}}.kernel){bias}"
+    return Construct("nn.Module", {}, call=call, post=_fused(cfg), params=params)
+
+
+_BATCH_STATISTICS = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "BatchNormalization")
+
+
+def _time_distributed(view: LayerView):
+    # the layer applied to the N·T steps at once: (N, T, *rest) folded to (N·T, *rest) and back
+    spec = view.cfg.layer
+    name = spec.cls.type_name
+    if name in REFUSED:
+        raise Refusal(f"it wraps {spec.label}: {REFUSED[name]}", "layer")
+    if name in _BATCH_STATISTICS:
+        raise Refusal(f"{spec.label} would take its training statistics over all steps at once", "layer")
+    x, y = view.ins[0], view.outs[0]
+    inner = LayerView(
+        spec.config(view.cfg.convention),
+        spec.label,
+        [(x[0] * x[1], *x[2:])],
+        [(y[0] * y[1], *y[2:])],
+        dict(view.params),
+    )
+    try:
+        make = TABLE[name](inner)
+    except Refusal as e:
+        raise Refusal(f"its {spec.label}: {e.reason}", "layer") from None
+    folded = "{0}.flatten(0, 1)"
+    template = make.call if isinstance(make, Construct) else make.template
+    template = template.replace("{args}", folded).replace("{0}", folded)
+    if getattr(make, "post", None):
+        template = make.post.replace("{0}", template)
+    call = f"({template}).unflatten(0, ({{0}}.shape[0], {{0}}.shape[1]))"
+    if isinstance(make, Construct):
+        return make._replace(call=call, post=None)
+    return Expression(call)
+
+
 TABLE = {
     "Dense": _dense,
     "Bilinear": _bilinear,
@@ -767,11 +929,20 @@ TABLE = {
     "Upsample": _upsample,
     "Slice": _slice,
     "Select": lambda v: Expression(f"{{0}}.select({v.cfg.axis}, {v.cfg.index})"),
+    "Rescaling": lambda v: Expression(f"{{0}} * {v.cfg.scale!r} + {v.cfg.offset!r}"),
+    "Resizing": _resizing,
+    "CenterCrop": _center_crop,
+    "RepeatVector": lambda v: Expression(f"{{0}}.unsqueeze(1).repeat(1, {v.cfg.n}, 1)"),
+    "Masking": lambda v: Expression(f"{{0}} * ({{0}} != {v.cfg.mask_value!r}).any(-1, keepdim=True).to({{0}}.dtype)"),
+    "Dot": _dot,
+    "Attention": _plain_attention,
+    "EinsumDense": _einsum_dense,
+    "TimeDistributed": _time_distributed,
 }
 """Layer type → entry (LayerView → Construct | Expression)."""
 
+TABLE["ReLU"] = _relu
 for _name in (
-    "ReLU",
     "ReLU6",
     "SELU",
     "GELU",

@@ -6,7 +6,7 @@ also the values Dense's `activation` argument accepts.
 
 from __future__ import annotations
 
-from ..args import Bool, Choice, Float, Int, Ints
+from ..args import Bool, Choice, Float, Int, Ints, show
 from ..dims import UNKNOWN, AnyShape, format_shape
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
@@ -111,6 +111,18 @@ class ClampActivation(ActivationLayer):
             raise SpecError(f"max_val ({cfg.max_val}) must be greater than min_val ({cfg.min_val})")
 
 
+class KerasReLUActivation(ActivationLayer):
+    """ReLU with Keras' options: y = x for x > threshold (else 0), clipped at max_value, minus
+    negative_slope * relu(threshold - x) (keras.activations.relu); the defaults are max(x, 0)."""
+
+    args = {
+        "max_value": Arg(Float(0), None, doc="Keras: upper bound of the output (none: unbounded)"),
+        "negative_slope": Arg(Float(0), 0.0, doc="Keras: slope below the threshold"),
+        "threshold": Arg(Float(0), 0.0, doc="Keras: values at or below it are 0 (or follow the slope)"),
+        "inplace": _INPLACE,
+    }
+
+
 class ThresholdActivation(ActivationLayer):
     """An activation that replaces values at or below a threshold."""
 
@@ -123,7 +135,7 @@ class ThresholdActivation(ActivationLayer):
 
 # type name, other names, activation word, base, what it computes
 ACTIVATIONS = [
-    ("ReLU", (), "relu", InplaceActivation, "max(x, 0)"),
+    ("ReLU", (), "relu", KerasReLUActivation, "max(x, 0)"),
     ("ReLU6", (), "relu6", InplaceActivation, "min(max(x, 0), 6)"),
     ("LeakyReLU", (), "leaky_relu", LeakyActivation, "x if x > 0 else negative_slope * x"),
     ("ELU", (), "elu", ScaledActivation, "x if x > 0 else alpha * (exp(x) - 1)"),
@@ -149,7 +161,36 @@ ACTIVATIONS = [
     ("Threshold", (), "threshold", ThresholdActivation, "x if x > threshold else value"),
 ]
 
-ACTIVATION_NAMES = ("linear", *(row[2] for row in ACTIVATIONS), "swish", "exponential")
+KERAS_ONLY_WORDS = ("sparse_plus", "sparse_sigmoid", "squareplus", "sparsemax")
+"""Activations of keras.activations with no layer type: usable as `activation:` words."""
+
+ACTIVATION_NAMES = ("linear", *(row[2] for row in ACTIVATIONS), "swish", "exponential", *KERAS_ONLY_WORDS)
+
+ACTIVATION_SPELLINGS = {
+    "hard_silu": "hard_swish",
+    "soft_shrink": "softshrink",
+    "hard_shrink": "hardshrink",
+    "tanh_shrink": "tanhshrink",
+}
+"""keras.activations' names for activations shapecli spells otherwise: accepted, and read as shapecli's word."""
+
+
+class ActivationWord(Choice):
+    """An activation's name (ACTIVATION_NAMES), Keras' spellings accepted (`hard_silu` is `hard_swish`)."""
+
+    def __init__(self):
+        super().__init__(ACTIVATION_NAMES)
+
+    def __call__(self, value) -> str:
+        if isinstance(value, str) and value.lower() in ACTIVATION_SPELLINGS:
+            return ACTIVATION_SPELLINGS[value.lower()]
+        if isinstance(value, str) and value.lower() == "glu":
+            raise SpecError(
+                f"expected an activation that keeps the shape, received {show(value)}: "
+                "glu halves its axis; write a GLU layer"
+            )
+        return super().__call__(value)
+
 
 for _name, _aliases, _word, _base, _formula in ACTIVATIONS:
     register(_name, *_aliases, prefix=_word.replace("_", ""))(
@@ -163,7 +204,7 @@ class Activation(ActivationLayer):
 
     args = {
         "activation": Arg(
-            Choice(ACTIVATION_NAMES), doc="an activation layer's name in lower case (relu, gelu, softmax, …) or linear"
+            ActivationWord(), doc="an activation layer's name in lower case (relu, gelu, softmax, …) or linear"
         )
     }
 

@@ -1,5 +1,5 @@
 """Attention: MultiheadAttention (PyTorch and Keras layouts), TransformerEncoderLayer,
-TransformerDecoderLayer (PyTorch layout).
+TransformerDecoderLayer (PyTorch layout), Keras' Attention and AdditiveAttention.
 
 MACs count the projections and both attention matmuls (scores QKᵀ and the
 weighted sum of values), which is where most of a transformer's compute is.
@@ -11,7 +11,7 @@ from ..args import Bool, Choice, Float, Int
 from ..dims import equal, format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
-from ..shape_math import require_divisible, require_rank, same_dim
+from ..shape_math import broadcast, require_divisible, require_rank, same_dim
 
 _BATCH_FIRST = Arg(Bool(), PerConvention(torch=False, keras=True), doc="inputs (N, L, E) instead of (L, N, E)")
 
@@ -334,3 +334,124 @@ class TransformerDecoderLayer(Layer):
         _, s, _ = _sequence(ins[1], cfg.batch_first)
         per_sample = _attention_macs(t, t, e, e, e) + _attention_macs(t, s, e, e, e) + 2 * t * e * cfg.dim_feedforward
         return (1 if n is None else n) * per_sample
+
+
+class DotProductAttention(Layer):
+    """Base of Keras' Attention and AdditiveAttention: inputs [query, value] or [query, value, key].
+
+    scores = f(query, key) (…, Tq, Tv); weights = softmax(scores); output = weights @ value
+    (…, Tq, dim_v). The products broadcast their leading axes as matmul does.
+    """
+
+    min_inputs, max_inputs = 2, 3
+    additive = False
+
+    @classmethod
+    def output_names(cls, cfg) -> tuple[str, ...]:
+        return ("output", "scores") if cfg.return_attention_scores else ("output",)
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # dot: scores = query @ keyᵀ; concat/additive: sum(tanh(query[…, :, None, :] + key[…, None, :, :]), -1);
+        # output = softmax(scores) @ value
+        query, value = ins[0], ins[1]
+        key = ins[2] if len(ins) > 2 else value
+        scores = _scores(cls, cfg, query, key)
+        output = _matmul(scores, value, "weights", "value")
+        return [output, scores] if cfg.return_attention_scores else output
+
+    @classmethod
+    def params(cls, cfg, ins):
+        if cls.additive:
+            return [Param("scale", (ins[0][-1],))] if cfg.use_scale else []
+        params = [Param("scale", ())] if cfg.use_scale else []
+        return params + ([Param("concat_score_weight", ())] if cfg.score_mode == "concat" else [])
+
+    @classmethod
+    def macs(cls, cfg, ins, out):
+        # dot scores: |scores| * dim; the weighted sum: |output| * Tv
+        query, value = ins[0], ins[1]
+        key = ins[2] if len(ins) > 2 else value
+        scores = _scores(cls, cfg, query, key)
+        output = out[0] if isinstance(out, list) else out
+        dot = 0 if cls.additive or cfg.score_mode == "concat" else product(scores) * query[-1]
+        return dot + product(output) * scores[-1]
+
+
+def _masked(cfg, scores):
+    """The scores after the causal mask (1, Tq, Tv), which broadcasts them to rank 3 at least."""
+    return broadcast([scores, (1, scores[-2], scores[-1])]) if cfg.use_causal_mask else scores
+
+
+def _scores(cls, cfg, query, key):
+    """The shape of the attention scores (…, Tq, Tv)."""
+    if not cls.additive and cfg.score_mode == "dot":
+        require_rank(key, 2)  # keyᵀ swaps its last two axes
+        return _masked(cfg, _matmul(query, (*key[:-2], key[-1], key[-2]), "query", "keyᵀ"))
+    require_rank(query, 1)
+    require_rank(key, 2)
+    # query (…, Tq, 1, d) + key (…, 1, Tv, d), summed over d
+    try:
+        total = broadcast([(*query[:-1], 1, query[-1]), (*key[:-2], 1, *key[-2:])])
+    except ShapeError:
+        raise ShapeError(
+            f"adds query {format_shape(query)} to key {format_shape(key)} (as (…, Tq, 1, d) + (…, 1, Tv, d)), "
+            "which do not broadcast"
+        ) from None
+    return _masked(cfg, total[:-1])
+
+
+def _matmul(a, b, left: str, right: str):
+    """a @ b with matmul's rules (a 1-D side loses its axis), naming the operands in errors."""
+    if not a or not b:
+        raise ShapeError(f"multiplies {left} {format_shape(a)} by {right} {format_shape(b)}: both need an axis")
+    lhs = (1, *a) if len(a) == 1 else a
+    rhs = (*b, 1) if len(b) == 1 else b
+    if same_dim(lhs[-1], rhs[-2]) is None:
+        raise ShapeError(
+            f"multiplies {left} {format_shape(a)} by {right} {format_shape(b)}: "
+            f"{format_dim(lhs[-1])} columns vs {format_dim(rhs[-2])} rows"
+        )
+    try:
+        batch = broadcast([lhs[:-2], rhs[:-2]])
+    except ShapeError:
+        raise ShapeError(
+            f"multiplies {left} {format_shape(a)} by {right} {format_shape(b)}, whose leading axes do not broadcast"
+        ) from None
+    out = (*batch, lhs[-2], rhs[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
+
+
+_ATTENTION_CALL = {
+    "dropout": Arg(Float(0, 1), 0.0, doc="dropout on the weights (no shape effect)"),
+    "return_attention_scores": Arg(Bool(), False, doc="also output the weights (…, Tq, Tv)"),
+    "use_causal_mask": Arg(Bool(), False, doc="position i attends to positions ≤ i only (no shape effect)"),
+}
+
+
+@register("Attention", prefix="attention")
+class Attention(DotProductAttention):
+    """Dot-product attention without projections (Keras Attention): softmax(query · keyᵀ) · value.
+
+    `use_scale` learns a scalar `scale` for the scores; score_mode 'concat' scores
+    sum(tanh(query + key)) times a learned scalar `concat_score_weight`.
+    """
+
+    args = {
+        "use_scale": Arg(Bool(), False, doc="learn a scalar scale of the scores"),
+        "score_mode": Arg(Choice(("dot", "concat")), "dot", doc="query · key, or sum(tanh(query + key))"),
+        **_ATTENTION_CALL,
+    }
+
+
+@register("AdditiveAttention", prefix="additive_attention")
+class AdditiveAttention(DotProductAttention):
+    """Additive (Bahdanau) attention without projections (Keras AdditiveAttention):
+    softmax(sum(scale * tanh(query + key))) · value; `scale` (dim,) is learned when use_scale."""
+
+    additive = True
+    args = {"use_scale": Arg(Bool(), True, doc="learn a scale per feature"), **_ATTENTION_CALL}

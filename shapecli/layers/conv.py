@@ -45,14 +45,14 @@ def _window_args(rank: int, words=("valid", "same")) -> dict:
         "padding_mode": Arg(
             Choice(("zeros", "reflect", "replicate", "circular")), "zeros", doc="PyTorch padding mode (no shape effect)"
         ),
-        "activation": Arg(Choice(_activation_words()), None, doc="activation applied to the output (Keras)"),
+        "activation": Arg(_activation_word(), None, doc="activation applied to the output (Keras)"),
     }
 
 
-def _activation_words():
-    from .activation import ACTIVATION_NAMES
+def _activation_word():
+    from .activation import ActivationWord
 
-    return ACTIVATION_NAMES
+    return ActivationWord()
 
 
 def _in_channels(cfg, x, rank: int):

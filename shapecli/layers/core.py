@@ -1,13 +1,16 @@
-"""Dense, Bilinear, Embedding, PositionalEmbedding, Identity, Flatten, dropout and noise layers, EmbeddingBag."""
+"""Dense, Bilinear, Embedding, PositionalEmbedding, Identity, Flatten, dropout and noise layers,
+EmbeddingBag, Masking, EinsumDense."""
 
 from __future__ import annotations
 
-from ..args import Bool, Choice, Float, Int
-from ..dims import format_dim, format_shape, product
+import re
+
+from ..args import Bool, Choice, Float, Int, Str, show
+from ..dims import UNKNOWN, AnyShape, format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, register
 from ..shape_math import normalize_axis, require_at_least, require_positive, require_rank, same_dim
-from .activation import ACTIVATION_NAMES
+from .activation import ActivationWord
 
 
 @register("Dense", "Linear", "LazyLinear", prefix="dense")
@@ -21,7 +24,7 @@ class Dense(Layer):
     args = {
         "units": Arg(Int(1), aliases=("out_features",), doc="output size"),
         "use_bias": Arg(Bool(), True, aliases=("bias",), doc="add a bias vector"),
-        "activation": Arg(Choice(ACTIVATION_NAMES), None, doc="activation applied to the output"),
+        "activation": Arg(ActivationWord(), None, doc="activation applied to the output"),
         "in_units": Arg(
             Int(1),
             None,
@@ -386,3 +389,194 @@ class EmbeddingBag(Layer):
     @staticmethod
     def params(cfg, ins):
         return [Param("weight", (cfg.num_embeddings, cfg.embedding_dim))]
+
+
+@register("Masking", prefix="masking")
+class Masking(Layer):
+    """Marks the time steps whose features all equal mask_value, and zeroes them (Keras Masking).
+
+    The shape is unchanged. Keras passes the mask on to the layers after it (an RNN
+    skips masked steps); shapecli's shapes do not depend on it.
+    """
+
+    args = {"mask_value": Arg(Float(), 0.0, doc="the value of a padding step")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # x -> x (the mask is any(x != mask_value) over the last axis)
+        require_rank(ins[0], 1)
+        return ins[0]
+
+
+class OutputSizes:
+    """EinsumDense's output_shape: an integer, or a list of integers and nulls (a size taken from the input)."""
+
+    def __call__(self, value):
+        if type(value) is int and value >= 1:
+            return (value,)
+        if isinstance(value, list) and all(v is None or (type(v) is int and v >= 1) for v in value):
+            return tuple(value)
+        raise SpecError(f"expected {self}, received {show(value)}")
+
+    def __str__(self) -> str:
+        return "int ≥ 1, or a list of ints ≥ 1 and nulls"
+
+
+_EQUATION = re.compile(r"(\.\.\.)?([a-zA-Z]+)(\.\.\.)?,([a-zA-Z]+)->(\.\.\.)?([a-zA-Z]+)(\.\.\.)?")
+
+
+class EinsumEquation(str):
+    """An EinsumDense equation as written; `parts` is (input letters, kernel letters, output
+    letters, where the ellipsis is: None, 'left' or 'right')."""
+
+    parts: tuple
+
+
+class Equation:
+    """An EinsumDense equation: 'ab,bc->ac', '...b,bc->...c' or 'ab...,bc->ac...'."""
+
+    def __call__(self, value):
+        if not isinstance(value, str):
+            raise SpecError(f"expected an einsum equation, received {show(value)}")
+        match = _EQUATION.fullmatch(value.replace(" ", ""))
+        forms = {
+            (None, None, None, None): None,
+            ("...", None, "...", None): "left",
+            (None, "...", None, "..."): "right",
+        }
+        ellipses = (match.group(1), match.group(3), match.group(5), match.group(7)) if match else None
+        if ellipses not in forms or (forms[ellipses] == "right" and len(match.group(2)) < 2):
+            raise SpecError(
+                f"expected an equation of the form ab,bc->ac, ...b,bc->...c or ab...,bc->ac..., received {show(value)}"
+            )
+        letters = (match.group(2), match.group(4), match.group(6))
+        for part in letters:
+            if len(set(part)) != len(part):
+                raise SpecError(f"equation {show(value)} repeats a letter in '{part}' (a diagonal is not supported)")
+        equation = EinsumEquation(value)
+        equation.parts = (*letters, forms[ellipses])
+        return equation
+
+    def __str__(self) -> str:
+        return "einsum equation"
+
+
+@register("EinsumDense", prefix="einsum_dense")
+class EinsumDense(Layer):
+    """A dense layer whose kernel and product are given by an einsum equation (Keras EinsumDense).
+
+    The kernel's letters take their sizes from the input, or from `output_shape`
+    (the output's sizes after the batch axis, or after the ellipsis); `bias_axes`
+    names the output letters that get a bias. 'ab,bc->ac' with output_shape 64 is
+    Dense(64); '...b,bc->...c' applies it over any leading axes.
+    """
+
+    args = {
+        "equation": Arg(Equation(), doc="input,kernel->output, letters per axis, '...' for other axes"),
+        "output_shape": Arg(OutputSizes(), doc="the output's sizes (without the batch axis or the ellipsis)"),
+        "bias_axes": Arg(Str(), None, doc="the output letters that get a bias"),
+        "activation": Arg(ActivationWord(), None, doc="activation applied to the output"),
+    }
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        _, _, output, _ = cfg.equation.parts
+        for letter in cfg.bias_axes or "":
+            if letter not in output:
+                raise SpecError(f"bias_axes names '{letter}', which is not a letter of the output '{output}'")
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # the einsum's output: each output letter sized by the input or by output_shape
+        return _einsum_dense(cfg, ins[0])[2]
+
+    @staticmethod
+    def params(cfg, ins):
+        if isinstance(ins[0], AnyShape):
+            return _einsum_params_before(cfg)
+        kernel, bias, _, _ = _einsum_dense(cfg, ins[0])
+        return [Param("kernel", kernel)] + ([Param("bias", bias)] if bias is not None else [])
+
+    @staticmethod
+    def macs(cfg, ins, out):
+        # the product of the sizes of every letter (and of the ellipsis axes)
+        return _einsum_dense(cfg, ins[0])[3]
+
+
+def _einsum_dense(cfg, x):
+    """(kernel shape, bias shape or None, output shape, MACs), as Keras' _analyze_split_string
+    sizes the kernel and bias and as the einsum then computes."""
+    letters_in, letters_kernel, letters_out, ellipsis = cfg.equation.parts
+    elided = len(x) - len(letters_in)
+    if elided < 0 or (ellipsis is None and elided) or (ellipsis == "left" and not elided):
+        what = "an input of rank" + (f" {len(letters_in)}" if ellipsis is None else f" > {len(letters_in)}")
+        raise ShapeError(f"has input letters '{letters_in}' and needs {what}, receives {format_shape(x)}")
+    written = list(cfg.output_shape)
+    # the sizes Keras gives the output letters: output_shape after the batch axis (and after
+    # the elided axes when they come first)
+    expected = len(letters_out) - (0 if ellipsis == "left" else 1)
+    if len(written) != expected:
+        raise ShapeError(
+            f"has output_shape {_show_sizes(written)} for the output letters '{letters_out}', which need "
+            f"{expected} sizes" + ("" if ellipsis == "left" else " (the first letter is the batch axis)")
+        )
+    if ellipsis == "left":
+        size_in = dict(zip(letters_in, x[elided:]))
+        size_out = dict(zip(letters_out, written))
+    else:
+        size_in = dict(zip(letters_in, x))
+        size_out = dict(zip(letters_out, [x[0], *written]))
+    for letter in letters_out:
+        if letter not in letters_in and letter not in letters_kernel:
+            raise ShapeError(f"has output letter '{letter}' in neither the input nor the kernel")
+        if letter in size_in and size_out[letter] is not None and same_dim(size_in[letter], size_out[letter]) is None:
+            raise ShapeError(
+                f"has output_shape {_show_sizes(written)}, which gives '{letter}' {format_dim(size_out[letter])}, "
+                f"but the input {format_shape(x)} gives it {format_dim(size_in[letter])}"
+            )
+    kernel = []
+    for letter in letters_kernel:
+        if letter in size_out:  # Keras sizes a kernel letter of the output by output_shape
+            if size_out[letter] is None:
+                raise ShapeError(f"needs the size of kernel letter '{letter}', which output_shape leaves null")
+            kernel.append(size_out[letter])
+        elif letter in size_in:
+            kernel.append(size_in[letter])
+        else:
+            raise ShapeError(f"has kernel letter '{letter}' in neither the input nor the output")
+    sizes = {**dict(zip(letters_kernel, kernel)), **size_in}
+    rest = x[:elided] if ellipsis == "left" else x[len(x) - elided :]
+    body = tuple(sizes[letter] for letter in letters_out)
+    out = (*rest, *body) if ellipsis == "left" else (*body, *rest)
+    bias = None
+    if cfg.bias_axes:
+        first = min(letters_out.index(letter) for letter in cfg.bias_axes)
+        bias = []
+        for letter in letters_out[first:]:
+            if letter in cfg.bias_axes and size_out[letter] is None:
+                raise ShapeError(f"needs the size of bias letter '{letter}', which output_shape leaves null")
+            bias.append(size_out[letter] if letter in cfg.bias_axes else 1)
+        bias = (*bias, *(1,) * (elided if ellipsis == "right" else 0))
+    return tuple(kernel), bias, out, product(rest) * product(sizes[c] for c in sorted(sizes))
+
+
+def _einsum_params_before(cfg) -> list[Param]:
+    """The kernel and bias before inference: sizes output_shape fixes are known, the input's not."""
+    letters_in, letters_kernel, letters_out, ellipsis = cfg.equation.parts
+    known = dict(zip(letters_out[1:] if ellipsis != "left" else letters_out, cfg.output_shape))
+    kernel = tuple(known.get(c) if known.get(c) is not None else UNKNOWN for c in letters_kernel)
+    params = [Param("kernel", kernel)]
+    if cfg.bias_axes:
+        first = min(letters_out.index(letter) for letter in cfg.bias_axes)
+        bias = [
+            (known.get(c) if known.get(c) is not None else UNKNOWN) if c in cfg.bias_axes else 1
+            for c in letters_out[first:]
+        ]
+        if ellipsis == "right":
+            bias.append(UNKNOWN)  # as many 1s as elided axes, not known yet
+        params.append(Param("bias", tuple(bias)))
+    return params
+
+
+def _show_sizes(sizes) -> str:
+    return "[" + ", ".join("null" if s is None else str(s) for s in sizes) + "]"

@@ -1,10 +1,10 @@
-"""Layers that combine several inputs: Add, Subtract, Multiply, Average, Maximum, Minimum, Concat, MatMul."""
+"""Layers that combine several inputs: Add, Subtract, Multiply, Average, Maximum, Minimum, Concat, MatMul, Dot."""
 
 from __future__ import annotations
 
-from ..args import Int
+from ..args import Bool, Int, show
 from ..dims import format_dim, format_shape, product
-from ..errors import ShapeError
+from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, register
 from ..shape_math import broadcast, broadcast_axis_name, normalize_axis, require_rank, same_dim
 
@@ -137,7 +137,8 @@ class MatMul(Layer):
             axis = e.axis - 2
             raise ShapeError(
                 f"cannot broadcast the batch axes of {format_shape(a)} and {format_shape(b)}: "
-                f"axis {broadcast_axis_name([left, right], axis)} has {format_dim(left[axis])} vs {format_dim(right[axis])}",
+                f"axis {broadcast_axis_name([left, right], axis)} has "
+                f"{format_dim(left[axis])} vs {format_dim(right[axis])}",
                 received=ins,
                 axis=axis,
             ) from None
@@ -152,3 +153,74 @@ class MatMul(Layer):
     def macs(cfg, ins, out):
         # prod(out) * k
         return product(out) * ins[0][-1]
+
+
+class DotAxes:
+    """Keras Dot's axes: one axis for both inputs, or [axis of the first, axis of the second]."""
+
+    def __call__(self, value):
+        if type(value) is int:
+            return (value, value)
+        if isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value):
+            return tuple(value)
+        raise SpecError(f"expected {self}, received {show(value)}")
+
+    def __str__(self) -> str:
+        return "int or [int, int]"
+
+
+@register("Dot", prefix="dot")
+class Dot(Layer):
+    """Batched dot product of two inputs over one axis of each (Keras Dot).
+
+    (N, *a) · (N, *b) → (N, *a without axes[0], *b[1:] without axes[1]); a result
+    (N,) becomes (N, 1). The batch axis 0 cannot be an axis; a negative axis counts
+    from the end (taken modulo the rank, as Keras does). `normalize` L2-normalizes
+    both inputs along the axis first (cosine proximity).
+    """
+
+    min_inputs = max_inputs = 2
+    args = {
+        "axes": Arg(DotAxes(), aliases=("axis",), doc="the axis (or one per input) the product runs over"),
+        "normalize": Arg(Bool(), False, doc="L2-normalize along the axes first"),
+    }
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # a[i] == b[j]: (N, *a without i, *b without 0 and j), at least (N, 1)
+        a, b = ins
+        if len(a) < 2 or len(b) < 2:
+            raise ShapeError(f"needs inputs of rank ≥ 2, receives {format_shape(a)} and {format_shape(b)}")
+        if same_dim(a[0], b[0]) is None:
+            raise ShapeError(
+                f"needs inputs of one batch size, receives {format_shape(a)} and {format_shape(b)}",
+                received=ins,
+                axis=-max(len(a), len(b)),
+            )
+        i, j = _dot_axes(cfg, a, b)
+        if same_dim(a[i], b[j]) is None:
+            raise ShapeError(
+                f"takes the dot product over axis {i} of {format_shape(a)} ({format_dim(a[i])}) and axis {j} "
+                f"of {format_shape(b)} ({format_dim(b[j])}), which differ",
+                received=ins,
+            )
+        out = (*a[:i], *a[i + 1 :], *b[1:j], *b[j + 1 :])
+        return out if len(out) > 1 else (*out, 1)
+
+    @staticmethod
+    def macs(cfg, ins, out):
+        # every output element sums a[i] products
+        a, b = ins
+        i, _ = _dot_axes(cfg, a, b)
+        return product(out) * a[i]
+
+
+def _dot_axes(cfg, a, b) -> tuple[int, int]:
+    """The two axes counted from the front; 0 (the batch axis) and axes past the rank are refused."""
+    axes = [axis % len(x) if axis < 0 else axis for axis, x in zip(cfg.axes, (a, b))]
+    for axis, x in zip(axes, (a, b)):
+        if axis >= len(x):
+            raise ShapeError(f"has axis {axis}, out of range for {format_shape(x)}")
+    if 0 in axes:
+        raise ShapeError(f"takes the dot product over axes {list(cfg.axes)}, which include the batch axis 0")
+    return axes[0], axes[1]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..args import Bool, Float, Int, Ints
 from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
-from ..registry import Arg, Layer, Param, PerConvention, register
+from ..registry import REQUIRED, Arg, Layer, Param, PerConvention, register
 from ..shape_math import normalize_axis, require_at_least, require_divisible, require_rank, same_dim
 
 _EPS = Arg(Float(0), 1e-5, aliases=("epsilon",), doc="added to the variance (no shape effect)")
@@ -85,7 +85,11 @@ class BatchNormBase(Layer):
         "num_features": Arg(Int(1), None, aliases=("in_channels",), doc="declared channels"),
         "axis": Arg(Int(), PerConvention(torch=1, keras=-1), doc="the channel axis"),
         "eps": _FRAMEWORK_EPS,
-        "momentum": Arg(Float(0), 0.1, doc="running-statistics momentum (no shape effect)"),
+        "momentum": Arg(
+            Float(0),
+            PerConvention(torch=0.1, keras=0.99),
+            doc="running-statistics momentum (no shape effect; PyTorch's weighs the new batch, Keras' the old)",
+        ),
         "track_running_stats": Arg(Bool(), True, doc="keep running statistics (PyTorch)"),
         **_AFFINE,
     }
@@ -152,7 +156,15 @@ class LayerNorm(Layer):
         "eps": _FRAMEWORK_EPS,
         "bias": Arg(Bool(), True, doc="learn a shift (PyTorch)"),
         **_AFFINE,
+        "rms_scaling": Arg(
+            Bool(), False, doc="Keras (deprecated): x / √(variance + eps) * gamma, no centring and no beta"
+        ),
     }
+
+    @staticmethod
+    def check_args(cfg) -> None:
+        if cfg.rms_scaling and cfg.convention != "keras":
+            raise SpecError("rms_scaling is an argument of Keras' LayerNormalization; PyTorch has RMSNorm")
 
     @staticmethod
     def output_shape(cfg, ins):
@@ -168,7 +180,14 @@ class LayerNorm(Layer):
     @staticmethod
     def params(cfg, ins):
         x = ins[0]
-        shape = tuple(cfg.normalized_shape) if cfg.normalized_shape is not None else tuple(x[a] for a in cfg.axis)
+        if cfg.normalized_shape is not None:
+            shape = tuple(cfg.normalized_shape)
+        else:
+            # Keras sorts the axes as written (negative ones first): gamma and beta follow that order
+            axes = sorted(cfg.axis) if cfg.convention == "keras" else cfg.axis
+            shape = tuple(x[a] for a in axes)
+        if cfg.rms_scaling:  # gamma always (scale or not), never beta
+            return [Param("gamma", shape)]
         params = _affine(cfg, shape)
         if cfg.convention == "torch" and not cfg.bias:
             params = [p for p in params if p.name != "bias"]
@@ -180,7 +199,12 @@ class GroupNorm(Layer):
     """Normalization over groups of channels (PyTorch GroupNorm, Keras GroupNormalization)."""
 
     args = {
-        "num_groups": Arg(Int(1), aliases=("groups",), doc="number of channel groups"),
+        "num_groups": Arg(
+            Int(-1),
+            PerConvention(torch=REQUIRED, keras=32),
+            aliases=("groups",),
+            doc="number of channel groups; Keras: -1 for one group per channel (instance normalization)",
+        ),
         "num_channels": Arg(Int(1), None, aliases=("in_channels",), doc="declared channels"),
         "axis": Arg(Int(), PerConvention(torch=1, keras=-1), doc="the channel axis"),
         "eps": _FRAMEWORK_EPS,
@@ -189,16 +213,22 @@ class GroupNorm(Layer):
 
     @staticmethod
     def check_args(cfg) -> None:
+        if cfg.num_groups == 0 or (cfg.num_groups == -1 and cfg.convention != "keras"):
+            raise SpecError(
+                f"num_groups must be positive (received {cfg.num_groups}); -1 (a group per channel) is Keras' only"
+            )
         if cfg.num_channels is not None and cfg.num_channels % cfg.num_groups:
             raise SpecError(f"num_channels ({cfg.num_channels}) must be divisible by num_groups ({cfg.num_groups})")
 
     @staticmethod
     def output_shape(cfg, ins):
-        # x -> x; channels % num_groups == 0
+        # x -> x; channels % num_groups == 0 (num_groups -1: one group per channel)
         (x,) = ins
         require_rank(x, 2)
         channels = x[normalize_axis(cfg.axis, len(x))]
         _check_declared(cfg.num_channels, channels, "num_channels", x)
+        if cfg.num_groups == -1:
+            return x
         require_divisible(
             channels,
             cfg.num_groups,

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from ..args import Bool, Choice, Float, Int, Ints, Padding, show
 from ..dims import format_dim, format_shape
 from ..errors import ShapeError, SpecError
-from ..registry import Arg, Layer, PerConvention, register
+from ..registry import REQUIRED, Arg, Layer, PerConvention, register
 from ..shape_math import (
     ceil_pool_length,
     conv_length,
@@ -200,8 +200,10 @@ def _mean_shortcut(cls, cfg, x) -> bool:
 
 
 def _pool_args(rank: int, kind: str) -> dict:
+    # Keras' max poolings default to a window of 2; its average poolings and PyTorch's need one
+    window = PerConvention(torch=REQUIRED, keras=2) if kind == "max" else REQUIRED
     args = {
-        "pool_size": Arg(Ints(rank, 1), aliases=("kernel_size", "kernel"), doc="window size per spatial axis"),
+        "pool_size": Arg(Ints(rank, 1), window, aliases=("kernel_size", "kernel"), doc="window size per spatial axis"),
         "strides": Arg(Ints(rank, 1), None, aliases=("stride",), doc="step per spatial axis (default: the window)"),
         "padding": Arg(Padding(rank), "valid", doc="'valid', 'same' (Keras) or integers per axis (PyTorch)"),
         "dilation": Arg(Ints(rank, 1), 1, doc="spacing of the window taps (PyTorch max pooling)"),

@@ -1,4 +1,4 @@
-"""Recurrent layers: RNN (SimpleRNN), LSTM, GRU.
+"""Recurrent layers: RNN (SimpleRNN), LSTM, GRU; Keras' ConvLSTM1D/2D/3D.
 
 PyTorch (and MXNet) semantics: a stack of `num_layers`, optionally
 bidirectional; time-major unless batch_first; outputs `output`, `h_n` (and
@@ -10,11 +10,12 @@ rows); `bidirectional` is Keras' Bidirectional wrapper (concatenated).
 
 from __future__ import annotations
 
-from ..args import Bool, Choice, Float, Int
-from ..dims import format_dim, format_shape
+from ..args import Bool, Choice, Float, Int, Ints
+from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
-from ..shape_math import require_rank, same_dim
+from ..shape_math import conv_length, require_positive, require_rank, same_dim, window_padding
+from .activation import ActivationWord
 
 MAX_LAYERS = 1024
 """Most stacked layers one recurrent layer takes: each adds its parameters to the listing."""
@@ -212,3 +213,109 @@ class GRU(Recurrent):
     gates = 3
     word = "gru"
     args = {**_ARGS, "reset_after": Arg(Bool(), True, doc="Keras: apply the reset gate after the matmul")}
+
+
+class ConvLSTM(Layer):
+    """Base of Keras' convolutional LSTMs over (N, T, *spatial, C) (channels_first: (N, T, C, *spatial)).
+
+    Each step convolves the input with `kernel` (*k, C, 4F) and the state with
+    `recurrent_kernel` (*k, F, 4F, 'same', stride 1): the state has the input
+    convolution's shape (F channels). Outputs: the last state, or every step's with
+    return_sequences; return_state adds the final h and c.
+    """
+
+    rank = 2
+    word = "conv_lstm2d"
+
+    @classmethod
+    def check_args(cls, cfg) -> None:
+        if any(s > 1 for s in cfg.strides) and any(d > 1 for d in cfg.dilation):
+            raise SpecError("Keras refuses strides > 1 together with dilation_rate > 1")
+
+    @classmethod
+    def output_names(cls, cfg) -> tuple[str, ...]:
+        return ("output", "state_h", "state_c") if cfg.return_state else ("output",)
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # (N, T, *S, C) -> state (N, *conv(S), F); output (N, T, *conv(S), F) with return_sequences
+        (x,) = ins
+        require_rank(x, cls.rank + 3, cls.rank + 3)
+        state = _conv_state(cls, cfg, x)
+        output = (x[0], x[1], *state[1:]) if cfg.return_sequences else state
+        return [output, state, state] if cfg.return_state else output
+
+    @classmethod
+    def params(cls, cfg, ins):
+        x = ins[0]
+        channels = x[-1] if cfg.data_format == "channels_last" else x[2]
+        gates = 4 * cfg.filters
+        cell = "conv_lstm_cell"
+        params = [
+            Param(f"{cell}.kernel", (*cfg.kernel_size, channels, gates)),
+            Param(f"{cell}.recurrent_kernel", (*cfg.kernel_size, cfg.filters, gates)),
+        ]
+        return params + ([Param(f"{cell}.bias", (gates,))] if cfg.use_bias else [])
+
+    @classmethod
+    def macs(cls, cfg, ins, out):
+        # per step and output position: 4F * k-volume * (C + F)
+        x = ins[0]
+        state = _conv_state(cls, cfg, x)
+        spatial = state[1:-1] if cfg.data_format == "channels_last" else state[2:]
+        channels = x[-1] if cfg.data_format == "channels_last" else x[2]
+        volume = product(cfg.kernel_size)
+        return x[0] * x[1] * product(spatial) * 4 * cfg.filters * volume * (channels + cfg.filters)
+
+
+def _conv_state(cls, cfg, x):
+    """The state shape (N, *spatial, F) of a ConvLSTM step: the input convolution's output."""
+    if cfg.data_format == "channels_last":
+        spatial = list(x[2:-1])
+    else:
+        spatial = list(x[3:])
+    pads = window_padding(cfg.padding, spatial, cfg.kernel_size, cfg.strides, cfg.dilation)
+    out = [
+        require_positive(conv_length(n, k, s, d, lo, hi), f"kernel {k} with dilation {d}")
+        for n, k, s, d, (lo, hi) in zip(spatial, cfg.kernel_size, cfg.strides, cfg.dilation, pads)
+    ]
+    return (x[0], *out, cfg.filters) if cfg.data_format == "channels_last" else (x[0], cfg.filters, *out)
+
+
+def _conv_lstm_args(rank: int) -> dict:
+    return {
+        "filters": Arg(Int(1), doc="channels of the state and output"),
+        "kernel_size": Arg(Ints(rank, 1), aliases=("kernel",), doc="window size per spatial axis"),
+        "strides": Arg(Ints(rank, 1), 1, aliases=("stride",), doc="step of the input convolution"),
+        "padding": Arg(Choice(("valid", "same")), "valid", doc="padding of the input convolution"),
+        "dilation": Arg(Ints(rank, 1), 1, aliases=("dilation_rate",), doc="spacing of the input window's taps"),
+        "data_format": Arg(
+            Choice(("channels_first", "channels_last")),
+            PerConvention(torch="channels_first", keras="channels_last"),
+            doc="(N, T, *S, C) or (N, T, C, *S) (default: the convention's)",
+        ),
+        "use_bias": Arg(Bool(), True, aliases=("bias",), doc="add a bias"),
+        "return_sequences": Arg(Bool(), False, doc="output every step, not only the last"),
+        "return_state": Arg(Bool(), False, doc="also output the final h and c"),
+        "go_backwards": Arg(Bool(), False, doc="read the sequence backwards (no shape effect)"),
+        "activation": Arg(ActivationWord(), "tanh", doc="cell activation (no shape effect)"),
+        "recurrent_activation": Arg(ActivationWord(), "sigmoid", doc="gate activation (no shape effect)"),
+        "dropout": Arg(Float(0, 1), 0.0, doc="dropout on the input (no shape effect)"),
+        "recurrent_dropout": Arg(Float(0, 1), 0.0, doc="dropout on the state (no shape effect)"),
+    }
+
+
+for _rank in (1, 2, 3):
+    register(f"ConvLSTM{_rank}D", prefix="conv_lstm")(
+        type(
+            f"ConvLSTM{_rank}D",
+            (ConvLSTM,),
+            {
+                "rank": _rank,
+                "word": f"conv_lstm{_rank}d",
+                "args": _conv_lstm_args(_rank),
+                "__doc__": f"{_rank}-D convolutional LSTM (Keras ConvLSTM{_rank}D): convolutions instead of "
+                "matrix products in the gates.",
+            },
+        )
+    )

@@ -1,6 +1,6 @@
 """Layers that only move, add or remove elements: Reshape, Permute, Transpose, Squeeze,
 Unsqueeze, Upsample / UpSampling / UpsamplingNearest2d / UpsamplingBilinear2d, padding (PyTorch and
-Keras styles, CircularPad), Cropping, Slice, Select.
+Keras styles, CircularPad), Cropping, Slice, Select, RepeatVector.
 
 None has parameters or counts MACs.
 """
@@ -559,3 +559,17 @@ class UpsamplingBilinear2d(FixedUpsample):
 
     mode = "bilinear"
     align_corners = True
+
+
+@register("RepeatVector", prefix="repeat_vector")
+class RepeatVector(Layer):
+    """Repeats each sample's vector n times: (N, F) → (N, n, F) (Keras RepeatVector)."""
+
+    args = {"n": Arg(Int(1), doc="number of repetitions")}
+
+    @staticmethod
+    def output_shape(cfg, ins):
+        # (N, F) -> (N, n, F)
+        (x,) = ins
+        require_rank(x, 2, 2)
+        return (x[0], cfg.n, x[1])

@@ -22,7 +22,7 @@ from ..dims import UNKNOWN, Dim, Expr, bounds, dim_max, product
 from ..errors import InputError
 from ..registry import index_model_inputs
 from ..spec import NodeOutput
-from .rules import ACT, AUTOCAST, INDEX, MASK, PARAM, RULES, STAT, WEIGHT_ALWAYS_KEPT, WIDE, Call, casts_parameter
+from .rules import ACT, AUTOCAST, BOOL, INDEX, MASK, PARAM, RULES, STAT, WEIGHT_ALWAYS_KEPT, WIDE, Call, casts_parameter
 
 OPTIMIZER_STATES = {"none": 0, "sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 """Tensors of a parameter's size the optimizer keeps per trainable parameter (SGD's momentum
@@ -207,6 +207,7 @@ class _ElementSizes:
             INDEX: INT64,
             MASK: 1 if self.cuda else compute,
             PARAM: self.param,
+            BOOL: 1,
         }[kind]
 
 

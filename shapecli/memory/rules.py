@@ -42,6 +42,8 @@ MASK = "mask"
 """A dropout mask: bool on CUDA; on the CPU the scaled noise, in the compute type."""
 PARAM = "param"
 """A copy of a parameter or buffer, in the parameters' type."""
+BOOL = "bool"
+"""A boolean condition (torch.where's), one byte per element."""
 
 
 class Saved(NamedTuple):
@@ -148,7 +150,7 @@ def _rank_names(stem: str, ranks=(1, 2, 3), suffix: str = "d") -> list[str]:
 
 # -- activations -----------------------------------------------------------------------
 
-INPUT, OUTPUT, EXTRA, CPU_EXTRA = "input", "output", "extra", "cpu-extra"
+INPUT, OUTPUT, EXTRA, CPU_EXTRA, CONDITION = "input", "output", "extra", "cpu-extra", "condition"
 
 ACTIVATION_KEEPS: dict[str, tuple[str, ...]] = {
     "linear": (),
@@ -178,6 +180,11 @@ ACTIVATION_KEEPS: dict[str, tuple[str, ...]] = {
     "hard_tanh": (INPUT,),
     "threshold": (INPUT,),
     "exponential": (OUTPUT,),
+    # Keras' activations as keras/src/backend/torch/nn.py writes them: torch.where keeps its conditions
+    "sparse_plus": (EXTRA, CONDITION, CONDITION),  # where(x <= -1, 0, where(x < 1, (x + 1)² / 4, x))
+    "sparse_sigmoid": (CONDITION, CONDITION),
+    "squareplus": (INPUT, EXTRA),  # (x + sqrt(x² + 4)) / 2: x² keeps x, sqrt its output
+    "sparsemax": (EXTRA, CONDITION),  # and the sort's indices, positions and support sizes: see activation_keeps
 }
 """Activation word → what its backward keeps: its input, its output, an extra tensor of its size."""
 
@@ -203,6 +210,11 @@ def activation_keeps(word: str | None, c: Call, before: Saved, after: Saved, sha
             saved.append(after)
         elif token == EXTRA or (token == CPU_EXTRA and c.device == "cpu"):
             saved.append(new(_n(shape), "intermediate"))
+        elif token == CONDITION:
+            saved.append(new(_n(shape), "condition", BOOL))
+    if word == "sparsemax":  # the sort's indices, the positions 1..n, the support size of each row
+        rows = product(shape[:-1])
+        saved += [new(_n(shape), "sort indices", INDEX), new(shape[-1], "positions"), new(rows, "support sizes", INDEX)]
     return tuple(saved)
 
 
@@ -217,7 +229,29 @@ def _activation(c: Call) -> Keeps:
     word = c.cfg.activation if c.layer.type_name == "Activation" else _WORDS[c.layer.type_name]
     if word == "linear":
         return VIEW
+    if c.layer.type_name == "ReLU" and (c.cfg.max_value, c.cfg.negative_slope, c.cfg.threshold) != (None, 0.0, 0.0):
+        return _keras_relu(c)
     return Keeps(activation_keeps(word, c, inp(), out(), c.ins[0]))
+
+
+def _keras_relu(c: Call) -> Keeps:
+    """Keras' relu(x, negative_slope, max_value, threshold) as the torch backend table writes it."""
+    cfg, n = c.cfg, _n(c.ins[0])
+    if cfg.max_value == 6.0 and not cfg.threshold and not cfg.negative_slope:
+        return Keeps((inp(),))  # relu6
+    if cfg.negative_slope and cfg.max_value is None and not cfg.threshold:
+        return Keeps((inp(),))  # leaky_relu
+    if cfg.threshold:  # where(x > threshold, x, 0) keeps its condition; a clip keeps its input
+        saved = [new(n, "threshold condition", BOOL)]
+        if cfg.max_value is not None:
+            saved.append(new(n, "clip input"))
+    elif cfg.max_value == 6.0:
+        saved = [inp()]  # relu6 keeps its input
+    else:
+        saved = [new(n, "relu output (clip input)")]
+    if cfg.negative_slope:
+        saved.append(new(n, "relu(threshold - x)"))
+    return Keeps(tuple(saved))
 
 
 _WORDS = _activation_words()
@@ -369,7 +403,11 @@ def _rows(cfg, x) -> Dim:
 
 @rule("LayerNorm", autocast="fp32")
 def _layer_norm(c: Call) -> Keeps:
-    return Keeps((inp(), *_statistics(_rows(c.cfg, c.ins[0]), "row statistics")))
+    x = c.ins[0]
+    if getattr(c.cfg, "rms_scaling", False):
+        # Keras: x * rsqrt(var(x) + eps) * gamma: the input, the inverse deviation, the scaled input
+        return Keeps((inp(), new(_rows(c.cfg, x), "row statistics (1/std)", STAT), new(_n(x), "normalized input")))
+    return Keeps((inp(), *_statistics(_rows(c.cfg, x), "row statistics")))
 
 
 @rule("RMSNorm", autocast="fp32")
@@ -381,7 +419,9 @@ def _rms_norm(c: Call) -> Keeps:
 
 @rule("GroupNorm", autocast="fp32")
 def _group_norm(c: Call) -> Keeps:
-    return Keeps((inp(), *_statistics(c.ins[0][0] * c.cfg.num_groups, "group statistics")))
+    x = c.ins[0]
+    groups = x[normalize_axis(c.cfg.axis, len(x))] if c.cfg.num_groups == -1 else c.cfg.num_groups
+    return Keeps((inp(), *_statistics(x[0] * groups, "group statistics")))
 
 
 @rule(*_rank_names("InstanceNorm"))
@@ -795,3 +835,135 @@ def _transformer_transient(c: Call, rows: Dim, e: Dim) -> Dim:
     """Inference: the projections and the larger of the feed-forward's hidden rows and the weights."""
     _, length, _ = _transformer_sizes(c)
     return rows * (4 * e + dim_max(c.cfg.dim_feedforward, c.cfg.nhead * length))
+
+
+# -- Keras' preprocessing layers, wrappers, Dot, attention without projections, EinsumDense ---------
+# Measured (tools/measure_memory.py's extra cases) on the PyTorch code of the torch backend table, or
+# on Keras' formula written in PyTorch ops where the table has none.
+
+
+@rule("Rescaling", "Resizing", "RepeatVector")
+def _constant_or_resampled(c: Call) -> Keeps:
+    return NOTHING  # x * scale + offset; interpolation and repeat need only the sizes
+
+
+@rule("Normalization")
+def _normalization(c: Call) -> Keeps:
+    # (x - mean) / max(√variance, ε): the division keeps its divisor, one per kept position
+    x = c.ins[0]
+    kept = {a % len(x) for a in c.cfg.axis}
+    return Keeps((new(product(x[a] for a in sorted(kept)), "standard deviation", PARAM),))
+
+
+@rule("CenterCrop")
+def _center_crop(c: Call) -> Keeps:
+    # a crop is a view; a smaller image is resized (which keeps nothing)
+    x, y = c.ins[0], c.outs[0]
+    smaller = any(isinstance(d, int) and isinstance(t, int) and d < t for d, t in zip(x, y))
+    return NOTHING if smaller else Keeps(views=((0, 0),), contiguous=False)
+
+
+@rule("Masking")
+def _masking(c: Call) -> Keeps:
+    # x * any(x != mask_value, -1): the product keeps the float mask, one value per step
+    return Keeps((new(_n(c.ins[0][:-1]), "mask"),))
+
+
+@rule("Dot", autocast="half")
+def _dot(c: Call) -> Keeps:
+    # the batched product keeps both operands: as they are when the contracted axis is last (first)
+    # or the operand has one other axis, else a copy with the axes reordered
+    a, b = c.ins
+    i, j = (axis % len(x) if axis < 0 else axis for axis, x in zip(c.cfg.axes, (a, b)))
+    saved = []
+    for index, (x, axis, natural) in enumerate(((a, i, len(a) - 1), (b, j, 1))):
+        if c.cfg.normalize:  # x * min(rsqrt(sum(x²)), 1/ε): x, the rsqrt and the clip's outputs
+            rows = _n(x) // x[axis]
+            saved += [inp(index), new(rows, "inverse norm"), new(rows, "clipped inverse norm")]
+            saved.append(new(_n(x), "normalized input"))
+        elif axis == natural or len(x) <= 3:
+            saved.append(inp(index))
+        else:
+            saved.append(new(_n(x), "input (axes reordered)"))
+    return Keeps(tuple(saved))
+
+
+@rule("Attention", "AdditiveAttention", autocast="half")
+def _plain_attention(c: Call) -> Keeps:
+    cfg = c.cfg
+    query, value = c.ins[0], c.ins[1]
+    key = c.ins[2] if len(c.ins) > 2 else value
+    scores = _n(c.outs[0][:-1]) * key[-2]
+    width = dim_max(query[-1], key[-1])
+    saved = []
+    if c.layer.type_name == "Attention" and cfg.score_mode == "dot":
+        saved += [inp(0, "query"), inp(len(c.ins) - 1, "key")]  # q @ kᵀ
+        if cfg.use_scale:
+            saved.append(new(scores, "unscaled scores"))
+    else:  # sum(tanh(q + k)): tanh keeps its output; concat's weight (and a scale) keep more
+        saved.append(new(scores * width, "tanh of query + key"))
+        if c.layer.type_name == "Attention":
+            saved.append(new(scores, "summed scores"))
+            if cfg.use_scale:
+                saved.append(new(scores * width, "query + key"))
+    if cfg.use_causal_mask:
+        saved.append(new(c.outs[0][-2] * key[-2], "causal mask", BOOL))  # (1, Tq, Tv)
+    weights = out(1, "attention weights") if cfg.return_attention_scores else new(scores, "attention weights")
+    return Keeps((*saved, weights, inp(1, "value")))
+
+
+@rule("EinsumDense", autocast="half")
+def _einsum_dense(c: Call) -> Keeps:
+    # torch.einsum keeps the input as is when its summed letters come last, else a reordered copy
+    letters_in, letters_kernel, letters_out, ellipsis = c.cfg.equation.parts
+    summed = [x for x in letters_in if x in letters_kernel and x not in letters_out]
+    shared = [x for x in letters_in if x in letters_kernel and x in letters_out]
+    as_is = ellipsis != "right" and not shared and letters_in.endswith("".join(summed))
+    kept = inp() if as_is else new(_n(c.ins[0]), "input (axes reordered)")
+    return Keeps((kept, *_after_layer(c.cfg.activation, c)), transient=_pre_activation(c))
+
+
+@rule("TimeDistributed")
+def _time_distributed(c: Call) -> Keeps:
+    # the layer on the N·T steps at once: (N, T, *rest) viewed as (N·T, *rest)
+    spec = c.cfg.layer
+    x, y = c.ins[0], c.outs[0]
+    folded = c._replace(
+        layer=spec.cls, cfg=spec.config(c.cfg.convention), ins=[(x[0] * x[1], *x[2:])], outs=[(y[0] * y[1], *y[2:])]
+    )
+    return RULES[spec.cls.type_name](folded)
+
+
+@rule("Bidirectional", autocast="half")
+def _bidirectional(c: Call) -> Keeps:
+    # the layer twice (forward, and backward on the reversed steps), then the merge
+    spec, merge = c.cfg.layer, c.cfg.merge_mode
+    inner = spec.config(c.cfg.convention)
+    output = c.outs[0] if merge != "concat" else (*c.outs[0][:-1], c.outs[0][-1] // 2)
+    states = c.outs[1 if merge is not None else 2 :]
+    outs = [output, *states[: len(states) // 2]]
+    one = RULES[spec.cls.type_name](c._replace(layer=spec.cls, cfg=inner, outs=outs))
+    saved = list(one.saved) * 2
+    if c.cfg.merge_mode == "mul":
+        saved += [new(_n(c.outs[0]), "forward output"), new(_n(c.outs[0]), "backward output")]
+    return Keeps(tuple(saved), transient=2 * one.transient)
+
+
+@rule("ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", autocast="half")
+def _conv_lstm(c: Call) -> Keeps:
+    # Not measured: PyTorch has no ConvLSTM. As an LSTM cell's: the input, and per step the four
+    # gates, the previous c, tanh(c) and h (each of the state's size) that the step's backward needs
+    x = c.ins[0]
+    state = (
+        c.outs[1] if len(c.outs) > 1 else (c.outs[0] if not c.cfg.return_sequences else c.outs[0][:1] + c.outs[0][2:])
+    )
+    states = x[1] * STEP_STATES["LSTM"] * _n(state)
+    return Keeps((inp(), new(states, "gates and states of every step")), transient=4 * _n(state))
+
+
+UNMEASURED = {
+    "ConvLSTM1D": "PyTorch has no convolutional LSTM to measure; the rule is an LSTM cell's, with convolutions",
+    "ConvLSTM2D": "PyTorch has no convolutional LSTM to measure; the rule is an LSTM cell's, with convolutions",
+    "ConvLSTM3D": "PyTorch has no convolutional LSTM to measure; the rule is an LSTM cell's, with convolutions",
+}
+"""Layer types whose rule no measurement checks, and why."""

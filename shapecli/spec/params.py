@@ -209,6 +209,8 @@ def resolved(value, values: dict):
         return result
     if isinstance(value, list):
         return [resolved(item, values) for item in value]
+    if isinstance(value, YMap):  # a nested mapping (a wrapped layer): its positions kept
+        return _mapped(value, lambda item: resolved(item, values))
     return value
 
 
@@ -218,7 +220,16 @@ def resolved_before(value):
         return value.value_before()
     if isinstance(value, list):
         return [resolved_before(item) for item in value]
+    if isinstance(value, YMap):
+        return _mapped(value, resolved_before)
     return value
+
+
+def _mapped(value: YMap, change) -> YMap:
+    """A copy of a located mapping with change(v) for each value."""
+    result = YMap((k, change(v)) for k, v in value.items())
+    result.loc, result.key_locs, result.value_locs = value.loc, value.key_locs, value.value_locs
+    return result
 
 
 def _origin(value, env: Env, loc: Loc) -> Loc:

@@ -86,6 +86,32 @@ def hardshrink(x, lambd=0.5):
     return np.where(np.abs(x) > lambd, x, 0.0).astype(F32)
 
 
+def sparsemax(x, axis=-1):
+    """Keras' sparsemax: the projection onto the simplex, max(x - tau, 0) along `axis`."""
+    ordered = -np.sort(-x, axis=axis)
+    cumulative = np.cumsum(ordered, axis=axis, dtype=F32)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    r = np.arange(1, x.shape[axis] + 1, dtype=F32).reshape(shape)
+    support = ordered - (cumulative - 1.0) / r > 0
+    k = support.sum(axis=axis, keepdims=True).astype(F32)
+    tau = (np.where(support, cumulative, 0.0).sum(axis=axis, keepdims=True, dtype=F32) - 1.0) / k
+    return np.maximum(x - tau, 0.0).astype(F32)
+
+
+def keras_relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """keras.activations.relu with its three arguments."""
+    if negative_slope and max_value is None and not threshold:
+        return leaky_relu(x, negative_slope)
+    below = np.maximum(threshold - x, 0.0) if negative_slope else None
+    y = np.where(x > threshold, x, 0.0) if threshold else np.maximum(x, 0.0)
+    if max_value is not None:
+        y = np.clip(y, 0.0, max_value)
+    if negative_slope:
+        y = y - negative_slope * below
+    return y.astype(F32)
+
+
 def _threshold_word(x, convention):
     raise Refusal("the activation 'threshold' needs its threshold and value: use a Threshold layer")
 
@@ -119,6 +145,11 @@ ACTIVATION_WORDS = {
     "hard_tanh": lambda x, c: np.clip(x, -1.0, 1.0),
     "threshold": _threshold_word,
     "exponential": lambda x, c: np.exp(x),
+    # keras.activations without a layer type (keras/src/backend/torch/nn.py)
+    "sparse_plus": lambda x, c: np.where(x <= -1, 0.0, np.where(x < 1, 0.25 * (x + 1.0) ** 2, x)).astype(F32),
+    "sparse_sigmoid": lambda x, c: np.where(x <= -1, 0.0, np.where(x >= 1, 1.0, 0.5 * (x + 1.0))).astype(F32),
+    "squareplus": lambda x, c: (x + np.sqrt(x * x + 4.0)) / 2.0,
+    "sparsemax": lambda x, c: sparsemax(x, -1),
 }
 """The `activation:` words of Dense, convolutions and Activation, with the convention's default arguments."""
 

@@ -57,13 +57,18 @@ def layernorm(cfg, xs, p):
     else:
         axes = tuple(sorted(a % x.ndim for a in cfg.axis))
     shape = [x.shape[a] if a in axes else 1 for a in range(x.ndim)]
+    if getattr(cfg, "rms_scaling", False):
+        # Keras' rms_scaling: x * rsqrt(var(x) + eps) * gamma — the variance, not the mean square; x not centred
+        var = x.var(axis=axes, keepdims=True, dtype=F32)
+        return _scale_shift(x / np.sqrt(var + cfg.eps), p, shape)
     return _scale_shift(normalize(x, axes, cfg.eps), p, shape)
 
 
 def groupnorm(cfg, xs, p):
     x = xs[0]
     axis = cfg.axis % x.ndim
-    channels, groups = x.shape[axis], cfg.num_groups
+    channels = x.shape[axis]
+    groups = channels if cfg.num_groups == -1 else cfg.num_groups  # Keras' -1: a group per channel
     moved = np.moveaxis(x, axis, 1)
     grouped = moved.reshape(moved.shape[0], groups, channels // groups, *moved.shape[2:])
     y = np.moveaxis(normalize(grouped, tuple(range(2, grouped.ndim)), cfg.eps).reshape(moved.shape), 1, axis)
