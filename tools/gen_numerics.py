@@ -41,6 +41,8 @@ from shapecli.spec import load_model  # noqa: E402
 from tests.numeric_values import input_values, parameter_values, recorded  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "reference"
+
+
 def case_spec(type_name: str, args: dict, shapes: list) -> str:
     """A one-layer spec for a case: inputs x0, x1, … of the case's shapes, the layer named 'layer'."""
     inputs = {f"x{i}": list(s) for i, s in enumerate(shapes)}
