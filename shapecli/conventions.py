@@ -17,9 +17,13 @@ class Convention:
         self.name, self.separator, self.unknown = name, separator, unknown
 
     def param_name(self, layer_path: str, local: str) -> str:
-        """Full name of parameter `local` ('weight', 'out_proj.weight') of the layer at `layer_path`."""
+        """Full name of parameter `local` ('weight', 'out_proj.weight') of the layer at `layer_path`.
+
+        An empty `local` is a layer that is itself a tensor (a Parameter, a Buffer, torchvision's
+        `layer_scale`): its name is the path, as PyTorch names an nn.Parameter attribute."""
         separator = self.separator
-        return layer_path.replace("/", separator) + separator + local.replace(".", separator)
+        path = layer_path.replace("/", separator)
+        return path + separator + local.replace(".", separator) if local else path
 
 
 CONVENTIONS = {

@@ -24,6 +24,10 @@ own default, per layer family and convention, and the role each parameter plays.
     Types a framework does not have take the family's usual choice there (Keras: glorot_uniform
     kernels, zero biases); torchvision's ViT starts its class token at zeros and its position
     embedding at N(0, 0.02), which the torch convention follows.
+    Standalone tensors (layers/tensors.py): a Parameter or Buffer starts as its `init` argument
+    says, zeros without one (torch.zeros, as nn.Parameter(torch.zeros(…)) is written); the
+    scope's `init:` does not reach it. LayerScale's gamma starts at init_values (torch.ones(C)
+    * layer_scale in torchvision's ConvNeXt, Constant(init_values) in Keras').
 """
 
 from __future__ import annotations
@@ -31,13 +35,14 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from .initializers import Initializer
+from .initializers import Initializer, parse_initializer, semantics_of
 from .layers.activation import PReLU
 from .layers.attention import MultiheadAttention, TransformerDecoderLayer, TransformerEncoderLayer
 from .layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
 from .layers.core import Bilinear, ClassToken, Dense, Embedding, PositionalEmbedding
 from .layers.norm import BatchNormBase, GroupNorm, InstanceNormBase, LayerNorm, RMSNorm
 from .layers.recurrent import LSTM, Recurrent
+from .layers.tensors import LayerScale, Standalone
 
 
 class ParamInit(NamedTuple):
@@ -111,6 +116,18 @@ def _position(cfg, local: str, convention: str) -> ParamInit:
 
 def _class_token(cfg, local: str, convention: str) -> ParamInit:
     return ParamInit("weight", ZEROS)
+
+
+def _standalone(cfg, local: str, convention: str) -> ParamInit:
+    # a Parameter or Buffer: its `init` argument (the convention's meaning of the name), else zeros
+    if cfg.init is None:
+        return ParamInit(None, ZEROS)
+    return ParamInit(None, parse_initializer(cfg.init, None, semantics_of(convention), "init"))
+
+
+def _layer_scale(cfg, local: str, convention: str) -> ParamInit:
+    value = cfg.init_values
+    return ParamInit("gamma", _t("constant", f"constant({value:g})", value=value))
 
 
 def _prelu(cfg, local: str, convention: str) -> ParamInit:
@@ -222,6 +239,8 @@ FAMILIES: dict[type, Family] = {
     MultiheadAttention: Family(_WEIGHT_BIAS, _attention),
     TransformerEncoderLayer: Family(("weight", "bias", "gamma", "beta"), _transformer),
     TransformerDecoderLayer: Family(("weight", "bias", "gamma", "beta"), _transformer),
+    Standalone: Family((), _standalone),
+    LayerScale: Family(("gamma",), _layer_scale),
 }
 """Layer family (a Layer class; its subclasses share the entry) → roles and defaults.
 Types without an entry have no parameters."""
