@@ -31,13 +31,18 @@ def uniform(seed: int, shape) -> np.ndarray:
 
 
 def input_values(model, trace, seed: int) -> dict:
-    """An array per input of a one-layer case: integer indices for an Embedding, else uniform [-1, 1)."""
+    """An array per input of a one-layer case: integer indices for an Embedding or an IndexSelect's
+    second input, else uniform [-1, 1)."""
     node = model.nodes[0]
     values = {}
     for i, (name, shape) in enumerate(trace.inputs.items()):
         u = uniform(seed * 1000 + i, shape)
         if node.layer.type_name == "Embedding":
             values[name] = np.floor((u + 1) / 2 * node.cfg.num_embeddings).astype(np.int64)
+        elif node.layer.type_name == "IndexSelect" and i == 1:  # indices into the first input's axis
+            first = next(iter(trace.inputs.values()))
+            size = first[node.cfg.dim] if first else 1
+            values[name] = np.floor((u + 1) / 2 * size).astype(np.int64)
         else:
             values[name] = u.astype(np.float32)
     return values

@@ -39,6 +39,7 @@ from .numpy_layers.activation import (
     softshrink,
     word_layer,
 )
+from .numpy_layers import adapt
 from .numpy_layers.attention import attention, decoder_layer, encoder_layer
 from .numpy_layers.common import F32, Refusal
 from .numpy_layers.conv import conv, depthwise, separable, transposed
@@ -158,6 +159,29 @@ for _rank in (1, 2, 3):
 for _rank in (1, 2):
     LAYERS[f"DepthwiseConv{_rank}D"] = depthwise(_rank)
     LAYERS[f"SeparableConv{_rank}D"] = separable(_rank)
+
+LAYERS.update(
+    {
+        "Parameter": adapt.tensor,
+        "Buffer": adapt.tensor,
+        "LayerScale": adapt.layer_scale,
+        "PadToMultiple": adapt.pad_to_multiple,
+        "Pad": adapt.pad,
+        "Crop": adapt.crop,
+        "CropTo": adapt.crop_to,
+        "Roll": adapt.roll,
+        "ChannelShuffle": adapt.channel_shuffle,
+        "IndexSelect": adapt.index_select,
+        "Split": adapt.split,
+        "Chunk": adapt.chunk,
+        "Stack": adapt.stack,
+        "Reduce": adapt.reduce,
+        "Einsum": adapt.einsum,
+        "Expand": adapt.expand,
+        "Tile": adapt.tile,
+        "Repeat": adapt.tile,
+    }
+)
 
 REFUSED: dict[str, str] = {}
 """Layer types this backend does not run, with the reason shown to the user. Empty: every type runs."""

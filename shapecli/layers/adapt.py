@@ -49,9 +49,9 @@ class AnyInts:
 
     def __call__(self, value) -> tuple[int, ...]:
         items = [value] if type(value) is int else value
-        if isinstance(items, list) and (items or self.empty) and all(type(v) is int for v in items):
-            if self.low is None or all(v >= self.low for v in items):
-                return tuple(Int()(v) for v in items)
+        valid = isinstance(items, list) and (items or self.empty) and all(type(v) is int for v in items)
+        if valid and (self.low is None or all(v >= self.low for v in items)):
+            return tuple(Int()(v) for v in items)
         raise SpecError(f"expected {self}, received {show(value)}")
 
     def __str__(self) -> str:
@@ -167,10 +167,13 @@ class Pad(Layer):
                     f"reflects padding {before}/{after} on an axis of size {format_dim(n)}, which must be larger",
                 )
             if cfg.mode == "circular":
+                # PyTorch crops first and wraps what is left; it refuses amounts beyond the size, and
+                # beyond what is left after cropping it leaves elements uninitialized: refused here
+                left = f" ({format_dim(n + cropped)} after cropping)" if cropped else ""
                 require_at_least(
-                    n,
-                    max(before, after),
-                    f"wraps padding {before}/{after} around an axis of size {format_dim(n)} more than once",
+                    n + cropped,
+                    max(before, after, 1),
+                    f"wraps padding {before}/{after} around an axis of size {format_dim(n)}{left} more than once",
                 )
             y[axis] = require_positive(n + before + after, "the padding")
         return tuple(y)

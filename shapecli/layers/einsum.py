@@ -102,13 +102,28 @@ def _order(label: str) -> int:
     return ord(label) - ord("A") if label.isupper() else ord(label) - ord("a") + 26
 
 
+def explicit(equation: Equation) -> str:
+    """The equation with its output written out (PyTorch's implicit output made explicit), no spaces."""
+    inputs = ",".join("".join(term) for term in equation.inputs)
+    if equation.output is not None:
+        return f"{inputs}->{''.join(equation.output)}"
+    counts: dict[str, int] = {}
+    for term in equation.inputs:
+        for label in term:
+            counts[label] = counts.get(label, 0) + 1
+    once = sorted((label for label, n in counts.items() if n == 1 and label != ELLIPSIS), key=_order)
+    return f"{inputs}->{ELLIPSIS if ELLIPSIS in counts else ''}{''.join(once)}"
+
+
 class Layout(NamedTuple):
     """The inputs aligned as PyTorch aligns them: every input as a row of sizes over the same
-    axes (output axes first, then those summed), 1 where an input lacks the axis."""
+    axes (output axes first, then those summed), 1 where an input lacks the axis; `position`
+    gives each label's axis."""
 
     rows: list[list[Dim]]
     output_axes: int
     sizes: list[Dim]
+    position: dict[str, int]
 
 
 def align(equation: Equation, ins: list[tuple]) -> Layout:
@@ -191,7 +206,7 @@ def align(equation: Equation, ins: list[tuple]) -> Layout:
                 row[slot] = d
                 dim += 1
         rows.append(row)
-    return Layout(rows, len(output), sizes)
+    return Layout(rows, len(output), sizes, position)
 
 
 def contraction_macs(layout: Layout) -> Dim:
@@ -223,6 +238,49 @@ def contraction_macs(layout: Layout) -> Dim:
             total = total + product(a[d] for d in summed) * product(result)
         rows = [result] + rows[2:]
     return total
+
+
+class Operand(NamedTuple):
+    """One operand of a pairwise product: input `source` as it is, or (source None) a tensor made
+    on the way (a partial result, or an input summed over an axis) of `elements` elements."""
+
+    source: int | None
+    elements: Dim
+
+
+def contraction_operands(layout: Layout) -> list[tuple[Operand, Operand]]:
+    """The two operands of each pairwise product of PyTorch's left-to-right contraction, which
+    autograd keeps (a batched matmul or an elementwise product keeps both).
+
+    As aten's einsum: an axis is summed out of the running result once no later input has it
+    (size other than 1); an axis the running result has at size 1 is summed out of the next
+    input before the product (PyTorch 2.13, aten/src/ATen/native/Linear.cpp)."""
+    rows, width, first = layout.rows, len(layout.sizes), layout.output_axes
+
+    def wide(d: Dim) -> bool:
+        return equal(d, 1) is not True
+
+    last = [max((i for i, row in enumerate(rows) if wide(row[d])), default=0) for d in range(width)]
+    result, source = list(rows[0]), 0
+    for d in range(first, width):
+        if last[d] == 0 and wide(result[d]):
+            result[d], source = 1, None
+    pairs = []
+    for i in range(1, len(rows)):
+        operand, own = list(rows[i]), i
+        summed = []
+        for d in range(first, width):
+            if last[d] != i:
+                continue
+            if not wide(result[d]):
+                if wide(operand[d]):
+                    operand[d], own = 1, None
+            else:
+                summed.append(d)
+        pairs.append((Operand(source, product(result)), Operand(own, product(operand))))
+        result = [1 if d in summed else (result[d] if wide(result[d]) else operand[d]) for d in range(width)]
+        source = None
+    return pairs
 
 
 @register("Einsum", prefix="einsum")

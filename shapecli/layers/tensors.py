@@ -133,8 +133,10 @@ class LayerScale(Layer):
 
     @staticmethod
     def check_args(cfg) -> None:
-        if cfg.param_name and not all(part.isidentifier() for part in cfg.param_name.split(".")):
-            raise SpecError(f"param_name must be a name like gamma, or '' for the layer's path, not {cfg.param_name!r}")
+        if cfg.param_name and not cfg.param_name.isidentifier():
+            raise SpecError(
+                f"param_name must be a name like gamma, or '' for the layer's path, not {show(cfg.param_name)}"
+            )
 
     @staticmethod
     def output_shape(cfg, ins):

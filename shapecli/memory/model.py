@@ -220,7 +220,7 @@ def _parameter_memory(model, trace, settings: Settings, sizes: _ElementSizes) ->
         for p in layer.params:
             count = p.count if p.count is not None else UNKNOWN
             if p.buffer:
-                buffers = buffers + count * BUFFER_TYPES.get(p.local.rsplit(".", 1)[-1], sizes.param)
+                buffers = buffers + count * _buffer_bytes(p, layer.cfg or node.cfg, sizes)
                 continue
             params = params + count * sizes.param
             if p.trainable:
@@ -230,6 +230,14 @@ def _parameter_memory(model, trace, settings: Settings, sizes: _ElementSizes) ->
     gradients = trainable * sizes.param
     optimizer = trainable * sizes.param * OPTIMIZER_STATES[settings.optimizer]
     return params, buffers, gradients, optimizer, sum(copied.values()) * sizes.half
+
+
+def _buffer_bytes(p, cfg, sizes: _ElementSizes) -> int:
+    """Bytes per element of a buffer: a Buffer layer's `dtype`, PyTorch's int64 counters, else the parameters'."""
+    dtype = getattr(cfg, "dtype", None) if not p.local else None
+    if dtype is not None:
+        return DTYPE_BYTES[dtype]
+    return BUFFER_TYPES.get(p.local.rsplit(".", 1)[-1], sizes.param)
 
 
 def _elements(p) -> Dim:
@@ -316,7 +324,9 @@ class _Walk:
             views = dict(keeps.views)
             out_tensors = []
             for index, shape in enumerate(outs):
-                if index in views:
+                if index in keeps.owned:  # the layer's own parameter or buffer: no activation bytes
+                    tensor = _Tensor(self._storage(0, node.id), self.sizes.param, True, True, trainable)
+                elif index in views:
                     base = ins[views[index]]
                     tensor = base._replace(contiguous=base.contiguous and keeps.contiguous)
                 else:
@@ -531,12 +541,12 @@ def _used_outputs(model) -> dict[int, frozenset]:
 
 
 def _index_inputs(model) -> set[str]:
-    """The model inputs an Embedding reads: integer indices (int64), not floats."""
+    """The model inputs an Embedding reads, or an IndexSelect takes as its indices: integers (int64), not floats."""
     return {
         source
         for node in model.nodes
-        if node.layer.type_name == "Embedding"
-        for source in node.sources
+        if node.layer.type_name in ("Embedding", "IndexSelect")
+        for source in (node.sources if node.layer.type_name == "Embedding" else node.sources[1:])
         if isinstance(source, str)
     }
 
