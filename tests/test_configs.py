@@ -31,6 +31,7 @@ CASES = [
     ("mobilenet_v2.yaml", ["1x3x224x224"], 3_504_872, 0.30, {"classifier": (1, 1000)}),
     ("vit_b_16.yaml", ["1x3x224x224"], 86_567_656, 17.56, {"head": (1, 1000)}),
     ("convnext_tiny.yaml", ["1x3x224x224"], 28_589_128, 4.46, {"classifier": (1, 1000)}),
+    ("swin_t.yaml", ["1x3x224x224"], 28_288_354, 4.49, {"head": (1, 1000)}),
     ("unet.yaml", ["1x3x256x256"], 31_037_698, None, {"outc": (1, 2, 256, 256)}),
     ("lstm_classifier.yaml", ["4x50"], 3_482_114, None, {"classifier": (4, 2)}),
     (
@@ -131,3 +132,18 @@ def test_the_torchvision_record_is_current(record):
     assert measure(record["model"], tuple(record["input"])) == {
         key: record[key] for key in ("input", "output", "params", "non_trainable", "buffer_elements", "macs")
     }
+
+
+@pytest.mark.parametrize(
+    "record", TORCHVISION["records"], ids=[f"{r['config']}-{r['input']}" for r in TORCHVISION["records"]]
+)
+def test_the_symbolic_figures_evaluate_to_the_recorded_ones(record):
+    # inferred once at (batch, 3, H, W), then evaluated at the recorded size
+    trace = run_spec((CONFIGS / record["config"]).read_text(), file=record["config"])
+    assert trace.errors == []
+    batch, _, height, width = record["input"]
+    bindings = {"batch": batch, "H": height, "W": width}
+    output = next(iter(trace.outputs.values()))
+    assert [d.evaluate(bindings) if isinstance(d, Expr) else d for d in output] == record["output"]
+    assert trace.totals.macs.evaluate(bindings) == record["macs"]
+    assert trace.totals.params == record["params"]

@@ -23,6 +23,7 @@ OUT = ROOT / "tests" / "reference" / "torchvision_configs.json"
 
 CONFIGS = {
     "convnext_tiny.yaml": ("convnext_tiny", [(1, 3, 224, 224), (2, 3, 64, 64)]),
+    "swin_t.yaml": ("swin_t", [(1, 3, 224, 224), (2, 3, 100, 100), (1, 3, 37, 53), (1, 3, 4, 4), (1, 3, 320, 320)]),
 }
 """Config → (torchvision model name, input shapes it is measured at)."""
 
