@@ -20,10 +20,13 @@ class Convention:
         self.name, self.separator, self.unknown, self.dot = name, separator, unknown, dot
 
     def param_name(self, layer_path: str, local: str) -> str:
-        """Full name of parameter `local` ('weight', 'out_proj.weight') of the layer at `layer_path`."""
+        """Full name of parameter `local` ('weight', 'out_proj.weight') of the layer at `layer_path`.
+
+        An empty `local` is a layer that is itself a tensor (a Parameter, a Buffer, torchvision's
+        `layer_scale`): its name is the path, as PyTorch names an nn.Parameter attribute."""
         separator = self.separator
-        path = layer_path if self.dot == "." else layer_path.replace(".", self.dot)
-        return path.replace("/", separator) + separator + local.replace(".", separator)
+        path = (layer_path if self.dot == "." else layer_path.replace(".", self.dot)).replace("/", separator)
+        return path + separator + local.replace(".", separator) if local else path
 
 
 CONVENTIONS = {

@@ -118,6 +118,9 @@ class _Writer(GraphWalk):
             return _assign(base, _access(relative(owner.node.path, parent_path(step.node.path))), indent)
         if step is not None and not isinstance(step.make, Construct):
             return []
+        if step is not None and step.make.cls == "torch.zeros":  # a Buffer layer
+            call = Call("self.register_buffer", [literal(base), self.construct_call(member, holes, classes)])
+            return layout(call, indent)
         lines = _assign(base, self.construct_call(member, holes, classes), indent)
         if step is not None:
             for name, shape in step.make.params.items():

@@ -589,7 +589,8 @@ def _input_dependent(model: Model, layers: list[LayerInfo]) -> list[Diagnostic]:
             warnings.append(
                 Diagnostic(
                     "input_dependent_param",
-                    f"{node.type_label} '{node.path}': {p.local} {format_shape(p.after)} depends on the input size "
+                    f"{node.type_label} '{node.path}': {p.local or 'its tensor'} {format_shape(p.after)} "
+                    "depends on the input size "
                     f"({', '.join(symbols)}), so the model accepts only inputs that give one value",
                     model.file,
                     node.loc,

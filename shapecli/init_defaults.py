@@ -34,6 +34,10 @@ own default, per layer family and convention, and the role each parameter plays.
     glorot_uniform with the einsum's input and output letters as fans, bias zeros; ConvLSTM as
     LSTM (kernel glorot_uniform, recurrent kernel orthogonal, unit_forget_bias); TimeDistributed
     and Bidirectional: their layer's.
+    Standalone tensors (layers/tensors.py): a Parameter or Buffer starts as its `init` argument
+    says, zeros without one (torch.zeros, as nn.Parameter(torch.zeros(…)) is written); the
+    scope's `init:` does not reach it. LayerScale's gamma starts at init_values (torch.ones(C)
+    * layer_scale in torchvision's ConvNeXt, Constant(init_values) in Keras').
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from .initializers import Initializer
+from .initializers import Initializer, parse_initializer, semantics_of
 from .layers.activation import PReLU
 from .layers.attention import (
     AdditiveAttention,
@@ -57,6 +61,7 @@ from .layers.cells import Cell
 from .layers.core import EmbeddingBag
 from .layers.preprocessing import Normalization
 from .layers.recurrent import LSTM, ConvLSTM, Recurrent
+from .layers.tensors import LayerScale, Standalone
 from .layers.transformer import Transformer, TransformerDecoder, TransformerEncoder
 from .layers.wrappers import Bidirectional, TimeDistributed
 
@@ -132,6 +137,18 @@ def _position(cfg, local: str, convention: str) -> ParamInit:
 
 def _class_token(cfg, local: str, convention: str) -> ParamInit:
     return ParamInit("weight", ZEROS)
+
+
+def _standalone(cfg, local: str, convention: str) -> ParamInit:
+    # a Parameter or Buffer: its `init` argument (the convention's meaning of the name), else zeros
+    if cfg.init is None:
+        return ParamInit(None, ZEROS)
+    return ParamInit(None, parse_initializer(cfg.init, None, semantics_of(convention), "init"))
+
+
+def _layer_scale(cfg, local: str, convention: str) -> ParamInit:
+    value = cfg.init_values
+    return ParamInit("gamma", _t("constant", f"constant({value:g})", value=value))
 
 
 def _prelu(cfg, local: str, convention: str) -> ParamInit:
@@ -337,6 +354,8 @@ FAMILIES: dict[type, Family] = {
     ConvLSTM: Family(("weight", "recurrent", "bias"), _conv_lstm),
     TimeDistributed: Family(("weight", "recurrent", "bias", "gamma", "beta", "alpha"), _wrapped),
     Bidirectional: Family(("weight", "recurrent", "bias"), _wrapped),
+    Standalone: Family((), _standalone),
+    LayerScale: Family(("gamma",), _layer_scale),
 }
 """Layer family (a Layer class; its subclasses share the entry) → roles and defaults.
 Types without an entry have no parameters."""

@@ -322,7 +322,7 @@ def _layer_row(prefix: str, model, trace, row: Row, parents: list[str], unknown:
         output = markup(format_shape(layer.output_shape, unknown))
     params = "<br>".join(
         markup(
-            f"{p.local} {format_shape(p.after, unknown) if p.after is not None else '–'}"
+            f"{p.local + ' ' if p.local else ''}{format_shape(p.after, unknown) if p.after is not None else '–'}"
             + (" (shared)" if p.shared_with else " (buffer)" if p.buffer else "")
         )
         for p in layer.params

@@ -164,7 +164,12 @@ class _Builder:
         parent = self.container(path, step)
         name = re.split(r"[/.]", path)[-1]
         try:
-            parent.add_module(name, module)
+            if isinstance(module, nn.Parameter):  # a layer that is a tensor: named by its own path
+                parent.register_parameter(name, module)
+            elif isinstance(module, torch.Tensor):
+                parent.register_buffer(name, module)
+            else:
+                parent.add_module(name, module)
         except (KeyError, TypeError) as e:
             raise located(
                 f"PyTorch cannot name a submodule '{name}' ({e.args[0] if e.args else e})",
@@ -212,6 +217,12 @@ class _Builder:
             else:
                 _tie_transposed(holder, name, source_holder, source_name)
 
+    def _holder(self, path: str) -> tuple[nn.Module, str]:
+        """(the module holding the tensor layer at `path`, its attribute name)."""
+        cuts = [m.start() for m in re.finditer(r"[/.]", path)]
+        parent = self.modules[path[: cuts[-1]]] if cuts else self.modules[""]
+        return parent, re.split(r"[/.]", path)[-1]
+
     def wire(self, scope: Scope) -> None:
         """Give the scope's module its inputs, units (layers and inner block uses) and outputs."""
         module = self.modules[scope.path]
@@ -227,10 +238,18 @@ class _Builder:
             count = len(node.layer.output_names(node.cfg))
             function = step_function(make, len(node.sources), count)
             outputs = [NodeOutput(node.id, i) for i in range(count)]
-            units.append(("layer", function, self.modules.get(owner_path), list(node.sources), outputs, node.path))
+            held = self.modules.get(owner_path)
+            if isinstance(held, torch.Tensor):  # read at each call: .to() and .double() replace buffers
+                function, held = _attribute_step(function), self._holder(owner_path)
+            units.append(("layer", function, held, list(node.sources), outputs, node.path))
         module._shapecli_inputs = list(scope.inputs)
         module._shapecli_units = units
         module._shapecli_outputs = list(scope.outputs)
+
+
+def _attribute_step(function):
+    """A step whose layer is a tensor attribute, given as (holder, name): the current tensor is read."""
+    return lambda held, *inputs: function(getattr(*held), *inputs)
 
 
 def _attribute(module: nn.Module, local: str) -> tuple[nn.Module, str]:

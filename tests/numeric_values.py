@@ -33,7 +33,8 @@ def uniform(seed: int, shape) -> np.ndarray:
 def input_values(model, trace, seed: int) -> dict:
     """An array per input of a one-layer case: uniform [-1, 1), or for the inputs the layer reads as
     indices (Layer.index_inputs), valid int64 indices: rows of a table, an EmbeddingBag's offsets
-    (increasing from 0), MaxUnpool's positions (distinct in each output plane where they fit)."""
+    (increasing from 0), MaxUnpool's positions (distinct in each output plane where they fit),
+    positions along an IndexSelect's axis."""
     node = model.nodes[0]
     shapes = list(trace.inputs.values())
     indices = node.layer.index_inputs(node.cfg, [len(s) for s in shapes])
@@ -50,6 +51,9 @@ def input_values(model, trace, seed: int) -> dict:
             if node.cfg.include_last_offset:  # the last offset ends the last bag: the input's length
                 offsets[-1:] = shapes[0][0]
             values[name] = offsets
+        elif node.layer.type_name == "IndexSelect":  # indices into the first input's axis
+            size = shapes[0][node.cfg.dim] if shapes[0] else 1
+            values[name] = np.floor((u + 1) / 2 * size).astype(np.int64)
         else:
             values[name] = _positions(seed * 1000 + i, shape, trace.layers[0].output_shape, node.layer.rank)
     return values

@@ -46,8 +46,8 @@ def test_the_readme_lists_the_refused_types(framework):
 def _spec(record: dict) -> str:
     """A record's case as a one-layer spec."""
     names = [f"x{i}" for i in range(len(record["inputs"]))]
-    inputs = ", ".join(f"{n}: {json.dumps(s)}" for n, s in zip(names, record["inputs"]))
-    layer = {"name": "layer", "type": record["type"], "from": names, **record["args"]}
+    inputs = ", ".join(f"{n}: {json.dumps(s)}" for n, s in zip(names, record["inputs"])) or "unused: [1]"
+    layer = {"name": "layer", "type": record["type"], "from": names, **record["args"]}  # a Parameter takes none
     return f"inputs: {{{inputs}}}\nlayers:\n  - {json.dumps(layer)}\n"
 
 

@@ -125,7 +125,7 @@ def test_every_reference_case_builds_as_recorded(index):
     plan = spec._plan("torch", [])
     check_against_inference(model, plan)
     assert [(k, list(v.shape)) for k, v in model.state_dict().items()] == [
-        (f"layer.{p['name']}", p["shape"]) for p in record["params"]
+        (f"layer.{p['name']}" if p["name"] else "layer", p["shape"]) for p in record["params"]
     ]
     outputs, flops = counted_run(model, zeros(plan))
     assert [list(t.shape) for t in outputs["layer"]] == record["outputs"]

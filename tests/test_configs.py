@@ -9,11 +9,13 @@ reports the same counts, MACs and output shapes as shapecli.
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import pytest
 
-from shapecli.dims import Expr
+from shapecli.dims import Expr, product
 
 from .helpers import run_spec
 
@@ -28,6 +30,8 @@ CASES = [
     ("resnet50.yaml", ["1x3x224x224"], 25_557_032, 4.09, {"fc": (1, 1000)}),
     ("mobilenet_v2.yaml", ["1x3x224x224"], 3_504_872, 0.30, {"classifier": (1, 1000)}),
     ("vit_b_16.yaml", ["1x3x224x224"], 86_567_656, 17.56, {"head": (1, 1000)}),
+    ("convnext_tiny.yaml", ["1x3x224x224"], 28_589_128, 4.46, {"classifier": (1, 1000)}),
+    ("swin_t.yaml", ["1x3x224x224"], 28_288_354, 4.49, {"head": (1, 1000)}),
     ("unet.yaml", ["1x3x256x256"], 31_037_698, None, {"outc": (1, 2, 256, 256)}),
     ("lstm_classifier.yaml", ["4x50"], 3_482_114, None, {"classifier": (4, 2)}),
     (
@@ -91,3 +95,55 @@ def test_every_config_loads_under_its_declared_inputs(config):
     trace = run_spec(text, *inputs)
     assert trace.errors == []
     assert all(layer.state == "ok" for layer in trace.layers)
+
+
+TORCHVISION = json.loads((Path(__file__).parent / "reference" / "torchvision_configs.json").read_text())
+"""torchvision's figures for the configs that describe its models (tools/torchvision_configs.py)."""
+
+
+def _shapecli_figures(config: str, shape: list) -> dict:
+    trace = run_spec((CONFIGS / config).read_text(), "x".join(map(str, shape)), file=config)
+    assert trace.errors == []
+    buffers = sum(product(p.after) for layer in trace.layers for p in layer.params if p.buffer)
+    return {
+        "output": list(next(iter(trace.outputs.values()))),
+        "params": trace.totals.params - trace.totals.non_trainable,
+        "non_trainable": trace.totals.non_trainable,
+        "buffer_elements": buffers,
+        "macs": trace.totals.macs,
+    }
+
+
+@pytest.mark.parametrize(
+    "record", TORCHVISION["records"], ids=[f"{r['config']}-{r['input']}" for r in TORCHVISION["records"]]
+)
+def test_configs_match_the_recorded_torchvision_models(record):
+    expected = {key: record[key] for key in ("output", "params", "non_trainable", "buffer_elements", "macs")}
+    assert _shapecli_figures(record["config"], record["input"]) == expected
+
+
+@pytest.mark.torch
+@pytest.mark.torchvision
+@pytest.mark.parametrize("record", TORCHVISION["records"])
+def test_the_torchvision_record_is_current(record):
+    sys.path.insert(0, str(Path(__file__).parent.parent / "tools"))
+    from torchvision_configs import measure
+
+    assert measure(record["model"], tuple(record["input"])) == {
+        key: record[key] for key in ("input", "output", "params", "non_trainable", "buffer_elements", "macs")
+    }
+
+
+@pytest.mark.parametrize(
+    "record", TORCHVISION["records"], ids=[f"{r['config']}-{r['input']}" for r in TORCHVISION["records"]]
+)
+def test_the_symbolic_figures_evaluate_to_the_recorded_ones(record):
+    # inferred once at (batch, 3, H, W), then evaluated at the recorded size
+    trace = run_spec((CONFIGS / record["config"]).read_text(), file=record["config"])
+    assert trace.errors == []
+    batch, _, height, width = record["input"]
+    bindings = {"batch": batch, "H": height, "W": width}
+    output = next(iter(trace.outputs.values()))
+    assert [d.evaluate(bindings) if isinstance(d, Expr) else d for d in output] == record["output"]
+    assert trace.totals.macs.evaluate(bindings) == record["macs"]
+    assert trace.totals.params == record["params"]

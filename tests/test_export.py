@@ -27,18 +27,18 @@ blocks:
     layers:
       - {name: fc, type: Dense, units: 8, activation: relu}
       - {name: norm, type: LayerNorm}
-  Stack:
+  Tower:
     params: {n: int}
     layers:
       - {name: rep, type: Unit, repeat: $n}
       - {name: out, type: Dense, units: 6}
 inputs: {x: [2, 5]}
 layers:
-  - {name: s1, type: Stack, n: 3}
-  - {name: s2, type: Stack, n: 2}
+  - {name: s1, type: Tower, n: 3}
+  - {name: s2, type: Tower, n: 2}
   - {name: proj, type: Dense, units: 3, repeat: 2}
 """
-"""Blocks in blocks, repeated: the uses of Stack differ in sizes and repeat counts, the
+"""Blocks in blocks, repeated: the uses of Tower differ in sizes and repeat counts, the
 first copy of each repeat in its input size."""
 
 TIED = """\

@@ -172,6 +172,21 @@ ACCEPTED = [
         re.compile(r"needs query, value and key of one batch size"),
         "Keras' attention wants one batch size; on the torch backend its einsum happens to broadcast a batch of 1",
     ),
+    (
+        "shapecli refuses, framework accepts",
+        re.compile(r"into pieces of \d+: \d+ pieces, not count \d+"),
+        "Split's `count` names its outputs: a count torch.split does not give is refused",
+    ),
+    (
+        "shapecli refuses, framework accepts",
+        re.compile(r"chunks, but PyTorch gives only \d+ chunks"),
+        "Chunk's outputs are named from `chunks`: a size that torch.chunk cuts into fewer pieces is refused",
+    ),
+    (
+        "shapecli refuses, framework accepts",
+        re.compile(r"after cropping\) more than once"),
+        "circular padding beyond what is left after cropping: PyTorch 2.13 leaves elements uninitialized",
+    ),
 ]
 """Differences shapecli makes on purpose: (kind, shapecli's message, why). Zero-size tensors are the other."""
 
@@ -284,7 +299,7 @@ SYMBOLIC_LIMITS = {
 """What symbolic inference cannot decide, by design (README, Symbolic sizes); the check skips these."""
 
 
-SIZE_ONE_TYPES = MERGES | {"Squeeze", "Bilinear"}
+SIZE_ONE_TYPES = MERGES | {"Squeeze", "Bilinear", "Einsum", "Expand", "Stack"}
 """Types whose result depends on whether a size is 1."""
 
 
@@ -463,7 +478,8 @@ def draw_case(
     type_name = rng.choice(sorted(generators))
     args, shapes = generators[type_name](rng, None)
     names = [f"x{i}" for i in range(len(shapes))]
-    case = Case(seed, dict(zip(names, shapes)), [LayerCase(type_name, args, names)])
+    inputs = dict(zip(names, shapes)) or {"unused": (1,)}  # a Parameter or Buffer takes no input
+    case = Case(seed, inputs, [LayerCase(type_name, args, names)])
     if type_name == "Embedding":
         case.int_inputs = {"x0"}
     if rng.random() >= stack_share:

@@ -43,7 +43,7 @@ from difffuzz import (  # noqa: E402
     shapecli_outcomes,
     spec_text,
 )  # noqa: E402
-from gen_reference import PLAIN_ACTIVATIONS, TORCH, _flatten, _message, torch_inputs  # noqa: E402
+from gen_reference import PLAIN_ACTIVATIONS, TORCH, _flatten, _message, local_name, torch_inputs  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 CONVENTION = "torch"
@@ -626,7 +626,228 @@ def recurrent(kind: str):
     return generate
 
 
+# -- standalone tensors and shape-adapting layers ------------------------------------------
+
+
+def _subset_axes(rng: Random, rank: int, low: int = 1) -> list[int]:
+    """Some distinct axes of a rank-`rank` input, some counted from the end (sometimes one out of range)."""
+    count = rng.randint(low, max(low, rank))
+    axes = rng.sample(range(rank), min(count, rank))
+    axes = [a - rank if rng.random() < 0.3 else a for a in axes]
+    if bad(rng, 0.05):
+        axes.append(rank)
+    return axes
+
+
+def standalone(kind: str):
+    """Parameter / Buffer: a tensor of a drawn shape, no input (it only starts a case)."""
+
+    def generate(rng: Random, x=None):
+        if x is not None:
+            return None
+        shape = list(random_shape(rng, rng.randint(0, 3)))
+        if bad(rng, 0.1):
+            shape.append(-1)
+        args = {"shape": shape}
+        if kind == "Parameter" and rng.random() < 0.3:
+            args["trainable"] = False
+        if kind == "Buffer" and rng.random() < 0.3:
+            args["dtype"] = rng.choice(("float32", "int64"))
+        return args, []
+
+    return generate
+
+
+def layer_scale(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 4)
+    axis = rng.randint(-len(x), len(x) - 1) if not bad(rng) else len(x)
+    args = {"axis": axis, "param_name": rng.choice(("", "gamma"))}
+    if rng.random() < 0.15 and -len(x) <= axis < len(x):
+        args["channels"] = x[axis] if not bad(rng, 0.4) else x[axis] + 1
+    return args, [x]
+
+
+def pad_to_multiple(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 4)
+    axes = _subset_axes(rng, len(x))
+    multiple = rng.randint(1, 7) if rng.random() < 0.6 else [rng.randint(1, 7) for _ in axes]
+    args = {"multiple": multiple, "axes": axes}
+    if rng.random() < 0.4:
+        args["side"] = rng.choice(("end", "start", "both"))
+    return args, [x]
+
+
+def general_pad(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 5)
+    mode = rng.choice(("constant", "constant", "reflect", "replicate", "circular"))
+    pairs = rng.randint(1, 3) if not bad(rng, 0.1) else rng.randint(1, 5)
+    padding = [rng.randint(-2, 4) if rng.random() < 0.2 else rng.randint(0, 3) for _ in range(2 * pairs)]
+    args = {"padding": padding}
+    if mode != "constant" or rng.random() < 0.3:
+        args["mode"] = mode
+    return args, [x]
+
+
+def crop(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 4)
+    axes = _subset_axes(rng, len(x))
+    size = [rng.randint(1, x[a % len(x)] if -len(x) <= a < len(x) and not bad(rng) else 6) for a in axes]
+    args = {"size": size if len(size) > 1 or rng.random() < 0.5 else size[0], "axes": axes}
+    if rng.random() < 0.5:
+        args["align"] = rng.choice(("start", "center", "end"))
+    return args, [x]
+
+
+def crop_to(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 4)
+    axes = _subset_axes(rng, len(x))
+    like = list(x)
+    for a in axes:
+        if -len(x) <= a < len(x):
+            like[a] = rng.randint(1, x[a]) if not bad(rng, 0.1) else x[a] + 1
+    args = {"axes": axes}
+    if rng.random() < 0.5:
+        args["align"] = rng.choice(("start", "center", "end"))
+    return args, [x, tuple(like)]
+
+
+def roll(rng: Random, x=None):
+    x = _any_input(rng, x, 0, 4)
+    if not x or rng.random() < 0.2:
+        return {"shifts": rng.randint(-5, 5)}, [x]
+    dims = _subset_axes(rng, len(x))
+    return {"shifts": [rng.randint(-5, 5) for _ in dims], "dims": dims}, [x]
+
+
+def channel_shuffle(rng: Random, x=None):
+    x = _any_input(rng, x, 2 if bad(rng, 0.1) else 3, 5)
+    if len(x) < 2:
+        raise Unfit
+    groups = rng.choice(divisors(x[1])) if not bad(rng, 0.2) else rng.randint(1, 4)
+    return {"groups": groups}, [x]
+
+
+def index_select(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 4)
+    dim = rng.randint(-len(x), len(x) - 1) if not bad(rng) else len(x)
+    index = (rng.randint(1, 6),) if rng.random() < 0.8 else ()
+    if bad(rng, 0.1):
+        index = (2, 2)
+    return {"dim": dim}, [x, index]
+
+
+def split(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 4)
+    dim = rng.randint(-len(x), len(x) - 1)
+    n = x[dim]
+    if rng.random() < 0.5:
+        cuts = sorted(rng.sample(range(1, n), min(n - 1, rng.randint(0, 3)))) if n > 1 else []
+        sizes = [b - a for a, b in zip([0, *cuts], [*cuts, n])]
+        if bad(rng, 0.2):
+            sizes[-1] += 1
+        if len(sizes) > 1:
+            return {"sizes": sizes, "dim": dim}, [x]
+    size = rng.randint(1, n + 1)
+    count = -(-n // size) if not bad(rng, 0.2) else rng.randint(1, 4)
+    return {"sizes": size, "count": count, "dim": dim}, [x]
+
+
+def chunk(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 4)
+    dim = rng.randint(-len(x), len(x) - 1)
+    n = x[dim]
+    chunks = rng.choice([c for c in range(1, n + 1) if -(-n // -(-n // c)) == c]) if not bad(rng, 0.2) else n + 1
+    return {"chunks": chunks, "dim": dim}, [x]
+
+
+def stack(rng: Random, x=None):
+    x = _any_input(rng, x, 0, 3)
+    shapes = [x] * rng.randint(1, 3)
+    if bad(rng, 0.1) and x:
+        shapes.append(tuple(d + 1 for d in x))
+    axis = rng.randint(-len(x) - 1, len(x)) if not bad(rng) else len(x) + 1
+    return {"axis": axis}, shapes
+
+
+def reduce_(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 4)
+    args = {"op": rng.choice(("mean", "sum", "max", "min"))}
+    if rng.random() < 0.8:
+        args["axes"] = _subset_axes(rng, len(x))
+    if rng.random() < 0.5:
+        args["keepdims"] = rng.random() < 0.5
+    return args, [x]
+
+
+LETTERS = "abcdefgh"
+
+
+def einsum(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 4)
+    sizes = {}
+    first = list(rng.sample(LETTERS, len(x)))
+    for label, d in zip(first, x):
+        sizes.setdefault(label, d)
+    ellipsis = len(x) > 1 and rng.random() < 0.2
+    terms = [(["..."] + first[1:]) if ellipsis else first]
+    shapes = [x]
+    for _ in range(rng.randint(0, 2)):
+        labels = rng.sample(sorted(set(first)) + list(LETTERS[:3]), rng.randint(1, 3))
+        shape = []
+        for label in labels:
+            size = sizes.setdefault(label, rng.randint(1, 4))
+            shape.append(size if not bad(rng, 0.05) else size + 1)
+        if ellipsis and rng.random() < 0.5:
+            labels = ["...", *labels]
+        terms.append(labels)
+        shapes.append(tuple(shape))
+    used = sorted({label for term in terms for label in term if label != "..."})
+    equation = ",".join("".join(term) for term in terms)
+    if rng.random() < 0.7:
+        output = rng.sample(used, rng.randint(0, len(used)))
+        equation += "->" + ("..." if ellipsis else "") + "".join(output)
+    return {"equation": equation}, shapes
+
+
+def expand(rng: Random, x=None):
+    x = _any_input(rng, x, 0, 3)
+    sizes = [rng.randint(1, 3) for _ in range(rng.randint(0, 2))]
+    for d in x:
+        roll = rng.random()
+        sizes.append(-1 if roll < 0.3 else (rng.randint(1, 4) if d == 1 else d))
+    if bad(rng, 0.1) and sizes:
+        sizes[rng.randint(0, len(sizes) - 1)] = rng.choice((-1, 5))
+    return {"sizes": sizes or [1]}, [x]
+
+
+def tiling(strict: bool):
+    def generate(rng: Random, x=None):
+        x = _any_input(rng, x, 0, 3)
+        count = len(x) + rng.randint(0, 1) if strict and not bad(rng, 0.1) else rng.randint(1, len(x) + 1)
+        return {"repeats": [rng.randint(1, 3) for _ in range(max(count, 1))]}, [x]
+
+    return generate
+
+
 GENERATORS = {
+    "Parameter": standalone("Parameter"),
+    "Buffer": standalone("Buffer"),
+    "LayerScale": layer_scale,
+    "PadToMultiple": pad_to_multiple,
+    "Pad": general_pad,
+    "Crop": crop,
+    "CropTo": crop_to,
+    "Roll": roll,
+    "ChannelShuffle": channel_shuffle,
+    "IndexSelect": index_select,
+    "Split": split,
+    "Chunk": chunk,
+    "Stack": stack,
+    "Reduce": reduce_,
+    "Einsum": einsum,
+    "Expand": expand,
+    "Tile": tiling(False),
+    "Repeat": tiling(True),
     "Dense": dense,
     "Bilinear": bilinear,
     "Embedding": embedding,
@@ -738,8 +959,8 @@ def run(case: Case) -> list[Outcome]:
             break
         outs = _flatten(out)
         values[f"l{i}"] = outs[0]
-        params = [(n, tuple(p.shape), p.requires_grad, False) for n, p in module.named_parameters()]
-        params += [(n, tuple(b.shape), False, True) for n, b in module.named_buffers()]
+        params = [(local_name(module, n), tuple(p.shape), p.requires_grad, False) for n, p in module.named_parameters()]
+        params += [(local_name(module, n), tuple(b.shape), False, True) for n, b in module.named_buffers()]
         outcomes.append(Outcome(outputs=[tuple(t.shape) for t in outs], params=params, macs=flops // 2 or None))
     return outcomes
 

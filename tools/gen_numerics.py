@@ -46,7 +46,9 @@ OUT = Path(__file__).resolve().parent.parent / "tests" / "reference"
 def case_spec(type_name: str, args: dict, shapes: list) -> str:
     """A one-layer spec for a case: inputs x0, x1, … of the case's shapes, the layer named 'layer'."""
     inputs = {f"x{i}": list(s) for i, s in enumerate(shapes)}
-    layer = {"name": "layer", "type": type_name, "from": list(inputs) if len(inputs) > 1 else "x0", **args}
+    sources = list(inputs) if len(inputs) != 1 else "x0"
+    layer = {"name": "layer", "type": type_name, "from": sources, **args}
+    inputs = inputs or {"unused": [1]}  # a Parameter or Buffer layer takes no input
     return yaml.safe_dump({"inputs": inputs, "layers": [layer]}, sort_keys=False, default_flow_style=None)
 
 
@@ -73,13 +75,17 @@ def framework_case(framework: str, type_name: str, args: dict, shapes: list, see
 
 def run_torch(type_name, args, shapes, inputs, params, build=None) -> list:
     module = (build or grid.TORCH[type_name])(args, shapes)
-    state = {name.split(".", 1)[1]: torch.from_numpy(np.array(value)) for name, value in params.items()}
+    # a layer that is a tensor (grid.Tensorlike) holds it as `value`; shapecli names it by the path
+    state = {
+        name.split(".", 1)[1] if "." in name else "value": torch.from_numpy(np.array(value))
+        for name, value in params.items()
+    }
     module.load_state_dict(state, strict=True)
     module.eval()
     xs = [torch.from_numpy(x) for x in inputs]
     with torch.no_grad():
         out = grid.torch_call(type_name, module, args, xs)
-    return [t.numpy().astype(np.float32) for t in grid._flatten(out)]
+    return [t.detach().numpy().astype(np.float32) for t in grid._flatten(out)]
 
 
 def run_keras(type_name, args, shapes, inputs, params, build=None) -> list:

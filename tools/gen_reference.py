@@ -486,7 +486,12 @@ for _r in (1, 2, 3):
     )(_r)
 
 
-INTEGER_INPUTS = {"Embedding": (0,), "EmbeddingBag": (0, 1), **{f"MaxUnpool{r}d": (1,) for r in (1, 2, 3)}}
+INTEGER_INPUTS = {
+    "Embedding": (0,),
+    "EmbeddingBag": (0, 1),
+    "IndexSelect": (1,),
+    **{f"MaxUnpool{r}d": (1,) for r in (1, 2, 3)},
+}
 """Layer type → the positions of its inputs that are int64 indices (zeros are valid indices and offsets).
 EmbeddingBag's second input is its offsets after a 1-D input, its per_sample_weights after a 2-D one."""
 
@@ -496,6 +501,146 @@ def integer_input(type_name: str, shapes: list, index: int) -> bool:
     if type_name == "EmbeddingBag" and index == 1 and len(shapes[0]) == 2:
         return False
     return index in INTEGER_INPUTS.get(type_name, ())
+
+
+# -- standalone tensors and shape-adapting layers (shapecli/layers/tensors.py, adapt.py, einsum.py)
+
+
+class Tensorlike(nn.Module):
+    """A layer that is a tensor (Parameter, Buffer) or holds one scale (LayerScale): its tensor is
+    the attribute `value`, recorded under the empty local name (shapecli names it by its path)."""
+
+    def __init__(self, shape, kind="parameter", trainable=True, dtype=None, scale_axis=None):
+        super().__init__()
+        dtype = getattr(torch, dtype) if dtype else None
+        if kind == "buffer":
+            self.register_buffer("value", torch.zeros(shape, dtype=dtype))
+        else:
+            self.value = nn.Parameter(torch.zeros(shape), requires_grad=trainable)
+        self.scale_axis = scale_axis
+
+    def forward(self, *xs):
+        return self.value if self.scale_axis is None else xs[0] * self.value
+
+
+class TimmLayerScale(nn.Module):
+    """timm's LayerScale: x * gamma, gamma (C,) (or (C, 1, …) for a channel axis before others)."""
+
+    def __init__(self, shape):
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(shape))
+
+    def forward(self, x):
+        return x * self.gamma
+
+
+def local_name(module, name: str) -> str:
+    """A parameter's name as shapecli gives it: the tensor of a Tensorlike layer is named by the
+    layer's path (the empty local name)."""
+    return "" if isinstance(module, Tensorlike) and name == "value" else name
+
+
+def _scale_shape(a, shapes):
+    x = shapes[0]
+    axis = a.get("axis", -1)
+    if not -len(x) <= axis < len(x):
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-len(x)}, {len(x) - 1}], but got {axis})"
+        )
+    axis %= len(x)
+    return (a.get("channels", x[axis]),) + (1,) * (len(x) - axis - 1)
+
+
+def _layer_scale(a, s):
+    if a.get("param_name", "gamma") == "":
+        return Tensorlike(_scale_shape(a, s), scale_axis=a.get("axis", -1))
+    return TimmLayerScale(_scale_shape(a, s))
+
+
+def _pad_to_multiple(a, x):
+    axes = _axes(x, a["axes"])
+    ks = a["multiple"] if isinstance(a["multiple"], list) else [a["multiple"]] * len(axes)
+    pad = [0] * (2 * x.dim())
+    for axis, k in zip(axes, ks):
+        extra = (-x.shape[axis]) % k
+        before = {"end": 0, "start": extra, "both": extra // 2}[a.get("side", "end")]
+        pad[2 * (x.dim() - 1 - axis)], pad[2 * (x.dim() - 1 - axis) + 1] = before, extra - before
+    return torch.nn.functional.pad(x, pad)
+
+
+def _crop(x, axes, sizes, align):
+    index = [slice(None)] * x.dim()
+    for axis, size in zip(axes, sizes):
+        n = x.shape[axis]
+        if size > n:
+            raise ValueError(f"cannot crop {n} to {size}")
+        start = {"start": 0, "center": (n - size) // 2, "end": n - size}[align]
+        index[axis] = slice(start, start + size)
+    return x[tuple(index)]
+
+
+def _axes(x, axes):
+    """Axes counted from the front, as PyTorch's dim wrapping does (out of range: IndexError)."""
+    return [torch.empty(x.shape).movedim(d, 0).shape and d % x.dim() for d in axes]
+
+
+def _crop_layer(a, x):
+    axes = _axes(x, a["axes"])
+    sizes = a["size"] if isinstance(a["size"], list) else [a["size"]] * len(axes)
+    return _crop(x, axes, sizes, a.get("align", "center"))
+
+
+def _crop_to(a, x, like):
+    axes = _axes(x, a["axes"])
+    _axes(like, a["axes"])
+    return _crop(x, axes, [like.shape[d] for d in axes], a.get("align", "center"))
+
+
+def _split(a, x):
+    sizes = a["sizes"]
+    return torch.split(x, sizes if isinstance(sizes, list) else sizes, a.get("dim", 0))
+
+
+REDUCERS = {"mean": torch.mean, "sum": torch.sum, "max": torch.amax, "min": torch.amin}
+
+
+def _reduce(a, x):
+    axes = a.get("axes")
+    function = REDUCERS[a["op"]]
+    keep = a.get("keepdims", False)
+    if axes is None:
+        return function(x, dim=(), keepdim=keep) if a["op"] in ("max", "min") else function(x, dim=[], keepdim=keep)
+    return function(x, dim=axes, keepdim=keep)
+
+
+TORCH.update(
+    {
+        "Parameter": lambda a, s: Tensorlike(a["shape"], trainable=a.get("trainable", True)),
+        "Buffer": lambda a, s: Tensorlike(a["shape"], kind="buffer", dtype=a.get("dtype")),
+        "LayerScale": _layer_scale,
+        "PadToMultiple": lambda a, s: Fn(lambda x: _pad_to_multiple(a, x)),
+        "Pad": lambda a, s: Fn(
+            lambda x: (
+                torch.nn.functional.pad(x, a["padding"], mode=a.get("mode", "constant"), value=None)
+                if a.get("mode", "constant") != "constant"
+                else torch.nn.functional.pad(x, a["padding"], value=a.get("value", 0.0))
+            )
+        ),
+        "Crop": lambda a, s: Fn(lambda x: _crop_layer(a, x)),
+        "CropTo": lambda a, s: Fn(lambda x, like: _crop_to(a, x, like)),
+        "Roll": lambda a, s: Fn(lambda x: torch.roll(x, a["shifts"], a.get("dims"))),
+        "ChannelShuffle": lambda a, s: nn.ChannelShuffle(a["groups"]),
+        "IndexSelect": lambda a, s: Fn(lambda x, index: torch.index_select(x, a.get("dim", 0), index.long())),
+        "Split": lambda a, s: Fn(lambda x: _split(a, x)),
+        "Chunk": lambda a, s: Fn(lambda x: torch.chunk(x, a["chunks"], a.get("dim", 0))),
+        "Stack": lambda a, s: Fn(lambda *x: torch.stack(x, a.get("axis", 0))),
+        "Reduce": lambda a, s: Fn(lambda x: _reduce(a, x)),
+        "Einsum": lambda a, s: Fn(lambda *x: torch.einsum(a["equation"], *x)),
+        "Expand": lambda a, s: Fn(lambda x: x.expand(*a["sizes"])),
+        "Tile": lambda a, s: Fn(lambda x: x.tile(tuple(a["repeats"]))),
+        "Repeat": lambda a, s: Fn(lambda x: x.repeat(*a["repeats"])),
+    }
+)
 
 
 def torch_inputs(type_name, shapes):
@@ -518,11 +663,12 @@ def run_torch(type_name, args, shapes):
         return record
     record["outputs"] = [list(t.shape) for t in _flatten(out)]
     record["params"] = [
-        {"name": n, "shape": list(p.shape), "trainable": p.requires_grad, "buffer": False}
+        {"name": local_name(module, n), "shape": list(p.shape), "trainable": p.requires_grad, "buffer": False}
         for n, p in module.named_parameters()
     ]
     record["params"] += [
-        {"name": n, "shape": list(b.shape), "trainable": False, "buffer": True} for n, b in module.named_buffers()
+        {"name": local_name(module, n), "shape": list(b.shape), "trainable": False, "buffer": True}
+        for n, b in module.named_buffers()
     ]
     record["macs"] = flops // 2 if flops else None
     return record
@@ -995,6 +1141,7 @@ def torch_cases():
         ({"size": [10]}, (2, 3, 5)),
     ):
         add("Upsample", args, shape)
+    tensor_and_adapting_cases(add)
     c += torch_cases_added()
     return c
 
@@ -1183,6 +1330,180 @@ def torch_cases_added() -> list:
     ):
         add("Upsample", args, shape)
     return c
+
+
+def tensor_and_adapting_cases(add):
+    """Cases of the standalone tensors and the shape-adapting layers (PyTorch only: Keras has
+    no layers for them, only keras.ops)."""
+    for args in ({"shape": [3]}, {"shape": [1, 1, 8]}, {"shape": []}, {"shape": [2, 3], "trainable": False}):
+        add("Parameter", args)
+    for args in ({"shape": [5]}, {"shape": [2401], "dtype": "int64"}, {"shape": [2, 2]}):
+        add("Buffer", args)
+    for args, shape in (
+        ({"axis": 1, "param_name": ""}, (2, 4, 5, 5)),
+        ({"axis": 1, "param_name": "", "init_values": 1.0}, (2, 4, 5)),
+        ({}, (2, 5, 8)),
+        ({"axis": -1}, (3, 8)),
+        ({"axis": 1}, (2, 4, 5, 5)),
+        ({"axis": -1, "channels": 8}, (2, 5, 8)),
+        ({"axis": -1, "channels": 6}, (2, 5, 8)),
+    ):
+        add("LayerScale", args, shape)
+    for args, shape in (
+        ({"multiple": 7, "axes": [1, 2]}, (2, 9, 14, 3)),
+        ({"multiple": 7, "axes": [1, 2]}, (2, 7, 1, 3)),
+        ({"multiple": [2, 3], "axes": [-2, -1]}, (2, 3, 5, 7)),
+        ({"multiple": 4, "axes": [1], "side": "start"}, (2, 5, 3)),
+        ({"multiple": 4, "axes": [1], "side": "both"}, (2, 5, 3)),
+        ({"multiple": 4, "axes": [2]}, (2, 5, 3)),
+        ({"multiple": 1, "axes": [0]}, (2, 5)),
+    ):
+        add("PadToMultiple", args, shape)
+    for mode, padding, shape in (
+        ("constant", [1, 2], (2, 3, 4)),
+        ("constant", [1, 1, 2, 2, 3, 3], (2, 3, 4)),
+        ("constant", [1, 1, 1, 1, 1, 1, 1, 1], (2, 3, 4)),
+        ("constant", [-1, 2], (2, 3, 4)),
+        ("constant", [-5, 3], (2, 3, 4)),
+        ("constant", [0, 0, 0, 1, 0, 1], (2, 7, 7, 3)),
+        ("constant", [1, 1], (4,)),
+        *(
+            (mode, padding, shape)
+            for mode in ("reflect", "replicate", "circular")
+            for padding, shape in (
+                ([1, 1], (2, 3)),
+                ([1, 1], (2, 3, 4)),
+                ([1, 2, 3, 0], (2, 3, 4)),
+                ([1, 1], (3,)),
+                ([1, 1, 1, 1], (2, 3, 4, 5)),
+                ([1, 1, 1, 1, 1, 1], (2, 3, 4, 5)),
+                ([1, 1, 1, 1, 1, 1], (2, 3, 4, 5, 6)),
+                ([1, 1], (2, 3, 4, 5)),
+                ([4, 0], (2, 3, 4)),
+                ([5, 0], (2, 3, 4)),
+                ([-1, 2], (2, 3, 4)),
+                ([3, -1], (2, 3, 4)),
+                ([-5, 0], (2, 3, 4)),
+            )
+        ),
+        # cropping a whole axis, then padding it: PyTorch's circular mode leaves that element uninitialized
+        # (shapecli refuses it, tools/difffuzz.py ACCEPTED), its other modes fill it
+        ("reflect", [-4, 1], (2, 3, 4)),
+        ("replicate", [-4, 1], (2, 3, 4)),
+    ):
+        add("Pad", {"mode": mode, "padding": padding}, shape)
+    for args, shape in (
+        ({"size": 3, "axes": [1]}, (2, 5, 4)),
+        ({"size": [3, 2], "axes": [1, 2], "align": "start"}, (2, 5, 4)),
+        ({"size": [3, 2], "axes": [-2, -1], "align": "end"}, (2, 5, 4)),
+        ({"size": 6, "axes": [1]}, (2, 5, 4)),
+        ({"size": 2, "axes": [3]}, (2, 5, 4)),
+    ):
+        add("Crop", args, shape)
+    for args, shapes in (
+        ({"axes": [2, 3]}, ((1, 4, 9, 8), (1, 2, 5, 5))),
+        ({"axes": [1], "align": "start"}, ((2, 7), (3, 4))),
+        ({"axes": [1]}, ((2, 4), (2, 5))),
+        ({"axes": [2]}, ((2, 4, 3), (2, 4))),
+    ):
+        add("CropTo", args, *shapes)
+    for args, shape in (
+        ({"shifts": [-3, -3], "dims": [1, 2]}, (2, 7, 7, 3)),
+        ({"shifts": 2}, (3, 4)),
+        ({"shifts": [1, 2]}, (3, 4)),
+        ({"shifts": 1, "dims": 0}, ()),
+        ({"shifts": 1, "dims": 2}, (3, 4)),
+        ({"shifts": [1, 2], "dims": [0, 0]}, (3, 4)),
+    ):
+        add("Roll", args, shape)
+    for groups, shape in ((2, (2, 4, 3)), (2, (2, 4)), (3, (2, 4, 3, 3)), (4, (2, 8, 3, 3, 3)), (1, (1, 3, 2))):
+        add("ChannelShuffle", {"groups": groups}, shape)
+    for dim, shapes in (
+        (0, ((169, 3), (2401,))),
+        (1, ((2, 5), (3,))),
+        (-1, ((2, 5, 4), ())),
+        (0, ((5, 3), (2, 2))),
+        (2, ((5, 3), (4,))),
+    ):
+        add("IndexSelect", {"dim": dim}, *shapes)
+    for args, shape in (
+        ({"sizes": [2, 3], "dim": 1}, (2, 5, 3)),
+        ({"sizes": [2, 2], "dim": 1}, (2, 5, 3)),
+        ({"sizes": 2, "count": 3, "dim": 1}, (2, 5, 3)),
+        ({"sizes": 5, "count": 1, "dim": -1}, (2, 5, 3)),
+        ({"sizes": [1, 1, 1], "dim": 0}, (3, 2)),
+        ({"sizes": [1, 1], "dim": 0}, ()),
+    ):
+        add("Split", args, shape)
+    for args, shape in (
+        ({"chunks": 3, "dim": 1}, (2, 5, 3)),
+        ({"chunks": 2, "dim": 1}, (2, 116, 7, 7)),
+        ({"chunks": 3, "dim": 0}, (9,)),
+        ({"chunks": 1, "dim": -1}, (2, 3)),
+        ({"chunks": 2, "dim": 0}, ()),
+    ):
+        add("Chunk", args, shape)
+    for axis, shapes in (
+        (0, ((2, 3), (2, 3))),
+        (2, ((2, 3), (2, 3), (2, 3))),
+        (-1, ((4,),)),
+        (3, ((2, 3), (2, 3))),
+        (0, ((2, 3), (2, 4))),
+        (0, ((), ())),
+    ):
+        add("Stack", {"axis": axis}, *shapes)
+    for op, axes, keep, shape in (
+        ("mean", [1], False, (2, 3, 4)),
+        ("sum", [1, 2], True, (2, 3, 4)),
+        ("max", [-1], False, (2, 3, 4)),
+        ("min", [0, 2], False, (2, 3, 4)),
+        ("mean", None, False, (2, 3, 4)),
+        ("sum", None, True, (2, 3)),
+        ("max", [1, 1], False, (2, 3)),
+        ("mean", [2], False, (2, 3)),
+        ("sum", [0], False, ()),
+    ):
+        add("Reduce", {"op": op, **({} if axes is None else {"axes": axes}), "keepdims": keep}, shape)
+    for equation, shapes in (
+        ("ij,jk->ik", ((2, 3), (3, 4))),
+        ("bij,bjk->bik", ((5, 2, 3), (5, 3, 4))),
+        ("bij,bjk->bik", ((1, 2, 3), (5, 3, 4))),
+        ("bhqd,bhkd->bhqk", ((2, 3, 4, 5), (2, 3, 6, 5))),
+        ("...ij,...jk->...ik", ((5, 1, 2, 3), (4, 3, 6))),
+        ("ij,kl->ijkl", ((2, 3), (4, 5))),
+        ("ij,jk,kl->il", ((2, 3), (3, 4), (4, 5))),
+        ("ij,jk,kl->il", ((20, 3), (3, 40), (40, 5))),
+        ("i,i->", ((5,), (5,))),
+        ("i,i->i", ((5,), (5,))),
+        ("ij,ij->i", ((2, 3), (2, 3))),
+        ("aB,Ba", ((2, 3), (3, 2))),
+        ("ii->i", ((3, 3),)),
+        ("ii->i", ((3, 4),)),
+        ("ij,jk->ik", ((2, 1), (4, 4))),
+        ("ij,jk->ik", ((2, 3), (4, 4))),
+        ("ijk,ikl->ijl", ((3, 2, 1), (3, 1, 4))),
+        ("i...->...", ((2, 3, 4),)),
+        ("ij->ij", ((2, 3, 4),)),
+        ("ij,jk", ((2, 3),)),
+        ("ij,jk", ((2, 3), (3, 4), (1,))),
+        ("b i d, b j d -> b i j", ((2, 3, 4), (2, 5, 4))),
+        ("i,ii->i", ((3,), (3, 3))),
+        ("bn,anm,bm->ba", ((2, 3), (4, 3, 5), (2, 5))),
+    ):
+        add("Einsum", {"equation": equation}, *shapes)
+    for sizes, shape in (
+        ([2, 3, -1], (3, 1)),
+        ([-1, 4], (3, 1)),
+        ([2, 3], ()),
+        ([-1, 3, 4], (3, 1)),
+        ([3], (3, 1)),
+        ([3, 5], (3, 2)),
+        ([-1, -1], (3, 2)),
+    ):
+        add("Expand", {"sizes": sizes}, shape)
+    for reps, shape in (([2], (3, 2)), ([2, 1, 3], (3, 2)), ([2, 2], (3, 2)), ([2, 3], ()), ([1], (4,))):
+        add("Tile", {"repeats": reps}, shape)
+        add("Repeat", {"repeats": reps}, shape)
 
 
 def keras_cases():

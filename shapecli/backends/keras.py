@@ -57,6 +57,9 @@ REFUSED = {
     "LazyInstanceNorm1d": "Keras has no instance normalization with PyTorch's weight and bias",
     "LazyInstanceNorm2d": "Keras has no instance normalization with PyTorch's weight and bias",
     "LazyInstanceNorm3d": "Keras has no instance normalization with PyTorch's weight and bias",
+    "Parameter": "Keras has no layer that is a weight by itself (a weight belongs to a layer's add_weight)",
+    "Buffer": "Keras has no layer that is a weight by itself (a weight belongs to a layer's add_weight)",
+    "LayerScale": "Keras has no LayerScale layer (keras.applications' ConvNeXt defines its own, not in keras.layers)",
 }
 """Layer types without a Keras counterpart, and why."""
 
@@ -829,11 +832,136 @@ def _upsampling_nearest(view: LayerView):
     return _upsample(LayerView(cfg, view.label, view.ins, view.outs, view.params))
 
 
+# -- shape-adapting layers (keras.ops; sizes taken from the inference) --------------------
+
+
+def _axis_of(view: LayerView, axis: int, index: int = 0) -> int:
+    rank = len(view.ins[index])
+    return axis + rank if axis < 0 else axis
+
+
+def _pad_width(view: LayerView, amounts: dict) -> str:
+    """ops.pad's [[before, after], …] for every axis, from {axis: (before, after)}."""
+    rank = len(view.ins[0])
+    return "[" + ", ".join(f"[{amounts.get(a, (0, 0))[0]}, {amounts.get(a, (0, 0))[1]}]" for a in range(rank)) + "]"
+
+
+def _pad_to_multiple(view: LayerView):
+    from ..layers.adapt import pad_amounts
+
+    x = tuple(view.int(d, "padded size") for d in view.ins[0])
+    amounts = {axis: (before, after) for axis, before, after in pad_amounts(view.cfg, x)}
+    value = f", constant_values={view.cfg.value!r}" if view.cfg.value else ""
+    return Expression(f"ops.pad({{0}}, {_pad_width(view, amounts)}{value})")
+
+
+def _pad(view: LayerView):
+    cfg = view.cfg
+    if cfg.mode not in ("constant", "reflect"):
+        raise Refusal(f"keras.ops.pad's {cfg.mode} padding differs between Keras' backends", "mode")
+    if any(amount < 0 for amount in cfg.padding):
+        raise Refusal("keras.ops.pad cannot crop (a negative amount); use Cropping or Crop", "padding")
+    rank = len(view.ins[0])
+    amounts = {rank - 1 - i: (cfg.padding[2 * i], cfg.padding[2 * i + 1]) for i in range(len(cfg.padding) // 2)}
+    mode = "" if cfg.mode == "constant" else ", mode='reflect'"
+    value = f", constant_values={cfg.value!r}" if cfg.value and cfg.mode == "constant" else ""
+    return Expression(f"ops.pad({{0}}, {_pad_width(view, amounts)}{mode}{value})")
+
+
+def _cropped(view: LayerView, axes, sizes, align: str) -> Expression:
+    items = [":"] * len(view.ins[0])
+    for axis, size in zip(axes, sizes):
+        a = _axis_of(view, axis)
+        n = view.int(view.ins[0][a], "cropped size")
+        start = {"start": 0, "center": (n - size) // 2, "end": n - size}[align]
+        items[a] = f"{start}:{start + size}"
+    return Expression("{0}[" + ", ".join(items) + "]")
+
+
+def _crop_layer(view: LayerView):
+    cfg = view.cfg
+    sizes = cfg.size if len(cfg.size) > 1 else cfg.size * len(cfg.axes)
+    return _cropped(view, cfg.axes, sizes, cfg.align)
+
+
+def _crop_to(view: LayerView):
+    cfg = view.cfg
+    sizes = [view.int(view.ins[1][_axis_of(view, a, 1)], "reference size") for a in cfg.axes]
+    return _cropped(view, cfg.axes, sizes, cfg.align)
+
+
+def _roll(view: LayerView):
+    cfg = view.cfg
+    if cfg.dims is None:
+        return Expression(f"ops.roll({{0}}, {cfg.shifts[0]})")
+    return Expression(f"ops.roll({{0}}, {tuple(cfg.shifts)}, axis={tuple(cfg.dims)})")
+
+
+def _channel_shuffle(view: LayerView):
+    # (N, C, *S) → (N, g, C/g, *S) → swap the group axes → (N, C, *S)
+    x = view.ins[0]
+    groups = view.cfg.groups
+    channels = view.int(x[1], "channels")
+    spatial = tuple(view.int(d, "spatial size") for d in x[2:])
+    grouped = (-1, groups, channels // groups, *spatial)
+    return Expression(f"ops.reshape(ops.swapaxes(ops.reshape({{0}}, {grouped}), 1, 2), {(-1, channels, *spatial)})")
+
+
+def _cut_points(sizes) -> list[int]:
+    points, total = [], 0
+    for size in sizes[:-1]:
+        total += size
+        points.append(total)
+    return points
+
+
+def _pieces(view: LayerView):
+    cfg = view.cfg
+    axis = _axis_of(view, cfg.dim)
+    sizes = [view.int(shape[axis], "piece size") for shape in view.outs]
+    unpack = ", ".join(f"{{{i}}}" for i in range(len(sizes))) + ("," if len(sizes) == 1 else "")
+    return Expression(f"ops.split({{0}}, {_cut_points(sizes)}, axis={cfg.dim})", unpack=unpack)
+
+
+def _reduce(view: LayerView):
+    cfg = view.cfg
+    rank = len(view.ins[0])
+    if rank == 0:
+        return Expression("{0}")
+    axes = tuple(_axis_of(view, a) for a in cfg.axes) if cfg.axes else tuple(range(rank))
+    keep = ", keepdims=True" if cfg.keepdims else ""
+    return Expression(f"ops.{cfg.op}({{0}}, axis={axes}{keep})")
+
+
+def _expand(view: LayerView):
+    shape = tuple(view.int(d, "expanded size") for d in view.outs[0])
+    return Expression(f"ops.broadcast_to({{0}}, {shape})")
+
+
+def _tile(view: LayerView):
+    return Expression(f"ops.tile({{0}}, {list(view.cfg.repeats)})")
+
+
 TABLE.update(
     {
         "GELU": _gelu,
         "Softplus": _softplus,
         "Softmax2d": lambda v: Construct("layers.Softmax", {"axis": -3}),
         "UpsamplingNearest2d": _upsampling_nearest,
+        "PadToMultiple": _pad_to_multiple,
+        "Pad": _pad,
+        "Crop": _crop_layer,
+        "CropTo": _crop_to,
+        "Roll": _roll,
+        "ChannelShuffle": _channel_shuffle,
+        "IndexSelect": lambda v: Expression(f"ops.take({{0}}, ops.cast({{1}}, 'int32'), axis={v.cfg.dim})"),
+        "Split": _pieces,
+        "Chunk": _pieces,
+        "Stack": lambda v: Expression(f"ops.stack([{{args}}], axis={v.cfg.axis})"),
+        "Reduce": _reduce,
+        "Einsum": lambda v: Expression(f"ops.einsum({v.cfg.equation!r}, {{args}})"),
+        "Expand": _expand,
+        "Tile": _tile,
+        "Repeat": _tile,
     }
 )

@@ -43,6 +43,7 @@ from .numpy_layers.activation import (
     softshrink,
     word_layer,
 )
+from .numpy_layers import adapt
 from .numpy_layers.attention import (
     attention,
     decoder_layer,
@@ -236,6 +237,29 @@ for _rank in (1, 2, 3):
     LAYERS[f"LPPool{_rank}d"] = lp_pool(_rank)
     LAYERS[f"CircularPad{_rank}d"] = torch_pad(_rank, "circular")
     LAYERS[f"LazyInstanceNorm{_rank}d"] = instancenorm(_rank)
+
+LAYERS.update(
+    {
+        "Parameter": adapt.tensor,
+        "Buffer": adapt.tensor,
+        "LayerScale": adapt.layer_scale,
+        "PadToMultiple": adapt.pad_to_multiple,
+        "Pad": adapt.pad,
+        "Crop": adapt.crop,
+        "CropTo": adapt.crop_to,
+        "Roll": adapt.roll,
+        "ChannelShuffle": adapt.channel_shuffle,
+        "IndexSelect": adapt.index_select,
+        "Split": adapt.split,
+        "Chunk": adapt.chunk,
+        "Stack": adapt.stack,
+        "Reduce": adapt.reduce,
+        "Einsum": adapt.einsum,
+        "Expand": adapt.expand,
+        "Tile": adapt.tile,
+        "Repeat": adapt.tile,
+    }
+)
 
 REFUSED: dict[str, str] = {}
 """Layer types this backend does not run, with the reason shown to the user. Empty: every type runs."""

@@ -1134,6 +1134,130 @@ def _stochastic_depth(view: LayerView):
     return Construct("nn.Module", {}, call=f"({{0}} * {noise} if {{m}}.training else {{0}})")
 
 
+# -- standalone tensors and shape-adapting layers ----------------------------------------
+
+
+def _zeros(shape) -> Construct:
+    return Construct("torch.zeros", {"size": tuple(shape)})
+
+
+def _parameter(view: LayerView):
+    # an nn.Parameter registered under the layer's own name: state_dict names it by its path
+    return Construct(
+        "nn.Parameter",
+        {"data": _zeros(view.params[""]), "requires_grad": Default(view.cfg.trainable, True)},
+        call="{m}",
+    )
+
+
+def _buffer(view: LayerView):
+    # a tensor the builder registers as a buffer (float zeros: an index buffer is cast where it is used)
+    return Construct("torch.zeros", {"size": tuple(view.params[""])}, call="{m}")
+
+
+def _layer_scale(view: LayerView):
+    name = view.cfg.param_name
+    if not name:  # torchvision's ConvNeXt: self.layer_scale = nn.Parameter(…), result = layer_scale * x
+        return Construct("nn.Parameter", {"data": _zeros(view.params[""])}, call="{m} * {0}")
+    return Construct("nn.Module", {}, call=f"{{0}} * {{m}}.{name}", params={name: view.params[name]})
+
+
+def _axis(view: LayerView, axis: int, index: int = 0) -> int:
+    rank = len(view.ins[index])
+    return axis + rank if axis < 0 else axis
+
+
+def _f_pad(amounts: dict, rank: int) -> str:
+    """F.pad's amounts, last axis first, from {axis: (before, after)} (texts)."""
+    last = min(amounts)
+    pairs = [amounts.get(axis, ("0", "0")) for axis in range(rank - 1, last - 1, -1)]
+    return "(" + ", ".join(part for pair in pairs for part in pair) + ")"
+
+
+def _pad_to_multiple(view: LayerView):
+    cfg = view.cfg
+    multiples = cfg.multiple if len(cfg.multiple) > 1 else cfg.multiple * len(cfg.axes)
+    amounts = {}
+    for axis, k in zip(cfg.axes, multiples):
+        a = _axis(view, axis)
+        extra = f"-{{0}}.shape[{a}] % {k}"
+        amounts[a] = {
+            "end": ("0", extra),
+            "start": (extra, "0"),
+            "both": (f"{extra} // 2", f"({extra} + 1) // 2"),
+        }[cfg.side]
+    value = f", value={cfg.value!r}" if cfg.value else ""
+    return Expression(f"F.pad({{0}}, {_f_pad(amounts, len(view.ins[0]))}{value})")
+
+
+def _pad(view: LayerView):
+    cfg = view.cfg
+    mode = "" if cfg.mode == "constant" else f", mode={cfg.mode!r}"
+    value = f", value={cfg.value!r}" if cfg.value and cfg.mode == "constant" else ""
+    return Expression(f"F.pad({{0}}, {tuple(cfg.padding)}{mode}{value})")
+
+
+def _narrowed(view: LayerView, axes, sizes, align: str) -> Expression:
+    """{0} narrowed on each axis to a size (a text), keeping its start, center or end."""
+    text = "{0}"
+    for axis, size in zip(axes, sizes):
+        a = _axis(view, axis)
+        start = {"start": "0", "center": f"({{0}}.shape[{a}] - {size}) // 2", "end": f"{{0}}.shape[{a}] - {size}"}
+        text = f"{text}.narrow({a}, {start[align]}, {size})"
+    return Expression(text)
+
+
+def _crop(view: LayerView):
+    cfg = view.cfg
+    sizes = cfg.size if len(cfg.size) > 1 else cfg.size * len(cfg.axes)
+    return _narrowed(view, cfg.axes, sizes, cfg.align)
+
+
+def _crop_to(view: LayerView):
+    cfg = view.cfg
+    return _narrowed(view, cfg.axes, [f"{{1}}.shape[{_axis(view, a, 1)}]" for a in cfg.axes], cfg.align)
+
+
+def _roll(view: LayerView):
+    cfg = view.cfg
+    dims = "" if cfg.dims is None else f", dims={tuple(cfg.dims)}"
+    return Expression(f"torch.roll({{0}}, shifts={tuple(cfg.shifts)}{dims})")
+
+
+def _outputs(count: int) -> str:
+    """The unpacking of `count` outputs: '{0}, {1}' (a one-tuple: '{0},')."""
+    return ", ".join(f"{{{i}}}" for i in range(count)) + ("," if count == 1 else "")
+
+
+def _split(view: LayerView):
+    cfg = view.cfg
+    sizes = list(cfg.sizes) if len(cfg.sizes) > 1 else cfg.sizes[0]
+    return Expression(f"torch.split({{0}}, {sizes}, dim={cfg.dim})", unpack=_outputs(len(view.outs)))
+
+
+def _chunk(view: LayerView):
+    cfg = view.cfg
+    return Expression(f"torch.chunk({{0}}, {cfg.chunks}, dim={cfg.dim})", unpack=_outputs(len(view.outs)))
+
+
+_REDUCE = {"mean": "torch.mean", "sum": "torch.sum", "max": "torch.amax", "min": "torch.amin"}
+
+
+def _reduce(view: LayerView):
+    cfg = view.cfg
+    rank = len(view.ins[0])
+    if rank == 0:
+        return Expression("{0}")
+    axes = tuple(_axis(view, a) for a in cfg.axes) if cfg.axes else tuple(range(rank))
+    keep = ", keepdim=True" if cfg.keepdims else ""
+    return Expression(f"{_REDUCE[cfg.op]}({{0}}, dim={axes}{keep})")
+
+
+def _einsum(view: LayerView):
+    # the equation holds letters, '.', ',', ' ', '-' and '>' only (einsum.parse_equation): a safe literal
+    return Expression(f"torch.einsum({view.cfg.equation!r}, {{args}})")
+
+
 TABLE.update(
     {
         "GELU": lambda v: Construct("nn.GELU", dict(approximate=Default(v.cfg.approximate, "none"))),
@@ -1176,3 +1300,27 @@ for _rank in (1, 2, 3):
     TABLE[f"LPPool{_rank}d"] = _lp_pool(_rank)
     TABLE[f"CircularPad{_rank}d"] = _torch_pad(f"CircularPad{_rank}d")
     TABLE[f"LazyInstanceNorm{_rank}d"] = _instance_norm(_rank)
+
+
+TABLE.update(
+    {
+        "Parameter": _parameter,
+        "Buffer": _buffer,
+        "LayerScale": _layer_scale,
+        "PadToMultiple": _pad_to_multiple,
+        "Pad": _pad,
+        "Crop": _crop,
+        "CropTo": _crop_to,
+        "Roll": _roll,
+        "ChannelShuffle": lambda v: Construct("nn.ChannelShuffle", {"groups": v.cfg.groups}),
+        "IndexSelect": lambda v: Expression(f"torch.index_select({{0}}, {v.cfg.dim}, {{1}}.long())"),
+        "Split": _split,
+        "Chunk": _chunk,
+        "Stack": lambda v: Expression(f"torch.stack([{{args}}], dim={v.cfg.axis})"),
+        "Reduce": _reduce,
+        "Einsum": _einsum,
+        "Expand": lambda v: Expression("{0}.expand(" + ", ".join(map(str, v.cfg.sizes)) + ")"),
+        "Tile": lambda v: Expression(f"{{0}}.tile({tuple(v.cfg.repeats)})"),
+        "Repeat": lambda v: Expression("{0}.repeat(" + ", ".join(map(str, v.cfg.repeats)) + ")"),
+    }
+)

@@ -222,7 +222,7 @@ def _parameter_memory(model, trace, settings: Settings, sizes: _ElementSizes) ->
         for p in layer.params:
             count = p.count if p.count is not None else UNKNOWN
             if p.buffer:
-                buffers = buffers + count * BUFFER_TYPES.get(p.local.rsplit(".", 1)[-1], sizes.param)
+                buffers = buffers + count * _buffer_bytes(p, layer.cfg or node.cfg, sizes)
                 continue
             params = params + count * sizes.param
             if p.trainable:
@@ -232,6 +232,14 @@ def _parameter_memory(model, trace, settings: Settings, sizes: _ElementSizes) ->
     gradients = trainable * sizes.param
     optimizer = trainable * sizes.param * OPTIMIZER_STATES[settings.optimizer]
     return params, buffers, gradients, optimizer, sum(copied.values()) * sizes.half
+
+
+def _buffer_bytes(p, cfg, sizes: _ElementSizes) -> int:
+    """Bytes per element of a buffer: a Buffer layer's `dtype`, PyTorch's int64 counters, else the parameters'."""
+    dtype = getattr(cfg, "dtype", None) if not p.local else None
+    if dtype is not None:
+        return DTYPE_BYTES[dtype]
+    return BUFFER_TYPES.get(p.local.rsplit(".", 1)[-1], sizes.param)
 
 
 def _elements(p) -> Dim:
@@ -318,7 +326,9 @@ class _Walk:
             views = dict(keeps.views)
             out_tensors = []
             for index, shape in enumerate(outs):
-                if index in views:
+                if index in keeps.owned:  # the layer's own parameter or buffer: no activation bytes
+                    tensor = _Tensor(self._storage(0, node.id), self.sizes.param, True, True, trainable)
+                elif index in views:
                     base = ins[views[index]]
                     tensor = base._replace(contiguous=base.contiguous and keeps.contiguous)
                 else:

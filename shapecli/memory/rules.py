@@ -69,7 +69,9 @@ class Keeps(NamedTuple):
     `transient` is the elements (compute type) of internal tensors alive at once
     while the layer runs, beyond its outputs. `output` is the kind of its new
     outputs (a transformer layer computes in half precision under autocast but
-    returns a float32 LayerNorm output or residual sum).
+    returns a float32 LayerNorm output or residual sum). `owned` lists the outputs
+    that are the layer's own parameter or buffer (a Parameter layer): counted with
+    the parameters, not as activations.
     """
 
     saved: tuple = ()
@@ -77,6 +79,7 @@ class Keeps(NamedTuple):
     contiguous: bool = True
     transient: Dim = 0
     output: str = ACT
+    owned: tuple = ()
 
 
 class Call(NamedTuple):
@@ -967,3 +970,78 @@ UNMEASURED = {
     "ConvLSTM3D": "PyTorch has no convolutional LSTM to measure; the rule is an LSTM cell's, with convolutions",
 }
 """Layer types whose rule no measurement checks, and why."""
+
+
+# -- standalone tensors and shape-adapting layers ----------------------------------------
+
+
+@rule("Parameter", "Buffer")
+def _standalone(c: Call) -> Keeps:
+    return Keeps(owned=(0,))  # the tensor itself: parameter memory, no activation
+
+
+@rule("LayerScale")
+def _layer_scale(c: Call) -> Keeps:
+    return Keeps((inp(),))  # x * gamma: gamma's gradient needs x (gamma itself is a parameter)
+
+
+@rule("PadToMultiple", "Roll", "ChannelShuffle", "Stack", "Tile", "Repeat")
+def _rearranged(c: Call) -> Keeps:
+    return NOTHING  # constant padding, a cyclic shift, a permutation, a concatenation, repeats: sizes only
+
+
+@rule("Pad")
+def _pad(c: Call) -> Keeps:
+    return Keeps((inp(),)) if c.cfg.mode in ("reflect", "replicate") else NOTHING
+
+
+def _leading_only(c: Call, axes) -> bool:
+    """Whether a view that narrows `axes` of input 0 is still dense (only the first axis narrowed)."""
+    rank = len(c.ins[0])
+    return c.contiguous[0] and all(normalize_axis(a, rank) == 0 for a in axes)
+
+
+@rule("Crop", "CropTo")
+def _crop_view(c: Call) -> Keeps:
+    return Keeps(views=((0, 0),), contiguous=_leading_only(c, c.cfg.axes))
+
+
+@rule("Split", "Chunk")
+def _pieces(c: Call) -> Keeps:
+    views = tuple((i, 0) for i in range(len(c.outs)))
+    return Keeps(views=views, contiguous=_leading_only(c, (c.cfg.dim,)))
+
+
+@rule("Expand")
+def _expand(c: Call) -> Keeps:
+    return Keeps(views=((0, 0),), contiguous=all(equal(a, b) is True for a, b in zip(c.ins[0], c.outs[0])))
+
+
+@rule("IndexSelect")
+def _index_select(c: Call) -> Keeps:
+    return Keeps((inp(1, "indices"),))
+
+
+@rule("Reduce")
+def _reduce(c: Call) -> Keeps:
+    if c.cfg.op in ("mean", "sum"):
+        return NOTHING
+    return Keeps((inp(), out()))  # amax/amin keep their input and result
+
+
+@rule("Einsum", autocast="half")
+def _einsum(c: Call) -> Keeps:
+    # each pairwise product of the left-to-right contraction keeps both operands: an input, an
+    # input summed over an axis the running result lacks, or the running (partial) result
+    from ..layers.einsum import align, contraction_operands, parse_equation
+
+    distinct = set(_distinct(c))
+    saved, kept = [], set()
+    for pair in contraction_operands(align(parse_equation(c.cfg.equation), list(c.ins))):
+        for operand in pair:
+            if operand.source is None:
+                saved.append(new(operand.elements, "partial result or summed input"))
+            elif operand.source in distinct and operand.source not in kept:
+                kept.add(operand.source)
+                saved.append(inp(operand.source))
+    return Keeps(tuple(saved))

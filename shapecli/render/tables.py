@@ -273,7 +273,8 @@ def _output_cell(layer: LayerInfo, unknown: str):
 def _param_cell(param, unknown: str) -> str:
     shape = format_shape(param.after, unknown) if param.after is not None else "-"
     suffix = " (shared)" if param.shared_with else " (buffer)" if param.buffer else ""
-    return f"{printable(param.local)} {shape}{suffix}"
+    named = f"{printable(param.local)} {shape}" if param.local else shape  # a Parameter layer: its path names it
+    return named + suffix
 
 
 def _summary_table(trace: Trace, unknown: str) -> Grid:
