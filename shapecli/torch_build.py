@@ -45,17 +45,20 @@ class SpecModule(nn.Module):
 
     def forward(self, *args, **kwargs):
         values = self._bind(args, kwargs)
-        for kind, function, module, inputs, outputs, path in self._shapecli_units:
+        for kind, function, module, inputs, outputs, path, done in self._shapecli_units:
             given = [values[source] for source in inputs]
             if kind == "scope":
-                result = module(*given)
-                results = result if isinstance(result, tuple) else (result,)
+                results = module(*given)
+                results = results if isinstance(results, tuple) else (results,)
             else:
                 results = function(module, *given)
                 recording = _RECORDING.get()
                 if recording is not None:
                     recording[path] = results
             values.update(zip(outputs, results))
+            del given, results
+            for source in done:  # read for the last time, or never: each tensor goes as the graph frees it
+                del values[source]
         found = tuple(values[source] for source in self._shapecli_outputs)
         return found[0] if len(found) == 1 else found
 
@@ -229,8 +232,26 @@ class _Builder:
             outputs = [NodeOutput(node.id, i) for i in range(count)]
             units.append(("layer", function, self.modules.get(owner_path), list(node.sources), outputs, node.path))
         module._shapecli_inputs = list(scope.inputs)
-        module._shapecli_units = units
+        module._shapecli_units = _with_last_uses(units, scope.outputs)
         module._shapecli_outputs = list(scope.outputs)
+
+
+def _with_last_uses(units: list[tuple], outputs: list) -> list[tuple]:
+    """Each unit with the values that are done after it (the scope's outputs excepted): those it
+    reads for the last time, and those it makes that nothing reads — so that `forward` drops
+    each tensor after its last consumer, as the graph frees it."""
+    last: dict = {}
+    for index, unit in enumerate(units):
+        for source in unit[4]:
+            last[source] = index
+        for source in unit[3]:
+            last[source] = index
+    for source in outputs:
+        last.pop(source, None)
+    released: list[list] = [[] for _ in units]
+    for source, index in last.items():
+        released[index].append(source)
+    return [(*unit, tuple(released[index])) for index, unit in enumerate(units)]
 
 
 def _attribute(module: nn.Module, local: str) -> tuple[nn.Module, str]:
