@@ -65,6 +65,7 @@ def test_each_layer_keeps_what_pytorch_keeps(record):
     report = memory_report(model, trace, CPU._replace(inputs_require_grad=True))
     measured = record.get("saved_aten", record["saved"])
     assert _within(report.activations, measured), (report.activations, measured, report.layers[0].keeps)
+    assert report.activations == measured  # every layer record is matched exactly (README)
 
 
 def test_every_layer_type_has_a_rule_and_a_measurement():
