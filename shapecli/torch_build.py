@@ -7,6 +7,8 @@ block, whose forward runs the block's layers; a repeated layer or block is a Mod
 `share:` registers the owner's module again under the sharing layer's name (the same
 object: its parameters are counted once); `tie:` makes a parameter the very Parameter of
 another layer, or its transpose (then it is recomputed from the other at each call).
+The parameters the spec names an initializer for get it (torch_init.py); the others keep
+their module's own default.
 
 Each layer's call is compiled once from the same templates the exporter prints.
 """
@@ -23,6 +25,7 @@ from torch import nn
 from .backends.torch import TIE_TRANSPOSED
 from .plan import Construct, Plan, Scope, Step, compile_step, located, plain
 from .spec import NodeOutput
+from .torch_init import apply_initializers
 
 NAMESPACE = {"torch": torch, "nn": nn, "F": F}
 """The names the backend table's templates use."""
@@ -145,6 +148,7 @@ class _Builder:
         for step in self.plan.steps:
             if step.node.tie is not None:
                 self.tie(step)
+        apply_initializers(self.plan, self.modules)
         for scope in self.plan.scopes.values():
             self.wire(scope)
         return root

@@ -231,3 +231,76 @@ def test_the_reference_records_are_those_of_pytorch_2_13():
 
     assert json.loads((ROOT / "tests" / "reference" / "torch.json").read_text())["version"].startswith("2.13")
     assert torch.__version__.startswith("2.13")
+
+
+INITIALIZED = """\
+inputs: {x: [B, 20]}
+init: {bias: "constant(0.25)"}
+blocks:
+  Rec:
+    init: "orthogonal(gain=2)"
+    layers:
+      - {name: lstm, type: LSTM, hidden_size: 8, batch_first: true, recurrent_init: "constant(0.5)"}
+layers:
+  - {name: d0, type: Dense, units: 16, weight_init: "constant(0.125)"}
+  - {name: bn, type: BatchNorm1d, gamma_init: "constant(3)"}
+  - {name: fold, type: Reshape, shape: [4, 4]}
+  - {name: r, type: Rec}
+  - {name: d1, type: Dense, units: 5, from: r}
+  - {name: d2, share: d1, from: r}
+"""
+
+
+def _initialized():
+    import torch
+
+    torch.manual_seed(0)
+    return dict(shapecli.build_torch(INITIALIZED, x=(2, 20)).named_parameters())
+
+
+@pytest.mark.parametrize(
+    "name, value, why",
+    [
+        ("d0.weight", 0.125, "the layer's weight_init"),
+        ("d0.bias", 0.25, "the top-level init: for the bias role"),
+        ("bn.weight", 3.0, "gamma_init: PyTorch's norm weight is the gamma role"),
+        ("bn.bias", 0.0, "beta keeps BatchNorm's default: the top-level bias does not name beta"),
+        ("r.lstm.weight_hh_l0", 0.5, "the layer's recurrent_init wins over the block's init:"),
+        ("r.lstm.bias_ih_l0", 0.25, "the top-level init: reaches inside blocks"),
+        ("r.lstm.bias_hh_l0", 0.25, "every bias of the layer"),
+        ("d1.bias", 0.25, "a shared layer's parameters once, by their owner"),
+    ],
+)
+def test_the_spec_initializers_are_applied_where_the_spec_names_them(name, value, why):
+    parameter = _initialized()[name].detach()
+    assert parameter.eq(value).all(), why
+
+
+def test_an_initializer_draws_from_pytorch_s_generator_with_pytorch_s_fans():
+    import torch
+
+    parameters = _initialized()
+    w = parameters["r.lstm.weight_ih_l0"].detach()  # (32, 4): orthogonal columns times gain 2
+    assert torch.allclose(w.T @ w, 4 * torch.eye(4), atol=1e-5)
+    d1 = parameters["d1.weight"].detach()  # no initializer named: nn.Linear's U(±1/√fan_in)
+    assert d1.abs().max() <= 1 / 8**0.5 and d1.unique().numel() == d1.numel()
+    assert all(torch.equal(a, b) for a, b in zip(parameters.values(), _initialized().values()))  # manual_seed
+
+    torch.manual_seed(0)
+    spec = "inputs: {x: [1, 64, 9, 9]}\nlayers:\n"
+    spec += "  - {name: c, type: Conv2d, out_channels: 128, kernel_size: 3,\n"
+    spec += '     weight_init: "kaiming_normal(mode=fan_out, nonlinearity=relu)"}\n'
+    weight = shapecli.build_torch(spec).c.weight.detach()  # std √(2 / fan_out), fan_out = 128·3·3
+    assert abs(float(weight.std()) / (2 / (128 * 9)) ** 0.5 - 1) < 0.02
+    assert abs(float(weight.mean())) < 0.002
+
+
+def test_an_initializer_pytorch_refuses_for_a_parameter_is_a_located_build_error():
+    spec = "inputs: {x: [2, 20]}\nlayers:\n  - {name: d0, type: Dense, units: 16, bias_init: xavier_uniform}\n"
+    with pytest.raises(shapecli.BuildError) as caught:
+        shapecli.build_torch(spec)
+    assert caught.value.diagnostics[0].kind == "build_error"
+    assert str(caught.value).splitlines()[0] == (
+        "<text>:3:5: error: xavier_uniform cannot initialize d0.bias (16,): PyTorch says: "
+        "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions"
+    )
