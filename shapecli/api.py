@@ -662,9 +662,13 @@ def build_torch(spec_or_path, inputs=None, /, **shapes):
     spec = _spec_for(spec_or_path, "torch")
     plan = spec._plan("torch", _given(inputs, shapes))
     _require("torch")
+    from .plan import BuildError as PlanBuildError
     from .torch_build import build
 
-    return build(plan)
+    try:
+        return build(plan)
+    except PlanBuildError as e:
+        _raise_as_api(e, spec.text)
 
 
 def build_keras(spec_or_path, inputs=None, /, **shapes):

@@ -131,12 +131,22 @@ class BuildError(SpecError):
 class LayerView:
     """One layer as a backend table entry sees it: its validated arguments (`cfg`), the type
     as written (`label`), and its inferred sizes: input and output shapes, parameter shapes
-    by local name."""
+    by local name; `used`, the indices of its outputs that a layer takes or the model returns
+    (of the layer and of every layer that shares it): an entry may leave the others uncomputed."""
 
-    __slots__ = ("cfg", "label", "ins", "outs", "params")
+    __slots__ = ("cfg", "label", "ins", "outs", "params", "used")
 
-    def __init__(self, cfg, label: str, ins: list[tuple], outs: list[tuple], params: dict[str, tuple]):
+    def __init__(
+        self,
+        cfg,
+        label: str,
+        ins: list[tuple],
+        outs: list[tuple],
+        params: dict[str, tuple],
+        used: frozenset | None = None,
+    ):
         self.cfg, self.label, self.ins, self.outs, self.params = cfg, label, ins, outs, params
+        self.used = frozenset(range(len(outs))) if used is None else used
 
     @staticmethod
     def int(dim, what: str) -> int:
@@ -219,9 +229,10 @@ def make_plan(model: Model, given: list[tuple[str | None, tuple]], framework: st
         raise PlanShapeError(trace)
     _check_sizes(model, trace, framework)
     steps, refused = [], []
+    used = _used_outputs(model)
     for node, info in zip(model.nodes, trace.layers):
         try:
-            steps.append(_step(model, trace, node, info, framework, backend.TABLE, backend.REFUSED))
+            steps.append(_step(model, trace, node, info, framework, backend.TABLE, backend.REFUSED, used))
         except BuildError as e:
             refused.append(e)
     if refused:
@@ -348,7 +359,22 @@ def _culprit(trace: Trace, inputs: set[str], shape: tuple) -> str:
     return sorted(inputs, key=list(trace.inputs).index)[0] if inputs else next(iter(trace.inputs))
 
 
-def _step(model: Model, trace: Trace, node: Node, info: LayerInfo, framework: str, table, refused: dict) -> Step:
+def _used_outputs(model: Model) -> dict[int, frozenset]:
+    """Node id → the indices of its outputs that a layer takes or the model returns; a shared
+    layer's entry (its owner's) also gets those of every layer that applies it again."""
+    used: dict[int, set] = {}
+    sources = [s for node in model.nodes for s in node.sources] + list(model.outputs.values())
+    for source in sources:
+        if isinstance(source, NodeOutput):
+            owner = model.nodes[source.node].owner
+            for node_id in {source.node, source.node if owner is None else owner}:
+                used.setdefault(node_id, set()).add(source.index)
+    return {node_id: frozenset(indices) for node_id, indices in used.items()}
+
+
+def _step(
+    model: Model, trace: Trace, node: Node, info: LayerInfo, framework: str, table, refused: dict, used: dict
+) -> Step:
     outs = [info.output_shape] if info.output_shapes is None else list(info.output_shapes.values())
     view = LayerView(
         info.cfg or node.cfg,
@@ -356,6 +382,7 @@ def _step(model: Model, trace: Trace, node: Node, info: LayerInfo, framework: st
         list(info.input_shapes),
         outs,
         {p.local: tuple(p.after) for p in info.params},
+        used.get(node.id, frozenset()),
     )
     if node.owner is not None:
         return Step(node, info, view, None)

@@ -7,6 +7,8 @@ block, whose forward runs the block's layers; a repeated layer or block is a Mod
 `share:` registers the owner's module again under the sharing layer's name (the same
 object: its parameters are counted once); `tie:` makes a parameter the very Parameter of
 another layer, or its transpose (then it is recomputed from the other at each call).
+The parameters the spec names an initializer for get it (torch_init.py); the others keep
+their module's own default.
 
 Each layer's call is compiled once from the same templates the exporter prints.
 """
@@ -23,6 +25,7 @@ from torch import nn
 from .backends.torch import TIE_TRANSPOSED
 from .plan import Construct, Plan, Scope, Step, compile_step, located, plain
 from .spec import NodeOutput
+from .torch_init import apply_initializers
 
 NAMESPACE = {"torch": torch, "nn": nn, "F": F}
 """The names the backend table's templates use."""
@@ -45,17 +48,20 @@ class SpecModule(nn.Module):
 
     def forward(self, *args, **kwargs):
         values = self._bind(args, kwargs)
-        for kind, function, module, inputs, outputs, path in self._shapecli_units:
+        for kind, function, module, inputs, outputs, path, done in self._shapecli_units:
             given = [values[source] for source in inputs]
             if kind == "scope":
-                result = module(*given)
-                results = result if isinstance(result, tuple) else (result,)
+                results = module(*given)
+                results = results if isinstance(results, tuple) else (results,)
             else:
                 results = function(module, *given)
                 recording = _RECORDING.get()
                 if recording is not None:
                     recording[path] = results
             values.update(zip(outputs, results))
+            del given, results
+            for source in done:  # read for the last time, or never: each tensor goes as the graph frees it
+                del values[source]
         found = tuple(values[source] for source in self._shapecli_outputs)
         return found[0] if len(found) == 1 else found
 
@@ -142,6 +148,7 @@ class _Builder:
         for step in self.plan.steps:
             if step.node.tie is not None:
                 self.tie(step)
+        apply_initializers(self.plan, self.modules)
         for scope in self.plan.scopes.values():
             self.wire(scope)
         return root
@@ -243,13 +250,31 @@ class _Builder:
                 function, held = _attribute_step(function), self._holder(owner_path)
             units.append(("layer", function, held, list(node.sources), outputs, node.path))
         module._shapecli_inputs = list(scope.inputs)
-        module._shapecli_units = units
+        module._shapecli_units = _with_last_uses(units, scope.outputs)
         module._shapecli_outputs = list(scope.outputs)
 
 
 def _attribute_step(function):
     """A step whose layer is a tensor attribute, given as (holder, name): the current tensor is read."""
     return lambda held, *inputs: function(getattr(*held), *inputs)
+
+
+def _with_last_uses(units: list[tuple], outputs: list) -> list[tuple]:
+    """Each unit with the values that are done after it (the scope's outputs excepted): those it
+    reads for the last time, and those it makes that nothing reads — so that `forward` drops
+    each tensor after its last consumer, as the graph frees it."""
+    last: dict = {}
+    for index, unit in enumerate(units):
+        for source in unit[4]:
+            last[source] = index
+        for source in unit[3]:
+            last[source] = index
+    for source in outputs:
+        last.pop(source, None)
+    released: list[list] = [[] for _ in units]
+    for source, index in last.items():
+        released[index].append(source)
+    return [(*unit, tuple(released[index])) for index, unit in enumerate(units)]
 
 
 def _attribute(module: nn.Module, local: str) -> tuple[nn.Module, str]:

@@ -1,7 +1,7 @@
 """Measure with PyTorch the bytes that a training step keeps for backward, per layer type and per config.
 
     pip install torch==2.13.0 keras pyyaml      # only for this script; never at runtime or in CI
-    KERAS_BACKEND=torch python tools/measure_memory.py [--only-configs]
+    KERAS_BACKEND=torch python tools/measure_memory.py [--only-configs] [--config NAME]...
 
 `measure(module, inputs)` runs one training-mode forward pass of any nn.Module
 under `torch.autograd.graph.saved_tensors_hooks` and counts every tensor that
@@ -11,19 +11,34 @@ bytes, dtype, shape and role: `input i` (a storage of the i-th input),
 `output j`, or `new` (made inside the layer) — so a test can check not only how
 much a layer keeps but what.
 
-Two sets of records go to tests/reference/memory_torch.json:
+Four sets of records go to tests/reference/memory_torch.json:
   * `layers`: every case of the reference grid (tools/gen_reference.py) that
     PyTorch accepts, with float inputs that require grad (a layer in the middle
     of a network);
-  * `configs`: whole shipped configs at batch 8, inputs not requiring grad (a
-    real training step). The models come from `shapecli.build_torch` when that
-    exists; until then from the hand-written equivalents below and in
-    tools/verify_configs.py (each written to match its spec exactly: ReLU not
-    in place, as a spec's ReLU is).
+  * `configs`: whole configs, inputs not requiring grad (a real training step):
+    every config in configs/ as `shapecli.build_torch` builds it (model
+    "shapecli.build_torch": the model is exactly the spec), at its `check:`
+    inputs and at batch 8; and, at batch 8, the hand-written equivalents below
+    and in tools/verify_configs.py (model "hand-written": each written to match
+    its spec, ReLU not in place as a spec's ReLU is), which check the builder
+    independently;
+  * `inference_layers`: the inference peak (below) of single layers whose peak
+    is more than their inputs and outputs — recurrent and transformer layers,
+    position embeddings — at sizes where the sequence and the batch dominate;
+  * `autocast`: some hand-written models again under CPU autocast (bfloat16).
+
+`--config unet.yaml` (repeatable) measures only that config, as shapecli builds
+it, and replaces its records (or appends them, for a new config), keeping all
+the others: how a new config gets its figures.
 
 Each config record also has `inference_peak`: the most activation bytes alive at
 once in an eval-mode forward without autograd, followed op by op with a
-TorchDispatchMode (a storage lives while a Python tensor refers to it).
+TorchDispatchMode (a storage lives while a Python tensor refers to it); and, for
+the built models, `inference_peak_graph`: the same with the layers run in graph
+order and each tensor dropped after its last consumer (blocks opened: a block's
+forward holds its inputs until it returns) — the graph whose peak shapecli
+computes. Both with oneDNN and PyTorch's attention fast path off (a fused
+kernel's temporaries are invisible to a dispatch mode).
 
 Backends: oneDNN replaces PyTorch's LSTM by a fused kernel whose workspace is
 opaque (page-aligned, at least 28 KiB); shapecli models the graph autograd
@@ -36,6 +51,7 @@ is recorded.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -208,14 +224,15 @@ class ClassToken(nn.Module):
 
 
 class PositionalEmbedding(nn.Module):
-    """x + a learned (length, width) table, as BERT's and GPT-2's position embeddings."""
+    """x + rows 0..T-1 of a learned (length, width) table, looked up as BERT's and GPT-2's
+    position embeddings (and shapecli.build_torch) do: an nn.Embedding of the positions."""
 
     def __init__(self, length: int, width: int):
         super().__init__()
-        self.weight = nn.Parameter(torch.zeros(length, width))
+        self.table = nn.Embedding(length, width)
 
     def forward(self, x):
-        return x + self.weight[: x.shape[-2]]
+        return x + self.table(torch.arange(x.shape[-2], device=x.device))
 
 
 def _spatial(rank: int) -> tuple:
@@ -267,11 +284,41 @@ def extra_cases() -> list:
     return cases
 
 
+class AttentionOutputOnly(nn.Module):
+    """nn.MultiheadAttention whose weights nothing takes: called with need_weights=False, as
+    shapecli.build_torch calls it then (PyTorch runs its fused attention kernel)."""
+
+    def __init__(self, width: int, heads: int, batch_first: bool):
+        super().__init__()
+        self.attention = nn.MultiheadAttention(width, heads, batch_first=batch_first)
+
+    def forward(self, query, key=None):
+        key = query if key is None else key
+        return self.attention(query, key, key, need_weights=False)[0]
+
+
+def output_only_cases() -> list:
+    """(type, args, input shapes, module) of layers measured with only their first output used."""
+    return [
+        ("MultiheadAttention", {"num_heads": 2, "batch_first": True}, [(2, 5, 8)], AttentionOutputOnly(8, 2, True)),
+        ("MultiheadAttention", {"num_heads": 2}, [(5, 3, 8)], AttentionOutputOnly(8, 2, False)),
+        (
+            "MultiheadAttention",
+            {"num_heads": 4, "batch_first": True},
+            [(3, 5, 16), (3, 7, 16)],
+            AttentionOutputOnly(16, 4, True),
+        ),
+    ]
+
+
 def extra_records(types: set | None = None) -> list[dict]:
     """The extra cases (of `types` only, when given), measured like the grid's. A case written
-    for the keras convention (a 5-tuple) records it."""
+    for the keras convention (a 5-tuple) records it; `used_outputs`: the layer's outputs the case
+    uses, when that is not all of them."""
     records = []
-    for type_name, args, shapes, module, *convention in extra_cases() + keras_type_cases():
+    cases = [(case, None) for case in extra_cases() + keras_type_cases()]
+    cases += [(case, ["layer"]) for case in output_only_cases()]
+    for (type_name, args, shapes, module, *convention), outputs in cases:
         if types is not None and type_name not in types:
             continue
         torch.manual_seed(0)
@@ -279,7 +326,43 @@ def extra_records(types: set | None = None) -> list[dict]:
         record = {"type": type_name, "args": args, "inputs": [list(s) for s in shapes]}
         if convention:
             record["convention"] = convention[0]
+        if outputs:
+            record["used_outputs"] = outputs
         records.append({**record, **measure_both(module, inputs, recurrent=type_name == "Bidirectional")})
+    return records
+
+
+def inference_cases() -> list:
+    """(type, args, input shapes, module) for the layer records of the inference peak: the layer
+    types whose peak comes from more than their inputs and outputs, at sizes where the sequence
+    and the batch dominate (a recurrent layer's per-step temporaries are of one step's size)."""
+    cases = []
+    for kind in RECURRENT:
+        for layers, bidirectional, batch_first in itertools.product((1, 2), (False, True), (False, True)):
+            args = {"hidden_size": 64, "num_layers": layers, "bidirectional": bidirectional, "batch_first": batch_first}
+            shape = (8, 20, 32) if batch_first else (20, 8, 32)
+            cases.append((kind, args, [shape], getattr(nn, kind)(32, **args)))
+    cases.append(("LSTM", {"hidden_size": 64, "proj_size": 16}, [(20, 8, 32)], nn.LSTM(32, 64, proj_size=16)))
+    for kind, norm_first, width in itertools.product(
+        ("TransformerEncoderLayer", "TransformerDecoderLayer"), *[(False, True), (32, 256)]
+    ):
+        args = {"d_model": 64, "nhead": 4, "dim_feedforward": width, "batch_first": True, "norm_first": norm_first}
+        shapes = [(4, 50, 64)] * (1 if kind == "TransformerEncoderLayer" else 2)
+        module = getattr(nn, kind)(64, 4, dim_feedforward=width, batch_first=True, norm_first=norm_first)
+        cases.append((kind, args, shapes, module))
+    cases.append(("PositionalEmbedding", {"sequence_length": 64}, [(4, 50, 32)], PositionalEmbedding(64, 32)))
+    return cases
+
+
+def inference_records() -> list[dict]:
+    """The inference cases, each measured like a config's inference peak (eval, no autograd)."""
+    records = []
+    for type_name, args, shapes, module in inference_cases():
+        torch.manual_seed(0)
+        inputs = [torch.randn(s) for s in shapes]
+        with _inference_backends():
+            peak = inference_peak(module, inputs)
+        records.append({"type": type_name, "args": args, "inputs": [list(s) for s in shapes], "inference_peak": peak})
     return records
 
 
@@ -610,28 +693,18 @@ class ResNet50(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-IMAGE = {"image": (BATCH, 3, 224, 224)}
 CONFIG_INPUTS: dict[str, dict[str, tuple]] = {
     "mlp.yaml": {"x": (BATCH, 20)},
-    "mlp_immediate.yaml": {"x": (BATCH, 20)},
-    "siamese.yaml": {"query": (BATCH, 20), "doc": (BATCH, 20)},
     "residual_mlp.yaml": {"x": (BATCH, 64)},
     "lenet5.yaml": {"digits": (BATCH, 1, 32, 32)},
-    "alexnet.yaml": IMAGE,
-    "vgg16.yaml": IMAGE,
-    "resnet18.yaml": IMAGE,
-    "resnet50.yaml": IMAGE,
-    "mobilenet_v2.yaml": IMAGE,
-    "vit_b_16.yaml": IMAGE,
     "unet.yaml": {"image": (BATCH, 3, 256, 256)},
     "lstm_classifier.yaml": {"tokens": (BATCH, 50)},
-    "bert_base.yaml": {"input_ids": (BATCH, 128), "token_type_ids": (BATCH, 128)},
-    "gpt2_small.yaml": {"input_ids": (BATCH, 128)},
+    "resnet50.yaml": {"image": (BATCH, 3, 224, 224)},
 }
-"""Each shipped config with a PyTorch equivalent: its inputs at batch 8 (mlp_mismatch.yaml does not fit)."""
+"""The hand-written models' inputs, at batch 8."""
 
 INDEX_INPUTS = {"tokens", "input_ids", "token_type_ids"}
-"""Inputs that hold token indices (int64); the others are floats."""
+"""Inputs of the hand-written models that hold token indices (int64); the others are floats."""
 
 
 def hand_written() -> dict:
@@ -652,25 +725,130 @@ def _example(name: str, shape: tuple):
     return torch.zeros(shape, dtype=torch.long) if name in INDEX_INPUTS else torch.randn(shape)
 
 
-def built_records(skip) -> list[dict]:
-    """Every other shipped config, built by `shapecli.build_torch`, measured at batch 8."""
-    try:
-        from shapecli import build_torch
-    except ImportError:
-        print("shapecli.build_torch does not exist yet: measured only the hand-written configs", file=sys.stderr)
-        return []
+# -- the configs as shapecli builds them --------------------------------------------------
+
+BUILT = "shapecli.build_torch"
+
+
+def shipped_configs() -> list[str]:
+    """Every config in configs/, by file name."""
+    return sorted(path.name for path in (ROOT / "configs").glob("*.yaml"))
+
+
+def config_inputs(config: str) -> list[dict[str, tuple]] | str:
+    """The input shapes a config is measured at: its `check:` inputs, and the same at batch 8
+    (axis 0 of every input); or why it is not measured (shapes that do not fit, sizes that
+    are not numbers)."""
+    from shapecli.infer import infer
+    from shapecli.spec import load_model
+    from shapecli.yamlsrc import read_spec
+
+    name, text = read_spec(str(ROOT / "configs" / config))
+    model = load_model(text, name)
+    trace = infer(model, model.check.inputs)
+    if trace.errors:
+        return f"its shapes do not fit: {trace.errors[0].message}"
+    check = {name: tuple(shape) for name, shape in trace.inputs.items()}
+    if not all(isinstance(d, int) for shape in check.values() for d in shape):
+        return "its check: inputs are not all numbers"
+    batched = {name: (BATCH, *shape[1:]) for name, shape in check.items()}
+    return [check] if batched == check else [check, batched]
+
+
+def build(config: str, shapes: dict[str, tuple]) -> tuple[nn.Module, list]:
+    """The model shapecli builds from a config, and random inputs of these shapes."""
+    import shapecli
+
+    spec = shapecli.load(str(ROOT / "configs" / config))
+    module = shapecli.build_torch(spec, **shapes)
+    tables: dict[str, int] = {}
+    for node in spec._model.nodes:
+        if node.layer.type_name == "Embedding":
+            for source in node.sources:
+                if isinstance(source, str):
+                    tables[source] = min(tables.get(source, node.cfg.num_embeddings), node.cfg.num_embeddings)
+    inputs = [
+        torch.randint(0, tables[name], shape) if name in tables else torch.randn(shape)
+        for name, shape in shapes.items()
+    ]
+    return module, inputs
+
+
+def _layer_units(module: nn.Module):
+    """The layer units of a built model in the order its forward runs them, blocks opened."""
+    for kind, function, layer, inputs, outputs, _path, _done in module._shapecli_units:
+        if kind == "scope":
+            yield from _layer_units(layer)
+        else:
+            yield function, layer, inputs, outputs
+
+
+def graph_order_peak(module: nn.Module, inputs: list) -> int:
+    """The most activation bytes alive at once when the built model's layers run in graph order
+    with every tensor dropped after its last consumer — the graph whose peak shapecli computes.
+
+    The model's own forward runs the same layers, but a block's inputs stay alive until the
+    block's forward returns (the caller's arguments hold them), as in any nn.Module; here the
+    blocks are opened and nothing holds a tensor beyond its last use."""
+    module.eval()
+    units = list(_layer_units(module))
+    last: dict = {}
+    for index, (_, _, sources, outputs) in enumerate(units):
+        for source in (*outputs, *sources):
+            last[source] = index
+    for source in module._shapecli_outputs:
+        last.pop(source, None)
+    done: list[list] = [[] for _ in units]
+    for source, index in last.items():
+        done[index].append(source)
+    own = {t.untyped_storage().data_ptr() for t in (*module.parameters(), *module.buffers())}
+    values = {source: tensor for (_, source), tensor in zip(module._shapecli_inputs, inputs)}
+    with torch.no_grad(), LivePeak(own, inputs) as mode:
+        for index, (function, layer, sources, outputs) in enumerate(units):
+            given = [values[source] for source in sources]
+            results = function(layer, *given)
+            values.update(zip(outputs, results))
+            del given, results
+            for source in done[index]:
+                values.pop(source, None)
+        del values
+    module.train()
+    return mode.peak
+
+
+def built_records(configs: list[str]) -> list[dict]:
+    """The configs built by `shapecli.build_torch`, each measured at its check: inputs and at batch 8."""
     records = []
-    for config, shapes in CONFIG_INPUTS.items():
-        if config in skip:
+    for config in configs:
+        sizes = config_inputs(config)
+        if isinstance(sizes, str):
+            print(f"{config:22} not measured: {sizes}", file=sys.stderr)
             continue
-        try:
-            module = build_torch(str(ROOT / "configs" / config), **shapes)
-        except Exception as e:  # noqa: BLE001 - a config without a PyTorch build is reported, not measured
-            print(f"{config}: not built ({type(e).__name__}: {e})", file=sys.stderr)
-            continue
-        inputs = [_example(name, shape) for name, shape in shapes.items()]
-        records.append(_config_record(config, module, inputs, shapes, "shapecli.build_torch"))
+        for shapes in sizes:
+            torch.manual_seed(0)
+            module, inputs = build(config, shapes)
+            record = _config_record(config, module, inputs, shapes, BUILT)
+            with _inference_backends():
+                record["inference_peak_graph"] = graph_order_peak(module, inputs)
+            records.append(record)
     return records
+
+
+class _inference_backends:
+    """The backends the inference peak is measured with: oneDNN off (ATen's kernels, as for
+    the saved tensors) and PyTorch's attention fast path off — its fused transformer kernel
+    allocates its temporaries inside one op, where a dispatch mode cannot follow them."""
+
+    def __enter__(self):
+        self.mkldnn = torch.backends.mkldnn.flags(enabled=False)
+        self.mkldnn.__enter__()
+        self.fastpath = torch.backends.mha.get_fastpath_enabled()
+        torch.backends.mha.set_fastpath_enabled(False)
+        return self
+
+    def __exit__(self, *exc):
+        torch.backends.mha.set_fastpath_enabled(self.fastpath)
+        self.mkldnn.__exit__(*exc)
 
 
 def _config_record(config: str, module: nn.Module, inputs: list, shapes: dict, source: str) -> dict:
@@ -678,9 +856,10 @@ def _config_record(config: str, module: nn.Module, inputs: list, shapes: dict, s
     measured = measure_both(module, inputs, recurrent=any(isinstance(m, nn.RNNBase) for m in module.modules()))
     for key in ("storages", "storages_aten"):
         measured.pop(key, None)
-    with torch.backends.mkldnn.flags(enabled=False):
+    with _inference_backends():
         measured["inference_peak"] = inference_peak(module, inputs)
-    print(f"{config:22} {measured['saved']:>14,} bytes saved ({source})", file=sys.stderr)
+    shown = "x".join(map(str, next(iter(shapes.values()))))
+    print(f"{config:22} {shown:>14} {measured['saved']:>14,} bytes saved ({source})", file=sys.stderr)
     return {
         "config": config,
         "inputs": {name: list(shape) for name, shape in shapes.items()},
@@ -723,15 +902,35 @@ def autocast_records() -> list[dict]:
     return records
 
 
-def config_records() -> list[dict]:
-    """The hand-written configs, then every other one `shapecli.build_torch` builds."""
+def hand_written_records() -> list[dict]:
+    """The hand-written models, at batch 8: they check the builder independently."""
     records = []
     for config, model_class in hand_written().items():
         torch.manual_seed(0)
         shapes = CONFIG_INPUTS[config]
         inputs = [_example(name, shape) for name, shape in shapes.items()]
         records.append(_config_record(config, model_class(), inputs, shapes, "hand-written"))
-    return records + built_records(set(hand_written()))
+    return records
+
+
+def merge_built(previous: list[dict], measured: list[dict], configs: list[str]) -> list[dict]:
+    """The config records with those of `configs` built by shapecli replaced by the new
+    measurements: in place where the config was recorded, appended where it is new."""
+    fresh: dict[str, list[dict]] = {}
+    for record in measured:
+        fresh.setdefault(record["config"], []).append(record)
+    merged, placed = [], set()
+    for record in previous:
+        config = record["config"]
+        if record.get("model") != BUILT or config not in configs:
+            merged.append(record)
+        elif config not in placed:
+            merged += fresh.get(config, [])
+            placed.add(config)
+    for config in configs:
+        if config not in placed:
+            merged += fresh.get(config, [])
+    return merged
 
 
 def write_document(document: dict) -> None:
@@ -763,8 +962,22 @@ def main() -> int:
         metavar="TYPE,…",
         help="measure the extra cases of these types only, replacing their records (the others are kept)",
     )
+    parser.add_argument(
+        "--config",
+        action="append",
+        metavar="NAME",
+        help="measure only this config (e.g. unet.yaml) as shapecli builds it, replacing or adding its "
+        "records and keeping all others; may be repeated",
+    )
     options = parser.parse_args()
     previous = json.loads(OUT.read_text()) if OUT.exists() else {}
+    header = {
+        "framework": "torch",
+        "version": torch.__version__,
+        "python": sys.version.split()[0],
+        "device": "cpu",
+        "generated_by": "tools/measure_memory.py",
+    }
     if options.types:
         chosen = set(options.types.split(","))
         kept = [r for r in previous.get("layers", []) if not _replaced(r, chosen)]
@@ -772,20 +985,32 @@ def main() -> int:
         write_document(document)
         print(f"{len(document['layers']) - len(kept)} cases of {len(chosen)} types measured")
         return 0
-    layers = previous.get("layers", []) if options.only_configs else layer_records()
-    document = {
-        "framework": "torch",
-        "version": torch.__version__,
-        "python": sys.version.split()[0],
-        "device": "cpu",
-        "generated_by": "tools/measure_memory.py",
-        "layers": layers,
-        "configs": config_records(),
-        "autocast": autocast_records(),
-    }
+    if options.config:
+        names = [name if name.endswith((".yaml", ".yml")) else f"{name}.yaml" for name in options.config]
+        unknown = [name for name in names if not (ROOT / "configs" / name).is_file()]
+        if unknown:
+            parser.error(f"no such config in configs/: {', '.join(unknown)}")
+        if not previous:
+            parser.error(f"{OUT} does not exist yet: run the tool once without --config")
+        configs = merge_built(previous.get("configs", []), built_records(names), names)
+        document = {**previous, **header, "configs": configs}
+    else:
+        layers = previous.get("layers", []) if options.only_configs else layer_records()
+        document = {
+            **header,
+            "layers": layers,
+            "inference_layers": inference_records(),
+            "configs": hand_written_records() + built_records(shipped_configs()),
+            "autocast": autocast_records(),
+        }
     write_document(document)
+    layers = document["layers"]
     types = len({r["type"] for r in layers})
-    print(f"torch {torch.__version__}: {len(layers)} layer cases ({types} types), {len(document['configs'])} configs")
+    built = len({r["config"] for r in document["configs"] if r["model"] == BUILT})
+    print(
+        f"torch {torch.__version__}: {len(layers)} layer cases ({types} types), "
+        f"{len(document['configs'])} config records ({built} configs built by shapecli)"
+    )
     return 0
 
 

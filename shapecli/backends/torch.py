@@ -579,8 +579,12 @@ def _attention(view: LayerView):
     query_key_value = (
         ("{0}", "{0}", "{0}") if len(view.ins) == 1 else ("{0}", "{1}", "{1}" if len(view.ins) == 2 else "{2}")
     )
-    average = "" if cfg.average_attn_weights else ", average_attn_weights=False"
-    call = "{m}(" + ", ".join(query_key_value) + average + ")"
+    # weights no layer takes are not computed: PyTorch then runs its fused attention kernel
+    if 1 in view.used:
+        options = "" if cfg.average_attn_weights else ", average_attn_weights=False"
+    else:
+        options = ", need_weights=False"
+    call = "{m}(" + ", ".join(query_key_value) + options + ")"
     return Construct("nn.MultiheadAttention", kwargs, call=call, unpack="{0}, {1}")
 
 

@@ -303,9 +303,18 @@ def _embedding(c: Call) -> Keeps:
     return Keeps((inp(0, "indices"),))
 
 
-@rule("PositionalEmbedding", "ClassToken", autocast="param")
-def _learned_tokens(c: Call) -> Keeps:
-    return NOTHING  # an addition or a concatenation keeps no tensor
+@rule("PositionalEmbedding", autocast="param")
+def _positional_embedding(c: Call) -> Keeps:
+    # PyTorch looks the positions 0..T-1 up in its table (GPT-2's wpe, BERT's position
+    # embeddings, shapecli.build_torch) and keeps them, int64; Keras slices the table and adds it
+    if c.cfg.convention == "keras":
+        return NOTHING
+    return Keeps((new(c.ins[0][-2], "positions", INDEX),), transient=c.ins[0][-2] * c.ins[0][-1])
+
+
+@rule("ClassToken", autocast="param")
+def _class_token(c: Call) -> Keeps:
+    return NOTHING  # a concatenation keeps no tensor
 
 
 # -- convolutions ----------------------------------------------------------------------
@@ -621,11 +630,48 @@ def _recurrent(c: Call) -> Keeps:
         per_step = STEP_STATES[kind] * hidden + proj
         states = directions * (steps * batch * per_step + (batch * hidden if kind == "RNN" else 0))
         saved.append(new(states, f"{kind} gates and states of every step"))
-    # ATen runs a layer at a time: the input projections of every step at once, the steps'
-    # outputs until they are stacked, and (above the first layer) the layer below's output
+    return Keeps(tuple(saved), transient=_recurrent_transient(c, steps, batch, features, batch_major))
+
+
+def _recurrent_transient(c: Call, steps: Dim, batch: Dim, features: Dim, batch_major: bool) -> Dim:
+    """Inference: the most that ATen's recurrent layers (RNN.cpp on the CPU, as on CUDA without
+    cuDNN) hold at once beyond the input, the output and the final states (whose size h0 and c0
+    have from the start).
+
+    A layer at a time and a direction at a time: the input projections of every step at once
+    (`linear_ih` of the whole sequence: one buffer; a matmul and a bias sum, two, of a
+    batch-major input with a batch > 1, which is not contiguous once made time-major), then the
+    steps, whose outputs are kept until they are stacked while the projections are still held;
+    a second direction projects again while the first one's steps and stacked output are held,
+    and the two are concatenated while all of that is. The layer below's output is held
+    throughout, and every finished layer's final states until h_n and c_n are stacked."""
+    cfg, kind = c.cfg, c.layer.type_name
+    directions = 2 if cfg.bidirectional else 1
+    hidden = cfg.hidden_size
+    width = getattr(cfg, "proj_size", 0) or hidden if cfg.convention != "keras" else hidden
     gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[kind] * hidden
-    below = steps * batch * width_out if cfg.num_layers > 1 else 0
-    return Keeps(tuple(saved), transient=below + directions * steps * batch * gates + steps * batch * width_out)
+    rows = steps * batch
+    projected, outputs = rows * gates, rows * width
+    strided = batch_major and not (isinstance(batch, int) and batch == 1)
+    first = (projected + (projected if cfg.use_bias else rows * features)) if strided else projected
+    finals = batch * (width + hidden if kind == "LSTM" else width)  # one layer and direction's final states
+    peak: Dim = 0
+    for layer in range(cfg.num_layers):
+        below = rows * directions * width if layer else 0
+        project = first if layer == 0 else projected
+        done = layer * directions * finals
+        if directions == 1:
+            phases = [project, projected + 2 * outputs + finals]
+        else:
+            phases = [
+                project,
+                projected + 2 * outputs + finals,
+                projected + 2 * outputs + finals + project,
+                projected + 4 * outputs + 2 * finals + directions * outputs,
+            ]
+        for phase in phases:
+            peak = dim_max(peak, below + done + phase)
+    return dim_max(peak, cfg.num_layers * directions * finals + directions * outputs) - directions * outputs
 
 
 # -- attention -------------------------------------------------------------------------
@@ -697,6 +743,10 @@ def _torch_attention(
         saved += ([queries] if queries is not None else []) + key_values
         saved += [new(nle, f"{what}attention output"), new(n * heads * length, f"{what}log-sum-exp", STAT)]
         transient = 3 * nle + 2 * nse
+        if c.device == "cpu":
+            # the CPU kernel writes its output time-major, as the queries are laid out: merging
+            # the heads for the out-projection is a view of it (measured)
+            return saved, transient
     saved.append(new(nle, f"{what}heads merged (out-projection input)"))
     return saved, transient
 
@@ -835,9 +885,13 @@ def _transformer_blocks(c: Call, rows: Dim, e: Dim, cross: bool) -> list:
 
 
 def _transformer_transient(c: Call, rows: Dim, e: Dim) -> Dim:
-    """Inference: the projections and the larger of the feed-forward's hidden rows and the weights."""
-    _, length, _ = _transformer_sizes(c)
-    return rows * (4 * e + dim_max(c.cfg.dim_feedforward, c.cfg.nhead * length))
+    """Inference (PyTorch's composite path; attention without weights runs a fused kernel that
+    makes no weights): beyond the inputs and the output, the larger of what the attention
+    block holds — its packed projections and their contiguous copy, 6 rows of width e, less
+    the output's — and what the feed-forward block holds: the hidden rows before and after
+    the activation. With norm_first the normalized input of the block is held as well."""
+    first = 1 if c.cfg.norm_first else 0
+    return rows * dim_max((5 + first) * e, 2 * c.cfg.dim_feedforward + first * e)
 
 
 # -- Keras' preprocessing layers, wrappers, Dot, attention without projections, EinsumDense ---------
