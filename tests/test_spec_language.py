@@ -269,6 +269,75 @@ def test_repeat_with_several_inputs_and_a_start():
     assert not trace.errors
 
 
+@pytest.mark.parametrize(
+    ("separator", "paths"),
+    [
+        ("''", ["denselayer1/conv", "denselayer2/conv", "denselayer3/conv"]),
+        ("_", ["denselayer_1/conv", "denselayer_2/conv", "denselayer_3/conv"]),
+        ("'-'", ["denselayer-1/conv", "denselayer-2/conv", "denselayer-3/conv"]),
+        ("'.'", ["denselayer.1/conv", "denselayer.2/conv", "denselayer.3/conv"]),
+    ],
+)
+def test_repeat_separator_names_the_copies_as_the_framework_does(separator, paths):
+    text = f"""
+    blocks:
+      DenseLayer:
+        layers: [{{name: conv, type: Conv2d, filters: 4, kernel_size: 1}}]
+    inputs: {{x: [1, 4, 8, 8]}}
+    layers:
+      - {{name: denselayer, type: DenseLayer, repeat: {{count: 3, start: 1, separator: {separator}}}}}
+      - {{name: head, type: ReLU, from: {paths[1].split("/")[0]}}}
+    outputs: [denselayer, head]
+    """
+    trace = run_spec(text)
+    assert [layer.path for layer in trace.layers] == [*paths, "head"]
+    assert trace.layers[1].params[0].name == paths[1].replace("/", ".") + ".weight"
+    assert list(trace.outputs) == ["denselayer", "head"]
+    assert not trace.errors
+
+
+def test_repeat_separator_for_a_repeated_layer():
+    trace = run_spec(
+        "inputs: {x: [2, 4]}\nlayers:\n  - {name: fc, type: Dense, units: 4, repeat: {count: 2, separator: ''}}\n"
+    )
+    assert [p.name for layer in trace.layers for p in layer.params] == [
+        "fc0.weight",
+        "fc0.bias",
+        "fc1.weight",
+        "fc1.bias",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("layers", "line", "column", "message"),
+    [
+        (
+            "  - {name: fc2, type: ReLU}\n  - {name: fc, type: ReLU, repeat: {count: 3, separator: ''}}\n",
+            4,
+            36,
+            "copy 'fc2' of the repeated 'fc' has the name of another layer (line 3)",
+        ),
+        (
+            "  - {name: fc, type: ReLU, repeat: {count: 3, separator: ''}}\n  - {name: fc1, type: ReLU}\n",
+            4,
+            12,
+            "the name 'fc1' is already used (line 3)",
+        ),
+        (
+            "  - {name: fc, type: ReLU, repeat: {count: 3, separator: /}}\n",
+            3,
+            58,
+            "repeat: separator must be one of '.', '_', '-', '', received '/'",
+        ),
+    ],
+)
+def test_repeat_separator_errors(layers, line, column, message):
+    with pytest.raises(SpecError) as caught:
+        load_model("inputs: {x: [2, 4]}\nlayers:\n" + layers, "spec.yaml")
+    (error,) = caught.value.errors
+    assert (error.message, error.loc.line, error.loc.column) == (message, line, column)
+
+
 # -- shared and tied blocks -----------------------------------------------------------------
 
 GAN = """
