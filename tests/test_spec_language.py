@@ -188,6 +188,43 @@ def test_a_repeat_that_reads_shapes_is_refused():
     assert "repeat must depend on parameters only" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("layer", "column", "message", "hint"),
+    [
+        (
+            "{type: Dense, units: 4 * $w}",
+            26,
+            "'4 * $w' is not an expression: a $ value must start with $",
+            "write '$4 * w' (the $ before names inside an expression is optional)",
+        ),
+        (
+            "{type: Dense, units: 4 * $max(w, 2)}",
+            26,
+            "'4 * $max(w' is not an expression: a $ value must start with $",
+            "start the value with $: inside {…}, a value that does not start with $ ends at its first comma",
+        ),
+        (
+            "{type: Conv2d, filters: 2, kernel_size: [3, 1 + $w]}",
+            49,
+            "'1 + $w' is not an expression: a $ value must start with $",
+            "write '$1 + w' (the $ before names inside an expression is optional)",
+        ),
+    ],
+)
+def test_a_value_with_a_dollar_inside_is_no_expression(layer, column, message, hint):
+    text = f"params: {{w: {{type: int, default: 2}}}}\nlayers:\n  - {layer}\n"
+    with pytest.raises(SpecError) as caught:
+        load_model(text, "spec.yaml")
+    (error,) = caught.value.errors
+    assert (error.message, error.hint, error.loc.line, error.loc.column) == (message, hint, 3, column)
+
+
+def test_if_may_start_with_not():
+    text = "params: {flag: {type: bool, default: true}}\nlayers:\n  - {type: ReLU, if: not $flag}\n"
+    assert run_spec(text, "2x3").layers[0].state == "absent"
+    assert run_spec(text, "2x3").layers[0].condition == "not $flag"
+
+
 # -- conditional layers -------------------------------------------------------------------
 
 MOBILENET = """
