@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from shapecli.cli import main
+from shapecli.dims import Expr
 from shapecli.errors import SpecError
 from shapecli.expr import Context, ExprError, evaluate, parse, plain
 from shapecli.spec import load_model
@@ -180,6 +181,48 @@ def test_errors_of_sizes_read_from_tensors(value, message):
     (error,) = [e for e in trace.errors if e.path == "transition"]
     assert message in error.message
     assert error.loc.line == 6
+
+
+INVERTED = """
+blocks:
+  ConvBN:
+    params: {width: int, groups: {type: int, default: 1}}
+    layers:
+      - {name: conv, type: Conv2d, filters: $width, kernel_size: 1, groups: $groups, bias: false}
+      - {name: bn, type: BatchNorm2d}
+  Inverted:
+    params: {t: int}
+    layers:
+      - {name: expand, type: ConvBN, width: $x.shape[1] * $t}
+      - {name: depthwise, type: ConvBN, width: $x.shape[1] * $t, groups: $x.shape[1] * $t}
+      - {name: project, type: ConvBN, width: $x.shape[1] + 8}
+inputs: {image: [1, 16, H, W]}
+layers:
+  - {name: a, type: Inverted, t: 6}
+  - {name: b, type: Inverted, t: 2, repeat: 2}
+  - {name: c, type: ConvBN, width: $image.shape[1] * 2, repeat: 2}
+"""
+
+
+def test_block_parameters_read_from_tensors_in_the_scope_of_the_use():
+    # `x` in Inverted's uses of ConvBN is Inverted's input (of each copy); `image` is the model's
+    trace = run_spec(INVERTED)
+    weights = {layer.path: layer.params[0].after for layer in trace.layers if layer.path.endswith("conv")}
+    assert weights == {
+        "a/expand/conv": (96, 16, 1, 1),
+        "a/depthwise/conv": (96, 1, 1, 1),
+        "a/project/conv": (24, 96, 1, 1),
+        "b.0/expand/conv": (48, 24, 1, 1),
+        "b.0/depthwise/conv": (48, 1, 1, 1),
+        "b.0/project/conv": (32, 48, 1, 1),
+        "b.1/expand/conv": (64, 32, 1, 1),
+        "b.1/depthwise/conv": (64, 1, 1, 1),
+        "b.1/project/conv": (40, 64, 1, 1),
+        "c.0/conv": (32, 40, 1, 1),
+        "c.1/conv": (32, 32, 1, 1),
+    }
+    assert trace.outputs == {"c": (1, 32, Expr.symbol("H"), Expr.symbol("W"))}
+    assert not trace.errors
 
 
 def test_a_repeat_that_reads_shapes_is_refused():

@@ -675,6 +675,8 @@ class Builder:
             raise SpecError(f"blocks nest deeper than {MAX_BLOCK_DEPTH} levels", raw.value_loc("type"))
         if link is None or "type" in raw:
             env = block_env(block, raw, scope.env, scope.prefix + entry.name)
+            # a parameter read from shapes (`width: $x.shape[1] * $t`) reads them in the scope of the use
+            self.deferred += [(d, scope) for d in deferred_in([env[name] for name in block.params if name in raw])]
         if len(sources) != len(block.inputs):
             raise SpecError(
                 f"block {block.name} takes {len(block.inputs)} input(s) ({', '.join(block.inputs)}), "
