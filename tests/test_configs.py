@@ -128,7 +128,7 @@ def _entry(config: str, model: str) -> dict:
     return TORCHVISION["configs"][config][model]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _trace(config: str, model: str, shape: str):
     """shapecli's Trace of the case at `shape` (cached: the sweep asks for the symbolic one 320 times)."""
     overrides = {name: str(value) for name, value in _entry(config, model)["set"].items()}
