@@ -150,7 +150,9 @@ def check_file(
 ) -> FileResult:
     """Check one spec with the inputs of the contract (`contract.run_inputs`): `given` when there are
     any, else each variant of its own `check:` key (its inputs, the parameters it sets, its
-    assertions and memory limit); with concrete inputs, also on its declared symbolic inputs.
+    assertions and memory limit); with concrete inputs, also on its declared symbolic inputs. The
+    result's outputs, totals and requirements are those of the first variant that ran (the spec as
+    written, when its `check:` lists the default first); its problems are every variant's.
 
     A YAML file that is not a spec (see `looks_like_spec`) is skipped, with a `not_a_spec` warning
     when it was named `explicit`ly. A bug met on one file is reported for that file (and makes the
@@ -172,6 +174,7 @@ def check_file(
         return _internal(name, text, e)
     errors, warnings, requires = [], [], []
     trace = variant = None
+    shown = None  # (variant, trace, requires) of the first variant that ran: what the result reports
     variants = [None] if given else model.variants
     for index, plan in enumerate(variants):
         label = _variant_label(index, plan, len(variants))
@@ -213,8 +216,10 @@ def check_file(
             problems += check_assertions(variant, plan, trace)
         errors += [_noted(d, label) for d in problems]
         warnings += [_noted(w, label) for w in found if _noted(w, label) not in warnings]
-    if trace is None:
+        shown = shown or (variant, trace, requires)
+    if shown is None:
         return FileResult(name, text, errors, warnings, model=model if keep else None)
+    variant, trace, requires = shown
     return FileResult(
         name,
         text,

@@ -140,20 +140,28 @@ class _Writer(GraphWalk):
 
     def module_list(self, base: str, items: list[Member], holes: Holes, classes: dict, indent: str) -> list[str]:
         """A repeat's copies as an nn.ModuleList: a comprehension when they are alike, the
-        first and then a comprehension when only the first differs, else each one."""
+        first and then a comprehension when only the first differs, else each one. Copies
+        numbered from K > 0 (`repeat: {start: K}`) follow K `nn.Identity()` placeholders, which
+        hold no tensors, so that the state_dict keys keep the copies' numbers (`rest.1…`)."""
+        start = _first_index(items[0].rel)
         form = alike([self._scratch(item, classes) for item in items])
         if form == "all":
             element = self.construct_call(items[0], holes, classes, base)
             count = holes.value((base, f"{base}_count"), len(items))
-            return _assign(base, Call("nn.ModuleList", [Comprehension(element, count)]), indent)
-        if form == "first":
-            first = self.construct_call(items[0], holes, classes, f"{base}.0")
+            parts = [Comprehension(element, count)]
+        elif form == "first":
+            first = self.construct_call(items[0], holes, classes, f"{base}.{start}")
             element = self.construct_call(items[1], holes, classes, base)
             count = minus_one(holes.value((base, f"{base}_count"), len(items)))
-            lines = _assign(base, Call("nn.ModuleList", [Items("[", [first], "]")]), indent)
-            return lines + layout(Call(f"{_access(base)}.extend", [Comprehension(element, count)]), indent)
-        node = Call("nn.ModuleList", [Items("[", [self.construct_call(i, holes, classes) for i in items], "]")])
-        return _assign(base, node, indent)
+            parts = [Items("[", [first], "]"), Comprehension(element, count)]
+        else:
+            parts = [Items("[", [self.construct_call(i, holes, classes) for i in items], "]")]
+        if start:
+            parts.insert(0, expression(f"[nn.Identity()] * {start}"))
+        lines = _assign(base, Call("nn.ModuleList", [parts[0]]), indent)
+        for part in parts[1:]:
+            lines += layout(Call(f"{_access(base)}.extend", [part]), indent)
+        return lines
 
     def _scratch(self, member: Member, classes: dict):
         holes = Holes()
@@ -266,6 +274,11 @@ def _assign(name: str, value, indent: str) -> list[str]:
     if is_attribute(name):
         return layout(value, indent, f"self.{name} = ")
     return layout(Call("self.add_module", [literal(name), value]), indent)
+
+
+def _first_index(rel: str) -> int:
+    """The number of a repeat's first copy: 'rest.1' → 1 ('rest.0/conv' → 0)."""
+    return int(rel.split("/")[0].partition(".")[2] or 0)
 
 
 def _access(rel: str) -> str:

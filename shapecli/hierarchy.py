@@ -3,7 +3,9 @@
 A model's nodes are flat (`Model.nodes`), but their paths keep the structure of
 the spec: `layer1/rest.0/conv1` is layer `conv1` of copy 0 of `rest` (a block
 repeated with `repeat:`), inside the block use `layer1`. Names cannot contain a
-dot, so a segment `name.K` is always copy K of a repeated layer or block. This
+dot, so a segment `name.K` is always copy K of a repeated layer or block; copies
+named without a dot (`denselayer1`, `repeat: {separator: ''}`) are listed in
+`Model.copy_paths`. This
 module turns the paths, `Node.uses` and `Model.repeats` into a tree of groups:
 
     model
@@ -49,7 +51,20 @@ class Group:
     `node` the id of a layer; `count` the copies of a repeat group (1 otherwise).
     """
 
-    __slots__ = ("kind", "path", "name", "label", "depth", "parent", "children", "nodes", "node", "count", "loc")
+    __slots__ = (
+        "kind",
+        "path",
+        "name",
+        "label",
+        "depth",
+        "parent",
+        "children",
+        "nodes",
+        "node",
+        "count",
+        "loc",
+        "number",
+    )
 
     def __init__(self, kind: str, path: str, name: str, label: str, depth: int, parent: Group | None, loc=None):
         self.kind, self.path, self.name, self.label, self.depth = kind, path, name, label, depth
@@ -59,6 +74,8 @@ class Group:
         self.node: int | None = None
         self.count = 1
         self.loc: Loc | None = loc
+        self.number: int | None = None
+        """Which copy of its repeat group this is (None: not a copy)."""
 
     @property
     def transparent(self) -> bool:
@@ -85,7 +102,8 @@ def folded_name(group: Group, relative_to: Group | None = None) -> str:
     if relative_to is not None and relative_to.kind != MODEL and path.startswith(relative_to.path + "/"):
         path = path[len(relative_to.path) + 1 :]
     if group.kind == REPEAT and group.count > 1:
-        return f"{path}.0–{group.count - 1} ×{group.count}"
+        first, last = group.children[0], group.children[-1]
+        return f"{path[: len(path) - len(group.name)]}{first.name}–{last.number} ×{group.count}"
     return path
 
 
@@ -175,6 +193,7 @@ def build_hierarchy(model) -> Hierarchy:
     root = Group(MODEL, "", "", "model", 0, None)
     by_path: dict[str, Group] = {}
     repeat_locs = {r.path: r.loc for r in model.repeats}
+    copy_paths = model.copy_paths
     layers: list[Group] = []
 
     def child(parent: Group, kind: str, path: str, name: str, label: str, depth: int, loc) -> Group:
@@ -194,26 +213,37 @@ def build_hierarchy(model) -> Hierarchy:
             last = index == len(segments) - 1
             use = uses.get(path)
             label = node.type_label if last or use is None else use.block
-            copy = _COPY.match(segment)
+            copy = _copy_of(path, segment, prefix, copy_paths)
             if copy:
-                repeated = prefix + copy.group(1)
+                repeated, number = copy
                 loc = repeat_locs.get(repeated, use.loc if use else node.loc)
-                chain.append(child(chain[-1], REPEAT, repeated, copy.group(1), label, index + 1, loc))
+                name = repeated[len(prefix) :]
+                chain.append(child(chain[-1], REPEAT, repeated, name, label, index + 1, loc))
             if last:
                 group = child(chain[-1], LAYER, path, segment, label, index + 1, node.loc)
                 group.node = node.id
                 layers.append(group)
             else:
                 group = child(chain[-1], BLOCK, path, segment, label, index + 1, use.loc if use else node.loc)
+            if copy:
+                group.number = number
             chain.append(group)
             prefix = path + "/"
         for group in chain:
             group.nodes.append(node.id)
     for group in by_path.values():
         if group.kind == REPEAT:
-            group.children.sort(key=lambda g: int(_COPY.match(g.name).group(2)))
+            group.children.sort(key=lambda g: g.number)
             group.count = len(group.children)
     return Hierarchy(root, by_path, layers)
+
+
+def _copy_of(path: str, segment: str, prefix: str, copy_paths: dict) -> tuple[str, int] | None:
+    """(the repeat group's path, the copy's number) when `path` is a copy of a repeat, else None."""
+    if path in copy_paths:
+        return copy_paths[path]
+    copy = _COPY.match(segment)
+    return (prefix + copy.group(1), int(copy.group(2))) if copy else None
 
 
 class GroupTotals(NamedTuple):

@@ -38,6 +38,8 @@ BUILD_INPUTS = {
     "resnet18.yaml": {"image": "1x3x32x32"},
     "resnet50.yaml": {"image": "1x3x32x32"},
     "mobilenet_v2.yaml": {"image": "1x3x32x32"},
+    "densenet121.yaml": {"image": "1x3x32x32"},
+    "efficientnet_b0.yaml": {"image": "1x3x32x32"},
     "vit_b_16.yaml": {"image": "1x3x224x224"},
     "unet.yaml": {"image": "1x3x32x32"},
     "lstm_classifier.yaml": {"tokens": "2x7"},

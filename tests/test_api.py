@@ -180,7 +180,7 @@ def _message(error) -> str:
         ),
         (
             lambda: shapecli.build_keras("configs/resnet50.yaml", image=(1, 3, 32, 32)),
-            "configs/resnet50.yaml:52:5: error: Keras cannot build Conv2d 'conv1' (padding): "
+            "configs/resnet50.yaml:64:5: error: Keras cannot build Conv2d 'conv1' (padding): "
             "Keras' convolutions take padding 'valid' or 'same'; pad with a ZeroPadding layer first",
         ),
         (

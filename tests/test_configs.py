@@ -5,21 +5,33 @@ column, which counts multiply-accumulates), transformers' BertModel and
 GPT2LMHeadModel. The configs without published figures (lenet5, unet,
 lstm_classifier) were built in PyTorch 2.13 by tools/verify_configs.py, which
 reports the same counts, MACs and output shapes as shapecli.
+
+The configs of torchvision's models (and their variants by --set) are checked against
+tests/reference/configs_torchvision.json, which tools/record_torchvision_configs.py wrote
+from the torchvision models: counts, MACs (FlopCounterMode / 2), outputs, the state_dict,
+and whether the model runs at every square size from 1 to 320. The tests marked
+`torchvision` compare with the live models.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
 
 import pytest
 
-from shapecli.dims import Expr, product
+from shapecli.dims import Expr, parse_shape, product
+from shapecli.infer import infer
+from shapecli.spec import load_model
 
 from .helpers import run_spec
 
 CONFIGS = Path(__file__).parent.parent / "configs"
+TORCHVISION = json.loads((Path(__file__).parent / "reference" / "configs_torchvision.json").read_text())
+TORCHVISION_SIZES = (1, 320)
+"""The square sizes the record sweeps (tools/record_torchvision_configs.py SIZES)."""
 
 # config, inputs, parameters, published GMACs (None: not published), output shapes
 CASES = [
@@ -29,6 +41,8 @@ CASES = [
     ("resnet18.yaml", ["1x3x224x224"], 11_689_512, 1.81, {"fc": (1, 1000)}),
     ("resnet50.yaml", ["1x3x224x224"], 25_557_032, 4.09, {"fc": (1, 1000)}),
     ("mobilenet_v2.yaml", ["1x3x224x224"], 3_504_872, 0.30, {"classifier": (1, 1000)}),
+    ("densenet121.yaml", ["1x3x224x224"], 7_978_856, 2.834, {"classifier": (1, 1000)}),
+    ("efficientnet_b0.yaml", ["1x3x224x224"], 5_288_548, 0.386, {"classifier": (1, 1000)}),
     ("vit_b_16.yaml", ["1x3x224x224"], 86_567_656, 17.56, {"head": (1, 1000)}),
     ("convnext_tiny.yaml", ["1x3x224x224"], 28_589_128, 4.46, {"classifier": (1, 1000)}),
     ("swin_t.yaml", ["1x3x224x224"], 28_288_354, 4.49, {"head": (1, 1000)}),
@@ -94,11 +108,12 @@ def test_every_config_loads_under_its_declared_inputs(config):
     inputs = {"mlp.yaml": ["2x20"], "mlp_immediate.yaml": ["2x20"]}.get(config, [])
     trace = run_spec(text, *inputs)
     assert trace.errors == []
-    assert all(layer.state == "ok" for layer in trace.layers)
+    # every layer inferred, except those an if: leaves out
+    assert all(layer.state == "ok" or layer.state == "absent" and layer.condition for layer in trace.layers)
 
 
-TORCHVISION = json.loads((Path(__file__).parent / "reference" / "torchvision_configs.json").read_text())
-"""torchvision's figures for the configs that describe its models (tools/torchvision_configs.py)."""
+TORCHVISION_AT_SIZES = json.loads((Path(__file__).parent / "reference" / "torchvision_configs.json").read_text())
+"""torchvision's figures at several input sizes for ConvNeXt-T and Swin-T (tools/torchvision_configs.py)."""
 
 
 def _shapecli_figures(config: str, shape: list) -> dict:
@@ -115,16 +130,177 @@ def _shapecli_figures(config: str, shape: list) -> dict:
 
 
 @pytest.mark.parametrize(
-    "record", TORCHVISION["records"], ids=[f"{r['config']}-{r['input']}" for r in TORCHVISION["records"]]
+    "record",
+    TORCHVISION_AT_SIZES["records"],
+    ids=[f"{r['config']}-{r['input']}" for r in TORCHVISION_AT_SIZES["records"]],
 )
 def test_configs_match_the_recorded_torchvision_models(record):
     expected = {key: record[key] for key in ("output", "params", "non_trainable", "buffer_elements", "macs")}
     assert _shapecli_figures(record["config"], record["input"]) == expected
 
 
+# -- torchvision's models ------------------------------------------------------------------------
+
+TV_CASES = [(config, model) for config, models in TORCHVISION["configs"].items() for model in models]
+"""(config, torchvision model) of every recorded case: a config, or one of its variants by --set."""
+
+SWEPT = [(config, model) for config, model in TV_CASES if "sizes" in TORCHVISION["configs"][config][model]]
+"""The cases whose square sizes were swept."""
+
+TORCHVISION_NAMES = {"densenet121.yaml"}
+"""The configs whose parameter names are torchvision's. The others list the same tensors in the
+same order with the same shapes under their own names (resnet50's layer1.rest.0.conv1 is
+torchvision's layer1.1.conv1; mobilenet_v2 and efficientnet_b0 name the optional expand conv
+instead of numbering a Sequential whose indices shift when it is left out)."""
+
+
+def _entry(config: str, model: str) -> dict:
+    return TORCHVISION["configs"][config][model]
+
+
+@functools.cache
+def _trace(config: str, model: str, shape: str):
+    """shapecli's Trace of the case at `shape` (cached: the sweep asks for the symbolic one 320 times)."""
+    overrides = {name: str(value) for name, value in _entry(config, model)["set"].items()}
+    spec = load_model((CONFIGS / config).read_text(), config, "torch", overrides)
+    return infer(spec, [(None, parse_shape(shape))])
+
+
+def _state(trace) -> list:
+    """The trace's state_dict: its parameters and buffers, in order, each once."""
+    return [p for layer in trace.layers for p in layer.params if p.shared_with is None]
+
+
+def _runs(entry: dict, size: int) -> bool:
+    return any(low <= size <= high for low, high in entry["sizes"]["runs"])
+
+
+@pytest.mark.parametrize(("config", "model"), TV_CASES)
+def test_counts_macs_and_outputs_are_torchvisions(config, model):
+    entry = _entry(config, model)
+    trace = _trace(config, model, "1x3x224x224")
+    state = _state(trace)
+    assert trace.errors == []
+    assert trace.totals.params == entry["params"] == entry["published"]["params"]
+    assert trace.totals.trainable == entry["trainable"]
+    assert sum(product(p.after) for p in state if p.buffer) == entry["buffers"]
+    assert trace.totals.macs == entry["macs"]
+    assert abs(trace.totals.macs / 1e9 - entry["published"]["gmacs"]) <= 0.01 * entry["published"]["gmacs"]
+    assert [list(shape) for shape in trace.outputs.values()] == entry["outputs"]
+
+
+@pytest.mark.parametrize(("config", "model"), TV_CASES)
+def test_state_dict_is_torchvisions_in_order(config, model):
+    entry = _entry(config, model)
+    state = _state(_trace(config, model, "1x3x224x224"))
+    assert [list(p.after) for p in state] == [shape for _, shape in entry["state_dict"]]
+    if config in TORCHVISION_NAMES:
+        assert [p.name for p in state] == [name for name, _ in entry["state_dict"]]
+
+
+@pytest.mark.parametrize("size", range(TORCHVISION_SIZES[0], TORCHVISION_SIZES[1] + 1))
+@pytest.mark.parametrize(("config", "model"), SWEPT)
+def test_conditions_agree_with_torchvision_at_every_square_size(config, model, size):
+    entry = _entry(config, model)
+    trace = _trace(config, model, "1x3xHxH")
+    assert trace.errors == []
+    verdicts = [requirement.test({"H": size}) for requirement in trace.requires]
+    assert None not in verdicts
+    assert all(verdicts) == _runs(entry, size), (
+        f"at {size}x{size} shapecli requires {[r.text for r in trace.requires]}; torchvision "
+        + ("runs" if _runs(entry, size) else f"refuses ({entry['sizes']['refusal']['error']} at the largest)")
+    )
+
+
+def _edges(entry: dict) -> list[int]:
+    """The sizes around each change of torchvision's verdict, and the ends of the sweep."""
+    low, high = entry["sizes"]["range"]
+    sizes = {low, high}
+    for start, end in entry["sizes"]["runs"]:
+        sizes |= {start - 1, start, end, end + 1}
+    return sorted(size for size in sizes if low <= size <= high)
+
+
+@pytest.mark.parametrize(("config", "model"), SWEPT)
+def test_concrete_inference_agrees_with_torchvision_where_its_verdict_changes(config, model):
+    entry = _entry(config, model)
+    for size in _edges(entry):
+        trace = _trace(config, model, f"1x3x{size}x{size}")
+        assert (not trace.errors) == _runs(entry, size), (size, [e.message for e in trace.errors])
+        if not trace.errors:
+            assert [list(shape) for shape in trace.outputs.values()] == entry["outputs"]
+
+
+def test_the_sweep_covers_the_configs_of_the_issue():
+    assert {model for _, model in SWEPT} >= {"densenet121", "efficientnet_b0", "mobilenet_v2", "wide_resnet50_2"}
+    assert all(_entry(config, model)["sizes"]["range"] == list(TORCHVISION_SIZES) for config, model in SWEPT)
+
+
+def test_densenet_refuses_what_torchvision_refuses():
+    entry = _entry("densenet121.yaml", "densenet121")
+    assert entry["sizes"]["runs"] == [[29, 320]]
+    assert [r.text for r in _trace("densenet121.yaml", "densenet121", "1x3xHxH").requires] == ["H >= 29"]
+    (error,) = _trace("densenet121.yaml", "densenet121", "1x3x28x28").errors
+    assert error.path == "features/transition3/pool"
+    assert "Output size is too small" in entry["sizes"]["refusal"]["error"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("config", "model"), TV_CASES)
+def test_the_built_model_has_torchvisions_state_dict(config, model):
+    import shapecli
+
+    entry = _entry(config, model)
+    built = shapecli.load(CONFIGS / config, set={k: str(v) for k, v in entry["set"].items()}).build_torch()
+    state = built.state_dict()
+    assert [list(v.shape) for v in state.values()] == [shape for _, shape in entry["state_dict"]]
+    if config in TORCHVISION_NAMES:
+        assert list(state) == [name for name, _ in entry["state_dict"]]
+
+
 @pytest.mark.torch
 @pytest.mark.torchvision
-@pytest.mark.parametrize("record", TORCHVISION["records"])
+@pytest.mark.parametrize(("config", "model"), TV_CASES)
+def test_live_torchvision_model_is_the_record_and_computes_what_the_built_model_does(config, model):
+    import torch
+    import torchvision
+
+    import shapecli
+
+    entry = _entry(config, model)
+    theirs = torchvision.models.get_model(model).eval()
+    assert [[name, list(v.shape)] for name, v in theirs.state_dict().items()] == entry["state_dict"]
+    assert sum(p.numel() for p in theirs.parameters()) == entry["params"]
+    ours = shapecli.load(CONFIGS / config, set={k: str(v) for k, v in entry["set"].items()}).build_torch().eval()
+    # the same tensors in the same order: torchvision's weights load by position
+    ours.load_state_dict(dict(zip(ours.state_dict(), theirs.state_dict().values())))
+    x = torch.randn(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), theirs(x))
+
+
+@pytest.mark.torch
+@pytest.mark.torchvision
+@pytest.mark.parametrize(("config", "model"), SWEPT)
+def test_live_torchvision_runs_where_the_record_says(config, model):
+    import torch
+    import torchvision
+
+    entry = _entry(config, model)
+    theirs = torchvision.models.get_model(model).eval()
+    for size in _edges(entry):
+        try:
+            with torch.no_grad():
+                theirs(torch.zeros(1, 3, size, size))
+            runs = True
+        except RuntimeError:
+            runs = False
+        assert runs == _runs(entry, size), size
+
+
+@pytest.mark.torch
+@pytest.mark.torchvision
+@pytest.mark.parametrize("record", TORCHVISION_AT_SIZES["records"])
 def test_the_torchvision_record_is_current(record):
     sys.path.insert(0, str(Path(__file__).parent.parent / "tools"))
     from torchvision_configs import measure
@@ -135,7 +311,9 @@ def test_the_torchvision_record_is_current(record):
 
 
 @pytest.mark.parametrize(
-    "record", TORCHVISION["records"], ids=[f"{r['config']}-{r['input']}" for r in TORCHVISION["records"]]
+    "record",
+    TORCHVISION_AT_SIZES["records"],
+    ids=[f"{r['config']}-{r['input']}" for r in TORCHVISION_AT_SIZES["records"]],
 )
 def test_the_symbolic_figures_evaluate_to_the_recorded_ones(record):
     # inferred once at (batch, 3, H, W), then evaluated at the recorded size

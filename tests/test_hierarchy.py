@@ -213,3 +213,31 @@ def test_a_group_with_a_failed_layer():
     hierarchy = build_hierarchy(_model(text))
     assert group_totals(hierarchy.by_path["p"], trace).state == "error"
     assert group_totals(hierarchy.by_path["head"], trace).state == "skipped"
+
+
+@pytest.mark.parametrize(
+    ("repeat", "copies", "folded"),
+    [
+        ("{count: 3, start: 1}", ["block.1", "block.2", "block.3"], "block.1–3 ×3"),
+        ("{count: 3, start: 1, separator: ''}", ["block1", "block2", "block3"], "block1–3 ×3"),
+        ("{count: 2, start: 5, separator: _}", ["block_5", "block_6"], "block_5–6 ×2"),
+        ("{count: 12, separator: ''}", [f"block{i}" for i in range(12)], "block0–11 ×12"),
+    ],
+)
+def test_repeats_numbered_from_a_start_and_named_without_a_dot_fold(repeat, copies, folded):
+    model = _model(
+        f"""
+        blocks:
+          Inner:
+            layers:
+              - {{name: fc, type: Dense, units: 4}}
+        layers:
+          - {{name: block, type: Inner, repeat: {repeat}}}
+          - {{name: head, type: Dense, units: 2}}
+        """
+    )
+    hierarchy = build_hierarchy(model)
+    group = hierarchy.by_path["block"]
+    assert (group.kind, group.count) == (REPEAT, len(copies))
+    assert [(c.path, c.kind) for c in group.children] == [(c, BLOCK) for c in copies]
+    assert [folded_name(u) for u in hierarchy.fold().units] == [folded, "head"]

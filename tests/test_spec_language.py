@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from shapecli.cli import main
+from shapecli.dims import Expr
 from shapecli.errors import SpecError
 from shapecli.expr import Context, ExprError, evaluate, parse, plain
 from shapecli.spec import load_model
@@ -182,10 +183,89 @@ def test_errors_of_sizes_read_from_tensors(value, message):
     assert error.loc.line == 6
 
 
+INVERTED = """
+blocks:
+  ConvBN:
+    params: {width: int, groups: {type: int, default: 1}}
+    layers:
+      - {name: conv, type: Conv2d, filters: $width, kernel_size: 1, groups: $groups, bias: false}
+      - {name: bn, type: BatchNorm2d}
+  Inverted:
+    params: {t: int}
+    layers:
+      - {name: expand, type: ConvBN, width: $x.shape[1] * $t}
+      - {name: depthwise, type: ConvBN, width: $x.shape[1] * $t, groups: $x.shape[1] * $t}
+      - {name: project, type: ConvBN, width: $x.shape[1] + 8}
+inputs: {image: [1, 16, H, W]}
+layers:
+  - {name: a, type: Inverted, t: 6}
+  - {name: b, type: Inverted, t: 2, repeat: 2}
+  - {name: c, type: ConvBN, width: $image.shape[1] * 2, repeat: 2}
+"""
+
+
+def test_block_parameters_read_from_tensors_in_the_scope_of_the_use():
+    # `x` in Inverted's uses of ConvBN is Inverted's input (of each copy); `image` is the model's
+    trace = run_spec(INVERTED)
+    weights = {layer.path: layer.params[0].after for layer in trace.layers if layer.path.endswith("conv")}
+    assert weights == {
+        "a/expand/conv": (96, 16, 1, 1),
+        "a/depthwise/conv": (96, 1, 1, 1),
+        "a/project/conv": (24, 96, 1, 1),
+        "b.0/expand/conv": (48, 24, 1, 1),
+        "b.0/depthwise/conv": (48, 1, 1, 1),
+        "b.0/project/conv": (32, 48, 1, 1),
+        "b.1/expand/conv": (64, 32, 1, 1),
+        "b.1/depthwise/conv": (64, 1, 1, 1),
+        "b.1/project/conv": (40, 64, 1, 1),
+        "c.0/conv": (32, 40, 1, 1),
+        "c.1/conv": (32, 32, 1, 1),
+    }
+    assert trace.outputs == {"c": (1, 32, Expr.symbol("H"), Expr.symbol("W"))}
+    assert not trace.errors
+
+
 def test_a_repeat_that_reads_shapes_is_refused():
     with pytest.raises(SpecError) as caught:
         load_model("inputs: {x: [2, 4]}\nlayers: [{type: ReLU, repeat: $x.shape[1]}]\n", "spec.yaml")
     assert "repeat must depend on parameters only" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("layer", "column", "message", "hint"),
+    [
+        (
+            "{type: Dense, units: 4 * $w}",
+            26,
+            "'4 * $w' is not an expression: a $ value must start with $",
+            "write '$4 * w' (the $ before names inside an expression is optional)",
+        ),
+        (
+            "{type: Dense, units: 4 * $max(w, 2)}",
+            26,
+            "'4 * $max(w' is not an expression: a $ value must start with $",
+            "start the value with $: inside {…}, a value that does not start with $ ends at its first comma",
+        ),
+        (
+            "{type: Conv2d, filters: 2, kernel_size: [3, 1 + $w]}",
+            49,
+            "'1 + $w' is not an expression: a $ value must start with $",
+            "write '$1 + w' (the $ before names inside an expression is optional)",
+        ),
+    ],
+)
+def test_a_value_with_a_dollar_inside_is_no_expression(layer, column, message, hint):
+    text = f"params: {{w: {{type: int, default: 2}}}}\nlayers:\n  - {layer}\n"
+    with pytest.raises(SpecError) as caught:
+        load_model(text, "spec.yaml")
+    (error,) = caught.value.errors
+    assert (error.message, error.hint, error.loc.line, error.loc.column) == (message, hint, 3, column)
+
+
+def test_if_may_start_with_not():
+    text = "params: {flag: {type: bool, default: true}}\nlayers:\n  - {type: ReLU, if: not $flag}\n"
+    assert run_spec(text, "2x3").layers[0].state == "absent"
+    assert run_spec(text, "2x3").layers[0].condition == "not $flag"
 
 
 # -- conditional layers -------------------------------------------------------------------
@@ -267,6 +347,75 @@ def test_repeat_with_several_inputs_and_a_start():
     ]  # fmt: skip
     assert [p.name for p in trace.layers[2].params] == ["denselayer.2.conv.weight", "denselayer.2.conv.bias"]
     assert not trace.errors
+
+
+@pytest.mark.parametrize(
+    ("separator", "paths"),
+    [
+        ("''", ["denselayer1/conv", "denselayer2/conv", "denselayer3/conv"]),
+        ("_", ["denselayer_1/conv", "denselayer_2/conv", "denselayer_3/conv"]),
+        ("'-'", ["denselayer-1/conv", "denselayer-2/conv", "denselayer-3/conv"]),
+        ("'.'", ["denselayer.1/conv", "denselayer.2/conv", "denselayer.3/conv"]),
+    ],
+)
+def test_repeat_separator_names_the_copies_as_the_framework_does(separator, paths):
+    text = f"""
+    blocks:
+      DenseLayer:
+        layers: [{{name: conv, type: Conv2d, filters: 4, kernel_size: 1}}]
+    inputs: {{x: [1, 4, 8, 8]}}
+    layers:
+      - {{name: denselayer, type: DenseLayer, repeat: {{count: 3, start: 1, separator: {separator}}}}}
+      - {{name: head, type: ReLU, from: {paths[1].split("/")[0]}}}
+    outputs: [denselayer, head]
+    """
+    trace = run_spec(text)
+    assert [layer.path for layer in trace.layers] == [*paths, "head"]
+    assert trace.layers[1].params[0].name == paths[1].replace("/", ".") + ".weight"
+    assert list(trace.outputs) == ["denselayer", "head"]
+    assert not trace.errors
+
+
+def test_repeat_separator_for_a_repeated_layer():
+    trace = run_spec(
+        "inputs: {x: [2, 4]}\nlayers:\n  - {name: fc, type: Dense, units: 4, repeat: {count: 2, separator: ''}}\n"
+    )
+    assert [p.name for layer in trace.layers for p in layer.params] == [
+        "fc0.weight",
+        "fc0.bias",
+        "fc1.weight",
+        "fc1.bias",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("layers", "line", "column", "message"),
+    [
+        (
+            "  - {name: fc2, type: ReLU}\n  - {name: fc, type: ReLU, repeat: {count: 3, separator: ''}}\n",
+            4,
+            36,
+            "copy 'fc2' of the repeated 'fc' has the name of another layer (line 3)",
+        ),
+        (
+            "  - {name: fc, type: ReLU, repeat: {count: 3, separator: ''}}\n  - {name: fc1, type: ReLU}\n",
+            4,
+            12,
+            "the name 'fc1' is already used (line 3)",
+        ),
+        (
+            "  - {name: fc, type: ReLU, repeat: {count: 3, separator: /}}\n",
+            3,
+            58,
+            "repeat: separator must be one of '.', '_', '-', '', received '/'",
+        ),
+    ],
+)
+def test_repeat_separator_errors(layers, line, column, message):
+    with pytest.raises(SpecError) as caught:
+        load_model("inputs: {x: [2, 4]}\nlayers:\n" + layers, "spec.yaml")
+    (error,) = caught.value.errors
+    assert (error.message, error.loc.line, error.loc.column) == (message, line, column)
 
 
 # -- shared and tied blocks -----------------------------------------------------------------

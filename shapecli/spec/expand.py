@@ -98,12 +98,22 @@ class Entry(NamedTuple):
     name: str
     repeat: int
     start: int
+    separator: str
     layer: type[Layer] | None
     block: BlockDef | None
     type_label: str
     port: Port
     copies: list[Port]
     condition: Condition | None
+
+    def copy_name(self, i: int) -> str:
+        """The name of copy `i` (from 0) of a repeated entry: `rest.0`, or `denselayer1` with
+        `repeat: {start: 1, separator: ''}`."""
+        return f"{self.name}{self.separator}{self.start + i}"
+
+
+REPEAT_SEPARATORS = (".", "_", "-", "")
+"""What may join a repeated entry's name and a copy's number (`repeat: {separator: …}`)."""
 
 
 class Builder:
@@ -121,6 +131,8 @@ class Builder:
         self.blocks: dict[str, BlockDef] = {}
         self.broken_blocks: set[str] = set()
         self.repeats: list[tuple] = []
+        self.copy_paths: dict[str, tuple[str, int]] = {}
+        """Path of each copy named without a dot (`denselayer1`) → (the repeated entry's path, its number)."""
         self.deferred: list[tuple[Deferred, Scope]] = []
         self.steps = 0
         self.raws: dict[tuple[int, int], tuple] = {}
@@ -344,7 +356,7 @@ class Builder:
         if raw is None:
             raw = YMap()
             raw.loc, raw.key_locs, raw.value_locs = loc, {}, {}
-        return Entry(raw, name, 1, 0, None, None, "", port, [], None)
+        return Entry(raw, name, 1, 0, ".", None, None, "", port, [], None)
 
     def declare_entry(self, scope: Scope, raw: YMap, taken: set, prefixes: dict) -> Entry:
         layer, block, label = self.entry_type(scope, raw)
@@ -359,32 +371,53 @@ class Builder:
         if name in scope.ports:
             first = scope.ports[name].loc
             raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
-        repeat, start = (1, 0) if "repeat" not in raw else self.repeat_of(raw)
+        repeat, start, separator = (1, 0, ".") if "repeat" not in raw else self.repeat_of(raw)
         condition = self.condition_of(scope, raw, block is not None or _shares_block(scope, raw))
+        entry = Entry(raw, name, repeat, start, separator, layer, block, label, None, [], condition)
+        names = [entry.copy_name(i) for i in range(repeat)] if "repeat" in raw else []
+        for copy in names:
+            if copy in scope.ports:
+                first = scope.ports[copy].loc
+                raise SpecError(
+                    f"copy '{copy}' of the repeated '{name}' has the name of another layer (line {first.line})",
+                    raw.value_loc("repeat"),
+                    hint="rename that layer, or choose another separator: or start:",
+                )
         full = scope.prefix + name
-        copies = [Port(None, raw.loc, f"{full}.{start + i}") for i in range(repeat)] if "repeat" in raw else []
+        copies = [Port(None, raw.loc, scope.prefix + copy) for copy in names]
         port = Port(copies[-1] if copies else None, raw.loc, full)
         scope.ports[name] = port
-        for i, copy in enumerate(copies):
-            scope.ports[f"{name}.{start + i}"] = copy
+        for copy_name, copy in zip(names, copies):
+            scope.ports[copy_name] = copy
         if block is not None and block.outputs and len(block.outputs) > 1:
             for output, _ in block.outputs:
                 scope.ports[f"{name}/{output}"] = Port(None, raw.loc, f"{full}/{output}")
-        return Entry(raw, name, repeat, start, layer, block, label, port, copies, condition)
+        if separator != ".":
+            self.copy_paths.update({scope.prefix + copy: (full, start + i) for i, copy in enumerate(names)})
+        return entry._replace(port=port, copies=copies)
 
-    def repeat_of(self, raw: YMap) -> tuple[int, int]:
-        """`repeat: N` or `repeat: {count: N, start: 1}`: (count, first copy's number)."""
+    def repeat_of(self, raw: YMap) -> tuple[int, int, str]:
+        """`repeat: N` or `repeat: {count: N, start: 1, separator: ''}`: (count, first copy's number,
+        what joins the name and the number)."""
         given = raw["repeat"]
         if isinstance(given, Deferred):
             raise SpecError("repeat must depend on parameters only, not on tensor shapes", raw.value_loc("repeat"))
         if isinstance(given, YMap):
-            check_keys(given, ("count", "start"), "key of repeat")
+            check_keys(given, ("count", "start", "separator"), "key of repeat")
             if "count" not in given:
                 raise SpecError("repeat needs a count: {count: N, start: 1}", raw.value_loc("repeat"))
             count = value(Int(0, MAX_NODES), given, "count")
             start = value(Int(0, MAX_NODES), given, "start") if "start" in given else 0
-            return count, start
-        return value(Int(0, MAX_NODES), raw, "repeat"), 0
+            separator = given.get("separator", ".")
+            if separator not in REPEAT_SEPARATORS:
+                raise SpecError(
+                    f"repeat: separator must be one of {', '.join(repr(s) for s in REPEAT_SEPARATORS)}, "
+                    f"received {show(separator)}",
+                    given.value_loc("separator"),
+                    hint="separator: '' names the copies denselayer1, denselayer2, … as torchvision's DenseNet does",
+                )
+            return count, start, separator
+        return value(Int(0, MAX_NODES), raw, "repeat"), 0, "."
 
     def condition_of(self, scope: Scope, raw: YMap, block_use: bool) -> Condition | None:
         """A layer's `if:` as a Condition (True, False or Deferred)."""
@@ -540,7 +573,7 @@ class Builder:
         expectation = self.expectation(scope, raw)
         ports = entry.copies or [entry.port]
         paths = (
-            [f"{scope.prefix}{entry.name}.{entry.start + i}" for i in range(entry.repeat)]
+            [scope.prefix + entry.copy_name(i) for i in range(entry.repeat)]
             if entry.copies
             else [scope.prefix + entry.name]
         )
@@ -558,7 +591,7 @@ class Builder:
             if entry.condition is not None and isinstance(entry.condition.value, Deferred):
                 self.deferred.append((entry.condition.value, scope))
             port.target = NodeOutput(node.id)
-            scope.layer_nodes[entry.name if not entry.copies else f"{entry.name}.{entry.start + i}"] = node.id
+            scope.layer_nodes[entry.name if not entry.copies else entry.copy_name(i)] = node.id
             sources = [port, *sources[1:]]
         if entry.copies:
             scope.layer_nodes[entry.name] = self.nodes[-1].id
@@ -642,6 +675,8 @@ class Builder:
             raise SpecError(f"blocks nest deeper than {MAX_BLOCK_DEPTH} levels", raw.value_loc("type"))
         if link is None or "type" in raw:
             env = block_env(block, raw, scope.env, scope.prefix + entry.name)
+            # a parameter read from shapes (`width: $x.shape[1] * $t`) reads them in the scope of the use
+            self.deferred += [(d, scope) for d in deferred_in([env[name] for name in block.params if name in raw])]
         if len(sources) != len(block.inputs):
             raise SpecError(
                 f"block {block.name} takes {len(block.inputs)} input(s) ({', '.join(block.inputs)}), "
@@ -655,7 +690,7 @@ class Builder:
             )
         for i, port in enumerate(ports):
             self.step(raw.loc)
-            name = f"{entry.name}.{entry.start + i}" if entry.copies else entry.name
+            name = entry.copy_name(i) if entry.copies else entry.name
             path = scope.prefix + name
             use = BlockUse(path, block.name, raw.loc)
             inner = Scope(
@@ -746,6 +781,7 @@ class Builder:
             )
             for path, block, loc, count, a, b in self.repeats
         ]
+        model.copy_paths = self.copy_paths
         return model
 
 

@@ -165,6 +165,7 @@ class Model:
         "check",
         "variants",
         "repeats",
+        "copy_paths",
         "params",
         "declared_convention",
     )
@@ -186,6 +187,9 @@ class Model:
         self.variants: list[CheckPlan] = [self.check]
         """Every variant of its `check:` key."""
         self.repeats: list[Repeat] = []
+        self.copy_paths: dict[str, tuple[str, int]] = {}
+        """Path of each copy of a repeat named without a dot (`repeat: {separator: ''}`, `denselayer1`)
+        → (the repeated entry's path, the copy's number); copies named `name.K` are recognised by their path."""
         self.params: dict = {}
         """The model parameters (top-level `params:`) as used, after `--set`."""
         self.declared_convention: str | None = None

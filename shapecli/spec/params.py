@@ -167,13 +167,17 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
     """
     memo = {} if memo is None else memo
     if isinstance(value, str):
-        return parameter_value(value, env, loc, ports) if value.startswith(("$", "-$")) else value
+        if value.startswith(("$", "-$")):
+            return parameter_value(value, env, loc, ports)
+        if "$" in value:
+            raise _not_an_expression(value, loc)
+        return value
     if not isinstance(value, (YList, YMap)):
         return value
     if id(value) in memo:
         return memo[id(value)]
     items = value if isinstance(value, YList) else value.values()
-    if not any(isinstance(v, (YList, YMap)) or (isinstance(v, str) and v.startswith(("$", "-$"))) for v in items):
+    if not any(isinstance(v, (YList, YMap)) or (isinstance(v, str) and "$" in v) for v in items):
         memo[id(value)] = value  # nothing to substitute: keep the value as it is
         return value
     if isinstance(value, YList):
@@ -181,11 +185,23 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
         result = YList(substitute(item, env, where, ports, memo) for item, where in pairs)
         result.loc, result.item_locs = value.loc, [_origin(item, env, where) for item, where in pairs]
     else:
-        result = YMap((k, substitute(v, env, value.value_loc(k), ports, memo)) for k, v in value.items())
+        result = YMap(
+            (k, v if k == "if" else substitute(v, env, value.value_loc(k), ports, memo))  # if: reads its own $
+            for k, v in value.items()
+        )
         result.loc, result.key_locs = value.loc, value.key_locs
         result.value_locs = {k: _origin(v, env, value.value_loc(k)) for k, v in value.items()}
     memo[id(value)] = result
     return result
+
+
+def _not_an_expression(value: str, loc: Loc) -> SpecError:
+    """The error for a text with a `$` inside but not at its start (`4 * $w`): it is no expression."""
+    if all(value.count(a) == value.count(b) for a, b in ("()", "[]")):
+        hint = f"write '${value.replace('$', '')}' (the $ before names inside an expression is optional)"
+    else:
+        hint = "start the value with $: inside {…}, a value that does not start with $ ends at its first comma"
+    return SpecError(f"'{value}' is not an expression: a $ value must start with $", loc, hint=hint)
 
 
 def deferred_in(value) -> list[Deferred]:
