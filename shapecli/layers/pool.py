@@ -13,12 +13,12 @@ from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, PerConvention, register
 from ..shape_math import (
     ceil_pool_length,
-    conv_length,
     join_channels,
     map_spatial,
     require_at_least,
     require_positive,
     split_channels,
+    window_length,
     window_padding,
 )
 
@@ -72,7 +72,7 @@ class Pool(Layer):
             if cfg.ceil_mode:
                 length = ceil_pool_length(n, k, s, d, lo)
             else:
-                length = conv_length(n, k, s, d, lo, hi)
+                length = window_length(cfg.padding, n, k, s, d, lo, hi)
             out.append(require_positive(length, f"window {k}"))
         return join_channels(cfg, batch, channels, out)
 
