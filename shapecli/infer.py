@@ -13,7 +13,20 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .conventions import CONVENTIONS, DTYPE_BYTES
-from .dims import ANY_SHAPE, MAX_RANK, MAX_SIZE, UNKNOWN, Dim, Expr, equal, format_dim, format_shape, is_known, product
+from .dims import (
+    ANY_SHAPE,
+    MAX_RANK,
+    MAX_SIZE,
+    UNKNOWN,
+    Dim,
+    Expr,
+    dim_sum,
+    equal,
+    format_dim,
+    format_shape,
+    is_known,
+    product,
+)
 from .errors import Diagnostic, InputError, MissingInput, ShapeError, SpecError, diagnostic, did_you_mean
 from .registry import make_config
 from .spec.params import Deferred, resolved
@@ -656,10 +669,7 @@ def _same_shape(a: tuple, b: tuple) -> bool:
 
 
 def _sum(values) -> Dim:
-    total: Dim = 0
-    for v in values:
-        total = total + (UNKNOWN if v is None else v)
-    return total
+    return dim_sum(UNKNOWN if v is None else v for v in values)
 
 
 def _totals(layers: list[LayerInfo], dtype: str) -> Totals:

@@ -9,6 +9,8 @@ Everything public is importable from `shapecli.dims`.
 
 from .algebra import (
     ANY_SHAPE,
+    MAX_FORMULA_TERMS,
+    MAX_PRODUCT_PAIRS,
     MAX_SIZE,
     MAX_TERMS,
     UNKNOWN,
@@ -22,6 +24,7 @@ from .algebra import (
     ceil_div,
     dim_max,
     dim_min,
+    dim_sum,
     equal,
     exact_div,
     extreme,
@@ -33,6 +36,8 @@ from .values import MAX_RANK, MAX_WHERE_COMBINATIONS, parse_input, parse_shape, 
 
 __all__ = [
     "ANY_SHAPE",
+    "MAX_FORMULA_TERMS",
+    "MAX_PRODUCT_PAIRS",
     "MAX_RANK",
     "MAX_SIZE",
     "MAX_TERMS",
@@ -48,6 +53,7 @@ __all__ = [
     "ceil_div",
     "dim_max",
     "dim_min",
+    "dim_sum",
     "dim_to_json",
     "equal",
     "exact_div",
