@@ -32,7 +32,7 @@ from .algebra import (
     product,
 )
 from .text import dim_to_json, format_atom, format_dim, format_shape, parse_dim, parse_expr
-from .values import MAX_RANK, MAX_WHERE_COMBINATIONS, parse_input, parse_shape, parse_where
+from .values import MAX_RANK, MAX_WHERE_COMBINATIONS, parse_input, parse_shape, parse_where, parse_wheres
 
 __all__ = [
     "ANY_SHAPE",
@@ -67,5 +67,6 @@ __all__ = [
     "parse_input",
     "parse_shape",
     "parse_where",
+    "parse_wheres",
     "product",
 ]
