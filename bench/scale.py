@@ -3,8 +3,11 @@
     python bench/scale.py [--quick] [--runs N]
 
 Each case runs `shapecli` in a fresh interpreter (from this Python, with bytecode
-caching on, as an installed shapecli runs) and reports wall time and peak
-memory (the child's own maximum resident set). Targets:
+caching on, as an installed shapecli runs) and reports its CPU time (user +
+system), its wall time, and its peak memory (the child's own maximum resident
+set). Targets are judged on CPU time, which other work on a shared machine
+inflates far less than wall time (on an idle machine the two agree within a
+few percent: the work is single-threaded). Targets:
 
     100,000-layer spec (`{type: Dense, units: 4}` each)  ≤ 3 s and ≤ 300 MiB, JSON and table
     10k / 100k / 1M layers                              linear: each step ×10 in time and memory (≤ ×13)
@@ -13,24 +16,30 @@ memory (the child's own maximum resident set). Targets:
     check over 1,000 spec files                         ≤ 10 s
     cliffs: 8,000 pass-through layers, a Concat of 3,000 symbolic inputs, 1,000 conditions on
     one symbol, 10,000 --where combinations (and refusing more), strided 'same' towers whose
-    printed size must not grow with depth                each ≤ 5 s
+    printed size must not grow with depth                each ≤ 5 s, and ≤ ×13 for ×10 the size
 
 The import floor is `python -c "import yaml, click, rich.console, rich.table"`, timed
 alternately with the command it is compared to (medians), so that machine load hits
 both alike. `--quick` skips the 1M-layer case. Exits 1 if a target is missed.
+
+Every command is started by a small launcher interpreter (LAUNCHER), never directly:
+Linux carries a process's peak resident set over `exec` from the process it was
+forked from, so a child forked from this script (which holds the 1M-layer spec text)
+would report this script's peak instead of its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -39,22 +48,66 @@ SHAPECLI = [sys.executable, "-m", "shapecli"]
 MIB = 2**20
 
 
-def run(command: list[str], cwd: Path = ROOT) -> tuple[float, int, int]:
-    """(wall seconds, peak resident bytes, exit code) of one run of `command`."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss * 1024, child.returncode
+LAUNCHER = r"""
+import os, signal, sys, time
+limit, command = int(sys.argv[1]), sys.argv[2:]
+devnull = os.open(os.devnull, os.O_WRONLY)
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        os.execv(command[0], command)
+    finally:
+        os._exit(127)
+signal.signal(signal.SIGALRM, lambda *_: os.kill(pid, signal.SIGKILL))
+signal.alarm(limit)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - start
+print(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status))
+"""
+"""Runs a command (output discarded) and prints its wall and CPU seconds, peak bytes and exit code;
+kills it after the time limit (exit code -9)."""
+
+TIME_LIMIT = 120
+"""Seconds after which a case is stopped and reported as timed out."""
+
+
+class Measured(NamedTuple):
+    """One run of a command."""
+
+    wall: float
+    cpu: float
+    peak: int
+    code: int
+
+    def figure(self) -> str:
+        if self.code == -9:
+            return f"timed out after {TIME_LIMIT} s"
+        return f"{self.cpu:6.2f} s cpu ({self.wall:5.2f} wall) {self.peak / MIB:6.1f} MiB exit {self.code}"
+
+
+def set_time_limit(seconds: int) -> None:
+    """Stop each case after `seconds` of wall time."""
+    global TIME_LIMIT
+    TIME_LIMIT = seconds
+
+
+def run(command: list[str], cwd: Path = ROOT) -> Measured:
+    """Wall and CPU seconds, peak resident bytes and exit code of one run of `command`."""
+    launcher = [sys.executable, "-S", "-c", LAUNCHER, str(TIME_LIMIT), *command]
+    result = subprocess.run(launcher, cwd=cwd, env=ENV, capture_output=True, text=True, check=True)
+    wall, cpu, peak, code = result.stdout.split()
+    return Measured(float(wall), float(cpu), int(peak), int(code))
 
 
 def medians(first: list[str], second: list[str], runs: int) -> tuple[float, float]:
-    """Median wall times of two commands, run alternately."""
+    """Median CPU times of two commands, run alternately."""
     a, b = [], []
     for _ in range(runs):
-        a.append(run(first)[0])
-        b.append(run(second)[0])
+        a.append(run(first).cpu)
+        b.append(run(second).cpu)
     return statistics.median(a), statistics.median(b)
 
 
@@ -67,11 +120,11 @@ class Report:
     def line(self, what: str, figure: str, ok: bool | None = None, target: str = "") -> None:
         verdict = "" if ok is None else ("  ok" if ok else "  MISSED")
         self.missed += ok is False
-        print(f"{what:<58} {figure:<34} {target}{verdict}")
+        print(f"{what:<56} {figure:<44} {target}{verdict}")
 
 
-def dense_spec(layers: int) -> str:
-    return "layers:\n" + "  - {type: Dense, units: 4}\n" * layers
+def dense_spec(layers: int, inputs: str = "") -> str:
+    return inputs + "layers:\n" + "  - {type: Dense, units: 4}\n" * layers
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -80,31 +133,43 @@ def write(folder: Path, name: str, text: str) -> Path:
     return path
 
 
+def ratio_line(report: Report, what: str, small: Measured, large: Measured, factor: int = 10) -> None:
+    """Time and memory of `large` over `small` (sizes `factor` apart): linear is ×factor."""
+    bound = factor * 1.3
+    ok = large.code == small.code != -9 and large.cpu / small.cpu <= bound and large.peak / small.peak <= bound
+    report.line(
+        what,
+        f"time ×{large.cpu / small.cpu:.1f}  memory ×{large.peak / small.peak:.1f}",
+        ok,
+        f"(≤ ×{bound:g})",
+    )
+
+
 def scale_cases(report: Report, folder: Path, quick: bool) -> None:
     sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
-    for fmt in ("json", "table"):
+    runs = [
+        ("json", "", ["--input", "2x4", "--format", "json"]),
+        ("table", "", ["--input", "2x4", "--format", "table"]),
+        ("json, symbolic batch", "inputs: {x: [B, 4]}\n", ["--format", "json"]),
+    ]
+    for label, inputs, args in runs:
         figures = []
         for layers in sizes:
-            path = folder / f"dense{layers}.yaml"
+            if inputs and layers > 100_000:
+                continue
+            path = folder / f"dense{layers}{'_symbolic' if inputs else ''}.yaml"
             if not path.exists():
-                path.write_text(dense_spec(layers))
-            seconds, peak, code = run([*SHAPECLI, "inspect", str(path), "--input", "2x4", "--format", fmt])
-            figures.append((layers, seconds, peak))
+                path.write_text(dense_spec(layers, inputs))
+            measured = run([*SHAPECLI, "inspect", str(path), *args])
+            figures.append((layers, measured))
             ok = None
             target = ""
             if layers == 100_000:
-                ok, target = code == 0 and seconds <= 3 and peak <= 300 * MIB, "(≤ 3 s, ≤ 300 MiB)"
-            report.line(
-                f"{layers:,} Dense layers, --format {fmt}",
-                f"{seconds:6.2f} s  {peak / MIB:7.1f} MiB  exit {code}",
-                ok,
-                target,
-            )
-        for (n1, t1, m1), (n2, t2, m2) in zip(figures, figures[1:]):
-            ok = t2 / t1 <= 13 and m2 / m1 <= 13
-            report.line(
-                f"  {n2:,} / {n1:,} layers ({fmt})", f"time ×{t2 / t1:.1f}  memory ×{m2 / m1:.1f}", ok, "(≤ ×13)"
-            )
+                ok = measured.code == 0 and measured.cpu <= 3 and measured.peak <= 300 * MIB
+                target = "(≤ 3 s, ≤ 300 MiB)"
+            report.line(f"{layers:,} Dense layers, {label}", measured.figure(), ok, target)
+        for (n1, small), (n2, large) in zip(figures, figures[1:]):
+            ratio_line(report, f"  {n2:,} / {n1:,} layers ({label})", small, large, n2 // n1)
 
 
 def startup_cases(report: Report, runs: int) -> None:
@@ -114,7 +179,7 @@ def startup_cases(report: Report, runs: int) -> None:
         floor, ours = medians(FLOOR, command, runs)
         report.line(
             f"inspect {config} / import floor",
-            f"{ours * 1000:.0f} ms / {floor * 1000:.0f} ms = {ours / floor:.2f}",
+            f"{ours * 1000:.0f} ms / {floor * 1000:.0f} ms cpu = {ours / floor:.2f}",
             ours / floor <= bound,
             f"(≤ {bound})",
         )
@@ -127,74 +192,113 @@ def check_case(report: Report, folder: Path) -> None:
     for i in range(1_000):
         source = configs[i % len(configs)]
         shutil.copy(source, specs / f"{i:04d}_{source.name}")
-    seconds, peak, code = run([*SHAPECLI, "check", str(specs)])
+    measured = run([*SHAPECLI, "check", str(specs)])
     report.line(
         "check over 1,000 spec files (copies of configs/)",
-        f"{seconds:6.2f} s  {peak / MIB:7.1f} MiB  exit {code}",
-        seconds <= 10 and code in (0, 1),
+        measured.figure(),
+        measured.cpu <= 10 and measured.code in (0, 1),
         "(≤ 10 s)",
     )
 
 
-def cliff_specs() -> list[tuple[str, str, list[str], int]]:
-    """(what, spec text, arguments after the file, expected exit code)."""
-    chain = "layers:\n" + "  - {type: ReLU, repeat: 0}\n" * 8_000 + "  - {type: Dense, units: 3}\n"
-    concat_inputs = "".join(f"  x{i}: [B, 4]\n" for i in range(3_000))
-    concat = (
-        "inputs:\n"
-        + concat_inputs
-        + "layers:\n  - {type: Concat, axis: 1, from: ["
-        + ", ".join(f"x{i}" for i in range(3_000))
-        + "]}\n"
-    )
-    distinct = "".join(f"  x{i}: [B, n{i}]\n" for i in range(3_000))
-    concat_distinct = concat.replace(concat_inputs, distinct)
-    conditions = "inputs: {x: [B, 4, H]}\nlayers:\n" + "  - {type: MaxPool1d, kernel_size: 2, stride: 1}\n" * 1_000
-    where_values = ",".join(str(v) for v in range(1, 101))
-    towers = "inputs: {x: [B, H, W, 3]}\nlayers:\n" + (
-        "  - {type: Conv2d, filters: 8, kernel_size: 3, strides: 2, padding: same}\n" * 16
-    )
+def chain(n: int) -> tuple[str, list[str]]:
+    return "layers:\n" + "  - {type: ReLU, repeat: 0}\n" * n + "  - {type: Dense, units: 3}\n", ["--input", "2x5"]
+
+
+def concat(n: int, width=lambda i: "4") -> tuple[str, list[str]]:
+    inputs = "".join(f"  x{i}: [B, {width(i)}]\n" for i in range(n))
+    sources = ", ".join(f"x{i}" for i in range(n))
+    return f"inputs:\n{inputs}layers:\n  - {{type: Concat, axis: 1, from: [{sources}]}}\n", []
+
+
+def conditions(n: int) -> str:
+    return "inputs: {x: [B, 4, H]}\nlayers:\n" + "  - {type: MaxPool1d, kernel_size: 2, stride: 1}\n" * n
+
+
+def where(combinations: int) -> tuple[str, list[str]]:
+    """`--where` over B × H on the 1,000-condition chain: 100 values of H (that fit: H ≥ 1,001),
+    combinations/100 of B."""
+    values = ",".join(str(v) for v in range(1_001, 1_101))
+    batches = ",".join(str(v) for v in range(1, combinations // 100 + 1))
+    return conditions(1_000), ["--where", f"B={batches},H={values}"]
+
+
+def tower(depth: int, layer: str) -> str:
+    return "inputs: {x: [B, H, W, 3]}\nlayers:\n" + f"  - {layer}\n" * depth
+
+
+STRIDED_CONV = "{type: Conv2d, filters: 8, kernel_size: 3, strides: 2, padding: same}"
+STRIDED_POOL = "{type: MaxPool2d, pool_size: 3, strides: 2, padding: same}"
+
+
+def cliff_specs() -> list[tuple[str, object, int, int]]:
+    """(what, size → (spec text, arguments after the file), full size, expected exit code)."""
     return [
-        ("8,000 pass-through layers (repeat: 0) then Dense", chain, ["--input", "2x5"], 0),
-        ("Concat of 3,000 inputs (B, 4)", concat, [], 0),
-        ("Concat of 3,000 inputs (B, n_i)", concat_distinct, [], 0),
-        ("1,000 conditions on one symbol (MaxPool1d chain)", conditions, [], 0),
-        ("--where with 10,000 combinations", conditions, ["--where", f"B={where_values},H={where_values}"], 0),
+        ("{:,} pass-through layers (repeat: 0) then Dense", chain, 8_000, 0),
+        ("Concat of {:,} inputs (B, 4)", concat, 3_000, 0),
+        ("Concat of {:,} inputs (B, n_i)", lambda n: concat(n, lambda i: f"n{i}"), 3_000, 0),
+        ("{:,} conditions on one symbol (MaxPool1d chain)", lambda n: (conditions(n), []), 1_000, 0),
+        ("--where with {:,} combinations", where, 10_000, 0),
         (
-            "--where with 10,201 combinations (refused)",
-            conditions,
-            ["--where", f"B=0{where_values},H=1,{where_values}"],
-            2,
+            "{} strided 'same' convolutions on H (keras)",
+            lambda n: (tower(n, STRIDED_CONV), ["--convention", "keras"]),
+            16,
+            0,
         ),
-        ("16 strided 'same' convolutions on H (keras)", towers, ["--convention", "keras"], 0),
+        (
+            "{} strided 'same' max poolings on H (keras)",
+            lambda n: (tower(n, STRIDED_POOL), ["--convention", "keras"]),
+            16,
+            0,
+        ),
     ]
 
 
 def cliff_cases(report: Report, folder: Path) -> None:
-    for i, (what, text, args, expected) in enumerate(cliff_specs()):
-        path = write(folder, f"cliff{i}.yaml", text)
-        seconds, peak, code = run([*SHAPECLI, "inspect", str(path), "--format", "json", *args])
+    for i, (what, make, size, expected) in enumerate(cliff_specs()):
+        measured = {}
+        for n in (size // 10, size) if size >= 1_000 else (size,):
+            text, args = make(n)
+            path = write(folder, f"cliff{i}_{n}.yaml", text)
+            measured[n] = run([*SHAPECLI, "inspect", str(path), "--format", "json", *args])
+        full = measured[size]
         report.line(
-            what,
-            f"{seconds:6.2f} s  {peak / MIB:7.1f} MiB  exit {code}",
-            seconds <= 5 and code == expected,
+            what.format(size),
+            full.figure(),
+            full.cpu <= 5 and full.code == expected,
             f"(≤ 5 s, exit {expected})",
         )
-    towers = write(folder, "towers.yaml", cliff_specs()[-1][1])
-    result = subprocess.run(
-        [*SHAPECLI, "inspect", str(towers), "--convention", "keras", "--format", "json"],
-        cwd=ROOT,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    )
-    import json
+        if len(measured) == 2:
+            ratio_line(report, f"  ×10 the size ({size // 10:,} → {size:,})", measured[size // 10], full)
+    text, args = where(10_100)
+    refused = write(folder, "refused.yaml", text)
+    measured = run([*SHAPECLI, "inspect", str(refused), "--format", "json", *args])
+    report.line("--where with 10,100 combinations (refused)", measured.figure(), measured.code == 2, "(exit 2)")
+    for name, layer in (("convolutions", STRIDED_CONV), ("max poolings", STRIDED_POOL)):
+        printed_sizes(report, folder, name, layer)
 
+
+def printed_sizes(report: Report, folder: Path, name: str, layer: str) -> None:
+    """The printed size of H after 1, 8 and 16 strided 'same' layers stays small (ceil(H/2^k))."""
+    towers = write(folder, "towers.yaml", tower(16, layer))
+    what = f"  printed size of H after 1, 8, 16 strided {name}"
+    try:
+        result = subprocess.run(
+            [*SHAPECLI, "inspect", str(towers), "--convention", "keras", "--format", "json"],
+            cwd=ROOT,
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=TIME_LIMIT,
+        )
+    except subprocess.TimeoutExpired:
+        report.line(what, f"timed out after {TIME_LIMIT} s", False, "(bounded)")
+        return
     layers = json.loads(result.stdout)["layers"]
     lengths = [len(str(layer["output_shape"][1])) for layer in layers]
     report.line(
-        "  printed size of H after 1, 8, 16 strided layers",
-        f"{lengths[0]}, {lengths[7]}, {lengths[15]} characters",
+        what,
+        f"{lengths[0]}, {lengths[7]}, {lengths[15]} characters ({layers[15]['output_shape'][1]})",
         max(lengths) <= 3 * lengths[0] + 10,
         "(bounded)",
     )
@@ -204,7 +308,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 1,000,000-layer case")
     parser.add_argument("--runs", type=int, default=21, help="runs per start-up median")
+    parser.add_argument("--time-limit", type=int, default=TIME_LIMIT, help="seconds (wall) before a case is stopped")
     args = parser.parse_args()
+    set_time_limit(args.time_limit)
     report = Report()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

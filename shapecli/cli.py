@@ -283,7 +283,7 @@ def _inspect(
 ) -> int:
     from . import lints
     from .contract import load_spec, run_spec
-    from .dims import parse_input, parse_where
+    from .dims import parse_input, parse_wheres
     from .explain import where_violations
     from .infer import evaluate_at
     from .render import failure_document, inspect_document, render_tables, stdout_console, write_json
@@ -299,7 +299,7 @@ def _inspect(
         model = load_spec(text, file, convention, overrides)
         trace, _ = run_spec(model, given, dtype)
         warnings = lints.warnings(model, trace)
-        evaluations = [evaluate_at(trace, b) for where in wheres for b in parse_where(where, trace.symbols)]
+        evaluations = [evaluate_at(trace, b) for b in parse_wheres(wheres, trace.symbols)]
         memory = memory.run(model, trace, evaluations) if memory else None
     except (SpecError, InputError) as e:
         found = diagnostics(e)

@@ -13,7 +13,20 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .conventions import CONVENTIONS, DTYPE_BYTES
-from .dims import ANY_SHAPE, MAX_RANK, MAX_SIZE, UNKNOWN, Dim, Expr, equal, format_dim, format_shape, is_known, product
+from .dims import (
+    ANY_SHAPE,
+    MAX_RANK,
+    MAX_SIZE,
+    UNKNOWN,
+    Dim,
+    Expr,
+    dim_sum,
+    equal,
+    format_dim,
+    format_shape,
+    is_known,
+    product,
+)
 from .errors import Diagnostic, InputError, MissingInput, ShapeError, SpecError, diagnostic, did_you_mean
 from .registry import make_config
 from .spec.params import Deferred, resolved
@@ -601,38 +614,44 @@ def _input_dependent(model: Model, layers: list[LayerInfo]) -> list[Diagnostic]:
     return warnings
 
 
-class Evaluation(NamedTuple):
-    """A symbolic trace evaluated at concrete symbol values (`--where`)."""
+class Evaluation:
+    """A symbolic trace evaluated at concrete symbol values (`--where`): the requirements, inputs
+    and outputs at once; every layer's shape (`layers`) only when asked for, since a report
+    shows the totals, and 10,000 bindings of a 1,000-layer model would be 10 million shapes."""
 
-    bindings: dict[str, int]
-    violated: list[Requirement]
-    undecided: list[Requirement]
-    inputs: dict[str, tuple]
-    outputs: dict[str, tuple | None]
-    layers: list[tuple[str, tuple | None]]
+    __slots__ = ("bindings", "violated", "undecided", "inputs", "outputs", "_trace", "_layers")
+
+    def __init__(self, trace: Trace, bindings: dict[str, int]):
+        self.bindings = bindings
+        self.violated: list[Requirement] = []
+        self.undecided: list[Requirement] = []
+        for requirement in trace.requires:
+            verdict = requirement.test(bindings)
+            if verdict is False:
+                self.violated.append(requirement)
+            elif verdict is None:
+                self.undecided.append(requirement)
+        self.inputs = {name: self._shape(s) for name, s in trace.inputs.items()}
+        self.outputs = {name: self._shape(s) for name, s in trace.outputs.items()}
+        self._trace = trace
+        self._layers = None
+
+    def _shape(self, shape: tuple | None) -> tuple | None:
+        if shape is None:
+            return None
+        return tuple(d.evaluate(self.bindings) if isinstance(d, Expr) else d for d in shape)
+
+    @property
+    def layers(self) -> list[tuple[str, tuple | None]]:
+        """(path, output shape at the bindings) of every layer, computed on first use."""
+        if self._layers is None:
+            self._layers = [(layer.path, self._shape(layer.output_shape)) for layer in self._trace.layers]
+        return self._layers
 
 
 def evaluate_at(trace: Trace, bindings: dict[str, int]) -> Evaluation:
     """The trace's shapes and requirements at `bindings` (symbol → value)."""
-    violated, undecided = [], []
-    for requirement in trace.requires:
-        verdict = requirement.test(bindings)
-        if verdict is False:
-            violated.append(requirement)
-        elif verdict is None:
-            undecided.append(requirement)
-
-    def shape(s):
-        return None if s is None else tuple(d.evaluate(bindings) if isinstance(d, Expr) else d for d in s)
-
-    return Evaluation(
-        bindings,
-        violated,
-        undecided,
-        {name: shape(s) for name, s in trace.inputs.items()},
-        {name: shape(s) for name, s in trace.outputs.items()},
-        [(layer.path, shape(layer.output_shape)) for layer in trace.layers],
-    )
+    return Evaluation(trace, bindings)
 
 
 def _tie(params: list[ParamInfo], target_params: list[ParamInfo] | None, target: Node) -> None:
@@ -657,10 +676,7 @@ def _same_shape(a: tuple, b: tuple) -> bool:
 
 
 def _sum(values) -> Dim:
-    total: Dim = 0
-    for v in values:
-        total = total + (UNKNOWN if v is None else v)
-    return total
+    return dim_sum(UNKNOWN if v is None else v for v in values)
 
 
 def _totals(layers: list[LayerInfo], dtype: str) -> Totals:

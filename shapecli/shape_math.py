@@ -113,6 +113,19 @@ def conv_length(n: Dim, k: int, s: int, d: int, lo: int, hi: int) -> Dim:
     return (n + lo + hi - d * (k - 1) - 1) // s + 1
 
 
+def window_length(padding, n: Dim, k: int, s: int, d: int, lo: Dim, hi: Dim) -> Dim:
+    """Output length of a window layer over n: ceil(n/s) for 'same' padding, else conv_length.
+
+    'same' pads exactly enough for ceil(n/s) windows whatever the window (TensorFlow's rule,
+    see same_padding), so the length is built directly: conv_length over the padded size
+    gives the same number, but as a formula that nests the padding's max and mod atoms
+    and grows with every strided layer, where ceil(ceil(n/2)/2) is just ceil(n/4).
+    """
+    if padding == "same":
+        return ceil_div(n, s)
+    return conv_length(n, k, s, d, lo, hi)
+
+
 def same_padding(n: Dim, k: int, s: int, d: int) -> tuple[Dim, Dim]:
     """TensorFlow's 'same' padding (lo, hi): the extra pixel goes to the end."""
     # total = max(0, d*(k-1) - (n-1) % s); lo = floor(total/2); hi = total - lo

@@ -6,7 +6,15 @@ import pytest
 
 from shapecli.dims import UNKNOWN, Expr
 from shapecli.errors import ShapeError
-from shapecli.shape_math import broadcast, normalize_axis, require_rank, same_dim
+from shapecli.shape_math import (
+    broadcast,
+    conv_length,
+    normalize_axis,
+    require_rank,
+    same_dim,
+    same_padding,
+    window_length,
+)
 
 H = Expr.symbol("H")
 
@@ -74,3 +82,30 @@ def test_require_rank(shape, low, high, message):
 )
 def test_same_dim(a, b, expected):
     assert same_dim(a, b) == expected
+
+
+def test_same_window_length_is_the_length_over_the_same_padding():
+    """'same' builds ceil(n/s) directly; it must be the window count over TensorFlow's padding."""
+    for n in range(0, 70):
+        for k in range(1, 7):
+            for s in range(1, 5):
+                for d in range(1, 4):
+                    lo, hi = same_padding(n, k, s, d)
+                    padded = conv_length(n, k, s, d, lo, hi)
+                    assert window_length("same", n, k, s, d, lo, hi) == padded == -(-n // s), (n, k, s, d)
+
+
+@pytest.mark.parametrize("padding", ["valid", ((1, 2),)])
+def test_window_length_of_other_paddings_is_conv_length(padding):
+    lo, hi = (0, 0) if padding == "valid" else padding[0]
+    assert window_length(padding, 17, 3, 2, 1, lo, hi) == conv_length(17, 3, 2, 1, lo, hi)
+    assert window_length(padding, H, 3, 2, 1, lo, hi) == conv_length(H, 3, 2, 1, lo, hi)
+
+
+def test_nested_same_windows_are_one_ceiling():
+    """ceil(ceil(H/2)/3) = ceil(H/6): the formula does not grow with the depth."""
+    length = H
+    for _ in range(3):
+        length = window_length("same", length, 3, 2, 1, 0, 0)
+    assert length == (H + 7) // 8
+    assert window_length("same", (H + 1) // 2, 5, 3, 1, 0, 0) == (H + 5) // 6

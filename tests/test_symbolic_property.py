@@ -6,15 +6,19 @@ bounds), selections, adaptive poolings, skip concatenations and a final reshape 
 once with symbolic sizes (2x3xHxW) and again at random concrete sizes. At each
 size, the symbolic result evaluated there must equal the concrete one, and the
 symbolic requirements must hold exactly when the concrete run succeeds.
+Keras stacks of mostly strided 'same' convolutions and poolings are checked
+the same way (their lengths are built as ceil(n/s) directly).
 """
 
 from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shapecli.dims import format_dim
 from shapecli.infer import evaluate_at
 
 from .helpers import run_spec
@@ -113,3 +117,55 @@ def test_symbolic_agrees_with_concrete(spec, sizes):
         )
         if fits:
             assert [shape for _, shape in evaluation.layers] == [layer.output_shape for layer in concrete.layers]
+
+
+@st.composite
+def same_window_stacks(draw):
+    """A Keras spec text: a chain of convolutions and poolings, mostly 'same' and strided."""
+    layers = []
+    for index in range(draw(st.integers(1, 8))):
+        padding = draw(st.sampled_from(["same", "same", "valid"]))
+        k, s = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+        d = draw(st.integers(1, 3)) if s == 1 else 1
+        kind = draw(st.sampled_from(["Conv2d", "Conv2d", "MaxPool2d", "AvgPool2d", "DepthwiseConv2D"]))
+        if kind == "Conv2d":
+            args = f"filters: {draw(st.integers(1, 4))}, kernel_size: {k}, dilation_rate: {d}"
+        elif kind == "DepthwiseConv2D":
+            args = f"kernel_size: {k}, dilation_rate: {d}"
+        else:
+            args = f"pool_size: {k}"
+        layers.append(f"{{name: l{index}, type: {kind}, {args}, strides: {s}, padding: {padding}}}")
+    return "inputs: {x: [2, H, W, 3]}\nlayers:\n" + "".join(f"  - {text}\n" for text in layers)
+
+
+@settings(max_examples=EXAMPLES // 4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spec=same_window_stacks(), sizes=st.lists(st.tuples(st.integers(1, 80), st.integers(1, 80)), max_size=4))
+def test_same_windows_symbolic_agrees_with_concrete(spec, sizes):
+    """'same' windows give ceil(n/s) built directly; their conditions and shapes stay exact."""
+    symbolic = run_spec(spec, convention="keras")
+    for h, w in [*sizes, (1, 1), (7, 64), (65, 3)]:
+        concrete = run_spec(spec, f"2x{h}x{w}x3", convention="keras")
+        fits = not concrete.errors
+        if symbolic.errors:
+            assert not fits, f"symbolic inference fails ({symbolic.errors[0].message}) but H={h}, W={w} fits"
+            continue
+        evaluation = evaluate_at(symbolic, {"H": h, "W": w})
+        assert not evaluation.undecided
+        assert (not evaluation.violated) == fits, (h, w, [r.text for r in symbolic.requires], concrete.errors)
+        if fits:
+            assert [shape for _, shape in evaluation.layers] == [layer.output_shape for layer in concrete.layers]
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        "{type: Conv2d, filters: 8, kernel_size: 3, strides: 2, padding: same}",
+        "{type: MaxPool2d, pool_size: 3, strides: 2, padding: same}",
+        "{type: AvgPool2d, pool_size: 2, padding: same}",
+    ],
+)
+def test_strided_same_towers_stay_one_ceiling(layer):
+    """After k stride-2 'same' layers, H is ceil(H/2^k) = floor((H + 2^k - 1)/2^k): no nesting."""
+    trace = run_spec("inputs: {x: [B, H, W, 3]}\nlayers:\n" + f"  - {layer}\n" * 16, convention="keras")
+    for depth, info in enumerate(trace.layers, 1):
+        assert format_dim(info.output_shape[1]) == f"floor((H + {2**depth - 1})/{2**depth})"

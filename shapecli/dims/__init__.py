@@ -9,6 +9,8 @@ Everything public is importable from `shapecli.dims`.
 
 from .algebra import (
     ANY_SHAPE,
+    MAX_FORMULA_TERMS,
+    MAX_PRODUCT_PAIRS,
     MAX_SIZE,
     MAX_TERMS,
     UNKNOWN,
@@ -22,6 +24,7 @@ from .algebra import (
     ceil_div,
     dim_max,
     dim_min,
+    dim_sum,
     equal,
     exact_div,
     extreme,
@@ -29,10 +32,12 @@ from .algebra import (
     product,
 )
 from .text import dim_to_json, format_atom, format_dim, format_shape, parse_dim, parse_expr
-from .values import MAX_RANK, MAX_WHERE_COMBINATIONS, parse_input, parse_shape, parse_where
+from .values import MAX_RANK, MAX_WHERE_COMBINATIONS, parse_input, parse_shape, parse_where, parse_wheres
 
 __all__ = [
     "ANY_SHAPE",
+    "MAX_FORMULA_TERMS",
+    "MAX_PRODUCT_PAIRS",
     "MAX_RANK",
     "MAX_SIZE",
     "MAX_TERMS",
@@ -48,6 +53,7 @@ __all__ = [
     "ceil_div",
     "dim_max",
     "dim_min",
+    "dim_sum",
     "dim_to_json",
     "equal",
     "exact_div",
@@ -61,5 +67,6 @@ __all__ = [
     "parse_input",
     "parse_shape",
     "parse_where",
+    "parse_wheres",
     "product",
 ]

@@ -23,11 +23,20 @@ MAX_SIZE = 2**63 - 1
 """Largest size of an axis (int64, as the frameworks count)."""
 
 MAX_TERMS = 2_000
-"""Most terms a symbolic size may have; a product of sums that would expand past it is refused."""
+"""Most terms a product of sums may multiply out to (past the terms of its two factors together):
+(H0 + 1)*(H1 + 1)*… doubles with each factor, and is refused past it."""
+
+MAX_FORMULA_TERMS = 100_000
+"""Most terms any symbolic size may have. Sums are legitimate and cost linear time (a Concat of
+3,000 inputs of distinct symbolic sizes has 3,000 terms, see dim_sum); this bounds their memory."""
+
+MAX_PRODUCT_PAIRS = 100_000
+"""Most pairs of terms one product may multiply out (its cost), whatever the size of the result."""
 
 
 class DimTooComplex(ShapeError):
-    """A symbolic size would grow beyond MAX_TERMS terms (a product of many sums)."""
+    """A symbolic size would grow beyond its bounds (a product of many sums, or a formula of more
+    than MAX_FORMULA_TERMS terms)."""
 
 
 class Unknown:
@@ -124,8 +133,8 @@ class Expr:
     @staticmethod
     def from_coefficients(coefficients: dict) -> Dim:
         """Canonical form of {monomial: coefficient}; a constant becomes an int."""
-        if len(coefficients) > MAX_TERMS:
-            raise DimTooComplex(f"gives a size formula of more than {MAX_TERMS:,} terms; shapecli refuses it")
+        if len(coefficients) > MAX_FORMULA_TERMS:
+            raise DimTooComplex(f"gives a size formula of more than {MAX_FORMULA_TERMS:,} terms; shapecli refuses it")
         terms = tuple(sorted(((m, c) for m, c in coefficients.items() if c), key=term_key))
         if not terms:
             return 0
@@ -196,8 +205,11 @@ class Expr:
             return Expr.from_coefficients({m: c * other for m, c in self.terms})
         if not isinstance(other, Expr):
             return NotImplemented
-        if len(self.terms) * len(other.terms) > 25 * MAX_TERMS:
-            raise DimTooComplex(f"gives a size formula of more than {MAX_TERMS:,} terms; shapecli refuses it")
+        if len(self.terms) * len(other.terms) > MAX_PRODUCT_PAIRS:
+            raise DimTooComplex(
+                f"gives a size formula of more than {MAX_PRODUCT_PAIRS:,} terms (a product of "
+                f"{len(self.terms):,} and {len(other.terms):,} terms); shapecli refuses it"
+            )
         product: dict = {}
         for m1, c1 in self.terms:
             for m2, c2 in other.terms:
@@ -206,6 +218,11 @@ class Expr:
                     powers[atom] = powers.get(atom, 0) + p
                 monomial = tuple(sorted(powers.items(), key=lambda item: atom_key(item[0])))
                 product[monomial] = product.get(monomial, 0) + c1 * c2
+        if len(product) > MAX_TERMS and len(product) > len(self.terms) + len(other.terms):
+            raise DimTooComplex(
+                f"gives a size formula of more than {MAX_TERMS:,} terms (a product of "
+                f"{len(self.terms):,} and {len(other.terms):,} terms multiplied out); shapecli refuses it"
+            )
         return Expr.from_coefficients(product)
 
     __rmul__ = __mul__
@@ -406,6 +423,25 @@ def equal(a: Dim, b: Dim) -> bool | None:
 def is_known(dim: Dim) -> bool:
     """Whether the dim has a value (an int or an expression), not UNKNOWN."""
     return not isinstance(dim, Unknown)
+
+
+def dim_sum(dims) -> Dim:
+    """The sum of dims (0 for none), in time linear in their terms: adding them one by one
+    would make each partial sum again, quadratic in the number of distinct symbols."""
+    total: dict = {}
+    constant = 0
+    for d in dims:
+        if type(d) is int:
+            constant += d
+        elif isinstance(d, Expr):
+            for monomial, c in d.terms:
+                total[monomial] = total.get(monomial, 0) + c
+        else:
+            return UNKNOWN
+    if not total:
+        return constant
+    total[()] = total.get((), 0) + constant
+    return Expr.from_coefficients(total)
 
 
 def product(dims) -> Dim:

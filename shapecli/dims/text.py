@@ -70,8 +70,14 @@ def _factors(dim: Expr) -> tuple[int, list[Expr]] | None:
 
 def _split_linear_factor(expr: Expr) -> tuple[Expr, Dim] | None:
     """(x + r, A) with expr = (x + r) * A for an atom x of degree 1 everywhere, or None."""
-    atoms = {atom for monomial, _ in expr.terms for atom, _ in monomial}
-    for atom in sorted(atoms, key=atom_key):
+    holding: dict = {}
+    for monomial, _ in expr.terms:
+        for atom, _ in monomial:
+            holding[atom] = holding.get(atom, 0) + 1
+    half = len(expr.terms) / 2
+    # (x + r)*A with r != 0 has as many terms with x as without: other atoms are skipped
+    # without the quadratic split (a sum of thousands of symbols has thousands of atoms).
+    for atom in sorted((atom for atom, count in holding.items() if count == half), key=atom_key):
         with_x, without_x = {}, {}
         for monomial, c in expr.terms:
             powers = dict(monomial)

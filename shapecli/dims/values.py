@@ -107,3 +107,18 @@ def parse_where(text: str, symbols: set[str]) -> list[dict[str, int]]:
         )
     names = list(values)
     return [dict(zip(names, combo)) for combo in itertools.product(*(values[n] for n in names))]
+
+
+def parse_wheres(texts, symbols: set[str]) -> list[dict[str, int]]:
+    """The combinations of every `--where` option, in order; together at most MAX_WHERE_COMBINATIONS
+    (each option is bounded by parse_where, and repeating the option must not lift the bound)."""
+    combinations: list[dict[str, int]] = []
+    for text in texts:
+        combinations.extend(parse_where(text, symbols))
+        if len(combinations) > MAX_WHERE_COMBINATIONS:
+            raise InputError(
+                f"the --where options ask for more than {MAX_WHERE_COMBINATIONS:,} combinations of values "
+                f"together (at --where {text[:40]}); at most {MAX_WHERE_COMBINATIONS:,}",
+                hint="give fewer values, or fewer --where options",
+            )
+    return combinations

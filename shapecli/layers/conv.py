@@ -14,7 +14,6 @@ from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
 from ..shape_math import (
     channels_of,
-    conv_length,
     join_channels,
     require_at_least,
     require_divisible,
@@ -22,6 +21,7 @@ from ..shape_math import (
     same_dim,
     split_channels,
     transposed_length,
+    window_length,
     window_padding,
 )
 
@@ -93,7 +93,7 @@ class Conv(Layer):
         pads = window_padding(cfg.padding, spatial, cfg.kernel_size, cfg.strides, cfg.dilation)
         _check_padding_mode(cfg.padding_mode, spatial, pads)
         out = [
-            require_positive(conv_length(n, k, s, d, lo, hi), f"kernel {k} with dilation {d}")
+            require_positive(window_length(cfg.padding, n, k, s, d, lo, hi), f"kernel {k} with dilation {d}")
             for n, k, s, d, (lo, hi) in zip(spatial, cfg.kernel_size, cfg.strides, cfg.dilation, pads)
         ]
         return join_channels(cfg, batch, cfg.filters, out)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..args import Bool, Int, show
-from ..dims import format_dim, format_shape, product
+from ..dims import dim_sum, format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, register
 from ..shape_math import broadcast, broadcast_axis_name, normalize_axis, require_rank, same_dim
@@ -70,11 +70,9 @@ class Concat(Layer):
         default = -1 if cfg.convention == "keras" else 1
         axis = normalize_axis(default if cfg.axis is None else cfg.axis, rank)
         result = list(ins[0])
-        result[axis] = 0
         for shape in ins:
             for i, d in enumerate(shape):
                 if i == axis:
-                    result[axis] = result[axis] + d
                     continue
                 common = same_dim(result[i], d)
                 if common is None:
@@ -85,6 +83,7 @@ class Concat(Layer):
                         axis=i,
                     )
                 result[i] = common
+        result[axis] = dim_sum(shape[axis] for shape in ins)
         return tuple(result)
 
 

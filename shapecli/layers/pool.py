@@ -17,7 +17,6 @@ from ..errors import ShapeError, SpecError
 from ..registry import REQUIRED, Arg, Layer, PerConvention, register
 from ..shape_math import (
     ceil_pool_length,
-    conv_length,
     join_channels,
     map_spatial,
     require_at_least,
@@ -25,6 +24,7 @@ from ..shape_math import (
     require_rank,
     same_dim,
     split_channels,
+    window_length,
     window_padding,
 )
 
@@ -94,7 +94,7 @@ def _window_shape(rank: int, kind: str, cfg, x) -> tuple:
         if cfg.ceil_mode:
             length = ceil_pool_length(n, k, s, d, lo)
         else:
-            length = conv_length(n, k, s, d, lo, hi)
+            length = window_length(cfg.padding, n, k, s, d, lo, hi)
         out.append(require_positive(length, f"window {k}"))
     return join_channels(cfg, batch, channels, out)
 

@@ -471,10 +471,7 @@ class _Poly:
             return UNKNOWN
         key = self.key()
         if key not in cache:
-            total: Dim = 0
-            for monomial, coefficient in key:
-                total = total + (Expr(((monomial, 1),)) * coefficient if monomial else coefficient)
-            cache[key] = total
+            cache[key] = Expr.from_coefficients(dict(key))
         return cache[key]
 
     def at_least(self, other: _Poly, cache: dict) -> bool:
