@@ -49,7 +49,7 @@ class LayerCase:
 
 @dataclass
 class Case:
-    """Input shapes and a chain of layers; `int_inputs` feed an Embedding (integer indices)."""
+    """Input shapes and a chain of layers; `int_inputs` hold integer indices (INTEGER_INPUTS)."""
 
     seed: str
     inputs: dict[str, tuple]
@@ -452,6 +452,10 @@ input and the shapes with that one first, or None when the type cannot take it.
 """
 
 
+INTEGER_INPUTS: dict[str, Callable[[list], set]] = {"Embedding": lambda shapes: {"x0"}}
+"""Layer type → the names of its drawn inputs that hold int64 indices (such a type only starts a case)."""
+
+
 def draw_case(
     rng: Random, seed: str, generators: dict[str, Generator], convention: str, stack_share: float = 0.35
 ) -> Case:
@@ -464,8 +468,8 @@ def draw_case(
     args, shapes = generators[type_name](rng, None)
     names = [f"x{i}" for i in range(len(shapes))]
     case = Case(seed, dict(zip(names, shapes)), [LayerCase(type_name, args, names)])
-    if type_name == "Embedding":
-        case.int_inputs = {"x0"}
+    if type_name in INTEGER_INPUTS:
+        case.int_inputs = INTEGER_INPUTS[type_name](shapes)
     if rng.random() >= stack_share:
         return case
     produced = list(names)
@@ -479,7 +483,7 @@ def draw_case(
         shape = tuple(outcomes[-1].outputs[0])
         if any(isinstance(d, Expr) or not isinstance(d, int) for d in shape):
             break
-        options = [t for t in sorted(generators) if t != "Embedding"]
+        options = [t for t in sorted(generators) if t not in INTEGER_INPUTS]
         rng.shuffle(options)
         for type_name in options:
             try:
