@@ -40,7 +40,7 @@ def test_layers_command_lists_and_describes():
 
 def test_layers_json_describes_arguments():
     doc = json.loads(CliRunner().invoke(main, ["layers", "Dense", "--format", "json"]).stdout)
-    assert doc["type"] == "Dense" and doc["aliases"] == ["Linear"]
+    assert doc["type"] == "Dense" and doc["aliases"] == ["Linear", "LazyLinear"]
     units = next(a for a in doc["arguments"] if a["name"] == "units")
     assert units == {
         "name": "units",
