@@ -788,8 +788,9 @@ def lazy_instance_norm(rank: int):
 
 
 def sync_batch_norm(rng: Random, x=None):
-    x = x if x is not None else random_shape(rng, rng.randint(2, 5) if not bad(rng, 0.1) else 1, 1, 4)
-    if len(x) < 2 and not bad(rng, 0.1):
+    if x is None:
+        x = random_shape(rng, rng.randint(2, 5) if not bad(rng, 0.1) else 1, 1, 4)
+    elif len(x) < 2:
         return None
     args = {}
     if rng.random() < 0.2:
@@ -863,7 +864,7 @@ def embedding_bag(rng: Random, x=None):
         bags = (rng.randint(1, 4), rng.randint(1, 5))
         return args, [bags] + ([bags] if weighted else [])
     indices = (rng.randint(1, 8),)
-    offsets = (rng.randint(1, 4) if not bad(rng, 0.05) else 0,)
+    offsets = (rng.randint(1, 4),)  # no offsets at all segfaults PyTorch 2.13's CPU kernel in mode max
     return args, [indices, offsets] + ([indices] if weighted else [])
 
 
