@@ -880,7 +880,7 @@ def _dot(c: Call) -> Keeps:
     saved = []
     for index, (x, axis, natural) in enumerate(((a, i, len(a) - 1), (b, j, 1))):
         if c.cfg.normalize:  # x * min(rsqrt(sum(x²)), 1/ε): x, the rsqrt and the clip's outputs
-            rows = _n(x) // x[axis]
+            rows = product(d for k, d in enumerate(x) if k != axis)  # no division: the axis may be 0 or symbolic
             saved += [inp(index), new(rows, "inverse norm"), new(rows, "clipped inverse norm")]
             saved.append(new(_n(x), "normalized input"))
         elif axis == natural or len(x) <= 3:
