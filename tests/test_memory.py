@@ -503,3 +503,17 @@ def test_a_tied_weight_gets_one_compute_copy_where_it_is_cast():
     report = memory_report(*_model_and_trace(spec), Settings(amp="fp16"))
     assert report.inference_copy == 100 * 8 * 2
     assert report.compute_copy == 100 * 8 * 2  # kept: the heads' inputs need gradients
+
+
+@pytest.mark.parametrize("shape", ["2x0", "2xN"])
+def test_normalized_dot_keeps_its_row_norms_for_a_zero_or_symbolic_axis(shape):
+    # the rows are the product of the other axes: no division by a 0 or symbolic axis (was exit 3)
+    from click.testing import CliRunner
+
+    from shapecli.cli import main
+
+    spec = "layers: [{type: Dot, axes: -1, normalize: true, from: [x, x]}]\n"
+    result = CliRunner().invoke(main, ["inspect", "-", "--input", shape], input=spec)
+    assert result.exit_code == 0, result.output
+    # the model's input needs no gradient and Dot has no parameters: nothing is kept
+    assert "Activations (kept for backward)   0 bytes" in result.stdout

@@ -49,7 +49,7 @@ class LayerCase:
 
 @dataclass
 class Case:
-    """Input shapes and a chain of layers; `int_inputs` feed an Embedding (integer indices)."""
+    """Input shapes and a chain of layers; `int_inputs` hold integer indices (INTEGER_INPUTS)."""
 
     seed: str
     inputs: dict[str, tuple]
@@ -314,6 +314,27 @@ def _inputs_of(case: Case, index: int, outcomes: list[Outcome], shapes: dict) ->
     return found
 
 
+def _size_one_met(symbolic, concrete) -> bool:
+    """Whether a size the symbolic run takes to be other than 1 is 1 in the concrete run: still a
+    symbol there, or a number the symbolic run fixed it to (a requirement `S == 4` bound the
+    symbol) where the concrete size, or that number, is 1."""
+    if not isinstance(symbolic, int):
+        return concrete == 1
+    return symbolic != concrete and 1 in (symbolic, concrete)
+
+
+def _broadcasts_a_symbol(symbolic: list, concrete: list) -> bool:
+    """Whether the concrete inputs broadcast a 1 against a larger size (aligned from the right) at an
+    axis where an input's symbolic size is a symbol: the symbolic run needs the sizes equal there."""
+    if any(shape is None for shape in symbolic + concrete):
+        return False
+    for axis in range(1, max((len(c) for c in concrete), default=0) + 1):
+        sizes = {c[-axis] for c in concrete if len(c) >= axis}
+        if 1 in sizes and len(sizes) > 1 and any(len(s) >= axis and not isinstance(s[-axis], int) for s in symbolic):
+            return True
+    return False
+
+
 def _symbolic_limit(case: Case, index: int, symbolic, concrete, shapes) -> str | None:
     """The documented limit that explains a difference at layer `index`, if one does."""
     if index >= len(case.layers):
@@ -321,9 +342,12 @@ def _symbolic_limit(case: Case, index: int, symbolic, concrete, shapes) -> str |
     for j in range(index + 1):  # a Squeeze or broadcast met a symbolic size that is 1 here, at or before `index`
         if case.layers[j].type not in SIZE_ONE_TYPES:
             continue
-        for sym, con in zip(_inputs_of(case, j, symbolic, shapes), _inputs_of(case, j, concrete, case.inputs)):
-            if sym is not None and con is not None and any(c == 1 and not isinstance(d, int) for d, c in zip(sym, con)):
+        sym_ins, con_ins = _inputs_of(case, j, symbolic, shapes), _inputs_of(case, j, concrete, case.inputs)
+        for sym, con in zip(sym_ins, con_ins):
+            if sym is not None and con is not None and any(_size_one_met(d, c) for d, c in zip(sym, con)):
                 return SYMBOLIC_LIMITS["size 1"]
+        if _broadcasts_a_symbol(sym_ins, con_ins):
+            return SYMBOLIC_LIMITS["size 1"]
     layer = case.layers[index]
     sym_ins = _inputs_of(case, index, symbolic, shapes)
     if layer.type == "AveragePooling3D" and layer.args.get("padding") == "same":
@@ -467,6 +491,10 @@ input and the shapes with that one first, or None when the type cannot take it.
 """
 
 
+INTEGER_INPUTS: dict[str, Callable[[list], set]] = {"Embedding": lambda shapes: {"x0"}}
+"""Layer type → the names of its drawn inputs that hold int64 indices (such a type only starts a case)."""
+
+
 def draw_case(
     rng: Random, seed: str, generators: dict[str, Generator], convention: str, stack_share: float = 0.35
 ) -> Case:
@@ -480,8 +508,8 @@ def draw_case(
     names = [f"x{i}" for i in range(len(shapes))]
     inputs = dict(zip(names, shapes)) or {"unused": (1,)}  # a Parameter or Buffer takes no input
     case = Case(seed, inputs, [LayerCase(type_name, args, names)])
-    if type_name == "Embedding":
-        case.int_inputs = {"x0"}
+    if type_name in INTEGER_INPUTS:
+        case.int_inputs = INTEGER_INPUTS[type_name](shapes)
     if rng.random() >= stack_share:
         return case
     produced = list(names)
@@ -495,7 +523,7 @@ def draw_case(
         shape = tuple(outcomes[-1].outputs[0])
         if any(isinstance(d, Expr) or not isinstance(d, int) for d in shape):
             break
-        options = [t for t in sorted(generators) if t != "Embedding"]
+        options = [t for t in sorted(generators) if t not in INTEGER_INPUTS]
         rng.shuffle(options)
         for type_name in options:
             try:

@@ -39,7 +39,7 @@ from difffuzz import (  # noqa: E402
     shapecli_outcomes,
     spec_text,
 )
-from gen_reference import _message, keras_layer  # noqa: E402
+from gen_reference import KERAS_MORE, _message, keras_call, keras_layer  # noqa: E402
 
 CONVENTION = "keras"
 
@@ -317,6 +317,139 @@ def gru(rng: Random, x=None):
     return args, shapes
 
 
+# -- Keras' types added with issue 12 --------------------------------------------------------
+
+
+def rescaling(rng: Random, x=None):
+    return {"scale": rng.choice((0.5, 1 / 255)), "offset": rng.choice((0.0, -1.0))}, [_batched(rng, x, 1)]
+
+
+def normalization(rng: Random, x=None):
+    x = _batched(rng, x, 2, 4)
+    args = {}
+    if rng.random() < 0.5:
+        args["axis"] = rng.randint(-len(x), len(x) - 1 + (1 if bad(rng, 0.1) else 0))
+    if rng.random() < 0.5:
+        args["mean"], args["variance"] = 0.5, 2.0
+    if rng.random() < 0.2:
+        args["invert"] = True
+    return args, [x]
+
+
+def image(rng: Random, x=None):
+    """A channels-last image batch (rank 4), sometimes unbatched (rank 3)."""
+    if x is not None:
+        if len(x) not in (3, 4):
+            raise Unfit
+        return x
+    x = (rng.randint(1, 2), *random_shape(rng, 2, 1, 9), rng.randint(1, 3))
+    return x[1:] if rng.random() < 0.2 else x
+
+
+def resizing(rng: Random, x=None):
+    args = {"height": rng.randint(1, 9), "width": rng.randint(1, 9)}
+    if rng.random() < 0.3:
+        args["interpolation"] = "nearest"
+    if rng.random() < 0.2:
+        args["crop_to_aspect_ratio"] = True
+    elif rng.random() < 0.2:
+        args["pad_to_aspect_ratio"] = True
+    return args, [image(rng, x)]
+
+
+def center_crop(rng: Random, x=None):
+    return {"height": rng.randint(1, 10), "width": rng.randint(1, 10)}, [image(rng, x)]
+
+
+def repeat_vector(rng: Random, x=None):
+    if x is not None and len(x) != 2 and not bad(rng, 0.1):
+        raise Unfit
+    return {"n": rng.randint(1, 4)}, [x or random_shape(rng, 2, 1, 5)]
+
+
+def masking(rng: Random, x=None):
+    return ({"mask_value": -1.0} if rng.random() < 0.3 else {}), [_batched(rng, x, 2, 3)]
+
+
+def dot(rng: Random, x=None):
+    x = _batched(rng, x, 2, 3)
+    i = rng.randint(1, len(x) - 1)
+    other = list(x)
+    other[i if len(x) == 2 else rng.randint(1, len(x) - 1)] = x[i] if not bad(rng, 0.2) else x[i] + 1
+    args = {"axes": i if rng.random() < 0.6 else [i, rng.randint(1, len(x) - 1)]}
+    if rng.random() < 0.2:
+        args["normalize"] = True
+    return args, [x, tuple(other)]
+
+
+def plain_attention(additive: bool):
+    def generate(rng: Random, x=None):
+        if x is not None and len(x) != 3:
+            raise Unfit
+        q = x or random_shape(rng, 3, 1, 5)
+        width = q[-1] if additive or rng.random() < 0.7 else q[-1] + 1
+        value = (q[0], rng.randint(1, 5), width if not bad(rng, 0.1) else rng.randint(1, 5))
+        args = {}
+        if rng.random() < 0.3:
+            args["use_scale"] = not additive
+        if not additive and rng.random() < 0.3:
+            args["score_mode"] = "concat"
+        if rng.random() < 0.3:
+            args["return_attention_scores"] = True
+        if rng.random() < 0.2:
+            args["use_causal_mask"] = True
+        if rng.random() < 0.4:
+            return args, [q, value, (*value[:2], q[-1])]
+        return args, [q, value]
+
+    return generate
+
+
+def einsum_dense(rng: Random, x=None):
+    x = _batched(rng, x, 2, 3)
+    units = rng.randint(1, 6)
+    if len(x) == 2:
+        args = {"equation": "ab,bc->ac", "output_shape": units}
+    else:
+        args = {"equation": "abc,cd->abd", "output_shape": [None if rng.random() < 0.7 else x[1] + 1, units]}
+    if rng.random() < 0.5:
+        args["bias_axes"] = args["equation"][-1]
+    return args, [x]
+
+
+def time_distributed(rng: Random, x=None):
+    x = _batched(rng, x, 3, 3)
+    return {"layer": {"type": "Dense", "units": rng.randint(1, 5)}}, [x]
+
+
+def bidirectional(rng: Random, x=None):
+    x = _batched(rng, x, 3, 3)
+    inner = {"type": rng.choice(("LSTM", "GRU", "SimpleRNN")), "units": rng.randint(1, 4)}
+    if rng.random() < 0.5:
+        inner["return_sequences"] = True
+    args = {"layer": inner}
+    if rng.random() < 0.4:
+        args["merge_mode"] = rng.choice(("sum", "mul", "ave", "concat"))
+    return args, [x]
+
+
+def conv_lstm(rank: int):
+    def generate(rng: Random, x=None):
+        if x is not None and len(x) != rank + 3:
+            raise Unfit
+        x = x or (rng.randint(1, 2), rng.randint(1, 3), *random_shape(rng, rank, 1, 7 if rank < 3 else 5), 2)
+        args = {"filters": rng.randint(1, 3), "kernel_size": per_axis(rng, rank, 1, 3 if not bad(rng) else 9)}
+        if rng.random() < 0.3:
+            args["padding"] = "same"
+        if rng.random() < 0.3:
+            args["strides"] = per_axis(rng, rank, 1, 2)
+        if rng.random() < 0.4:
+            args["return_sequences"] = True
+        return args, [x]
+
+    return generate
+
+
 GENERATORS = {
     "Dense": dense,
     "Embedding": embedding,
@@ -351,6 +484,23 @@ for _r in (1, 2, 3):
     GENERATORS[f"ZeroPadding{_r}D"] = padding_or_cropping(_r, "padding")
     GENERATORS[f"Cropping{_r}D"] = padding_or_cropping(_r, "cropping")
     GENERATORS[f"SpatialDropout{_r}D"] = (lambda r: lambda rng, x=None: ({}, [_window_input(rng, r, x)]))(_r)
+    GENERATORS[f"ConvLSTM{_r}D"] = conv_lstm(_r)
+GENERATORS.update(
+    {
+        "Rescaling": rescaling,
+        "Normalization": normalization,
+        "Resizing": resizing,
+        "CenterCrop": center_crop,
+        "RepeatVector": repeat_vector,
+        "Masking": masking,
+        "Dot": dot,
+        "Attention": plain_attention(False),
+        "AdditiveAttention": plain_attention(True),
+        "EinsumDense": einsum_dense,
+        "TimeDistributed": time_distributed,
+        "Bidirectional": bidirectional,
+    }
+)
 for _r in (1, 2):
     GENERATORS[f"DepthwiseConv{_r}D"] = depthwise(_r, False)
     GENERATORS[f"SeparableConv{_r}D"] = depthwise(_r, True)
@@ -362,6 +512,8 @@ MERGE_TYPES = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "
 
 
 def _call(layer, type_name: str, args: dict, xs: list):
+    if type_name in KERAS_MORE:
+        return keras_call(layer, type_name, args, xs)
     if type_name == "MultiHeadAttention":
         return layer(
             xs[0],
@@ -392,6 +544,10 @@ def run(case: Case) -> list[Outcome]:
             outcomes.append(Outcome(refused=_message(e)))
             break
         outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        if layer_case.type == "Masking":  # shapecli compares shapes: Keras' mask goes no further
+            from keras.src.backend import set_keras_mask
+
+            set_keras_mask(outs[0], None)
         values[f"l{i}"] = outs[0]
         params = [
             (w.path.split("/", 1)[1].replace("/", "."), tuple(w.shape), w.trainable, False) for w in layer.weights

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 from difffuzz import (  # noqa: E402
+    INTEGER_INPUTS,
     Case,
     axes_of,
     bad,
@@ -43,7 +44,16 @@ from difffuzz import (  # noqa: E402
     shapecli_outcomes,
     spec_text,
 )  # noqa: E402
-from gen_reference import PLAIN_ACTIVATIONS, TORCH, _flatten, _message, local_name, torch_inputs  # noqa: E402
+from gen_reference import (  # noqa: E402
+    PLAIN_ACTIVATIONS,
+    TORCH,
+    _flatten,
+    _message,
+    integer_input,
+    local_name,
+    torch_call,
+    torch_inputs,
+)
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 CONVENTION = "torch"
@@ -68,6 +78,24 @@ NO_COUNTERPART = {
     **{f"UpSampling{r}D": "Keras only (PyTorch: Upsample, fuzzed)" for r in (1, 2, 3)},
     **{f"ZeroPadding{r}D": "Keras only (PyTorch: ZeroPad, fuzzed)" for r in (1, 2, 3)},
     **{f"Cropping{r}D": "Keras only" for r in (1, 2, 3)},
+    **{
+        name: "Keras only (fuzzed by tools/fuzz_keras.py)"
+        for name in (
+            "AdditiveAttention",
+            "Attention",
+            "Bidirectional",
+            "CenterCrop",
+            "Dot",
+            "EinsumDense",
+            "Masking",
+            "Normalization",
+            "RepeatVector",
+            "Rescaling",
+            "Resizing",
+            "TimeDistributed",
+        )
+    },
+    **{f"ConvLSTM{r}D": "Keras only (fuzzed by tools/fuzz_keras.py)" for r in (1, 2, 3)},
 }
 """Registered layer types this fuzzer does not draw, and why."""
 
@@ -658,6 +686,60 @@ def standalone(kind: str):
     return generate
 
 
+# -- the types added with issue 12 -----------------------------------------------------------
+
+
+def pixel_shuffle(down: bool):
+    def generate(rng: Random, x=None):
+        r = rng.randint(1, 3)
+        if x is None:
+            spatial = [r * rng.randint(1, 3) if down and not bad(rng, 0.15) else rng.randint(1, 5) for _ in "hw"]
+            channels = rng.randint(1, 3) * (1 if down else r * r) + (1 if bad(rng, 0.1) else 0)
+            x = (*([rng.randint(1, 2)] if rng.random() < 0.8 else []), channels, *spatial)
+        elif len(x) < 3:
+            return None
+        return {"downscale_factor" if down else "upscale_factor": r}, [x]
+
+    return generate
+
+
+def with_slopes(rng: Random, x=None):
+    args = {}
+    if rng.random() < 0.5:
+        args = {"lower": round(rng.uniform(0, 0.5), 2), "upper": round(rng.uniform(0, 0.5), 2)}
+    return args, [_any_input(rng, x, 0)]
+
+
+def lp_pool(rank: int):
+    def generate(rng: Random, x=None):
+        x = _window_input(rng, rank, x)
+        if x is None:
+            return None
+        args = {"norm_type": rng.choice((1, 2, 3)), "kernel_size": per_axis(rng, rank, 1, 4 if not bad(rng) else 14)}
+        if rng.random() < 0.5:
+            args["stride"] = per_axis(rng, rank, 1, 3)
+        if rng.random() < 0.3:
+            args["ceil_mode"] = True
+        return args, [x]
+
+    return generate
+
+
+def max_unpool(rank: int):
+    def generate(rng: Random, x=None):
+        if x is not None:
+            return None  # the indices come from a max pooling: a case starts with the unpooling
+        x = _window_input(rng, rank, None, 6)
+        args = {"kernel_size": per_axis(rng, rank, 1, 3)}
+        if rng.random() < 0.5:
+            args["stride"] = per_axis(rng, rank, 1, 3)
+        if rng.random() < 0.3:
+            args["padding"] = rng.randint(0, 1)
+        return args, [x, x]  # indices of another shape crash PyTorch 2.13's CPU kernel (a segfault)
+
+    return generate
+
+
 def layer_scale(rng: Random, x=None):
     x = _any_input(rng, x, 1, 4)
     axis = rng.randint(-len(x), len(x) - 1) if not bad(rng) else len(x)
@@ -829,6 +911,167 @@ def tiling(strict: bool):
     return generate
 
 
+def fold(rng: Random, x=None):
+    if x is not None and len(x) not in (2, 3):
+        return None
+    k = per_axis(rng, 2, 1, 3)
+    kh, kw = axes_of(k, 2)
+    size = [rng.randint(max(kh, kw), 7) for _ in "hw"]
+    args = {"output_size": size, "kernel_size": k}
+    if rng.random() < 0.4:
+        args["stride"] = per_axis(rng, 2, 1, 2)
+    if rng.random() < 0.3:
+        args["padding"] = rng.randint(0, 1)
+    if x is None:
+        sh, sw = axes_of(args.get("stride", 1), 2)
+        p = args.get("padding", 0)
+        blocks = ((size[0] + 2 * p - kh) // sh + 1) * ((size[1] + 2 * p - kw) // sw + 1)
+        x = (rng.randint(1, 3) * kh * kw, blocks + (1 if bad(rng, 0.15) else 0))
+        if rng.random() < 0.8:
+            x = (rng.randint(1, 2), *x)
+    return args, [x]
+
+
+def unfold(rng: Random, x=None):
+    if x is None:
+        x = (*([rng.randint(1, 2)] if rng.random() < 0.8 else []), rng.randint(1, 3), *random_shape(rng, 2, 1, 8))
+    elif len(x) not in (3, 4):
+        return None
+    args = {"kernel_size": per_axis(rng, 2, 1, 4)}
+    if rng.random() < 0.4:
+        args["stride"] = per_axis(rng, 2, 1, 3)
+    if rng.random() < 0.3:
+        args["padding"] = rng.randint(0, 2)
+    if rng.random() < 0.3:
+        args["dilation"] = per_axis(rng, 2, 1, 2)
+    return args, [x]
+
+
+def fixed_upsampling(rng: Random, x=None):
+    if x is None:
+        x = (rng.randint(1, 2), rng.randint(1, 3), *random_shape(rng, 2, 1, 6))
+        if bad(rng, 0.1):
+            x = x[1:]
+    if rng.random() < 0.4:
+        return {"size": rng.randint(1, 9) if rng.random() < 0.5 else [rng.randint(1, 9) for _ in "hw"]}, [x]
+    return {"scale_factor": rng.choice((1, 2, 3))}, [x]
+
+
+def _partner(rng: Random, x: tuple) -> tuple:
+    """A second operand that broadcasts with x, mostly."""
+    if bad(rng, 0.1):
+        return (*x[:-1], x[-1] + 1) if x else (2,)
+    return tuple(1 if rng.random() < 0.2 else d for d in x[rng.randint(0, len(x) // 2) :])
+
+
+def cosine_similarity(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 3)
+    return {"dim": rng.randint(-len(x), len(x) - 1 + (1 if bad(rng, 0.05) else 0))}, [x, _partner(rng, x)]
+
+
+def pairwise_distance(rng: Random, x=None):
+    x = _any_input(rng, x, 1, 3)
+    args = {"keepdim": True} if rng.random() < 0.3 else {}
+    if rng.random() < 0.3:
+        args["p"] = rng.choice((1.0, 3.0))
+    return args, [x, _partner(rng, x)]
+
+
+def lazy_instance_norm(rank: int):
+    plain = instance_norm(rank)
+
+    def generate(rng: Random, x=None):
+        drawn = plain(rng, x)
+        if drawn is None:
+            return None
+        args, shapes = drawn
+        args.pop("num_features", None)
+        return args, shapes
+
+    return generate
+
+
+def sync_batch_norm(rng: Random, x=None):
+    if x is None:
+        x = random_shape(rng, rng.randint(2, 5) if not bad(rng, 0.1) else 1, 1, 4)
+    elif len(x) < 2:
+        return None
+    args = {}
+    if rng.random() < 0.2:
+        args["affine"] = False
+    if rng.random() < 0.15 and len(x) > 1:
+        args["num_features"] = x[1] if not bad(rng, 0.3) else x[1] + 1
+    return args, [x]
+
+
+def cell(kind: str):
+    def generate(rng: Random, x=None):
+        x = _any_input(rng, x, 1, 2)
+        hidden = rng.randint(1, 6)
+        args = {"hidden_size": hidden}
+        if rng.random() < 0.2:
+            args["bias"] = False
+        if kind == "RNNCell" and rng.random() < 0.3:
+            args["nonlinearity"] = "relu"
+        if rng.random() < 0.6:
+            return args, [x]
+        state = (*x[:-1], hidden if not bad(rng, 0.15) else hidden + 1)
+        return args, [x] + [state] * (2 if kind == "LSTMCell" else 1)
+
+    return generate
+
+
+def stochastic_depth(rng: Random, x=None):
+    return {"p": rng.choice((0.0, 0.2, 0.5)), "mode": rng.choice(("row", "batch"))}, [_any_input(rng, x, 1)]
+
+
+def transformer_stack(decoder: bool):
+    layer = transformer(decoder)
+
+    def generate(rng: Random, x=None):
+        drawn = layer(rng, x)
+        if drawn is None:
+            return None
+        args, shapes = drawn
+        args.pop("d_model", None)
+        args["num_layers"] = rng.randint(1, 3)
+        if rng.random() < 0.5:
+            args["norm"] = True
+        if rng.random() < 0.3:
+            args["norm_first"] = True
+        return args, shapes
+
+    return generate
+
+
+def full_transformer(rng: Random, x=None):
+    drawn = transformer(True)(rng, x)
+    if drawn is None:
+        return None
+    args, (tgt, src) = drawn
+    args.pop("d_model", None)
+    args["num_encoder_layers"], args["num_decoder_layers"] = rng.randint(1, 2), rng.randint(1, 2)
+    return args, [tgt, src] if x is not None else [src, tgt]
+
+
+def embedding_bag(rng: Random, x=None):
+    if x is not None:
+        return None
+    n = rng.randint(1, 10)
+    args = {"num_embeddings": n, "embedding_dim": rng.randint(1, 5), "mode": rng.choice(("sum", "mean", "max"))}
+    if rng.random() < 0.2:
+        args["include_last_offset"] = True
+    if rng.random() < 0.2:
+        args["padding_idx"] = rng.randint(0, n - 1)
+    weighted = args["mode"] == "sum" and rng.random() < 0.4 or bad(rng, 0.05)
+    if rng.random() < 0.5:
+        bags = (rng.randint(1, 4), rng.randint(1, 5))
+        return args, [bags] + ([bags] if weighted else [])
+    indices = (rng.randint(1, 8),)
+    offsets = (rng.randint(1, 4),)  # no offsets at all segfaults PyTorch 2.13's CPU kernel in mode max
+    return args, [indices, offsets] + ([indices] if weighted else [])
+
+
 GENERATORS = {
     "Parameter": standalone("Parameter"),
     "Buffer": standalone("Buffer"),
@@ -894,6 +1137,29 @@ GENERATORS = {
     "LSTM": recurrent("LSTM"),
     "GRU": recurrent("GRU"),
 }
+GENERATORS.update(
+    {
+        "PixelShuffle": pixel_shuffle(False),
+        "PixelUnshuffle": pixel_shuffle(True),
+        "RReLU": with_slopes,
+        "Softmax2d": shape_only,
+        "Fold": fold,
+        "Unfold": unfold,
+        "UpsamplingNearest2d": fixed_upsampling,
+        "UpsamplingBilinear2d": fixed_upsampling,
+        "CosineSimilarity": cosine_similarity,
+        "PairwiseDistance": pairwise_distance,
+        "SyncBatchNorm": sync_batch_norm,
+        "RNNCell": cell("RNNCell"),
+        "LSTMCell": cell("LSTMCell"),
+        "GRUCell": cell("GRUCell"),
+        "StochasticDepth": stochastic_depth,
+        "TransformerEncoder": transformer_stack(False),
+        "TransformerDecoder": transformer_stack(True),
+        "Transformer": full_transformer,
+        "EmbeddingBag": embedding_bag,
+    }
+)
 for _w in PLAIN_ACTIVATIONS:
     GENERATORS.setdefault(_w, scaled if _w in ("ELU", "CELU") else shape_only)
 for _r in (1, 2, 3):
@@ -908,18 +1174,19 @@ for _r in (1, 2, 3):
     GENERATORS[f"Dropout{_r}d"] = channel_dropout(_r)
     for _pad in ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad"):
         GENERATORS[f"{_pad}{_r}d"] = torch_pad(_pad, _r)
+    GENERATORS[f"CircularPad{_r}d"] = torch_pad("CircularPad", _r)
+    GENERATORS[f"LPPool{_r}d"] = lp_pool(_r)
+    GENERATORS[f"MaxUnpool{_r}d"] = max_unpool(_r)
+    GENERATORS[f"LazyInstanceNorm{_r}d"] = lazy_instance_norm(_r)
+for _t in ("EmbeddingBag", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d"):
+    INTEGER_INPUTS[_t] = lambda shapes, t=_t: {f"x{i}" for i in range(len(shapes)) if integer_input(t, shapes, i)}
 
 
 # -- running in PyTorch -------------------------------------------------------------------------
 
 
 def _apply(module, type_name: str, args: dict, xs: list):
-    if type_name == "MultiheadAttention":
-        q = xs[0]
-        k = xs[1] if len(xs) > 1 else q
-        v = xs[2] if len(xs) > 2 else k
-        return module(q, k, v, average_attn_weights=args.get("average_attn_weights", True))
-    return module(*xs)
+    return torch_call(type_name, module, args, xs)
 
 
 TRAINING_ONLY = "when training"

@@ -185,20 +185,37 @@ def measure_both(module, inputs, call=None, recurrent: bool = False) -> dict:
 
 def layer_records() -> list[dict]:
     """Every case of the reference grid that PyTorch accepts, measured."""
-    from gen_reference import TORCH, torch_cases
+    return grid_records() + extra_records()
+
+
+def grid_records(types: set | None = None) -> list[dict]:
+    """The cases of the reference grid (of `types` only, when given) that PyTorch accepts, measured:
+    float inputs that require grad, int64 indices where the layer takes them, called as the grid calls it."""
+    from gen_reference import TORCH, integer_input, torch_call, torch_cases
 
     records = []
     for type_name, args, shapes in torch_cases():
+        if types is not None and type_name not in types:
+            continue
         torch.manual_seed(0)
         try:
             module = TORCH[type_name](args, shapes)
-            inputs = _layer_inputs(type_name, shapes)
-            call = _attention_call(args) if type_name == "MultiheadAttention" else None
-            measured = measure_both(module, inputs, call, recurrent=type_name in RECURRENT)
+            inputs = [
+                torch.zeros(s, dtype=torch.long)
+                if integer_input(type_name, shapes, i)
+                else torch.randn(s, requires_grad=True)
+                for i, s in enumerate(shapes)
+            ]
+            measured = measure_both(
+                module,
+                inputs,
+                lambda m, *xs, t=type_name, a=args: torch_call(t, m, a, list(xs)),
+                recurrent=type_name in RECURRENT,
+            )
         except Exception:  # noqa: BLE001 - a case PyTorch refuses has nothing to measure
             continue
         records.append({"type": type_name, "args": args, "inputs": shapes, **measured})
-    return records + extra_records()
+    return records
 
 
 class Fn(nn.Module):
@@ -595,22 +612,6 @@ def keras_type_cases() -> list:
     return cases
 
 
-def _layer_inputs(type_name: str, shapes: list) -> list:
-    if type_name == "Embedding":
-        return [torch.zeros(shapes[0], dtype=torch.long)]
-    return [torch.randn(s, requires_grad=True) for s in shapes]
-
-
-def _attention_call(args):
-    def call(module, *xs):
-        q = xs[0]
-        k = xs[1] if len(xs) > 1 else q
-        v = xs[2] if len(xs) > 2 else k
-        return module(q, k, v, average_attn_weights=args.get("average_attn_weights", True))
-
-    return call
-
-
 # -- whole configs ---------------------------------------------------------------------
 
 
@@ -946,11 +947,18 @@ def write_document(document: dict) -> None:
     OUT.write_text("\n".join(lines) + "\n}\n")
 
 
-def _replaced(record: dict, types: set) -> bool:
-    """Whether `--types` measures this record again: an extra case of one of the types."""
-    return record["type"] in types and any(
-        record["type"] == t and record["args"] == a and [list(x) for x in s] == record["inputs"]
-        for t, a, s, *_ in extra_cases() + keras_type_cases()
+def _cases_of(types: set) -> list[tuple]:
+    """(type, args, input shapes) of the grid and extra cases of these types."""
+    from gen_reference import torch_cases
+
+    cases = [(t, a, s) for t, a, s in torch_cases() if t in types]
+    return cases + [(t, a, s) for t, a, s, *_ in extra_cases() + keras_type_cases() if t in types]
+
+
+def _replaced(record: dict, cases: list) -> bool:
+    """Whether `--types` measures this record again: it is one of `cases` (`_cases_of`)."""
+    return any(
+        record["type"] == t and record["args"] == a and [list(x) for x in s] == record["inputs"] for t, a, s in cases
     )
 
 
@@ -960,7 +968,7 @@ def main() -> int:
     parser.add_argument(
         "--types",
         metavar="TYPE,…",
-        help="measure the extra cases of these types only, replacing their records (the others are kept)",
+        help="measure the grid and extra cases of these types only, replacing their records (the others are kept)",
     )
     parser.add_argument(
         "--config",
@@ -980,8 +988,9 @@ def main() -> int:
     }
     if options.types:
         chosen = set(options.types.split(","))
-        kept = [r for r in previous.get("layers", []) if not _replaced(r, chosen)]
-        document = {**previous, "layers": kept + extra_records(chosen)}
+        cases = _cases_of(chosen)
+        kept = [r for r in previous.get("layers", []) if not _replaced(r, cases)]
+        document = {**previous, "layers": kept + grid_records(chosen) + extra_records(chosen)}
         write_document(document)
         print(f"{len(document['layers']) - len(kept)} cases of {len(chosen)} types measured")
         return 0

@@ -335,11 +335,32 @@ _LAZY_INSTANCE_ARGS = {
 }
 """PyTorch's LazyInstanceNorm defaults differ from InstanceNorm's: affine and running statistics on."""
 
+
+class LazyInstanceNormBase(InstanceNormBase):
+    """PyTorch's lazy instance norms take their channels from axis 1 even of an unbatched input
+    (_LazyNormBase.initialize_parameters), so an unbatched (C, L, …) input fits only when C == L,
+    unless the layer has neither a scale nor running statistics."""
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # x -> x; unbatched: num_features = x[1], which must be x[0] with affine or running statistics
+        y = super().output_shape(cfg, ins)
+        (x,) = ins
+        lazy = cfg.num_features is None and (cfg.affine or cfg.track_running_stats)
+        if lazy and len(x) == cls.rank + 1 and same_dim(x[0], x[1]) is None:
+            raise ShapeError(
+                f"receives the unbatched {format_shape(x)}: PyTorch's LazyInstanceNorm{cls.rank}d takes its "
+                f"channels from axis 1 ({format_dim(x[1])}), not from axis 0 ({format_dim(x[0])})",
+                hint="give a batch axis first, or use InstanceNorm with num_features",
+            )
+        return y
+
+
 for _rank in (1, 2, 3):
     register(f"LazyInstanceNorm{_rank}d", prefix="instancenorm")(
         type(
             f"LazyInstanceNorm{_rank}d",
-            (InstanceNormBase,),
+            (LazyInstanceNormBase,),
             {
                 "rank": _rank,
                 "args": _LAZY_INSTANCE_ARGS,

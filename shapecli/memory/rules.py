@@ -706,8 +706,10 @@ def _torch_attention(
         (length, n, e), keys = q_shape, k_shape[0]
     keys = keys + extra
     nle, nse, weights = n * length * e, n * keys * e, n * heads * length * keys
-    self_attention = packed and c.same[key] == 0 and c.same[value] == 0
-    key_is_value = packed and c.same[value] == c.same[key]
+    # an unbatched query, key and value are each unsqueezed first: no longer one tensor, never packed
+    batched = len(q_shape) == 3
+    self_attention = packed and batched and c.same[key] == 0 and c.same[value] == 0
+    key_is_value = packed and batched and c.same[value] == c.same[key]
     # the in-projections keep their inputs (a dense time-major copy of a batch-first input)
     saved: list = []
     for index in sorted({c.same[0], c.same[key], c.same[value]}):
@@ -935,7 +937,7 @@ def _dot(c: Call) -> Keeps:
     saved = []
     for index, (x, axis, natural) in enumerate(((a, i, len(a) - 1), (b, j, 1))):
         if c.cfg.normalize:  # x * min(rsqrt(sum(x²)), 1/ε): x, the rsqrt and the clip's outputs
-            rows = _n(x) // x[axis]
+            rows = product(d for k, d in enumerate(x) if k != axis)  # no division: the axis may be 0 or symbolic
             saved += [inp(index), new(rows, "inverse norm"), new(rows, "clipped inverse norm")]
             saved.append(new(_n(x), "normalized input"))
         elif axis == natural or len(x) <= 3:
@@ -1016,6 +1018,207 @@ def _conv_lstm(c: Call) -> Keeps:
     )
     states = x[1] * STEP_STATES["LSTM"] * _n(state)
     return Keeps((inp(), new(states, "gates and states of every step")), transient=4 * _n(state))
+
+
+# -- PyTorch's later types: pixel shuffles, cells, bags, stacks, unpooling, distances ---------------
+# Measured on PyTorch 2.13's modules (tools/measure_memory.py, the reference grid's cases).
+
+
+@rule(
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "Fold",
+    "Unfold",
+    "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",
+    *_rank_names("CircularPad"),
+)
+def _rearranged(c: Call) -> Keeps:
+    return NOTHING  # a permutation, col2im/im2col, a fixed interpolation, a circular pad: sizes only
+
+
+@rule("Softmax2d", autocast="fp32")
+def _softmax2d(c: Call) -> Keeps:
+    return Keeps((out(),))  # softmax over the channels keeps its output
+
+
+@rule("RReLU")
+def _rrelu(c: Call) -> Keeps:
+    # training: x * noise with a random slope per negative element; inference: leaky_relu
+    if not c.training:
+        return Keeps((inp(),))
+    return Keeps((inp(), new(_n(c.ins[0]), "random slopes")))
+
+
+@rule("StochasticDepth")
+def _stochastic_depth(c: Call) -> Keeps:
+    # torchvision: input * noise, noise (N, 1, …) for mode row, one value for mode batch
+    if c.cfg.p == 0 or not c.training:
+        return VIEW  # the input itself
+    return Keeps((new(c.ins[0][0] if c.cfg.mode == "row" else 1, "noise"),))
+
+
+@rule(*_rank_names("MaxUnpool"))
+def _max_unpool(c: Call) -> Keeps:
+    return Keeps((inp(1, "indices"),))  # backward gathers the gradient at the indices
+
+
+@rule(*_rank_names("LPPool"))
+def _lp_pool(c: Call) -> Keeps:
+    # (sign(a) * relu(|a|) * kernel_size) ** (1/p), a = avg_pool(x ** p): x, x ** p, a, sign(a),
+    # relu's output and the product
+    n, m = _n(c.ins[0]), _n(c.outs[0])
+    pooled = (new(m, "pooled powers"), new(m, "sign"), new(m, "relu output"), new(m, "scaled"))
+    return Keeps((inp(), new(n, "input ** p"), *pooled), transient=n)
+
+
+@rule("SyncBatchNorm")
+def _sync_batch_norm(c: Call) -> Keeps:
+    return _batch_norm(c)  # one process (the CPU): batch_norm
+
+
+rule(*_rank_names("LazyInstanceNorm"))(_instance_norm)
+
+
+def _broadcast_elements(c: Call) -> Dim:
+    """Elements of the two inputs broadcast together."""
+    from ..shape_math import broadcast
+
+    return product(broadcast([c.ins[0], c.ins[1]]))
+
+
+@rule("CosineSimilarity")
+def _cosine_similarity(c: Call) -> Keeps:
+    # (x1 / max(‖x1‖, ε)) · (x2 / max(‖x2‖, ε)) summed: both inputs, each norm and its clamped copy,
+    # both quotients
+    rows, full = _n(c.outs[0]), _broadcast_elements(c)
+    norms = (new(rows, "norm of x1"), new(rows, "clamped norm of x1"))
+    norms += (new(rows, "norm of x2"), new(rows, "clamped norm of x2"))
+    return Keeps((inp(0), inp(1), *norms, new(full, "x1 / norm"), new(full, "x2 / norm")), transient=2 * full)
+
+
+@rule("PairwiseDistance")
+def _pairwise_distance(c: Call) -> Keeps:
+    # ‖x1 - x2 + ε‖: the norm keeps its input (the difference) and its result
+    full = _broadcast_elements(c)
+    return Keeps((new(full, "difference"), out()), transient=full)
+
+
+@rule("EmbeddingBag", autocast="param")
+def _embedding_bag(c: Call) -> Keeps:
+    # ATen's _embedding_bag keeps the indices, the offsets, offset2bag (one more than the indices;
+    # empty on the fast path: mode sum without padding_idx), the bag sizes (the offsets' size) and
+    # max_indices (one per bag, per bag and column for mode max); and per_sample_weights
+    cfg, x = c.cfg, c.ins[0]
+    indices = _n(x)
+    two_d = len(x) == 2
+    offsets = x[0] if two_d else c.ins[1][0]
+    bags = c.outs[0][0]
+    saved = [inp(0, "indices"), new(offsets, "offsets", INDEX) if two_d else inp(1, "offsets")]
+    if cfg.mode != "sum" or cfg.padding_idx is not None:
+        saved.append(new(indices + 1, "offset2bag", INDEX))
+    saved.append(new(offsets, "bag sizes", INDEX))
+    saved.append(new(bags * cfg.embedding_dim if cfg.mode == "max" else bags, "max indices", INDEX))
+    weights = 1 if two_d else 2
+    if len(c.ins) > weights:
+        saved.append(inp(weights, "per_sample_weights"))
+    return Keeps(tuple(saved))
+
+
+def _cell_sizes(c: Call) -> tuple[Dim, Dim]:
+    """(batch, hidden) of a recurrent cell (an unbatched input is a batch of one)."""
+    x = c.ins[0]
+    return (x[0] if len(x) == 2 else 1), c.cfg.hidden_size
+
+
+@rule("RNNCell", autocast="half")
+def _rnn_cell(c: Call) -> Keeps:
+    # tanh(x Wᵢᵀ + h Wₕᵀ): x, h (zeros when not given) and the activation's output
+    batch, hidden = _cell_sizes(c)
+    state = inp(1, "state") if len(c.ins) > 1 else new(batch * hidden, "zero state")
+    return Keeps((inp(), state, out()), transient=2 * batch * hidden)
+
+
+@rule("LSTMCell", autocast="half")
+def _lstm_cell(c: Call) -> Keeps:
+    # x, h and c (one zero tensor for both when not given), the four gates (one storage) and tanh(c')
+    batch, hidden = _cell_sizes(c)
+    states = (inp(1, "h"), inp(2, "c")) if len(c.ins) > 2 else (new(batch * hidden, "zero state"),)
+    saved = (inp(), *states, new(4 * batch * hidden, "gates"), new(batch * hidden, "tanh of the new c"))
+    return Keeps(saved, transient=8 * batch * hidden)
+
+
+@rule("GRUCell", autocast="half")
+def _gru_cell(c: Call) -> Keeps:
+    # x, h (zeros when not given), the three gates (one storage) and three (batch, hidden) tensors
+    # of the fused cell's workspace
+    batch, hidden = _cell_sizes(c)
+    state = inp(1, "state") if len(c.ins) > 1 else new(batch * hidden, "zero state")
+    saved = (inp(), state, new(3 * batch * hidden, "gates"))
+    saved += tuple(new(batch * hidden, what) for what in ("reset gate", "update gate", "candidate"))
+    return Keeps(saved, transient=6 * batch * hidden)
+
+
+def _stacked(c: Call, layer_rule, layers: int, first: dict, later_input: Saved | None = None) -> tuple[list, Dim]:
+    """The layers of a transformer stack, each its layer rule's keeps: the first layer's inputs
+    mapped by `first` (layer input index → what stands for it, None: dropped), the later layers' input 0
+    the previous layer's output (a new tensor), the others as for the first layer after their first use."""
+    saved: list = []
+    transient: Dim = 0
+    rows, _, e = _transformer_sizes(c)
+    for layer in range(layers):
+        keeps = layer_rule(c)
+        mapping = dict(first)
+        if layer:
+            mapping[0] = new(rows * e, f"layer {layer} input", WIDE)
+        for index, stands in list(mapping.items()):
+            if index and layer and stands is not None and stands.source == "new":
+                mapping[index] = None  # a shared new tensor counted at its first use
+        used: set = set()
+        for item in keeps.saved:
+            if item.source == "in" and item.index in mapping:
+                if item.index in used or mapping[item.index] is None:
+                    continue
+                used.add(item.index)
+                item = mapping[item.index]
+            saved.append(item)
+        transient = dim_max(transient, keeps.transient)
+    return saved, transient
+
+
+def _final_norm(c: Call, what: str) -> list:
+    """A LayerNorm on a stack's output: its input (the last layer's output) and its statistics."""
+    rows, _, e = _transformer_sizes(c)
+    return [new(rows * e, f"{what} norm input", WIDE), *_statistics(rows, f"{what} norm")]
+
+
+@rule("TransformerEncoder", autocast="half")
+def _encoder_stack(c: Call) -> Keeps:
+    saved, transient = _stacked(c, _encoder_layer, c.cfg.num_layers, {0: inp(0)})
+    saved += _final_norm(c, "final") if c.cfg.norm else []
+    return Keeps(tuple(saved), transient=transient, output=WIDE)
+
+
+@rule("TransformerDecoder", autocast="half")
+def _decoder_stack(c: Call) -> Keeps:
+    saved, transient = _stacked(c, _decoder_layer, c.cfg.num_layers, {0: inp(0), 1: inp(1)})
+    saved += _final_norm(c, "final") if c.cfg.norm else []
+    return Keeps(tuple(saved), transient=transient, output=WIDE)
+
+
+@rule("Transformer", autocast="half")
+def _transformer(c: Call) -> Keeps:
+    # the encoder stack and its norm on src; the decoder stack and its norm on (tgt, memory), memory
+    # (the encoder norm's output) one tensor every decoder layer's cross-attention shares
+    src, tgt = c.ins
+    encoder = c._replace(ins=[src], outs=[src], same=(0,))
+    saved, transient = _stacked(encoder, _encoder_layer, c.cfg.num_encoder_layers, {0: inp(0)})
+    saved += _final_norm(encoder, "encoder")
+    rows, _, e = _transformer_sizes(encoder)
+    memory = new(rows * e, "memory (encoder output)", WIDE)
+    decoder = c._replace(ins=[tgt, src], same=(0, 1))
+    kept, more = _stacked(decoder, _decoder_layer, c.cfg.num_decoder_layers, {0: inp(1), 1: memory})
+    return Keeps(tuple(saved + kept + _final_norm(decoder, "decoder")), transient=dim_max(transient, more), output=WIDE)
 
 
 UNMEASURED = {
