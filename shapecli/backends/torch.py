@@ -1155,8 +1155,12 @@ def _parameter(view: LayerView):
 
 
 def _buffer(view: LayerView):
-    # a tensor the builder registers as a buffer (float zeros: an index buffer is cast where it is used)
-    return Construct("torch.zeros", {"size": tuple(view.params[""])}, call="{m}")
+    # a tensor the builder registers as a buffer: zeros, int64 for an integer buffer (torch.full infers
+    # int64 from an int fill value), so that an index buffer is used as it is, not cast at each call
+    size = tuple(view.params[""])
+    if view.cfg.dtype == "int64":
+        return Construct("torch.full", {"size": size, "fill_value": 0}, call="{m}")
+    return Construct("torch.zeros", {"size": size}, call="{m}")
 
 
 def _layer_scale(view: LayerView):

@@ -22,7 +22,21 @@ from ..dims import UNKNOWN, Dim, Expr, bounds, dim_max, product
 from ..errors import InputError
 from ..registry import index_model_inputs
 from ..spec import NodeOutput
-from .rules import ACT, AUTOCAST, BOOL, INDEX, MASK, PARAM, RULES, STAT, WEIGHT_ALWAYS_KEPT, WIDE, Call, casts_parameter
+from .rules import (
+    ACT,
+    AUTOCAST,
+    BOOL,
+    INDEX,
+    MASK,
+    PARAM,
+    RULES,
+    STAT,
+    WEIGHT_ALWAYS_KEPT,
+    WIDE,
+    Call,
+    Keeps,
+    casts_parameter,
+)
 
 OPTIMIZER_STATES = {"none": 0, "sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
 """Tensors of a parameter's size the optimizer keeps per trainable parameter (SGD's momentum
@@ -129,11 +143,15 @@ def _evaluate(value: Dim, bindings: dict[str, int]) -> Dim:
     return value.evaluate(bindings) if isinstance(value, Expr) else value
 
 
+_PASSED_ON = Keeps(views=((0, 0),))
+"""What a layer an `if:` leaves out keeps: nothing; its output is its input."""
+
+
 def memory_report(model, trace, settings: Settings | None = None) -> MemoryReport | None:
     """The memory of training and inference for `trace` (None when its shapes do not fit)."""
     settings = settings or Settings()
     settings.check()
-    if trace.errors or any(layer.state != "ok" for layer in trace.layers):
+    if trace.errors or any(layer.state not in ("ok", "absent") for layer in trace.layers):
         return None
     sizes = _ElementSizes(settings)
     params, buffers, gradients, optimizer, inference_copy = _parameter_memory(model, trace, settings, sizes)
@@ -319,7 +337,8 @@ class _Walk:
                 tuple([t.contiguous for t in ins]),
                 self.used.get(node.id, frozenset()),
             )
-            keeps = RULES[node.layer.type_name](call)
+            # a layer an if: leaves out passes its input on (PyTorch's build: no module at all)
+            keeps = _PASSED_ON if layer.state == "absent" else RULES[node.layer.type_name](call)
             compute = self.sizes.compute(node.layer.type_name, ins)
             trainable = any(p.trainable and not p.buffer for p in layer.params)
             grad = trainable or any(t.grad for t in ins)
