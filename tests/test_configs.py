@@ -9,15 +9,16 @@ reports the same counts, MACs and output shapes as shapecli.
 The configs of torchvision's models (and their variants by --set) are checked against
 tests/reference/configs_torchvision.json, which tools/record_torchvision_configs.py wrote
 from the torchvision models: counts, MACs (FlopCounterMode / 2), outputs, the state_dict,
-and whether the model runs at every square size from 1 to 320. The tests marked
+whether the model runs at every square size from 1 to 320, and for ConvNeXt-T and Swin-T
+the outputs and MACs at further input shapes (odd, non-square, batch 2). The tests marked
 `torchvision` compare with the live models.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,19 @@ from shapecli.spec import load_model
 from .helpers import run_spec
 
 CONFIGS = Path(__file__).parent.parent / "configs"
+
+
+def _load_tool(name: str):
+    """The module tools/<name>.py."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parent.parent / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 TORCHVISION = json.loads((Path(__file__).parent / "reference" / "configs_torchvision.json").read_text())
+RECORDER = _load_tool("record_torchvision_configs")
+"""tools/record_torchvision_configs.py (it imports torch and torchvision only when it records)."""
 TORCHVISION_SIZES = (1, 320)
 """The square sizes the record sweeps (tools/record_torchvision_configs.py SIZES)."""
 
@@ -112,33 +125,6 @@ def test_every_config_loads_under_its_declared_inputs(config):
     assert all(layer.state == "ok" or layer.state == "absent" and layer.condition for layer in trace.layers)
 
 
-TORCHVISION_AT_SIZES = json.loads((Path(__file__).parent / "reference" / "torchvision_configs.json").read_text())
-"""torchvision's figures at several input sizes for ConvNeXt-T and Swin-T (tools/torchvision_configs.py)."""
-
-
-def _shapecli_figures(config: str, shape: list) -> dict:
-    trace = run_spec((CONFIGS / config).read_text(), "x".join(map(str, shape)), file=config)
-    assert trace.errors == []
-    buffers = sum(product(p.after) for layer in trace.layers for p in layer.params if p.buffer)
-    return {
-        "output": list(next(iter(trace.outputs.values()))),
-        "params": trace.totals.params - trace.totals.non_trainable,
-        "non_trainable": trace.totals.non_trainable,
-        "buffer_elements": buffers,
-        "macs": trace.totals.macs,
-    }
-
-
-@pytest.mark.parametrize(
-    "record",
-    TORCHVISION_AT_SIZES["records"],
-    ids=[f"{r['config']}-{r['input']}" for r in TORCHVISION_AT_SIZES["records"]],
-)
-def test_configs_match_the_recorded_torchvision_models(record):
-    expected = {key: record[key] for key in ("output", "params", "non_trainable", "buffer_elements", "macs")}
-    assert _shapecli_figures(record["config"], record["input"]) == expected
-
-
 # -- torchvision's models ------------------------------------------------------------------------
 
 TV_CASES = [(config, model) for config, models in TORCHVISION["configs"].items() for model in models]
@@ -152,6 +138,24 @@ TORCHVISION_NAMES = {"densenet121.yaml"}
 same order with the same shapes under their own names (resnet50's layer1.rest.0.conv1 is
 torchvision's layer1.1.conv1; mobilenet_v2 and efficientnet_b0 name the optional expand conv
 instead of numbering a Sequential whose indices shift when it is left out)."""
+
+
+AT_INPUTS = [
+    (config, model, at)
+    for config, model in TV_CASES
+    for at in TORCHVISION["configs"][config][model].get("at_inputs", [])
+]
+"""(config, model, figures at one further input) of the cases recorded at further input shapes."""
+
+NOT_TORCHVISIONS_NUMBERS = {
+    "swin_t": "the config leaves out the shifted windows' attention mask and always rolls (the same shapes)",
+}
+"""The cases whose built model has torchvision's tensors but does not compute its values, and why."""
+
+
+def _in_execution_order(model: str, state_dict: list) -> list:
+    """The recorded state_dict in the order shapecli lists the model's tensors (the tool's function)."""
+    return RECORDER.in_execution_order(model, state_dict)
 
 
 def _entry(config: str, model: str) -> dict:
@@ -193,7 +197,7 @@ def test_counts_macs_and_outputs_are_torchvisions(config, model):
 def test_state_dict_is_torchvisions_in_order(config, model):
     entry = _entry(config, model)
     state = _state(_trace(config, model, "1x3x224x224"))
-    assert [list(p.after) for p in state] == [shape for _, shape in entry["state_dict"]]
+    assert [list(p.after) for p in state] == [shape for _, shape in _in_execution_order(model, entry["state_dict"])]
     if config in TORCHVISION_NAMES:
         assert [p.name for p in state] == [name for name, _ in entry["state_dict"]]
 
@@ -210,6 +214,48 @@ def test_conditions_agree_with_torchvision_at_every_square_size(config, model, s
         f"at {size}x{size} shapecli requires {[r.text for r in trace.requires]}; torchvision "
         + ("runs" if _runs(entry, size) else f"refuses ({entry['sizes']['refusal']['error']} at the largest)")
     )
+
+
+@pytest.mark.parametrize(
+    ("config", "model", "at"),
+    AT_INPUTS,
+    ids=[f"{model}-{'x'.join(map(str, at['input']))}" for _, model, at in AT_INPUTS],
+)
+def test_figures_at_further_inputs_are_torchvisions(config, model, at):
+    entry = _entry(config, model)
+    trace = _trace(config, model, "x".join(map(str, at["input"])))
+    assert trace.errors == []
+    assert [list(shape) for shape in trace.outputs.values()] == at["outputs"]
+    assert trace.totals.macs == at["macs"]
+    assert (trace.totals.params, trace.totals.trainable) == (entry["params"], entry["trainable"])
+    assert trace.totals.non_trainable == entry["params"] - entry["trainable"]
+    assert sum(product(p.after) for p in _state(trace) if p.buffer) == entry["buffers"]
+
+
+SYMBOLIC = [
+    (config, model, {"input": entry["input"], "outputs": entry["outputs"], "macs": entry["macs"]})
+    for config, models in TORCHVISION["configs"].items()
+    for model, entry in models.items()
+    if "at_inputs" in entry
+] + AT_INPUTS
+"""(config, model, figures at one input) to evaluate the symbolic figures at."""
+
+
+@pytest.mark.parametrize(
+    ("config", "model", "at"), SYMBOLIC, ids=[f"{model}-{'x'.join(map(str, at['input']))}" for _, model, at in SYMBOLIC]
+)
+def test_the_symbolic_figures_evaluate_to_the_recorded_ones(config, model, at):
+    # inferred once at (batch, 3, H, W), then evaluated at the recorded size
+    entry = _entry(config, model)
+    trace = _trace(config, model, "batchx3xHxW")
+    assert trace.errors == []
+    batch, _, height, width = at["input"]
+    bindings = {"batch": batch, "H": height, "W": width}
+    assert all(requirement.test(bindings) for requirement in trace.requires)
+    outputs = [[d.evaluate(bindings) if isinstance(d, Expr) else d for d in shape] for shape in trace.outputs.values()]
+    assert outputs == at["outputs"]
+    assert trace.totals.macs.evaluate(bindings) == at["macs"]
+    assert trace.totals.params == entry["params"]
 
 
 def _edges(entry: dict) -> list[int]:
@@ -232,7 +278,14 @@ def test_concrete_inference_agrees_with_torchvision_where_its_verdict_changes(co
 
 
 def test_the_sweep_covers_the_configs_of_the_issue():
-    assert {model for _, model in SWEPT} >= {"densenet121", "efficientnet_b0", "mobilenet_v2", "wide_resnet50_2"}
+    assert {model for _, model in SWEPT} >= {
+        "densenet121",
+        "efficientnet_b0",
+        "mobilenet_v2",
+        "wide_resnet50_2",
+        "convnext_tiny",
+        "swin_t",
+    }
     assert all(_entry(config, model)["sizes"]["range"] == list(TORCHVISION_SIZES) for config, model in SWEPT)
 
 
@@ -253,7 +306,9 @@ def test_the_built_model_has_torchvisions_state_dict(config, model):
     entry = _entry(config, model)
     built = shapecli.load(CONFIGS / config, set={k: str(v) for k, v in entry["set"].items()}).build_torch()
     state = built.state_dict()
-    assert [list(v.shape) for v in state.values()] == [shape for _, shape in entry["state_dict"]]
+    assert [list(v.shape) for v in state.values()] == [
+        shape for _, shape in _in_execution_order(model, entry["state_dict"])
+    ]
     if config in TORCHVISION_NAMES:
         assert list(state) == [name for name, _ in entry["state_dict"]]
 
@@ -271,6 +326,10 @@ def test_live_torchvision_model_is_the_record_and_computes_what_the_built_model_
     theirs = torchvision.models.get_model(model).eval()
     assert [[name, list(v.shape)] for name, v in theirs.state_dict().items()] == entry["state_dict"]
     assert sum(p.numel() for p in theirs.parameters()) == entry["params"]
+    assert sum(p.numel() for p in theirs.parameters() if p.requires_grad) == entry["trainable"]
+    assert sum(b.numel() for b in theirs.buffers()) == entry["buffers"]
+    if model in NOT_TORCHVISIONS_NUMBERS:
+        return
     ours = shapecli.load(CONFIGS / config, set={k: str(v) for k, v in entry["set"].items()}).build_torch().eval()
     # the same tensors in the same order: torchvision's weights load by position
     ours.load_state_dict(dict(zip(ours.state_dict(), theirs.state_dict().values())))
@@ -300,28 +359,13 @@ def test_live_torchvision_runs_where_the_record_says(config, model):
 
 @pytest.mark.torch
 @pytest.mark.torchvision
-@pytest.mark.parametrize("record", TORCHVISION_AT_SIZES["records"])
-def test_the_torchvision_record_is_current(record):
-    sys.path.insert(0, str(Path(__file__).parent.parent / "tools"))
-    from torchvision_configs import measure
-
-    assert measure(record["model"], tuple(record["input"])) == {
-        key: record[key] for key in ("input", "output", "params", "non_trainable", "buffer_elements", "macs")
-    }
-
-
 @pytest.mark.parametrize(
-    "record",
-    TORCHVISION_AT_SIZES["records"],
-    ids=[f"{r['config']}-{r['input']}" for r in TORCHVISION_AT_SIZES["records"]],
+    ("config", "model", "at"),
+    AT_INPUTS,
+    ids=[f"{model}-{'x'.join(map(str, at['input']))}" for _, model, at in AT_INPUTS],
 )
-def test_the_symbolic_figures_evaluate_to_the_recorded_ones(record):
-    # inferred once at (batch, 3, H, W), then evaluated at the recorded size
-    trace = run_spec((CONFIGS / record["config"]).read_text(), file=record["config"])
-    assert trace.errors == []
-    batch, _, height, width = record["input"]
-    bindings = {"batch": batch, "H": height, "W": width}
-    output = next(iter(trace.outputs.values()))
-    assert [d.evaluate(bindings) if isinstance(d, Expr) else d for d in output] == record["output"]
-    assert trace.totals.macs.evaluate(bindings) == record["macs"]
-    assert trace.totals.params == record["params"]
+def test_the_record_at_further_inputs_is_current(config, model, at):
+    import torchvision
+
+    theirs = torchvision.models.get_model(model).eval()
+    assert RECORDER.forward(theirs, tuple(at["input"])) == (at["outputs"], at["macs"])

@@ -16,7 +16,10 @@ tests/reference/configs_torchvision.json under the config's name and the model's
   (`runs`: the ranges of S that run, inclusive) and the message of the largest S that
   does not (`refusal`): on the meta device at every size, and on the CPU as well at the
   sizes `cpu` says (they must agree); only for the cases marked so (`--no-sizes` keeps
-  the recorded sweep).
+  the recorded sweep);
+- `at_inputs`: the `outputs` and `macs` of a forward pass at each further input shape of the
+  case (odd, non-square, batch 2: Swin-T pads its maps to whole windows), for the cases
+  that list some.
 
 CONFIG names the configs to record (`densenet121.yaml`, …; default: all); their entries are
 replaced, the others kept. Each case is also inferred by shapecli (installed or on PYTHONPATH)
@@ -49,6 +52,8 @@ class Case(NamedTuple):
     set: dict = {}
     sizes: bool = True
     """Whether to sweep the square sizes (a variant with the same layout as a swept case need not)."""
+    inputs: tuple = ()
+    """Further input shapes to record outputs and MACs at (besides INPUT)."""
 
 
 CASES = [
@@ -66,33 +71,50 @@ CASES = [
     Case("resnet50.yaml", "resnet50"),
     Case("resnet50.yaml", "wide_resnet50_2", {"width_per_group": 128}),
     Case("resnet50.yaml", "resnext50_32x4d", {"groups": 32, "width_per_group": 4}, sizes=False),
+    Case("convnext_tiny.yaml", "convnext_tiny", inputs=((2, 3, 64, 64),)),
+    Case(
+        "swin_t.yaml",
+        "swin_t",
+        inputs=((2, 3, 100, 100), (1, 3, 37, 53), (1, 3, 4, 4), (1, 3, 320, 320)),
+    ),
 ]
 
 
 def record_case(case: Case, sweep: bool) -> dict:
     """What torchvision's model of `case` is (see the module's docstring)."""
-    import torch
     import torchvision
-    from torch.utils.flop_counter import FlopCounterMode
 
     model = torchvision.models.get_model(case.model).eval()
     meta = torchvision.models.get_model_weights(case.model).DEFAULT.meta
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        out = model(torch.zeros(INPUT))
+    outputs, macs = forward(model, INPUT)
     entry = {
         "set": case.set,
         "input": list(INPUT),
         "params": sum(p.numel() for p in model.parameters()),
         "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "buffers": sum(b.numel() for b in model.buffers()),
-        "macs": counter.get_total_flops() // 2,
-        "outputs": [list(out.shape)],
+        "macs": macs,
+        "outputs": outputs,
         "published": {"params": meta["num_params"], "gmacs": meta["_ops"]},
         "state_dict": [[name, list(value.shape)] for name, value in model.state_dict().items()],
     }
+    if case.inputs:
+        entry["at_inputs"] = [
+            dict(zip(("input", "outputs", "macs"), (list(x), *forward(model, x)))) for x in case.inputs
+        ]
     if case.sizes and sweep:
         entry["sizes"] = sweep_sizes(case.model)
     return entry
+
+
+def forward(model, shape: tuple) -> tuple[list, int]:
+    """The output shapes of `model` at an input of zeros of `shape`, and its MACs (FlopCounterMode / 2)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        out = model(torch.zeros(shape))
+    return [list(out.shape)], counter.get_total_flops() // 2
 
 
 def sweep_sizes(name: str) -> dict:
@@ -144,8 +166,8 @@ def _runs(model, x) -> str | None:
     return None
 
 
-def shapecli_figures(case: Case) -> dict:
-    """shapecli's figures for `case` at INPUT, as the record has them."""
+def shapecli_figures(case: Case, shape: tuple = INPUT) -> dict:
+    """shapecli's figures for `case` at the input `shape`, as the record has them."""
     sys.path.insert(0, str(ROOT))
     from shapecli.dims import product
     from shapecli.infer import infer
@@ -153,7 +175,7 @@ def shapecli_figures(case: Case) -> dict:
 
     text = (ROOT / "configs" / case.config).read_text()
     overrides = {name: str(value) for name, value in case.set.items()}
-    trace = infer(load_model(text, case.config, "torch", overrides), [(None, INPUT)])
+    trace = infer(load_model(text, case.config, "torch", overrides), [(None, tuple(shape))])
     state = [p for layer in trace.layers for p in layer.params if p.shared_with is None]
     return {
         "params": trace.totals.params,
@@ -165,6 +187,26 @@ def shapecli_figures(case: Case) -> dict:
     }
 
 
+def in_execution_order(model: str, state_dict: list) -> list:
+    """The recorded state_dict [[name, shape], …] in the order shapecli lists a model's tensors.
+
+    That is torchvision's order, except in Swin-T's PatchMerging, which registers its
+    `reduction` (applied last) before its `norm` (applied first): a spec lists each layer's
+    tensors in the order the layers run, so each `features.N.reduction.weight` moves after
+    `features.N.norm.bias`. Every other tensor keeps its place.
+    """
+    if model != "swin_t":
+        return state_dict
+    ordered = list(state_dict)
+    for name, shape in state_dict:
+        if name.endswith(".reduction.weight"):
+            ordered.remove([name, shape])
+            norm_bias = name.removesuffix("reduction.weight") + "norm.bias"
+            at = next(i for i, (other, _) in enumerate(ordered) if other == norm_bias)
+            ordered.insert(at + 1, [name, shape])
+    return ordered
+
+
 def compare(case: Case, entry: dict) -> bool:
     """Print shapecli's figures next to torchvision's; whether they agree."""
     ours = shapecli_figures(case)
@@ -173,7 +215,7 @@ def compare(case: Case, entry: dict) -> bool:
         "buffers": entry["buffers"],
         "macs": entry["macs"],
         "outputs": entry["outputs"],
-        "state_dict shapes": [shape for _, shape in entry["state_dict"]],
+        "state_dict shapes": [shape for _, shape in in_execution_order(case.model, entry["state_dict"])],
         "errors": [],
     }
     same = True
@@ -185,6 +227,14 @@ def compare(case: Case, entry: dict) -> bool:
             print(f"  {key:18} {shown}")
         else:
             print(f"  {key:18} torchvision {theirs[key]}  shapecli {ours[key]}  {'ok' if agree else 'DIFFERENT'}")
+    for at in entry.get("at_inputs", []):
+        ours = shapecli_figures(case, at["input"])
+        agree = [ours["outputs"], ours["macs"], ours["errors"]] == [at["outputs"], at["macs"], []]
+        same &= agree
+        print(
+            f"  at {at['input']}: torchvision {at['outputs']} {at['macs']:,} MACs  shapecli {ours['outputs']}"
+            f" {ours['macs']:,} MACs {ours['errors'] or ''} {'ok' if agree else 'DIFFERENT'}"
+        )
     if "sizes" in entry:
         print(f"  sizes              runs at {entry['sizes']['runs']}; refusal {entry['sizes']['refusal']}")
     return same
