@@ -167,6 +167,9 @@ ARG_ERRORS = [
     ("Dense", {"units": 4, "use_bias": "no"}, "use_bias: expected true or false, received 'no'"),
     ("Dropout", {"rate": 1.5}, "rate: expected a number in [0, 1], received 1.5"),
     ("Concat", {"axis": "last"}, "axis: expected an integer, received 'last'"),
+    # a factor PyTorch cannot take as a double (was an OverflowError, exit 3)
+    ("Upsample", {"scale_factor": 10**400}, "scale_factor: expected number > 0 (at most 2^63 - 1) or a list of them"),
+    ("Upsample", {"scale_factor": [2, 2**63]}, "scale_factor: expected number > 0 (at most 2^63 - 1) or a list"),
 ]
 
 

@@ -11,7 +11,7 @@ import math
 from fractions import Fraction
 from types import SimpleNamespace
 
-from ..args import BeforeAfter, Bool, Choice, Float, Int, Ints, Padding, show
+from ..args import LARGEST, BeforeAfter, Bool, Choice, Float, Int, Ints, Padding, show
 from ..dims import UNKNOWN, dim_max, dim_min, equal, format_dim, format_shape, is_known, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, PerConvention, register
@@ -186,18 +186,25 @@ class OutputSizes:
         return "int ≥ 1 or a list of them"
 
 
+def _is_factor(value) -> bool:
+    """A positive number PyTorch can take as a double: a finite float, or an int up to 2^63 - 1."""
+    if type(value) is float:
+        return 0 < value < math.inf
+    return type(value) is int and 0 < value <= LARGEST
+
+
 class ScaleFactor:
     """A positive number or a list of positive numbers, one per spatial axis."""
 
     def __call__(self, value):
-        if type(value) in (int, float) and 0 < value < math.inf:
+        if _is_factor(value):
             return value
-        if isinstance(value, list) and value and all(type(v) in (int, float) and 0 < v < math.inf for v in value):
+        if isinstance(value, list) and value and all(_is_factor(v) for v in value):
             return tuple(value)
         raise SpecError(f"expected {self}, received {show(value)}")
 
     def __str__(self) -> str:
-        return "number > 0 or a list of them"
+        return "number > 0 (at most 2^63 - 1) or a list of them"
 
 
 @register("Upsample", prefix="upsample")
