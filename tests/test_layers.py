@@ -170,6 +170,7 @@ ARG_ERRORS = [
     # a factor PyTorch cannot take as a double (was an OverflowError, exit 3)
     ("Upsample", {"scale_factor": 10**400}, "scale_factor: expected number > 0 (at most 2^63 - 1) or a list of them"),
     ("Upsample", {"scale_factor": [2, 2**63]}, "scale_factor: expected number > 0 (at most 2^63 - 1) or a list"),
+    ("Normalization", {"mean": 10**400, "variance": 1}, "mean: expected a number or a nested list of numbers"),
 ]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from ..args import Bool, Choice, Float, Int, show
+from ..args import LARGEST, Bool, Choice, Float, Int, show
 from ..dims import AnyShape, format_dim, format_shape
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
@@ -98,7 +98,10 @@ class Array:
 
 
 def _is_number(value) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)
+    """A finite float, or an int a double holds (at most 2^63 - 1 in size, as every number argument)."""
+    if type(value) is int:
+        return abs(value) <= LARGEST
+    return type(value) is float and math.isfinite(value)
 
 
 def _array_shape(value) -> tuple | None:
