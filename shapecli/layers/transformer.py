@@ -36,56 +36,51 @@ def _stack(layer: type[Layer], cfg, ins, count: int, norm: bool, prefix: str = "
     return params
 
 
+class TransformerStack(Layer):
+    """Base of TransformerEncoder and TransformerDecoder: `num_layers` copies of `layer` and an
+    optional final norm; shapes are one layer's, MACs num_layers times one layer's."""
+
+    layer: type[Layer]
+
+    @classmethod
+    def output_shape(cls, cfg, ins):
+        # one layer's: encoder (S, N, E) -> (S, N, E); decoder tgt (T, N, E), memory (S, N, E) -> (T, N, E)
+        return cls.layer.output_shape(cfg, ins)
+
+    @classmethod
+    def params(cls, cfg, ins):
+        return _stack(cls.layer, cfg, ins, cfg.num_layers, cfg.norm)
+
+    @classmethod
+    def macs(cls, cfg, ins, out):
+        # num_layers * one layer's
+        return cfg.num_layers * cls.layer.macs(cfg, ins, out)
+
+
 @register("TransformerEncoder", prefix="encoder")
-class TransformerEncoder(Layer):
+class TransformerEncoder(TransformerStack):
     """num_layers TransformerEncoderLayers and an optional final norm (PyTorch TransformerEncoder)."""
 
+    layer = TransformerEncoderLayer
     args = {
         **_TRANSFORMER_ARGS,
         "num_layers": Arg(Int(1, MAX_LAYERS), doc=f"number of encoder layers (at most {MAX_LAYERS})"),
         "norm": _NORM,
     }
 
-    @staticmethod
-    def output_shape(cfg, ins):
-        # (S, N, E) -> (S, N, E), each layer checking the width and heads
-        return TransformerEncoderLayer.output_shape(cfg, ins)
-
-    @staticmethod
-    def params(cfg, ins):
-        return _stack(TransformerEncoderLayer, cfg, ins, cfg.num_layers, cfg.norm)
-
-    @staticmethod
-    def macs(cfg, ins, out):
-        # num_layers * one layer's
-        return cfg.num_layers * TransformerEncoderLayer.macs(cfg, ins, out)
-
 
 @register("TransformerDecoder", prefix="decoder")
-class TransformerDecoder(Layer):
+class TransformerDecoder(TransformerStack):
     """num_layers TransformerDecoderLayers and an optional final norm; inputs [tgt, memory]
     (PyTorch TransformerDecoder)."""
 
+    layer = TransformerDecoderLayer
     min_inputs = max_inputs = 2
     args = {
         **_TRANSFORMER_ARGS,
         "num_layers": Arg(Int(1, MAX_LAYERS), doc=f"number of decoder layers (at most {MAX_LAYERS})"),
         "norm": _NORM,
     }
-
-    @staticmethod
-    def output_shape(cfg, ins):
-        # tgt (T, N, E), memory (S, N, E) -> (T, N, E)
-        return TransformerDecoderLayer.output_shape(cfg, ins)
-
-    @staticmethod
-    def params(cfg, ins):
-        return _stack(TransformerDecoderLayer, cfg, ins, cfg.num_layers, cfg.norm)
-
-    @staticmethod
-    def macs(cfg, ins, out):
-        # num_layers * one layer's
-        return cfg.num_layers * TransformerDecoderLayer.macs(cfg, ins, out)
 
 
 @register("Transformer", prefix="transformer")
