@@ -17,6 +17,8 @@ Symbols stand for sizes of at least 1; `bounds` uses that to decide signs.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..errors import ShapeError
 
 MAX_SIZE = 2**63 - 1
@@ -100,8 +102,24 @@ def _value_key(value) -> tuple:
 
 def term_key(term):
     """Order terms by falling degree, then by their atoms; the constant goes last."""
-    monomial, _ = term
+    return monomial_key(term[0])
+
+
+@lru_cache(maxsize=1 << 16)
+def monomial_key(monomial: tuple) -> tuple:
+    """The sort key of a monomial (see term_key), cached: a model's formulas reuse a few monomials."""
     return (-sum(power for _, power in monomial), tuple((atom_key(a), p) for a, p in monomial))
+
+
+def _from_ordered(terms) -> Dim:
+    """Canonical form of (monomial, coefficient) pairs already in term order: zero terms are
+    dropped, a constant becomes an int (the fast path of arithmetic that keeps the order)."""
+    kept = tuple(term for term in terms if term[1])
+    if not kept:
+        return 0
+    if len(kept) == 1 and not kept[0][0]:
+        return kept[0][1]
+    return Expr(kept)
 
 
 class Expr:
@@ -113,12 +131,19 @@ class Expr:
     `from_coefficients`, so equal expressions have equal terms.
     """
 
-    __slots__ = ("terms", "key", "_hash")
+    __slots__ = ("terms", "_key", "_hash")
 
     def __init__(self, terms):
         self.terms = terms
-        self.key = tuple((term_key(t)[1], t[1]) for t in terms)
+        self._key = None
         self._hash = hash(terms)
+
+    @property
+    def key(self) -> tuple:
+        """A sort key of the expression (by its terms' atoms and coefficients), computed on first use."""
+        if self._key is None:
+            self._key = tuple((monomial_key(m)[1], c) for m, c in self.terms)
+        return self._key
 
     @staticmethod
     def symbol(name: str) -> Expr:
@@ -174,6 +199,11 @@ class Expr:
         return names
 
     def __add__(self, other):
+        if type(other) is int:  # only the constant term (last in term order) changes
+            terms = self.terms
+            if terms[-1][0]:
+                return Expr((*terms, ((), other))) if other else self
+            return _from_ordered((*terms[:-1], ((), terms[-1][1] + other)))
         if isinstance(other, int):
             other = {(): other}
         elif isinstance(other, Expr):
@@ -188,7 +218,7 @@ class Expr:
     __radd__ = __add__
 
     def __neg__(self):
-        return Expr.from_coefficients({m: -c for m, c in self.terms})
+        return Expr(tuple((m, -c) for m, c in self.terms))
 
     def __sub__(self, other):
         if not isinstance(other, (int, Expr)):
@@ -202,7 +232,7 @@ class Expr:
 
     def __mul__(self, other):
         if isinstance(other, int):
-            return Expr.from_coefficients({m: c * other for m, c in self.terms})
+            return _from_ordered((m, c * other) for m, c in self.terms) if other else 0
         if not isinstance(other, Expr):
             return NotImplemented
         if len(self.terms) * len(other.terms) > MAX_PRODUCT_PAIRS:
@@ -237,11 +267,12 @@ class Expr:
 
     def _split(self, k: int) -> tuple[Dim, Dim]:
         """(A, R) with self = k*A + R, A integer-valued, R's coefficients in [0, k)."""
-        quotient, remainder = {}, {}
+        quotient, remainder = [], []
         for monomial, c in self.terms:
             q, r = divmod(c, k)
-            quotient[monomial], remainder[monomial] = q, r
-        return Expr.from_coefficients(quotient), Expr.from_coefficients(remainder)
+            quotient.append((monomial, q))
+            remainder.append((monomial, r))
+        return _from_ordered(quotient), _from_ordered(remainder)
 
     def __floordiv__(self, k):
         if not isinstance(k, int):
@@ -411,8 +442,12 @@ def equal(a: Dim, b: Dim) -> bool | None:
 
     Symbols are taken to be at least 1, so `H + 1` is certainly not 1.
     """
+    if type(a) is int and type(b) is int:
+        return a == b
     if isinstance(a, Unknown) or isinstance(b, Unknown):
         return None
+    if a == b:
+        return True
     difference = a - b
     if isinstance(difference, int):
         return difference == 0
