@@ -301,7 +301,8 @@ class _Propagation:
         )
         info.cfg = node.cfg
         self.layers.append(info)
-        count = len(node.layer.output_names(node.cfg))
+        names = node.layer.output_names(node.cfg)
+        count = len(names)
         outs: list = [None] * count
         if None in ins or any(self.values.get(s) is None for s in node.reads):
             info.state = "skipped"
@@ -323,7 +324,7 @@ class _Propagation:
                 p.after = p.count = None
         info.output_shape = outs[0]
         if count > 1:
-            info.output_shapes = dict(zip(node.layer.output_names(node.cfg), outs))
+            info.output_shapes = dict(zip(names, outs))
         for index, shape in enumerate(outs):
             self.values[NodeOutput(node.id, index)] = shape
 
@@ -453,6 +454,8 @@ def _bound(shape: tuple, fixed: dict[str, int]) -> tuple:
 
 def _check_shape(shape: tuple) -> None:
     """Refuse an output of too many axes, or with a size beyond int64."""
+    if len(shape) <= MAX_RANK and all(type(d) is int and -MAX_SIZE <= d <= MAX_SIZE for d in shape):
+        return
     if len(shape) > MAX_RANK:
         raise ShapeError(f"gives a rank-{len(shape)} output; shapecli handles at most {MAX_RANK} axes")
     for d in shape:
@@ -676,6 +679,9 @@ def _same_shape(a: tuple, b: tuple) -> bool:
 
 
 def _sum(values) -> Dim:
+    values = list(values)
+    if all(type(v) is int for v in values):
+        return sum(values)
     return dim_sum(UNKNOWN if v is None else v for v in values)
 
 
