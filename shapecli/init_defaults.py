@@ -361,15 +361,12 @@ FAMILIES: dict[type, Family] = {
 Types without an entry have no parameters."""
 
 
-_FAMILY_OF: dict[type, Family | None] = {}
-"""family_of's answers, by layer type (the MRO walk runs once per type)."""
-
-
 def family_of(layer: type) -> Family | None:
     """The entry of a layer type: its own, or its nearest base class's."""
-    if layer not in _FAMILY_OF:
-        _FAMILY_OF[layer] = next((FAMILIES[cls] for cls in layer.__mro__ if cls in FAMILIES), None)
-    return _FAMILY_OF[layer]
+    for cls in layer.__mro__:
+        if cls in FAMILIES:
+            return FAMILIES[cls]
+    return None
 
 
 def roles_of(layer: type) -> tuple[str, ...]:
