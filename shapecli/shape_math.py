@@ -9,7 +9,7 @@ around each rule.
 from __future__ import annotations
 
 from .conditions import require
-from .dims import UNKNOWN, Dim, ceil_div, dim_max, equal, format_dim, format_shape, is_known
+from .dims import UNKNOWN, Dim, bounds, ceil_div, dim_max, equal, format_dim, format_shape, is_known
 from .errors import ShapeError
 
 
@@ -156,9 +156,11 @@ def transposed_length(n: Dim, k: int, s: int, d: int, p: int, output_padding: in
 
 def require_positive(length: Dim, what: str) -> Dim:
     """Raise (or record `length >= 1`) unless a computed output length is positive."""
-    if isinstance(length, int) and length <= 0:
-        raise ShapeError(f"{what} gives an output length of {length}; the input is too small")
-    require_at_least(length, 1, f"{what} needs an output length {format_dim(length)} >= 1")
+    if isinstance(length, int):
+        if length <= 0:
+            raise ShapeError(f"{what} gives an output length of {length}; the input is too small")
+    elif is_known(length) and bounds(length)[0] < 1:  # the message is written only when it may be used
+        require_at_least(length, 1, f"{what} needs an output length {format_dim(length)} >= 1")
     return length
 
 
