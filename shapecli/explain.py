@@ -48,31 +48,43 @@ class Origins:
         self.cache: dict[tuple, Origin | None] = {}
 
     def of(self, source: Source, axis: int) -> Origin | None:
-        """The origin of axis `axis` of the tensor `source` (None when it cannot be told)."""
-        key = (source, axis)
-        if key not in self.cache:
-            self.cache[key] = self._walk(source, axis)
-        return self.cache[key]
+        """The origin of axis `axis` of the tensor `source` (None when it cannot be told).
 
-    def _walk(self, source: Source, axis: int) -> Origin | None:
-        model = self.model
-        for _ in range(len(model.nodes) + 1):
-            if isinstance(source, str):
-                return self._input(source)
-            node = model.nodes[source.node]
-            ins = [self.values.get(s) for s in node.sources]
-            shape = self.values.get(source)
-            if None in ins or shape is None or axis >= len(shape):
-                return None
-            cfg = self.config(node)
-            step = _passed_through(node.layer, cfg, ins, source.index, axis)
-            if step is _UNTOLD:
-                return None
-            if step is None:
-                return _made_by(model, node, cfg, ins, source.index, axis)
-            index, axis = step
-            source = node.sources[index]
-        return None
+        Every tensor axis the walk passes is remembered with the answer, so that errors
+        downstream of one long chain walk it once."""
+        cache = self.cache
+        passed = []
+        key = (source, axis)
+        while key not in cache:
+            passed.append(key)
+            found = self._step(*key)
+            if found is None or isinstance(found, Origin):
+                cache[key] = found
+                break
+            key = found
+        found = cache[key]
+        for key in passed:
+            cache[key] = found
+        return found
+
+    def _step(self, source: Source, axis: int):
+        """The origin of axis `axis` of `source` if this step tells it (None: it cannot be told),
+        else the (source, axis) it is copied from."""
+        if isinstance(source, str):
+            return self._input(source)
+        node = self.model.nodes[source.node]
+        ins = [self.values.get(s) for s in node.sources]
+        shape = self.values.get(source)
+        if None in ins or shape is None or axis >= len(shape):
+            return None
+        cfg = self.config(node)
+        step = _passed_through(node.layer, cfg, ins, source.index, axis)
+        if step is _UNTOLD:
+            return None
+        if step is None:
+            return _made_by(self.model, node, cfg, ins, source.index, axis)
+        index, axis = step
+        return node.sources[index], axis
 
     def _input(self, name: str) -> Origin:
         if name in self.given:
