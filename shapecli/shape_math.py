@@ -156,12 +156,14 @@ def require_declared_trailing(x: tuple, cfg, name: str) -> None:
     message = f"normalizes the trailing shape {list(declared)} but receives {format_shape(x)}"
     if not fits:
         raise ShapeError(message, hint=f"{name} has {n} sizes: give an input of rank {n} or more")
-    actual = "[" + ", ".join(format_dim(d) for d in x[len(x) - n :]) + "]"
+    sizes = [format_dim(d) for d in x[len(x) - n :]]
+    actual = "[" + ", ".join(sizes) + "]"
+    said = f"last {n} axes are {actual}" if n > 1 else f"last axis is {sizes[0]}"
     raise DeclaredSizeError(
         message,
         expected=(*x[: len(x) - n], *declared),
         received=x,
-        hint=f"the input's last {n} {'axes are' if n > 1 else 'axis is'} {actual}: set {name}: {actual}",
+        hint=f"the input's {said}: set {name}: {actual}",
         arg=name,
     )
 
