@@ -148,10 +148,12 @@ def _passed_through(layer, cfg, ins: list, index: int, axis: int):
 def _made_by(model: Model, node: Node, cfg, ins: list, index: int, axis: int) -> Origin:
     """The origin of a size the layer makes: the argument written in the spec that the output
     axis is (each int, or int of a list, replaced by a symbol in turn), else the layer."""
-    for name, owner, value, loc, arg in node.args:
-        for probe, symbol in _argument_probes(cfg, arg, getattr(cfg, arg, None)):
+    for written in node.args:
+        arg = written[4]
+        current = getattr(cfg, arg, None)
+        for probe, symbol in _argument_probes(cfg, arg, current):
             if _is_symbol(_run(node.layer, probe, ins, index, axis), symbol):
-                return Origin(f"{name}: {_as_written(value)} of '{owner}'", model.file, loc, written=True)
+                return _argument_origin(model, written, current)
     return Origin(f"{node.type_label} '{node.path}'", model.file, node.loc)
 
 
@@ -186,15 +188,18 @@ def _as_written(value) -> str:
     return str(value)
 
 
-def declared_origin(model: Model, node: Node, arg: str) -> Origin | None:
-    """Where the argument `arg` of `node` was written (None: not written, a default)."""
-    for name, owner, value, loc, key in node.args:
-        if key == arg:
-            concrete = _is_int(value) or (isinstance(value, (tuple, list)) and all(map(_is_int, value)))
-            if concrete:
-                return Origin(f"{name}: {_as_written(value)} of '{owner}'", model.file, loc, written=True)
-            return Origin(f"{name} of '{owner}'", model.file, loc)
-    return None
+def declared_origin(model: Model, node: Node, arg: str, current) -> Origin | None:
+    """Where the argument `arg` of `node`, whose value is now `current`, was written (None: not
+    written, a default)."""
+    return next((_argument_origin(model, w, current) for w in node.args if w[4] == arg), None)
+
+
+def _argument_origin(model: Model, written: tuple, current) -> Origin:
+    """The origin of a size that is an argument as written in the spec (`units: 20 of 'fc1'`); one
+    written as a `$` expression of shapes shows the value it had in this inference."""
+    name, owner, value, loc, _ = written
+    concrete = _is_int(value) or (isinstance(value, (tuple, list)) and all(map(_is_int, value)))
+    return Origin(f"{name}: {_as_written(value if concrete else current)} of '{owner}'", model.file, loc, concrete)
 
 
 def source_name(model: Model, source) -> str:
@@ -288,7 +293,7 @@ def _expected_origin(model: Model, node: Node, error: DeclaredSizeError | None, 
     if error is None:
         return None
     if error.arg is not None:
-        return declared_origin(model, node, error.arg)
+        return declared_origin(model, node, error.arg, error.declared)
     if error.like is not None:
         return origin(*error.like)
     return None

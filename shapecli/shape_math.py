@@ -56,9 +56,9 @@ class DeclaredSizeError(ShapeError):
     """An input whose size on one axis is not the size the layer declares for it.
 
     Carries, besides the shapes, where the expected size comes from, so that the diagnostic
-    can say so without guessing: `arg`, the argument that declares it (`in_channels`), or
-    `like`, the (input, axis) whose size it must equal; `input` is the position of the input
-    that disagrees.
+    can say so without guessing: `arg`, the argument that declares it (`in_channels`) and
+    `declared` its value, or `like`, the (input, axis) whose size it must equal; `input` is
+    the position of the input that disagrees.
     """
 
     def __init__(
@@ -70,10 +70,11 @@ class DeclaredSizeError(ShapeError):
         hint: str | None,
         input: int = 0,
         arg: str | None = None,
+        declared=None,
         like: tuple[int, int] | None = None,
     ):
         super().__init__(message, expected=expected, received=received, hint=hint)
-        self.input, self.arg, self.like = input, arg, like
+        self.input, self.arg, self.declared, self.like = input, arg, declared, like
 
 
 def require_declared(
@@ -139,6 +140,7 @@ def _size_error(x, axis, declared, message, hint, input, arg, like) -> DeclaredS
         hint=hint(declared, x) if callable(hint) else hint.format(**fields),
         input=input,
         arg=arg,
+        declared=declared,
         like=like,
     )
 
@@ -165,6 +167,7 @@ def require_declared_trailing(x: tuple, cfg, name: str) -> None:
         received=x,
         hint=f"the input's {said}: set {name}: {actual}",
         arg=name,
+        declared=declared,
     )
 
 

@@ -256,13 +256,38 @@ ORIGINS = [
         ("w: 4 of 's'", 8, 29),
         ("k: 3 of 's'", 8, 35),
     ),
+    # sizes written as `$` expressions of shapes: the values they had
+    (
+        "layers:\n  - {name: a, type: Dense, units: $x.shape[1] // 2}\n"
+        "  - {name: b, type: Dense, in_units: 7, units: 3}\n",
+        "2x20",
+        ("units: 10 of 'a'", 2, 35),
+        ("in_units: 7 of 'b'", 3, 38),
+    ),
+    (
+        "layers:\n  - {name: a, type: Dense, units: 10}\n"
+        "  - {name: b, type: Dense, in_units: $a.shape[1] + 1, units: 3}\n",
+        "2x20",
+        ("units: 10 of 'a'", 2, 35),
+        ("in_units: 11 of 'b'", 3, 38),
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     "text, given, received_from, expected_from",
     ORIGINS,
-    ids=["issue-9", "equal-values", "expected-side", "filters-not-kernel", "size-1-passes", "computed", "block-use"],
+    ids=[
+        "issue-9",
+        "equal-values",
+        "expected-side",
+        "filters-not-kernel",
+        "size-1-passes",
+        "computed",
+        "block-use",
+        "expression-made",
+        "expression-declared",
+    ],
 )
 def test_origins_follow_the_rules_not_equal_values(tmp_path, monkeypatch, text, given, received_from, expected_from):
     (error,) = inspect_json(tmp_path, monkeypatch, text, "-i", given)["errors"]
