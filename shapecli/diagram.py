@@ -284,7 +284,7 @@ def key_args(node) -> list[tuple[str, object]]:
     one, or one given through a block's parameter), under their canonical name."""
     layer = node.layer
     written = {}
-    for name, owner, _, _ in node.args:
+    for name, owner, *_ in node.args:
         canonical = canonical_arg(layer, name)
         if canonical is not None and (node.path == owner or node.path.startswith(owner + ".")):
             written[canonical] = name

@@ -4,57 +4,87 @@ Origins are found only when an error is reported, and structurally: from the
 tensor that disagrees, walk back through the layers that produced it. At each
 layer the rule is run once more on inputs whose sizes are fresh symbols (a
 probe); if the output axis comes out as one of those symbols, the layer passed
-that axis through and the walk goes on to that input; otherwise the layer made
-the size — through a number written in the spec (`filters: 128`, with its
-position) when one of its arguments has that value. The walk ends at a model
-input: given with --input, or declared in the spec.
+that axis through and the walk goes on to that input. Otherwise the layer made
+the size: the rule is run again with each argument written in the spec replaced
+by a symbol in turn, and the argument that comes out as the axis (`filters: 128`,
+with its position) is the origin; when none does, the layer itself is. The walk
+ends at a model input: given with --input, or declared in the spec. No value is
+ever matched against another: two sizes that happen to be equal do not mix up
+their origins.
+
+The size a layer expected is named by the rule itself (shape_math's
+DeclaredSizeError): the argument that declares it, or the input it must match.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 
 from .conditions import collecting
 from .dims import Expr, equal
-from .errors import AxisConflict, Diagnostic, Origin, ShapecliError, ShapeError
-from .shape_math import broadcast_axis_name
+from .errors import AxisConflict, Diagnostic, Origin, ShapeError
+from .shape_math import DeclaredSizeError, broadcast_axis_name
 from .spec import Model, Node, NodeOutput, Source
 
 _PROBE = "·"
 """Start of the probe symbols' names (no spec or --input symbol can contain it)."""
 
+_UNTOLD = object()
+"""What a probe returns when no run of the rule could tell where an axis comes from."""
+
 
 class Origins:
-    """Finds what fixed each axis of any tensor of a propagated model."""
+    """Finds what fixed each axis of any tensor of a propagated model.
 
-    def __init__(self, model: Model, values: dict, given: set[str]):
+    `values` are the shapes of the tensors, `given` the inputs given on the command line,
+    `config(node)` the configuration a node was inferred with (its arguments that read
+    shapes resolved; node.cfg when not given).
+    """
+
+    def __init__(self, model: Model, values: dict, given: set[str], config: Callable[[Node], object] | None = None):
         self.model, self.values, self.given = model, values, given
+        self.config = config or (lambda node: node.cfg)
         self.cache: dict[tuple, Origin | None] = {}
 
     def of(self, source: Source, axis: int) -> Origin | None:
-        """The origin of axis `axis` of the tensor `source`."""
-        key = (source, axis)
-        if key not in self.cache:
-            self.cache[key] = self._walk(source, axis)
-        return self.cache[key]
+        """The origin of axis `axis` of the tensor `source` (None when it cannot be told).
 
-    def _walk(self, source: Source, axis: int) -> Origin | None:
-        model = self.model
-        for _ in range(len(model.nodes) + 1):
-            if isinstance(source, str):
-                return self._input(source)
-            node = model.nodes[source.node]
-            ins = [self.values.get(s) for s in node.sources]
-            if None in ins:
-                return None
-            shape = self.values.get(source)
-            made = shape[axis] if shape is not None and axis < len(shape) else None
-            step = _passed_through(node, ins, source.index, axis, made)
-            if step is None:
-                return arg_origin(model, node, made) or Origin(f"{node.type_label} '{node.path}'", model.file, node.loc)
-            index, axis = step
-            source = node.sources[index]
-        return None
+        Every tensor axis the walk passes is remembered with the answer, so that errors
+        downstream of one long chain walk it once."""
+        cache = self.cache
+        passed = []
+        key = (source, axis)
+        while key not in cache:
+            passed.append(key)
+            found = self._step(*key)
+            if found is None or isinstance(found, Origin):
+                cache[key] = found
+                break
+            key = found
+        found = cache[key]
+        for key in passed:
+            cache[key] = found
+        return found
+
+    def _step(self, source: Source, axis: int):
+        """The origin of axis `axis` of `source` if this step tells it (None: it cannot be told),
+        else the (source, axis) it is copied from."""
+        if isinstance(source, str):
+            return self._input(source)
+        node = self.model.nodes[source.node]
+        ins = [self.values.get(s) for s in node.sources]
+        shape = self.values.get(source)
+        if None in ins or shape is None or axis >= len(shape):
+            return None
+        cfg = self.config(node)
+        step = _passed_through(node.layer, cfg, ins, source.index, axis)
+        if step is _UNTOLD:
+            return None
+        if step is None:
+            return _made_by(self.model, node, cfg, ins, source.index, axis)
+        index, axis = step
+        return node.sources[index], axis
 
     def _input(self, name: str) -> Origin:
         if name in self.given:
@@ -62,44 +92,114 @@ class Origins:
         return Origin(f"input '{name}'", self.model.file, self.model.inputs[name].loc)
 
 
-def _passed_through(node: Node, ins: list, index: int, axis: int, made) -> tuple[int, int] | None:
-    """(input, axis) that output `index`'s axis `axis` is copied from, or None if the layer makes it.
+def _run(layer, cfg, ins: list, index: int, axis: int):
+    """Axis `axis` of output `index` of the rule on these inputs, or _UNTOLD if it does not run.
 
-    Sizes 0 and 1 stay as they are in the probe (broadcasting and squeezing depend on them).
+    A probe feeds the rule values of a kind it may not take (a symbol where it counts
+    with an int): any failure only means this probe tells nothing.
     """
-    probes = [
-        tuple(d if isinstance(d, int) and d <= 1 else Expr.symbol(f"{_PROBE}{i}{_PROBE}{a}") for a, d in enumerate(s))
-        for i, s in enumerate(ins)
-    ]
     try:
         with collecting("probe"):
-            out = node.layer.output_shape(node.cfg, probes)
-    except (ShapecliError, ArithmeticError, TypeError, ValueError, IndexError):
-        return _matched_by_value(ins, axis, made)
-    shape = out[index] if isinstance(out, list) else out
-    if axis >= len(shape):
-        return None
-    dim = shape[axis]
-    atom = dim.single_atom() if isinstance(dim, Expr) else None
-    if isinstance(atom, str) and atom.startswith(_PROBE):
-        i, a = atom[1:].split(_PROBE)
-        return int(i), int(a)
-    return None
+            out = layer.output_shape(cfg, ins)
+        shape = out[index] if isinstance(out, list) else out
+        return shape[axis] if axis < len(shape) else None
+    except Exception:  # noqa: BLE001 - see above
+        return _UNTOLD
 
 
-def _matched_by_value(ins: list, axis: int, made) -> tuple[int, int] | None:
-    """When a probe cannot run: the input axis at the same position with the same size, if any."""
-    return next(((i, axis) for i, s in enumerate(ins) if axis < len(s) and equal(s[axis], made) is True), None)
+def _probe_symbol(*parts) -> Expr:
+    return Expr.symbol(_PROBE + _PROBE.join(map(str, parts)))
 
 
-def arg_origin(model: Model, node: Node, value) -> Origin | None:
-    """The argument of `node` written as `value`, if any."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        return None
-    for name, owner, written, loc in node.args:
-        if written == value and type(written) is int:
-            return Origin(f"{name}: {value} of '{owner}'", model.file, loc, written=True)
-    return None
+def _is_symbol(dim, symbol: Expr) -> bool:
+    return isinstance(dim, Expr) and dim.single_atom() == symbol.single_atom()
+
+
+def _passed_through(layer, cfg, ins: list, index: int, axis: int):
+    """(input, axis) that output `index`'s axis `axis` is copied from; None if the layer makes it;
+    _UNTOLD if the rule cannot be probed.
+
+    First every input size but 0 and 1 (broadcasting and squeezing depend on them) is a
+    fresh symbol; when that tells nothing (the rule refuses it, or the axis is not one of
+    them), each input axis is a symbol alone in turn, 0 and 1 included.
+    """
+    probes = [
+        tuple(d if isinstance(d, int) and d <= 1 else _probe_symbol(i, a) for a, d in enumerate(s))
+        for i, s in enumerate(ins)
+    ]
+    dim = _run(layer, cfg, probes, index, axis)
+    told = dim is not _UNTOLD
+    if told and isinstance(dim, Expr):
+        atom = dim.single_atom()
+        if isinstance(atom, str) and atom.startswith(_PROBE):
+            i, a = atom[1:].split(_PROBE)
+            return int(i), int(a)
+    for i, shape in enumerate(ins):
+        for a in range(len(shape)):
+            symbol = _probe_symbol(i, a)
+            probe = [s if j != i else (*s[:a], symbol, *s[a + 1 :]) for j, s in enumerate(ins)]
+            dim = _run(layer, cfg, probe, index, axis)
+            told = told or dim is not _UNTOLD
+            if _is_symbol(dim, symbol):
+                return i, a
+    return None if told else _UNTOLD
+
+
+def _made_by(model: Model, node: Node, cfg, ins: list, index: int, axis: int) -> Origin:
+    """The origin of a size the layer makes: the argument written in the spec that the output
+    axis is (each int, or int of a list, replaced by a symbol in turn), else the layer."""
+    for written in node.args:
+        arg = written[4]
+        current = getattr(cfg, arg, None)
+        for probe, symbol in _argument_probes(cfg, arg, current):
+            if _is_symbol(_run(node.layer, probe, ins, index, axis), symbol):
+                return _argument_origin(model, written, current)
+    return Origin(f"{node.type_label} '{node.path}'", model.file, node.loc)
+
+
+def _argument_probes(cfg, arg: str, value):
+    """(configuration, symbol): `cfg` with the int `value` of argument `arg`, or one int of it
+    when it is a list, replaced by a symbol."""
+    if _is_int(value):
+        symbol = _probe_symbol("arg", arg)
+        yield _with(cfg, arg, symbol), symbol
+    elif isinstance(value, (tuple, list)):
+        for i, item in enumerate(value):
+            if _is_int(item):
+                symbol = _probe_symbol("arg", arg, i)
+                yield _with(cfg, arg, type(value)((*value[:i], symbol, *value[i + 1 :]))), symbol
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _with(cfg, arg: str, value):
+    """A copy of `cfg` with one argument changed."""
+    copy = SimpleNamespace(**vars(cfg))
+    setattr(copy, arg, value)
+    return copy
+
+
+def _as_written(value) -> str:
+    """An argument's value as the spec writes it: 20, [4, -1]."""
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(map(_as_written, value)) + "]"
+    return str(value)
+
+
+def declared_origin(model: Model, node: Node, arg: str, current) -> Origin | None:
+    """Where the argument `arg` of `node`, whose value is now `current`, was written (None: not
+    written, a default)."""
+    return next((_argument_origin(model, w, current) for w in node.args if w[4] == arg), None)
+
+
+def _argument_origin(model: Model, written: tuple, current) -> Origin:
+    """The origin of a size that is an argument as written in the spec (`units: 20 of 'fc1'`); one
+    written as a `$` expression of shapes shows the value it had in this inference."""
+    name, owner, value, loc, _ = written
+    concrete = _is_int(value) or (isinstance(value, (tuple, list)) and all(map(_is_int, value)))
+    return Origin(f"{name}: {_as_written(value if concrete else current)} of '{owner}'", model.file, loc, concrete)
 
 
 def source_name(model: Model, source) -> str:
@@ -136,13 +236,17 @@ def mismatch(
     axes: tuple[int, ...] = ()
     if isinstance(expected, tuple) and isinstance(received, tuple) and len(expected) == len(received):
         axes = differing_axes(expected, received)
-        received_index = next((i for i, shape in enumerate(ins) if shape is received), None)
+        declared = error if isinstance(error, DeclaredSizeError) else None
+        if declared is not None:
+            received_index = declared.input
+        else:
+            received_index = next((i for i, shape in enumerate(ins) if shape is received), None)
         for axis in axes:
             conflicts.append(
                 AxisConflict(
                     axis,
                     expected[axis],
-                    arg_origin(model, node, expected[axis]),
+                    _expected_origin(model, node, declared, origin),
                     received[axis],
                     origin(received_index, axis) if received_index is not None else None,
                 )
@@ -182,6 +286,17 @@ def mismatch(
         axes,
         tuple(conflicts),
     )
+
+
+def _expected_origin(model: Model, node: Node, error: DeclaredSizeError | None, origin) -> Origin | None:
+    """Where the size a layer expected comes from, as its rule says: an argument, or an input's axis."""
+    if error is None:
+        return None
+    if error.arg is not None:
+        return declared_origin(model, node, error.arg, error.declared)
+    if error.like is not None:
+        return origin(*error.like)
+    return None
 
 
 def _hint(conflicts: list[AxisConflict]) -> str | None:

@@ -253,7 +253,7 @@ class _Propagation:
         self.errors: list[Diagnostic] = []
         self.conditions: list[Condition] = []
         given_names = {name if name is not None else next(iter(model.inputs)) for name, _ in given}
-        self.origins = Origins(model, self.values, given_names)
+        self.origins = Origins(model, self.values, given_names, lambda node: self.layers[node.id].cfg)
 
     def run(self) -> Trace:
         model = self.model

@@ -8,6 +8,8 @@ around each rule.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .conditions import require
 from .dims import UNKNOWN, Dim, bounds, ceil_div, dim_max, equal, format_dim, format_shape, is_known
 from .errors import ShapeError
@@ -48,6 +50,125 @@ def same_dim(a: Dim, b: Dim) -> Dim:
     if verdict is None:
         require("eq", a - b, f"needs {format_dim(a)} == {format_dim(b)}")
     return None if verdict is False else a
+
+
+class DeclaredSizeError(ShapeError):
+    """An input whose size on one axis is not the size the layer declares for it.
+
+    Carries, besides the shapes, where the expected size comes from, so that the diagnostic
+    can say so without guessing: `arg`, the argument that declares it (`in_channels`) and
+    `declared` its value, or `like`, the (input, axis) whose size it must equal; `input` is
+    the position of the input that disagrees.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        expected: tuple,
+        received: tuple,
+        hint: str | None,
+        input: int = 0,
+        arg: str | None = None,
+        declared=None,
+        like: tuple[int, int] | None = None,
+    ):
+        super().__init__(message, expected=expected, received=received, hint=hint)
+        self.input, self.arg, self.declared, self.like = input, arg, declared, like
+
+
+def require_declared(
+    x: tuple,
+    axis: int,
+    cfg,
+    name: str,
+    *,
+    unit: str | None = None,
+    input: int = 0,
+    message: str | None = None,
+    hint: str | Callable[[Dim, tuple], str] | None = None,
+) -> None:
+    """Check the size a layer argument declares for an input axis: `cfg.<name>` (None: not declared)
+    against axis `axis` of the input `x` (the layer's input number `input`).
+
+    Raises DeclaredSizeError when they certainly differ, with the expected and received shapes;
+    records the condition when that depends on the input symbols. The message reads
+    "declares in_channels=4 but receives (1, 3, 8, 8) with 3 channels" (`unit` names what the
+    axis counts; without it the message ends at the shape). `message` and a str `hint` are
+    templates over {name}, {declared}, {shape}, {actual} and {axis} (as given); a callable hint gets
+    (declared, x). The default hint: "set in_channels: 3, or remove in_channels".
+    """
+    declared = getattr(cfg, name)
+    if declared is None or same_dim(x[axis], declared) is not None:
+        return
+    if message is None:
+        message = "declares {name}={declared} but receives {shape}" + (f" with {{actual}} {unit}" if unit else "")
+    raise _size_error(x, axis, declared, message, hint or "set {name}: {actual}, or remove {name}", input, name, None)
+
+
+def require_size(
+    x: tuple,
+    axis: int,
+    expected: Dim,
+    like: tuple[int, int],
+    message: str,
+    hint: str,
+    *,
+    input: int = 0,
+) -> None:
+    """Check that axis `axis` of the input `x` (input number `input`) has the size `expected`,
+    which is the size of axis like[1] of input like[0] (a key as wide as the query): as
+    require_declared, for a size that no argument declares."""
+    if same_dim(x[axis], expected) is None:
+        raise _size_error(x, axis, expected, message, hint, input, None, like)
+
+
+def _size_error(x, axis, declared, message, hint, input, arg, like) -> DeclaredSizeError:
+    """The error of require_declared and require_size: the templates filled in."""
+    fields = {
+        "name": arg,
+        "declared": format_dim(declared),
+        "shape": format_shape(x),
+        "actual": format_dim(x[axis]),
+        "axis": axis,
+    }
+    axis %= len(x)
+    return DeclaredSizeError(
+        message.format(**fields),
+        expected=(*x[:axis], declared, *x[axis + 1 :]),
+        received=x,
+        hint=hint(declared, x) if callable(hint) else hint.format(**fields),
+        input=input,
+        arg=arg,
+        declared=declared,
+        like=like,
+    )
+
+
+def require_declared_trailing(x: tuple, cfg, name: str) -> None:
+    """Check the sizes a layer argument declares for the last axes of its input (`normalized_shape`):
+    `cfg.<name>`, a list (None: not declared). Raises DeclaredSizeError when they certainly differ."""
+    declared = getattr(cfg, name)
+    if declared is None:
+        return
+    n = len(declared)
+    fits = len(x) >= n
+    if fits and all(same_dim(a, b) is not None for a, b in zip(x[len(x) - n :], declared)):
+        return
+    message = f"normalizes the trailing shape {list(declared)} but receives {format_shape(x)}"
+    if not fits:
+        raise ShapeError(message, hint=f"{name} has {n} sizes: give an input of rank {n} or more")
+    sizes = [format_dim(d) for d in x[len(x) - n :]]
+    actual = "[" + ", ".join(sizes) + "]"
+    said = f"last {n} axes are {actual}" if n > 1 else f"last axis is {sizes[0]}"
+    raise DeclaredSizeError(
+        message,
+        expected=(*x[: len(x) - n], *declared),
+        received=x,
+        hint=f"the input's {said}: set {name}: {actual}",
+        arg=name,
+        declared=declared,
+    )
 
 
 def require_divisible(a: Dim, k: int, why: str) -> None:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from shapecli.conditions import collecting
 from shapecli.dims import UNKNOWN, Expr
 from shapecli.errors import ShapeError
 from shapecli.shape_math import (
+    DeclaredSizeError,
     broadcast,
     conv_length,
     normalize_axis,
+    require_declared,
+    require_declared_trailing,
     require_rank,
+    require_size,
     same_dim,
     same_padding,
     window_length,
@@ -109,3 +114,113 @@ def test_nested_same_windows_are_one_ceiling():
         length = window_length("same", length, 3, 2, 1, 0, 0)
     assert length == (H + 7) // 8
     assert window_length("same", (H + 1) // 2, 5, 3, 1, 0, 0) == (H + 5) // 6
+
+
+# -- declared sizes ---------------------------------------------------------------------------
+
+
+def _cfg(**values):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**values)
+
+
+@pytest.mark.parametrize(
+    "x, axis, declared, options, message, expected, hint",
+    [
+        (
+            (2, 20),
+            -1,
+            30,
+            {},
+            "declares size=30 but receives (2, 20)",
+            (2, 30),
+            "set size: 20, or remove size",
+        ),
+        (
+            (1, 3, 8, 8),
+            1,
+            4,
+            {"unit": "channels"},
+            "declares size=4 but receives (1, 3, 8, 8) with 3 channels",
+            (1, 4, 8, 8),
+            "set size: 3, or remove size",
+        ),
+        (
+            (2, 6, 9),
+            -1,
+            8,
+            {"message": "declares {name}={declared} but receives {shape} ({actual} on axis {axis})", "hint": "h"},
+            "declares size=8 but receives (2, 6, 9) (9 on axis -1)",
+            (2, 6, 8),
+            "h",
+        ),
+        (
+            (H, 5),
+            1,
+            4,
+            {"hint": lambda declared, x: f"{declared} for {x}"},
+            "declares size=4 but receives (H, 5)",
+            (H, 4),
+            "4 for (H, 5)",
+        ),
+    ],
+)
+def test_require_declared_raises_the_full_error(x, axis, declared, options, message, expected, hint):
+    with pytest.raises(DeclaredSizeError) as caught:
+        require_declared(x, axis, _cfg(size=declared), "size", input=1, **options)
+    error = caught.value
+    assert (error.message, error.expected, error.received, error.hint) == (message, expected, x, hint)
+    assert (error.arg, error.input, error.like) == ("size", 1, None)
+
+
+@pytest.mark.parametrize("x, declared", [((2, 20), None), ((2, 20), 20), ((2, UNKNOWN), 20)])
+def test_require_declared_passes_what_fits_or_is_not_declared(x, declared):
+    with collecting("test") as conditions:
+        require_declared(x, -1, _cfg(size=declared), "size")
+    assert conditions == []
+
+
+def test_require_declared_on_a_symbol_records_the_condition():
+    with collecting("test") as conditions:
+        require_declared((2, H), -1, _cfg(size=3), "size")
+    assert [(c.kind, c.expr) for c in conditions] == [("eq", H - 3)]
+
+
+def test_require_size_names_the_input_axis_it_must_match():
+    with pytest.raises(DeclaredSizeError) as caught:
+        require_size((7, 2, 6), -1, 8, (0, 2), "needs {declared}, receives {shape}", "set kdim: {actual}", input=1)
+    error = caught.value
+    assert (error.message, error.hint, error.expected) == ("needs 8, receives (7, 2, 6)", "set kdim: 6", (7, 2, 8))
+    assert (error.arg, error.like, error.input) == (None, (0, 2), 1)
+
+
+@pytest.mark.parametrize(
+    "x, declared, message, expected, hint",
+    [
+        (
+            (2, 3, 8),
+            [4, 8],
+            "normalizes the trailing shape [4, 8] but receives (2, 3, 8)",
+            (2, 4, 8),
+            "the input's last 2 axes are [3, 8]: set normalized_shape: [3, 8]",
+        ),
+        (
+            (2, 5),
+            [4],
+            "normalizes the trailing shape [4] but receives (2, 5)",
+            (2, 4),
+            "the input's last axis is 5: set normalized_shape: [5]",
+        ),
+        ((8,), [4, 8], "normalizes the trailing shape [4, 8] but receives (8,)", None, None),
+    ],
+)
+def test_require_declared_trailing(x, declared, message, expected, hint):
+    with pytest.raises(ShapeError) as caught:
+        require_declared_trailing(x, _cfg(normalized_shape=declared), "normalized_shape")
+    error = caught.value
+    assert (error.message, error.expected) == (message, expected)
+    if expected is not None:
+        assert (error.hint, error.arg) == (hint, "normalized_shape")
+    else:
+        assert error.hint == "normalized_shape has 2 sizes: give an input of rank 2 or more"

@@ -10,7 +10,7 @@ from ..args import Bool, Choice, Float, Int, Ints, show
 from ..dims import UNKNOWN, AnyShape, format_shape
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
-from ..shape_math import divide_exactly, normalize_axis, require_rank, same_dim
+from ..shape_math import divide_exactly, normalize_axis, require_declared, require_rank
 
 
 class ActivationLayer(Layer):
@@ -209,6 +209,10 @@ class Activation(ActivationLayer):
     }
 
 
+_SLOPES = "has {declared} slopes but receives {shape} with {actual} channels (axis 1; 1 for a rank-1 input)"
+"""The message of a PReLU whose slopes are not one per channel."""
+
+
 @register("PReLU", prefix="prelu")
 class PReLU(ActivationLayer):
     """Leaky ReLU with a learned slope.
@@ -228,12 +232,12 @@ class PReLU(ActivationLayer):
         # x -> x; more than one slope needs that many channels at axis 1
         (x,) = ins
         if cfg.convention != "keras" and cfg.num_parameters > 1:
-            channels = x[1] if len(x) >= 2 else 1
-            if same_dim(channels, cfg.num_parameters) is None:
+            if len(x) < 2:
                 raise ShapeError(
-                    f"has {cfg.num_parameters} slopes but receives {format_shape(x)} with {channels} channels "
+                    f"has {cfg.num_parameters} slopes but receives {format_shape(x)} with 1 channels "
                     "(axis 1; 1 for a rank-1 input)"
                 )
+            require_declared(x, 1, cfg, "num_parameters", message=_SLOPES)
         if cfg.convention == "keras" and cfg.shared_axes:
             for axis in cfg.shared_axes:
                 if axis >= len(x):

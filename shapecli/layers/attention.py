@@ -11,7 +11,7 @@ from ..args import Bool, Choice, Float, Int
 from ..dims import equal, format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
-from ..shape_math import broadcast, require_divisible, require_rank, same_dim
+from ..shape_math import broadcast, require_declared, require_divisible, require_rank, require_size, same_dim
 
 _BATCH_FIRST = Arg(Bool(), PerConvention(torch=False, keras=True), doc="inputs (N, L, E) instead of (L, N, E)")
 
@@ -57,6 +57,24 @@ def _torch_attention_params(prefix: str, e, kdim, vdim, bias: bool, bias_kv: boo
 def _attention_macs(queries, keys, e, kdim, vdim, extra: int = 0):
     # L*E*E (q) + S*kdim*E (k) + S*vdim*E (v) + 2*L*(S+extra)*E (scores, sum) + L*E*E (out)
     return queries * e * e + keys * (kdim + vdim) * e + 2 * queries * (keys + extra) * e + queries * e * e
+
+
+_DECLARED = {
+    role: f"declares {{name}}={{declared}} but receives the {role} {{shape}} with {{actual}} features"
+    for role in ("query", "key", "value")
+}
+"""MultiheadAttention's messages for a size its arguments declare, per input."""
+_UNSET = {
+    "key": "declares embed_dim={declared} and no kdim but receives the key {shape} with {actual} features",
+    "value": "declares embed_dim={declared} and no vdim but receives the value {shape} with {actual} features",
+}
+"""… for a key or value without kdim or vdim: it must have embed_dim features."""
+_LIKE_QUERY = {
+    "key": "needs the key {shape} to have the query's {declared} features (no kdim is set), receives {actual}",
+    "value": "needs the value {shape} to have the query's {declared} features (no vdim is set), receives {actual}",
+}
+"""… without embed_dim either: it must have the query's size."""
+_SET = {"key": "set kdim: {actual}", "value": "set vdim: {actual}"}
 
 
 @register("MultiheadAttention", prefix="attention")
@@ -109,25 +127,24 @@ class MultiheadAttention(Layer):
         if cfg.convention == "keras":
             return _keras_attention_shape(cfg, ins)
         query = ins[0]
-        key = ins[1] if len(ins) > 1 else query
-        value = ins[2] if len(ins) > 2 else key
+        key_at = 1 if len(ins) > 1 else 0
+        value_at = 2 if len(ins) > 2 else key_at
+        key, value = ins[key_at], ins[value_at]
         n, length, e = _sequence(query, cfg.batch_first)
         if len(key) != len(query) or len(value) != len(query):
             raise ShapeError(
                 f"needs query, key and value of one rank, receives {', '.join(map(format_shape, (query, key, value)))}"
             )
-        nk, keys, kdim = _sequence(key, cfg.batch_first)
-        nv, values, vdim = _sequence(value, cfg.batch_first)
-        for declared, actual, name in (
-            (cfg.embed_dim, e, "embed_dim"),
-            (_kdim(cfg, e), kdim, "kdim"),
-            (_vdim(cfg, e), vdim, "vdim"),
-        ):
-            if declared is not None and same_dim(actual, declared) is None:
-                raise ShapeError(
-                    f"expects {name}={format_dim(declared)} but receives {format_dim(actual)}",
-                    hint=f"set {name}: {format_dim(actual)}",
-                )
+        nk, keys, _ = _sequence(key, cfg.batch_first)
+        nv, values, _ = _sequence(value, cfg.batch_first)
+        require_declared(query, -1, cfg, "embed_dim", message=_DECLARED["query"])
+        for role, name, at in (("key", "kdim", key_at), ("value", "vdim", value_at)):
+            if getattr(cfg, name) is not None:
+                require_declared(ins[at], -1, cfg, name, input=at, message=_DECLARED[role])
+            elif cfg.embed_dim is not None:
+                require_declared(ins[at], -1, cfg, "embed_dim", input=at, message=_UNSET[role], hint=_SET[role])
+            else:
+                require_size(ins[at], -1, e, (0, len(query) - 1), _LIKE_QUERY[role], _SET[role], input=at)
         _check_heads(e, cfg.num_heads)
         if same_dim(keys, values) is None or (n is not None and (same_dim(n, nk) is None or same_dim(n, nv) is None)):
             raise ShapeError(
@@ -250,11 +267,9 @@ def _linear(name: str, n_in, n_out, bias: bool) -> list[Param]:
 
 
 def _check_width(cfg, x):
+    """The model width of a transformer layer's input (src or tgt: input 0): the declared d_model, if any."""
     _, _, e = _sequence(x, cfg.batch_first)
-    if cfg.d_model is not None and same_dim(e, cfg.d_model) is None:
-        raise ShapeError(
-            f"declares d_model={cfg.d_model} but receives {format_shape(x)}", hint=f"set d_model: {format_dim(e)}"
-        )
+    require_declared(x, -1, cfg, "d_model", hint="set d_model: {actual}")
     _check_heads(e, cfg.nhead)
     return e
 

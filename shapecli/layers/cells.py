@@ -12,10 +12,10 @@ weight_ih (gates, input_size), weight_hh (gates, hidden_size), bias_ih, bias_hh 
 from __future__ import annotations
 
 from ..args import Bool, Choice, Int
-from ..dims import format_dim, format_shape
+from ..dims import format_shape
 from ..errors import ShapeError
 from ..registry import Arg, Layer, Param, register
-from ..shape_math import require_rank, same_dim
+from ..shape_math import require_declared, require_rank, same_dim
 
 _ARGS = {
     "hidden_size": Arg(Int(1), aliases=("units",), doc="size of the hidden state"),
@@ -48,13 +48,7 @@ class Cell(Layer):
                 f"takes its state as {cls.states} inputs (h and c) after the input, receives {len(states)}",
                 hint="give [input, h, c], or the input alone for zero states",
             )
-        features = x[-1]
-        if cfg.input_size is not None and same_dim(features, cfg.input_size) is None:
-            raise ShapeError(
-                f"declares input_size={cfg.input_size} but receives {format_shape(x)} "
-                f"with {format_dim(features)} features",
-                hint=f"set input_size: {format_dim(features)}, or remove input_size",
-            )
+        require_declared(x, -1, cfg, "input_size", unit="features")
         state = (*x[:-1], cfg.hidden_size)
         for label, h in zip(("h", "c") if cls.states == 2 else ("hidden",), states):
             require_rank(h, 1, 2)

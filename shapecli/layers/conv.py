@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from ..args import Bool, Choice, Int, Ints, Padding
 from ..dims import format_dim, format_shape, product
-from ..errors import ShapeError, SpecError
+from ..errors import SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
 from ..shape_math import (
     channels_of,
     join_channels,
     require_at_least,
+    require_declared,
     require_divisible,
     require_positive,
-    same_dim,
     split_channels,
     transposed_length,
     window_length,
@@ -61,11 +61,8 @@ def _in_channels(cfg, x, rank: int):
 
 
 def _check_in_channels(cfg, x, c_in, rank: int) -> None:
-    if cfg.in_channels is not None and same_dim(c_in, cfg.in_channels) is None:
-        raise ShapeError(
-            f"declares in_channels={cfg.in_channels} but receives {format_shape(x)} with {format_dim(c_in)} channels",
-            hint=f"set in_channels: {format_dim(c_in)}, or remove in_channels",
-        )
+    """The declared in_channels against the input's channel axis; groups must divide the channels."""
+    require_declared(x, -1 if cfg.data_format == "channels_last" else -(rank + 1), cfg, "in_channels", unit="channels")
     groups = getattr(cfg, "groups", 1)
     require_divisible(
         c_in,

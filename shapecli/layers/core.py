@@ -9,7 +9,14 @@ from ..args import Bool, Choice, Float, Int, Str, show
 from ..dims import UNKNOWN, AnyShape, format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, Param, register
-from ..shape_math import normalize_axis, require_at_least, require_positive, require_rank, same_dim
+from ..shape_math import (
+    normalize_axis,
+    require_at_least,
+    require_declared,
+    require_positive,
+    require_rank,
+    same_dim,
+)
 from .activation import ActivationWord
 
 
@@ -38,13 +45,7 @@ class Dense(Layer):
         # (..., in) -> (..., units)
         (x,) = ins
         require_rank(x, 1)
-        if cfg.in_units is not None and same_dim(x[-1], cfg.in_units) is None:
-            raise ShapeError(
-                f"declares in_units={cfg.in_units} but receives {format_shape(x)}",
-                expected=(*x[:-1], cfg.in_units),
-                received=x,
-                hint=_in_units_hint(cfg.in_units, x),
-            )
+        require_declared(x, -1, cfg, "in_units", hint=_in_units_hint)
         return (*x[:-1], cfg.units)
 
     @staticmethod
@@ -242,14 +243,13 @@ class PositionalEmbedding(Layer):
         # (N, T, D) -> (N, T, D)
         (x,) = ins
         require_rank(x, 2)
-        length, width = x[-2], x[-1]
+        length = x[-2]
         require_at_least(
             cfg.sequence_length - length,
             0,
             f"has sequence_length {cfg.sequence_length} but receives {format_dim(length)} positions",
         )
-        if cfg.embedding_dim is not None and same_dim(width, cfg.embedding_dim) is None:
-            raise ShapeError(f"declares embedding_dim={cfg.embedding_dim} but receives {format_shape(x)}")
+        require_declared(x, -1, cfg, "embedding_dim")
         return x
 
     @staticmethod
@@ -280,9 +280,8 @@ class Bilinear(Layer):
             raise ShapeError(
                 f"needs inputs that agree on every axis but the last, receives {format_shape(a)} and {format_shape(b)}"
             )
-        for declared, x, name in ((cfg.in1_features, a, "in1_features"), (cfg.in2_features, b, "in2_features")):
-            if declared is not None and same_dim(x[-1], declared) is None:
-                raise ShapeError(f"declares {name}={declared} but receives {format_shape(x)}")
+        require_declared(a, -1, cfg, "in1_features")
+        require_declared(b, -1, cfg, "in2_features", input=1)
         return (*a[:-1], cfg.out_features)
 
     @staticmethod
@@ -309,8 +308,7 @@ class ClassToken(Layer):
         # (N, T, D) -> (N, T + 1, D)
         (x,) = ins
         require_rank(x, 3, 3)
-        if cfg.embedding_dim is not None and same_dim(x[-1], cfg.embedding_dim) is None:
-            raise ShapeError(f"declares embedding_dim={cfg.embedding_dim} but receives {format_shape(x)}")
+        require_declared(x, -1, cfg, "embedding_dim")
         return (x[0], x[1] + 1, x[2])
 
     @staticmethod

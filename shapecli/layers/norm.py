@@ -16,7 +16,15 @@ from ..args import Bool, Float, Int, Ints
 from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
 from ..registry import REQUIRED, Arg, Layer, Param, PerConvention, register
-from ..shape_math import normalize_axis, require_at_least, require_divisible, require_rank, same_dim
+from ..shape_math import (
+    normalize_axis,
+    require_at_least,
+    require_declared,
+    require_declared_trailing,
+    require_divisible,
+    require_rank,
+    same_dim,
+)
 
 _EPS = Arg(Float(0), 1e-5, aliases=("epsilon",), doc="added to the variance (no shape effect)")
 _FRAMEWORK_EPS = Arg(
@@ -30,14 +38,6 @@ _AFFINE = {
     "scale": Arg(Bool(), True, doc="learn a scale, gamma (Keras)"),
     "center": Arg(Bool(), True, doc="learn a shift, beta (Keras)"),
 }
-
-
-def _check_declared(declared, actual, name: str, x) -> None:
-    if declared is not None and same_dim(actual, declared) is None:
-        raise ShapeError(
-            f"declares {name}={declared} but receives {format_shape(x)} with {format_dim(actual)}",
-            hint=f"set {name}: {format_dim(actual)}, or remove it",
-        )
 
 
 def _require_statistics(values, x, what: str) -> None:
@@ -56,13 +56,6 @@ def _torch_statistics(shape: tuple) -> list[Param]:
         Param("running_var", shape, False, True),
         Param("num_batches_tracked", (), False, True),
     ]
-
-
-def _check_trailing(x: tuple, normalized_shape: tuple) -> None:
-    """The input's last axes must be normalized_shape (LayerNorm, RMSNorm)."""
-    n = len(normalized_shape)
-    if len(x) < n or any(same_dim(a, b) is None for a, b in zip(x[len(x) - n :], normalized_shape)):
-        raise ShapeError(f"normalizes the trailing shape {list(normalized_shape)} but receives {format_shape(x)}")
 
 
 def _affine(cfg, shape: tuple) -> list[Param]:
@@ -100,8 +93,7 @@ class BatchNormBase(Layer):
         (x,) = ins
         if cls.ranks:
             require_rank(x, min(cls.ranks), max(cls.ranks))
-        channels = x[normalize_axis(cfg.axis, len(x))]
-        _check_declared(cfg.num_features, channels, "num_features", x)
+        require_declared(x, normalize_axis(cfg.axis, len(x)), cfg, "num_features", unit="channels")
         if cls.ranks and cfg.convention == "torch" and not cfg.track_running_stats:
             # without running statistics, even inference normalizes over the batch
             _require_statistics(x[0] * product(x[2:]), x, "each channel")
@@ -171,7 +163,7 @@ class LayerNorm(Layer):
         # x -> x, the normalized axes must match normalized_shape
         (x,) = ins
         if cfg.normalized_shape is not None:
-            _check_trailing(x, cfg.normalized_shape)
+            require_declared_trailing(x, cfg, "normalized_shape")
         else:
             for axis in cfg.axis:
                 normalize_axis(axis, len(x))
@@ -225,8 +217,9 @@ class GroupNorm(Layer):
         # x -> x; channels % num_groups == 0 (num_groups -1: one group per channel)
         (x,) = ins
         require_rank(x, 2)
-        channels = x[normalize_axis(cfg.axis, len(x))]
-        _check_declared(cfg.num_channels, channels, "num_channels", x)
+        axis = normalize_axis(cfg.axis, len(x))
+        require_declared(x, axis, cfg, "num_channels", unit="channels")
+        channels = x[axis]
         if cfg.num_groups == -1:
             return x
         require_divisible(
@@ -260,7 +253,7 @@ class InstanceNormBase(Layer):
         # x -> x
         (x,) = ins
         require_rank(x, cls.rank + 1, cls.rank + 2)
-        _check_declared(cfg.num_features, x[-(cls.rank + 1)], "num_features", x)
+        require_declared(x, -(cls.rank + 1), cfg, "num_features", unit="channels")
         if not cfg.track_running_stats:  # statistics of each sample, also in inference
             _require_statistics(product(x[-cls.rank :]), x, "each channel of each sample")
         return x
@@ -302,7 +295,7 @@ class RMSNorm(Layer):
         # x -> x
         (x,) = ins
         if cfg.normalized_shape is not None:
-            _check_trailing(x, cfg.normalized_shape)
+            require_declared_trailing(x, cfg, "normalized_shape")
         else:
             normalize_axis(cfg.axis, len(x))
         return x
@@ -381,7 +374,7 @@ class SyncBatchNorm(BatchNormBase):
         # x -> x, rank >= 2 ("expected at least 2D input")
         (x,) = ins
         require_rank(x, 2)
-        _check_declared(cfg.num_features, x[normalize_axis(cfg.axis, len(x))], "num_features", x)
+        require_declared(x, normalize_axis(cfg.axis, len(x)), cfg, "num_features", unit="channels")
         if cfg.convention == "torch" and not cfg.track_running_stats:
             # without running statistics, even inference normalizes over the batch
             _require_statistics(x[0] * product(x[2:]), x, "each channel")

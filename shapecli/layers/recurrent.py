@@ -11,10 +11,10 @@ rows); `bidirectional` is Keras' Bidirectional wrapper (concatenated).
 from __future__ import annotations
 
 from ..args import Bool, Choice, Float, Int, Ints
-from ..dims import format_dim, format_shape, product
-from ..errors import ShapeError, SpecError
+from ..dims import product
+from ..errors import SpecError
 from ..registry import Arg, Layer, Param, PerConvention, register
-from ..shape_math import conv_length, require_positive, require_rank, same_dim, window_padding
+from ..shape_math import conv_length, require_declared, require_positive, require_rank, window_padding
 from .activation import ActivationWord
 
 MAX_LAYERS = 1024
@@ -90,12 +90,7 @@ class Recurrent(Layer):
                 batch, steps, features = x
             else:
                 steps, batch, features = x
-        if cfg.input_size is not None and same_dim(features, cfg.input_size) is None:
-            raise ShapeError(
-                f"declares input_size={cfg.input_size} but receives {format_shape(x)} "
-                f"with {format_dim(features)} features",
-                hint=f"set input_size: {format_dim(features)}, or remove input_size",
-            )
+        require_declared(x, -1, cfg, "input_size", unit="features")
         hidden = cfg.hidden_size
         if cfg.convention == "keras":
             output = (batch, steps, directions * hidden) if cfg.return_sequences else (batch, directions * hidden)

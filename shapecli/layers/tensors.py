@@ -21,11 +21,10 @@ from __future__ import annotations
 
 from ..args import Bool, Choice, Float, Int, Str, show
 from ..conventions import DTYPE_BYTES
-from ..dims import format_dim, format_shape
 from ..errors import ShapeError, SpecError
 from ..initializers import parse_initializer
 from ..registry import Arg, Layer, Param, register
-from ..shape_math import normalize_axis, require_rank, same_dim
+from ..shape_math import normalize_axis, require_declared, require_rank
 
 
 class Sizes:
@@ -143,12 +142,14 @@ class LayerScale(Layer):
         # x -> x * gamma, gamma (C, 1, …, 1) broadcast over the axes after `axis`
         (x,) = ins
         require_rank(x, 1)
-        channels = x[normalize_axis(cfg.axis, len(x))]
-        if cfg.channels is not None and same_dim(channels, cfg.channels) is None:
-            raise ShapeError(
-                f"declares channels={cfg.channels} but receives {format_shape(x)} "
-                f"({format_dim(channels)} on axis {cfg.axis})"
-            )
+        normalize_axis(cfg.axis, len(x))
+        require_declared(
+            x,
+            cfg.axis,
+            cfg,
+            "channels",
+            message="declares {name}={declared} but receives {shape} ({actual} on axis {axis})",
+        )
         return x
 
     @staticmethod

@@ -565,7 +565,8 @@ class Builder:
             for key in args:
                 loc = raw.value_loc(key)
                 name, use = given_by.get(loc, (key, scope.prefix + entry.name))
-                written.append((name, use, getattr(cfg, canonical_arg(layer, key)), loc))
+                canonical = canonical_arg(layer, key)
+                written.append((name, use, getattr(cfg, canonical), loc, canonical))
         tie = self.defined_layer(scope, raw, "tie").id if "tie" in raw else None
         check_arity(layer, len(sources), raw)
         if entry.repeat > 1 and len(sources) != 1:

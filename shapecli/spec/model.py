@@ -109,9 +109,10 @@ class Node:
         self.loc, self.owner, self.tie, self.uses = loc, None, None, uses
         self.written_from: list[str] = []
         """The names its inputs are written as, with their scope ('stage2/x')."""
-        self.args: list[tuple[str, str, object, Loc]] = []
-        """(name, owner, value, where): an argument as validated, and where its number was
-        written — as this layer's argument, or as a parameter given to a block use"""
+        self.args: list[tuple[str, str, object, Loc, str]] = []
+        """(name, owner, value, where, argument): an argument as validated, and where its number
+        was written — as this layer's argument, or as a parameter given to a block use — with
+        the argument's canonical name"""
         self.pending: Pending | None = None
         self.condition: Condition | None = None
         self.reads: list[Source] = []
