@@ -64,11 +64,12 @@ def _check_in_channels(cfg, x, c_in, rank: int) -> None:
     """The declared in_channels against the input's channel axis; groups must divide the channels."""
     require_declared(x, -1 if cfg.data_format == "channels_last" else -(rank + 1), cfg, "in_channels", unit="channels")
     groups = getattr(cfg, "groups", 1)
-    require_divisible(
-        c_in,
-        groups,
-        f"has groups={groups}, which must divide the {format_dim(c_in)} input channels of {format_shape(x)}",
-    )
+    if groups != 1:  # one group divides any channel count
+        require_divisible(
+            c_in,
+            groups,
+            f"has groups={groups}, which must divide the {format_dim(c_in)} input channels of {format_shape(x)}",
+        )
 
 
 class Conv(Layer):
