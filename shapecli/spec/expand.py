@@ -89,6 +89,14 @@ class Scope:
         self.counters: dict[str, int] = {}
         self.init: dict = {}
         """Role → Initializer defaults of the `init:` keys around this scope."""
+        self._given_by: dict | None = None
+
+    def given_by(self) -> dict[Loc, tuple[str, str]]:
+        """Position of each parameter value given to this scope → (parameter name, path of the use
+        that gave it): an argument written `$name` is shown as given there."""
+        if self._given_by is None:
+            self._given_by = {where: (name, use) for name, (where, use) in self.env.locs.items()}
+        return self._given_by
 
 
 class Entry(NamedTuple):
@@ -139,6 +147,10 @@ class Builder:
         """Layer entries as substituted, by (entry, parameters): every copy of a use shares them."""
         self.errors: list[SpecError] = []
         self.seen_errors: set = set()
+        self.layer_types: dict[str, tuple] = {}
+        """(layer type, None, its name as spelled) of each `type:` text met (a type, not a block)."""
+        self.configs: dict[tuple, object] = {}
+        """Validated configurations by (layer type, arguments as written): equal ones are shared."""
 
     # -- collecting errors --------------------------------------------------------
 
@@ -281,7 +293,7 @@ class Builder:
         """
         if not layers:
             raise SpecError("'layers:' is empty", loc)
-        entries: list = self.declare(scope, layers)
+        entries: list = self.declare(scope, layers, cache=not consume)
         last = entries[-1].name if entries else None
         if consume:
             layers.clear()
@@ -311,15 +323,19 @@ class Builder:
             previous = entry.port
         return last
 
-    def declare(self, scope: Scope, layers: YList) -> list[Entry]:
-        """Check each entry, give it a name, and make the ports its names refer to."""
+    def declare(self, scope: Scope, layers: YList, cache: bool = True) -> list[Entry]:
+        """Check each entry, give it a name, and make the ports its names refer to.
+
+        With `cache`, an entry as substituted is kept for the other copies of the same block
+        under the same parameters (a list expanded once, the model's own, is not kept).
+        """
         raws = []
         for item, item_loc in zip(layers, layers.item_locs):
             key = (id(item), id(scope.env))
             raw = self.raws[key][0] if key in self.raws else None
             if raw is None:
                 raw = self.attempt(lambda item=item, loc=item_loc: self.raw_entry(scope, item, loc))
-                if raw is not None and not _reads_shapes(raw):
+                if cache and raw is not None and not _reads_shapes(raw):
                     self.raws[key] = (raw, scope.env, item)  # holding both keeps their ids unique
             raws.append((raw, item, item_loc))
         taken = set(scope.ports) | {raw["name"] for raw, _, _ in raws if raw is not None and "name" in raw}
@@ -328,7 +344,12 @@ class Builder:
         for raw, item, item_loc in raws:
             entry = None
             if raw is not None:
-                entry = self.attempt(lambda raw=raw: self.declare_entry(scope, raw, taken, prefixes))
+                try:
+                    entry = self.declare_entry(scope, raw, taken, prefixes)
+                except _Stop:
+                    raise
+                except SpecError as e:
+                    self.record(e)
             if entry is None:
                 entry = self.broken_entry(scope, raw, item, item_loc, taken)
             entries.append(entry)
@@ -373,8 +394,7 @@ class Builder:
             raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
         repeat, start, separator = (1, 0, ".") if "repeat" not in raw else self.repeat_of(raw)
         condition = self.condition_of(scope, raw, block is not None or _shares_block(scope, raw))
-        entry = Entry(raw, name, repeat, start, separator, layer, block, label, None, [], condition)
-        names = [entry.copy_name(i) for i in range(repeat)] if "repeat" in raw else []
+        names = [f"{name}{separator}{start + i}" for i in range(repeat)] if "repeat" in raw else []
         for copy in names:
             if copy in scope.ports:
                 first = scope.ports[copy].loc
@@ -394,7 +414,7 @@ class Builder:
                 scope.ports[f"{name}/{output}"] = Port(None, raw.loc, f"{full}/{output}")
         if separator != ".":
             self.copy_paths.update({scope.prefix + copy: (full, start + i) for i, copy in enumerate(names)})
-        return entry._replace(port=port, copies=copies)
+        return Entry(raw, name, repeat, start, separator, layer, block, label, port, copies, condition)
 
     def repeat_of(self, raw: YMap) -> tuple[int, int, str]:
         """`repeat: N` or `repeat: {count: N, start: 1, separator: ''}`: (count, first copy's number,
@@ -452,14 +472,18 @@ class Builder:
                 chain = " → ".join((*scope.blocks_open, label))
                 raise SpecError(f"block '{label}' uses itself ({chain})", raw.value_loc("type"))
             return None, block, label
-        layer = lookup(label)
-        if layer is None:
-            raise SpecError(
-                f"unknown layer type '{label}'",
-                raw.value_loc("type"),
-                hint=did_you_mean(label, [*all_type_names(), *self.blocks]) or "`shapecli layers` lists them",
-            )
-        return layer, None, next(w for w in (layer.type_name, *layer.aliases) if w.lower() == label.lower())
+        known = self.layer_types.get(label)
+        if known is None:
+            layer = lookup(label)
+            if layer is None:
+                raise SpecError(
+                    f"unknown layer type '{label}'",
+                    raw.value_loc("type"),
+                    hint=did_you_mean(label, [*all_type_names(), *self.blocks]) or "`shapecli layers` lists them",
+                )
+            spelled = next(w for w in (layer.type_name, *layer.aliases) if w.lower() == label.lower())
+            known = self.layer_types[label] = (layer, None, spelled)
+        return known
 
     @staticmethod
     def auto_name(scope: Scope, prefix: str, taken: set) -> str:
@@ -540,13 +564,22 @@ class Builder:
     def expand_layer(self, scope: Scope, entry: Entry, sources: list[Port]) -> None:
         raw = entry.raw
         pending = None
+        use = scope.prefix + entry.name
         if "share" in raw:
             owner = self.defined_layer(scope, raw, "share")
             layer, cfg, label, written, init = owner.layer, owner.cfg, owner.type_label, owner.args, owner.init
         else:
             layer, label = entry.layer, entry.type_label
-            args = {k: v for k, v in raw.items() if k not in LAYER_KEYS and not is_init_key(k)}
-            init = layer_initializers(raw, label, roles_of(layer), scope.init, semantics_of(self.convention))
+            args, init = {}, _NO_INIT
+            for key, value_ in raw.items():
+                if key in _LAYER_KEYS:
+                    continue
+                if is_init_key(key):
+                    init = None
+                else:
+                    args[key] = value_
+            if init is None or scope.init:
+                init = layer_initializers(raw, label, roles_of(layer), scope.init, semantics_of(self.convention))
 
             def locate(key, value=True):
                 if key is None:
@@ -559,24 +592,20 @@ class Builder:
                 cfg = make_config(layer, {k: resolved_before(v) for k, v in args.items()}, self.convention, locate)
                 self.deferred += [(d, scope) for d in deferred]
             else:
-                cfg = make_config(layer, args, self.convention, locate)
-            given_by = {where: (name, use) for name, (where, use) in scope.env.locs.items()}
+                cfg = self.config(layer, args, locate)
+            given_by = scope.given_by()
             written = []
             for key in args:
                 loc = raw.value_loc(key)
-                name, use = given_by.get(loc, (key, scope.prefix + entry.name))
-                written.append((name, use, getattr(cfg, canonical_arg(layer, key)), loc))
+                name, given_use = given_by.get(loc, (key, use))
+                written.append((name, given_use, getattr(cfg, canonical_arg(layer, key)), loc))
         tie = self.defined_layer(scope, raw, "tie").id if "tie" in raw else None
         check_arity(layer, len(sources), raw)
         if entry.repeat > 1 and len(sources) != 1:
             raise SpecError("a repeated layer must have a single input", raw.key_loc("repeat"))
         expectation = self.expectation(scope, raw)
         ports = entry.copies or [entry.port]
-        paths = (
-            [scope.prefix + entry.copy_name(i) for i in range(entry.repeat)]
-            if entry.copies
-            else [scope.prefix + entry.name]
-        )
+        paths = [scope.prefix + entry.copy_name(i) for i in range(entry.repeat)] if entry.copies else [use]
         for i, (port, path) in enumerate(zip(ports, paths)):
             node = self.add_node(path, layer, label, cfg, sources, raw.loc, scope.uses)
             if "share" in raw:
@@ -595,6 +624,17 @@ class Builder:
             sources = [port, *sources[1:]]
         if entry.copies:
             scope.layer_nodes[entry.name] = self.nodes[-1].id
+
+    def config(self, layer: type[Layer], args: dict, locate) -> SimpleNamespace:
+        """make_config of arguments that read no shapes; layers given the same plain values
+        (ints, strings, …) share one configuration."""
+        key = _config_key(layer, args)
+        if key is None:
+            return make_config(layer, args, self.convention, locate)
+        cfg = self.configs.get(key)
+        if cfg is None:
+            cfg = self.configs[key] = make_config(layer, args, self.convention, locate)
+        return cfg
 
     def expectation(self, scope: Scope, raw: YMap) -> Expectation | None:
         """A layer's `expect: [B, 64, floor(H/2), W // 2]` shape contract."""
@@ -644,7 +684,7 @@ class Builder:
         node = Node(len(self.nodes), path, layer, label, cfg, loc, uses)
         node.written_from = [port.name for port in sources]
         self.nodes.append(node)
-        self.node_ports.append(list(sources))
+        self.node_ports.append(sources)  # each caller passes a list of its own, never changed after
         return node
 
     def expand_block_use(self, scope: Scope, entry: Entry, sources: list[Port]) -> None:
@@ -752,23 +792,29 @@ class Builder:
                         hint=did_you_mean(name, [n for n in scope.ports if "/" not in n]),
                     )
                 deferred.sources[name] = resolve(scope.ports[name], self.nodes)
+        self.node_ports = []
         for node in self.nodes:
-            node.reads = _reads(node)
+            if node.pending is not None or node.condition is not None:
+                node.reads = _reads(node)
         resolved_outputs = {name: resolve(p, self.nodes) for name, p in outputs.items()}
         order = topological_order(self.nodes)
-        new_id = {old: new for new, old in enumerate(order)}
-        nodes = [self.nodes[old] for old in order]
-        for node in nodes:
-            node.id = new_id[node.id]
-            node.sources = [renumber(s, new_id) for s in node.sources]
-            node.reads = [renumber(s, new_id) for s in node.reads]
-            if node.owner is not None:
-                node.owner = new_id[node.owner]
-            if node.tie is not None:
-                node.tie = new_id[node.tie]
-        for deferred, _ in self.deferred:
-            deferred.sources = {name: renumber(s, new_id) for name, s in deferred.sources.items()}
-        resolved_outputs = {name: renumber(s, new_id) for name, s in resolved_outputs.items()}
+        nodes = self.nodes
+        if any(old != new for new, old in enumerate(order)):  # not already in the order written
+            new_id = {old: new for new, old in enumerate(order)}
+            nodes = [self.nodes[old] for old in order]
+            for node in nodes:
+                node.id = new_id[node.id]
+                node.sources = [renumber(s, new_id) for s in node.sources]
+                node.reads = [renumber(s, new_id) for s in node.reads]
+                if node.owner is not None:
+                    node.owner = new_id[node.owner]
+                if node.tie is not None:
+                    node.tie = new_id[node.tie]
+            for deferred, _ in self.deferred:
+                deferred.sources = {name: renumber(s, new_id) for name, s in deferred.sources.items()}
+            resolved_outputs = {name: renumber(s, new_id) for name, s in resolved_outputs.items()}
+        else:
+            new_id = range(len(nodes))  # every id stays
         model = Model(file, text, self.convention, inputs, nodes, resolved_outputs)
         model.repeats = [
             Repeat(
@@ -783,6 +829,23 @@ class Builder:
         ]
         model.copy_paths = self.copy_paths
         return model
+
+
+_LAYER_KEYS = frozenset(LAYER_KEYS)
+_NO_INIT: dict = {}
+"""The initializers of a layer that neither it nor a scope around it sets (shared, never changed)."""
+_PLAIN = (str, int, bool, type(None))
+
+
+def _config_key(layer: type[Layer], args: dict) -> tuple | None:
+    """What decides a configuration made from plain values: the type and each (name, value's
+    type, value); None when a value is a list, a mapping or a float (kept apart: 0.0 == -0.0)."""
+    key = [layer]
+    for name, given in args.items():
+        if type(given) not in _PLAIN:
+            return None
+        key.append((name, type(given), given))
+    return tuple(key)
 
 
 def _reads(node: Node) -> list:
