@@ -186,19 +186,20 @@ def protect_expressions(text: str) -> str:
     return "".join(pieces)
 
 
-def parse_yaml(text: str):
+def parse_yaml(text: str, plain: bool = True):
     """Build located values from one YAML document; raises SpecError.
 
-    Text in the plain subset most specs use is read by yamlplain, faster; any
-    other is built from the parser's events as they come (no node tree is
-    kept), iteratively, so memory stays near the size of the values and depth
-    is bounded by MAX_DEPTH, not by Python's stack. `$` expressions may hold
+    Text in the plain subset most specs use is read by yamlplain, faster
+    (unless `plain` is False: the tests compare the two readers). Any other is
+    built from the parser's events as they come (no node tree is kept),
+    iteratively, so memory stays near the size of the values and depth is
+    bounded by MAX_DEPTH, not by Python's stack. `$` expressions may hold
     brackets and commas even in flow style (see protect_expressions).
     """
     from .yamlplain import read_plain
 
     protected = protect_expressions(text)
-    found = read_plain(protected)
+    found = read_plain(protected) if plain else None
     if found is not None:
         return found
     loader = _LOADER(protected)
