@@ -17,6 +17,7 @@ on it, so that one run reports all the spec's errors (SpecErrors).
 
 from __future__ import annotations
 
+from functools import partial
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -305,7 +306,13 @@ class Builder:
             if entry.port.target is BROKEN:
                 previous = entry.port
                 continue
-            sources = self.attempt(lambda entry=entry, before=previous: self.entry_sources(scope, entry, before))
+            try:
+                sources = self.entry_sources(scope, entry, previous)
+            except _Stop:
+                raise
+            except SpecError as e:
+                self.record(e)
+                sources = None
             if sources is None:
                 entry.port.target = BROKEN
             elif entry.condition is not None and entry.condition.value is False:
@@ -319,7 +326,12 @@ class Builder:
             elif entry.block is not None or _shares_block(scope, entry.raw):
                 self.attempt(lambda entry=entry, sources=sources: self.expand_block_use(scope, entry, sources))
             else:
-                self.attempt(lambda entry=entry, sources=sources: self.expand_layer(scope, entry, sources))
+                try:
+                    self.expand_layer(scope, entry, sources)
+                except _Stop:
+                    raise
+                except SpecError as e:
+                    self.record(e)
             previous = entry.port
         return last
 
@@ -334,7 +346,12 @@ class Builder:
             key = (id(item), id(scope.env))
             raw = self.raws[key][0] if key in self.raws else None
             if raw is None:
-                raw = self.attempt(lambda item=item, loc=item_loc: self.raw_entry(scope, item, loc))
+                try:
+                    raw = self.raw_entry(scope, item, item_loc)
+                except _Stop:
+                    raise
+                except SpecError as e:
+                    self.record(e)
                 if cache and raw is not None and not _reads_shapes(raw):
                     self.raws[key] = (raw, scope.env, item)  # holding both keeps their ids unique
             raws.append((raw, item, item_loc))
@@ -563,55 +580,26 @@ class Builder:
 
     def expand_layer(self, scope: Scope, entry: Entry, sources: list[Port]) -> None:
         raw = entry.raw
-        pending = None
         use = scope.prefix + entry.name
+        pending = owner = None
         if "share" in raw:
             owner = self.defined_layer(scope, raw, "share")
             layer, cfg, label, written, init = owner.layer, owner.cfg, owner.type_label, owner.args, owner.init
         else:
             layer, label = entry.layer, entry.type_label
-            args, init = {}, _NO_INIT
-            for key, value_ in raw.items():
-                if key in _LAYER_KEYS:
-                    continue
-                if is_init_key(key):
-                    init = None
-                else:
-                    args[key] = value_
-            if init is None or scope.init:
-                init = layer_initializers(raw, label, roles_of(layer), scope.init, semantics_of(self.convention))
-
-            def locate(key, value=True):
-                if key is None:
-                    return raw.loc
-                return raw.value_loc(key) if value else raw.key_loc(key)
-
-            deferred = deferred_in(args)
-            if deferred:
-                pending = Pending(args, locate)
-                cfg = make_config(layer, {k: resolved_before(v) for k, v in args.items()}, self.convention, locate)
-                self.deferred += [(d, scope) for d in deferred]
-            else:
-                cfg = self.config(layer, args, locate)
-            given_by = scope.given_by()
-            written = []
-            for key in args:
-                loc = raw.value_loc(key)
-                name, given_use = given_by.get(loc, (key, use))
-                written.append((name, given_use, getattr(cfg, canonical_arg(layer, key)), loc))
+            cfg, written, init, pending = self.configure(scope, raw, layer, label, use)
         tie = self.defined_layer(scope, raw, "tie").id if "tie" in raw else None
         check_arity(layer, len(sources), raw)
         if entry.repeat > 1 and len(sources) != 1:
             raise SpecError("a repeated layer must have a single input", raw.key_loc("repeat"))
-        expectation = self.expectation(scope, raw)
+        expectation = self.expectation(scope, raw) if "expect" in raw else None
         ports = entry.copies or [entry.port]
         paths = [scope.prefix + entry.copy_name(i) for i in range(entry.repeat)] if entry.copies else [use]
         for i, (port, path) in enumerate(zip(ports, paths)):
             node = self.add_node(path, layer, label, cfg, sources, raw.loc, scope.uses)
-            if "share" in raw:
+            if owner is not None:
                 node.owner = owner.owner if owner.owner is not None else owner.id
-            else:
-                node.pending = pending
+            node.pending = pending
             node.tie = tie
             node.args = written
             node.init = init
@@ -619,22 +607,54 @@ class Builder:
             node.expect = expectation
             if entry.condition is not None and isinstance(entry.condition.value, Deferred):
                 self.deferred.append((entry.condition.value, scope))
-            port.target = NodeOutput(node.id)
+            port.target = _output_of((node.id, 0))
             scope.layer_nodes[entry.name if not entry.copies else entry.copy_name(i)] = node.id
             sources = [port, *sources[1:]]
         if entry.copies:
             scope.layer_nodes[entry.name] = self.nodes[-1].id
 
-    def config(self, layer: type[Layer], args: dict, locate) -> SimpleNamespace:
-        """make_config of arguments that read no shapes; layers given the same plain values
-        (ints, strings, …) share one configuration."""
-        key = _config_key(layer, args)
-        if key is None:
-            return make_config(layer, args, self.convention, locate)
-        cfg = self.configs.get(key)
-        if cfg is None:
-            cfg = self.configs[key] = make_config(layer, args, self.convention, locate)
-        return cfg
+    def configure(self, scope: Scope, raw: YMap, layer: type[Layer], label: str, use: str) -> tuple:
+        """(configuration, arguments as written, initializers, Pending or None) of a layer entry.
+
+        Layers given the same plain values (ints, strings, bools, nulls) share one configuration.
+        """
+        args, init = {}, _NO_INIT
+        for key, given in raw.items():
+            if key in _LAYER_KEYS:
+                continue
+            if is_init_key(key):
+                init = None
+            else:
+                args[key] = given
+        if init is None or scope.init:
+            init = layer_initializers(raw, label, roles_of(layer), scope.init, semantics_of(self.convention))
+
+        def locate(key, value=True):
+            if key is None:
+                return raw.loc
+            return raw.value_loc(key) if value else raw.key_loc(key)
+
+        pending = None
+        plain = _config_key(layer, args)
+        if plain is not None:
+            cfg = self.configs.get(plain)
+            if cfg is None:
+                cfg = self.configs[plain] = make_config(layer, args, self.convention, locate)
+        else:
+            deferred = deferred_in(args)
+            if deferred:
+                pending = Pending(args, locate)
+                cfg = make_config(layer, {k: resolved_before(v) for k, v in args.items()}, self.convention, locate)
+                self.deferred += [(d, scope) for d in deferred]
+            else:
+                cfg = make_config(layer, args, self.convention, locate)
+        given_by = scope.given_by()
+        written = []
+        for key in args:
+            loc = raw.value_loc(key)
+            name, given_use = given_by.get(loc, (key, use)) if given_by else (key, use)
+            written.append((name, given_use, getattr(cfg, canonical_arg(layer, key)), loc))
+        return cfg, written, init, pending
 
     def expectation(self, scope: Scope, raw: YMap) -> Expectation | None:
         """A layer's `expect: [B, 64, floor(H/2), W // 2]` shape contract."""
@@ -782,7 +802,7 @@ class Builder:
     def finish(self, file: str, text: str, inputs, outputs: dict[str, Port]) -> Model:
         """Resolve every port to a Source and order the nodes topologically."""
         for node, ports in zip(self.nodes, self.node_ports):
-            node.sources = [resolve(p, self.nodes) for p in ports]
+            node.sources = [p.target if type(p.target) is NodeOutput else resolve(p, self.nodes) for p in ports]
         for deferred, scope in self.deferred:
             for name in deferred.names:
                 if name not in scope.ports:
@@ -831,6 +851,8 @@ class Builder:
         return model
 
 
+_output_of = partial(tuple.__new__, NodeOutput)
+"""NodeOutput((node, index)) without the Python-level constructor of a named tuple."""
 _LAYER_KEYS = frozenset(LAYER_KEYS)
 _NO_INIT: dict = {}
 """The initializers of a layer that neither it nor a scope around it sets (shared, never changed)."""

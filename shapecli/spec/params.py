@@ -176,8 +176,7 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
         return value
     if id(value) in memo:
         return memo[id(value)]
-    items = value if isinstance(value, YList) else value.values()
-    if not any(isinstance(v, (YList, YMap)) or (isinstance(v, str) and "$" in v) for v in items):
+    if not _may_substitute(value if isinstance(value, YList) else value.values()):
         memo[id(value)] = value  # nothing to substitute: keep the value as it is
         return value
     if isinstance(value, YList):
@@ -193,6 +192,18 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
         result.value_locs = {k: _origin(v, env, value.value_loc(k)) for k, v in value.items()}
     memo[id(value)] = result
     return result
+
+
+def _may_substitute(items) -> bool:
+    """Whether some of `items` is a `$` text or a list or mapping (that may hold one)."""
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if "$" in item:
+                return True
+        elif kind is not int and (isinstance(item, (YList, YMap)) or isinstance(item, str) and "$" in item):
+            return True
+    return False
 
 
 def _not_an_expression(value: str, loc: Loc) -> SpecError:
