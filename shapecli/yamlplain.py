@@ -72,12 +72,13 @@ def read_plain(text: str):
 
 
 class _Reader:
-    """The state of one reading: the lines, the current one, and the keys met (shared strings)."""
+    """The state of one reading: the lines, the current one, and the strings met."""
 
     def __init__(self, text: str):
         self.lines = text.split("\n")
         self.row = 0
-        self.keys: dict[str, str] = {}
+        self.strings: dict[str, str] = {}
+        """One string object for each key or text met: a long spec repeats a few of them many times."""
 
     def document(self):
         if self.indent() != 0:
@@ -214,7 +215,7 @@ class _Reader:
         mapping = YMap()
         mapping.loc = _new_loc((row, position + 1))
         key_locs, value_locs = mapping.key_locs, mapping.value_locs = {}, {}
-        keys = self.keys
+        strings = self.strings
         position += 1
         while line[position] == " ":
             position += 1
@@ -226,16 +227,16 @@ class _Reader:
             pair = _FLOW_PAIR.match(line, position)
             if pair is not None:  # key: scalar
                 key, text, separator = pair.group(1, 2, 3)
-                key = keys.setdefault(key, key)
+                key = strings.setdefault(key, key)
                 key_locs[key] = _new_loc((row, position + 1))
                 value_locs[key] = where = _new_loc((row, pair.start(2) + 1))
-                mapping[key] = text if text[0] not in _MAY_CHANGE else _scalar(text, where)
+                mapping[key] = strings.setdefault(text, text) if text[0] not in _MAY_CHANGE else _scalar(text, where)
                 position = pair.end()
             else:  # key: a flow list or mapping
                 found = _FLOW_KEY.match(line, position)
                 if found is None or line[found.end()] not in "[{":
                     raise _Unsupported
-                key = keys.setdefault(found.group(1), found.group(1))
+                key = strings.setdefault(found.group(1), found.group(1))
                 key_locs[key] = _new_loc((row, position + 1))
                 mapping[key], position = self.flow(line, found.end(), depth + 1)
                 value_locs[key] = mapping[key].loc
@@ -294,8 +295,8 @@ class _Reader:
         return position, character
 
     def key(self, text: str) -> str:
-        """One string object for each key text: a long spec repeats a few keys many times."""
-        return self.keys.setdefault(text, text)
+        """The one string object for `text` (see `strings`)."""
+        return self.strings.setdefault(text, text)
 
 
 def _scalar(text: str, loc: Loc):

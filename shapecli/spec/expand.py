@@ -112,7 +112,7 @@ class Entry(NamedTuple):
     block: BlockDef | None
     type_label: str
     port: Port
-    copies: list[Port]
+    copies: tuple[Port, ...]
     condition: Condition | None
 
     def copy_name(self, i: int) -> str:
@@ -150,8 +150,9 @@ class Builder:
         self.seen_errors: set = set()
         self.layer_types: dict[str, tuple] = {}
         """(layer type, None, its name as spelled) of each `type:` text met (a type, not a block)."""
-        self.configs: dict[tuple, object] = {}
-        """Validated configurations by (layer type, arguments as written): equal ones are shared."""
+        self.configs: dict[tuple, tuple] = {}
+        """(validated configuration, each argument's validated value) by (layer type, arguments as
+        written) for plain arguments: layers given equal ones share them."""
 
     # -- collecting errors --------------------------------------------------------
 
@@ -323,7 +324,7 @@ class Builder:
                     entry.port.target = BROKEN
                 else:
                     entry.port.target = sources[0]  # no copies: the input passes through
-            elif entry.block is not None or _shares_block(scope, entry.raw):
+            elif entry.block is not None or entry.layer is None and _shares_block(scope, entry.raw):
                 self.attempt(lambda entry=entry, sources=sources: self.expand_block_use(scope, entry, sources))
             else:
                 try:
@@ -343,8 +344,8 @@ class Builder:
         """
         raws = []
         for item, item_loc in zip(layers, layers.item_locs):
-            key = (id(item), id(scope.env))
-            raw = self.raws[key][0] if key in self.raws else None
+            key = (id(item), id(scope.env)) if cache else None
+            raw = self.raws[key][0] if cache and key in self.raws else None
             if raw is None:
                 try:
                     raw = self.raw_entry(scope, item, item_loc)
@@ -394,7 +395,7 @@ class Builder:
         if raw is None:
             raw = YMap()
             raw.loc, raw.key_locs, raw.value_locs = loc, {}, {}
-        return Entry(raw, name, 1, 0, ".", None, None, "", port, [], None)
+        return Entry(raw, name, 1, 0, ".", None, None, "", port, (), None)
 
     def declare_entry(self, scope: Scope, raw: YMap, taken: set, prefixes: dict) -> Entry:
         layer, block, label = self.entry_type(scope, raw)
@@ -410,7 +411,9 @@ class Builder:
             first = scope.ports[name].loc
             raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
         repeat, start, separator = (1, 0, ".") if "repeat" not in raw else self.repeat_of(raw)
-        condition = self.condition_of(scope, raw, block is not None or _shares_block(scope, raw))
+        condition = (
+            self.condition_of(scope, raw, block is not None or _shares_block(scope, raw)) if "if" in raw else None
+        )
         names = [f"{name}{separator}{start + i}" for i in range(repeat)] if "repeat" in raw else []
         for copy in names:
             if copy in scope.ports:
@@ -421,7 +424,7 @@ class Builder:
                     hint="rename that layer, or choose another separator: or start:",
                 )
         full = scope.prefix + name
-        copies = [Port(None, raw.loc, scope.prefix + copy) for copy in names]
+        copies = tuple(Port(None, raw.loc, scope.prefix + copy) for copy in names) if names else ()
         port = Port(copies[-1] if copies else None, raw.loc, full)
         scope.ports[name] = port
         for copy_name, copy in zip(names, copies):
@@ -593,7 +596,7 @@ class Builder:
         if entry.repeat > 1 and len(sources) != 1:
             raise SpecError("a repeated layer must have a single input", raw.key_loc("repeat"))
         expectation = self.expectation(scope, raw) if "expect" in raw else None
-        ports = entry.copies or [entry.port]
+        ports = entry.copies or (entry.port,)
         paths = [scope.prefix + entry.copy_name(i) for i in range(entry.repeat)] if entry.copies else [use]
         for i, (port, path) in enumerate(zip(ports, paths)):
             node = self.add_node(path, layer, label, cfg, sources, raw.loc, scope.uses)
@@ -637,9 +640,11 @@ class Builder:
         pending = None
         plain = _config_key(layer, args)
         if plain is not None:
-            cfg = self.configs.get(plain)
-            if cfg is None:
-                cfg = self.configs[plain] = make_config(layer, args, self.convention, locate)
+            known = self.configs.get(plain)
+            if known is None:
+                cfg = make_config(layer, args, self.convention, locate)
+                known = self.configs[plain] = (cfg, [getattr(cfg, canonical_arg(layer, key)) for key in args])
+            cfg, values = known
         else:
             deferred = deferred_in(args)
             if deferred:
@@ -648,12 +653,13 @@ class Builder:
                 self.deferred += [(d, scope) for d in deferred]
             else:
                 cfg = make_config(layer, args, self.convention, locate)
+            values = [getattr(cfg, canonical_arg(layer, key)) for key in args]
         given_by = scope.given_by()
         written = []
-        for key in args:
+        for key, validated in zip(args, values):
             loc = raw.value_loc(key)
             name, given_use = given_by.get(loc, (key, use)) if given_by else (key, use)
-            written.append((name, given_use, getattr(cfg, canonical_arg(layer, key)), loc))
+            written.append((name, given_use, validated, loc))
         return cfg, written, init, pending
 
     def expectation(self, scope: Scope, raw: YMap) -> Expectation | None:

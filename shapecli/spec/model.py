@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -114,7 +115,7 @@ class Node:
         written — as this layer's argument, or as a parameter given to a block use"""
         self.pending: Pending | None = None
         self.condition: Condition | None = None
-        self.reads: list[Source] = []
+        self.reads: Sequence[Source] = ()
         self.expect: Expectation | None = None
         self.init: dict = {}
         """Role → Initializer the spec gives its parameters (its `*_init` keys, or an `init:` above it)."""

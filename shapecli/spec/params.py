@@ -165,7 +165,6 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
     A value that is exactly `$name` takes the position where the use gave it, so
     that messages point at the number the user wrote.
     """
-    memo = {} if memo is None else memo
     if isinstance(value, str):
         if value.startswith(("$", "-$")):
             return parameter_value(value, env, loc, ports)
@@ -174,11 +173,13 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
         return value
     if not isinstance(value, (YList, YMap)):
         return value
-    if id(value) in memo:
+    if memo is not None and id(value) in memo:
         return memo[id(value)]
     if not _may_substitute(value if isinstance(value, YList) else value.values()):
-        memo[id(value)] = value  # nothing to substitute: keep the value as it is
+        if memo is not None:
+            memo[id(value)] = value  # nothing to substitute: keep the value as it is
         return value
+    memo = {} if memo is None else memo
     if isinstance(value, YList):
         pairs = list(zip(value, value.item_locs))
         result = YList(substitute(item, env, where, ports, memo) for item, where in pairs)
