@@ -376,7 +376,6 @@ _SCALAR_EVENT = yaml.ScalarEvent
 _IMPLICIT = _RESOLVER.yaml_implicit_resolvers
 """YAML 1.1's implicit resolvers by first character: a plain scalar whose first character
 has none is a string."""
-_PLAIN_INT = re.compile(r"(?:0|[1-9][0-9]{0,17})\Z")
 
 
 def _scalar(event):
@@ -395,11 +394,15 @@ def _scalar(event):
 def plain_scalar(text: str, loc: Loc):
     """The value of a plain scalar without a tag (`text` as protect_expressions left it), by YAML 1.1's
     rules (with `1e-3` a number); `loc` is where it stands, for errors."""
-    value = text.translate(_UNPROTECT) if text[:1] in ("$", "-") else text
-    if value[:1] not in _IMPLICIT:
-        return value
-    if _PLAIN_INT.match(value):
-        return int(value)
+    first = text[:1]
+    if first not in _IMPLICIT:
+        return text.translate(_UNPROTECT) if first == "$" else text
+    if first != "-":
+        if text.isdigit() and text.isascii() and (len(text) == 1 or first != "0" and len(text) <= 18):
+            return int(text)  # a plain decimal int (the common case) at once
+        value = text
+    else:
+        value = text.translate(_UNPROTECT)
     return _tagged(_RESOLVER.resolve(yaml.ScalarNode, text, _PLAIN), value, True, loc)
 
 

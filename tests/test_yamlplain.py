@@ -168,3 +168,27 @@ def test_generated_texts_read_the_same():
             read += 1
             assert plain == full_reading(text), text
     assert read > 300  # the plain reader takes a good share of them
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("0", 0),
+        ("4", 4),
+        ("0123", 83),  # YAML 1.1: an octal int
+        ("007", 7),
+        ("123456789012345678", 123456789012345678),
+        ("1234567890123456789", 1234567890123456789),
+        ("-0", 0),
+        ("+12", 12),
+        ("1_000", 1000),
+        ("٣", "٣"),  # a digit, but not an ASCII one: text
+        ("Dense", "Dense"),
+        ("-$w", "-$w"),
+        ("$f(a, b)", "$f(a, b)"),
+    ],
+)
+def test_plain_scalar_values(text, expected):
+    for plain in (True, False):
+        value = parse_yaml(f"x: {text}\n", plain=plain)["x"]
+        assert (type(value), value) == (type(expected), expected)
