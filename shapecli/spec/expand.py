@@ -27,7 +27,7 @@ from ..initializers import is_init_key, layer_initializers, scope_initializers, 
 from ..errors import Loc, SpecError, SpecErrors, did_you_mean
 from ..registry import Layer, all_type_names, canonical_arg, lookup, make_config
 from ..yamlsrc import YList, YMap, parse_yaml
-from .model import BlockUse, Condition, Expectation, Model, Node, NodeOutput, Pending, Repeat, renumber
+from .model import NO_INIT, BlockUse, Condition, Expectation, Model, Node, NodeOutput, Pending, Repeat, renumber
 from .params import Deferred, Env, block_env, deferred_in, model_env, parameter_value, resolved_before, substitute
 from .ports import Port, Select, resolve, topological_order
 from .schema import (
@@ -410,10 +410,14 @@ class Builder:
         if name in scope.ports:
             first = scope.ports[name].loc
             raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
-        repeat, start, separator = (1, 0, ".") if "repeat" not in raw else self.repeat_of(raw)
         condition = (
             self.condition_of(scope, raw, block is not None or _shares_block(scope, raw)) if "if" in raw else None
         )
+        full = scope.prefix + name
+        if "repeat" not in raw and block is None:  # the common case, at once
+            port = scope.ports[name] = Port(None, raw.loc, full)
+            return _entry((raw, name, 1, 0, ".", layer, None, label, port, (), condition))
+        repeat, start, separator = (1, 0, ".") if "repeat" not in raw else self.repeat_of(raw)
         names = [f"{name}{separator}{start + i}" for i in range(repeat)] if "repeat" in raw else []
         for copy in names:
             if copy in scope.ports:
@@ -423,7 +427,6 @@ class Builder:
                     raw.value_loc("repeat"),
                     hint="rename that layer, or choose another separator: or start:",
                 )
-        full = scope.prefix + name
         copies = tuple(Port(None, raw.loc, scope.prefix + copy) for copy in names) if names else ()
         port = Port(copies[-1] if copies else None, raw.loc, full)
         scope.ports[name] = port
@@ -596,22 +599,21 @@ class Builder:
         if entry.repeat > 1 and len(sources) != 1:
             raise SpecError("a repeated layer must have a single input", raw.key_loc("repeat"))
         expectation = self.expectation(scope, raw) if "expect" in raw else None
-        ports = entry.copies or (entry.port,)
-        paths = [scope.prefix + entry.copy_name(i) for i in range(entry.repeat)] if entry.copies else [use]
-        for i, (port, path) in enumerate(zip(ports, paths)):
+        if entry.copies:
+            names = [entry.copy_name(i) for i in range(entry.repeat)]
+            copies = zip(entry.copies, [scope.prefix + name for name in names], names)
+        else:
+            copies = ((entry.port, use, entry.name),)
+        for port, path, name in copies:
             node = self.add_node(path, layer, label, cfg, sources, raw.loc, scope.uses)
             if owner is not None:
                 node.owner = owner.owner if owner.owner is not None else owner.id
-            node.pending = pending
-            node.tie = tie
-            node.args = written
-            node.init = init
-            node.condition = entry.condition
-            node.expect = expectation
+            node.pending, node.tie, node.args, node.init = pending, tie, written, init
+            node.condition, node.expect = entry.condition, expectation
             if entry.condition is not None and isinstance(entry.condition.value, Deferred):
                 self.deferred.append((entry.condition.value, scope))
             port.target = _output_of((node.id, 0))
-            scope.layer_nodes[entry.name if not entry.copies else entry.copy_name(i)] = node.id
+            scope.layer_nodes[name] = node.id
             sources = [port, *sources[1:]]
         if entry.copies:
             scope.layer_nodes[entry.name] = self.nodes[-1].id
@@ -621,7 +623,7 @@ class Builder:
 
         Layers given the same plain values (ints, strings, bools, nulls) share one configuration.
         """
-        args, init = {}, _NO_INIT
+        args, init = {}, NO_INIT
         for key, given in raw.items():
             if key in _LAYER_KEYS:
                 continue
@@ -708,7 +710,7 @@ class Builder:
         if len(self.nodes) >= MAX_NODES:
             raise SpecErrors([*self.errors, SpecError(f"the spec expands to more than {MAX_NODES:,} layers", loc)])
         node = Node(len(self.nodes), path, layer, label, cfg, loc, uses)
-        node.written_from = [port.name for port in sources]
+        node.written_from = tuple(port.name for port in sources)
         self.nodes.append(node)
         self.node_ports.append(sources)  # each caller passes a list of its own, never changed after
         return node
@@ -857,11 +859,11 @@ class Builder:
         return model
 
 
+_entry = partial(tuple.__new__, Entry)
+"""Entry((raw, name, …)) without the Python-level constructor of a named tuple."""
 _output_of = partial(tuple.__new__, NodeOutput)
 """NodeOutput((node, index)) without the Python-level constructor of a named tuple."""
 _LAYER_KEYS = frozenset(LAYER_KEYS)
-_NO_INIT: dict = {}
-"""The initializers of a layer that neither it nor a scope around it sets (shared, never changed)."""
 _PLAIN = (str, int, bool, type(None))
 
 
