@@ -8,13 +8,13 @@ for the subset it knows:
 
   * block mappings (`key: value`) and block lists (`- item`, `- key: value` …),
     a list written at its key's indentation included;
-  * flow mappings and lists (`{type: Dense, units: 4}`, `[2, 3]`) that end on
-    the line they start, nested in each other;
+  * flow mappings and lists (`{type: Dense, units: 4}`, `[2, 3]`), nested in
+    each other, going on to the next lines after a comma or an opening bracket;
   * plain scalars, and `#` comments.
 
-Anything else — quotes, anchors and aliases, tags, merge keys, block and
-multi-line scalars, empty values, tabs, non-ASCII text, several documents,
-duplicate keys, deep nesting, or any error — makes it give up (`None`), and
+Anything else — escapes in quotes, anchors and aliases, tags, merge keys,
+block and multi-line scalars, empty values, tabs, other line breaks, several
+documents, duplicate keys, deep nesting, or any error — makes it give up (`None`), and
 the full reader (yamlsrc's event builder) reads the text from the start, with
 its checks and messages. The two agree on every value and position of what
 this one accepts (tests/test_yamlsrc.py compares them).
@@ -77,6 +77,8 @@ class _Reader:
     def __init__(self, text: str):
         self.lines = text.split("\n")
         self.row = 0
+        self.flow_indent = 0
+        """Indentation of the block a flow collection is written in: the lines it goes on to stand right of it."""
         self.strings: dict[str, str] = {}
         """One string object for each key or text met: a long spec repeats a few of them many times."""
 
@@ -124,6 +126,7 @@ class _Reader:
             key_locs[key] = _new_loc((self.row + 1, column + 1))
             position = found.end()
             if position < len(line) and line[position] != "#":
+                self.flow_indent = column
                 value, value_locs[key] = self.inline(line, position, depth)
                 self.row += 1
                 below = self.indent()
@@ -157,8 +160,9 @@ class _Reader:
             while line[position : position + 1] == " ":
                 position += 1
             if line[position : position + 1] == "{":  # the most common item: `- {type: …, …}`
+                self.flow_indent = column
                 value, end = self.flow_map(line, position, depth + 1)
-                if not _END.match(line, end):
+                if not _END.match(lines[self.row], end):
                     raise _Unsupported
                 item_locs.append(value.loc)
                 self.row += 1
@@ -168,6 +172,7 @@ class _Reader:
             elif position == len(line) or line[position] == "#" or _is_entry(line, position):
                 raise _Unsupported  # an empty item, or a list in a list
             else:
+                self.flow_indent = column
                 value, loc = self.inline(line, position, depth)
                 item_locs.append(loc)
                 self.row += 1
@@ -184,7 +189,7 @@ class _Reader:
         """(value, position) of the value written from `position` to the end of the line."""
         if line[position] in "[{":
             value, end = self.flow(line, position, depth + 1)
-            if not _END.match(line, end):
+            if not _END.match(self.lines[self.row], end):
                 raise _Unsupported
             return value, value.loc
         loc = _new_loc((self.row + 1, position + 1))
@@ -202,7 +207,8 @@ class _Reader:
         return plain_scalar(text, loc), loc
 
     def flow(self, line: str, position: int, depth: int):
-        """(value, position after it) of the flow mapping or list opening at `position`."""
+        """(value, position after it) of the flow mapping or list opening at `position`. When
+        it goes on to other lines, the current line is the one where it ends."""
         if line[position] == "{":
             return self.flow_map(line, position, depth)
         return self.flow_list(line, position, depth)
@@ -217,8 +223,10 @@ class _Reader:
         key_locs, value_locs = mapping.key_locs, mapping.value_locs = {}, {}
         strings = self.strings
         position += 1
-        while line[position] == " ":
+        while line[position : position + 1] == " ":
             position += 1
+        line, position = self.wrap(line, position)
+        row = self.row + 1
         if line[position] == "}":
             return mapping, position + 1
         count = 0
@@ -240,11 +248,16 @@ class _Reader:
                 key_locs[key] = _new_loc((row, position + 1))
                 mapping[key], position = self.flow(line, found.end(), depth + 1)
                 value_locs[key] = mapping[key].loc
+                line = self.lines[self.row]
+                row = self.row + 1
                 position, separator = self.separator(line, position, "}")
             if len(mapping) != count:
                 raise _Unsupported  # a duplicate key
             if separator == "}":
                 return mapping, position
+            if position == len(line) or line[position] == "#":
+                line, position = self.wrap(line, position)
+                row = self.row + 1
             if line[position] == "}":
                 raise _Unsupported  # a trailing comma
 
@@ -257,8 +270,10 @@ class _Reader:
         items.loc = _new_loc((row, position + 1))
         item_locs = items.item_locs = []
         position += 1
-        while line[position] == " ":
+        while line[position : position + 1] == " ":
             position += 1
+        line, position = self.wrap(line, position)
+        row = self.row + 1
         if line[position] == "]":
             return items, position + 1
         while True:
@@ -272,13 +287,30 @@ class _Reader:
                 inner, position = self.flow(line, position, depth + 1)
                 items.append(inner)
                 item_locs.append(inner.loc)
+                line = self.lines[self.row]
+                row = self.row + 1
                 position, separator = self.separator(line, position, "]")
             else:
                 raise _Unsupported
             if separator == "]":
                 return items, position
+            if position == len(line) or line[position] == "#":
+                line, position = self.wrap(line, position)
+                row = self.row + 1
             if line[position] == "]":
                 raise _Unsupported  # a trailing comma
+
+    def wrap(self, line: str, position: int) -> tuple[str, int]:
+        """(line, position) of what comes next in a flow collection: where it is, or — at the end of
+        the line or at a comment — the first thing on the next line with content, which must stand
+        right of the block around the collection."""
+        if position < len(line) and (line[position] != "#" or line[position - 1] != " "):
+            return line, position
+        self.row += 1
+        if self.indent() <= self.flow_indent:
+            raise _Unsupported
+        line = self.lines[self.row]
+        return line, len(line) - len(line.lstrip(" "))
 
     @staticmethod
     def separator(line: str, position: int, closing: str) -> tuple[int, str]:

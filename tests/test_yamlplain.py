@@ -66,6 +66,8 @@ READ = [
     "      -   name: y\n          type: ReLU\n",
     "a:\n- 1\n- 2\nb: 3\n",
     "a: {}\nb: []\nc: { x: 1 ,  y: 2 }\nd: [ 1 , 2 ]\n",
+    "layers:\n  - {type: Dense,  # a comment\n     units: 4}   # another\n  - {type: ReLU}\n",
+    "a: {x: [1, 2,\n      3], y: {p: 1,\n\n   # a comment line\n  q: 2}}\nb: [\n  1, 2]\nc: {\n  x: 1}\n",
 ]
 
 
@@ -81,7 +83,9 @@ LEFT = [
     "a: !!str 1\n",  # a tag
     "base: &b {x: 1}\nc:\n  <<: *b\n",  # a merge key
     "a: |\n  text\n",  # a block scalar
-    "a: {x: 1,\n    y: 2}\n",  # a flow mapping over two lines
+    "a: {x: 1,\ny: 2}\n",  # a flow mapping going on left of its block
+    "a:\n  b: [1,\n  2]\n",
+    "a: {x: 1\n    , y: 2}\n",  # a line break before a comma
     "a: 'it''s'\n",  # an escaped quote
     'a: "x\\ty"\n',  # an escape
     "a:\nb: 1\n",  # an empty value
@@ -154,6 +158,8 @@ def _block(rng: random.Random, indent: int, depth: int, lines: list[str]) -> Non
             _block(rng, indent + rng.choice([0, 2, 2, 4]), depth + 1, lines)
         else:
             lines.append(" " * indent + f"{key}: {_flow(rng, 1)}" + comment)
+    if rng.random() < 0.3:  # flow collections going on to the next lines, some too far left
+        lines[-1] = lines[-1].replace(", ", ",\n" + " " * rng.randrange(indent + 4), 1)
 
 
 def test_generated_texts_read_the_same():
