@@ -10,14 +10,14 @@ for the subset it knows:
     a list written at its key's indentation included;
   * flow mappings and lists (`{type: Dense, units: 4}`, `[2, 3]`), nested in
     each other, going on to the next lines after a comma or an opening bracket;
-  * plain scalars, and `#` comments.
+  * plain scalars, quoted ones without escapes, and `#` comments.
 
 Anything else — escapes in quotes, anchors and aliases, tags, merge keys,
 block and multi-line scalars, empty values, tabs, other line breaks, several
 documents, duplicate keys, deep nesting, or any error — makes it give up (`None`), and
 the full reader (yamlsrc's event builder) reads the text from the start, with
 its checks and messages. The two agree on every value and position of what
-this one accepts (tests/test_yamlsrc.py compares them).
+this one accepts (tests/test_yamlplain.py compares them).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import re
 from functools import partial
 
 from .errors import Loc, SpecError
-from .yamlsrc import _IMPLICIT, YList, YMap, plain_scalar
+from .yamlsrc import RESOLVED_FIRST, YList, YMap, plain_scalar
 
 _new_loc = partial(tuple.__new__, Loc)
 """Loc((line, column)) without the Python-level constructor of a named tuple."""
@@ -50,7 +50,7 @@ _BLOCK_SCALAR_START = re.compile(_FIRST)
 _END = re.compile(r"(?: +(?:#.*)?)?\Z")
 """What may follow a value on its line: spaces and a comment."""
 
-_MAY_CHANGE = frozenset(_IMPLICIT) | {"$", "'", '"'}
+_MAY_CHANGE = RESOLVED_FIRST | {"$", "'", '"'}
 """First characters of the scalars that are not simply their text (see _scalar)."""
 
 MAX_NESTING = 50
@@ -83,6 +83,7 @@ class _Reader:
         """One string object for each key or text met: a long spec repeats a few of them many times."""
 
     def document(self):
+        """The value of the whole text: one block mapping or list starting at its first column."""
         if self.indent() != 0:
             raise _Unsupported
         value = self.block(0, 0)

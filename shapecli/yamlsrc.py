@@ -376,6 +376,9 @@ _SCALAR_EVENT = yaml.ScalarEvent
 _IMPLICIT = _RESOLVER.yaml_implicit_resolvers
 """YAML 1.1's implicit resolvers by first character: a plain scalar whose first character
 has none is a string."""
+RESOLVED_FIRST = frozenset(_IMPLICIT)
+"""First characters of the plain scalars YAML 1.1 may read as other than their text (numbers,
+bools, nulls): a plain scalar starting with any other (and not with `$`) is its text."""
 
 
 def _scalar(event):

@@ -410,14 +410,13 @@ class Builder:
         if name in scope.ports:
             first = scope.ports[name].loc
             raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
-        condition = (
-            self.condition_of(scope, raw, block is not None or _shares_block(scope, raw)) if "if" in raw else None
-        )
         full = scope.prefix + name
         if "repeat" not in raw and block is None:  # the common case, at once
+            condition = self.condition_of(scope, raw, _shares_block(scope, raw)) if "if" in raw else None
             port = scope.ports[name] = Port(None, raw.loc, full)
             return _entry((raw, name, 1, 0, ".", layer, None, label, port, (), condition))
         repeat, start, separator = (1, 0, ".") if "repeat" not in raw else self.repeat_of(raw)
+        condition = self.condition_of(scope, raw, block is not None or _shares_block(scope, raw))
         names = [f"{name}{separator}{start + i}" for i in range(repeat)] if "repeat" in raw else []
         for copy in names:
             if copy in scope.ports:

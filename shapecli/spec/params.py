@@ -198,11 +198,10 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
 def _may_substitute(items) -> bool:
     """Whether some of `items` is a `$` text or a list or mapping (that may hold one)."""
     for item in items:
-        kind = type(item)
-        if kind is str:
+        if type(item) is str:
             if "$" in item:
                 return True
-        elif kind is not int and (isinstance(item, (YList, YMap)) or isinstance(item, str) and "$" in item):
+        elif isinstance(item, (YList, YMap)) or isinstance(item, str) and "$" in item:
             return True
     return False
 
