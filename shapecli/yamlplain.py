@@ -158,12 +158,12 @@ class _Reader:
             if not line.startswith(entry):
                 raise _Unsupported
             position = column + 2
-            while line[position : position + 1] == " ":
+            while line[position] == " ":  # (an item with nothing on its line leaves the subset)
                 position += 1
-            if line[position : position + 1] == "{":  # the most common item: `- {type: …, …}`
+            if line[position] == "{":  # the most common item: `- {type: …, …}`
                 self.flow_indent = column
                 value, end = self.flow_map(line, position, depth + 1)
-                if not _END.match(lines[self.row], end):
+                if end != len(lines[self.row]) and not _END.match(lines[self.row], end):
                     raise _Unsupported
                 item_locs.append(value.loc)
                 self.row += 1
