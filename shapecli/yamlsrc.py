@@ -186,15 +186,23 @@ def protect_expressions(text: str) -> str:
     return "".join(pieces)
 
 
-def parse_yaml(text: str):
+def parse_yaml(text: str, plain: bool = True):
     """Build located values from one YAML document; raises SpecError.
 
-    Values are built from the parser's events as they come (no node tree is
-    kept), iteratively, so memory stays near the size of the values and depth
-    is bounded by MAX_DEPTH, not by Python's stack. `$` expressions may hold
+    Text in the plain subset most specs use is read by yamlplain, faster
+    (unless `plain` is False: the tests compare the two readers). Any other is
+    built from the parser's events as they come (no node tree is kept),
+    iteratively, so memory stays near the size of the values and depth is
+    bounded by MAX_DEPTH, not by Python's stack. `$` expressions may hold
     brackets and commas even in flow style (see protect_expressions).
     """
-    loader = _LOADER(protect_expressions(text))
+    from .yamlplain import read_plain
+
+    protected = protect_expressions(text)
+    found = read_plain(protected) if plain else None
+    if found is not None:
+        return found
+    loader = _LOADER(protected)
     try:
         return _EventBuilder(loader).document()
     except yaml.MarkedYAMLError as e:
@@ -368,36 +376,57 @@ _SCALAR_EVENT = yaml.ScalarEvent
 _IMPLICIT = _RESOLVER.yaml_implicit_resolvers
 """YAML 1.1's implicit resolvers by first character: a plain scalar whose first character
 has none is a string."""
-_PLAIN_INT = re.compile(r"(?:0|[1-9][0-9]{0,17})\Z")
+RESOLVED_FIRST = frozenset(_IMPLICIT)
+"""First characters of the plain scalars YAML 1.1 may read as other than their text (numbers,
+bools, nulls): a plain scalar starting with any other (and not with `$`) is its text."""
 
 
 def _scalar(event):
     """The value of a scalar: text, a number, a bool or None, by YAML 1.1's rules
     (with `1e-3` a number); any other tag is refused, never constructed."""
+    if event.tag is None and event.implicit[0]:
+        return plain_scalar(event.value, _loc(event))
     value = event.value
     if value[:1] in ("$", "-") and not event.style:
         value = value.translate(_UNPROTECT)
-    if event.tag is None:
-        if not event.implicit[0]:  # quoted: a string
-            return value
-        if value[:1] not in _IMPLICIT:
-            return value
-        if _PLAIN_INT.match(value):
-            return int(value)
-    tag = _resolved_tag(event)
+    if event.tag is None:  # quoted: a string
+        return value
+    return _tagged(_resolved_tag(event), value, not event.style, _loc(event))
+
+
+def plain_scalar(text: str, loc: Loc):
+    """The value of a plain scalar without a tag (`text` as protect_expressions left it), by YAML 1.1's
+    rules (with `1e-3` a number); `loc` is where it stands, for errors."""
+    first = text[:1]
+    if first not in _IMPLICIT:
+        return text.translate(_UNPROTECT) if first == "$" else text
+    if first != "-":
+        if text.isdigit() and text.isascii() and (len(text) == 1 or first != "0" and len(text) <= 18):
+            return int(text)  # a plain decimal int (the common case) at once
+        value = text
+    else:
+        value = text.translate(_UNPROTECT)
+    return _tagged(_RESOLVER.resolve(yaml.ScalarNode, text, _PLAIN), value, True, loc)
+
+
+_PLAIN = (True, False)
+"""The `implicit` of a plain scalar's event."""
+
+
+def _tagged(tag: str, value: str, plain: bool, loc: Loc):
+    """The value of a scalar's text under `tag`; refused unless the tag is plain data."""
     if tag == _STR:
-        if not event.style and _EXPONENT_FLOAT.match(value):
+        if plain and _EXPONENT_FLOAT.match(value):
             return float(value)
         return value
     if tag in (_INT, _FLOAT, _BOOL, _NULL):
-        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
-        try:
-            return _SCALARS.construct_object(node)
+        try:  # the constructor itself: construct_object would remember every node it is given
+            return _SCALARS.yaml_constructors[tag](_SCALARS, yaml.ScalarNode(tag, value))
         except (ValueError, OverflowError, yaml.YAMLError):
-            raise SpecError(f"'{value}' is not a valid number", _loc(event)) from None
+            raise SpecError(f"'{value}' is not a valid number", loc) from None
     if tag in (_TIMESTAMP, _MERGE):
         return value
-    raise _bad_tag(tag, _loc(event))
+    raise _bad_tag(tag, loc)
 
 
 def _resolved_tag(event) -> str:

@@ -17,6 +17,7 @@ on it, so that one run reports all the spec's errors (SpecErrors).
 
 from __future__ import annotations
 
+from functools import partial
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -26,7 +27,7 @@ from ..initializers import is_init_key, layer_initializers, scope_initializers, 
 from ..errors import Loc, SpecError, SpecErrors, did_you_mean
 from ..registry import Layer, all_type_names, canonical_arg, lookup, make_config
 from ..yamlsrc import YList, YMap, parse_yaml
-from .model import BlockUse, Condition, Expectation, Model, Node, NodeOutput, Pending, Repeat, renumber
+from .model import NO_INIT, BlockUse, Condition, Expectation, Model, Node, NodeOutput, Pending, Repeat, renumber
 from .params import Deferred, Env, block_env, deferred_in, model_env, parameter_value, resolved_before, substitute
 from .ports import Port, Select, resolve, topological_order
 from .schema import (
@@ -89,6 +90,14 @@ class Scope:
         self.counters: dict[str, int] = {}
         self.init: dict = {}
         """Role → Initializer defaults of the `init:` keys around this scope."""
+        self._given_by: dict | None = None
+
+    def given_by(self) -> dict[Loc, tuple[str, str]]:
+        """Position of each parameter value given to this scope → (parameter name, path of the use
+        that gave it): an argument written `$name` is shown as given there."""
+        if self._given_by is None:
+            self._given_by = {where: (name, use) for name, (where, use) in self.env.locs.items()}
+        return self._given_by
 
 
 class Entry(NamedTuple):
@@ -103,7 +112,7 @@ class Entry(NamedTuple):
     block: BlockDef | None
     type_label: str
     port: Port
-    copies: list[Port]
+    copies: tuple[Port, ...]
     condition: Condition | None
 
     def copy_name(self, i: int) -> str:
@@ -139,6 +148,11 @@ class Builder:
         """Layer entries as substituted, by (entry, parameters): every copy of a use shares them."""
         self.errors: list[SpecError] = []
         self.seen_errors: set = set()
+        self.layer_types: dict[str, tuple] = {}
+        """(layer type, None, its name as spelled) of each `type:` text met (a type, not a block)."""
+        self.configs: dict[tuple, tuple] = {}
+        """(validated configuration, each argument's validated value) by (layer type, arguments as
+        written) for plain arguments: layers given equal ones share them."""
 
     # -- collecting errors --------------------------------------------------------
 
@@ -281,7 +295,7 @@ class Builder:
         """
         if not layers:
             raise SpecError("'layers:' is empty", loc)
-        entries: list = self.declare(scope, layers)
+        entries: list = self.declare(scope, layers, cache=not consume)
         last = entries[-1].name if entries else None
         if consume:
             layers.clear()
@@ -293,7 +307,13 @@ class Builder:
             if entry.port.target is BROKEN:
                 previous = entry.port
                 continue
-            sources = self.attempt(lambda entry=entry, before=previous: self.entry_sources(scope, entry, before))
+            try:
+                sources = self.entry_sources(scope, entry, previous)
+            except _Stop:
+                raise
+            except SpecError as e:
+                self.record(e)
+                sources = None
             if sources is None:
                 entry.port.target = BROKEN
             elif entry.condition is not None and entry.condition.value is False:
@@ -304,22 +324,36 @@ class Builder:
                     entry.port.target = BROKEN
                 else:
                     entry.port.target = sources[0]  # no copies: the input passes through
-            elif entry.block is not None or _shares_block(scope, entry.raw):
+            elif entry.block is not None or entry.layer is None and _shares_block(scope, entry.raw):
                 self.attempt(lambda entry=entry, sources=sources: self.expand_block_use(scope, entry, sources))
             else:
-                self.attempt(lambda entry=entry, sources=sources: self.expand_layer(scope, entry, sources))
+                try:
+                    self.expand_layer(scope, entry, sources)
+                except _Stop:
+                    raise
+                except SpecError as e:
+                    self.record(e)
             previous = entry.port
         return last
 
-    def declare(self, scope: Scope, layers: YList) -> list[Entry]:
-        """Check each entry, give it a name, and make the ports its names refer to."""
+    def declare(self, scope: Scope, layers: YList, cache: bool = True) -> list[Entry]:
+        """Check each entry, give it a name, and make the ports its names refer to.
+
+        With `cache`, an entry as substituted is kept for the other copies of the same block
+        under the same parameters (a list expanded once, the model's own, is not kept).
+        """
         raws = []
         for item, item_loc in zip(layers, layers.item_locs):
-            key = (id(item), id(scope.env))
-            raw = self.raws[key][0] if key in self.raws else None
+            key = (id(item), id(scope.env)) if cache else None
+            raw = self.raws[key][0] if cache and key in self.raws else None
             if raw is None:
-                raw = self.attempt(lambda item=item, loc=item_loc: self.raw_entry(scope, item, loc))
-                if raw is not None and not _reads_shapes(raw):
+                try:
+                    raw = self.raw_entry(scope, item, item_loc)
+                except _Stop:
+                    raise
+                except SpecError as e:
+                    self.record(e)
+                if cache and raw is not None and not _reads_shapes(raw):
                     self.raws[key] = (raw, scope.env, item)  # holding both keeps their ids unique
             raws.append((raw, item, item_loc))
         taken = set(scope.ports) | {raw["name"] for raw, _, _ in raws if raw is not None and "name" in raw}
@@ -328,7 +362,12 @@ class Builder:
         for raw, item, item_loc in raws:
             entry = None
             if raw is not None:
-                entry = self.attempt(lambda raw=raw: self.declare_entry(scope, raw, taken, prefixes))
+                try:
+                    entry = self.declare_entry(scope, raw, taken, prefixes)
+                except _Stop:
+                    raise
+                except SpecError as e:
+                    self.record(e)
             if entry is None:
                 entry = self.broken_entry(scope, raw, item, item_loc, taken)
             entries.append(entry)
@@ -356,7 +395,7 @@ class Builder:
         if raw is None:
             raw = YMap()
             raw.loc, raw.key_locs, raw.value_locs = loc, {}, {}
-        return Entry(raw, name, 1, 0, ".", None, None, "", port, [], None)
+        return Entry(raw, name, 1, 0, ".", None, None, "", port, (), None)
 
     def declare_entry(self, scope: Scope, raw: YMap, taken: set, prefixes: dict) -> Entry:
         layer, block, label = self.entry_type(scope, raw)
@@ -371,10 +410,14 @@ class Builder:
         if name in scope.ports:
             first = scope.ports[name].loc
             raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
+        full = scope.prefix + name
+        if "repeat" not in raw and block is None:  # the common case, at once
+            condition = self.condition_of(scope, raw, _shares_block(scope, raw)) if "if" in raw else None
+            port = scope.ports[name] = Port(None, raw.loc, full)
+            return _entry((raw, name, 1, 0, ".", layer, None, label, port, (), condition))
         repeat, start, separator = (1, 0, ".") if "repeat" not in raw else self.repeat_of(raw)
         condition = self.condition_of(scope, raw, block is not None or _shares_block(scope, raw))
-        entry = Entry(raw, name, repeat, start, separator, layer, block, label, None, [], condition)
-        names = [entry.copy_name(i) for i in range(repeat)] if "repeat" in raw else []
+        names = [f"{name}{separator}{start + i}" for i in range(repeat)] if "repeat" in raw else []
         for copy in names:
             if copy in scope.ports:
                 first = scope.ports[copy].loc
@@ -383,8 +426,7 @@ class Builder:
                     raw.value_loc("repeat"),
                     hint="rename that layer, or choose another separator: or start:",
                 )
-        full = scope.prefix + name
-        copies = [Port(None, raw.loc, scope.prefix + copy) for copy in names]
+        copies = tuple(Port(None, raw.loc, scope.prefix + copy) for copy in names) if names else ()
         port = Port(copies[-1] if copies else None, raw.loc, full)
         scope.ports[name] = port
         for copy_name, copy in zip(names, copies):
@@ -394,7 +436,7 @@ class Builder:
                 scope.ports[f"{name}/{output}"] = Port(None, raw.loc, f"{full}/{output}")
         if separator != ".":
             self.copy_paths.update({scope.prefix + copy: (full, start + i) for i, copy in enumerate(names)})
-        return entry._replace(port=port, copies=copies)
+        return Entry(raw, name, repeat, start, separator, layer, block, label, port, copies, condition)
 
     def repeat_of(self, raw: YMap) -> tuple[int, int, str]:
         """`repeat: N` or `repeat: {count: N, start: 1, separator: ''}`: (count, first copy's number,
@@ -452,14 +494,18 @@ class Builder:
                 chain = " → ".join((*scope.blocks_open, label))
                 raise SpecError(f"block '{label}' uses itself ({chain})", raw.value_loc("type"))
             return None, block, label
-        layer = lookup(label)
-        if layer is None:
-            raise SpecError(
-                f"unknown layer type '{label}'",
-                raw.value_loc("type"),
-                hint=did_you_mean(label, [*all_type_names(), *self.blocks]) or "`shapecli layers` lists them",
-            )
-        return layer, None, next(w for w in (layer.type_name, *layer.aliases) if w.lower() == label.lower())
+        known = self.layer_types.get(label)
+        if known is None:
+            layer = lookup(label)
+            if layer is None:
+                raise SpecError(
+                    f"unknown layer type '{label}'",
+                    raw.value_loc("type"),
+                    hint=did_you_mean(label, [*all_type_names(), *self.blocks]) or "`shapecli layers` lists them",
+                )
+            spelled = next(w for w in (layer.type_name, *layer.aliases) if w.lower() == label.lower())
+            known = self.layer_types[label] = (layer, None, spelled)
+        return known
 
     @staticmethod
     def auto_name(scope: Scope, prefix: str, taken: set) -> str:
@@ -539,20 +585,68 @@ class Builder:
 
     def expand_layer(self, scope: Scope, entry: Entry, sources: list[Port]) -> None:
         raw = entry.raw
-        pending = None
+        use = scope.prefix + entry.name
+        pending = owner = None
         if "share" in raw:
             owner = self.defined_layer(scope, raw, "share")
             layer, cfg, label, written, init = owner.layer, owner.cfg, owner.type_label, owner.args, owner.init
         else:
             layer, label = entry.layer, entry.type_label
-            args = {k: v for k, v in raw.items() if k not in LAYER_KEYS and not is_init_key(k)}
+            cfg, written, init, pending = self.configure(scope, raw, layer, label, use)
+        tie = self.defined_layer(scope, raw, "tie").id if "tie" in raw else None
+        check_arity(layer, len(sources), raw)
+        if entry.repeat > 1 and len(sources) != 1:
+            raise SpecError("a repeated layer must have a single input", raw.key_loc("repeat"))
+        expectation = self.expectation(scope, raw) if "expect" in raw else None
+        if entry.copies:
+            names = [entry.copy_name(i) for i in range(entry.repeat)]
+            copies = zip(entry.copies, [scope.prefix + name for name in names], names)
+        else:
+            copies = ((entry.port, use, entry.name),)
+        for port, path, name in copies:
+            node = self.add_node(path, layer, label, cfg, sources, raw.loc, scope.uses)
+            if owner is not None:
+                node.owner = owner.owner if owner.owner is not None else owner.id
+            node.pending, node.tie, node.args, node.init = pending, tie, written, init
+            node.condition, node.expect = entry.condition, expectation
+            if entry.condition is not None and isinstance(entry.condition.value, Deferred):
+                self.deferred.append((entry.condition.value, scope))
+            port.target = _output_of((node.id, 0))
+            scope.layer_nodes[name] = node.id
+            sources = [port, *sources[1:]]
+        if entry.copies:
+            scope.layer_nodes[entry.name] = self.nodes[-1].id
+
+    def configure(self, scope: Scope, raw: YMap, layer: type[Layer], label: str, use: str) -> tuple:
+        """(configuration, arguments as written, initializers, Pending or None) of a layer entry.
+
+        Layers given the same plain values (ints, strings, bools, nulls) share one configuration.
+        """
+        args, init = {}, NO_INIT
+        for key, given in raw.items():
+            if key in _LAYER_KEYS:
+                continue
+            if is_init_key(key):
+                init = None
+            else:
+                args[key] = given
+        if init is None or scope.init:
             init = layer_initializers(raw, label, roles_of(layer), scope.init, semantics_of(self.convention))
 
-            def locate(key, value=True):
-                if key is None:
-                    return raw.loc
-                return raw.value_loc(key) if value else raw.key_loc(key)
+        def locate(key, value=True):
+            if key is None:
+                return raw.loc
+            return raw.value_loc(key) if value else raw.key_loc(key)
 
+        pending = None
+        plain = _config_key(layer, args)
+        if plain is not None:
+            known = self.configs.get(plain)
+            if known is None:
+                cfg = make_config(layer, args, self.convention, locate)
+                known = self.configs[plain] = (cfg, [getattr(cfg, canonical_arg(layer, key)) for key in args])
+            cfg, values = known
+        else:
             deferred = deferred_in(args)
             if deferred:
                 pending = Pending(args, locate)
@@ -560,42 +654,14 @@ class Builder:
                 self.deferred += [(d, scope) for d in deferred]
             else:
                 cfg = make_config(layer, args, self.convention, locate)
-            given_by = {where: (name, use) for name, (where, use) in scope.env.locs.items()}
-            written = []
-            for key in args:
-                loc = raw.value_loc(key)
-                name, use = given_by.get(loc, (key, scope.prefix + entry.name))
-                canonical = canonical_arg(layer, key)
-                written.append((name, use, getattr(cfg, canonical), loc, canonical))
-        tie = self.defined_layer(scope, raw, "tie").id if "tie" in raw else None
-        check_arity(layer, len(sources), raw)
-        if entry.repeat > 1 and len(sources) != 1:
-            raise SpecError("a repeated layer must have a single input", raw.key_loc("repeat"))
-        expectation = self.expectation(scope, raw)
-        ports = entry.copies or [entry.port]
-        paths = (
-            [scope.prefix + entry.copy_name(i) for i in range(entry.repeat)]
-            if entry.copies
-            else [scope.prefix + entry.name]
-        )
-        for i, (port, path) in enumerate(zip(ports, paths)):
-            node = self.add_node(path, layer, label, cfg, sources, raw.loc, scope.uses)
-            if "share" in raw:
-                node.owner = owner.owner if owner.owner is not None else owner.id
-            else:
-                node.pending = pending
-            node.tie = tie
-            node.args = written
-            node.init = init
-            node.condition = entry.condition
-            node.expect = expectation
-            if entry.condition is not None and isinstance(entry.condition.value, Deferred):
-                self.deferred.append((entry.condition.value, scope))
-            port.target = NodeOutput(node.id)
-            scope.layer_nodes[entry.name if not entry.copies else entry.copy_name(i)] = node.id
-            sources = [port, *sources[1:]]
-        if entry.copies:
-            scope.layer_nodes[entry.name] = self.nodes[-1].id
+            values = [getattr(cfg, canonical_arg(layer, key)) for key in args]
+        given_by = scope.given_by()
+        written = []
+        for key, validated in zip(args, values):
+            loc = raw.value_loc(key)
+            name, given_use = given_by.get(loc, (key, use)) if given_by else (key, use)
+            written.append((name, given_use, validated, loc, canonical_arg(layer, key)))
+        return cfg, written, init, pending
 
     def expectation(self, scope: Scope, raw: YMap) -> Expectation | None:
         """A layer's `expect: [B, 64, floor(H/2), W // 2]` shape contract."""
@@ -643,9 +709,9 @@ class Builder:
         if len(self.nodes) >= MAX_NODES:
             raise SpecErrors([*self.errors, SpecError(f"the spec expands to more than {MAX_NODES:,} layers", loc)])
         node = Node(len(self.nodes), path, layer, label, cfg, loc, uses)
-        node.written_from = [port.name for port in sources]
+        node.written_from = tuple(port.name for port in sources)
         self.nodes.append(node)
-        self.node_ports.append(list(sources))
+        self.node_ports.append(sources)  # each caller passes a list of its own, never changed after
         return node
 
     def expand_block_use(self, scope: Scope, entry: Entry, sources: list[Port]) -> None:
@@ -743,7 +809,7 @@ class Builder:
     def finish(self, file: str, text: str, inputs, outputs: dict[str, Port]) -> Model:
         """Resolve every port to a Source and order the nodes topologically."""
         for node, ports in zip(self.nodes, self.node_ports):
-            node.sources = [resolve(p, self.nodes) for p in ports]
+            node.sources = [p.target if type(p.target) is NodeOutput else resolve(p, self.nodes) for p in ports]
         for deferred, scope in self.deferred:
             for name in deferred.names:
                 if name not in scope.ports:
@@ -753,23 +819,29 @@ class Builder:
                         hint=did_you_mean(name, [n for n in scope.ports if "/" not in n]),
                     )
                 deferred.sources[name] = resolve(scope.ports[name], self.nodes)
+        self.node_ports = []
         for node in self.nodes:
-            node.reads = _reads(node)
+            if node.pending is not None or node.condition is not None:
+                node.reads = _reads(node)
         resolved_outputs = {name: resolve(p, self.nodes) for name, p in outputs.items()}
         order = topological_order(self.nodes)
-        new_id = {old: new for new, old in enumerate(order)}
-        nodes = [self.nodes[old] for old in order]
-        for node in nodes:
-            node.id = new_id[node.id]
-            node.sources = [renumber(s, new_id) for s in node.sources]
-            node.reads = [renumber(s, new_id) for s in node.reads]
-            if node.owner is not None:
-                node.owner = new_id[node.owner]
-            if node.tie is not None:
-                node.tie = new_id[node.tie]
-        for deferred, _ in self.deferred:
-            deferred.sources = {name: renumber(s, new_id) for name, s in deferred.sources.items()}
-        resolved_outputs = {name: renumber(s, new_id) for name, s in resolved_outputs.items()}
+        nodes = self.nodes
+        if any(old != new for new, old in enumerate(order)):  # not already in the order written
+            new_id = {old: new for new, old in enumerate(order)}
+            nodes = [self.nodes[old] for old in order]
+            for node in nodes:
+                node.id = new_id[node.id]
+                node.sources = [renumber(s, new_id) for s in node.sources]
+                node.reads = [renumber(s, new_id) for s in node.reads]
+                if node.owner is not None:
+                    node.owner = new_id[node.owner]
+                if node.tie is not None:
+                    node.tie = new_id[node.tie]
+            for deferred, _ in self.deferred:
+                deferred.sources = {name: renumber(s, new_id) for name, s in deferred.sources.items()}
+            resolved_outputs = {name: renumber(s, new_id) for name, s in resolved_outputs.items()}
+        else:
+            new_id = range(len(nodes))  # every id stays
         model = Model(file, text, self.convention, inputs, nodes, resolved_outputs)
         model.repeats = [
             Repeat(
@@ -784,6 +856,25 @@ class Builder:
         ]
         model.copy_paths = self.copy_paths
         return model
+
+
+_entry = partial(tuple.__new__, Entry)
+"""Entry((raw, name, …)) without the Python-level constructor of a named tuple."""
+_output_of = partial(tuple.__new__, NodeOutput)
+"""NodeOutput((node, index)) without the Python-level constructor of a named tuple."""
+_LAYER_KEYS = frozenset(LAYER_KEYS)
+_PLAIN = (str, int, bool, type(None))
+
+
+def _config_key(layer: type[Layer], args: dict) -> tuple | None:
+    """What decides a configuration made from plain values: the type and each (name, value's
+    type, value); None when a value is a list, a mapping or a float (kept apart: 0.0 == -0.0)."""
+    key = [layer]
+    for name, given in args.items():
+        if type(given) not in _PLAIN:
+            return None
+        key.append((name, type(given), given))
+    return tuple(key)
 
 
 def _reads(node: Node) -> list:

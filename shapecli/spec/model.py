@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType, SimpleNamespace
 from typing import NamedTuple
 
 from ..errors import Diagnostic, Loc
@@ -62,6 +63,10 @@ class Expectation(NamedTuple):
     loc: Loc
 
 
+NO_INIT: Mapping = MappingProxyType({})
+"""The initializers of a node that neither its layer nor a scope around it sets (one, shared, read-only)."""
+
+
 class Node:
     """One layer application in the expanded graph.
 
@@ -107,17 +112,17 @@ class Node:
         self.id, self.path, self.layer, self.type_label, self.cfg = id, path, layer, type_label, cfg
         self.sources: list[Source] = []
         self.loc, self.owner, self.tie, self.uses = loc, None, None, uses
-        self.written_from: list[str] = []
+        self.written_from: Sequence[str] = ()
         """The names its inputs are written as, with their scope ('stage2/x')."""
-        self.args: list[tuple[str, str, object, Loc, str]] = []
+        self.args: Sequence[tuple[str, str, object, Loc, str]] = ()
         """(name, owner, value, where, argument): an argument as validated, and where its number
         was written — as this layer's argument, or as a parameter given to a block use — with
         the argument's canonical name"""
         self.pending: Pending | None = None
         self.condition: Condition | None = None
-        self.reads: list[Source] = []
+        self.reads: Sequence[Source] = ()
         self.expect: Expectation | None = None
-        self.init: dict = {}
+        self.init: Mapping = NO_INIT
         """Role → Initializer the spec gives its parameters (its `*_init` keys, or an `init:` above it)."""
 
     def __repr__(self) -> str:

@@ -165,7 +165,6 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
     A value that is exactly `$name` takes the position where the use gave it, so
     that messages point at the number the user wrote.
     """
-    memo = {} if memo is None else memo
     if isinstance(value, str):
         if value.startswith(("$", "-$")):
             return parameter_value(value, env, loc, ports)
@@ -174,12 +173,13 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
         return value
     if not isinstance(value, (YList, YMap)):
         return value
-    if id(value) in memo:
+    if memo is not None and id(value) in memo:
         return memo[id(value)]
-    items = value if isinstance(value, YList) else value.values()
-    if not any(isinstance(v, (YList, YMap)) or (isinstance(v, str) and "$" in v) for v in items):
-        memo[id(value)] = value  # nothing to substitute: keep the value as it is
+    if not _may_substitute(value if isinstance(value, YList) else value.values()):
+        if memo is not None:
+            memo[id(value)] = value  # nothing to substitute: keep the value as it is
         return value
+    memo = {} if memo is None else memo
     if isinstance(value, YList):
         pairs = list(zip(value, value.item_locs))
         result = YList(substitute(item, env, where, ports, memo) for item, where in pairs)
@@ -193,6 +193,17 @@ def substitute(value, env: Env, loc: Loc, ports: dict | None = None, memo: dict 
         result.value_locs = {k: _origin(v, env, value.value_loc(k)) for k, v in value.items()}
     memo[id(value)] = result
     return result
+
+
+def _may_substitute(items) -> bool:
+    """Whether some of `items` is a `$` text or a list or mapping (that may hold one)."""
+    for item in items:
+        if type(item) is str:
+            if "$" in item:
+                return True
+        elif isinstance(item, (YList, YMap)) or isinstance(item, str) and "$" in item:
+            return True
+    return False
 
 
 def _not_an_expression(value: str, loc: Loc) -> SpecError:

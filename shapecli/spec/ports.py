@@ -77,6 +77,8 @@ def _output(base: Source, output: str, loc: Loc, nodes: list[Node]) -> Source:
 
 def topological_order(nodes: list[Node]) -> list[int]:
     """Kahn's algorithm; ties go to the node written first. A cycle is an error."""
+    if all(before < node.id for node in nodes for before in predecessors(node)):
+        return list(range(len(nodes)))  # every node comes after what it needs: Kahn keeps the order written
     consumers: list[list[int]] = [[] for _ in nodes]
     waiting = [0] * len(nodes)
     for node in nodes:
