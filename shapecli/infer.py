@@ -252,6 +252,11 @@ class _Propagation:
         self.shared_first: dict[int, list[ParamInfo]] = {}
         self.errors: list[Diagnostic] = []
         self.conditions: list[Condition] = []
+        self.answers: dict[tuple, list] = {}
+        """Rule answers by (layer type, configuration, concrete input shapes); see `apply`."""
+        self.before_specs: dict[tuple, list] = {}
+        """Parameters before inference with their initializers, by (layer type, configuration,
+        initializers, number of inputs); see `before`."""
         given_names = {name if name is not None else next(iter(model.inputs)) for name, _ in given}
         self.origins = Origins(model, self.values, given_names, lambda node: self.layers[node.id].cfg)
 
@@ -290,7 +295,7 @@ class _Propagation:
         """Infer one node: its parameters before inference, then its outputs and parameters."""
         ins = [self.values[s] for s in node.sources]
         first_use = self.shared_first.get(node.owner if node.owner is not None else node.id)
-        params = _param_infos(node, _before_params(node, len(ins)), self.convention)
+        params = self.before(node, len(ins))
         info = LayerInfo(
             node.path,
             node.type_label,
@@ -327,6 +332,16 @@ class _Propagation:
             info.output_shapes = dict(zip(names, outs))
         for index, shape in enumerate(outs):
             self.values[NodeOutput(node.id, index)] = shape
+
+    def before(self, node: Node, count: int) -> list[ParamInfo]:
+        """The node's parameters before inference. What they are and how they start depends only on
+        the layer type, its configuration and initializers, which expansion shares among layers
+        written alike: those are worked out once."""
+        key = (node.layer, id(node.cfg), id(node.init), count)
+        known = self.before_specs.get(key)
+        if known is None:
+            known = self.before_specs[key] = _with_inits(node, _before_params(node, count))
+        return _param_infos(node, known, self.convention)
 
     def absent(self, node: Node, ins: list, info: LayerInfo) -> bool:
         """Whether the node's `if:` is false (then it passes its first input on, with no parameters)."""
@@ -409,11 +424,9 @@ class _Propagation:
         group = node.owner if node.owner is not None else node.id
         cfg = info.cfg
         try:
-            out = node.layer.output_shape(cfg, ins)
-            outs = out if isinstance(out, list) else [out]
-            for shape in outs:
-                _check_shape(shape)
-            info.params = _after(node, info.params, node.layer.params(cfg, ins), self.convention)
+            answer = self.answer(node, cfg, ins)
+            out, outs, specs = answer[0], answer[1], answer[2]
+            info.params = _after(node, info.params, specs, self.convention)
             if group not in self.shared_first:
                 self.shared_first[group] = info.params
             else:
@@ -421,12 +434,38 @@ class _Propagation:
             if node.tie is not None:
                 tied = self.model.nodes[node.tie]
                 _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
-            info.macs = node.layer.macs(cfg, ins, out)
+            if answer[3] is _NOT_YET:
+                answer[3] = node.layer.macs(cfg, ins, out)
+            info.macs = answer[3]
             return outs
         except ShapeError as e:
             info.state = "error"
             self.errors.append(mismatch(self.model, node, ins, self.input_origin(node), e))
             return [None] * len(node.layer.output_names(cfg))
+
+    def answer(self, node: Node, cfg, ins: list) -> list:
+        """[output as the rule gives it, the outputs as a list, parameters, MACs or _NOT_YET] of a node.
+
+        Rules are pure functions of (configuration, input shapes), so a layer met again with the
+        same configuration object and the same concrete shapes (a model's repeated layers) reuses
+        the answer. Symbolic shapes, and configurations read from shapes (which may hold symbols),
+        are always worked out anew: on them a rule may record conditions, which belong to each
+        layer that needs them.
+        """
+        key = None
+        if cfg is node.cfg and all(type(d) is int for shape in ins for d in shape):
+            key = (node.layer, id(cfg), *ins)
+            known = self.answers.get(key)
+            if known is not None:
+                return known
+        out = node.layer.output_shape(cfg, ins)
+        outs = out if isinstance(out, list) else [out]
+        for shape in outs:
+            _check_shape(shape)
+        answer = [out, outs, node.layer.params(cfg, ins), _NOT_YET]
+        if key is not None:
+            self.answers[key] = answer
+        return answer
 
     def input_origin(self, node: Node):
         """origin(input index, axis) for the inputs of `node`."""
@@ -531,15 +570,24 @@ def _before_as(spec, shape: tuple | None):
     return Param(spec.name, shape if shape is not None else (UNKNOWN,) * len(spec.shape), spec.trainable, spec.buffer)
 
 
-def _param_infos(node: Node, specs, convention) -> list[ParamInfo]:
-    """The parameters of a node before inference (`after` is filled in by _after), with the
-    initializer each starts with."""
+_NOT_YET = object()
+"""A rule answer's MACs before they are first asked for."""
+
+
+def _with_inits(node: Node, specs) -> list[tuple]:
+    """(parameter, the text of the initializer it starts with) for each of `specs`."""
+    return [(spec, param_init(node.layer, node.cfg, spec.name, node.init)[1].text) for spec in specs]
+
+
+def _param_infos(node: Node, specs_with_inits: list[tuple], convention) -> list[ParamInfo]:
+    """The parameters of a node before inference (`after` is filled in by _after), from
+    (parameter, initializer text) pairs."""
     infos = []
-    for spec in specs:
+    for spec, init in specs_with_inits:
         info = ParamInfo(
             convention.param_name(node.path, spec.name), spec.name, spec.shape, None, None, spec.trainable, spec.buffer
         )
-        info.init = param_init(node.layer, node.cfg, spec.name, node.init)[1].text
+        info.init = init
         infos.append(info)
     return infos
 
@@ -553,7 +601,8 @@ def _after(node: Node, before: list[ParamInfo], specs, convention) -> list[Param
         params = before
     else:
         earlier = {p.local: p.before for p in before}
-        params = _param_infos(node, [_before_as(spec, earlier.get(spec.name)) for spec in specs], convention)
+        before_specs = [_before_as(spec, earlier.get(spec.name)) for spec in specs]
+        params = _param_infos(node, _with_inits(node, before_specs), convention)
     for param, spec in zip(params, specs):
         param.after = spec.shape
         param.count = product(spec.shape)
@@ -564,7 +613,10 @@ def parameters_before(model: Model) -> list[list[ParamInfo]]:
     """Each node's parameters before inference (inputs of unknown shape), without any input
     shape: what a builder names when an input's shape is missing."""
     convention = CONVENTIONS[model.convention]
-    return [_param_infos(node, _before_params(node, len(node.sources)), convention) for node in model.nodes]
+    return [
+        _param_infos(node, _with_inits(node, _before_params(node, len(node.sources))), convention)
+        for node in model.nodes
+    ]
 
 
 def _before_status(before: list[ParamInfo], first_use) -> str:
