@@ -54,6 +54,7 @@ def test_lookup_imports_only_the_family_of_the_type():
         "from shapecli.registry import lookup\n"
         "assert lookup('dense').type_name == 'Dense'\n"
         "assert lookup('Conv2d').type_name == 'Conv2d'\n"
+        "assert lookup('Bottleneck') is None  # a block's name: no family is imported for it\n"
         "print(sorted(m for m in sys.modules if m.startswith('shapecli.layers.')))\n"
     )
     result = _run(code)

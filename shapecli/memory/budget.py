@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import NamedTuple
-
+from ..records import NamedTuple
 from ..dims import Dim, Expr, bounds, format_shape, is_known
 from ..errors import Diagnostic, InputError
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from ..records import NamedTuple
 from ..errors import InputError
 from .budget import BudgetAnswer, parse_size, solve_budget
 from .model import MemoryReport, Settings, memory_report

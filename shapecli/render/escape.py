@@ -8,7 +8,6 @@ these functions before it is printed.
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 
@@ -63,6 +62,8 @@ def workflow_property(text: str) -> str:
 
 def markup(text: str) -> str:
     """`printable(text)` escaped for HTML and XML text and attribute values."""
+    import html  # only the HTML report and the SVG drawing need it
+
     return html.escape(printable(text), quote=True)
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import NamedTuple
-
+from ..records import NamedTuple
 from ..errors import Diagnostic, Loc
 from ..registry import Layer
 

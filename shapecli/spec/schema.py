@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
-
+from ..records import NamedTuple
 from ..args import AnyValue, Bool, Choice, Float, Int, ListOf, Str, show
 from ..dims import MAX_RANK, MAX_SIZE, UNKNOWN, Expr
 from ..errors import Loc, SpecError, did_you_mean
