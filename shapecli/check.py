@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+
 from .records import NamedTuple
 from . import lints
 from .contract import declared_findings, declared_run, load_spec, run_spec

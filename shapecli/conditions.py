@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from contextvars import ContextVar
+
 from .records import NamedTuple
 from .dims import Dim, Expr, bounds, format_dim
 from .errors import ShapeError

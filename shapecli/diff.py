@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+
 from .records import NamedTuple
 from .contract import load_spec, run_spec
 from .dims import Dim, format_dim, format_shape, is_known

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
 from .records import NamedTuple
 from .dims import UNKNOWN, Dim, equal
 from .errors import Loc

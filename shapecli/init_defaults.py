@@ -43,6 +43,7 @@ own default, per layer family and convention, and the role each parameter plays.
 from __future__ import annotations
 
 import math
+
 from .records import NamedTuple
 from .initializers import Initializer, parse_initializer, semantics_of
 

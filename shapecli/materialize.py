@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+
 from .records import NamedTuple
 from .dims import UNKNOWN, Expr, format_shape
 from .errors import InputError, SpecError

@@ -13,6 +13,7 @@ layer), or raises `Refusal` (no counterpart) or `NeedsInput` (a size that is not
 from __future__ import annotations
 
 import re
+
 from .records import NamedTuple
 from .dims import UNKNOWN, Expr, format_dim, format_shape, is_known
 from .errors import InputError, Loc, SpecError

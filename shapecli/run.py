@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+
 from .records import NamedTuple
 from .dims import format_shape
 from .errors import Diagnostic, InputError, SpecError

@@ -11,6 +11,7 @@ reason. Nothing here imports Keras.
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from ..records import NamedTuple
 from ..registry import canonical_arg, lookup
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+
 from ..records import NamedTuple
 from ..registry import canonical_arg, lookup, make_config
 from .graph import ImportedGraph, Op, Problem, Scope, Value

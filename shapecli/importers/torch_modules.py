@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
+
 from ..records import NamedTuple
 
 from torch import nn

@@ -15,6 +15,7 @@ symbols, exact for the model.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from ..records import NamedTuple
 from ..conventions import DTYPE_BYTES
 from ..dims import UNKNOWN, Dim, Expr, bounds, dim_max, product

@@ -4,12 +4,17 @@ splitting a linear formula for reading."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from ..dims import Dim, Expr, dim_to_json, format_dim, is_known
 from ..render.grid import Grid
-from .budget import BudgetAnswer, Solved, human
 from .model import MemoryReport
+from .units import human
+
+if TYPE_CHECKING:  # budget.py is imported by --budget only
+    from .budget import BudgetAnswer, Solved
 
 
 def amount(value: Dim | None) -> str:

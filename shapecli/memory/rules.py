@@ -24,6 +24,7 @@ counted by storage later, so a tensor two layers keep is counted once.
 from __future__ import annotations
 
 from functools import lru_cache
+
 from ..records import NamedTuple
 from ..dims import Dim, dim_max, equal, product
 from ..shape_math import normalize_axis, split_channels, window_padding

@@ -18,6 +18,7 @@ on it, so that one run reports all the spec's errors (SpecErrors).
 from __future__ import annotations
 
 from types import SimpleNamespace
+
 from ..records import NamedTuple
 from ..args import Int, show
 from ..init_defaults import roles_of

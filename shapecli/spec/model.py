@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+
 from ..records import NamedTuple
 from ..errors import Diagnostic, Loc
 from ..registry import Layer
