@@ -9,7 +9,6 @@ these functions before it is printed.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
 
@@ -75,4 +74,6 @@ def markup_lines(text: str) -> str:
 
 def is_wide(char: str) -> bool:
     """Whether a character takes two cells of a fixed-width font (East Asian wide or full-width)."""
+    import unicodedata  # only drawings measure text
+
     return unicodedata.east_asian_width(char) in ("W", "F")
