@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 _RESERVED = frozenset(
-    ("__new__", "__init__", "__slots__", "__getnewargs__", "_fields", "_field_defaults", "_make", "_replace", "_asdict")
-    + ("_source",)
+    ("__new__", "__init__", "__slots__", "__getnewargs__", "_source")
+    + ("_fields", "_field_defaults", "_make", "_replace", "_asdict")
 )
 """Names a body may not define (as typing refuses them): namedtuple's own."""
 
