@@ -7,7 +7,7 @@
 typing.NamedTuple checks every field's annotation when the class is defined: each annotation
 (a string, since every module has `from __future__ import annotations`) becomes a ForwardRef
 whose text is compiled. That is half the cost of defining a record type, and `shapecli inspect`
-defines some fifty of them before its first line of output (about 3 ms, 3 % of a start).
+defines some forty of them before its first line of output (about 3 ms, 3 % of a start).
 This base builds the same class — `collections.namedtuple` with the fields, their defaults and
 the methods of the body — and keeps the annotations as written, unchecked.
 """
