@@ -997,23 +997,6 @@ def _write_import(result, output: str | None) -> int:
     return EXIT_OK
 
 
-def entry_point() -> None:
-    """The `shapecli` executable and `python -m shapecli`: `main`, with the cyclic garbage collector
-    off from the first command-line option to the exit.
-
-    A command builds many small objects and hardly any cycles (see `_guarded`), and all it builds
-    lives until the process ends: collections would only trace it again and again — while the
-    command imports what it needs, and in the interpreter's final collections at exit, out of whose
-    reach gc.freeze() moves every object. Output files are closed by then, and the standard streams
-    are flushed by the interpreter as before. Together about a fifth of a short command's time.
-    """
-    gc.disable()
-    try:
-        main()
-    finally:
-        gc.freeze()
-
-
 def _guarded(debug: bool, run) -> int:
     """Run a command body; an unexpected exception becomes a one-line report and exit 3.
 

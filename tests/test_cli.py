@@ -307,7 +307,7 @@ def test_the_process_entry_point_writes_what_main_writes_without_the_garbage_col
     code = (
         "import gc, sys\n"
         f"sys.argv = ['shapecli', 'inspect', 'configs/mlp.yaml', '-i', '2x20', '-f', 'json', '-o', {str(out)!r}]\n"
-        "from shapecli.cli import entry_point\n"
+        "from shapecli.__main__ import entry_point\n"
         "try:\n    entry_point()\n"
         "except SystemExit as e:\n    print(e.code, gc.isenabled(), gc.get_freeze_count() > 1000)\n"
     )
