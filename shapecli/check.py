@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from typing import NamedTuple
 
+from .records import NamedTuple
 from . import lints
 from .contract import declared_findings, declared_run, load_spec, run_spec
 from .errors import Diagnostic, InputError, MissingInput, SpecError, diagnostics, did_you_mean

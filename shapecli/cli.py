@@ -286,7 +286,6 @@ def _inspect(
     from .dims import parse_input, parse_wheres
     from .explain import where_violations
     from .infer import evaluate_at
-    from .render import failure_document, inspect_document, render_tables, stdout_console, write_json
     from .yamlsrc import display_name, read_spec
 
     text = None
@@ -304,6 +303,8 @@ def _inspect(
     except (SpecError, InputError) as e:
         found = diagnostics(e)
         if output_format == "json":
+            from .render.json import failure_document, write_json
+
             _write_output(output, lambda f: write_json(failure_document(file, convention or "torch", found), f))
         elif output_format == "html":
             from .report import failure_report
@@ -314,6 +315,8 @@ def _inspect(
     violations = where_violations(trace, evaluations)
     extra = {"memory": (lambda: memory.parts(trace))} if memory else None
     if output_format == "json":
+        from .render.json import inspect_document, write_json
+
         document = inspect_document(trace, evaluations, violations, warnings)
         if memory:
             memory.add_json(document)
@@ -328,10 +331,15 @@ def _inspect(
     elif output is not None:
         from rich.console import Console
 
+        from .render.tables import render_tables
+
         with _destination(output) as f:
             console = Console(file=f, width=120, color_system=None, highlight=False)
             render_tables(trace, console, evaluations, model, view, extra)
     else:
+        from .render.console import stdout_console
+        from .render.tables import render_tables
+
         _output(lambda: render_tables(trace, stdout_console(), evaluations, model, view, extra))
     _report(_limited(trace.errors, max_errors) + violations + warnings, text)
     return EXIT_MISMATCH if trace.errors or violations else EXIT_OK

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import math
 from contextvars import ContextVar
-from typing import NamedTuple
 
+from .records import NamedTuple
 from .dims import Dim, Expr, bounds, format_dim
 from .errors import ShapeError
 

@@ -13,8 +13,7 @@ warnings and conditions only symbols reveal are not hidden by a lucky size.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from .records import NamedTuple
 from .dims import Expr, format_shape
 from .errors import Diagnostic, Loc, MissingInput, Origin, SpecError, did_you_mean
 from . import infer as inference

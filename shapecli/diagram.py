@@ -10,8 +10,7 @@ shapes and no coordinates: shapes and counts come from the Trace and from
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from .records import NamedTuple
 from .conventions import CONVENTIONS
 from .dims import Dim, format_dim, format_shape, is_known
 from .errors import ShapecliError

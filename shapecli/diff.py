@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import NamedTuple
 
+from .records import NamedTuple
 from .contract import load_spec, run_spec
 from .dims import Dim, format_dim, format_shape, is_known
 from .errors import Diagnostic, InputError, SpecError

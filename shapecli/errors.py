@@ -12,7 +12,7 @@ CLI maps these classes to exit codes.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from .records import NamedTuple
 
 
 class Loc(NamedTuple):

@@ -14,8 +14,8 @@ and the tables then list `trace.layers` as they are.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
 
+from .records import NamedTuple
 from .hierarchy import BLOCK, LAYER, MODEL, REPEAT, Group, GroupTotals, build_hierarchy, folded_name, group_totals
 from .spec import Model, NodeOutput
 

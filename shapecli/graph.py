@@ -7,8 +7,8 @@ what is drawn and a module of `draw` writes it in one format.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 
+from .records import NamedTuple
 from .diagram import build_diagram
 from .errors import InputError
 

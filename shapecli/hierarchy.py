@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
 
+from .records import NamedTuple
 from .dims import UNKNOWN, Dim, equal
 from .errors import Loc
 

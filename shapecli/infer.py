@@ -10,8 +10,7 @@ of the graph are still checked. Nothing here prints.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from .records import NamedTuple
 from .conventions import CONVENTIONS, DTYPE_BYTES
 from .dims import (
     ANY_SHAPE,

@@ -43,27 +43,9 @@ own default, per layer family and convention, and the role each parameter plays.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
+from .records import NamedTuple
 from .initializers import Initializer, parse_initializer, semantics_of
-from .layers.activation import PReLU
-from .layers.attention import (
-    AdditiveAttention,
-    Attention,
-    MultiheadAttention,
-    TransformerDecoderLayer,
-    TransformerEncoderLayer,
-)
-from .layers.conv import Conv, ConvTranspose, DepthwiseConv, SeparableConv
-from .layers.core import Bilinear, ClassToken, Dense, EinsumDense, Embedding, PositionalEmbedding
-from .layers.norm import BatchNormBase, GroupNorm, InstanceNormBase, LayerNorm, RMSNorm
-from .layers.cells import Cell
-from .layers.core import EmbeddingBag
-from .layers.preprocessing import Normalization
-from .layers.recurrent import LSTM, ConvLSTM, Recurrent
-from .layers.tensors import LayerScale, Standalone
-from .layers.transformer import Transformer, TransformerDecoder, TransformerEncoder
-from .layers.wrappers import Bidirectional, TimeDistributed
 
 
 class ParamInit(NamedTuple):
@@ -321,51 +303,63 @@ class Family(NamedTuple):
 _WEIGHT_BIAS = ("weight", "bias")
 _NORM = ("gamma", "beta")
 
-FAMILIES: dict[type, Family] = {
-    Dense: Family(_WEIGHT_BIAS, _weight_or_bias),
-    Conv: Family(_WEIGHT_BIAS, _weight_or_bias),
-    ConvTranspose: Family(_WEIGHT_BIAS, _weight_or_bias),
-    DepthwiseConv: Family(_WEIGHT_BIAS, _weight_or_bias),
-    SeparableConv: Family(_WEIGHT_BIAS, _separable),
-    Bilinear: Family(_WEIGHT_BIAS, _bilinear),
-    Embedding: Family(("weight",), _embedding),
-    PositionalEmbedding: Family(("weight",), _position),
-    ClassToken: Family(("weight",), _class_token),
-    PReLU: Family(("alpha",), _prelu),
-    BatchNormBase: Family(_NORM, _norm),
-    LayerNorm: Family(_NORM, _norm),
-    GroupNorm: Family(_NORM, _norm),
-    InstanceNormBase: Family(_NORM, _norm),
-    RMSNorm: Family(("gamma",), _norm),
-    Recurrent: Family(("weight", "recurrent", "bias"), _recurrent),
-    LSTM: Family(("weight", "recurrent", "bias"), _lstm),
-    MultiheadAttention: Family(_WEIGHT_BIAS, _attention),
-    TransformerEncoderLayer: Family(("weight", "bias", "gamma", "beta"), _transformer),
-    TransformerDecoderLayer: Family(("weight", "bias", "gamma", "beta"), _transformer),
-    Cell: Family(("weight", "recurrent", "bias"), _recurrent),
-    EmbeddingBag: Family(("weight",), _embedding),
-    TransformerEncoder: Family(("weight", "bias", "gamma", "beta"), _transformer_stack),
-    TransformerDecoder: Family(("weight", "bias", "gamma", "beta"), _transformer_stack),
-    Transformer: Family(("weight", "bias", "gamma", "beta"), _transformer_whole),
-    Normalization: Family((), _normalization),
-    Attention: Family(("gamma",), _attention_scalar),
-    AdditiveAttention: Family(("weight",), _additive_scale),
-    EinsumDense: Family(_WEIGHT_BIAS, _einsum_dense),
-    ConvLSTM: Family(("weight", "recurrent", "bias"), _conv_lstm),
-    TimeDistributed: Family(("weight", "recurrent", "bias", "gamma", "beta", "alpha"), _wrapped),
-    Bidirectional: Family(("weight", "recurrent", "bias"), _wrapped),
-    Standalone: Family((), _standalone),
-    LayerScale: Family(("gamma",), _layer_scale),
+FAMILIES: dict[str, Family] = {
+    "core.Dense": Family(_WEIGHT_BIAS, _weight_or_bias),
+    "conv.Conv": Family(_WEIGHT_BIAS, _weight_or_bias),
+    "conv.ConvTranspose": Family(_WEIGHT_BIAS, _weight_or_bias),
+    "conv.DepthwiseConv": Family(_WEIGHT_BIAS, _weight_or_bias),
+    "conv.SeparableConv": Family(_WEIGHT_BIAS, _separable),
+    "core.Bilinear": Family(_WEIGHT_BIAS, _bilinear),
+    "core.Embedding": Family(("weight",), _embedding),
+    "core.PositionalEmbedding": Family(("weight",), _position),
+    "core.ClassToken": Family(("weight",), _class_token),
+    "activation.PReLU": Family(("alpha",), _prelu),
+    "norm.BatchNormBase": Family(_NORM, _norm),
+    "norm.LayerNorm": Family(_NORM, _norm),
+    "norm.GroupNorm": Family(_NORM, _norm),
+    "norm.InstanceNormBase": Family(_NORM, _norm),
+    "norm.RMSNorm": Family(("gamma",), _norm),
+    "recurrent.Recurrent": Family(("weight", "recurrent", "bias"), _recurrent),
+    "recurrent.LSTM": Family(("weight", "recurrent", "bias"), _lstm),
+    "attention.MultiheadAttention": Family(_WEIGHT_BIAS, _attention),
+    "attention.TransformerEncoderLayer": Family(("weight", "bias", "gamma", "beta"), _transformer),
+    "attention.TransformerDecoderLayer": Family(("weight", "bias", "gamma", "beta"), _transformer),
+    "cells.Cell": Family(("weight", "recurrent", "bias"), _recurrent),
+    "core.EmbeddingBag": Family(("weight",), _embedding),
+    "transformer.TransformerEncoder": Family(("weight", "bias", "gamma", "beta"), _transformer_stack),
+    "transformer.TransformerDecoder": Family(("weight", "bias", "gamma", "beta"), _transformer_stack),
+    "transformer.Transformer": Family(("weight", "bias", "gamma", "beta"), _transformer_whole),
+    "preprocessing.Normalization": Family((), _normalization),
+    "attention.Attention": Family(("gamma",), _attention_scalar),
+    "attention.AdditiveAttention": Family(("weight",), _additive_scale),
+    "core.EinsumDense": Family(_WEIGHT_BIAS, _einsum_dense),
+    "recurrent.ConvLSTM": Family(("weight", "recurrent", "bias"), _conv_lstm),
+    "wrappers.TimeDistributed": Family(("weight", "recurrent", "bias", "gamma", "beta", "alpha"), _wrapped),
+    "wrappers.Bidirectional": Family(("weight", "recurrent", "bias"), _wrapped),
+    "tensors.Standalone": Family((), _standalone),
+    "tensors.LayerScale": Family(("gamma",), _layer_scale),
 }
-"""Layer family (a Layer class; its subclasses share the entry) → roles and defaults.
-Types without an entry have no parameters."""
+"""Layer family (a Layer class, named as `module.Class` under shapecli/layers, so that this table
+imports no family; its subclasses share the entry) → roles and defaults. Types without an entry
+have no parameters."""
+
+_NAMES: dict[type, str] = {}
+
+
+def _name(cls: type) -> str:
+    """`module.Class` for a class of shapecli/layers (a FAMILIES key), the full dotted name otherwise."""
+    name = _NAMES.get(cls)
+    if name is None:
+        name = _NAMES[cls] = f"{cls.__module__}.{cls.__qualname__}".removeprefix(f"{__package__}.layers.")
+    return name
 
 
 def family_of(layer: type) -> Family | None:
     """The entry of a layer type: its own, or its nearest base class's."""
     for cls in layer.__mro__:
-        if cls in FAMILIES:
-            return FAMILIES[cls]
+        family = FAMILIES.get(_name(cls))
+        if family is not None:
+            return family
     return None
 
 

@@ -155,9 +155,10 @@ def format_number(value: float) -> str:
 
 # -- parsing -----------------------------------------------------------------------------
 
-_CALL = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*\Z", re.S)
-_NUMBER_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z")
-_ROOT = re.compile(r"([-+]?)\s*(?:sqrt\s*\(\s*(.+?)\s*\)|√\s*(.+))\Z")
+# patterns compiled on first use (by re's cache): most specs name no initializer
+_CALL = r"(?s)\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*\Z"
+_NUMBER_TEXT = r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\Z"
+_ROOT = r"([-+]?)\s*(?:sqrt\s*\(\s*(.+?)\s*\)|√\s*(.+))\Z"
 
 
 def parse_initializer(value, loc: Loc, semantics: str, key: str | None = None) -> Initializer:
@@ -202,7 +203,7 @@ def _parse_call(text: str, loc: Loc) -> tuple[str, list]:
             loc,
             hint='inside a {…} flow mapping a comma ends the value: quote it, "normal(0, 0.01)"',
         )
-    match = _CALL.match(text)
+    match = re.match(_CALL, text)
     if not match:
         raise SpecError(
             f"cannot read the initializer '{text}'", loc, hint="write e.g. xavier_uniform or normal(0, 0.01)"
@@ -302,10 +303,10 @@ def _number(raw, roots: bool = True) -> float | None:
     if not isinstance(raw, str):
         return None
     text = raw.strip()
-    if _NUMBER_TEXT.match(text):
+    if re.match(_NUMBER_TEXT, text):
         value = float(text)
         return value if math.isfinite(value) else None
-    root = _ROOT.match(text) if roots else None
+    root = re.match(_ROOT, text) if roots else None
     if root:
         inner = _number(root.group(2) or root.group(3), roots=False)
         if inner is None or inner < 0:

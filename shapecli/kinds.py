@@ -8,7 +8,7 @@ serious it is.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from .records import NamedTuple
 
 
 class Kind(NamedTuple):

@@ -26,7 +26,7 @@ positions, edge routes and cluster rectangles out. The steps are the classic one
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from .records import NamedTuple
 
 
 class Box(NamedTuple):

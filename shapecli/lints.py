@@ -19,7 +19,6 @@ from __future__ import annotations
 from .dims import Expr, format_dim, format_shape
 from .errors import Diagnostic
 from .infer import Trace
-from .registry import lookup
 from .shape_math import normalize_axis
 from .spec import Model, Node, NodeOutput
 
@@ -106,10 +105,9 @@ def _symbol_places(trace: Trace) -> dict[str, str]:
 def _missing_flatten(model: Model, trace: Trace) -> list[Diagnostic]:
     """A Dense on a rank > 2 tensor straight from a convolution or pooling (through activations
     and normalizations): it acts on the last axis only, position by position."""
-    dense = lookup("Dense")
     found = []
     for node in model.nodes:
-        if node.layer is not dense:
+        if node.layer.type_name != "Dense":
             continue
         info = trace.layers[node.id]
         if info.state != "ok" or len(info.input_shapes[0]) <= 2:
@@ -152,10 +150,9 @@ def _producer(model: Model, trace: Trace, source) -> Node | None:
 
 def _concat_batch_axis(model: Model, trace: Trace) -> list[Diagnostic]:
     """A Concat along axis 0: it stacks samples of the batch, which a model rarely means."""
-    concat = lookup("Concat")
     found = []
     for node in model.nodes:
-        if node.layer is not concat:
+        if node.layer.type_name != "Concat":
             continue
         info = trace.layers[node.id]
         if info.state != "ok" or len(info.input_shapes[0]) < 2:

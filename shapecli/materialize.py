@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import NamedTuple
 
+from .records import NamedTuple
 from .dims import UNKNOWN, Expr, format_shape
 from .errors import InputError, SpecError
 from .init_defaults import param_init

@@ -13,8 +13,8 @@ layer), or raises `Refusal` (no counterpart) or `NeedsInput` (a size that is not
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
+from .records import NamedTuple
 from .dims import UNKNOWN, Expr, format_dim, format_shape, is_known
 from .errors import InputError, Loc, SpecError
 from .infer import LayerInfo, Trace, infer, parameters_before

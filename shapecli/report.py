@@ -15,8 +15,7 @@ counts come from the Trace and `hierarchy.group_totals`.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from .records import NamedTuple
 from . import __version__
 from .conventions import CONVENTIONS
 from .diagram import build_diagram

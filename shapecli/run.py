@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import NamedTuple
 
+from .records import NamedTuple
 from .dims import format_shape
 from .errors import Diagnostic, InputError, SpecError
 from .init_defaults import param_init

@@ -8,8 +8,7 @@ it is not None.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from .records import NamedTuple
 from .dims import UNKNOWN, Dim, Expr
 
 

@@ -6,7 +6,7 @@ without importing what prints them.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from .records import NamedTuple
 
 SECTIONS = ("before", "after", "summary", "memory", "conditions")
 """What `--sections` chooses from, in the order the tables print."""

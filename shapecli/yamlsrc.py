@@ -118,7 +118,6 @@ def _read_file(path: str, name: str) -> bytes:
     """The first MAX_SPEC_BYTES + 1 bytes of a regular file or a named pipe."""
     import errno
     import os
-    import select
     import stat
 
     from .errors import InputError
@@ -127,6 +126,8 @@ def _read_file(path: str, name: str) -> bytes:
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, "Is a directory")
     if stat.S_ISFIFO(mode):
+        import select
+
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         with os.fdopen(descriptor, "rb") as pipe:
             ready, _, _ = select.select([pipe], [], [], PIPE_TIMEOUT)

@@ -302,6 +302,28 @@ def test_python_dash_m_without_numpy():
     assert "Total params" in result.stdout and "7,946" in result.stdout
 
 
+def test_the_process_entry_point_writes_what_main_writes_without_the_garbage_collector(tmp_path):
+    out = tmp_path / "mlp.json"
+    code = (
+        "import gc, sys\n"
+        f"sys.argv = ['shapecli', 'inspect', 'configs/mlp.yaml', '-i', '2x20', '-f', 'json', '-o', {str(out)!r}]\n"
+        "from shapecli.__main__ import entry_point\n"
+        "try:\n    entry_point()\n"
+        "except SystemExit as e:\n    print(e.code, gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.stdout == "0 False True\n", result.stderr
+    assert out.read_text() == invoke("inspect", "configs/mlp.yaml", "-i", "2x20", "-f", "json").stdout
+    piped = subprocess.run(
+        [sys.executable, "-m", "shapecli", "inspect", "configs/mlp.yaml", "-i", "2x20"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100"},
+    )
+    assert piped.returncode == 0 and piped.stdout == invoke("inspect", "configs/mlp.yaml", "-i", "2x20").stdout
+
+
 def test_where_evaluates_symbolic_unet():
     ok = invoke("inspect", "configs/unet.yaml", "-i", "1x3xHxW", "--where", "H=256,W=256")
     assert ok.exit_code == 0

@@ -448,11 +448,22 @@ def test_every_layer_type_with_parameters_has_an_initializer_family():
     )
 
 
+def test_every_family_entry_names_a_layer_class_of_its_module():
+    import importlib
+
+    from shapecli.init_defaults import FAMILIES, family_of
+    from shapecli.registry import Layer
+
+    for key, family in FAMILIES.items():
+        module, name = key.split(".")
+        cls = getattr(importlib.import_module(f"shapecli.layers.{module}"), name)
+        assert issubclass(cls, Layer) and family_of(cls) is family, key
+
+
 def test_a_type_without_a_family_shows_a_question_mark_and_init_refuses_it(monkeypatch):
     from shapecli import init_defaults
-    from shapecli.layers.core import Dense
 
-    monkeypatch.delitem(init_defaults.FAMILIES, Dense)
+    monkeypatch.delitem(init_defaults.FAMILIES, "core.Dense")
     model = load_model("layers:\n  - {type: Dense, units: 2}\n", "spec.yaml", "torch")
     trace = infer(model, [(None, (1, 3))])
     assert [p.init for p in trace.layers[0].params] == ["?", "?"]

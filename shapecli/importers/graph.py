@@ -8,8 +8,7 @@ knows a framework.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from ..records import NamedTuple
 from ..errors import ShapecliError
 from ..render.escape import printable
 

@@ -11,8 +11,8 @@ reason. Nothing here imports Keras.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..registry import canonical_arg, lookup
 
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..registry import canonical_arg, lookup, make_config
 from .graph import ImportedGraph, Op, Problem, Scope, Value
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Callable
-from typing import NamedTuple
+
+from ..records import NamedTuple
 
 from torch import nn
 

@@ -19,8 +19,7 @@ summed in the other first. A symbolic size is taken to be other than 1, as elsew
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
+from ..records import NamedTuple
 from ..args import show
 from ..dims import Dim, equal, format_dim, format_shape, product
 from ..errors import ShapeError, SpecError

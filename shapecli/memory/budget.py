@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..dims import Dim, Expr, bounds, format_shape, is_known
 from ..errors import Diagnostic, InputError
+from .units import human
 
 UNITS = {
     "b": (1, "bytes"),
@@ -227,11 +228,3 @@ def memory_limit_errors(model, trace, limit: MemoryLimit) -> list[Diagnostic]:
         message = f"max_memory {limit.size.short} cannot be checked: training memory {depends} at inputs {inputs}"
         hint = "give check: inputs sizes, e.g. check: {inputs: {x: 8x3x224x224}}"
     return [Diagnostic("memory_limit", message, model.file, limit.loc, None, hint=hint)]
-
-
-def human(value: int) -> str:
-    """`25769803776` → `24.0 GiB` (binary units; bytes below 1 KiB)."""
-    for factor, unit in ((2**40, "TiB"), (2**30, "GiB"), (2**20, "MiB"), (2**10, "KiB")):
-        if value >= factor:
-            return f"{value / factor:.1f} {unit}"
-    return f"{value:,} bytes"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from .budget import BudgetAnswer, parse_size, solve_budget
+from ..records import NamedTuple
 from .model import MemoryReport, Settings, memory_report
 from .render import add_memory_json, budget_lines, layer_memory_table, memory_section
+
+if TYPE_CHECKING:  # budget.py is imported by --budget only
+    from .budget import BudgetAnswer
 
 
 class MemoryRequest(NamedTuple):
@@ -27,7 +30,11 @@ class MemoryRequest(NamedTuple):
         settings.check()
         if self.solve is not None and self.budget is None:
             raise InputError("--solve needs --budget: the size to fit, e.g. --budget 24GiB --solve B")
-        size = parse_size(self.budget) if self.budget is not None else None
+        size = None
+        if self.budget is not None:
+            from .budget import parse_size, solve_budget
+
+            size = parse_size(self.budget)
         report = memory_report(model, trace, settings)
         answer = None
         if size is not None and report is not None:

@@ -15,8 +15,8 @@ symbols, exact for the model.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..conventions import DTYPE_BYTES
 from ..dims import UNKNOWN, Dim, Expr, bounds, dim_max, product
 from ..errors import InputError

@@ -4,13 +4,17 @@ splitting a linear formula for reading."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from ..dims import Dim, Expr, dim_to_json, format_dim, is_known
 from ..render.grid import Grid
-from ..render.json import Rows
-from .budget import BudgetAnswer, Solved, human
 from .model import MemoryReport
+from .units import human
+
+if TYPE_CHECKING:  # budget.py is imported by --budget only
+    from .budget import BudgetAnswer, Solved
 
 
 def amount(value: Dim | None) -> str:
@@ -204,6 +208,8 @@ def budget_json(answer: BudgetAnswer) -> dict:
 
 def add_memory_json(document: dict, report: MemoryReport | None, answer: BudgetAnswer | None) -> dict:
     """The inspect document with `totals.memory`, each layer's `memory`, and `budget` (with --budget)."""
+    from ..render.json import Rows
+
     if document.get("totals") is not None:
         document["totals"]["memory"] = memory_json(report)
     if report is not None:

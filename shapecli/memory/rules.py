@@ -24,8 +24,8 @@ counted by storage later, so a tensor two layers keep is counted once.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..dims import Dim, dim_max, equal, product
 from ..shape_math import normalize_axis, split_channels, window_padding
 

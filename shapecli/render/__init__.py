@@ -9,25 +9,45 @@ json.py         the JSON documents, streamed
 check.py        the per-file lines, summary and GitHub annotations of `check`
 """
 
-from .check import check_line, check_summary, github_annotations
-from .console import emit, stderr_console, stdout_console
-from .diagnostics import render_diagnostic
-from .grid import Grid
-from .json import (
-    JSON_SCHEMA_VERSION,
-    check_document,
-    diagnostic_json,
-    failure_document,
-    inspect_document,
-    write_json,
-)
-from .tables import render_tables
+from importlib import import_module
+
+_HOMES = {
+    "check_line": "check",
+    "check_summary": "check",
+    "github_annotations": "check",
+    "emit": "console",
+    "stderr_console": "console",
+    "stdout_console": "console",
+    "render_diagnostic": "diagnostics",
+    "Grid": "grid",
+    "JSON_SCHEMA_VERSION": "json",
+    "check_document": "json",
+    "diagnostic_json": "json",
+    "failure_document": "json",
+    "inspect_document": "json",
+    "write_json": "json",
+    "render_tables": "tables",
+}
+"""Each name this package offers → the module defining it, imported on first use (a command
+imports only the renderers it prints with)."""
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
 
 
 def report(diagnostics, text: str | None) -> None:
     """Print diagnostics on standard error, each as a compiler prints it."""
     if not diagnostics:
         return
+    from .console import stderr_console
+    from .diagnostics import render_diagnostic
+
     console = stderr_console()
     for d in diagnostics:
         console.print(render_diagnostic(d, text))

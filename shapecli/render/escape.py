@@ -8,9 +8,7 @@ these functions before it is printed.
 
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
 
@@ -63,6 +61,8 @@ def workflow_property(text: str) -> str:
 
 def markup(text: str) -> str:
     """`printable(text)` escaped for HTML and XML text and attribute values."""
+    import html  # only the HTML report and the SVG drawing need it
+
     return html.escape(printable(text), quote=True)
 
 
@@ -74,4 +74,6 @@ def markup_lines(text: str) -> str:
 
 def is_wide(char: str) -> bool:
     """Whether a character takes two cells of a fixed-width font (East Asian wide or full-width)."""
+    import unicodedata  # only drawings measure text
+
     return unicodedata.east_asian_width(char) in ("W", "F")

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from functools import partial
 from types import SimpleNamespace
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..args import Int, show
 from ..init_defaults import roles_of
 from ..initializers import is_init_key, layer_initializers, scope_initializers, semantics_of

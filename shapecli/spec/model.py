@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType, SimpleNamespace
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..errors import Diagnostic, Loc
 from ..registry import Layer
 

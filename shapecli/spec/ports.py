@@ -9,8 +9,8 @@ only once every layer exists; then the nodes are ordered topologically.
 from __future__ import annotations
 
 import heapq
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..errors import Loc, SpecError
 from .model import Node, NodeOutput, Source, predecessors
 

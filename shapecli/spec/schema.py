@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..args import AnyValue, Bool, Choice, Float, Int, ListOf, Str, show
 from ..dims import MAX_RANK, MAX_SIZE, UNKNOWN, Expr
 from ..errors import Loc, SpecError, did_you_mean
@@ -173,10 +173,11 @@ def _check_plan(plan: YMap, loc: Loc) -> CheckPlan:
 def _memory_limit(plan: YMap):
     """`max_memory: 16GiB` of a check variant, with where it is written."""
     from ..errors import InputError
-    from ..memory.budget import MemoryLimit, parse_size
 
     if "max_memory" not in plan:
         return None
+    from ..memory.budget import MemoryLimit, parse_size
+
     loc = plan.value_loc("max_memory")
     try:
         return MemoryLimit(parse_size(plan["max_memory"]), loc)
