@@ -294,21 +294,21 @@ class _Propagation:
         """Infer one node: its parameters before inference, then its outputs and parameters."""
         ins = [self.values[s] for s in node.sources]
         first_use = self.shared_first.get(node.owner if node.owner is not None else node.id)
-        params = self.before(node, len(ins))
+        params, status = self.before(node, len(ins))
         info = LayerInfo(
             node.path,
             node.type_label,
             node.loc,
             None if None in ins else ins,
             params,
-            _before_status(params, first_use),
+            "shared" if params and first_use is not None else status,
         )
         info.cfg = node.cfg
         self.layers.append(info)
         names = node.layer.output_names(node.cfg)
         count = len(names)
         outs: list = [None] * count
-        if None in ins or any(self.values.get(s) is None for s in node.reads):
+        if None in ins or (node.reads and any(self.values.get(s) is None for s in node.reads)):
             info.state = "skipped"
         elif self.absent(node, ins, info):
             outs = [ins[0]] + [None] * (count - 1)
@@ -320,7 +320,7 @@ class _Propagation:
             if info.state == "ok":
                 self.conditions += found
         if info.state == "ok":
-            info.count = _sum(p.count for p in info.params if not p.buffer)
+            info.count = _counted(info.params)
         elif info.state == "absent":
             info.count, info.macs = 0, 0
         else:
@@ -332,15 +332,17 @@ class _Propagation:
         for index, shape in enumerate(outs):
             self.values[NodeOutput(node.id, index)] = shape
 
-    def before(self, node: Node, count: int) -> list[ParamInfo]:
-        """The node's parameters before inference. What they are and how they start depends only on
+    def before(self, node: Node, count: int) -> tuple[list[ParamInfo], str]:
+        """The node's parameters before inference, and their status unless they are shared
+        ('none', 'initialized' or 'deferred'). What they are and how they start depends only on
         the layer type, its configuration and initializers, which expansion shares among layers
         written alike: those are worked out once."""
         key = (node.layer, id(node.cfg), id(node.init), count)
         known = self.before_specs.get(key)
         if known is None:
-            known = self.before_specs[key] = _with_inits(node, _before_params(node, count))
-        return _param_infos(node, known, self.convention)
+            specs = _with_inits(node, _before_params(node, count))
+            known = self.before_specs[key] = (specs, _before_status([spec for spec, _ in specs]))
+        return _param_infos(node, known[0], self.convention), known[1]
 
     def absent(self, node: Node, ins: list, info: LayerInfo) -> bool:
         """Whether the node's `if:` is false (then it passes its first input on, with no parameters)."""
@@ -596,7 +598,7 @@ def _after(node: Node, before: list[ParamInfo], specs, convention) -> list[Param
     (attention's packed in_proj_weight, or q/k/v_proj_weight when kdim and vdim differ from the
     query's size; a layer whose arguments read shapes): they are matched by name, and one
     unknown before inference shows an unknown shape there."""
-    if len(specs) == len(before) and all(p.local == spec.name for p, spec in zip(before, specs)):
+    if [p.local for p in before] == [spec.name for spec in specs]:
         params = before
     else:
         earlier = {p.local: p.before for p in before}
@@ -618,12 +620,12 @@ def parameters_before(model: Model) -> list[list[ParamInfo]]:
     ]
 
 
-def _before_status(before: list[ParamInfo], first_use) -> str:
-    if not before:
+def _before_status(specs: list) -> str:
+    """'none' (no parameters), 'initialized' (every size known before inference) or 'deferred'
+    for a layer's parameters before inference (a later use of shared ones is 'shared' instead)."""
+    if not specs:
         return "none"
-    if first_use is not None:
-        return "shared"
-    known = all(is_known(d) for p in before for d in p.before)
+    known = all(is_known(d) for spec in specs for d in spec.shape)
     return "initialized" if known else "deferred"
 
 
@@ -727,6 +729,17 @@ def _tie(params: list[ParamInfo], target_params: list[ParamInfo] | None, target:
 
 def _same_shape(a: tuple, b: tuple) -> bool:
     return len(a) == len(b) and all(same_dim(x, y) is not None for x, y in zip(a, b))
+
+
+def _counted(params: list[ParamInfo]) -> Dim:
+    """The elements of a layer's parameters (buffers are not counted)."""
+    total = 0
+    for p in params:
+        if not p.buffer:
+            if type(p.count) is not int:
+                return _sum(p.count for p in params if not p.buffer)
+            total += p.count
+    return total
 
 
 def _sum(values) -> Dim:
