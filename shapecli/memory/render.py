@@ -8,7 +8,7 @@ from rich.text import Text
 
 from ..dims import Dim, Expr, dim_to_json, format_dim, is_known
 from ..render.grid import Grid
-from ..render.json import Rows
+from ..render.json import LayerRows, Rows
 from .budget import BudgetAnswer, Solved, human
 from .model import MemoryReport
 
@@ -208,7 +208,9 @@ def add_memory_json(document: dict, report: MemoryReport | None, answer: BudgetA
         document["totals"]["memory"] = memory_json(report)
     if report is not None:
         layers = document["layers"]
-        if isinstance(layers, Rows):  # streamed: add each layer's memory as it is written
+        if isinstance(layers, LayerRows):  # streamed: each layer's memory is written after the rest
+            document["layers"] = layers.with_memory(report.layers, layer_memory_json)
+        elif isinstance(layers, Rows):  # streamed: add each layer's memory as it is written
             document["layers"] = Rows(
                 {**layer, "memory": layer_memory_json(memory)} for layer, memory in zip(layers.items, report.layers)
             )
