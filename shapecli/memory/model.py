@@ -368,6 +368,7 @@ class _Walk:
         used = _used_outputs(self.model)
         nothing: frozenset = frozenset()
         tensors = self.tensors
+        uses = _uses(self.model)
         for node, layer in zip(self.model.nodes, self.trace.layers):
             sources = node.sources
             if len(sources) == 1:
@@ -377,6 +378,11 @@ class _Walk:
                 pairs = [tensors[s] for s in sources]
                 training_ins, inference_ins = [t for t, _ in pairs], [i for _, i in pairs]
                 same = tuple([sources.index(s) for s in sources])
+            for source in sources:  # a tensor no later layer reads is let go (the model's outputs are kept)
+                left = uses[source] - 1
+                uses[source] = left
+                if not left:
+                    del tensors[source]
             outs = list(layer.output_shapes.values()) if layer.output_shapes else [layer.output_shape]
             call = (node.layer, layer.cfg or node.cfg, layer.input_shapes, outs, same, used.get(node.id, nothing))
             if layer.state == "absent":  # it passes its input on (PyTorch's build: no module at all)
@@ -491,6 +497,7 @@ class _Walk:
         if symbolic is not None:
             self.kept_symbolic.add_poly(symbolic)
             symbolic.add(mine)
+            symbolic = _same_as_last(symbolic, self.saved)
         self.saved.append(mine if symbolic is None else symbolic)
         self.labels.append(answer.labels)
 
@@ -552,9 +559,29 @@ class _Walk:
             now = running_symbolic.copy()
             now.add(running)
             now.add(extra)
-            alive.append(now)
+            alive.append(_same_as_last(now, alive))
         paths = [node.path for node in self.model.nodes]
         return alive, _candidates(paths, alive, {})
+
+
+def _uses(model) -> dict:
+    """Source → how many times layers read it; the model's outputs once more (read at the end)."""
+    uses: dict = {}
+    for node in model.nodes:
+        for source in node.sources:
+            uses[source] = uses.get(source, 0) + 1
+    for source in model.outputs.values():
+        uses[source] = uses.get(source, 0) + 1
+    return uses
+
+
+def _same_as_last(value: _Poly, records: list) -> _Poly:
+    """`value`, or the last of `records` when it is an equal _Poly: one object for a run of layers
+    with the same symbolic bytes (a chain of identical layers keeps and holds alike)."""
+    last = records[-1] if records else None
+    if type(last) is _Poly and last.terms == value.terms and last.unknown == value.unknown:
+        return last
+    return value
 
 
 def _call_key(call: tuple) -> tuple:
