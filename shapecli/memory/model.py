@@ -193,9 +193,17 @@ class _Layers(Sequence):
         return LayerMemory(_dim(self.saved[index], self.cache), self.keeps[index], _dim(self.alive[index], self.cache))
 
     def __iter__(self):
-        cache = self.cache
+        made: dict[int, Dim] = {}  # by id: a _Poly shared by consecutive layers is made a dim once
         for saved, keeps, alive in zip(self.saved, self.keeps, self.alive):
-            yield LayerMemory(_dim(saved, cache), keeps, _dim(alive, cache))
+            yield LayerMemory(self._made(saved, made), keeps, self._made(alive, made))
+
+    def _made(self, value, made: dict) -> Dim:
+        if type(value) is int:
+            return value
+        found = made.get(id(value))  # the records stay alive in self.saved and self.alive meanwhile
+        if found is None:
+            found = made[id(value)] = value.dim(self.cache)
+        return found
 
 
 def _dim(value, cache: dict) -> Dim:
