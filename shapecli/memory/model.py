@@ -337,8 +337,8 @@ class _Walk:
         self.sizes_cache: dict = {}
         self.outputs_cache: dict = {}
         self.tensors: dict = {}  # source → (its tensor in training, in inference)
-        nodes = [node for node in model.nodes if any(type(s) is str for s in node.sources)]
-        indices = index_model_inputs(nodes, trace.inputs)
+        self.uses, readers = _uses(model)
+        indices = index_model_inputs(readers, trace.inputs)
         for name, shape in trace.inputs.items():
             size = INT64 if name in indices else (4 if sizes.amp else sizes.param)
             floating = name not in indices
@@ -371,12 +371,12 @@ class _Walk:
         return len(self.bytes) - 1
 
     def run(self) -> None:
-        """Walk the layers in order."""
+        """Walk the layers in order (once: it lets go of each tensor after its last reader)."""
         sizes, param = self.sizes, self.sizes.param
         used = _used_outputs(self.model)
         nothing: frozenset = frozenset()
         tensors = self.tensors
-        uses = _uses(self.model)
+        uses = self.uses
         for node, layer in zip(self.model.nodes, self.trace.layers):
             sources = node.sources
             if len(sources) == 1:
@@ -388,9 +388,10 @@ class _Walk:
                 same = tuple([sources.index(s) for s in sources])
             for source in sources:  # a tensor no later layer reads is let go (the model's outputs are kept)
                 left = uses[source] - 1
-                uses[source] = left
-                if not left:
-                    del tensors[source]
+                if left:
+                    uses[source] = left
+                else:
+                    del uses[source], tensors[source]
             outs = list(layer.output_shapes.values()) if layer.output_shapes else [layer.output_shape]
             call = (node.layer, layer.cfg or node.cfg, layer.input_shapes, outs, same, used.get(node.id, nothing))
             if layer.state == "absent":  # it passes its input on (PyTorch's build: no module at all)
@@ -482,7 +483,7 @@ class _Walk:
             elif item.source == "in":
                 index = call[4][item.index]
                 tensor = ins[index]
-                if item.cast and sizes.cast(name, tensor, compute):
+                if item.cast and sizes.amp and sizes.cast(name, tensor, compute):
                     # autocast casts the input, and the layer keeps the cast copy (once)
                     if index in casts:
                         continue
@@ -572,15 +573,21 @@ class _Walk:
         return alive, _candidates(paths, alive, {})
 
 
-def _uses(model) -> dict:
-    """Source → how many times layers read it; the model's outputs once more (read at the end)."""
+def _uses(model) -> tuple[dict, list]:
+    """Source → how many times layers read it (the model's outputs once more: they are read at
+    the end); and the nodes that read a model input."""
     uses: dict = {}
+    readers = []
     for node in model.nodes:
+        reads_input = False
         for source in node.sources:
             uses[source] = uses.get(source, 0) + 1
+            reads_input = reads_input or type(source) is str
+        if reads_input:
+            readers.append(node)
     for source in model.outputs.values():
         uses[source] = uses.get(source, 0) + 1
-    return uses
+    return uses, readers
 
 
 def _same_as_last(value: _Poly, records: list) -> _Poly:
