@@ -15,6 +15,7 @@ symbols, exact for the model.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 from ..conventions import DTYPE_BYTES
@@ -405,7 +406,7 @@ class _Walk:
                 if p.trainable and not p.buffer:
                     trainable = True
                     break
-            grad = trainable or any([t[GRAD] for t in training_ins])
+            grad = trainable or any(map(itemgetter(GRAD), training_ins))
             compute = param if not sizes.amp else sizes.compute(node.layer.type_name, training_ins)
             training_outs = self._outputs(training, outs, training_ins, compute, grad, trainable, node.id, False)
             self._keep(node, layer, training, call, training_ins, training_outs, compute, grad)
@@ -430,7 +431,7 @@ class _Walk:
 
     def _answer(self, answers: dict, call: tuple, ins: list, training: bool) -> _Answer:
         """The rule's answer for the layer `call` describes, given its input tensors."""
-        contiguous = tuple([t[CONTIGUOUS] for t in ins])
+        contiguous = (ins[0][CONTIGUOUS],) if len(ins) == 1 else tuple([t[CONTIGUOUS] for t in ins])
         found = answers.get((training, contiguous))
         if found is None:
             layer, cfg, shapes, outs, same, used = call
@@ -605,7 +606,10 @@ def _call_key(call: tuple) -> tuple:
     arguments."""
     layer, cfg, shapes, outs, same, used = call
     values = getattr(cfg, "__dict__", None)
-    config = cfg if values is None else (tuple(values.items()), tuple([type(v) for v in values.values()]))
+    if values is None:
+        return (layer, cfg, tuple(shapes), tuple(outs), same, used)
+    arguments = tuple(values.values())
+    config = (tuple(values), arguments, tuple(map(type, arguments)))
     return (layer, config, tuple(shapes), tuple(outs), same, used)
 
 
