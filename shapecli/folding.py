@@ -9,6 +9,11 @@ ends), so folding stays linear in the size of the model.
 
 A model without block uses or repeats has nothing to fold: `is_flat` says so,
 and the tables then list `trace.layers` as they are.
+
+Wherever they are, RUN_MIN or more identical consecutive layers (alike in every
+column of the tables but their names: a stack of 100,000 `Dense(4)`) are one row,
+a `Run`, unless --expand: `layer_runs` finds them in a flat model, `fold_runs` among
+the rows of a folded table.
 """
 
 from __future__ import annotations
@@ -39,6 +44,101 @@ class TableRow(NamedTuple):
     inputs: tuple = ()
     outputs: tuple = ()
     totals: GroupTotals | None = None
+
+
+RUN_MIN = 10
+"""Identical consecutive layers are one table row from this many on (fewer are listed)."""
+
+
+class Run(NamedTuple):
+    """Identical consecutive layers shown as one row (`TableRow` kind 'run'): the ids of
+    their nodes, in order."""
+
+    nodes: range
+
+    @property
+    def count(self) -> int:
+        """How many layers the run holds."""
+        return len(self.nodes)
+
+
+def run_name(first: str, last: str, count: int) -> str:
+    """`dense0–dense99999 ×100,000`: the first and last layers' names and how many."""
+    return f"{first}–{last} ×{count:,}"
+
+
+def same_layer(a, b) -> bool:
+    """Whether two inferred layers (`infer.LayerInfo`) show alike in every column of the
+    tables but their names: type, state, shapes, parameters, counts and status."""
+    return (
+        a.type == b.type
+        and a.state == b.state
+        and a.input_shapes == b.input_shapes
+        and a.output_shape == b.output_shape
+        and a.output_shapes == b.output_shapes
+        and a.count == b.count
+        and a.macs == b.macs
+        and a.before_status == b.before_status
+        and a.condition == b.condition
+        and len(a.params) == len(b.params)
+        and all(_same_param(p, q) for p, q in zip(a.params, b.params))
+    )
+
+
+def _same_param(p, q) -> bool:
+    return (
+        p.local == q.local
+        and p.before == q.before
+        and p.after == q.after
+        and p.count == q.count
+        and p.trainable == q.trainable
+        and p.buffer == q.buffer
+        and (p.shared_with is None) == (q.shared_with is None)
+        and p.init == q.init
+    )
+
+
+def layer_runs(layers: list, minimum: int = RUN_MIN) -> Iterator[int | Run]:
+    """The indices of `layers` in order, each run of at least `minimum` identical consecutive
+    layers (`same_layer`) given as one Run instead."""
+    start = 0
+    for end in range(1, len(layers) + 1):
+        if end < len(layers) and same_layer(layers[end - 1], layers[end]):
+            continue
+        if end - start >= minimum:
+            yield Run(range(start, end))
+        else:
+            yield from range(start, end)
+        start = end
+
+
+def fold_runs(rows: list[TableRow], trace, minimum: int = RUN_MIN) -> list[TableRow]:
+    """The rows with each run of at least `minimum` consecutive layer rows of one level whose
+    layers are identical (`same_layer`) made one row of kind 'run'."""
+    folded: list[TableRow] = []
+    start = 0
+    for end in range(1, len(rows) + 1):
+        if end < len(rows) and _continues(rows[end - 1], rows[end], trace):
+            continue
+        if end - start >= minimum:
+            first, last = rows[start], rows[end - 1]
+            run = Run(range(first.group.node, last.group.node + 1))
+            name = run_name(first.name, last.name, end - start)
+            folded.append(TableRow("run", first.level, name, first.label, run))
+        else:
+            folded.extend(rows[start:end])
+        start = end
+    return folded
+
+
+def _continues(before: TableRow, row: TableRow, trace) -> bool:
+    """Whether `row` extends a run ending at `before`: both layers of one level, adjacent nodes, alike."""
+    return (
+        before.kind == row.kind == "layer"
+        and before.level == row.level
+        and row.group.node == before.group.node + 1
+        and same_layer(trace.layers[before.group.node], trace.layers[row.group.node])
+    )
 
 
 def is_flat(model: Model) -> bool:

@@ -15,6 +15,7 @@ symbols, exact for the model.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 
 from ..records import NamedTuple
 from ..conventions import DTYPE_BYTES
@@ -155,8 +156,10 @@ def memory_report(model, trace, settings: Settings | None = None) -> MemoryRepor
         return None
     sizes = _ElementSizes(settings)
     params, buffers, gradients, optimizer, inference_copy = _parameter_memory(model, trace, settings, sizes)
-    saved, keeps, activations, copies = _Walk(model, trace, settings, sizes, training=True).saved()
-    alive, peaks = _Walk(model, trace, settings, sizes, training=False).alive()
+    walk = _Walk(model, trace, settings, sizes)
+    walk.run()
+    activations, copies = walk.kept_totals()
+    alive, peaks = walk.alive()
     fixed = params + buffers
     return MemoryReport(
         settings,
@@ -168,19 +171,19 @@ def memory_report(model, trace, settings: Settings | None = None) -> MemoryRepor
         activations,
         fixed + copies + gradients + optimizer + activations,
         fixed + inference_copy + _largest([value for _, value in peaks]),
-        _Layers(saved, keeps, alive),
+        _Layers(walk.saved, walk.labels, alive),
         peaks,
         inference_copy,
     )
 
 
 class _Layers(Sequence):
-    """Each layer's LayerMemory, made when first read (a table or JSON asks; a total does not)."""
+    """Each layer's LayerMemory, made when read (a table or JSON asks; a total does not) from
+    small per-layer records: an int, or a `_Poly` when the bytes are symbolic."""
 
     def __init__(self, saved: list, keeps: list, alive: list):
         self.saved, self.keeps, self.alive = saved, keeps, alive
         self.cache: dict = {}
-        self.made: dict[int, LayerMemory] = {}
 
     def __len__(self) -> int:
         return len(self.keeps)
@@ -188,10 +191,25 @@ class _Layers(Sequence):
     def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(len(self)))]
-        if index not in self.made:
-            saved, alive = self.saved[index], self.alive[index]
-            self.made[index] = LayerMemory(saved.dim(self.cache), self.keeps[index], alive.dim(self.cache))
-        return self.made[index]
+        return LayerMemory(_dim(self.saved[index], self.cache), self.keeps[index], _dim(self.alive[index], self.cache))
+
+    def __iter__(self):
+        made: dict[int, Dim] = {}  # by id: a _Poly shared by consecutive layers is made a dim once
+        for saved, keeps, alive in zip(self.saved, self.keeps, self.alive):
+            yield LayerMemory(self._made(saved, made), keeps, self._made(alive, made))
+
+    def _made(self, value, made: dict) -> Dim:
+        if type(value) is int:
+            return value
+        found = made.get(id(value))  # the records stay alive in self.saved and self.alive meanwhile
+        if found is None:
+            found = made[id(value)] = value.dim(self.cache)
+        return found
+
+
+def _dim(value, cache: dict) -> Dim:
+    """A per-layer record as a dim: an int as it is, a `_Poly` made an Expr (equal sums share one)."""
+    return value if type(value) is int else value.dim(cache)
 
 
 class _ElementSizes:
@@ -203,9 +221,11 @@ class _ElementSizes:
         self.half = DTYPE_BYTES[AMP_TYPES[settings.amp]] if self.amp else self.param
         self.stat = 8 if settings.dtype == "float64" else 4
         self.cuda = settings.device == "cuda"
+        self._of: dict = {}
 
     def compute(self, type_name: str, inputs: list) -> int:
-        """The type a layer computes in: --dtype, or under autocast its policy's type."""
+        """The type a layer computes in: --dtype, or under autocast its policy's type (`inputs`: its
+        input tensors, see `_Walk`)."""
         if not self.amp:
             return self.param
         policy = AUTOCAST.get(type_name)
@@ -213,20 +233,27 @@ class _ElementSizes:
             return self.half
         if policy in ("fp32", "param"):
             return 4
-        floats = [t.size for t in inputs if t.floating]
+        floats = [t[SIZE] for t in inputs if t[FLOATING]]
         return max(floats) if floats else self.param
 
     def of(self, kind: str, compute: int) -> int:
         """Bytes per element of a new tensor of `kind` made by a layer computing in `compute`."""
-        return {
-            ACT: compute,
-            WIDE: 4 if self.amp else self.param,
-            STAT: self.stat,
-            INDEX: INT64,
-            MASK: 1 if self.cuda else compute,
-            PARAM: self.param,
-            BOOL: 1,
-        }[kind]
+        found = self._of.get((kind, compute))
+        if found is None:
+            found = self._of[kind, compute] = {
+                ACT: compute,
+                WIDE: 4 if self.amp else self.param,
+                STAT: self.stat,
+                INDEX: INT64,
+                MASK: 1 if self.cuda else compute,
+                PARAM: self.param,
+                BOOL: 1,
+            }[kind]
+        return found
+
+    def cast(self, type_name: str, tensor: tuple, compute: int) -> bool:
+        """Whether autocast hands a layer of `type_name` computing in `compute` a cast copy of `tensor`."""
+        return self.amp and tensor[FLOATING] and AUTOCAST.get(type_name) in ("half", "fp32") and tensor[SIZE] != compute
 
 
 def _parameter_memory(model, trace, settings: Settings, sizes: _ElementSizes) -> tuple[Dim, ...]:
@@ -265,183 +292,325 @@ def _elements(p) -> Dim:
     return product(p.after) if p.after is not None else UNKNOWN
 
 
-class _Step(NamedTuple):
-    """One layer as the walk meets it: the rule's call and answer, the type it computes in,
-    its input and output tensors, and whether autograd records it."""
-
-    node: object
-    call: Call
-    keeps: object
-    compute: int
-    ins: list
-    outs: list
-    grad: bool
+STORAGE, BYTES, SIZE, FLOATING, CONTIGUOUS, GRAD = range(6)
+"""The fields of a tensor as the walk follows it, a plain tuple (one per output of each layer,
+so the cheapest object): its storage's id, its storage's bytes, its element size, whether it is
+floating-point, laid out densely in order, and recorded by autograd (training only)."""
 
 
-class _Tensor(NamedTuple):
-    storage: int
-    size: int
-    floating: bool
-    contiguous: bool
-    grad: bool
+class _Answer(NamedTuple):
+    """A rule's answer and what the walk reads from it at each layer that gets it."""
+
+    keeps: Keeps
+    views: dict
+    labels: tuple
+
+
+def _answer(keeps: Keeps) -> _Answer:
+    return _Answer(keeps, dict(keeps.views), tuple([item.what for item in keeps.saved]))
+
+
+_PASSED_ON_ANSWER = _answer(_PASSED_ON)
 
 
 class _Walk:
-    """One pass over the graph in order, tracking storages: what training keeps, or what
-    inference has alive at each layer."""
+    """One pass over the graph in order that follows two forward passes at once, each by its
+    storages: training (what backward keeps: `saved`, `labels`) and inference (which storages
+    are alive while each layer runs: `alive`). The two differ where a rule does (a dropout in
+    eval is a view). A rule's answer depends only on its `Call`, so a layer met again with the
+    same call (a repeated block) is answered from `memo`."""
 
     END = 1 << 62
 
-    def __init__(self, model, trace, settings: Settings, sizes: _ElementSizes, training: bool):
-        self.model, self.trace, self.settings, self.sizes, self.training = model, trace, settings, sizes, training
-        self.bytes: list[Dim] = []
+    def __init__(self, model, trace, settings: Settings, sizes: _ElementSizes):
+        self.model, self.trace, self.settings, self.sizes = model, trace, settings, sizes
+        self.saved: list = []  # per layer: the bytes it is first to keep (int, or _Poly)
+        self.labels: list[tuple[str, ...]] = []
+        self.transient: list[Dim] = []
+        self.kept, self.kept_symbolic = 0, _Poly()
+        self.copied: dict[str, Dim] = {}
+        self.bytes: list[Dim] = []  # the inference pass's storages
         self.created: list[int] = []
         self.last_use: list[int] = []
-        self.used = _used_outputs(model)
-        self.tensors: dict = {}
+        self.training_storages = 0
+        self.saver: set[int] = set()
+        self.memo: dict = {}
         self.sizes_cache: dict = {}
-        indices = index_model_inputs(model.nodes, trace.inputs)
+        self.outputs_cache: dict = {}
+        self.tensors: dict = {}  # source → (its tensor in training, in inference)
+        self.uses, readers = _uses(model)
+        indices = index_model_inputs(readers, trace.inputs)
         for name, shape in trace.inputs.items():
             size = INT64 if name in indices else (4 if sizes.amp else sizes.param)
             floating = name not in indices
             grad = settings.inputs_require_grad and floating
-            self.tensors[name] = _Tensor(self._storage(product(shape) * size, -1, self.END), size, floating, True, grad)
+            nbytes = product(shape) * size
+            storage = self._storage(nbytes, -1, True)
+            self.last_use[storage] = self.END
+            self.tensors[name] = (
+                (self._storage(nbytes, -1, False), nbytes, size, floating, True, grad),
+                (storage, nbytes, size, floating, True, False),
+            )
 
     def _sized(self, shape: tuple, size: int) -> Dim:
         """Bytes of a tensor of `shape` with `size`-byte elements (cached: shapes repeat)."""
         key = (shape, size)
-        if key not in self.sizes_cache:
-            self.sizes_cache[key] = product(shape) * size
-        return self.sizes_cache[key]
+        found = self.sizes_cache.get(key)
+        if found is None:
+            found = self.sizes_cache[key] = product(shape) * size
+        return found
 
-    def _storage(self, size: Dim, created: int, last_use: int = -1) -> int:
+    def _storage(self, size: Dim, created: int, inference: bool) -> int:
+        """A new storage's id: the inference pass's are recorded (their bytes and when they are made
+        and last used); the training pass's only need to be told apart."""
+        if not inference:
+            self.training_storages += 1
+            return self.training_storages
         self.bytes.append(size)
         self.created.append(created)
-        self.last_use.append(max(last_use, created))
+        self.last_use.append(created)
         return len(self.bytes) - 1
 
-    def _layers(self):
-        """Each node with its inputs, the rule's answer, and its output tensors (registered)."""
+    def run(self) -> None:
+        """Walk the layers in order (once: it lets go of each tensor after its last reader)."""
+        sizes, param = self.sizes, self.sizes.param
+        used = _used_outputs(self.model)
+        nothing: frozenset = frozenset()
+        tensors = self.tensors
+        uses = self.uses
         for node, layer in zip(self.model.nodes, self.trace.layers):
-            ins = [self.tensors[s] for s in node.sources]
-            outs = list(layer.output_shapes.values()) if layer.output_shapes else [layer.output_shape]
-            same = (0,) if len(ins) == 1 else tuple([node.sources.index(s) for s in node.sources])
-            call = Call(
-                node.layer,
-                layer.cfg or node.cfg,
-                list(layer.input_shapes),
-                outs,
-                self.training,
-                self.settings.device,
-                same,
-                tuple([t.contiguous for t in ins]),
-                self.used.get(node.id, frozenset()),
-            )
-            # a layer an if: leaves out passes its input on (PyTorch's build: no module at all)
-            keeps = _PASSED_ON if layer.state == "absent" else RULES[node.layer.type_name](call)
-            compute = self.sizes.compute(node.layer.type_name, ins)
-            trainable = any(p.trainable and not p.buffer for p in layer.params)
-            grad = trainable or any(t.grad for t in ins)
-            views = dict(keeps.views)
-            out_tensors = []
-            for index, shape in enumerate(outs):
-                if index in keeps.owned:  # the layer's own parameter or buffer: no activation bytes
-                    tensor = _Tensor(self._storage(0, node.id), self.sizes.param, True, True, trainable)
-                elif index in views:
-                    base = ins[views[index]]
-                    tensor = base._replace(contiguous=base.contiguous and keeps.contiguous)
-                else:
-                    size = self.sizes.of(keeps.output, compute)
-                    tensor = _Tensor(self._storage(self._sized(shape, size), node.id), size, True, True, grad)
-                out_tensors.append(tensor)
-                self.tensors[NodeOutput(node.id, index)] = tensor
-            yield _Step(node, call, keeps, compute, ins, out_tensors, grad)
-
-    def saved(self) -> tuple[list[_Poly], list[tuple[str, ...]], Dim, Dim]:
-        """Per layer: the bytes it is first to keep and what it keeps; the total; and the bytes
-        of autocast's weight copies that backward keeps (a layer whose input needs a gradient
-        keeps its weight, so its half-precision copy)."""
-        saver: dict[int, int] = {}
-        per_layer: list[_Poly] = []
-        labels: list[tuple[str, ...]] = []
-        total = _Poly()
-        copied: dict[str, Dim] = {}
-        for step, layer in zip(self._layers(), self.trace.layers):
-            mine = _Poly()
-            what = []
-            name = step.node.layer.type_name
-            if self.sizes.amp and step.grad and (name in WEIGHT_ALWAYS_KEPT or any(t.grad for t in step.ins)):
-                for p in layer.params:
-                    if not p.buffer and p.trainable and casts_parameter(name, p.local, kept=True):
-                        copied.setdefault(p.shared_with or p.name, _elements(p))
-            if step.grad:
-                casts: dict[int, int] = {}
-                for item in step.keeps.saved:
-                    storage = self._resolve(item, step, casts)
-                    what.append(item.what)
-                    if storage not in saver:
-                        saver[storage] = step.node.id
-                        mine.add(self.bytes[storage])
-            per_layer.append(mine)
-            labels.append(tuple(what))
-            total.add_poly(mine)
-        copies = _Poly()
-        for elements in copied.values():
-            copies.add(elements * self.sizes.half)
-        return per_layer, labels, total.dim({}), copies.dim({})
-
-    def _resolve(self, item, step: _Step, casts: dict) -> int:
-        """The storage a kept tensor lives in (a new one for a tensor the layer makes)."""
-        if item.source == "out":
-            return step.outs[item.index].storage
-        if item.source == "in":
-            index = step.call.same[item.index]
-            tensor = step.ins[index]
-            if not (item.cast and self._cast(step, tensor)):
-                return tensor.storage
-            # autocast casts the input, and the layer keeps the cast copy
-            if index not in casts:
-                casts[index] = self._storage(self._sized(step.call.ins[index], step.compute), -1)
-            return casts[index]
-        return self._storage(item.elements * self.sizes.of(item.kind, step.compute), -1)
-
-    def _cast(self, step: _Step, tensor: _Tensor) -> bool:
-        """Whether autocast hands the layer a cast copy of this input."""
-        policy = AUTOCAST.get(step.call.layer.type_name)
-        return self.sizes.amp and tensor.floating and policy in ("half", "fp32") and tensor.size != step.compute
-
-    def alive(self) -> tuple[list[_Poly], list[tuple[str, Dim]]]:
-        """Per layer, the activation bytes alive while it runs; and the candidates for the peak."""
-        transient: list[Dim] = []
-        paths: list[str] = []
-        for step in self._layers():
-            extra = step.keeps.transient * step.compute
-            for index, tensor in enumerate(step.ins):
-                self.last_use[tensor.storage] = max(self.last_use[tensor.storage], step.node.id)
-                if self._cast(step, tensor) and step.call.same[index] == index:
-                    extra = extra + self._sized(step.call.ins[index], step.compute)
-            transient.append(extra)
-            paths.append(step.node.path)
-        for source in self.model.outputs.values():
-            self.last_use[self.tensors[source].storage] = self.END
-        steps = len(transient)
-        change = [_Poly() for _ in range(steps + 1)]
-        running = _Poly()
-        for storage, size in enumerate(self.bytes):
-            if self.created[storage] < 0:
-                running.add(size)
+            sources = node.sources
+            if len(sources) == 1:
+                training_in, inference_in = tensors[sources[0]]
+                training_ins, inference_ins, same = [training_in], [inference_in], (0,)
             else:
-                change[self.created[storage]].add(size)
-            end = self.last_use[storage]
+                pairs = [tensors[s] for s in sources]
+                training_ins, inference_ins = [t for t, _ in pairs], [i for _, i in pairs]
+                same = tuple([sources.index(s) for s in sources])
+            for source in sources:  # a tensor no later layer reads is let go (the model's outputs are kept)
+                left = uses[source] - 1
+                if left:
+                    uses[source] = left
+                else:
+                    del uses[source], tensors[source]
+            outs = list(layer.output_shapes.values()) if layer.output_shapes else [layer.output_shape]
+            call = (node.layer, layer.cfg or node.cfg, layer.input_shapes, outs, same, used.get(node.id, nothing))
+            if layer.state == "absent":  # it passes its input on (PyTorch's build: no module at all)
+                training = inference = _PASSED_ON_ANSWER
+            else:
+                answers = self._answers(call)
+                training = self._answer(answers, call, training_ins, True)
+                inference = self._answer(answers, call, inference_ins, False)
+            trainable = False
+            for p in layer.params:
+                if p.trainable and not p.buffer:
+                    trainable = True
+                    break
+            grad = trainable or any(map(itemgetter(GRAD), training_ins))
+            compute = param if not sizes.amp else sizes.compute(node.layer.type_name, training_ins)
+            training_outs = self._outputs(training, outs, training_ins, compute, grad, trainable, node.id, False)
+            self._keep(node, layer, training, call, training_ins, training_outs, compute, grad)
+            compute = param if not sizes.amp else sizes.compute(node.layer.type_name, inference_ins)
+            inference_outs = self._outputs(inference, outs, inference_ins, compute, False, trainable, node.id, True)
+            self._run(node, inference, call, inference_ins, compute)
+            for index, pair in enumerate(zip(training_outs, inference_outs)):
+                tensors[node.id, index] = pair  # (node.id, index) equals NodeOutput(node.id, index), a tuple
+
+    def _answers(self, call: tuple) -> dict:
+        """The answers known for this call by (training, contiguity of the inputs): a layer met
+        again with the same call (a repeated block) shares them; a call that cannot be a key gets
+        an empty dictionary."""
+        key = _call_key(call)
+        try:
+            found = self.memo.get(key)
+        except TypeError:  # an argument that cannot be a key (a list)
+            return {}
+        if found is None:
+            found = self.memo[key] = {}
+        return found
+
+    def _answer(self, answers: dict, call: tuple, ins: list, training: bool) -> _Answer:
+        """The rule's answer for the layer `call` describes, given its input tensors."""
+        contiguous = (ins[0][CONTIGUOUS],) if len(ins) == 1 else tuple([t[CONTIGUOUS] for t in ins])
+        found = answers.get((training, contiguous))
+        if found is None:
+            layer, cfg, shapes, outs, same, used = call
+            call = Call(layer, cfg, list(shapes), outs, training, self.settings.device, same, contiguous, used)
+            found = answers[training, contiguous] = _answer(RULES[layer.type_name](call))
+        return found
+
+    def _outputs(self, answer: _Answer, outs, ins, compute, grad, trainable, node_id: int, inference: bool) -> list:
+        """The output tensors of a layer: its own parameter, a view of an input, or a new storage."""
+        keeps = answer.keeps
+        made = []
+        for index, shape in enumerate(outs):
+            if index in keeps.owned:  # the layer's own parameter or buffer: no activation bytes
+                made.append((self._storage(0, node_id, inference), 0, self.sizes.param, True, True, trainable))
+            elif index in answer.views:
+                base = ins[answer.views[index]]
+                if base[CONTIGUOUS] and not keeps.contiguous:
+                    base = (*base[:CONTIGUOUS], False, *base[CONTIGUOUS + 1 :])
+                made.append(base)
+            else:
+                key = (shape, keeps.output, compute)
+                made_like = self.outputs_cache.get(key)
+                if made_like is None:
+                    size = self.sizes.of(keeps.output, compute)
+                    made_like = self.outputs_cache[key] = (size, self._sized(shape, size))
+                size, nbytes = made_like
+                made.append((self._storage(nbytes, node_id, inference), nbytes, size, True, True, grad))
+        return made
+
+    def _keep(self, node, layer, answer: _Answer, call: tuple, ins: list, outs: list, compute: int, grad: bool):
+        """Training: the bytes this layer is first to keep and what it keeps; and the weight copies
+        autocast makes that backward keeps (a layer whose input needs a gradient keeps its weight,
+        so its half-precision copy)."""
+        name = node.layer.type_name
+        sizes = self.sizes
+        if sizes.amp and grad and (name in WEIGHT_ALWAYS_KEPT or any(t[GRAD] for t in ins)):
+            for p in layer.params:
+                if not p.buffer and p.trainable and casts_parameter(name, p.local, kept=True):
+                    self.copied.setdefault(p.shared_with or p.name, _elements(p))
+        if not grad or not answer.keeps.saved:
+            self.saved.append(0)
+            self.labels.append(())
+            return
+        mine, symbolic = 0, None
+        casts: set[int] = set()
+        saver = self.saver
+        for item in answer.keeps.saved:
+            if item.source == "out":
+                tensor = outs[item.index]
+            elif item.source == "in":
+                index = call[4][item.index]
+                tensor = ins[index]
+                if item.cast and sizes.amp and sizes.cast(name, tensor, compute):
+                    # autocast casts the input, and the layer keeps the cast copy (once)
+                    if index in casts:
+                        continue
+                    casts.add(index)
+                    tensor = (-1, self._sized(call[2][index], compute))
+            else:
+                tensor = (-1, item.elements * sizes.of(item.kind, compute))
+            storage, nbytes = tensor[STORAGE], tensor[BYTES]
+            if storage >= 0:
+                if storage in saver:
+                    continue
+                saver.add(storage)
+            if type(nbytes) is int:
+                mine += nbytes
+            else:
+                if symbolic is None:
+                    symbolic = _Poly()
+                symbolic.add(nbytes)
+        self.kept += mine
+        if symbolic is not None:
+            self.kept_symbolic.add_poly(symbolic)
+            symbolic.add(mine)
+            symbolic = _same_as_last(symbolic, self.saved)
+        self.saved.append(mine if symbolic is None else symbolic)
+        self.labels.append(answer.labels)
+
+    def _run(self, node, answer: _Answer, call: tuple, ins: list, compute: int) -> None:
+        """Inference: the inputs are used now; the temporaries (and cast copies) alive while it runs."""
+        extra = answer.keeps.transient * compute
+        last_use, step = self.last_use, node.id
+        for index, tensor in enumerate(ins):
+            storage = tensor[STORAGE]
+            if last_use[storage] < step:
+                last_use[storage] = step
+            if self.sizes.amp and self.sizes.cast(node.layer.type_name, tensor, compute) and call[4][index] == index:
+                extra = extra + self._sized(call[2][index], compute)
+        self.transient.append(extra)
+
+    def kept_totals(self) -> tuple[Dim, Dim]:
+        """The bytes backward keeps, and autocast's weight copies among them."""
+        total = self.kept_symbolic.copy()
+        total.add(self.kept)
+        copies = _Poly()
+        for elements in self.copied.values():
+            copies.add(elements * self.sizes.half)
+        return total.dim({}), copies.dim({})
+
+    def alive(self) -> tuple[list, list[tuple[str, Dim]]]:
+        """Per layer, the activation bytes alive while it runs (int, or _Poly); and the candidates
+        for the peak."""
+        for source in self.model.outputs.values():
+            self.last_use[self.tensors[source][1][STORAGE]] = self.END
+        steps = len(self.transient)
+        change = [0] * (steps + 1)
+        symbolic: dict[int, _Poly] = {}
+        running, running_symbolic = 0, _Poly()
+        for size, created, end in zip(self.bytes, self.created, self.last_use):
+            if type(size) is int:
+                if created < 0:
+                    running += size
+                else:
+                    change[created] += size
+                if end < steps:
+                    change[end + 1] -= size
+                continue
+            if created < 0:
+                running_symbolic.add(size)
+            else:
+                symbolic.setdefault(created, _Poly()).add(size)
             if end < steps:
-                change[end + 1].add(size, -1)
-        alive: list[_Poly] = []
-        for step in range(steps):
-            running.add_poly(change[step])
-            now = running.copy()
-            now.add(transient[step])
-            alive.append(now)
+                symbolic.setdefault(end + 1, _Poly()).add(size, -1)
+        alive: list = []
+        constant = not symbolic and not running_symbolic.terms and not running_symbolic.unknown
+        for step, extra in enumerate(self.transient):
+            running += change[step]
+            if step in symbolic:
+                running_symbolic.add_poly(symbolic[step])
+                constant = False
+            if constant and type(extra) is int:
+                alive.append(running + extra)
+                continue
+            now = running_symbolic.copy()
+            now.add(running)
+            now.add(extra)
+            alive.append(_same_as_last(now, alive))
+        paths = [node.path for node in self.model.nodes]
         return alive, _candidates(paths, alive, {})
+
+
+def _uses(model) -> tuple[dict, list]:
+    """Source → how many times layers read it (the model's outputs once more: they are read at
+    the end); and the nodes that read a model input."""
+    uses: dict = {}
+    readers = []
+    for node in model.nodes:
+        reads_input = False
+        for source in node.sources:
+            uses[source] = uses.get(source, 0) + 1
+            reads_input = reads_input or type(source) is str
+        if reads_input:
+            readers.append(node)
+    for source in model.outputs.values():
+        uses[source] = uses.get(source, 0) + 1
+    return uses, readers
+
+
+def _same_as_last(value: _Poly, records: list) -> _Poly:
+    """`value`, or the last of `records` when it is an equal _Poly: one object for a run of layers
+    with the same symbolic bytes (a chain of identical layers keeps and holds alike)."""
+    last = records[-1] if records else None
+    if type(last) is _Poly and last.terms == value.terms and last.unknown == value.unknown:
+        return last
+    return value
+
+
+def _call_key(call: tuple) -> tuple:
+    """What a rule's answer depends on besides the flags of its inputs, as a dictionary key.
+    A configuration's values are keyed with their types: 1 and 1.0 are equal keys, not equal
+    arguments."""
+    layer, cfg, shapes, outs, same, used = call
+    values = getattr(cfg, "__dict__", None)
+    if values is None:
+        return (layer, cfg, tuple(shapes), tuple(outs), same, used)
+    arguments = tuple(values.values())
+    config = (tuple(values), arguments, tuple(map(type, arguments)))
+    return (layer, config, tuple(shapes), tuple(outs), same, used)
 
 
 class _Poly:
@@ -546,22 +715,35 @@ def _nonnegative(monomial: tuple, cache: dict) -> bool:
 
 
 def _used_outputs(model) -> dict[int, frozenset]:
-    """Node id → the indices of its outputs that a layer consumes or the model returns."""
+    """Node id → the indices of its outputs that a layer consumes or the model returns (equal
+    sets are one object: most nodes have the same one)."""
     used: dict[int, set] = {}
     for node in model.nodes:
         for source in node.sources:
-            if isinstance(source, NodeOutput):
-                used.setdefault(source.node, set()).add(source.index)
+            if type(source) is not str:
+                found = used.get(source.node)
+                if found is None:
+                    used[source.node] = {source.index}
+                else:
+                    found.add(source.index)
     for source in model.outputs.values():
         if isinstance(source, NodeOutput):
             used.setdefault(source.node, set()).add(source.index)
-    return {node: frozenset(indices) for node, indices in used.items()}
+    shared: dict[frozenset, frozenset] = {}
+    for node, indices in used.items():
+        indices = frozenset(indices)
+        used[node] = shared.setdefault(indices, indices)
+    return used
 
 
-def _candidates(paths: list[str], values: list[_Poly], cache: dict) -> list[tuple[str, Dim]]:
-    """The values that may be the largest: those no other value is certainly at least."""
+def _candidates(paths: list[str], values: list, cache: dict) -> list[tuple[str, Dim]]:
+    """The values (ints, or _Polys) that may be the largest: those no other value is certainly at least."""
     if not values:
         return [("", 0)]
+    if all(type(value) is int for value in values):
+        best = max(range(len(values)), key=values.__getitem__)
+        return [(paths[best], values[best])]
+    values = [value if type(value) is not int else _Poly({(): value}) for value in values]
     if any(value.unknown for value in values):
         return [("", UNKNOWN)]
     if all(set(value.terms) <= {()} for value in values):

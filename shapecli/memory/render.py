@@ -208,13 +208,15 @@ def budget_json(answer: BudgetAnswer) -> dict:
 
 def add_memory_json(document: dict, report: MemoryReport | None, answer: BudgetAnswer | None) -> dict:
     """The inspect document with `totals.memory`, each layer's `memory`, and `budget` (with --budget)."""
-    from ..render.json import Rows
+    from ..render.json import LayerRows, Rows
 
     if document.get("totals") is not None:
         document["totals"]["memory"] = memory_json(report)
     if report is not None:
         layers = document["layers"]
-        if isinstance(layers, Rows):  # streamed: add each layer's memory as it is written
+        if isinstance(layers, LayerRows):  # streamed: each layer's memory is written after the rest
+            document["layers"] = layers.with_memory(report.layers, layer_memory_json)
+        elif isinstance(layers, Rows):  # streamed: add each layer's memory as it is written
             document["layers"] = Rows(
                 {**layer, "memory": layer_memory_json(memory)} for layer, memory in zip(layers.items, report.layers)
             )

@@ -23,12 +23,22 @@ JSON_SCHEMA_VERSION = 1
 class Rows:
     """A list written one item per line, made lazily from an iterable."""
 
+    safe = False
+    """Whether `texts` are already `json_safe`."""
+
     def __init__(self, items):
         self.items = items
+
+    def texts(self):
+        """Each item as JSON text (before `json_safe`)."""
+        return map(_ENCODE, self.items)
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 """One encoder for every value (json.dumps with options builds a new one per call)."""
+
+_STRING = json.encoder.encode_basestring
+"""The C function the encoder above writes a string with (ensure_ascii=False)."""
 
 
 def _dumps(value) -> str:
@@ -50,15 +60,16 @@ def write_json(document: dict, file) -> None:
 
 
 def _write_rows(rows: Rows, file) -> None:
+    safe = (lambda text: text) if rows.safe else json_safe
     empty = True
     batch: list[str] = []
-    for item in rows.items:
-        batch.append(_ENCODE(item))
+    for text in rows.texts():
+        batch.append(text)
         if len(batch) == 1_000:
-            file.write(json_safe(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch)))
+            file.write(safe(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch)))
             empty, batch = False, []
     if batch:
-        file.write(json_safe(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch)))
+        file.write(safe(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch)))
         empty = False
     file.write("[]" if empty else "\n  ]")
 
@@ -159,6 +170,137 @@ def layer_json(layer: LayerInfo) -> dict:
     return entry
 
 
+class LayerRows(Rows):
+    """A document's `layers`, made from the trace's layers (and each one's memory, once added).
+
+    `items` are the entries as dicts (`layer_json`); the writer takes `texts`, the same entries
+    written straight from the layers (`_LayerTexts`): the characters `json_safe(_ENCODE(item))`
+    gives, which tests/test_json_writer.py checks on every shipped config.
+    """
+
+    safe = True
+
+    def __init__(self, layers, memory=None, memory_json=None):
+        self.layers, self.memory, self.memory_json = layers, memory, memory_json
+
+    @property
+    def items(self):
+        """The entries as dicts."""
+        if self.memory is None:
+            return (layer_json(layer) for layer in self.layers)
+        return ({**layer_json(layer), "memory": self.memory_json(m)} for layer, m in zip(self.layers, self.memory))
+
+    def with_memory(self, memory, memory_json) -> LayerRows:
+        """These rows with each layer's `memory` (`memory_json(record)` of its record) last."""
+        return LayerRows(self.layers, memory, memory_json)
+
+    def texts(self):
+        """Each entry as JSON text, already `json_safe`."""
+        texts = _LayerTexts()
+        if self.memory is None:
+            return map(texts.layer, self.layers)
+        memory = _Known(lambda record: json_safe(', "memory": ' + _ENCODE(self.memory_json(record))))
+        return (texts.layer(layer, memory[record]) for layer, record in zip(self.layers, self.memory))
+
+
+class _Known(dict):
+    """`function(key)` for the keys met, each computed once (the last few thousand kept)."""
+
+    LIMIT = 4096
+
+    def __init__(self, function):
+        super().__init__()
+        self.function = function
+
+    def __missing__(self, key):
+        if len(self) >= self.LIMIT:
+            self.clear()
+        value = self[key] = self.function(key)
+        return value
+
+
+class _LayerTexts:
+    """Writes `json_safe(_ENCODE(layer_json(layer)))` from a layer, without the dict.
+
+    What repeats from layer to layer (a shape, a type name, a parameter but for its name, a
+    memory record) is encoded by `_ENCODE` once and its text reused; names are written by the
+    encoder's own C string function, numbers by int's repr. `json_safe` replaces characters one
+    by one, so it is applied to each piece instead of the whole. A value of a type this does not
+    expect (TypeError) has its entry written by `_ENCODE` itself.
+    """
+
+    def __init__(self):
+        self.shape = _Known(lambda shape: json_safe(_ENCODE(_shape(shape))))
+        self.shape_list = _Known(lambda shapes: "[" + ", ".join([self.shape[shape] for shape in shapes]) + "]")
+        self.word = _Known(lambda word: json_safe(_STRING(word)))
+        self.value = _Known(lambda typed: json_safe(_ENCODE(_value(typed[1]))))
+        self.param_rest = _Known(self._param_rest)
+
+    @staticmethod
+    def _param_rest(key: tuple) -> str:
+        """A parameter's entry after its name: `, "before": …}`."""
+        before, after, count, trainable, buffer, shared_with, init = key[:7]
+        text = _ENCODE(
+            {
+                "before": _shape(before),
+                "after": _shape(after),
+                "count": _value(count),
+                "trainable": trainable,
+                "buffer": buffer,
+                "shared_with": shared_with,
+                "init": init,
+            }
+        )
+        return json_safe(", " + text[1:])
+
+    def _param(self, p) -> str:
+        # with the types: True and 1 are one key but not one text
+        key = (
+            p.before,
+            p.after,
+            p.count,
+            p.trainable,
+            p.buffer,
+            p.shared_with,
+            p.init,
+            type(p.trainable),
+            type(p.buffer),
+        )
+        return '{"name": ' + json_safe(_STRING(p.name)) + self.param_rest[key]
+
+    def _shapes(self, value) -> str:
+        if type(value) is list:
+            return self.shape_list[tuple(value)]
+        return self.shape[value]  # None, or a tuple: one shape (a list of dims is a TypeError)
+
+    def _count(self, value) -> str:
+        return int.__repr__(value) if type(value) is int else self.value[type(value), value]
+
+    def layer(self, layer: LayerInfo, memory: str = "") -> str:
+        """The entry of `layer`, with `memory` (`, "memory": …`, safe) as its last key."""
+        try:
+            return self._layer(layer, memory)
+        except TypeError:
+            return json_safe(_ENCODE(layer_json(layer))[:-1]) + memory + "}"
+
+    def _layer(self, layer: LayerInfo, memory: str) -> str:
+        line, column = layer.loc.line, layer.loc.column
+        if type(line) is not int or type(column) is not int:
+            raise TypeError(line, column)
+        word = self.word
+        params = ", ".join(map(self._param, layer.params))
+        output = self.shape[layer.output_shape]
+        if layer.output_shapes:
+            outputs = _ENCODE({n: _shape(o) for n, o in layer.output_shapes.items()})
+            output += ', "output_shapes": ' + json_safe(outputs)
+        return (
+            f'{{"path": {json_safe(_STRING(layer.path))}, "type": {word[layer.type]}, "line": {line}, '
+            f'"column": {column}, "state": {word[layer.state]}, "input_shapes": {self._shapes(layer.input_shapes)}, '
+            f'"output_shape": {output}, "params": [{params}], "count": {self._count(layer.count)}, '
+            f'"macs": {self._count(layer.macs)}, "status_before": {word[layer.before_status]}{memory}}}'
+        )
+
+
 def totals_json(trace: Trace) -> dict:
     """A document's `totals`."""
     totals = trace.totals
@@ -197,7 +339,7 @@ def inspect_document(
         "convention": trace.convention,
         "inputs": {name: _shape(shape) for name, shape in trace.inputs.items()},
         "outputs": {name: _shape(shape) for name, shape in trace.outputs.items()},
-        "layers": Rows(layer_json(layer) for layer in trace.layers),
+        "layers": LayerRows(trace.layers),
         "totals": totals_json(trace),
         "errors": [diagnostic_json(d) for d in (*trace.errors, *errors)],
         "requires": [r.text for r in trace.requires],

@@ -12,11 +12,13 @@ are narrowed and their long cells end in `…` (JSON keeps them whole).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from rich.console import Console
 
 from ..conventions import CONVENTIONS
 from ..dims import format_shape
-from ..folding import TableRow, is_flat, table_rows
+from ..folding import Run, TableRow, fold_runs, is_flat, layer_runs, run_name, table_rows
 from ..hierarchy import folded_name
 from ..infer import Evaluation, LayerInfo, Trace
 from ..totals import evaluated_totals
@@ -66,6 +68,10 @@ def render_tables(
     rows = None
     if model is not None and not is_flat(model) and ("before" in view.sections or "after" in view.sections):
         rows = list(table_rows(model, trace, view.depth, view.expand))
+        if not view.expand:
+            rows = fold_runs(rows, trace)
+    elif not view.expand and ("before" in view.sections or "after" in view.sections):
+        rows = _flat_rows(trace)
     makers = {
         "before": lambda: _before_table(trace, unknown, rows),
         "after": lambda: _layer_table(trace, unknown, rows),
@@ -101,6 +107,28 @@ def _heading(console: Console, trace: Trace, unknown: str, width: int) -> None:
     if len(line) > width:
         line = f"{elide(head, width)}\n{elide('  input ' + inputs, width)}"
     emit(console, line + "\n\n", [(0, len("shapecli"), "bold")])
+
+
+def _flat_rows(trace: Trace) -> list[TableRow] | None:
+    """The rows of a model without blocks when it has runs of identical layers to fold (None: it has none,
+    and the tables list `trace.layers` as they are)."""
+    units = list(layer_runs(trace.layers))
+    if len(units) == len(trace.layers):
+        return None
+    rows = []
+    for unit in units:
+        if isinstance(unit, Run):
+            first, last = trace.layers[unit.nodes[0]], trace.layers[unit.nodes[-1]]
+            rows.append(TableRow("run", 0, run_name(first.path, last.path, unit.count), first.type, unit))
+        else:
+            rows.append(TableRow("layer", 0, trace.layers[unit].path, trace.layers[unit].type, _Layer(unit)))
+    return rows
+
+
+class _Layer(NamedTuple):
+    """The group of a flat model's layer row: its node."""
+
+    node: int
 
 
 def _conditions_tables(trace: Trace, evaluations: list[Evaluation], unknown: str) -> list[Grid]:
@@ -156,6 +184,8 @@ def _before_table(trace: Trace, unknown: str, rows: list[TableRow] | None) -> Gr
                 _add_params_before(grid, trace.layers[row.group.node], unknown)
             elif row.kind == "folded":
                 _add_folded_before(grid, row, trace)
+            elif row.kind == "run":
+                _add_run_before(grid, row.group, trace)
     if not grid.rows:
         grid.add_row("(no parameters)", "", "")
     return grid
@@ -183,6 +213,14 @@ def _add_folded_before(grid: Grid, row: TableRow, trace: Trace) -> None:
     grid.add_row(printable(folded_name(row.group)), f"{tensors:,} tensors", ", ".join(statuses))
 
 
+def _add_run_before(grid: Grid, run: Run, trace: Trace) -> None:
+    """One row for the parameters of a run of identical layers: how many, and their status."""
+    first, last = trace.layers[run.nodes[0]], trace.layers[run.nodes[-1]]
+    if first.params:
+        name = run_name(printable(first.path), printable(last.path), run.count)
+        grid.add_row(name, f"{len(first.params) * run.count:,} tensors", first.before_status)
+
+
 def _layer_table(trace: Trace, unknown: str, rows: list[TableRow] | None) -> Grid:
     grid = Grid("After inference", ["Layer", "Type", "Input", "Output", "Parameters", "Params", "MACs"], right=(5, 6))
     grid.narrowing = AFTER_NARROWING
@@ -194,6 +232,8 @@ def _layer_table(trace: Trace, unknown: str, rows: list[TableRow] | None) -> Gri
         name = "  " * row.level + printable(row.name)
         if row.kind == "layer":
             _add_layer(grid, trace.layers[row.group.node], name, unknown)
+        elif row.kind == "run":
+            _add_run(grid, row.group, name, trace, unknown)
         else:
             _add_group(grid, row, name, trace, unknown)
     return grid
@@ -210,6 +250,28 @@ def _add_layer(grid: Grid, layer: LayerInfo, name: str, unknown: str) -> None:
         count(layer.count, UNKNOWN_COUNT) if ok else "-",
         count(layer.macs, UNKNOWN_COUNT) if ok else "-",
     )
+
+
+def _add_run(grid: Grid, run: Run, name: str, trace: Trace, unknown: str) -> None:
+    """A run of identical layers: the row of one of them, marked `N identical layers`, with the
+    counts of all and (below) of one."""
+    layer = trace.layers[run.nodes[0]]
+    ok = layer.state == "ok"
+    grid.add_row(
+        name,
+        printable(layer.type),
+        "\n".join(format_shape(s, unknown) for s in layer.input_shapes) if layer.input_shapes is not None else "-",
+        _output_cell(layer, unknown),
+        "\n".join([f"{run.count:,} identical layers", *(_param_cell(p, unknown) for p in layer.params)]),
+        _run_count(layer.count, run.count) if ok else "-",
+        _run_count(layer.macs, run.count) if ok else "-",
+    )
+
+
+def _run_count(value, copies: int) -> str:
+    """`2,000,000` over `20 ×100,000`: a run's total and one layer's count."""
+    total = None if value is None else value * copies
+    return f"{count(total, UNKNOWN_COUNT)}\n{count(value, UNKNOWN_COUNT)} ×{copies:,}"
 
 
 def _add_group(grid: Grid, row: TableRow, name: str, trace: Trace, unknown: str) -> None:
