@@ -81,6 +81,20 @@ def test_split_outputs_are_named_by_index():
     assert trace.layers[1].output_shape == (2, 16)
 
 
+def test_chunk_of_an_empty_axis_gives_as_many_empty_pieces_as_torch():
+    # torch.chunk(torch.zeros(2, 0), 8, dim=1) gives 8 tensors of shape (2, 0) (PyTorch 2.13);
+    # this was a ZeroDivisionError (exit 3), found by the drawings fuzzer
+    trace = run_spec(
+        """
+        inputs: {x: [2, 0]}
+        layers:
+          - {name: c, type: Chunk, chunks: 8, dim: 1}
+        """
+    )
+    assert trace.errors == []
+    assert trace.layers[0].output_shapes == {str(i): (2, 0) for i in range(8)}
+
+
 def test_pad_to_multiple_stays_symbolic():
     trace = run_spec(
         """

@@ -387,7 +387,8 @@ class Chunk(Layer):
     """Splits an axis into `chunks` pieces of ceil(n/chunks), the last smaller (torch.chunk).
 
     PyTorch returns fewer pieces when n is small (6 into 4: three of 2); shapecli names the
-    outputs `chunk/0` … from `chunks`, so it refuses a size that gives fewer.
+    outputs `chunk/0` … from `chunks`, so it refuses a size that gives fewer. An empty axis
+    gives `chunks` empty pieces (ATen's chunk special-cases it).
     """
 
     args = {
@@ -406,6 +407,8 @@ class Chunk(Layer):
         require_rank(x, 1)
         axis = normalize_axis(cfg.dim, len(x))
         n = x[axis]
+        if isinstance(n, int) and n == 0:
+            return [x] * cfg.chunks
         size = ceil_div(n, cfg.chunks)
         last = n - (cfg.chunks - 1) * size
         why = f"splits axis {cfg.dim} of {format_shape(x)} into {cfg.chunks} chunks"
