@@ -71,6 +71,12 @@ class collecting:  # noqa: N801 - used as a function: `with collecting(origin) a
         _collector.reset(self.token)
 
 
+def collected() -> list[Condition] | None:
+    """The conditions recorded so far inside the innermost `collecting` block (None outside one)."""
+    active = _collector.get()
+    return None if active is None else active[1]
+
+
 def require(kind: str, expr: Dim, why: str) -> None:
     """Record that `expr == 0` ('eq') or `expr >= 0` ('ge') must hold.
 

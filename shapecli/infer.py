@@ -30,7 +30,7 @@ from .errors import Diagnostic, InputError, MissingInput, ShapeError, SpecError,
 from .registry import make_config
 from .spec.params import Deferred, resolved
 from .shape_math import same_dim
-from .conditions import Condition, Contradiction, Requirement, collecting, simplify
+from .conditions import Condition, Contradiction, Requirement, collected, collecting, simplify
 from .explain import Origins, differing_axes, mismatch
 from .init_defaults import param_init
 from .spec import Model, Node, NodeOutput
@@ -435,9 +435,12 @@ class _Propagation:
             if node.tie is not None:
                 tied = self.model.nodes[node.tie]
                 _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
-            if answer[3] is _NOT_YET:
-                answer[3] = node.layer.macs(cfg, ins, out)
-            info.macs = answer[3]
+            macs = answer[3]
+            if macs is _NOT_YET:
+                macs = node.layer.macs(cfg, ins, out)
+                if answer[5]:  # on concrete shapes the MACs record no condition: keep them
+                    answer[3] = macs
+            info.macs = macs
             return outs
         except ShapeError as e:
             info.state = "error"
@@ -445,25 +448,32 @@ class _Propagation:
             return [None] * len(node.layer.output_names(cfg))
 
     def answer(self, node: Node, cfg, ins: list) -> list:
-        """[output as the rule gives it, the outputs as a list, parameters, MACs or _NOT_YET] of a node.
+        """[output as the rule gives it, the outputs as a list, parameters, MACs or _NOT_YET, the
+        conditions the rules recorded as (kind, expr) pairs, whether the shapes are concrete] of a node.
 
         Rules are pure functions of (configuration, input shapes), so a layer met again with the
-        same configuration object and the same concrete shapes (a model's repeated layers) reuses
-        the answer. Symbolic shapes, and configurations read from shapes (which may hold symbols),
-        are always worked out anew: on them a rule may record conditions, which belong to each
-        layer that needs them.
+        same configuration object and the same shapes (a model's repeated layers) reuses the
+        answer; the conditions its rules recorded are recorded again for this layer. Configurations
+        read from shapes are made per layer, and always worked out anew.
         """
         key = None
-        if cfg is node.cfg and all(type(d) is int for shape in ins for d in shape):
+        if cfg is node.cfg:
             key = (node.layer, id(cfg), *ins)
             known = self.answers.get(key)
             if known is not None:
+                if known[4]:
+                    collected().extend(Condition(kind, expr, node.path) for kind, expr in known[4])
                 return known
+        found = collected()
+        start = len(found)
         out = node.layer.output_shape(cfg, ins)
         outs = out if isinstance(out, list) else [out]
         for shape in outs:
             _check_shape(shape)
-        answer = [out, outs, node.layer.params(cfg, ins), _NOT_YET]
+        specs = node.layer.params(cfg, ins)
+        conditions = tuple((c.kind, c.expr) for c in found[start:])
+        concrete = all(type(d) is int for shape in ins for d in shape)
+        answer = [out, outs, specs, _NOT_YET, conditions, concrete]
         if key is not None:
             self.answers[key] = answer
         return answer
