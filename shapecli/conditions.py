@@ -189,9 +189,18 @@ def _solve_symbol(symbol: str, group: list[Condition]) -> list[Requirement]:
     """Solve the conditions on one symbol and state the sizes that satisfy them all."""
     values = _Values()
     kept: dict[str, list[Condition]] = {}
+    met: dict[tuple, bool] = {}
+    """Whether each (kind, expr) seen was met into `values` (else kept as written): a condition
+    recorded again by another layer changes nothing met, and is kept again when it was kept."""
     for condition in group:
-        solved = _solve(condition, symbol)
-        joint = values.meet(solved) if solved is not None else None
+        key = (condition.kind, condition.expr)
+        if met.get(key) is True:
+            continue
+        joint = None
+        if key not in met:
+            solved = _solve(condition, symbol)
+            joint = values.meet(solved) if solved is not None else None
+        met[key] = joint is not None
         if joint is None:
             kept.setdefault(str(condition), []).append(condition)
         else:
