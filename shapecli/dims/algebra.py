@@ -481,6 +481,19 @@ def dim_sum(dims) -> Dim:
 
 def product(dims) -> Dim:
     """The product of dims (1 for none)."""
+    dims = tuple(dims)
+    total = 1
+    for d in dims:
+        if type(d) is not int:
+            return _symbolic_product(dims)
+        total *= d
+    return total
+
+
+@lru_cache(maxsize=1 << 12)
+def _symbolic_product(dims: tuple) -> Dim:
+    """The product of dims of which some are symbolic, cached: a model multiplies out the same
+    shapes again and again (parameter counts, MACs, tensor sizes)."""
     total: Dim = 1
     for d in dims:
         total = total * d
