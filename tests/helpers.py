@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import textwrap
 
+from click.testing import CliRunner
+
+from shapecli.cli import main
 from shapecli.dims import parse_shape
 from shapecli.infer import infer
 from shapecli.spec import load_model
@@ -53,3 +56,8 @@ KERAS_CONFIGS = ["mlp.yaml", "mlp_immediate.yaml", "mlp_mismatch.yaml", "residua
 """The shipped configs that build in Keras: the others use a layer or an argument Keras
 has no counterpart for (integer padding, PyTorch's Transformer layers, num_layers), or
 are channels-first images that the keras convention reads as channels-last."""
+
+
+def inspect_cli(*args: str, columns: int = 120):
+    """`shapecli inspect ARGS` through the real entry point, at a terminal width of `columns`."""
+    return CliRunner().invoke(main, ["inspect", *args], env={"COLUMNS": str(columns)}, catch_exceptions=False)

@@ -7,20 +7,17 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from shapecli.cli import main
 from shapecli.folding import RUN_MIN, Run, layer_runs, same_layer
 
-from .helpers import run_spec
+from .helpers import inspect_cli, run_spec
 
 ROOT = Path(__file__).parent.parent
 STACK = "tests/fixtures/tables/stack.yaml"
 BLOCK = "tests/fixtures/tables/block_run.yaml"
 
 
-def inspect(*args: str, columns: int = 120):
-    return CliRunner().invoke(main, ["inspect", *args], env={"COLUMNS": str(columns)}, catch_exceptions=False)
+inspect = inspect_cli
 
 
 @pytest.fixture(autouse=True)

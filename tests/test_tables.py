@@ -11,13 +11,14 @@ from click.testing import CliRunner
 from rich.cells import cell_len
 
 from shapecli.cli import main
+
+from .helpers import inspect_cli
 from shapecli.render.grid import Grid, elide, fit_widths
 
 ROOT = Path(__file__).parent.parent
 
 
-def inspect(*args: str, columns: int = 120):
-    return CliRunner().invoke(main, ["inspect", *args], env={"COLUMNS": str(columns)}, catch_exceptions=False)
+inspect = inspect_cli
 
 
 @pytest.fixture(autouse=True)

@@ -239,12 +239,17 @@ def _layer_table(trace: Trace, unknown: str, rows: list[TableRow] | None) -> Gri
     return grid
 
 
+def _inputs_cell(layer: LayerInfo, unknown: str) -> str:
+    """A layer's input shapes, one per line ('-' when an input has none)."""
+    return "\n".join(format_shape(s, unknown) for s in layer.input_shapes) if layer.input_shapes is not None else "-"
+
+
 def _add_layer(grid: Grid, layer: LayerInfo, name: str, unknown: str) -> None:
     ok = layer.state == "ok"
     grid.add_row(
         name,
         printable(layer.type),
-        "\n".join(format_shape(s, unknown) for s in layer.input_shapes) if layer.input_shapes is not None else "-",
+        _inputs_cell(layer, unknown),
         _output_cell(layer, unknown),
         "\n".join(_param_cell(p, unknown) for p in layer.params),
         count(layer.count, UNKNOWN_COUNT) if ok else "-",
@@ -260,7 +265,7 @@ def _add_run(grid: Grid, run: Run, name: str, trace: Trace, unknown: str) -> Non
     grid.add_row(
         name,
         printable(layer.type),
-        "\n".join(format_shape(s, unknown) for s in layer.input_shapes) if layer.input_shapes is not None else "-",
+        _inputs_cell(layer, unknown),
         _output_cell(layer, unknown),
         "\n".join([f"{run.count:,} identical layers", *(_param_cell(p, unknown) for p in layer.params)]),
         _run_count(layer.count, run.count) if ok else "-",
