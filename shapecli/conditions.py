@@ -71,29 +71,35 @@ class collecting:  # noqa: N801 - used as a function: `with collecting(origin) a
         _collector.reset(self.token)
 
 
+def said(why) -> str:
+    """The text of an error's wording: `why` itself, or what `why()` writes. Rules pass a function
+    when the text formats shapes, so that it is written only when an error is reported."""
+    return why() if callable(why) else why
+
+
 def collected() -> list[Condition] | None:
     """The conditions recorded so far inside the innermost `collecting` block (None outside one)."""
     active = _collector.get()
     return None if active is None else active[1]
 
 
-def require(kind: str, expr: Dim, why: str) -> None:
+def require(kind: str, expr: Dim, why) -> None:
     """Record that `expr == 0` ('eq') or `expr >= 0` ('ge') must hold.
 
-    Raises ShapeError (with `why`) when it certainly fails; records nothing
-    when it certainly holds.
+    Raises ShapeError (with `why`, a text or a function that writes it: see `said`) when it
+    certainly fails; records nothing when it certainly holds.
     """
     low, high = bounds(expr)
     if kind == "eq":
         if low == high == 0:
             return
         if low > 0 or high < 0:
-            raise ShapeError(f"{why}, which never holds")
+            raise ShapeError(f"{said(why)}, which never holds")
     else:
         if low >= 0:
             return
         if high < 0:
-            raise ShapeError(f"{why}, which never holds")
+            raise ShapeError(f"{said(why)}, which never holds")
     active = _collector.get()
     if active is not None:
         origin, found = active

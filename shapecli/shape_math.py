@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .conditions import require
+from .conditions import require, said
 from .dims import UNKNOWN, Dim, bounds, ceil_div, dim_max, equal, format_dim, format_shape, is_known
 from .errors import ShapeError
 
@@ -171,23 +171,23 @@ def require_declared_trailing(x: tuple, cfg, name: str) -> None:
     )
 
 
-def require_divisible(a: Dim, k: int, why: str) -> None:
-    """Raise (or record a condition) unless k divides a."""
+def require_divisible(a: Dim, k: int, why) -> None:
+    """Raise (or record a condition) unless k divides a (`why`: a text, or a function that writes it)."""
     if is_known(a):
         remainder = a % k
         if isinstance(remainder, int):
             if remainder:
-                raise ShapeError(why)
+                raise ShapeError(said(why))
         else:
             require("eq", remainder, why)
 
 
-def require_at_least(a: Dim, low: int, why: str) -> None:
-    """Raise (or record a condition) unless a >= low."""
+def require_at_least(a: Dim, low: int, why) -> None:
+    """Raise (or record a condition) unless a >= low (`why`: a text, or a function that writes it)."""
     if is_known(a):
         if isinstance(a, int):
             if a < low:
-                raise ShapeError(why)
+                raise ShapeError(said(why))
         else:
             require("ge", a - low, why)
 
@@ -331,8 +331,8 @@ def window_padding(padding, spatial: list, kernel, strides, dilation) -> list[tu
     return list(padding)
 
 
-def divide_exactly(a: Dim, b: int, what: str) -> Dim:
-    """a / b for a divisor b > 0 that must divide a (`what` words the error)."""
+def divide_exactly(a: Dim, b: int, what) -> Dim:
+    """a / b for a divisor b > 0 that must divide a (`what` words the error, or writes it when called)."""
     if not is_known(a):
         return UNKNOWN
     require_divisible(a, b, what)

@@ -232,8 +232,10 @@ class CropTo(Layer):
                 require_at_least(
                     x[axis] - target,
                     0,
-                    f"crops axis {axis} of {format_shape(x)} to {format_dim(target)}, the size in "
-                    f"{format_shape(like)}, which is larger",
+                    lambda axis=axis, target=target: (
+                        f"crops axis {axis} of {format_shape(x)} to {format_dim(target)}, the size in "
+                        f"{format_shape(like)}, which is larger"
+                    ),
                 )
             y[axis] = target
         return tuple(y)
@@ -411,13 +413,16 @@ class Chunk(Layer):
             return [x] * cfg.chunks
         size = ceil_div(n, cfg.chunks)
         last = n - (cfg.chunks - 1) * size
-        why = f"splits axis {cfg.dim} of {format_shape(x)} into {cfg.chunks} chunks"
+
+        def why() -> str:  # written only when an error is reported
+            return f"splits axis {cfg.dim} of {format_shape(x)} into {cfg.chunks} chunks"
+
         if isinstance(last, int) and last < 1:
             raise ShapeError(
-                f"{why}, but PyTorch gives only {-(-n // size)} chunks of {size}",
+                f"{why()}, but PyTorch gives only {-(-n // size)} chunks of {size}",
                 hint="choose chunks that leave a non-empty last piece, or use Split with sizes",
             )
-        require_at_least(last, 1, f"{why}: the last would be empty")
+        require_at_least(last, 1, lambda: f"{why()}: the last would be empty")
         return [(*x[:axis], size if i < cfg.chunks - 1 else last, *x[axis + 1 :]) for i in range(cfg.chunks)]
 
 

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 from ..args import LARGEST, BeforeAfter, Bool, Choice, Float, Int, Ints, Padding, show
 from ..dims import UNKNOWN, dim_max, dim_min, equal, format_dim, format_shape, is_known, product
+from ..conditions import said
 from ..errors import ShapeError, SpecError
 from ..registry import Arg, Layer, PerConvention, register
 from ..shape_math import (
@@ -59,7 +60,12 @@ class Reshape(Layer):
         (x,) = ins
         require_rank(x, 1)
         elements = product(x[1:])
-        what = f"cannot reshape {format_shape(x)} ({format_dim(elements)} elements per sample) into {list(cfg.shape)}"
+
+        def what() -> str:  # written only when an error is reported
+            return (
+                f"cannot reshape {format_shape(x)} ({format_dim(elements)} elements per sample) into {list(cfg.shape)}"
+            )
+
         return (x[0], *_fill(elements, cfg.shape, what))
 
 
@@ -77,18 +83,22 @@ class Unflatten(Layer):
         # (.., n, ..) -> (.., *sizes, ..) with prod(sizes) == n
         (x,) = ins
         axis = normalize_axis(cfg.dim, len(x))
-        what = f"cannot split axis {cfg.dim} of {format_shape(x)} into {list(cfg.unflattened_size)}"
+
+        def what() -> str:  # written only when an error is reported
+            return f"cannot split axis {cfg.dim} of {format_shape(x)} into {list(cfg.unflattened_size)}"
+
         return (*x[:axis], *_fill(x[axis], cfg.unflattened_size, what), *x[axis + 1 :])
 
 
-def _fill(total, sizes: tuple, what: str) -> tuple:
-    """`sizes` with its -1 (if any) replaced so that their product is `total`; `what` words the error."""
+def _fill(total, sizes: tuple, what) -> tuple:
+    """`sizes` with its -1 (if any) replaced so that their product is `total`; `what` words the error
+    (a text, or a function that writes it)."""
     known = product(d for d in sizes if d != -1)
     if -1 in sizes:
         missing = divide_exactly(total, known, what)
         return tuple(missing if d == -1 else d for d in sizes)
     if same_dim(total, known) is None:
-        raise ShapeError(what)
+        raise ShapeError(said(what))
     return tuple(sizes)
 
 
