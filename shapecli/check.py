@@ -147,6 +147,7 @@ def check_file(
     keep: bool = False,
     explicit: bool = True,
     overrides: dict | None = None,
+    memory: bool = True,
 ) -> FileResult:
     """Check one spec with the inputs of the contract (`contract.run_inputs`): `given` when there are
     any, else each variant of its own `check:` key (its inputs, the parameters it sets, its
@@ -156,7 +157,9 @@ def check_file(
 
     A YAML file that is not a spec (see `looks_like_spec`) is skipped, with a `not_a_spec` warning
     when it was named `explicit`ly. A bug met on one file is reported for that file (and makes the
-    run exit 3) without stopping the others. `keep` keeps the model and trace in the result.
+    run exit 3) without stopping the others. `keep` keeps the model and trace in the result;
+    without `memory` the totals leave the training memory uncomputed (None), for reports that do
+    not show it.
     """
     text = None
     name = display_name(path)
@@ -228,7 +231,7 @@ def check_file(
         model=variant if keep else None,
         trace=trace._replace(warnings=warnings) if keep else None,
         outputs=trace.outputs,
-        totals=run_totals(variant, trace),
+        totals=run_totals(variant, trace, memory),
         requires=[r.text for r in requires],
     )
 

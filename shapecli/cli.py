@@ -431,7 +431,13 @@ def _check(paths, inputs, convention, strict, output_format, max_errors, output=
     results = []
     for path, explicit in files:
         result = check_file(
-            path, given, convention, keep=output_format == "html", explicit=explicit, overrides=overrides
+            path,
+            given,
+            convention,
+            keep=output_format == "html",
+            explicit=explicit,
+            overrides=overrides,
+            memory=output_format == "json",  # only the JSON report shows the totals
         )
         results.append(result)
         if output_format == "text":

@@ -26,8 +26,9 @@ class RunTotals(NamedTuple):
     memory: Dim | None = None
 
 
-def run_totals(model, trace) -> RunTotals:
-    """The totals of `trace` (an infer.Trace of `model`)."""
+def run_totals(model, trace, memory: bool = True) -> RunTotals:
+    """The totals of `trace` (an infer.Trace of `model`); without `memory`, its memory is not
+    computed (None)."""
     totals = trace.totals
     buffers: Dim = 0
     for layer in trace.layers:
@@ -42,7 +43,7 @@ def run_totals(model, trace) -> RunTotals:
         totals.bytes,
         totals.dtype,
         totals.macs,
-        memory_of(model, trace),
+        memory_of(model, trace) if memory else None,
     )
 
 
