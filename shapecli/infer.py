@@ -251,8 +251,8 @@ class _Propagation:
         self.shared_first: dict[int, list[ParamInfo]] = {}
         self.errors: list[Diagnostic] = []
         self.conditions: list[Condition] = []
-        self.answers: dict[tuple, list] = {}
-        """Rule answers by (layer type, configuration, concrete input shapes); see `apply`."""
+        self.answers: dict[tuple, _Answer] = {}
+        """Rule answers by (layer type, configuration, input shapes); see `answer`."""
         self.before_specs: dict[tuple, list] = {}
         """Parameters before inference with their initializers, by (layer type, configuration,
         initializers, number of inputs); see `before`."""
@@ -426,8 +426,8 @@ class _Propagation:
         cfg = info.cfg
         try:
             answer = self.answer(node, cfg, ins)
-            out, outs, specs = answer[0], answer[1], answer[2]
-            info.params = _after(node, info.params, specs, self.convention)
+            out, outs = answer.out, answer.outs
+            info.params = _after(node, info.params, answer.params, self.convention)
             if group not in self.shared_first:
                 self.shared_first[group] = info.params
             else:
@@ -435,11 +435,11 @@ class _Propagation:
             if node.tie is not None:
                 tied = self.model.nodes[node.tie]
                 _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
-            macs = answer[3]
+            macs = answer.macs
             if macs is _NOT_YET:
                 macs = node.layer.macs(cfg, ins, out)
-                if answer[5]:  # on concrete shapes the MACs record no condition: keep them
-                    answer[3] = macs
+                if answer.concrete:  # on concrete shapes the MACs record no condition: keep them
+                    answer.macs = macs
             info.macs = macs
             return outs
         except ShapeError as e:
@@ -447,9 +447,8 @@ class _Propagation:
             self.errors.append(mismatch(self.model, node, ins, self.input_origin(node), e))
             return [None] * len(node.layer.output_names(cfg))
 
-    def answer(self, node: Node, cfg, ins: list) -> list:
-        """[output as the rule gives it, the outputs as a list, parameters, MACs or _NOT_YET, the
-        conditions the rules recorded as (kind, expr) pairs, whether the shapes are concrete] of a node.
+    def answer(self, node: Node, cfg, ins: list) -> _Answer:
+        """What a node's rules give on its input shapes.
 
         Rules are pure functions of (configuration, input shapes), so a layer met again with the
         same configuration object and the same shapes (a model's repeated layers) reuses the
@@ -461,8 +460,8 @@ class _Propagation:
             key = (node.layer, id(cfg), *ins)
             known = self.answers.get(key)
             if known is not None:
-                if known[4]:
-                    collected().extend(Condition(kind, expr, node.path) for kind, expr in known[4])
+                if known.conditions:
+                    collected().extend(Condition(kind, expr, node.path) for kind, expr in known.conditions)
                 return known
         found = collected()
         start = len(found)
@@ -472,8 +471,7 @@ class _Propagation:
             _check_shape(shape)
         specs = node.layer.params(cfg, ins)
         conditions = tuple((c.kind, c.expr) for c in found[start:])
-        concrete = all(type(d) is int for shape in ins for d in shape)
-        answer = [out, outs, specs, _NOT_YET, conditions, concrete]
+        answer = _Answer(out, outs, specs, conditions, all(type(d) is int for shape in ins for d in shape))
         if key is not None:
             self.answers[key] = answer
         return answer
@@ -583,6 +581,19 @@ def _before_as(spec, shape: tuple | None):
 
 _NOT_YET = object()
 """A rule answer's MACs before they are first asked for."""
+
+
+class _Answer:
+    """What a layer's rules give on some input shapes: the output as `output_shape` returns it,
+    the outputs as a list, the parameters, the MACs (_NOT_YET until asked for; kept only on
+    concrete shapes), the conditions the rules recorded as (kind, expr) pairs, and whether
+    every input size is concrete."""
+
+    __slots__ = ("out", "outs", "params", "macs", "conditions", "concrete")
+
+    def __init__(self, out, outs: list, params: list, conditions: tuple, concrete: bool):
+        self.out, self.outs, self.params, self.conditions, self.concrete = out, outs, params, conditions, concrete
+        self.macs = _NOT_YET
 
 
 def _with_inits(node: Node, specs) -> list[tuple]:
