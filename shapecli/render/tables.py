@@ -233,7 +233,7 @@ def _layer_table(trace: Trace, unknown: str, rows: list[TableRow] | None) -> Gri
         if row.kind == "layer":
             _add_layer(grid, trace.layers[row.group.node], name, unknown)
         elif row.kind == "run":
-            _add_run(grid, row.group, name, trace, unknown)
+            _add_layer(grid, trace.layers[row.group.nodes[0]], name, unknown, row.group)
         else:
             _add_group(grid, row, name, trace, unknown)
     return grid
@@ -244,32 +244,25 @@ def _inputs_cell(layer: LayerInfo, unknown: str) -> str:
     return "\n".join(format_shape(s, unknown) for s in layer.input_shapes) if layer.input_shapes is not None else "-"
 
 
-def _add_layer(grid: Grid, layer: LayerInfo, name: str, unknown: str) -> None:
-    ok = layer.state == "ok"
+def _add_layer(grid: Grid, layer: LayerInfo, name: str, unknown: str, run: Run | None = None) -> None:
+    """A layer's row; for a `run` of identical layers, the row of one of them, marked
+    `N identical layers`, with the counts of all and (below) of one."""
+    params = [_param_cell(p, unknown) for p in layer.params]
+    if run is not None:
+        params.insert(0, f"{run.count:,} identical layers")
+    if layer.state != "ok":
+        counts = ["-", "-"]
+    elif run is None:
+        counts = [count(layer.count, UNKNOWN_COUNT), count(layer.macs, UNKNOWN_COUNT)]
+    else:
+        counts = [_run_count(layer.count, run.count), _run_count(layer.macs, run.count)]
     grid.add_row(
         name,
         printable(layer.type),
         _inputs_cell(layer, unknown),
         _output_cell(layer, unknown),
-        "\n".join(_param_cell(p, unknown) for p in layer.params),
-        count(layer.count, UNKNOWN_COUNT) if ok else "-",
-        count(layer.macs, UNKNOWN_COUNT) if ok else "-",
-    )
-
-
-def _add_run(grid: Grid, run: Run, name: str, trace: Trace, unknown: str) -> None:
-    """A run of identical layers: the row of one of them, marked `N identical layers`, with the
-    counts of all and (below) of one."""
-    layer = trace.layers[run.nodes[0]]
-    ok = layer.state == "ok"
-    grid.add_row(
-        name,
-        printable(layer.type),
-        _inputs_cell(layer, unknown),
-        _output_cell(layer, unknown),
-        "\n".join([f"{run.count:,} identical layers", *(_param_cell(p, unknown) for p in layer.params)]),
-        _run_count(layer.count, run.count) if ok else "-",
-        _run_count(layer.macs, run.count) if ok else "-",
+        "\n".join(params),
+        *counts,
     )
 
 
