@@ -35,11 +35,9 @@ _FORMAT = Arg(
 )
 
 
-class Pool(Layer):
-    """Base of the window poolings; `rank` is the number of spatial axes, `kind` max or avg."""
-
-    rank = 2
-    kind = "max"
+class _WithIndices(Layer):
+    """A pooling whose max kind may also return the indices of its maxima (`return_indices`),
+    as a second output named `indices`."""
 
     @classmethod
     def output_names(cls, cfg) -> tuple[str, ...]:
@@ -48,6 +46,13 @@ class Pool(Layer):
     @staticmethod
     def index_outputs(cfg) -> tuple[int, ...]:
         return (1,) if getattr(cfg, "return_indices", False) else ()
+
+
+class Pool(_WithIndices):
+    """Base of the window poolings; `rank` is the number of spatial axes, `kind` max or avg."""
+
+    rank = 2
+    kind = "max"
 
     @classmethod
     def check_args(cls, cfg) -> None:
@@ -111,19 +116,11 @@ def _pairs(padding, rank: int):
     return ((0, 0),) * rank if padding == "valid" else padding
 
 
-class AdaptivePool(Layer):
+class AdaptivePool(_WithIndices):
     """Base of the adaptive poolings: the spatial size becomes output_size."""
 
     rank = 2
     kind = "max"
-
-    @classmethod
-    def output_names(cls, cfg) -> tuple[str, ...]:
-        return ("output", "indices") if getattr(cfg, "return_indices", False) else ("output",)
-
-    @staticmethod
-    def index_outputs(cfg) -> tuple[int, ...]:
-        return (1,) if getattr(cfg, "return_indices", False) else ()
 
     @classmethod
     def check_args(cls, cfg) -> None:
