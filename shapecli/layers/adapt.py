@@ -203,7 +203,11 @@ class Crop(Layer):
         (x,) = ins
         y = list(x)
         for axis, size in zip(_axes(cfg.axes, len(x)), _per_axis(cfg.size, cfg.axes, "size")):
-            require_at_least(x[axis], size, f"crops axis {axis} of {format_shape(x)} to {size}, more than its size")
+            require_at_least(
+                x[axis],
+                size,
+                lambda axis=axis, size=size: f"crops axis {axis} of {format_shape(x)} to {size}, more than its size",
+            )
             y[axis] = size
         return tuple(y)
 
