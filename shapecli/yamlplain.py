@@ -57,6 +57,34 @@ MAX_NESTING = 50
 """Deepest nesting this reader takes (deeper text goes to the full reader, which bounds it)."""
 
 
+class _LineMap(YMap):
+    """A flow mapping of scalars on one line, read as an earlier line of the same text was (a long
+    spec repeats `- {type: Dense, units: 4}`): it shares that line's values and columns, and makes
+    a position only when one is asked for."""
+
+    __slots__ = ("row", "columns")
+
+    def key_loc(self, key) -> Loc:
+        """Position of a key (of the mapping itself if the key is absent)."""
+        column = self.columns[0].get(key)
+        return self.loc if column is None else _new_loc((self.row, column))
+
+    def value_loc(self, key) -> Loc:
+        """Position of a key's value (of the mapping itself if the key is absent)."""
+        column = self.columns[1].get(key)
+        return self.loc if column is None else _new_loc((self.row, column))
+
+    @property
+    def key_locs(self) -> dict:
+        """Every key's position, as YMap holds them."""
+        return {key: _new_loc((self.row, column)) for key, column in self.columns[0].items()}
+
+    @property
+    def value_locs(self) -> dict:
+        """Every value's position, as YMap holds them."""
+        return {key: _new_loc((self.row, column)) for key, column in self.columns[1].items()}
+
+
 class _Unsupported(Exception):
     """The text leaves the subset: the full reader takes it."""
 
@@ -81,6 +109,9 @@ class _Reader:
         """Indentation of the block a flow collection is written in: the lines it goes on to stand right of it."""
         self.strings: dict[str, str] = {}
         """One string object for each key or text met: a long spec repeats a few of them many times."""
+        self.line_maps: dict[str, tuple] = {}
+        """A list item's line holding a flow mapping of scalars → (its values, the columns of its keys
+        and values, the column where it opens, the position after it)."""
 
     def document(self):
         """The value of the whole text: one block mapping or list starting at its first column."""
@@ -161,10 +192,19 @@ class _Reader:
             while line[position] == " ":  # (an item with nothing on its line leaves the subset)
                 position += 1
             if line[position] == "{":  # the most common item: `- {type: …, …}`
-                self.flow_indent = column
-                value, end = self.flow_map(line, position, depth + 1)
-                if end != len(lines[self.row]) and not _END.match(lines[self.row], end):
-                    raise _Unsupported
+                known = self.line_maps.get(line) if depth < MAX_NESTING else None
+                if known is not None:  # read as an earlier line of the same text
+                    value = _LineMap(known[0])
+                    value.loc = _new_loc((self.row + 1, position + 1))
+                    value.row, value.columns = self.row + 1, known[1]
+                else:
+                    self.flow_indent = column
+                    row = self.row
+                    value, end = self.flow_map(line, position, depth + 1)
+                    if end != len(lines[self.row]) and not _END.match(lines[self.row], end):
+                        raise _Unsupported
+                    if self.row == row and not any(isinstance(v, (YMap, YList)) for v in value.values()):
+                        self.line_maps[line] = (dict(value), _columns(value))
                 item_locs.append(value.loc)
                 self.row += 1
             elif _BLOCK_KEY.match(line, position):
@@ -337,6 +377,13 @@ def _scalar(text: str, loc: Loc):
     if text[0] == "'" or text[0] == '"':
         return text[1:-1]
     return plain_scalar(text, loc)
+
+
+def _columns(mapping: YMap) -> tuple[dict, dict]:
+    """The columns of a one-line mapping's keys and of its values."""
+    return {k: loc.column for k, loc in mapping.key_locs.items()}, {
+        k: loc.column for k, loc in mapping.value_locs.items()
+    }
 
 
 def _is_entry(line: str, column: int) -> bool:

@@ -68,6 +68,10 @@ READ = [
     "a: {}\nb: []\nc: { x: 1 ,  y: 2 }\nd: [ 1 , 2 ]\n",
     "layers:\n  - {type: Dense,  # a comment\n     units: 4}   # another\n  - {type: ReLU}\n",
     "a: {x: [1, 2,\n      3], y: {p: 1,\n\n   # a comment line\n  q: 2}}\nb: [\n  1, 2]\nc: {\n  x: 1}\n",
+    # lines repeated: a later one reuses the first's values and columns (positions still its own)
+    "layers:\n" + "  - {type: Dense, units: 4}\n" * 3 + "  - {type: Dense, units: $w}  # c\n" * 2,
+    "layers:\n" + "  - {a: [1, 2], b: 3}\n" * 2 + "  - {a: {x: 1}}\n" * 2 + "  - {a: 1,\n     b: 2}\n" * 2,
+    "a:\n  - {x: 1}\n  - {x: 1}\nb:\n  - {x: 1}\n  -   {x: 1}\n",
 ]
 
 
