@@ -23,7 +23,7 @@ this one accepts (tests/test_yamlplain.py compares them).
 from __future__ import annotations
 
 import re
-from functools import partial
+from functools import cache, partial
 
 from .errors import Loc, SpecError
 from .yamlsrc import RESOLVED_FIRST, YList, YMap, plain_scalar
@@ -31,9 +31,17 @@ from .yamlsrc import RESOLVED_FIRST, YList, YMap, plain_scalar
 _new_loc = partial(tuple.__new__, Loc)
 """Loc((line, column)) without the Python-level constructor of a named tuple."""
 
-_TEXT = re.compile(r"[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*\Z")
-"""Text this reader takes: YAML's printable characters and newlines, but none of its other line
-breaks (carriage return, U+0085, U+2028, U+2029), no tab and no byte order mark."""
+_ASCII_OUTSIDE = re.compile(r"[^\n\x20-\x7e]")
+"""An ASCII character this reader does not take: a control character other than the newline."""
+
+
+@cache
+def _outside() -> re.Pattern:
+    """A character this reader does not take: YAML's printable characters and newlines pass, but none
+    of its other line breaks (carriage return, U+0085, U+2028, U+2029), no tab and no byte order mark.
+    Compiled on first use, for a text that is not ASCII (its ranges take milliseconds to compile)."""
+    return re.compile(r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
 
 _KEY = r"([A-Za-z0-9_][A-Za-z0-9_./-]*)"
 _BLOCK_KEY = re.compile(_KEY + r":(?: +|\Z)")
@@ -91,7 +99,7 @@ class _Unsupported(Exception):
 
 def read_plain(text: str):
     """The located value of `text` when it is written in the plain subset, else None."""
-    if not _TEXT.match(text):
+    if (_ASCII_OUTSIDE if text.isascii() else _outside()).search(text):
         return None
     try:
         return _Reader(text).document()

@@ -9,12 +9,17 @@ these functions before it is printed.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-"""What json.dumps(ensure_ascii=False) leaves raw but a terminal may act on: DEL and C1 controls,
-line separators, bidirectional overrides, and lone surrogates (undecodable file names)."""
+
+@cache
+def _json_unsafe() -> re.Pattern:
+    """What json.dumps(ensure_ascii=False) leaves raw but a terminal may act on: DEL and C1 controls,
+    line separators, bidirectional overrides, and lone surrogates (undecodable file names). Compiled
+    on first use: most texts are ASCII."""
+    return re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
@@ -36,7 +41,7 @@ def json_safe(text: str) -> str:
     """A JSON text with the characters above written as `\\uNNNN` escapes (still valid JSON)."""
     if text.isascii():
         return text.replace("\x7f", "\\u007f")
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _json_unsafe().sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def display_path(path: str) -> str:
