@@ -863,17 +863,26 @@ _entry = partial(tuple.__new__, Entry)
 _output_of = partial(tuple.__new__, NodeOutput)
 """NodeOutput((node, index)) without the Python-level constructor of a named tuple."""
 _LAYER_KEYS = frozenset(LAYER_KEYS)
-_PLAIN = (str, int, bool, type(None))
+_PLAIN_TYPES = frozenset((str, int, bool, type(None)))
 
 
 def _config_key(layer: type[Layer], args: dict) -> tuple | None:
     """What decides a configuration made from plain values: the type and each (name, value's
-    type, value); None when a value is a list, a mapping or a float (kept apart: 0.0 == -0.0)."""
+    type, value), a list of plain values with its items' types (`kernel_size: [3, 3]`); None
+    when a value is a mapping, a nested list or a float (kept apart: 0.0 == -0.0)."""
     key = [layer]
     for name, given in args.items():
-        if type(given) not in _PLAIN:
+        kind = type(given)
+        if kind is YList:
+            items = tuple(given)
+            types = tuple(map(type, items))
+            if not _PLAIN_TYPES.issuperset(types):
+                return None
+            key.append((name, kind, items, types))
+        elif kind in _PLAIN_TYPES:
+            key.append((name, kind, given))
+        else:
             return None
-        key.append((name, type(given), given))
     return tuple(key)
 
 
