@@ -19,7 +19,7 @@ class ActivationLayer(Layer):
     @staticmethod
     def output_shape(cfg, ins):
         # x -> x
-        return ins[0]
+        return [ins[0]]
 
 
 _INPLACE = Arg(Bool(), False, doc="PyTorch: overwrite the input (no shape effect; the values are the same)")
@@ -78,7 +78,7 @@ class AxisActivation(ActivationLayer):
     def output_shape(cfg, ins):
         # x -> x, with axis inside x
         normalize_axis(cfg.axis, len(ins[0]))
-        return ins[0]
+        return [ins[0]]
 
 
 class NonzeroScaledActivation(ScaledActivation):
@@ -242,7 +242,7 @@ class PReLU(ActivationLayer):
             for axis in cfg.shared_axes:
                 if axis >= len(x):
                     raise ShapeError(f"shares axis {axis}, which {format_shape(x)} does not have")
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):
@@ -266,11 +266,13 @@ class GLU(ActivationLayer):
         # (.., n, ..) -> (.., n/2, ..)
         (x,) = ins
         axis = normalize_axis(cfg.axis, len(x))
-        return (
-            *x[:axis],
-            divide_exactly(x[axis], 2, f"halves axis {cfg.axis} of {format_shape(x)}, which is odd"),
-            *x[axis + 1 :],
-        )
+        return [
+            (
+                *x[:axis],
+                divide_exactly(x[axis], 2, f"halves axis {cfg.axis} of {format_shape(x)}, which is odd"),
+                *x[axis + 1 :],
+            )
+        ]
 
 
 @register("RReLU", prefix="rrelu")
@@ -297,4 +299,4 @@ class Softmax2d(ActivationLayer):
     def output_shape(cfg, ins):
         # x -> x, rank 3 or 4
         require_rank(ins[0], 3, 4)
-        return ins[0]
+        return [ins[0]]

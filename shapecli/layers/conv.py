@@ -94,7 +94,7 @@ class Conv(Layer):
             require_positive(window_length(cfg.padding, n, k, s, d, lo, hi), f"kernel {k} with dilation {d}")
             for n, k, s, d, (lo, hi) in zip(spatial, cfg.kernel_size, cfg.strides, cfg.dilation, pads)
         ]
-        return join_channels(cfg, batch, cfg.filters, out)
+        return [join_channels(cfg, batch, cfg.filters, out)]
 
     @classmethod
     def params(cls, cfg, ins):
@@ -106,9 +106,9 @@ class Conv(Layer):
         return [weight, Param("bias", (cfg.filters,))] if cfg.use_bias else [weight]
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # out elements * in/groups * kernel volume
-        return product(out) * (_in_channels(cfg, ins[0], cls.rank) // cfg.groups) * product(cfg.kernel_size)
+        return product(outs[0]) * (_in_channels(cfg, ins[0], cls.rank) // cfg.groups) * product(cfg.kernel_size)
 
 
 class ConvTranspose(Layer):
@@ -154,7 +154,7 @@ class ConvTranspose(Layer):
                 p = 0 if cfg.padding == "valid" else cfg.padding[i][0]
                 length = transposed_length(n, k, s, d, p, op or 0)
             out.append(require_positive(length, f"kernel {k} with padding"))
-        return join_channels(cfg, batch, cfg.filters, out)
+        return [join_channels(cfg, batch, cfg.filters, out)]
 
     @classmethod
     def params(cls, cfg, ins):
@@ -166,7 +166,7 @@ class ConvTranspose(Layer):
         return [weight, Param("bias", (cfg.filters,))] if cfg.use_bias else [weight]
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # in elements * out/groups * kernel volume
         return product(ins[0]) * (cfg.filters // cfg.groups) * product(cfg.kernel_size)
 
@@ -206,9 +206,9 @@ class DepthwiseConv(Conv):
         return [weight, bias] if cfg.use_bias else [weight]
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # out elements * kernel volume
-        return product(out) * product(cfg.kernel_size)
+        return product(outs[0]) * product(cfg.kernel_size)
 
 
 class SeparableConv(Conv):
@@ -243,9 +243,9 @@ class SeparableConv(Conv):
         return [*weights, bias] if cfg.use_bias else weights
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # out positions * in*dm * (kernel volume + filters)
-        batch, _, spatial = split_channels(cfg, out, cls.rank)
+        batch, _, spatial = split_channels(cfg, outs[0], cls.rank)
         middle = _in_channels(cfg, ins[0], cls.rank) * cfg.depth_multiplier
         return product(batch) * product(spatial) * middle * (product(cfg.kernel_size) + cfg.filters)
 
@@ -292,6 +292,10 @@ def _with(cfg, **changes):
 
 def _filters() -> Arg:
     return Arg(Int(1), aliases=("out_channels", "channels"), doc="output channels")
+
+
+def _output_padding(rank: int) -> Arg:
+    return Arg(Ints(rank, 0), PerConvention(torch=0, keras=None), doc="extra size added to one side of the output")
 
 
 _GROUPS = Arg(Int(1), 1, doc="split the channels into this many independent groups")

@@ -97,7 +97,7 @@ class BatchNormBase(Layer):
         if cls.ranks and cfg.convention == "torch" and not cfg.track_running_stats:
             # without running statistics, even inference normalizes over the batch
             _require_statistics(x[0] * product(x[2:]), x, "each channel")
-        return x
+        return [x]
 
     @classmethod
     def params(cls, cfg, ins):
@@ -167,7 +167,7 @@ class LayerNorm(Layer):
         else:
             for axis in cfg.axis:
                 normalize_axis(axis, len(x))
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):
@@ -221,7 +221,7 @@ class GroupNorm(Layer):
         require_declared(x, axis, cfg, "num_channels", unit="channels")
         channels = x[axis]
         if cfg.num_groups == -1:
-            return x
+            return [x]
         require_divisible(
             channels,
             cfg.num_groups,
@@ -229,7 +229,7 @@ class GroupNorm(Layer):
         )
         if cfg.convention == "torch" and cfg.axis == 1:
             _require_statistics(x[0] * (channels // cfg.num_groups) * product(x[2:]), x, "each group")
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):
@@ -256,7 +256,7 @@ class InstanceNormBase(Layer):
         require_declared(x, -(cls.rank + 1), cfg, "num_features", unit="channels")
         if not cfg.track_running_stats:  # statistics of each sample, also in inference
             _require_statistics(product(x[-cls.rank :]), x, "each channel of each sample")
-        return x
+        return [x]
 
     @classmethod
     def params(cls, cfg, ins):
@@ -298,7 +298,7 @@ class RMSNorm(Layer):
             require_declared_trailing(x, cfg, "normalized_shape")
         else:
             normalize_axis(cfg.axis, len(x))
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):
@@ -318,7 +318,7 @@ class LocalResponseNorm(Layer):
     def output_shape(cfg, ins):
         # x -> x
         require_rank(ins[0], 3)
-        return ins[0]
+        return [ins[0]]
 
 
 _LAZY_INSTANCE_ARGS = {
@@ -378,4 +378,4 @@ class SyncBatchNorm(BatchNormBase):
         if cfg.convention == "torch" and not cfg.track_running_stats:
             # without running statistics, even inference normalizes over the batch
             _require_statistics(x[0] * product(x[2:]), x, "each channel")
-        return x
+        return [x]

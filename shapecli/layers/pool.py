@@ -77,7 +77,7 @@ class Pool(_WithIndices):
     def output_shape(cls, cfg, ins):
         # n -> floor((n + 2p - d(k-1) - 1)/s) + 1 (ceil with ceil_mode); 'same' -> ceil(n/s)
         y = _window_shape(cls.rank, cls.kind, cfg, ins[0])
-        return [y, y] if getattr(cfg, "return_indices", False) else y
+        return [y, y] if getattr(cfg, "return_indices", False) else [y]
 
 
 def _window_shape(rank: int, kind: str, cfg, x) -> tuple:
@@ -133,14 +133,14 @@ class AdaptivePool(_WithIndices):
         x = ins[0]
         if _mean_shortcut(cls, cfg, x):
             # PyTorch averages to 1x(1x)1 by a mean over the last axes, whatever comes before them
-            return (*x[: -cls.rank], *cfg.output_size)
+            return [(*x[: -cls.rank], *cfg.output_size)]
         y = map_spatial(
             cfg,
             ins[0],
             cls.rank,
             lambda spatial: [n if size is None else size for n, size in zip(spatial, cfg.output_size)],
         )
-        return [y, y] if getattr(cfg, "return_indices", False) else y
+        return [y, y] if getattr(cfg, "return_indices", False) else [y]
 
 
 class GlobalPool(Layer):
@@ -156,8 +156,8 @@ class GlobalPool(Layer):
         if not batch:
             raise ShapeError(f"expects a batched rank-{cls.rank + 2} input, receives {format_shape(x)}")
         if cfg.keepdims:
-            return join_channels(cfg, batch, channels, [1] * len(spatial))
-        return (*batch, channels)
+            return [join_channels(cfg, batch, channels, [1] * len(spatial))]
+        return [(*batch, channels)]
 
 
 class OneSize(tuple):
@@ -327,7 +327,7 @@ class MaxUnpool(Layer):
             require_at_least(size - (default - s), 1, why)
             require_at_least(default + s - size, 1, why)
             out.append(size)
-        return (*x[: -cls.rank], *out)
+        return [(*x[: -cls.rank], *out)]
 
 
 class LPPool(Layer):
@@ -348,7 +348,7 @@ class LPPool(Layer):
     def output_shape(cls, cfg, ins):
         # the window pooling's: floor((n - k)/s) + 1 (ceil with ceil_mode), no padding, no dilation
         window = SimpleNamespace(**vars(cfg), padding="valid", dilation=(1,) * cls.rank, data_format="channels_first")
-        return _window_shape(cls.rank, "max" if math.isinf(cfg.norm_type) else "avg", window, ins[0])
+        return [_window_shape(cls.rank, "max" if math.isinf(cfg.norm_type) else "avg", window, ins[0])]
 
 
 for _rank in (1, 2, 3):

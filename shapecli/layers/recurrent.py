@@ -95,7 +95,7 @@ class Recurrent(Layer):
         if cfg.convention == "keras":
             output = (batch, steps, directions * hidden) if cfg.return_sequences else (batch, directions * hidden)
             states = [(batch, hidden)] * (len(cls.output_names(cfg)) - 1)
-            return [output, *states] if states else output
+            return [output, *states]
         h_out = getattr(cfg, "proj_size", 0) or hidden
         lead = () if batch is None else (batch,)
         if batch is None:
@@ -149,7 +149,7 @@ class Recurrent(Layer):
         return params
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # per step, layer and direction: gates*h*(in + h_out) (+ h*proj)
         x = ins[0]
         features = x[-1]
@@ -238,7 +238,7 @@ class ConvLSTM(Layer):
         require_rank(x, cls.rank + 3, cls.rank + 3)
         state = _conv_state(cls, cfg, x)
         output = (x[0], x[1], *state[1:]) if cfg.return_sequences else state
-        return [output, state, state] if cfg.return_state else output
+        return [output, state, state] if cfg.return_state else [output]
 
     @classmethod
     def params(cls, cfg, ins):
@@ -253,7 +253,7 @@ class ConvLSTM(Layer):
         return params + ([Param(f"{cell}.bias", (gates,))] if cfg.use_bias else [])
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # per step and output position: 4F * k-volume * (C + F)
         x = ins[0]
         state = _conv_state(cls, cfg, x)

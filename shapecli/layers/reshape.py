@@ -66,7 +66,7 @@ class Reshape(Layer):
                 f"cannot reshape {format_shape(x)} ({format_dim(elements)} elements per sample) into {list(cfg.shape)}"
             )
 
-        return (x[0], *_fill(elements, cfg.shape, what))
+        return [(x[0], *_fill(elements, cfg.shape, what))]
 
 
 @register("Unflatten", prefix="unflatten")
@@ -87,7 +87,7 @@ class Unflatten(Layer):
         def what() -> str:  # written only when an error is reported
             return f"cannot split axis {cfg.dim} of {format_shape(x)} into {list(cfg.unflattened_size)}"
 
-        return (*x[:axis], *_fill(x[axis], cfg.unflattened_size, what), *x[axis + 1 :])
+        return [(*x[:axis], *_fill(x[axis], cfg.unflattened_size, what), *x[axis + 1 :])]
 
 
 def _fill(total, sizes: tuple, what) -> tuple:
@@ -121,7 +121,7 @@ class Permute(Layer):
             raise ShapeError(
                 f"needs dims to be a permutation of {axes} for an input {format_shape(x)}, receives {dims}"
             )
-        return (x[0], *(x[d] for d in dims)) if cfg.convention == "keras" else tuple(x[d] for d in dims)
+        return [(x[0], *(x[d] for d in dims)) if cfg.convention == "keras" else tuple(x[d] for d in dims)]
 
 
 @register("Transpose", prefix="transpose")
@@ -140,7 +140,7 @@ class Transpose(Layer):
         a, b = normalize_axis(cfg.dim0, len(x)), normalize_axis(cfg.dim1, len(x))
         y = list(x)
         y[a], y[b] = y[b], y[a]
-        return tuple(y)
+        return [tuple(y)]
 
 
 @register("Squeeze", prefix="squeeze")
@@ -155,17 +155,17 @@ class Squeeze(Layer):
         # drop axes of size 1
         (x,) = ins
         if cfg.axis is None:
-            return tuple(d for d in x if equal(d, 1) is not True)
+            return [tuple(d for d in x if equal(d, 1) is not True)]
         axis = normalize_axis(cfg.axis, max(len(x), 1))
         if not x:
-            return x
+            return [x]
         if equal(x[axis], 1) is True:
-            return x[:axis] + x[axis + 1 :]
+            return [x[:axis] + x[axis + 1 :]]
         if cfg.convention == "keras" and equal(x[axis], 1) is False:
             raise ShapeError(
                 f"squeezes axis {cfg.axis} of {format_shape(x)}, which has size {format_dim(x[axis])}, not 1"
             )
-        return x
+        return [x]
 
 
 @register("Unsqueeze", "ExpandDims", prefix="unsqueeze")
@@ -179,7 +179,7 @@ class Unsqueeze(Layer):
         # (.., ..) -> (.., 1, ..)
         (x,) = ins
         axis = normalize_axis(cfg.axis, len(x) + 1)
-        return (*x[:axis], 1, *x[axis:])
+        return [(*x[:axis], 1, *x[axis:])]
 
 
 class OutputSizes:
@@ -266,13 +266,15 @@ class Upsample(Layer):
         if len(per_axis) != rank:
             raise ShapeError(f"gives {len(per_axis)} sizes for the {rank} spatial axes of {format_shape(x)}")
         if cfg.size is not None:
-            return join_channels(cfg, batch, channels, list(per_axis))
-        return join_channels(
-            cfg,
-            batch,
-            channels,
-            [require_positive(_scaled(n, f), f"scale_factor {f}") for n, f in zip(spatial, per_axis)],
-        )
+            return [join_channels(cfg, batch, channels, list(per_axis))]
+        return [
+            join_channels(
+                cfg,
+                batch,
+                channels,
+                [require_positive(_scaled(n, f), f"scale_factor {f}") for n, f in zip(spatial, per_axis)],
+            )
+        ]
 
 
 _MODE_RANKS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -307,7 +309,7 @@ class UpSampling(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> n * size per spatial axis
-        return map_spatial(cfg, ins[0], cls.rank, lambda spatial: [n * f for n, f in zip(spatial, cfg.size)])
+        return [map_spatial(cfg, ins[0], cls.rank, lambda spatial: [n * f for n, f in zip(spatial, cfg.size)])]
 
 
 class TorchPad(Layer):
@@ -358,7 +360,7 @@ class TorchPad(Layer):
                     f"wraps padding {before}/{after} around an axis of size {format_dim(x[axis])} more than once",
                 )
             y[axis] = require_positive(x[axis] + before + after, "the padding")
-        return tuple(y)
+        return [tuple(y)]
 
 
 class KerasPad(Layer):
@@ -369,9 +371,11 @@ class KerasPad(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> n + before + after per spatial axis
-        return map_spatial(
-            cfg, ins[0], cls.rank, lambda spatial: [n + lo + hi for n, (lo, hi) in zip(spatial, cfg.padding)]
-        )
+        return [
+            map_spatial(
+                cfg, ins[0], cls.rank, lambda spatial: [n + lo + hi for n, (lo, hi) in zip(spatial, cfg.padding)]
+            )
+        ]
 
 
 class Cropping(Layer):
@@ -382,14 +386,16 @@ class Cropping(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> n - before - after per spatial axis
-        return map_spatial(
-            cfg,
-            ins[0],
-            cls.rank,
-            lambda spatial: [
-                require_positive(n - lo - hi, f"cropping {lo}+{hi}") for n, (lo, hi) in zip(spatial, cfg.cropping)
-            ],
-        )
+        return [
+            map_spatial(
+                cfg,
+                ins[0],
+                cls.rank,
+                lambda spatial: [
+                    require_positive(n - lo - hi, f"cropping {lo}+{hi}") for n, (lo, hi) in zip(spatial, cfg.cropping)
+                ],
+            )
+        ]
 
 
 def _sides(rank: int):
@@ -490,7 +496,7 @@ class Slice(Layer):
         if isinstance(length, int) and length == 0:
             raise ShapeError(why, hint="an empty axis breaks the layers after it; check start and stop")
         require_at_least(length, 1, why)
-        return (*x[:axis], length, *x[axis + 1 :])
+        return [(*x[:axis], length, *x[axis + 1 :])]
 
 
 def _clamped(n, index: int):
@@ -516,7 +522,7 @@ class Select(Layer):
         require_at_least(
             x[axis], need, f"selects index {cfg.index} of axis {cfg.axis}, which has size {format_dim(x[axis])}"
         )
-        return x[:axis] + x[axis + 1 :]
+        return [x[:axis] + x[axis + 1 :]]
 
 
 for _rank in (1, 2, 3):
@@ -589,4 +595,4 @@ class RepeatVector(Layer):
         # (N, F) -> (N, n, F)
         (x,) = ins
         require_rank(x, 2, 2)
-        return (x[0], cfg.n, x[1])
+        return [(x[0], cfg.n, x[1])]
