@@ -147,26 +147,37 @@ class ChannelDropout(Dropout):
         return [x]
 
 
-for _rank in (1, 2, 3):
-    register(f"Dropout{_rank}d", f"SpatialDropout{_rank}D", prefix="dropout")(
-        type(
-            f"Dropout{_rank}d",
-            (ChannelDropout,),
-            {
-                "rank": _rank,
-                "__doc__": f"Drops whole channels of a {_rank}-D signal while training; the shape is unchanged.",
-            },
-        )
-    )
+@register("Dropout1d", "SpatialDropout1D", prefix="dropout")
+class Dropout1d(ChannelDropout):
+    """Drops whole channels of a 1-D signal while training; the shape is unchanged."""
 
-for _name, _aliases, _what in (
-    ("AlphaDropout", ("FeatureAlphaDropout",), "elements, keeping the mean and variance (SELU networks)"),
-    ("GaussianDropout", (), "elements by multiplicative Gaussian noise"),
-):
-    _body = {"__doc__": f"Drops {_what} while training; the shape is unchanged."}
-    if _name == "GaussianDropout":  # Keras' layer: no in-place option
-        _body["args"] = {"rate": Dropout.args["rate"]}
-    register(_name, *_aliases, prefix="dropout")(type(_name, (Dropout,), _body))
+    rank = 1
+
+
+@register("Dropout2d", "SpatialDropout2D", prefix="dropout")
+class Dropout2d(ChannelDropout):
+    """Drops whole channels of a 2-D signal while training; the shape is unchanged."""
+
+    rank = 2
+
+
+@register("Dropout3d", "SpatialDropout3D", prefix="dropout")
+class Dropout3d(ChannelDropout):
+    """Drops whole channels of a 3-D signal while training; the shape is unchanged."""
+
+    rank = 3
+
+
+@register("AlphaDropout", "FeatureAlphaDropout", prefix="dropout")
+class AlphaDropout(Dropout):
+    """Drops elements, keeping the mean and variance (SELU networks) while training; the shape is unchanged."""
+
+
+@register("GaussianDropout", prefix="dropout")
+class GaussianDropout(Dropout):
+    """Drops elements by multiplicative Gaussian noise while training; the shape is unchanged."""
+
+    args = {"rate": Dropout.args["rate"]}  # Keras' layer: no in-place option
 
 
 @register("GaussianNoise", prefix="gaussian_noise")

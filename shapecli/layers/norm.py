@@ -115,18 +115,25 @@ class BatchNormBase(Layer):
         return _affine(cfg, shape) + [Param("moving_mean", shape, False), Param("moving_variance", shape, False)]
 
 
-for _rank, _ranks in ((1, (2, 3)), (2, (4,)), (3, (5,))):
-    register(f"BatchNorm{_rank}d", f"LazyBatchNorm{_rank}d", prefix="batchnorm")(
-        type(
-            f"BatchNorm{_rank}d",
-            (BatchNormBase,),
-            {
-                "ranks": _ranks,
-                "__doc__": f"Batch normalization over a rank-{'/'.join(map(str, _ranks))} input "
-                f"(PyTorch BatchNorm{_rank}d).",
-            },
-        )
-    )
+@register("BatchNorm1d", "LazyBatchNorm1d", prefix="batchnorm")
+class BatchNorm1d(BatchNormBase):
+    """Batch normalization over a rank-2/3 input (PyTorch BatchNorm1d)."""
+
+    ranks = (2, 3)
+
+
+@register("BatchNorm2d", "LazyBatchNorm2d", prefix="batchnorm")
+class BatchNorm2d(BatchNormBase):
+    """Batch normalization over a rank-4 input (PyTorch BatchNorm2d)."""
+
+    ranks = (4,)
+
+
+@register("BatchNorm3d", "LazyBatchNorm3d", prefix="batchnorm")
+class BatchNorm3d(BatchNormBase):
+    """Batch normalization over a rank-5 input (PyTorch BatchNorm3d)."""
+
+    ranks = (5,)
 
 
 @register("BatchNormalization", "BatchNorm", prefix="batchnorm")
@@ -266,17 +273,25 @@ class InstanceNormBase(Layer):
         return params + (_torch_statistics(shape) if cfg.track_running_stats else [])
 
 
-for _rank in (1, 2, 3):
-    register(f"InstanceNorm{_rank}d", prefix="instancenorm")(
-        type(
-            f"InstanceNorm{_rank}d",
-            (InstanceNormBase,),
-            {
-                "rank": _rank,
-                "__doc__": f"Instance normalization of a {_rank}-D signal (PyTorch InstanceNorm{_rank}d).",
-            },
-        )
-    )
+@register("InstanceNorm1d", prefix="instancenorm")
+class InstanceNorm1d(InstanceNormBase):
+    """Instance normalization of a 1-D signal (PyTorch InstanceNorm1d)."""
+
+    rank = 1
+
+
+@register("InstanceNorm2d", prefix="instancenorm")
+class InstanceNorm2d(InstanceNormBase):
+    """Instance normalization of a 2-D signal (PyTorch InstanceNorm2d)."""
+
+    rank = 2
+
+
+@register("InstanceNorm3d", prefix="instancenorm")
+class InstanceNorm3d(InstanceNormBase):
+    """Instance normalization of a 3-D signal (PyTorch InstanceNorm3d)."""
+
+    rank = 3
 
 
 @register("RMSNorm", "RMSNormalization", prefix="rmsnorm")
@@ -349,19 +364,28 @@ class LazyInstanceNormBase(InstanceNormBase):
         return y
 
 
-for _rank in (1, 2, 3):
-    register(f"LazyInstanceNorm{_rank}d", prefix="instancenorm")(
-        type(
-            f"LazyInstanceNorm{_rank}d",
-            (LazyInstanceNormBase,),
-            {
-                "rank": _rank,
-                "args": _LAZY_INSTANCE_ARGS,
-                "__doc__": f"InstanceNorm{_rank}d with PyTorch LazyInstanceNorm{_rank}d's defaults: "
-                "affine and track_running_stats true.",
-            },
-        )
-    )
+@register("LazyInstanceNorm1d", prefix="instancenorm")
+class LazyInstanceNorm1d(LazyInstanceNormBase):
+    """InstanceNorm1d with PyTorch LazyInstanceNorm1d's defaults: affine and track_running_stats true."""
+
+    rank = 1
+    args = _LAZY_INSTANCE_ARGS
+
+
+@register("LazyInstanceNorm2d", prefix="instancenorm")
+class LazyInstanceNorm2d(LazyInstanceNormBase):
+    """InstanceNorm2d with PyTorch LazyInstanceNorm2d's defaults: affine and track_running_stats true."""
+
+    rank = 2
+    args = _LAZY_INSTANCE_ARGS
+
+
+@register("LazyInstanceNorm3d", prefix="instancenorm")
+class LazyInstanceNorm3d(LazyInstanceNormBase):
+    """InstanceNorm3d with PyTorch LazyInstanceNorm3d's defaults: affine and track_running_stats true."""
+
+    rank = 3
+    args = _LAZY_INSTANCE_ARGS
 
 
 @register("SyncBatchNorm", prefix="batchnorm")

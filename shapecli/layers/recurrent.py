@@ -300,17 +300,25 @@ def _conv_lstm_args(rank: int) -> dict:
     }
 
 
-for _rank in (1, 2, 3):
-    register(f"ConvLSTM{_rank}D", prefix="conv_lstm")(
-        type(
-            f"ConvLSTM{_rank}D",
-            (ConvLSTM,),
-            {
-                "rank": _rank,
-                "word": f"conv_lstm{_rank}d",
-                "args": _conv_lstm_args(_rank),
-                "__doc__": f"{_rank}-D convolutional LSTM (Keras ConvLSTM{_rank}D): convolutions instead of "
-                "matrix products in the gates.",
-            },
-        )
-    )
+@register("ConvLSTM1D", prefix="conv_lstm")
+class ConvLSTM1D(ConvLSTM):
+    """1-D convolutional LSTM (Keras ConvLSTM1D): convolutions instead of matrix products in the gates."""
+
+    rank, word = 1, "conv_lstm1d"
+    args = _conv_lstm_args(1)
+
+
+@register("ConvLSTM2D", prefix="conv_lstm")
+class ConvLSTM2D(ConvLSTM):
+    """2-D convolutional LSTM (Keras ConvLSTM2D): convolutions instead of matrix products in the gates."""
+
+    rank, word = 2, "conv_lstm2d"
+    args = _conv_lstm_args(2)
+
+
+@register("ConvLSTM3D", prefix="conv_lstm")
+class ConvLSTM3D(ConvLSTM):
+    """3-D convolutional LSTM (Keras ConvLSTM3D): convolutions instead of matrix products in the gates."""
+
+    rank, word = 3, "conv_lstm3d"
+    args = _conv_lstm_args(3)

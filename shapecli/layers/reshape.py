@@ -403,68 +403,186 @@ def _sides(rank: int):
     return BeforeAfter() if rank == 1 else Padding(rank, ())
 
 
-for _rank in (1, 2, 3):
-    register(f"UpSampling{_rank}D", prefix="upsampling")(
-        type(
-            f"UpSampling{_rank}D",
-            (UpSampling,),
-            {
-                "rank": _rank,
-                "args": {"size": Arg(Ints(_rank, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT},
-                "__doc__": f"Repeats each of the {_rank} spatial axes `size` times (Keras UpSampling{_rank}D).",
-            },
-        )
-    )
-    for _name, _reflect in (
-        ("ZeroPad", False),
-        ("ConstantPad", False),
-        ("ReflectionPad", True),
-        ("ReplicationPad", False),
-    ):
-        _args = {"padding": Arg(Ints(None), doc="an int, or (left, right, top, bottom, front, back); negative crops")}
-        if _name == "ConstantPad":
-            _args["value"] = Arg(Float(), 0.0, doc="the fill value (no shape effect)")
-        register(f"{_name}{_rank}d", prefix="pad")(
-            type(
-                f"{_name}{_rank}d",
-                (TorchPad,),
-                {
-                    "rank": _rank,
-                    "reflect": _reflect,
-                    "constant": _name in ("ZeroPad", "ConstantPad"),
-                    "args": _args,
-                    "__doc__": f"Pads the last {_rank} axes (PyTorch {_name}{_rank}d).",
-                },
-            )
-        )
-    register(f"ZeroPadding{_rank}D", prefix="zero_padding")(
-        type(
-            f"ZeroPadding{_rank}D",
-            (KerasPad,),
-            {
-                "rank": _rank,
-                "args": {
-                    "padding": Arg(_sides(_rank), 1, doc="an int, one per axis, or [before, after] per axis"),
-                    "data_format": _FORMAT,
-                },
-                "__doc__": f"Pads the {_rank} spatial axes with zeros (Keras ZeroPadding{_rank}D).",
-            },
-        )
-    )
-    register(f"Cropping{_rank}D", prefix="cropping")(
-        type(
-            f"Cropping{_rank}D",
-            (Cropping,),
-            {
-                "rank": _rank,
-                "args": {
-                    "cropping": Arg(_sides(_rank), 1, doc="an int, one per axis, or [before, after] per axis"),
-                    "data_format": _FORMAT,
-                },
-                "__doc__": f"Crops the {_rank} spatial axes (Keras Cropping{_rank}D).",
-            },
-        )
-    )
+def _torch_pad_args(with_value: bool = False) -> dict:
+    args = {"padding": Arg(Ints(None), doc="an int, or (left, right, top, bottom, front, back); negative crops")}
+    if with_value:
+        args["value"] = Arg(Float(), 0.0, doc="the fill value (no shape effect)")
+    return args
+
+
+def _keras_sides_args(name: str, rank: int) -> dict:
+    return {
+        name: Arg(_sides(rank), 1, doc="an int, one per axis, or [before, after] per axis"),
+        "data_format": _FORMAT,
+    }
+
+
+@register("UpSampling1D", prefix="upsampling")
+class UpSampling1D(UpSampling):
+    """Repeats each of the 1 spatial axes `size` times (Keras UpSampling1D)."""
+
+    rank = 1
+    args = {"size": Arg(Ints(1, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT}
+
+
+@register("ZeroPad1d", prefix="pad")
+class ZeroPad1d(TorchPad):
+    """Pads the last 1 axes (PyTorch ZeroPad1d)."""
+
+    rank, reflect, constant = 1, False, True
+    args = _torch_pad_args()
+
+
+@register("ConstantPad1d", prefix="pad")
+class ConstantPad1d(TorchPad):
+    """Pads the last 1 axes (PyTorch ConstantPad1d)."""
+
+    rank, reflect, constant = 1, False, True
+    args = _torch_pad_args(with_value=True)
+
+
+@register("ReflectionPad1d", prefix="pad")
+class ReflectionPad1d(TorchPad):
+    """Pads the last 1 axes (PyTorch ReflectionPad1d)."""
+
+    rank, reflect, constant = 1, True, False
+    args = _torch_pad_args()
+
+
+@register("ReplicationPad1d", prefix="pad")
+class ReplicationPad1d(TorchPad):
+    """Pads the last 1 axes (PyTorch ReplicationPad1d)."""
+
+    rank, reflect, constant = 1, False, False
+    args = _torch_pad_args()
+
+
+@register("ZeroPadding1D", prefix="zero_padding")
+class ZeroPadding1D(KerasPad):
+    """Pads the 1 spatial axes with zeros (Keras ZeroPadding1D)."""
+
+    rank = 1
+    args = _keras_sides_args("padding", 1)
+
+
+@register("Cropping1D", prefix="cropping")
+class Cropping1D(Cropping):
+    """Crops the 1 spatial axes (Keras Cropping1D)."""
+
+    rank = 1
+    args = _keras_sides_args("cropping", 1)
+
+
+@register("UpSampling2D", prefix="upsampling")
+class UpSampling2D(UpSampling):
+    """Repeats each of the 2 spatial axes `size` times (Keras UpSampling2D)."""
+
+    rank = 2
+    args = {"size": Arg(Ints(2, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT}
+
+
+@register("ZeroPad2d", prefix="pad")
+class ZeroPad2d(TorchPad):
+    """Pads the last 2 axes (PyTorch ZeroPad2d)."""
+
+    rank, reflect, constant = 2, False, True
+    args = _torch_pad_args()
+
+
+@register("ConstantPad2d", prefix="pad")
+class ConstantPad2d(TorchPad):
+    """Pads the last 2 axes (PyTorch ConstantPad2d)."""
+
+    rank, reflect, constant = 2, False, True
+    args = _torch_pad_args(with_value=True)
+
+
+@register("ReflectionPad2d", prefix="pad")
+class ReflectionPad2d(TorchPad):
+    """Pads the last 2 axes (PyTorch ReflectionPad2d)."""
+
+    rank, reflect, constant = 2, True, False
+    args = _torch_pad_args()
+
+
+@register("ReplicationPad2d", prefix="pad")
+class ReplicationPad2d(TorchPad):
+    """Pads the last 2 axes (PyTorch ReplicationPad2d)."""
+
+    rank, reflect, constant = 2, False, False
+    args = _torch_pad_args()
+
+
+@register("ZeroPadding2D", prefix="zero_padding")
+class ZeroPadding2D(KerasPad):
+    """Pads the 2 spatial axes with zeros (Keras ZeroPadding2D)."""
+
+    rank = 2
+    args = _keras_sides_args("padding", 2)
+
+
+@register("Cropping2D", prefix="cropping")
+class Cropping2D(Cropping):
+    """Crops the 2 spatial axes (Keras Cropping2D)."""
+
+    rank = 2
+    args = _keras_sides_args("cropping", 2)
+
+
+@register("UpSampling3D", prefix="upsampling")
+class UpSampling3D(UpSampling):
+    """Repeats each of the 3 spatial axes `size` times (Keras UpSampling3D)."""
+
+    rank = 3
+    args = {"size": Arg(Ints(3, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT}
+
+
+@register("ZeroPad3d", prefix="pad")
+class ZeroPad3d(TorchPad):
+    """Pads the last 3 axes (PyTorch ZeroPad3d)."""
+
+    rank, reflect, constant = 3, False, True
+    args = _torch_pad_args()
+
+
+@register("ConstantPad3d", prefix="pad")
+class ConstantPad3d(TorchPad):
+    """Pads the last 3 axes (PyTorch ConstantPad3d)."""
+
+    rank, reflect, constant = 3, False, True
+    args = _torch_pad_args(with_value=True)
+
+
+@register("ReflectionPad3d", prefix="pad")
+class ReflectionPad3d(TorchPad):
+    """Pads the last 3 axes (PyTorch ReflectionPad3d)."""
+
+    rank, reflect, constant = 3, True, False
+    args = _torch_pad_args()
+
+
+@register("ReplicationPad3d", prefix="pad")
+class ReplicationPad3d(TorchPad):
+    """Pads the last 3 axes (PyTorch ReplicationPad3d)."""
+
+    rank, reflect, constant = 3, False, False
+    args = _torch_pad_args()
+
+
+@register("ZeroPadding3D", prefix="zero_padding")
+class ZeroPadding3D(KerasPad):
+    """Pads the 3 spatial axes with zeros (Keras ZeroPadding3D)."""
+
+    rank = 3
+    args = _keras_sides_args("padding", 3)
+
+
+@register("Cropping3D", prefix="cropping")
+class Cropping3D(Cropping):
+    """Crops the 3 spatial axes (Keras Cropping3D)."""
+
+    rank = 3
+    args = _keras_sides_args("cropping", 3)
 
 
 @register("Slice", prefix="slice")
@@ -525,22 +643,28 @@ class Select(Layer):
         return [x[:axis] + x[axis + 1 :]]
 
 
-for _rank in (1, 2, 3):
-    register(f"CircularPad{_rank}d", prefix="pad")(
-        type(
-            f"CircularPad{_rank}d",
-            (TorchPad,),
-            {
-                "rank": _rank,
-                "constant": False,
-                "circular": True,
-                "args": {
-                    "padding": Arg(Ints(None), doc="an int, or (left, right, top, bottom, front, back); negative crops")
-                },
-                "__doc__": f"Pads the last {_rank} axes by wrapping around (PyTorch CircularPad{_rank}d).",
-            },
-        )
-    )
+@register("CircularPad1d", prefix="pad")
+class CircularPad1d(TorchPad):
+    """Pads the last 1 axes by wrapping around (PyTorch CircularPad1d)."""
+
+    rank, constant, circular = 1, False, True
+    args = _torch_pad_args()
+
+
+@register("CircularPad2d", prefix="pad")
+class CircularPad2d(TorchPad):
+    """Pads the last 2 axes by wrapping around (PyTorch CircularPad2d)."""
+
+    rank, constant, circular = 2, False, True
+    args = _torch_pad_args()
+
+
+@register("CircularPad3d", prefix="pad")
+class CircularPad3d(TorchPad):
+    """Pads the last 3 axes by wrapping around (PyTorch CircularPad3d)."""
+
+    rank, constant, circular = 3, False, True
+    args = _torch_pad_args()
 
 
 class FixedUpsample(Layer):
