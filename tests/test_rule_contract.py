@@ -11,6 +11,7 @@ TypeError, IndexError … there would be an internal error (exit 3).
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -64,6 +65,30 @@ def _unknown_inputs(shapes: list):
             for size in (UNKNOWN, B, 2 * B + 1):
                 changed = (*shape[:axis], size, *shape[axis + 1 :])
                 yield f"{shapes} with {size} at {i}:{axis}", [changed if j == i else s for j, s in enumerate(shapes)]
+
+
+SIGNATURES = {
+    "output_names": ["cfg"],
+    "output_shape": ["cfg", "ins"],
+    "params": ["cfg", "ins"],
+    "macs": ["cfg", "ins", "outs"],
+    "check_args": ["cfg"],
+    "index_inputs": ["cfg", "ranks"],
+    "index_outputs": ["cfg"],
+}
+"""Each rule → its parameters, called on the class: `Layer.rule(cfg, ins)`."""
+
+
+def test_every_rule_is_called_on_the_class_with_the_same_parameters():
+    wrong = []
+    for layer in LAYER_TYPES:
+        for rule, parameters in SIGNATURES.items():
+            defined = next(vars(k)[rule] for k in layer.__mro__ if rule in vars(k))
+            if not isinstance(defined, staticmethod | classmethod):
+                wrong.append(f"{layer.type_name}.{rule}: neither a static nor a class method")
+            elif list(inspect.signature(getattr(layer, rule)).parameters) != parameters:
+                wrong.append(f"{layer.type_name}.{rule}{inspect.signature(getattr(layer, rule))}")
+    assert wrong == []
 
 
 def test_every_layer_type_has_an_example():

@@ -361,8 +361,8 @@ class DotProductAttention(Layer):
     min_inputs, max_inputs = 2, 3
     additive = False
 
-    @classmethod
-    def output_names(cls, cfg) -> tuple[str, ...]:
+    @staticmethod
+    def output_names(cfg) -> tuple[str, ...]:
         return ("output", "scores") if cfg.return_attention_scores else ("output",)
 
     @classmethod

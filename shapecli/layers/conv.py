@@ -77,8 +77,8 @@ class Conv(Layer):
 
     rank = 2
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         _check_groups(cfg)
         _check_window(cfg)
 
@@ -116,8 +116,8 @@ class ConvTranspose(Layer):
 
     rank = 2
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         _check_groups(cfg)
         if cfg.convention == "keras":
             if cfg.groups != 1:
@@ -165,8 +165,8 @@ class ConvTranspose(Layer):
             weight = Param("weight", (c_in, cfg.filters // cfg.groups, *cfg.kernel_size))
         return [weight, Param("bias", (cfg.filters,))] if cfg.use_bias else [weight]
 
-    @classmethod
-    def macs(cls, cfg, ins, outs):
+    @staticmethod
+    def macs(cfg, ins, outs):
         # in elements * out/groups * kernel volume
         return product(ins[0]) * (cfg.filters // cfg.groups) * product(cfg.kernel_size)
 
@@ -185,8 +185,8 @@ def _keras_transposed_length(n, k, s, d, padding, output_padding):
 class DepthwiseConv(Conv):
     """Base of the depthwise convolutions: each input channel gets depth_multiplier filters."""
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         _check_window(cfg, dilated_strides=True)
 
     @classmethod
@@ -205,8 +205,8 @@ class DepthwiseConv(Conv):
         bias = Param("bias", (c_in * cfg.depth_multiplier,))
         return [weight, bias] if cfg.use_bias else [weight]
 
-    @classmethod
-    def macs(cls, cfg, ins, outs):
+    @staticmethod
+    def macs(cfg, ins, outs):
         # out elements * kernel volume
         return product(outs[0]) * product(cfg.kernel_size)
 
@@ -214,8 +214,8 @@ class DepthwiseConv(Conv):
 class SeparableConv(Conv):
     """Base of the separable convolutions: a depthwise convolution, then a 1x1 convolution to `filters`."""
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         _check_window(cfg, dilated_strides=True)
 
     @classmethod

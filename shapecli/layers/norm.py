@@ -99,8 +99,8 @@ class BatchNormBase(Layer):
             _require_statistics(x[0] * product(x[2:]), x, "each channel")
         return [x]
 
-    @classmethod
-    def params(cls, cfg, ins):
+    @staticmethod
+    def params(cfg, ins):
         x = ins[0]
         channels = cfg.num_features if cfg.num_features is not None else x[cfg.axis]
         shape = (channels,)
@@ -393,8 +393,8 @@ class SyncBatchNorm(BatchNormBase):
     """Batch normalization with statistics over every process's batch; the shapes of BatchNorm over a
     rank ≥ 2 input, channels on axis 1 (PyTorch SyncBatchNorm; Keras BatchNormalization(synchronized=True))."""
 
-    @classmethod
-    def output_shape(cls, cfg, ins):
+    @staticmethod
+    def output_shape(cfg, ins):
         # x -> x, rank >= 2 ("expected at least 2D input")
         (x,) = ins
         require_rank(x, 2)

@@ -39,8 +39,8 @@ class _WithIndices(Layer):
     """A pooling whose max kind may also return the indices of its maxima (`return_indices`),
     as a second output named `indices`."""
 
-    @classmethod
-    def output_names(cls, cfg) -> tuple[str, ...]:
+    @staticmethod
+    def output_names(cfg) -> tuple[str, ...]:
         return ("output", "indices") if getattr(cfg, "return_indices", False) else ("output",)
 
     @staticmethod
@@ -122,8 +122,8 @@ class AdaptivePool(_WithIndices):
     rank = 2
     kind = "max"
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         if cfg.convention == "keras":
             _no_torch_options(cfg)
 

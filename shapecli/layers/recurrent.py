@@ -51,8 +51,8 @@ class Recurrent(Layer):
     word = "simple_rnn"
     has_cell_state = False
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         if cfg.convention == "keras":
             if cfg.num_layers != 1:
                 raise SpecError("Keras recurrent layers have no num_layers; repeat the layer instead")
@@ -222,13 +222,13 @@ class ConvLSTM(Layer):
     rank = 2
     word = "conv_lstm2d"
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         if any(s > 1 for s in cfg.strides) and any(d > 1 for d in cfg.dilation):
             raise SpecError("Keras refuses strides > 1 together with dilation_rate > 1")
 
-    @classmethod
-    def output_names(cls, cfg) -> tuple[str, ...]:
+    @staticmethod
+    def output_names(cfg) -> tuple[str, ...]:
         return ("output", "state_h", "state_c") if cfg.return_state else ("output",)
 
     @classmethod
@@ -240,8 +240,8 @@ class ConvLSTM(Layer):
         output = (x[0], x[1], *state[1:]) if cfg.return_sequences else state
         return [output, state, state] if cfg.return_state else [output]
 
-    @classmethod
-    def params(cls, cfg, ins):
+    @staticmethod
+    def params(cfg, ins):
         x = ins[0]
         channels = x[-1] if cfg.data_format == "channels_last" else x[2]
         gates = 4 * cfg.filters
