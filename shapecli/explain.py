@@ -100,8 +100,7 @@ def _run(layer, cfg, ins: list, index: int, axis: int):
     """
     try:
         with collecting("probe"):
-            out = layer.output_shape(cfg, ins)
-        shape = out[index] if isinstance(out, list) else out
+            shape = layer.output_shape(cfg, ins)[index]
         return shape[axis] if axis < len(shape) else None
     except Exception:  # noqa: BLE001 - see above
         return _UNTOLD

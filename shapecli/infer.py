@@ -316,6 +316,7 @@ class _Propagation:
             with collecting(node.path) as found:
                 if self.configure(node, info):
                     outs = self.apply(node, ins, info)
+                    assert len(outs) == count, f"{node.layer.type_name}: output_shape gives one shape per output name"
                     self.check_expectation(node, outs[0], info)
             if info.state == "ok":
                 self.conditions += found
@@ -426,7 +427,7 @@ class _Propagation:
         cfg = info.cfg
         try:
             answer = self.answer(node, cfg, ins)
-            out, outs = answer.out, answer.outs
+            outs = answer.outs
             info.params = _after(node, info.params, answer.params, self.convention)
             if group not in self.shared_first:
                 self.shared_first[group] = info.params
@@ -437,7 +438,7 @@ class _Propagation:
                 _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
             macs = answer.macs
             if macs is _NOT_YET:
-                macs = node.layer.macs(cfg, ins, out)
+                macs = node.layer.macs(cfg, ins, outs)
                 if answer.concrete:  # on concrete shapes the MACs record no condition: keep them
                     answer.macs = macs
             info.macs = macs
@@ -465,13 +466,12 @@ class _Propagation:
                 return known
         found = collected()
         start = len(found)
-        out = node.layer.output_shape(cfg, ins)
-        outs = out if isinstance(out, list) else [out]
+        outs = node.layer.output_shape(cfg, ins)
         for shape in outs:
             _check_shape(shape)
         specs = node.layer.params(cfg, ins)
         conditions = tuple((c.kind, c.expr) for c in found[start:])
-        answer = _Answer(out, outs, specs, conditions, all(type(d) is int for shape in ins for d in shape))
+        answer = _Answer(outs, specs, conditions, all(type(d) is int for shape in ins for d in shape))
         if key is not None:
             self.answers[key] = answer
         return answer
@@ -584,15 +584,14 @@ _NOT_YET = object()
 
 
 class _Answer:
-    """What a layer's rules give on some input shapes: the output as `output_shape` returns it,
-    the outputs as a list, the parameters, the MACs (_NOT_YET until asked for; kept only on
-    concrete shapes), the conditions the rules recorded as (kind, expr) pairs, and whether
-    every input size is concrete."""
+    """What a layer's rules give on some input shapes: the outputs (one shape per output name),
+    the parameters, the MACs (_NOT_YET until asked for; kept only on concrete shapes), the
+    conditions the rules recorded as (kind, expr) pairs, and whether every input size is concrete."""
 
-    __slots__ = ("out", "outs", "params", "macs", "conditions", "concrete")
+    __slots__ = ("outs", "params", "macs", "conditions", "concrete")
 
-    def __init__(self, out, outs: list, params: list, conditions: tuple, concrete: bool):
-        self.out, self.outs, self.params, self.conditions, self.concrete = out, outs, params, conditions, concrete
+    def __init__(self, outs: list, params: list, conditions: tuple, concrete: bool):
+        self.outs, self.params, self.conditions, self.concrete = outs, params, conditions, concrete
         self.macs = _NOT_YET
 
 

@@ -1,11 +1,13 @@
 """The layer-type registry, filled by the @register decorator.
 
-A layer type is a `Layer` subclass holding its arguments and three pure rules:
+A layer type is a `Layer` subclass holding its arguments and four pure rules:
 
-    output_shape(cfg, ins) -> shape       shapes of the inputs → shape of the output
-                                          (a list of shapes for a layer with several outputs)
+    output_names(cfg)      -> (str, ...)  names of the outputs, ('output',) for most layers
+    output_shape(cfg, ins) -> [shape]     shapes of the inputs → one shape per name of output_names,
+                                          always a list (`return [(*x[:-1], cfg.units)]`)
     params(cfg, ins)       -> [Param]     parameters, named and laid out per cfg.convention
-    macs(cfg, ins, out)    -> dim         multiply-accumulates for one forward pass
+    macs(cfg, ins, outs)   -> dim         multiply-accumulates for one forward pass (`outs`:
+                                          output_shape's list)
 
 `cfg` is the validated arguments (attributes) plus `cfg.convention`; `ins` is
 the list of input shapes. Before inference, `params` sees `ANY_SHAPE` inputs, so
@@ -78,7 +80,14 @@ class Param:
 
 
 class Layer:
-    """Base of all layer types; subclasses override the rules they need."""
+    """Base of all layer types; subclasses override the rules they need.
+
+    Every rule is called on the class, `Layer.rule(cfg, ins)`, never on an instance: a static
+    method, or a class method where the rules of a family read the class's attributes (`cls.rank`
+    of Conv2d, `cls.gates` of LSTM; a class method also where it calls `super()`) — the call is the
+    same. A family is a base class holding the rules and one small registered class per member
+    that sets those attributes. tests/test_rule_contract.py checks every type's rules and their
+    parameters."""
 
     type_name: ClassVar[str] = ""
     prefix: ClassVar[str] = ""
@@ -89,7 +98,7 @@ class Layer:
 
     @staticmethod
     def output_names(cfg) -> tuple[str, ...]:
-        """Names of the outputs (`from: lstm/h_n`); output_shape returns a list when several."""
+        """Names of the outputs (`from: lstm/h_n`); output_shape returns one shape per name."""
         return ("output",)
 
     @staticmethod
@@ -113,7 +122,7 @@ class Layer:
         return []
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         return 0
 
     @staticmethod

@@ -22,11 +22,13 @@ def config(type_name: str, args: dict, convention: str = "torch"):
 
 
 def run_layer(type_name: str, args: dict, ins: list[tuple], convention: str = "torch"):
-    """(output shape, {local name: shape}, macs) of one layer applied to `ins`."""
+    """(output shape, {local name: shape}, macs) of one layer applied to `ins`; the output shape is
+    the list of shapes for a layer with several outputs."""
     layer, cfg = config(type_name, args, convention)
-    out = layer.output_shape(cfg, ins)
+    outs = layer.output_shape(cfg, ins)
     params = {p.name: p.shape for p in layer.params(cfg, ins)}
-    return out, params, layer.macs(cfg, ins, out)
+    out = outs[0] if len(layer.output_names(cfg)) == 1 else outs
+    return out, params, layer.macs(cfg, ins, outs)
 
 
 # type, arguments, input shapes, output shape, {convention: parameters}, MACs
@@ -630,7 +632,7 @@ DECODER_LAYER += ENCODER_LAYER[4:] + ["norm3.weight", "norm3.bias"]
 )
 def test_transformer_stacks_name_their_parameters_as_state_dict(type_name, args, ins, out, names):
     layer, cfg = config(type_name, args)
-    assert layer.output_shape(cfg, ins) == out
+    assert layer.output_shape(cfg, ins) == [out]
     assert [p.name for p in layer.params(cfg, ins)] == names
 
 

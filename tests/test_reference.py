@@ -34,12 +34,11 @@ def shapecli_view(convention: str, record: dict) -> dict:
     shapes = [tuple(s) for s in record["inputs"]]
     try:
         cfg = make_config(layer, record["args"], convention, lambda key, value=True: Loc(1, 1))
-        out = layer.output_shape(cfg, shapes)
+        outs = layer.output_shape(cfg, shapes)
         params = layer.params(cfg, shapes)
-        macs = layer.macs(cfg, shapes, out)
+        macs = layer.macs(cfg, shapes, outs)
     except (SpecError, ShapeError) as e:
         return {"refused": e.message}
-    outs = out if isinstance(out, list) else [out]
     return {
         "outputs": [[dim_to_json(d) for d in s] for s in outs],
         "params": [

@@ -4,13 +4,14 @@ For each registered type, on every configuration of the reference records and of
 rows: `params` on inputs of unknown rank (ANY_SHAPE, as before inference) never fails;
 `output_shape` on inputs whose sizes are all unknown (dims.UNKNOWN) or symbols, of every rank
 0-5, and on the example's inputs with one size unknown or a symbol, either refuses with the
-project's own ShapeError/SpecError or gives one shape per name of `output_names` (a list when
-there are several), and then `params` and `macs` on the same inputs do not fail either. A
+project's own ShapeError/SpecError or gives a list of one shape per name of `output_names`,
+and then `params` and `macs` on the same inputs do not fail either. A
 TypeError, IndexError … there would be an internal error (exit 3).
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -66,6 +67,30 @@ def _unknown_inputs(shapes: list):
                 yield f"{shapes} with {size} at {i}:{axis}", [changed if j == i else s for j, s in enumerate(shapes)]
 
 
+SIGNATURES = {
+    "output_names": ["cfg"],
+    "output_shape": ["cfg", "ins"],
+    "params": ["cfg", "ins"],
+    "macs": ["cfg", "ins", "outs"],
+    "check_args": ["cfg"],
+    "index_inputs": ["cfg", "ranks"],
+    "index_outputs": ["cfg"],
+}
+"""Each rule → its parameters, called on the class: `Layer.rule(cfg, ins)`."""
+
+
+def test_every_rule_is_called_on_the_class_with_the_same_parameters():
+    wrong = []
+    for layer in LAYER_TYPES:
+        for rule, parameters in SIGNATURES.items():
+            defined = next(vars(k)[rule] for k in layer.__mro__ if rule in vars(k))
+            if not isinstance(defined, staticmethod | classmethod):
+                wrong.append(f"{layer.type_name}.{rule}: neither a static nor a class method")
+            elif list(inspect.signature(getattr(layer, rule)).parameters) != parameters:
+                wrong.append(f"{layer.type_name}.{rule}{inspect.signature(getattr(layer, rule))}")
+    assert wrong == []
+
+
 def test_every_layer_type_has_an_example():
     assert sorted(cls.type_name for cls in LAYER_TYPES if cls.type_name not in EXAMPLES) == []
 
@@ -85,14 +110,13 @@ def test_rules_on_unknown_inputs_refuse_or_answer_never_crash(type_name):
             where = f"{convention} {args} on {label}"
             try:
                 with collecting("test"):
-                    out = layer.output_shape(cfg, ins)
-                    outs = out if isinstance(out, list) else [out]
+                    outs = layer.output_shape(cfg, ins)
                     names = layer.output_names(cfg)
+                    assert isinstance(outs, list), f"{where}: output_shape gives {outs!r}, not a list"
                     assert len(outs) == len(names), f"{where}: {len(outs)} outputs for the names {names}"
-                    assert isinstance(out, list) or len(names) == 1, f"{where}: several outputs need a list"
-                    assert all(isinstance(shape, tuple) for shape in outs), f"{where}: {out!r}"
+                    assert all(isinstance(shape, tuple) for shape in outs), f"{where}: {outs!r}"
                     layer.params(cfg, ins)
-                    layer.macs(cfg, ins, out)
+                    layer.macs(cfg, ins, outs)
             except (ShapeError, SpecError):
                 pass
             checked += 1

@@ -1,7 +1,7 @@
 """Activation layers: elementwise functions that keep the shape and have no parameters.
 
-Each row of `ACTIVATIONS` registers one layer type; the lower-case words are
-also the values Dense's `activation` argument accepts.
+Each activation is a small class (`ReLU`) whose docstring gives its formula; their lower-case
+`word`s are also the values Dense's `activation` argument accepts.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class ActivationLayer(Layer):
     @staticmethod
     def output_shape(cfg, ins):
         # x -> x
-        return ins[0]
+        return [ins[0]]
 
 
 _INPLACE = Arg(Bool(), False, doc="PyTorch: overwrite the input (no shape effect; the values are the same)")
@@ -78,7 +78,7 @@ class AxisActivation(ActivationLayer):
     def output_shape(cfg, ins):
         # x -> x, with axis inside x
         normalize_axis(cfg.axis, len(ins[0]))
-        return ins[0]
+        return [ins[0]]
 
 
 class NonzeroScaledActivation(ScaledActivation):
@@ -133,38 +133,206 @@ class ThresholdActivation(ActivationLayer):
     }
 
 
-# type name, other names, activation word, base, what it computes
-ACTIVATIONS = [
-    ("ReLU", (), "relu", KerasReLUActivation, "max(x, 0)"),
-    ("ReLU6", (), "relu6", InplaceActivation, "min(max(x, 0), 6)"),
-    ("LeakyReLU", (), "leaky_relu", LeakyActivation, "x if x > 0 else negative_slope * x"),
-    ("ELU", (), "elu", ScaledActivation, "x if x > 0 else alpha * (exp(x) - 1)"),
-    ("SELU", (), "selu", InplaceActivation, "scale * elu(x) with fixed constants"),
-    ("GELU", (), "gelu", GeluActivation, "x * Φ(x)"),
-    ("SiLU", ("Swish",), "silu", InplaceActivation, "x * sigmoid(x)"),
-    ("Mish", (), "mish", InplaceActivation, "x * tanh(softplus(x))"),
-    ("Sigmoid", (), "sigmoid", ActivationLayer, "1 / (1 + exp(-x))"),
-    ("Hardsigmoid", (), "hard_sigmoid", InplaceActivation, "piecewise-linear sigmoid"),
-    ("Hardswish", (), "hard_swish", InplaceActivation, "x * hard_sigmoid(x)"),
-    ("Tanh", (), "tanh", ActivationLayer, "tanh(x)"),
-    ("Softplus", (), "softplus", SoftplusActivation, "log(1 + exp(x))"),
-    ("Softsign", (), "softsign", ActivationLayer, "x / (1 + |x|)"),
-    ("Softmax", (), "softmax", AxisActivation, "exp(x) / sum(exp(x)) along axis"),
-    ("LogSoftmax", (), "log_softmax", AxisActivation, "log(softmax(x)) along axis"),
-    ("Softmin", (), "softmin", AxisActivation, "softmax(-x) along axis"),
-    ("LogSigmoid", (), "log_sigmoid", ActivationLayer, "log(sigmoid(x))"),
-    ("CELU", (), "celu", NonzeroScaledActivation, "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"),
-    ("Tanhshrink", (), "tanhshrink", ActivationLayer, "x - tanh(x)"),
-    ("Softshrink", (), "softshrink", ShrinkActivation, "x ∓ lambd outside [-lambd, lambd], else 0"),
-    ("Hardshrink", (), "hardshrink", ShrinkActivation, "x outside [-lambd, lambd], else 0"),
-    ("Hardtanh", (), "hard_tanh", ClampActivation, "clamp(x, min_val, max_val)"),
-    ("Threshold", (), "threshold", ThresholdActivation, "x if x > threshold else value"),
-]
+@register("ReLU", prefix="relu")
+class ReLU(KerasReLUActivation):
+    """Activation: max(x, 0)."""
+
+    word = "relu"
+
+
+@register("ReLU6", prefix="relu6")
+class ReLU6(InplaceActivation):
+    """Activation: min(max(x, 0), 6)."""
+
+    word = "relu6"
+
+
+@register("LeakyReLU", prefix="leakyrelu")
+class LeakyReLU(LeakyActivation):
+    """Activation: x if x > 0 else negative_slope * x."""
+
+    word = "leaky_relu"
+
+
+@register("ELU", prefix="elu")
+class ELU(ScaledActivation):
+    """Activation: x if x > 0 else alpha * (exp(x) - 1)."""
+
+    word = "elu"
+
+
+@register("SELU", prefix="selu")
+class SELU(InplaceActivation):
+    """Activation: scale * elu(x) with fixed constants."""
+
+    word = "selu"
+
+
+@register("GELU", prefix="gelu")
+class GELU(GeluActivation):
+    """Activation: x * Φ(x)."""
+
+    word = "gelu"
+
+
+@register("SiLU", "Swish", prefix="silu")
+class SiLU(InplaceActivation):
+    """Activation: x * sigmoid(x)."""
+
+    word = "silu"
+
+
+@register("Mish", prefix="mish")
+class Mish(InplaceActivation):
+    """Activation: x * tanh(softplus(x))."""
+
+    word = "mish"
+
+
+@register("Sigmoid", prefix="sigmoid")
+class Sigmoid(ActivationLayer):
+    """Activation: 1 / (1 + exp(-x))."""
+
+    word = "sigmoid"
+
+
+@register("Hardsigmoid", prefix="hardsigmoid")
+class Hardsigmoid(InplaceActivation):
+    """Activation: piecewise-linear sigmoid."""
+
+    word = "hard_sigmoid"
+
+
+@register("Hardswish", prefix="hardswish")
+class Hardswish(InplaceActivation):
+    """Activation: x * hard_sigmoid(x)."""
+
+    word = "hard_swish"
+
+
+@register("Tanh", prefix="tanh")
+class Tanh(ActivationLayer):
+    """Activation: tanh(x)."""
+
+    word = "tanh"
+
+
+@register("Softplus", prefix="softplus")
+class Softplus(SoftplusActivation):
+    """Activation: log(1 + exp(x))."""
+
+    word = "softplus"
+
+
+@register("Softsign", prefix="softsign")
+class Softsign(ActivationLayer):
+    """Activation: x / (1 + |x|)."""
+
+    word = "softsign"
+
+
+@register("Softmax", prefix="softmax")
+class Softmax(AxisActivation):
+    """Activation: exp(x) / sum(exp(x)) along axis."""
+
+    word = "softmax"
+
+
+@register("LogSoftmax", prefix="logsoftmax")
+class LogSoftmax(AxisActivation):
+    """Activation: log(softmax(x)) along axis."""
+
+    word = "log_softmax"
+
+
+@register("Softmin", prefix="softmin")
+class Softmin(AxisActivation):
+    """Activation: softmax(-x) along axis."""
+
+    word = "softmin"
+
+
+@register("LogSigmoid", prefix="logsigmoid")
+class LogSigmoid(ActivationLayer):
+    """Activation: log(sigmoid(x))."""
+
+    word = "log_sigmoid"
+
+
+@register("CELU", prefix="celu")
+class CELU(NonzeroScaledActivation):
+    """Activation: max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+
+    word = "celu"
+
+
+@register("Tanhshrink", prefix="tanhshrink")
+class Tanhshrink(ActivationLayer):
+    """Activation: x - tanh(x)."""
+
+    word = "tanhshrink"
+
+
+@register("Softshrink", prefix="softshrink")
+class Softshrink(ShrinkActivation):
+    """Activation: x ∓ lambd outside [-lambd, lambd], else 0."""
+
+    word = "softshrink"
+
+
+@register("Hardshrink", prefix="hardshrink")
+class Hardshrink(ShrinkActivation):
+    """Activation: x outside [-lambd, lambd], else 0."""
+
+    word = "hardshrink"
+
+
+@register("Hardtanh", prefix="hardtanh")
+class Hardtanh(ClampActivation):
+    """Activation: clamp(x, min_val, max_val)."""
+
+    word = "hard_tanh"
+
+
+@register("Threshold", prefix="threshold")
+class Threshold(ThresholdActivation):
+    """Activation: x if x > threshold else value."""
+
+    word = "threshold"
+
+
+ACTIVATION_LAYERS = (
+    ReLU,
+    ReLU6,
+    LeakyReLU,
+    ELU,
+    SELU,
+    GELU,
+    SiLU,
+    Mish,
+    Sigmoid,
+    Hardsigmoid,
+    Hardswish,
+    Tanh,
+    Softplus,
+    Softsign,
+    Softmax,
+    LogSoftmax,
+    Softmin,
+    LogSigmoid,
+    CELU,
+    Tanhshrink,
+    Softshrink,
+    Hardshrink,
+    Hardtanh,
+    Threshold,
+)
+"""The activation layer types, each with its lower-case `word`."""
 
 KERAS_ONLY_WORDS = ("sparse_plus", "sparse_sigmoid", "squareplus", "sparsemax")
 """Activations of keras.activations with no layer type: usable as `activation:` words."""
 
-ACTIVATION_NAMES = ("linear", *(row[2] for row in ACTIVATIONS), "swish", "exponential", *KERAS_ONLY_WORDS)
+ACTIVATION_NAMES = ("linear", *(cls.word for cls in ACTIVATION_LAYERS), "swish", "exponential", *KERAS_ONLY_WORDS)
 
 ACTIVATION_SPELLINGS = {
     "hard_silu": "hard_swish",
@@ -190,12 +358,6 @@ class ActivationWord(Choice):
                 "glu halves its axis; write a GLU layer"
             )
         return super().__call__(value)
-
-
-for _name, _aliases, _word, _base, _formula in ACTIVATIONS:
-    register(_name, *_aliases, prefix=_word.replace("_", ""))(
-        type(_name, (_base,), {"__doc__": f"Activation: {_formula}."})
-    )
 
 
 @register("Activation", prefix="activation")
@@ -242,7 +404,7 @@ class PReLU(ActivationLayer):
             for axis in cfg.shared_axes:
                 if axis >= len(x):
                     raise ShapeError(f"shares axis {axis}, which {format_shape(x)} does not have")
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):
@@ -266,11 +428,13 @@ class GLU(ActivationLayer):
         # (.., n, ..) -> (.., n/2, ..)
         (x,) = ins
         axis = normalize_axis(cfg.axis, len(x))
-        return (
-            *x[:axis],
-            divide_exactly(x[axis], 2, f"halves axis {cfg.axis} of {format_shape(x)}, which is odd"),
-            *x[axis + 1 :],
-        )
+        return [
+            (
+                *x[:axis],
+                divide_exactly(x[axis], 2, f"halves axis {cfg.axis} of {format_shape(x)}, which is odd"),
+                *x[axis + 1 :],
+            )
+        ]
 
 
 @register("RReLU", prefix="rrelu")
@@ -297,4 +461,4 @@ class Softmax2d(ActivationLayer):
     def output_shape(cfg, ins):
         # x -> x, rank 3 or 4
         require_rank(ins[0], 3, 4)
-        return ins[0]
+        return [ins[0]]

@@ -92,7 +92,7 @@ class PadToMultiple(Layer):
         y = list(x)
         for axis, k in zip(_axes(cfg.axes, len(x)), _per_axis(cfg.multiple, cfg.axes, "multiple")):
             y[axis] = ceil_div(x[axis], k) * k
-        return tuple(y)
+        return [tuple(y)]
 
 
 def pad_amounts(cfg, x: tuple) -> list[tuple[int, object, object]]:
@@ -176,7 +176,7 @@ class Pad(Layer):
                     f"wraps padding {before}/{after} around an axis of size {format_dim(n)}{left} more than once",
                 )
             y[axis] = require_positive(n + before + after, "the padding")
-        return tuple(y)
+        return [tuple(y)]
 
 
 # -- cropping ----------------------------------------------------------------------------
@@ -209,7 +209,7 @@ class Crop(Layer):
                 lambda axis=axis, size=size: f"crops axis {axis} of {format_shape(x)} to {size}, more than its size",
             )
             y[axis] = size
-        return tuple(y)
+        return [tuple(y)]
 
 
 @register("CropTo", prefix="crop")
@@ -242,7 +242,7 @@ class CropTo(Layer):
                     ),
                 )
             y[axis] = target
-        return tuple(y)
+        return [tuple(y)]
 
 
 # -- moving elements ---------------------------------------------------------------------
@@ -274,7 +274,7 @@ class Roll(Layer):
         (x,) = ins
         for axis in cfg.dims or ():
             normalize_axis(axis, len(x))
-        return x
+        return [x]
 
 
 @register("ChannelShuffle", prefix="channel_shuffle")
@@ -294,7 +294,7 @@ class ChannelShuffle(Layer):
         require_divisible(
             x[1], cfg.groups, f"needs channels divisible by groups ({cfg.groups}), receives {format_shape(x)}"
         )
-        return x
+        return [x]
 
 
 @register("IndexSelect", prefix="index_select")
@@ -322,9 +322,9 @@ class IndexSelect(Layer):
                 raise ShapeError(f"has dim {cfg.dim}, out of range for a scalar input")
             if equal(count, 1) is False:
                 raise ShapeError(f"indexes a scalar with {format_dim(count)} indices; a scalar takes one")
-            return ()
+            return [()]
         axis = normalize_axis(cfg.dim, len(x))
-        return (*x[:axis], count, *x[axis + 1 :])
+        return [(*x[:axis], count, *x[axis + 1 :])]
 
 
 # -- several outputs, several inputs -----------------------------------------------------
@@ -450,7 +450,7 @@ class Stack(Layer):
                 )
             merged = [same_dim(a, b) for a, b in zip(merged, shape)]
         axis = normalize_axis(cfg.axis, len(first) + 1)
-        return (*merged[:axis], len(ins), *merged[axis:])
+        return [(*merged[:axis], len(ins), *merged[axis:])]
 
 
 REDUCTIONS = ("mean", "sum", "max", "min")
@@ -475,11 +475,11 @@ class Reduce(Layer):
             for axis in cfg.axes or ():
                 if axis not in (0, -1):
                     raise ShapeError(f"has axis {axis}, out of range for a scalar input")
-            return ()
+            return [()]
         axes = _axes(cfg.axes, len(x)) if cfg.axes else list(range(len(x)))
         if cfg.keepdims:
-            return tuple(1 if i in axes else d for i, d in enumerate(x))
-        return tuple(d for i, d in enumerate(x) if i not in axes)
+            return [tuple(1 if i in axes else d for i, d in enumerate(x))]
+        return [tuple(d for i, d in enumerate(x) if i not in axes)]
 
 
 # -- repeating ---------------------------------------------------------------------------
@@ -527,7 +527,7 @@ class Expand(Layer):
                 )
             else:
                 out.append(size)
-        return tuple(out)
+        return [tuple(out)]
 
 
 class _Tiling(Layer):
@@ -549,7 +549,7 @@ class _Tiling(Layer):
         rank = max(len(reps), len(x))
         xs = (1,) * (rank - len(x)) + tuple(x)
         reps = (1,) * (rank - len(reps)) + tuple(reps)
-        return tuple(d * r for d, r in zip(xs, reps))
+        return [tuple(d * r for d, r in zip(xs, reps))]
 
 
 @register("Tile", prefix="tile")

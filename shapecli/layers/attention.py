@@ -165,7 +165,7 @@ class MultiheadAttention(Layer):
         return _torch_attention_params("", e, _kdim(cfg, e), _vdim(cfg, e), cfg.use_bias, cfg.add_bias_kv)
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         query = ins[0]
         key = ins[1] if len(ins) > 1 else query
         value = ins[2] if len(ins) > 2 else key
@@ -226,7 +226,7 @@ def _keras_attention_shape(cfg, ins):
     output = (*query[:-1], cfg.output_shape or query[-1])
     if cfg.return_attention_scores:  # attention over every axis between the batch and the features
         return [output, (query[0], cfg.num_heads, *query[1:-1], *value[1:-1])]
-    return output
+    return [output]
 
 
 def _keras_attention_params(cfg, ins) -> list[Param]:
@@ -284,7 +284,7 @@ class TransformerEncoderLayer(Layer):
     def output_shape(cfg, ins):
         # (S, N, E) -> (S, N, E)
         _check_width(cfg, ins[0])
-        return ins[0]
+        return [ins[0]]
 
     @staticmethod
     def params(cfg, ins):
@@ -299,7 +299,7 @@ class TransformerEncoderLayer(Layer):
         )
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # self-attention + 2 * S*E*F per sample
         n, s, e = _sequence(ins[0], cfg.batch_first)
         return (1 if n is None else n) * (_attention_macs(s, s, e, e, e) + 2 * s * e * cfg.dim_feedforward)
@@ -326,7 +326,7 @@ class TransformerDecoderLayer(Layer):
             raise ShapeError(
                 f"needs memory of the target's batch and width, receives {format_shape(tgt)} and {format_shape(memory)}"
             )
-        return tgt
+        return [tgt]
 
     @staticmethod
     def params(cfg, ins):
@@ -343,7 +343,7 @@ class TransformerDecoderLayer(Layer):
         )
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # self-attention (T, T) + cross-attention (T, S) + 2 * T*E*F per sample
         n, t, e = _sequence(ins[0], cfg.batch_first)
         _, s, _ = _sequence(ins[1], cfg.batch_first)
@@ -361,8 +361,8 @@ class DotProductAttention(Layer):
     min_inputs, max_inputs = 2, 3
     additive = False
 
-    @classmethod
-    def output_names(cls, cfg) -> tuple[str, ...]:
+    @staticmethod
+    def output_names(cfg) -> tuple[str, ...]:
         return ("output", "scores") if cfg.return_attention_scores else ("output",)
 
     @classmethod
@@ -373,7 +373,7 @@ class DotProductAttention(Layer):
         key = ins[2] if len(ins) > 2 else value
         scores = _scores(cls, cfg, query, key)
         output = _matmul(scores, value, "weights", "value")
-        return [output, scores] if cfg.return_attention_scores else output
+        return [output, scores] if cfg.return_attention_scores else [output]
 
     @classmethod
     def params(cls, cfg, ins):
@@ -383,14 +383,13 @@ class DotProductAttention(Layer):
         return params + ([Param("concat_score_weight", ())] if cfg.score_mode == "concat" else [])
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # dot scores: |scores| * dim; the weighted sum: |output| * Tv
         query, value = ins[0], ins[1]
         key = ins[2] if len(ins) > 2 else value
         scores = _scores(cls, cfg, query, key)
-        output = out[0] if isinstance(out, list) else out
         dot = 0 if cls.additive or cfg.score_mode == "concat" else product(scores) * query[-1]
-        return dot + product(output) * scores[-1]
+        return dot + product(outs[0]) * scores[-1]
 
 
 def _masked(cfg, scores):

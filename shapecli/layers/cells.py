@@ -58,7 +58,7 @@ class Cell(Layer):
                     f"(hidden_size {cfg.hidden_size}), receives {format_shape(h)}",
                     hint=f"{name}'s states have the input's batch and hidden_size features",
                 )
-        return [state] * cls.states if cls.states == 2 else state
+        return [state] * cls.states
 
     @classmethod
     def params(cls, cfg, ins):
@@ -70,7 +70,7 @@ class Cell(Layer):
         return params
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # N * gates*H * (I + H): the input and the state projections (the state is zeros when not given)
         x = ins[0]
         batch = x[0] if len(x) == 2 else 1

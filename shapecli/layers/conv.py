@@ -77,8 +77,8 @@ class Conv(Layer):
 
     rank = 2
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         _check_groups(cfg)
         _check_window(cfg)
 
@@ -94,7 +94,7 @@ class Conv(Layer):
             require_positive(window_length(cfg.padding, n, k, s, d, lo, hi), f"kernel {k} with dilation {d}")
             for n, k, s, d, (lo, hi) in zip(spatial, cfg.kernel_size, cfg.strides, cfg.dilation, pads)
         ]
-        return join_channels(cfg, batch, cfg.filters, out)
+        return [join_channels(cfg, batch, cfg.filters, out)]
 
     @classmethod
     def params(cls, cfg, ins):
@@ -106,9 +106,9 @@ class Conv(Layer):
         return [weight, Param("bias", (cfg.filters,))] if cfg.use_bias else [weight]
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # out elements * in/groups * kernel volume
-        return product(out) * (_in_channels(cfg, ins[0], cls.rank) // cfg.groups) * product(cfg.kernel_size)
+        return product(outs[0]) * (_in_channels(cfg, ins[0], cls.rank) // cfg.groups) * product(cfg.kernel_size)
 
 
 class ConvTranspose(Layer):
@@ -116,8 +116,8 @@ class ConvTranspose(Layer):
 
     rank = 2
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         _check_groups(cfg)
         if cfg.convention == "keras":
             if cfg.groups != 1:
@@ -154,7 +154,7 @@ class ConvTranspose(Layer):
                 p = 0 if cfg.padding == "valid" else cfg.padding[i][0]
                 length = transposed_length(n, k, s, d, p, op or 0)
             out.append(require_positive(length, f"kernel {k} with padding"))
-        return join_channels(cfg, batch, cfg.filters, out)
+        return [join_channels(cfg, batch, cfg.filters, out)]
 
     @classmethod
     def params(cls, cfg, ins):
@@ -165,8 +165,8 @@ class ConvTranspose(Layer):
             weight = Param("weight", (c_in, cfg.filters // cfg.groups, *cfg.kernel_size))
         return [weight, Param("bias", (cfg.filters,))] if cfg.use_bias else [weight]
 
-    @classmethod
-    def macs(cls, cfg, ins, out):
+    @staticmethod
+    def macs(cfg, ins, outs):
         # in elements * out/groups * kernel volume
         return product(ins[0]) * (cfg.filters // cfg.groups) * product(cfg.kernel_size)
 
@@ -185,8 +185,8 @@ def _keras_transposed_length(n, k, s, d, padding, output_padding):
 class DepthwiseConv(Conv):
     """Base of the depthwise convolutions: each input channel gets depth_multiplier filters."""
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         _check_window(cfg, dilated_strides=True)
 
     @classmethod
@@ -205,17 +205,17 @@ class DepthwiseConv(Conv):
         bias = Param("bias", (c_in * cfg.depth_multiplier,))
         return [weight, bias] if cfg.use_bias else [weight]
 
-    @classmethod
-    def macs(cls, cfg, ins, out):
+    @staticmethod
+    def macs(cfg, ins, outs):
         # out elements * kernel volume
-        return product(out) * product(cfg.kernel_size)
+        return product(outs[0]) * product(cfg.kernel_size)
 
 
 class SeparableConv(Conv):
     """Base of the separable convolutions: a depthwise convolution, then a 1x1 convolution to `filters`."""
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         _check_window(cfg, dilated_strides=True)
 
     @classmethod
@@ -243,9 +243,9 @@ class SeparableConv(Conv):
         return [*weights, bias] if cfg.use_bias else weights
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # out positions * in*dm * (kernel volume + filters)
-        batch, _, spatial = split_channels(cfg, out, cls.rank)
+        batch, _, spatial = split_channels(cfg, outs[0], cls.rank)
         middle = _in_channels(cfg, ins[0], cls.rank) * cfg.depth_multiplier
         return product(batch) * product(spatial) * middle * (product(cfg.kernel_size) + cfg.filters)
 
@@ -294,68 +294,89 @@ def _filters() -> Arg:
     return Arg(Int(1), aliases=("out_channels", "channels"), doc="output channels")
 
 
+def _output_padding(rank: int) -> Arg:
+    return Arg(Ints(rank, 0), PerConvention(torch=0, keras=None), doc="extra size added to one side of the output")
+
+
 _GROUPS = Arg(Int(1), 1, doc="split the channels into this many independent groups")
+_DEPTH_MULTIPLIER = Arg(Int(1), 1, doc="filters per input channel")
 
-for _rank in (1, 2, 3):
-    register(f"Conv{_rank}d", f"LazyConv{_rank}d", prefix="conv")(
-        type(
-            f"Conv{_rank}d",
-            (Conv,),
-            {
-                "rank": _rank,
-                "__doc__": f"{_rank}-D convolution (PyTorch Conv{_rank}d, Keras Conv{_rank}D, MXNet Conv{_rank}D).",
-                "args": {
-                    "filters": _filters(),
-                    **_window_args(_rank, ("valid", "same", "causal") if _rank == 1 else ("valid", "same")),
-                    "groups": _GROUPS,
-                },
-            },
-        )
-    )
-    register(f"ConvTranspose{_rank}d", f"Conv{_rank}DTranspose", f"LazyConvTranspose{_rank}d", prefix="conv_transpose")(
-        type(
-            f"ConvTranspose{_rank}d",
-            (ConvTranspose,),
-            {
-                "rank": _rank,
-                "__doc__": f"{_rank}-D transposed convolution "
-                f"(PyTorch ConvTranspose{_rank}d, Keras Conv{_rank}DTranspose).",
-                "args": {
-                    "filters": _filters(),
-                    **_window_args(_rank),
-                    "groups": _GROUPS,
-                    "output_padding": Arg(
-                        Ints(_rank, 0),
-                        PerConvention(torch=0, keras=None),
-                        doc="extra size added to one side of the output",
-                    ),
-                },
-            },
-        )
-    )
 
-for _rank in (1, 2):
-    _depthwise = {"depth_multiplier": Arg(Int(1), 1, doc="filters per input channel")}
-    register(f"DepthwiseConv{_rank}D", prefix="depthwise_conv")(
-        type(
-            f"DepthwiseConv{_rank}D",
-            (DepthwiseConv,),
-            {
-                "rank": _rank,
-                "__doc__": f"{_rank}-D depthwise convolution "
-                f"(Keras DepthwiseConv{_rank}D; PyTorch Conv{_rank}d with groups=in).",
-                "args": {**_window_args(_rank), **_depthwise},
-            },
-        )
-    )
-    register(f"SeparableConv{_rank}D", prefix="separable_conv")(
-        type(
-            f"SeparableConv{_rank}D",
-            (SeparableConv,),
-            {
-                "rank": _rank,
-                "__doc__": f"{_rank}-D separable convolution (Keras SeparableConv{_rank}D): depthwise, then 1x1.",
-                "args": {"filters": _filters(), **_window_args(_rank), **_depthwise},
-            },
-        )
-    )
+@register("Conv1d", "LazyConv1d", prefix="conv")
+class Conv1d(Conv):
+    """1-D convolution (PyTorch Conv1d, Keras Conv1D, MXNet Conv1D)."""
+
+    rank = 1
+    args = {"filters": _filters(), **_window_args(1, ("valid", "same", "causal")), "groups": _GROUPS}
+
+
+@register("ConvTranspose1d", "Conv1DTranspose", "LazyConvTranspose1d", prefix="conv_transpose")
+class ConvTranspose1d(ConvTranspose):
+    """1-D transposed convolution (PyTorch ConvTranspose1d, Keras Conv1DTranspose)."""
+
+    rank = 1
+    args = {"filters": _filters(), **_window_args(1), "groups": _GROUPS, "output_padding": _output_padding(1)}
+
+
+@register("Conv2d", "LazyConv2d", prefix="conv")
+class Conv2d(Conv):
+    """2-D convolution (PyTorch Conv2d, Keras Conv2D, MXNet Conv2D)."""
+
+    rank = 2
+    args = {"filters": _filters(), **_window_args(2, ("valid", "same")), "groups": _GROUPS}
+
+
+@register("ConvTranspose2d", "Conv2DTranspose", "LazyConvTranspose2d", prefix="conv_transpose")
+class ConvTranspose2d(ConvTranspose):
+    """2-D transposed convolution (PyTorch ConvTranspose2d, Keras Conv2DTranspose)."""
+
+    rank = 2
+    args = {"filters": _filters(), **_window_args(2), "groups": _GROUPS, "output_padding": _output_padding(2)}
+
+
+@register("Conv3d", "LazyConv3d", prefix="conv")
+class Conv3d(Conv):
+    """3-D convolution (PyTorch Conv3d, Keras Conv3D, MXNet Conv3D)."""
+
+    rank = 3
+    args = {"filters": _filters(), **_window_args(3, ("valid", "same")), "groups": _GROUPS}
+
+
+@register("ConvTranspose3d", "Conv3DTranspose", "LazyConvTranspose3d", prefix="conv_transpose")
+class ConvTranspose3d(ConvTranspose):
+    """3-D transposed convolution (PyTorch ConvTranspose3d, Keras Conv3DTranspose)."""
+
+    rank = 3
+    args = {"filters": _filters(), **_window_args(3), "groups": _GROUPS, "output_padding": _output_padding(3)}
+
+
+@register("DepthwiseConv1D", prefix="depthwise_conv")
+class DepthwiseConv1D(DepthwiseConv):
+    """1-D depthwise convolution (Keras DepthwiseConv1D; PyTorch Conv1d with groups=in)."""
+
+    rank = 1
+    args = {**_window_args(1), "depth_multiplier": _DEPTH_MULTIPLIER}
+
+
+@register("SeparableConv1D", prefix="separable_conv")
+class SeparableConv1D(SeparableConv):
+    """1-D separable convolution (Keras SeparableConv1D): depthwise, then 1x1."""
+
+    rank = 1
+    args = {"filters": _filters(), **_window_args(1), "depth_multiplier": _DEPTH_MULTIPLIER}
+
+
+@register("DepthwiseConv2D", prefix="depthwise_conv")
+class DepthwiseConv2D(DepthwiseConv):
+    """2-D depthwise convolution (Keras DepthwiseConv2D; PyTorch Conv2d with groups=in)."""
+
+    rank = 2
+    args = {**_window_args(2), "depth_multiplier": _DEPTH_MULTIPLIER}
+
+
+@register("SeparableConv2D", prefix="separable_conv")
+class SeparableConv2D(SeparableConv):
+    """2-D separable convolution (Keras SeparableConv2D): depthwise, then 1x1."""
+
+    rank = 2
+    args = {"filters": _filters(), **_window_args(2), "depth_multiplier": _DEPTH_MULTIPLIER}

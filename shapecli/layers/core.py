@@ -46,7 +46,7 @@ class Dense(Layer):
         (x,) = ins
         require_rank(x, 1)
         require_declared(x, -1, cfg, "in_units", hint=_in_units_hint)
-        return (*x[:-1], cfg.units)
+        return [(*x[:-1], cfg.units)]
 
     @staticmethod
     def params(cfg, ins):
@@ -58,9 +58,9 @@ class Dense(Layer):
         return [weight, Param("bias", (cfg.units,))] if cfg.use_bias else [weight]
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # rows * in * units
-        return product(out[:-1]) * _in_features(cfg, ins[0]) * cfg.units
+        return product(outs[0][:-1]) * _in_features(cfg, ins[0]) * cfg.units
 
 
 def _in_units_hint(declared: int, x: tuple) -> str:
@@ -84,7 +84,7 @@ class Identity(Layer):
     @staticmethod
     def output_shape(cfg, ins):
         # x -> x
-        return ins[0]
+        return [ins[0]]
 
 
 @register("Dropout", prefix="dropout")
@@ -99,7 +99,7 @@ class Dropout(Layer):
     @staticmethod
     def output_shape(cfg, ins):
         # x -> x
-        return ins[0]
+        return [ins[0]]
 
 
 @register("Flatten", prefix="flatten")
@@ -119,13 +119,13 @@ class Flatten(Layer):
         # (a.., d_s..d_e, b..) -> (a.., d_s*...*d_e, b..)
         (x,) = ins
         if cfg.convention == "keras" and len(x) == 1:
-            return (x[0], 1)
+            return [(x[0], 1)]
         require_rank(x, 1)
         start = normalize_axis(cfg.start_dim, len(x))
         end = normalize_axis(cfg.end_dim, len(x))
         if start > end:
             raise ShapeError(f"has start_dim {cfg.start_dim} after end_dim {cfg.end_dim} for a rank-{len(x)} input")
-        return (*x[:start], product(x[start : end + 1]), *x[end + 1 :])
+        return [(*x[:start], product(x[start : end + 1]), *x[end + 1 :])]
 
 
 class ChannelDropout(Dropout):
@@ -144,29 +144,40 @@ class ChannelDropout(Dropout):
             require_rank(x, 2, 3)
         else:
             require_rank(x, 4 - cls.rank)
-        return x
+        return [x]
 
 
-for _rank in (1, 2, 3):
-    register(f"Dropout{_rank}d", f"SpatialDropout{_rank}D", prefix="dropout")(
-        type(
-            f"Dropout{_rank}d",
-            (ChannelDropout,),
-            {
-                "rank": _rank,
-                "__doc__": f"Drops whole channels of a {_rank}-D signal while training; the shape is unchanged.",
-            },
-        )
-    )
+@register("Dropout1d", "SpatialDropout1D", prefix="dropout")
+class Dropout1d(ChannelDropout):
+    """Drops whole channels of a 1-D signal while training; the shape is unchanged."""
 
-for _name, _aliases, _what in (
-    ("AlphaDropout", ("FeatureAlphaDropout",), "elements, keeping the mean and variance (SELU networks)"),
-    ("GaussianDropout", (), "elements by multiplicative Gaussian noise"),
-):
-    _body = {"__doc__": f"Drops {_what} while training; the shape is unchanged."}
-    if _name == "GaussianDropout":  # Keras' layer: no in-place option
-        _body["args"] = {"rate": Dropout.args["rate"]}
-    register(_name, *_aliases, prefix="dropout")(type(_name, (Dropout,), _body))
+    rank = 1
+
+
+@register("Dropout2d", "SpatialDropout2D", prefix="dropout")
+class Dropout2d(ChannelDropout):
+    """Drops whole channels of a 2-D signal while training; the shape is unchanged."""
+
+    rank = 2
+
+
+@register("Dropout3d", "SpatialDropout3D", prefix="dropout")
+class Dropout3d(ChannelDropout):
+    """Drops whole channels of a 3-D signal while training; the shape is unchanged."""
+
+    rank = 3
+
+
+@register("AlphaDropout", "FeatureAlphaDropout", prefix="dropout")
+class AlphaDropout(Dropout):
+    """Drops elements, keeping the mean and variance (SELU networks) while training; the shape is unchanged."""
+
+
+@register("GaussianDropout", prefix="dropout")
+class GaussianDropout(Dropout):
+    """Drops elements by multiplicative Gaussian noise while training; the shape is unchanged."""
+
+    args = {"rate": Dropout.args["rate"]}  # Keras' layer: no in-place option
 
 
 @register("GaussianNoise", prefix="gaussian_noise")
@@ -178,7 +189,7 @@ class GaussianNoise(Layer):
     @staticmethod
     def output_shape(cfg, ins):
         # x -> x
-        return ins[0]
+        return [ins[0]]
 
 
 _EMBEDDING_OPTIONS = {
@@ -217,7 +228,7 @@ class Embedding(Layer):
     @staticmethod
     def output_shape(cfg, ins):
         # (...) -> (..., embedding_dim)
-        return (*ins[0], cfg.embedding_dim)
+        return [(*ins[0], cfg.embedding_dim)]
 
     @staticmethod
     def params(cfg, ins):
@@ -250,7 +261,7 @@ class PositionalEmbedding(Layer):
             f"has sequence_length {cfg.sequence_length} but receives {format_dim(length)} positions",
         )
         require_declared(x, -1, cfg, "embedding_dim")
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):
@@ -282,7 +293,7 @@ class Bilinear(Layer):
             )
         require_declared(a, -1, cfg, "in1_features")
         require_declared(b, -1, cfg, "in2_features", input=1)
-        return (*a[:-1], cfg.out_features)
+        return [(*a[:-1], cfg.out_features)]
 
     @staticmethod
     def params(cfg, ins):
@@ -292,9 +303,9 @@ class Bilinear(Layer):
         return [weight, Param("bias", (cfg.out_features,))] if cfg.use_bias else [weight]
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # rows * out * in1 * in2
-        return product(out[:-1]) * cfg.out_features * ins[0][-1] * ins[1][-1]
+        return product(outs[0][:-1]) * cfg.out_features * ins[0][-1] * ins[1][-1]
 
 
 @register("ClassToken", prefix="class_token")
@@ -309,7 +320,7 @@ class ClassToken(Layer):
         (x,) = ins
         require_rank(x, 3, 3)
         require_declared(x, -1, cfg, "embedding_dim")
-        return (x[0], x[1] + 1, x[2])
+        return [(x[0], x[1] + 1, x[2])]
 
     @staticmethod
     def params(cfg, ins):
@@ -382,7 +393,7 @@ class EmbeddingBag(Layer):
                 )
             if cfg.mode != "sum":
                 raise ShapeError(f"takes per_sample_weights with mode 'sum' only, not '{cfg.mode}'")
-        return (bags, cfg.embedding_dim)
+        return [(bags, cfg.embedding_dim)]
 
     @staticmethod
     def params(cfg, ins):
@@ -403,7 +414,7 @@ class Masking(Layer):
     def output_shape(cfg, ins):
         # x -> x (the mask is any(x != mask_value) over the last axis)
         require_rank(ins[0], 1)
-        return ins[0]
+        return [ins[0]]
 
 
 class OutputSizes:
@@ -486,7 +497,7 @@ class EinsumDense(Layer):
     @staticmethod
     def output_shape(cfg, ins):
         # the einsum's output: each output letter sized by the input or by output_shape
-        return _einsum_dense(cfg, ins[0])[2]
+        return [_einsum_dense(cfg, ins[0])[2]]
 
     @staticmethod
     def params(cfg, ins):
@@ -496,7 +507,7 @@ class EinsumDense(Layer):
         return [Param("kernel", kernel)] + ([Param("bias", bias)] if bias is not None else [])
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # the product of the sizes of every letter (and of the ellipsis axes)
         return _einsum_dense(cfg, ins[0])[3]
 

@@ -28,7 +28,7 @@ class CosineSimilarity(Layer):
         # broadcast(x1, x2) with axis dim removed; a rank-0 result takes dim 0 or -1
         shape = broadcast(ins)
         axis = normalize_axis(cfg.dim, max(len(shape), 1))
-        return shape[:axis] + shape[axis + 1 :]
+        return [shape[:axis] + shape[axis + 1 :]]
 
 
 @register("PairwiseDistance", prefix="pairwise_distance")
@@ -47,5 +47,5 @@ class PairwiseDistance(Layer):
         # broadcast(x1, x2) without its last axis, or with it as 1 (keepdim); rank 0 stays rank 0
         shape = broadcast(ins)
         if not shape:
-            return shape
-        return (*shape[:-1], 1) if cfg.keepdim else shape[:-1]
+            return [shape]
+        return [(*shape[:-1], 1) if cfg.keepdim else shape[:-1]]

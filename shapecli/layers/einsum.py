@@ -293,9 +293,9 @@ class Einsum(Layer):
     def output_shape(cfg, ins):
         # the output axes' sizes, broadcast across the inputs
         layout = align(parse_equation(cfg.equation), ins)
-        return tuple(layout.sizes[: layout.output_axes])
+        return [tuple(layout.sizes[: layout.output_axes])]
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # left to right: each pairwise product that sums an axis is a batched matmul
         return contraction_macs(align(parse_equation(cfg.equation), ins))

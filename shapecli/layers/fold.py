@@ -50,7 +50,7 @@ class Unfold(Layer):
             require_positive(n, f"kernel {k} with dilation {d}, padding {p} and stride {s}")
             for n, (k, d, p, s) in zip(_blocks(cfg, (height, width)), windows)
         ]
-        return (*batch, channels * product(cfg.kernel_size), product(counts))
+        return [(*batch, channels * product(cfg.kernel_size), product(counts))]
 
 
 @register("Fold", prefix="fold")
@@ -84,4 +84,4 @@ class Fold(Layer):
                 f"needs {counts[0]} x {counts[1]} = {counts[0] * counts[1]} blocks for output_size "
                 f"{list(cfg.output_size)}, receives {format_shape(x)} with {format_dim(length)} (the last axis)",
             )
-        return (*batch, channels, *cfg.output_size)
+        return [(*batch, channels, *cfg.output_size)]

@@ -22,7 +22,7 @@ class Elementwise(Layer):
     def output_shape(cfg, ins):
         # broadcast(x1, x2, ...); keras: (batch, *broadcast(x1[1:], x2[1:], ...))
         if cfg.convention != "keras":
-            return broadcast(ins)
+            return [broadcast(ins)]
         for x in ins:
             require_rank(x, 1)
         batch = ins[0][0]
@@ -34,7 +34,7 @@ class Elementwise(Layer):
                     received=ins,
                     axis=-max(len(s) for s in ins),
                 )
-        return (batch, *broadcast([x[1:] for x in ins]))
+        return [(batch, *broadcast([x[1:] for x in ins]))]
 
 
 @register("Add", prefix="add")
@@ -84,7 +84,7 @@ class Concat(Layer):
                     )
                 result[i] = common
         result[axis] = dim_sum(shape[axis] for shape in ins)
-        return tuple(result)
+        return [tuple(result)]
 
 
 @register("Subtract", "Sub", prefix="subtract")
@@ -146,12 +146,12 @@ class MatMul(Layer):
             out = out[:-2] + out[-1:]
         if len(b) == 1:
             out = out[:-1]
-        return out
+        return [out]
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # prod(out) * k
-        return product(out) * ins[0][-1]
+        return product(outs[0]) * ins[0][-1]
 
 
 class DotAxes:
@@ -204,14 +204,14 @@ class Dot(Layer):
                 received=ins,
             )
         out = (*a[:i], *a[i + 1 :], *b[1:j], *b[j + 1 :])
-        return out if len(out) > 1 else (*out, 1)
+        return [out if len(out) > 1 else (*out, 1)]
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # every output element sums a[i] products
         a, b = ins
         i, _ = _dot_axes(cfg, a, b)
-        return product(out) * a[i]
+        return product(outs[0]) * a[i]
 
 
 def _dot_axes(cfg, a, b) -> tuple[int, int]:

@@ -97,10 +97,10 @@ class BatchNormBase(Layer):
         if cls.ranks and cfg.convention == "torch" and not cfg.track_running_stats:
             # without running statistics, even inference normalizes over the batch
             _require_statistics(x[0] * product(x[2:]), x, "each channel")
-        return x
+        return [x]
 
-    @classmethod
-    def params(cls, cfg, ins):
+    @staticmethod
+    def params(cfg, ins):
         x = ins[0]
         channels = cfg.num_features if cfg.num_features is not None else x[cfg.axis]
         shape = (channels,)
@@ -115,18 +115,25 @@ class BatchNormBase(Layer):
         return _affine(cfg, shape) + [Param("moving_mean", shape, False), Param("moving_variance", shape, False)]
 
 
-for _rank, _ranks in ((1, (2, 3)), (2, (4,)), (3, (5,))):
-    register(f"BatchNorm{_rank}d", f"LazyBatchNorm{_rank}d", prefix="batchnorm")(
-        type(
-            f"BatchNorm{_rank}d",
-            (BatchNormBase,),
-            {
-                "ranks": _ranks,
-                "__doc__": f"Batch normalization over a rank-{'/'.join(map(str, _ranks))} input "
-                f"(PyTorch BatchNorm{_rank}d).",
-            },
-        )
-    )
+@register("BatchNorm1d", "LazyBatchNorm1d", prefix="batchnorm")
+class BatchNorm1d(BatchNormBase):
+    """Batch normalization over a rank-2/3 input (PyTorch BatchNorm1d)."""
+
+    ranks = (2, 3)
+
+
+@register("BatchNorm2d", "LazyBatchNorm2d", prefix="batchnorm")
+class BatchNorm2d(BatchNormBase):
+    """Batch normalization over a rank-4 input (PyTorch BatchNorm2d)."""
+
+    ranks = (4,)
+
+
+@register("BatchNorm3d", "LazyBatchNorm3d", prefix="batchnorm")
+class BatchNorm3d(BatchNormBase):
+    """Batch normalization over a rank-5 input (PyTorch BatchNorm3d)."""
+
+    ranks = (5,)
 
 
 @register("BatchNormalization", "BatchNorm", prefix="batchnorm")
@@ -167,7 +174,7 @@ class LayerNorm(Layer):
         else:
             for axis in cfg.axis:
                 normalize_axis(axis, len(x))
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):
@@ -221,7 +228,7 @@ class GroupNorm(Layer):
         require_declared(x, axis, cfg, "num_channels", unit="channels")
         channels = x[axis]
         if cfg.num_groups == -1:
-            return x
+            return [x]
         require_divisible(
             channels,
             cfg.num_groups,
@@ -229,7 +236,7 @@ class GroupNorm(Layer):
         )
         if cfg.convention == "torch" and cfg.axis == 1:
             _require_statistics(x[0] * (channels // cfg.num_groups) * product(x[2:]), x, "each group")
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):
@@ -256,7 +263,7 @@ class InstanceNormBase(Layer):
         require_declared(x, -(cls.rank + 1), cfg, "num_features", unit="channels")
         if not cfg.track_running_stats:  # statistics of each sample, also in inference
             _require_statistics(product(x[-cls.rank :]), x, "each channel of each sample")
-        return x
+        return [x]
 
     @classmethod
     def params(cls, cfg, ins):
@@ -266,17 +273,25 @@ class InstanceNormBase(Layer):
         return params + (_torch_statistics(shape) if cfg.track_running_stats else [])
 
 
-for _rank in (1, 2, 3):
-    register(f"InstanceNorm{_rank}d", prefix="instancenorm")(
-        type(
-            f"InstanceNorm{_rank}d",
-            (InstanceNormBase,),
-            {
-                "rank": _rank,
-                "__doc__": f"Instance normalization of a {_rank}-D signal (PyTorch InstanceNorm{_rank}d).",
-            },
-        )
-    )
+@register("InstanceNorm1d", prefix="instancenorm")
+class InstanceNorm1d(InstanceNormBase):
+    """Instance normalization of a 1-D signal (PyTorch InstanceNorm1d)."""
+
+    rank = 1
+
+
+@register("InstanceNorm2d", prefix="instancenorm")
+class InstanceNorm2d(InstanceNormBase):
+    """Instance normalization of a 2-D signal (PyTorch InstanceNorm2d)."""
+
+    rank = 2
+
+
+@register("InstanceNorm3d", prefix="instancenorm")
+class InstanceNorm3d(InstanceNormBase):
+    """Instance normalization of a 3-D signal (PyTorch InstanceNorm3d)."""
+
+    rank = 3
 
 
 @register("RMSNorm", "RMSNormalization", prefix="rmsnorm")
@@ -298,7 +313,7 @@ class RMSNorm(Layer):
             require_declared_trailing(x, cfg, "normalized_shape")
         else:
             normalize_axis(cfg.axis, len(x))
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):
@@ -318,7 +333,7 @@ class LocalResponseNorm(Layer):
     def output_shape(cfg, ins):
         # x -> x
         require_rank(ins[0], 3)
-        return ins[0]
+        return [ins[0]]
 
 
 _LAZY_INSTANCE_ARGS = {
@@ -349,19 +364,28 @@ class LazyInstanceNormBase(InstanceNormBase):
         return y
 
 
-for _rank in (1, 2, 3):
-    register(f"LazyInstanceNorm{_rank}d", prefix="instancenorm")(
-        type(
-            f"LazyInstanceNorm{_rank}d",
-            (LazyInstanceNormBase,),
-            {
-                "rank": _rank,
-                "args": _LAZY_INSTANCE_ARGS,
-                "__doc__": f"InstanceNorm{_rank}d with PyTorch LazyInstanceNorm{_rank}d's defaults: "
-                "affine and track_running_stats true.",
-            },
-        )
-    )
+@register("LazyInstanceNorm1d", prefix="instancenorm")
+class LazyInstanceNorm1d(LazyInstanceNormBase):
+    """InstanceNorm1d with PyTorch LazyInstanceNorm1d's defaults: affine and track_running_stats true."""
+
+    rank = 1
+    args = _LAZY_INSTANCE_ARGS
+
+
+@register("LazyInstanceNorm2d", prefix="instancenorm")
+class LazyInstanceNorm2d(LazyInstanceNormBase):
+    """InstanceNorm2d with PyTorch LazyInstanceNorm2d's defaults: affine and track_running_stats true."""
+
+    rank = 2
+    args = _LAZY_INSTANCE_ARGS
+
+
+@register("LazyInstanceNorm3d", prefix="instancenorm")
+class LazyInstanceNorm3d(LazyInstanceNormBase):
+    """InstanceNorm3d with PyTorch LazyInstanceNorm3d's defaults: affine and track_running_stats true."""
+
+    rank = 3
+    args = _LAZY_INSTANCE_ARGS
 
 
 @register("SyncBatchNorm", prefix="batchnorm")
@@ -369,8 +393,8 @@ class SyncBatchNorm(BatchNormBase):
     """Batch normalization with statistics over every process's batch; the shapes of BatchNorm over a
     rank ≥ 2 input, channels on axis 1 (PyTorch SyncBatchNorm; Keras BatchNormalization(synchronized=True))."""
 
-    @classmethod
-    def output_shape(cls, cfg, ins):
+    @staticmethod
+    def output_shape(cfg, ins):
         # x -> x, rank >= 2 ("expected at least 2D input")
         (x,) = ins
         require_rank(x, 2)
@@ -378,4 +402,4 @@ class SyncBatchNorm(BatchNormBase):
         if cfg.convention == "torch" and not cfg.track_running_stats:
             # without running statistics, even inference normalizes over the batch
             _require_statistics(x[0] * product(x[2:]), x, "each channel")
-        return x
+        return [x]

@@ -29,7 +29,7 @@ class PixelShuffle(Layer):
         *batch, channels, height, width = x
         why = f"has upscale_factor {r}, whose square {r * r} must divide the {format_dim(channels)} channels of "
         channels = divide_exactly(channels, r * r, why + format_shape(x))
-        return (*batch, channels, height * r, width * r)
+        return [(*batch, channels, height * r, width * r)]
 
 
 @register("PixelUnshuffle", prefix="pixel_unshuffle")
@@ -48,4 +48,4 @@ class PixelUnshuffle(Layer):
         why = f"has downscale_factor {r}, which must divide the {{}} of {format_shape(x)}"
         height = divide_exactly(height, r, why.format("height"))
         width = divide_exactly(width, r, why.format("width"))
-        return (*batch, channels * r * r, height, width)
+        return [(*batch, channels * r * r, height, width)]

@@ -39,8 +39,8 @@ class _WithIndices(Layer):
     """A pooling whose max kind may also return the indices of its maxima (`return_indices`),
     as a second output named `indices`."""
 
-    @classmethod
-    def output_names(cls, cfg) -> tuple[str, ...]:
+    @staticmethod
+    def output_names(cfg) -> tuple[str, ...]:
         return ("output", "indices") if getattr(cfg, "return_indices", False) else ("output",)
 
     @staticmethod
@@ -77,7 +77,7 @@ class Pool(_WithIndices):
     def output_shape(cls, cfg, ins):
         # n -> floor((n + 2p - d(k-1) - 1)/s) + 1 (ceil with ceil_mode); 'same' -> ceil(n/s)
         y = _window_shape(cls.rank, cls.kind, cfg, ins[0])
-        return [y, y] if getattr(cfg, "return_indices", False) else y
+        return [y, y] if getattr(cfg, "return_indices", False) else [y]
 
 
 def _window_shape(rank: int, kind: str, cfg, x) -> tuple:
@@ -122,8 +122,8 @@ class AdaptivePool(_WithIndices):
     rank = 2
     kind = "max"
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         if cfg.convention == "keras":
             _no_torch_options(cfg)
 
@@ -133,14 +133,14 @@ class AdaptivePool(_WithIndices):
         x = ins[0]
         if _mean_shortcut(cls, cfg, x):
             # PyTorch averages to 1x(1x)1 by a mean over the last axes, whatever comes before them
-            return (*x[: -cls.rank], *cfg.output_size)
+            return [(*x[: -cls.rank], *cfg.output_size)]
         y = map_spatial(
             cfg,
             ins[0],
             cls.rank,
             lambda spatial: [n if size is None else size for n, size in zip(spatial, cfg.output_size)],
         )
-        return [y, y] if getattr(cfg, "return_indices", False) else y
+        return [y, y] if getattr(cfg, "return_indices", False) else [y]
 
 
 class GlobalPool(Layer):
@@ -156,8 +156,8 @@ class GlobalPool(Layer):
         if not batch:
             raise ShapeError(f"expects a batched rank-{cls.rank + 2} input, receives {format_shape(x)}")
         if cfg.keepdims:
-            return join_channels(cfg, batch, channels, [1] * len(spatial))
-        return (*batch, channels)
+            return [join_channels(cfg, batch, channels, [1] * len(spatial))]
+        return [(*batch, channels)]
 
 
 class OneSize(tuple):
@@ -216,59 +216,159 @@ def _pool_args(rank: int, kind: str) -> dict:
     return args
 
 
-for _rank in (1, 2, 3):
-    for _kind, _torch, _keras in (("max", "MaxPool", "MaxPooling"), ("avg", "AvgPool", "AveragePooling")):
-        register(f"{_torch}{_rank}d", f"{_keras}{_rank}D", prefix="pool")(
-            type(
-                f"{_torch}{_rank}d",
-                (Pool,),
-                {
-                    "rank": _rank,
-                    "kind": _kind,
-                    "args": _pool_args(_rank, _kind),
-                    "__doc__": f"{_rank}-D {_kind} pooling (PyTorch {_torch}{_rank}d, Keras {_keras}{_rank}D).",
-                },
-            )
-        )
-        register(f"Adaptive{_torch}{_rank}d", prefix="pool")(
-            type(
-                f"Adaptive{_torch}{_rank}d",
-                (AdaptivePool,),
-                {
-                    "rank": _rank,
-                    "kind": _kind,
-                    "args": {
-                        "output_size": Arg(OutputSize(_rank), doc="spatial size of the output"),
-                        "data_format": _FORMAT,
-                        **(
-                            {"return_indices": Arg(Bool(), False, doc="PyTorch: also output the indices of the maxima")}
-                            if _kind == "max"
-                            else {}
-                        ),
-                    },
-                    "__doc__": f"{_rank}-D adaptive {_kind} pooling to a fixed output size "
-                    f"(PyTorch Adaptive{_torch}{_rank}d).",
-                },
-            )
-        )
-    for _kind, _keras, _torch in (
-        ("average", "GlobalAveragePooling", "GlobalAvgPool"),
-        ("max", "GlobalMaxPooling", "GlobalMaxPool"),
-    ):
-        register(f"{_keras}{_rank}D", f"{_torch}{_rank}d", prefix="pool")(
-            type(
-                f"{_keras}{_rank}D",
-                (GlobalPool,),
-                {
-                    "rank": _rank,
-                    "args": {
-                        "keepdims": Arg(Bool(), False, doc="keep the spatial axes with size 1"),
-                        "data_format": _FORMAT,
-                    },
-                    "__doc__": f"{_rank}-D global {_kind} pooling over every spatial axis (Keras {_keras}{_rank}D).",
-                },
-            )
-        )
+def _adaptive_args(rank: int, kind: str) -> dict:
+    args = {"output_size": Arg(OutputSize(rank), doc="spatial size of the output"), "data_format": _FORMAT}
+    if kind == "max":
+        args["return_indices"] = Arg(Bool(), False, doc="PyTorch: also output the indices of the maxima")
+    return args
+
+
+def _global_args() -> dict:
+    return {"keepdims": Arg(Bool(), False, doc="keep the spatial axes with size 1"), "data_format": _FORMAT}
+
+
+@register("MaxPool1d", "MaxPooling1D", prefix="pool")
+class MaxPool1d(Pool):
+    """1-D max pooling (PyTorch MaxPool1d, Keras MaxPooling1D)."""
+
+    rank, kind = 1, "max"
+    args = _pool_args(1, "max")
+
+
+@register("AdaptiveMaxPool1d", prefix="pool")
+class AdaptiveMaxPool1d(AdaptivePool):
+    """1-D adaptive max pooling to a fixed output size (PyTorch AdaptiveMaxPool1d)."""
+
+    rank, kind = 1, "max"
+    args = _adaptive_args(1, "max")
+
+
+@register("AvgPool1d", "AveragePooling1D", prefix="pool")
+class AvgPool1d(Pool):
+    """1-D avg pooling (PyTorch AvgPool1d, Keras AveragePooling1D)."""
+
+    rank, kind = 1, "avg"
+    args = _pool_args(1, "avg")
+
+
+@register("AdaptiveAvgPool1d", prefix="pool")
+class AdaptiveAvgPool1d(AdaptivePool):
+    """1-D adaptive avg pooling to a fixed output size (PyTorch AdaptiveAvgPool1d)."""
+
+    rank, kind = 1, "avg"
+    args = _adaptive_args(1, "avg")
+
+
+@register("GlobalAveragePooling1D", "GlobalAvgPool1d", prefix="pool")
+class GlobalAveragePooling1D(GlobalPool):
+    """1-D global average pooling over every spatial axis (Keras GlobalAveragePooling1D)."""
+
+    rank = 1
+    args = _global_args()
+
+
+@register("GlobalMaxPooling1D", "GlobalMaxPool1d", prefix="pool")
+class GlobalMaxPooling1D(GlobalPool):
+    """1-D global max pooling over every spatial axis (Keras GlobalMaxPooling1D)."""
+
+    rank = 1
+    args = _global_args()
+
+
+@register("MaxPool2d", "MaxPooling2D", prefix="pool")
+class MaxPool2d(Pool):
+    """2-D max pooling (PyTorch MaxPool2d, Keras MaxPooling2D)."""
+
+    rank, kind = 2, "max"
+    args = _pool_args(2, "max")
+
+
+@register("AdaptiveMaxPool2d", prefix="pool")
+class AdaptiveMaxPool2d(AdaptivePool):
+    """2-D adaptive max pooling to a fixed output size (PyTorch AdaptiveMaxPool2d)."""
+
+    rank, kind = 2, "max"
+    args = _adaptive_args(2, "max")
+
+
+@register("AvgPool2d", "AveragePooling2D", prefix="pool")
+class AvgPool2d(Pool):
+    """2-D avg pooling (PyTorch AvgPool2d, Keras AveragePooling2D)."""
+
+    rank, kind = 2, "avg"
+    args = _pool_args(2, "avg")
+
+
+@register("AdaptiveAvgPool2d", prefix="pool")
+class AdaptiveAvgPool2d(AdaptivePool):
+    """2-D adaptive avg pooling to a fixed output size (PyTorch AdaptiveAvgPool2d)."""
+
+    rank, kind = 2, "avg"
+    args = _adaptive_args(2, "avg")
+
+
+@register("GlobalAveragePooling2D", "GlobalAvgPool2d", prefix="pool")
+class GlobalAveragePooling2D(GlobalPool):
+    """2-D global average pooling over every spatial axis (Keras GlobalAveragePooling2D)."""
+
+    rank = 2
+    args = _global_args()
+
+
+@register("GlobalMaxPooling2D", "GlobalMaxPool2d", prefix="pool")
+class GlobalMaxPooling2D(GlobalPool):
+    """2-D global max pooling over every spatial axis (Keras GlobalMaxPooling2D)."""
+
+    rank = 2
+    args = _global_args()
+
+
+@register("MaxPool3d", "MaxPooling3D", prefix="pool")
+class MaxPool3d(Pool):
+    """3-D max pooling (PyTorch MaxPool3d, Keras MaxPooling3D)."""
+
+    rank, kind = 3, "max"
+    args = _pool_args(3, "max")
+
+
+@register("AdaptiveMaxPool3d", prefix="pool")
+class AdaptiveMaxPool3d(AdaptivePool):
+    """3-D adaptive max pooling to a fixed output size (PyTorch AdaptiveMaxPool3d)."""
+
+    rank, kind = 3, "max"
+    args = _adaptive_args(3, "max")
+
+
+@register("AvgPool3d", "AveragePooling3D", prefix="pool")
+class AvgPool3d(Pool):
+    """3-D avg pooling (PyTorch AvgPool3d, Keras AveragePooling3D)."""
+
+    rank, kind = 3, "avg"
+    args = _pool_args(3, "avg")
+
+
+@register("AdaptiveAvgPool3d", prefix="pool")
+class AdaptiveAvgPool3d(AdaptivePool):
+    """3-D adaptive avg pooling to a fixed output size (PyTorch AdaptiveAvgPool3d)."""
+
+    rank, kind = 3, "avg"
+    args = _adaptive_args(3, "avg")
+
+
+@register("GlobalAveragePooling3D", "GlobalAvgPool3d", prefix="pool")
+class GlobalAveragePooling3D(GlobalPool):
+    """3-D global average pooling over every spatial axis (Keras GlobalAveragePooling3D)."""
+
+    rank = 3
+    args = _global_args()
+
+
+@register("GlobalMaxPooling3D", "GlobalMaxPool3d", prefix="pool")
+class GlobalMaxPooling3D(GlobalPool):
+    """3-D global max pooling over every spatial axis (Keras GlobalMaxPooling3D)."""
+
+    rank = 3
+    args = _global_args()
 
 
 class OutputSizeOf:
@@ -327,7 +427,7 @@ class MaxUnpool(Layer):
             require_at_least(size - (default - s), 1, why)
             require_at_least(default + s - size, 1, why)
             out.append(size)
-        return (*x[: -cls.rank], *out)
+        return [(*x[: -cls.rank], *out)]
 
 
 class LPPool(Layer):
@@ -348,42 +448,70 @@ class LPPool(Layer):
     def output_shape(cls, cfg, ins):
         # the window pooling's: floor((n - k)/s) + 1 (ceil with ceil_mode), no padding, no dilation
         window = SimpleNamespace(**vars(cfg), padding="valid", dilation=(1,) * cls.rank, data_format="channels_first")
-        return _window_shape(cls.rank, "max" if math.isinf(cfg.norm_type) else "avg", window, ins[0])
+        return [_window_shape(cls.rank, "max" if math.isinf(cfg.norm_type) else "avg", window, ins[0])]
 
 
-for _rank in (1, 2, 3):
-    register(f"MaxUnpool{_rank}d", prefix="unpool")(
-        type(
-            f"MaxUnpool{_rank}d",
-            (MaxUnpool,),
-            {
-                "rank": _rank,
-                "args": {
-                    "pool_size": Arg(Ints(_rank, 1), aliases=("kernel_size", "kernel"), doc="the pooling's window"),
-                    "strides": Arg(
-                        Ints(_rank, 1), None, aliases=("stride",), doc="the pooling's step (default: the window)"
-                    ),
-                    "padding": Arg(Ints(_rank, 0), 0, doc="the pooling's padding"),
-                    "output_size": Arg(OutputSizeOf(_rank), None, doc="the output's spatial size (default: unpooled)"),
-                },
-                "__doc__": f"{_rank}-D max unpooling of [input, indices], the outputs of a MaxPool{_rank}d "
-                f"with return_indices (PyTorch MaxUnpool{_rank}d).",
-            },
-        )
-    )
-    register(f"LPPool{_rank}d", prefix="pool")(
-        type(
-            f"LPPool{_rank}d",
-            (LPPool,),
-            {
-                "rank": _rank,
-                "args": {
-                    "norm_type": Arg(Float(), doc="p of the p-norm (inf: max pooling of |x|)"),
-                    "pool_size": Arg(Ints(_rank, 1), aliases=("kernel_size", "kernel"), doc="window size"),
-                    "strides": Arg(Ints(_rank, 1), None, aliases=("stride",), doc="step (default: the window)"),
-                    "ceil_mode": Arg(Bool(), False, doc="round the output length up"),
-                },
-                "__doc__": f"{_rank}-D power-average pooling (PyTorch LPPool{_rank}d).",
-            },
-        )
-    )
+def _unpool_args(rank: int) -> dict:
+    return {
+        "pool_size": Arg(Ints(rank, 1), aliases=("kernel_size", "kernel"), doc="the pooling's window"),
+        "strides": Arg(Ints(rank, 1), None, aliases=("stride",), doc="the pooling's step (default: the window)"),
+        "padding": Arg(Ints(rank, 0), 0, doc="the pooling's padding"),
+        "output_size": Arg(OutputSizeOf(rank), None, doc="the output's spatial size (default: unpooled)"),
+    }
+
+
+def _lp_args(rank: int) -> dict:
+    return {
+        "norm_type": Arg(Float(), doc="p of the p-norm (inf: max pooling of |x|)"),
+        "pool_size": Arg(Ints(rank, 1), aliases=("kernel_size", "kernel"), doc="window size"),
+        "strides": Arg(Ints(rank, 1), None, aliases=("stride",), doc="step (default: the window)"),
+        "ceil_mode": Arg(Bool(), False, doc="round the output length up"),
+    }
+
+
+@register("MaxUnpool1d", prefix="unpool")
+class MaxUnpool1d(MaxUnpool):
+    """1-D max unpooling of [input, indices], the outputs of a MaxPool1d with return_indices (PyTorch MaxUnpool1d)."""
+
+    rank = 1
+    args = _unpool_args(1)
+
+
+@register("LPPool1d", prefix="pool")
+class LPPool1d(LPPool):
+    """1-D power-average pooling (PyTorch LPPool1d)."""
+
+    rank = 1
+    args = _lp_args(1)
+
+
+@register("MaxUnpool2d", prefix="unpool")
+class MaxUnpool2d(MaxUnpool):
+    """2-D max unpooling of [input, indices], the outputs of a MaxPool2d with return_indices (PyTorch MaxUnpool2d)."""
+
+    rank = 2
+    args = _unpool_args(2)
+
+
+@register("LPPool2d", prefix="pool")
+class LPPool2d(LPPool):
+    """2-D power-average pooling (PyTorch LPPool2d)."""
+
+    rank = 2
+    args = _lp_args(2)
+
+
+@register("MaxUnpool3d", prefix="unpool")
+class MaxUnpool3d(MaxUnpool):
+    """3-D max unpooling of [input, indices], the outputs of a MaxPool3d with return_indices (PyTorch MaxUnpool3d)."""
+
+    rank = 3
+    args = _unpool_args(3)
+
+
+@register("LPPool3d", prefix="pool")
+class LPPool3d(LPPool):
+    """3-D power-average pooling (PyTorch LPPool3d)."""
+
+    rank = 3
+    args = _lp_args(3)

@@ -38,7 +38,7 @@ class Rescaling(Layer):
     @staticmethod
     def output_shape(cfg, ins):
         # x -> x
-        return ins[0]
+        return [ins[0]]
 
 
 class Axes:
@@ -164,7 +164,7 @@ class Normalization(Layer):
                         f"has a mean of shape {list(cfg.mean.shape)}, which does not broadcast onto axis {axis} "
                         f"of {format_shape(x)} ({format_dim(x[axis])})"
                     )
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):
@@ -205,7 +205,7 @@ def _resized(cfg, ins):
     h, w = _image_axes(cfg, x)
     y = list(x)
     y[h], y[w] = cfg.height, cfg.width
-    return tuple(y)
+    return [tuple(y)]
 
 
 @register("Resizing", prefix="resizing")

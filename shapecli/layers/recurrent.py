@@ -51,8 +51,8 @@ class Recurrent(Layer):
     word = "simple_rnn"
     has_cell_state = False
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         if cfg.convention == "keras":
             if cfg.num_layers != 1:
                 raise SpecError("Keras recurrent layers have no num_layers; repeat the layer instead")
@@ -95,7 +95,7 @@ class Recurrent(Layer):
         if cfg.convention == "keras":
             output = (batch, steps, directions * hidden) if cfg.return_sequences else (batch, directions * hidden)
             states = [(batch, hidden)] * (len(cls.output_names(cfg)) - 1)
-            return [output, *states] if states else output
+            return [output, *states]
         h_out = getattr(cfg, "proj_size", 0) or hidden
         lead = () if batch is None else (batch,)
         if batch is None:
@@ -149,7 +149,7 @@ class Recurrent(Layer):
         return params
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # per step, layer and direction: gates*h*(in + h_out) (+ h*proj)
         x = ins[0]
         features = x[-1]
@@ -222,13 +222,13 @@ class ConvLSTM(Layer):
     rank = 2
     word = "conv_lstm2d"
 
-    @classmethod
-    def check_args(cls, cfg) -> None:
+    @staticmethod
+    def check_args(cfg) -> None:
         if any(s > 1 for s in cfg.strides) and any(d > 1 for d in cfg.dilation):
             raise SpecError("Keras refuses strides > 1 together with dilation_rate > 1")
 
-    @classmethod
-    def output_names(cls, cfg) -> tuple[str, ...]:
+    @staticmethod
+    def output_names(cfg) -> tuple[str, ...]:
         return ("output", "state_h", "state_c") if cfg.return_state else ("output",)
 
     @classmethod
@@ -238,10 +238,10 @@ class ConvLSTM(Layer):
         require_rank(x, cls.rank + 3, cls.rank + 3)
         state = _conv_state(cls, cfg, x)
         output = (x[0], x[1], *state[1:]) if cfg.return_sequences else state
-        return [output, state, state] if cfg.return_state else output
+        return [output, state, state] if cfg.return_state else [output]
 
-    @classmethod
-    def params(cls, cfg, ins):
+    @staticmethod
+    def params(cfg, ins):
         x = ins[0]
         channels = x[-1] if cfg.data_format == "channels_last" else x[2]
         gates = 4 * cfg.filters
@@ -253,7 +253,7 @@ class ConvLSTM(Layer):
         return params + ([Param(f"{cell}.bias", (gates,))] if cfg.use_bias else [])
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # per step and output position: 4F * k-volume * (C + F)
         x = ins[0]
         state = _conv_state(cls, cfg, x)
@@ -300,17 +300,25 @@ def _conv_lstm_args(rank: int) -> dict:
     }
 
 
-for _rank in (1, 2, 3):
-    register(f"ConvLSTM{_rank}D", prefix="conv_lstm")(
-        type(
-            f"ConvLSTM{_rank}D",
-            (ConvLSTM,),
-            {
-                "rank": _rank,
-                "word": f"conv_lstm{_rank}d",
-                "args": _conv_lstm_args(_rank),
-                "__doc__": f"{_rank}-D convolutional LSTM (Keras ConvLSTM{_rank}D): convolutions instead of "
-                "matrix products in the gates.",
-            },
-        )
-    )
+@register("ConvLSTM1D", prefix="conv_lstm")
+class ConvLSTM1D(ConvLSTM):
+    """1-D convolutional LSTM (Keras ConvLSTM1D): convolutions instead of matrix products in the gates."""
+
+    rank, word = 1, "conv_lstm1d"
+    args = _conv_lstm_args(1)
+
+
+@register("ConvLSTM2D", prefix="conv_lstm")
+class ConvLSTM2D(ConvLSTM):
+    """2-D convolutional LSTM (Keras ConvLSTM2D): convolutions instead of matrix products in the gates."""
+
+    rank, word = 2, "conv_lstm2d"
+    args = _conv_lstm_args(2)
+
+
+@register("ConvLSTM3D", prefix="conv_lstm")
+class ConvLSTM3D(ConvLSTM):
+    """3-D convolutional LSTM (Keras ConvLSTM3D): convolutions instead of matrix products in the gates."""
+
+    rank, word = 3, "conv_lstm3d"
+    args = _conv_lstm_args(3)

@@ -66,7 +66,7 @@ class Reshape(Layer):
                 f"cannot reshape {format_shape(x)} ({format_dim(elements)} elements per sample) into {list(cfg.shape)}"
             )
 
-        return (x[0], *_fill(elements, cfg.shape, what))
+        return [(x[0], *_fill(elements, cfg.shape, what))]
 
 
 @register("Unflatten", prefix="unflatten")
@@ -87,7 +87,7 @@ class Unflatten(Layer):
         def what() -> str:  # written only when an error is reported
             return f"cannot split axis {cfg.dim} of {format_shape(x)} into {list(cfg.unflattened_size)}"
 
-        return (*x[:axis], *_fill(x[axis], cfg.unflattened_size, what), *x[axis + 1 :])
+        return [(*x[:axis], *_fill(x[axis], cfg.unflattened_size, what), *x[axis + 1 :])]
 
 
 def _fill(total, sizes: tuple, what) -> tuple:
@@ -121,7 +121,7 @@ class Permute(Layer):
             raise ShapeError(
                 f"needs dims to be a permutation of {axes} for an input {format_shape(x)}, receives {dims}"
             )
-        return (x[0], *(x[d] for d in dims)) if cfg.convention == "keras" else tuple(x[d] for d in dims)
+        return [(x[0], *(x[d] for d in dims)) if cfg.convention == "keras" else tuple(x[d] for d in dims)]
 
 
 @register("Transpose", prefix="transpose")
@@ -140,7 +140,7 @@ class Transpose(Layer):
         a, b = normalize_axis(cfg.dim0, len(x)), normalize_axis(cfg.dim1, len(x))
         y = list(x)
         y[a], y[b] = y[b], y[a]
-        return tuple(y)
+        return [tuple(y)]
 
 
 @register("Squeeze", prefix="squeeze")
@@ -155,17 +155,17 @@ class Squeeze(Layer):
         # drop axes of size 1
         (x,) = ins
         if cfg.axis is None:
-            return tuple(d for d in x if equal(d, 1) is not True)
+            return [tuple(d for d in x if equal(d, 1) is not True)]
         axis = normalize_axis(cfg.axis, max(len(x), 1))
         if not x:
-            return x
+            return [x]
         if equal(x[axis], 1) is True:
-            return x[:axis] + x[axis + 1 :]
+            return [x[:axis] + x[axis + 1 :]]
         if cfg.convention == "keras" and equal(x[axis], 1) is False:
             raise ShapeError(
                 f"squeezes axis {cfg.axis} of {format_shape(x)}, which has size {format_dim(x[axis])}, not 1"
             )
-        return x
+        return [x]
 
 
 @register("Unsqueeze", "ExpandDims", prefix="unsqueeze")
@@ -179,7 +179,7 @@ class Unsqueeze(Layer):
         # (.., ..) -> (.., 1, ..)
         (x,) = ins
         axis = normalize_axis(cfg.axis, len(x) + 1)
-        return (*x[:axis], 1, *x[axis:])
+        return [(*x[:axis], 1, *x[axis:])]
 
 
 class OutputSizes:
@@ -266,13 +266,15 @@ class Upsample(Layer):
         if len(per_axis) != rank:
             raise ShapeError(f"gives {len(per_axis)} sizes for the {rank} spatial axes of {format_shape(x)}")
         if cfg.size is not None:
-            return join_channels(cfg, batch, channels, list(per_axis))
-        return join_channels(
-            cfg,
-            batch,
-            channels,
-            [require_positive(_scaled(n, f), f"scale_factor {f}") for n, f in zip(spatial, per_axis)],
-        )
+            return [join_channels(cfg, batch, channels, list(per_axis))]
+        return [
+            join_channels(
+                cfg,
+                batch,
+                channels,
+                [require_positive(_scaled(n, f), f"scale_factor {f}") for n, f in zip(spatial, per_axis)],
+            )
+        ]
 
 
 _MODE_RANKS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -307,7 +309,7 @@ class UpSampling(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> n * size per spatial axis
-        return map_spatial(cfg, ins[0], cls.rank, lambda spatial: [n * f for n, f in zip(spatial, cfg.size)])
+        return [map_spatial(cfg, ins[0], cls.rank, lambda spatial: [n * f for n, f in zip(spatial, cfg.size)])]
 
 
 class TorchPad(Layer):
@@ -358,7 +360,7 @@ class TorchPad(Layer):
                     f"wraps padding {before}/{after} around an axis of size {format_dim(x[axis])} more than once",
                 )
             y[axis] = require_positive(x[axis] + before + after, "the padding")
-        return tuple(y)
+        return [tuple(y)]
 
 
 class KerasPad(Layer):
@@ -369,9 +371,11 @@ class KerasPad(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> n + before + after per spatial axis
-        return map_spatial(
-            cfg, ins[0], cls.rank, lambda spatial: [n + lo + hi for n, (lo, hi) in zip(spatial, cfg.padding)]
-        )
+        return [
+            map_spatial(
+                cfg, ins[0], cls.rank, lambda spatial: [n + lo + hi for n, (lo, hi) in zip(spatial, cfg.padding)]
+            )
+        ]
 
 
 class Cropping(Layer):
@@ -382,14 +386,16 @@ class Cropping(Layer):
     @classmethod
     def output_shape(cls, cfg, ins):
         # n -> n - before - after per spatial axis
-        return map_spatial(
-            cfg,
-            ins[0],
-            cls.rank,
-            lambda spatial: [
-                require_positive(n - lo - hi, f"cropping {lo}+{hi}") for n, (lo, hi) in zip(spatial, cfg.cropping)
-            ],
-        )
+        return [
+            map_spatial(
+                cfg,
+                ins[0],
+                cls.rank,
+                lambda spatial: [
+                    require_positive(n - lo - hi, f"cropping {lo}+{hi}") for n, (lo, hi) in zip(spatial, cfg.cropping)
+                ],
+            )
+        ]
 
 
 def _sides(rank: int):
@@ -397,68 +403,186 @@ def _sides(rank: int):
     return BeforeAfter() if rank == 1 else Padding(rank, ())
 
 
-for _rank in (1, 2, 3):
-    register(f"UpSampling{_rank}D", prefix="upsampling")(
-        type(
-            f"UpSampling{_rank}D",
-            (UpSampling,),
-            {
-                "rank": _rank,
-                "args": {"size": Arg(Ints(_rank, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT},
-                "__doc__": f"Repeats each of the {_rank} spatial axes `size` times (Keras UpSampling{_rank}D).",
-            },
-        )
-    )
-    for _name, _reflect in (
-        ("ZeroPad", False),
-        ("ConstantPad", False),
-        ("ReflectionPad", True),
-        ("ReplicationPad", False),
-    ):
-        _args = {"padding": Arg(Ints(None), doc="an int, or (left, right, top, bottom, front, back); negative crops")}
-        if _name == "ConstantPad":
-            _args["value"] = Arg(Float(), 0.0, doc="the fill value (no shape effect)")
-        register(f"{_name}{_rank}d", prefix="pad")(
-            type(
-                f"{_name}{_rank}d",
-                (TorchPad,),
-                {
-                    "rank": _rank,
-                    "reflect": _reflect,
-                    "constant": _name in ("ZeroPad", "ConstantPad"),
-                    "args": _args,
-                    "__doc__": f"Pads the last {_rank} axes (PyTorch {_name}{_rank}d).",
-                },
-            )
-        )
-    register(f"ZeroPadding{_rank}D", prefix="zero_padding")(
-        type(
-            f"ZeroPadding{_rank}D",
-            (KerasPad,),
-            {
-                "rank": _rank,
-                "args": {
-                    "padding": Arg(_sides(_rank), 1, doc="an int, one per axis, or [before, after] per axis"),
-                    "data_format": _FORMAT,
-                },
-                "__doc__": f"Pads the {_rank} spatial axes with zeros (Keras ZeroPadding{_rank}D).",
-            },
-        )
-    )
-    register(f"Cropping{_rank}D", prefix="cropping")(
-        type(
-            f"Cropping{_rank}D",
-            (Cropping,),
-            {
-                "rank": _rank,
-                "args": {
-                    "cropping": Arg(_sides(_rank), 1, doc="an int, one per axis, or [before, after] per axis"),
-                    "data_format": _FORMAT,
-                },
-                "__doc__": f"Crops the {_rank} spatial axes (Keras Cropping{_rank}D).",
-            },
-        )
-    )
+def _torch_pad_args(with_value: bool = False) -> dict:
+    args = {"padding": Arg(Ints(None), doc="an int, or (left, right, top, bottom, front, back); negative crops")}
+    if with_value:
+        args["value"] = Arg(Float(), 0.0, doc="the fill value (no shape effect)")
+    return args
+
+
+def _keras_sides_args(name: str, rank: int) -> dict:
+    return {
+        name: Arg(_sides(rank), 1, doc="an int, one per axis, or [before, after] per axis"),
+        "data_format": _FORMAT,
+    }
+
+
+@register("UpSampling1D", prefix="upsampling")
+class UpSampling1D(UpSampling):
+    """Repeats each of the 1 spatial axes `size` times (Keras UpSampling1D)."""
+
+    rank = 1
+    args = {"size": Arg(Ints(1, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT}
+
+
+@register("ZeroPad1d", prefix="pad")
+class ZeroPad1d(TorchPad):
+    """Pads the last 1 axes (PyTorch ZeroPad1d)."""
+
+    rank, reflect, constant = 1, False, True
+    args = _torch_pad_args()
+
+
+@register("ConstantPad1d", prefix="pad")
+class ConstantPad1d(TorchPad):
+    """Pads the last 1 axes (PyTorch ConstantPad1d)."""
+
+    rank, reflect, constant = 1, False, True
+    args = _torch_pad_args(with_value=True)
+
+
+@register("ReflectionPad1d", prefix="pad")
+class ReflectionPad1d(TorchPad):
+    """Pads the last 1 axes (PyTorch ReflectionPad1d)."""
+
+    rank, reflect, constant = 1, True, False
+    args = _torch_pad_args()
+
+
+@register("ReplicationPad1d", prefix="pad")
+class ReplicationPad1d(TorchPad):
+    """Pads the last 1 axes (PyTorch ReplicationPad1d)."""
+
+    rank, reflect, constant = 1, False, False
+    args = _torch_pad_args()
+
+
+@register("ZeroPadding1D", prefix="zero_padding")
+class ZeroPadding1D(KerasPad):
+    """Pads the 1 spatial axes with zeros (Keras ZeroPadding1D)."""
+
+    rank = 1
+    args = _keras_sides_args("padding", 1)
+
+
+@register("Cropping1D", prefix="cropping")
+class Cropping1D(Cropping):
+    """Crops the 1 spatial axes (Keras Cropping1D)."""
+
+    rank = 1
+    args = _keras_sides_args("cropping", 1)
+
+
+@register("UpSampling2D", prefix="upsampling")
+class UpSampling2D(UpSampling):
+    """Repeats each of the 2 spatial axes `size` times (Keras UpSampling2D)."""
+
+    rank = 2
+    args = {"size": Arg(Ints(2, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT}
+
+
+@register("ZeroPad2d", prefix="pad")
+class ZeroPad2d(TorchPad):
+    """Pads the last 2 axes (PyTorch ZeroPad2d)."""
+
+    rank, reflect, constant = 2, False, True
+    args = _torch_pad_args()
+
+
+@register("ConstantPad2d", prefix="pad")
+class ConstantPad2d(TorchPad):
+    """Pads the last 2 axes (PyTorch ConstantPad2d)."""
+
+    rank, reflect, constant = 2, False, True
+    args = _torch_pad_args(with_value=True)
+
+
+@register("ReflectionPad2d", prefix="pad")
+class ReflectionPad2d(TorchPad):
+    """Pads the last 2 axes (PyTorch ReflectionPad2d)."""
+
+    rank, reflect, constant = 2, True, False
+    args = _torch_pad_args()
+
+
+@register("ReplicationPad2d", prefix="pad")
+class ReplicationPad2d(TorchPad):
+    """Pads the last 2 axes (PyTorch ReplicationPad2d)."""
+
+    rank, reflect, constant = 2, False, False
+    args = _torch_pad_args()
+
+
+@register("ZeroPadding2D", prefix="zero_padding")
+class ZeroPadding2D(KerasPad):
+    """Pads the 2 spatial axes with zeros (Keras ZeroPadding2D)."""
+
+    rank = 2
+    args = _keras_sides_args("padding", 2)
+
+
+@register("Cropping2D", prefix="cropping")
+class Cropping2D(Cropping):
+    """Crops the 2 spatial axes (Keras Cropping2D)."""
+
+    rank = 2
+    args = _keras_sides_args("cropping", 2)
+
+
+@register("UpSampling3D", prefix="upsampling")
+class UpSampling3D(UpSampling):
+    """Repeats each of the 3 spatial axes `size` times (Keras UpSampling3D)."""
+
+    rank = 3
+    args = {"size": Arg(Ints(3, 1), 2, doc="repeat count per spatial axis"), "data_format": _FORMAT}
+
+
+@register("ZeroPad3d", prefix="pad")
+class ZeroPad3d(TorchPad):
+    """Pads the last 3 axes (PyTorch ZeroPad3d)."""
+
+    rank, reflect, constant = 3, False, True
+    args = _torch_pad_args()
+
+
+@register("ConstantPad3d", prefix="pad")
+class ConstantPad3d(TorchPad):
+    """Pads the last 3 axes (PyTorch ConstantPad3d)."""
+
+    rank, reflect, constant = 3, False, True
+    args = _torch_pad_args(with_value=True)
+
+
+@register("ReflectionPad3d", prefix="pad")
+class ReflectionPad3d(TorchPad):
+    """Pads the last 3 axes (PyTorch ReflectionPad3d)."""
+
+    rank, reflect, constant = 3, True, False
+    args = _torch_pad_args()
+
+
+@register("ReplicationPad3d", prefix="pad")
+class ReplicationPad3d(TorchPad):
+    """Pads the last 3 axes (PyTorch ReplicationPad3d)."""
+
+    rank, reflect, constant = 3, False, False
+    args = _torch_pad_args()
+
+
+@register("ZeroPadding3D", prefix="zero_padding")
+class ZeroPadding3D(KerasPad):
+    """Pads the 3 spatial axes with zeros (Keras ZeroPadding3D)."""
+
+    rank = 3
+    args = _keras_sides_args("padding", 3)
+
+
+@register("Cropping3D", prefix="cropping")
+class Cropping3D(Cropping):
+    """Crops the 3 spatial axes (Keras Cropping3D)."""
+
+    rank = 3
+    args = _keras_sides_args("cropping", 3)
 
 
 @register("Slice", prefix="slice")
@@ -490,7 +614,7 @@ class Slice(Layer):
         if isinstance(length, int) and length == 0:
             raise ShapeError(why, hint="an empty axis breaks the layers after it; check start and stop")
         require_at_least(length, 1, why)
-        return (*x[:axis], length, *x[axis + 1 :])
+        return [(*x[:axis], length, *x[axis + 1 :])]
 
 
 def _clamped(n, index: int):
@@ -516,25 +640,31 @@ class Select(Layer):
         require_at_least(
             x[axis], need, f"selects index {cfg.index} of axis {cfg.axis}, which has size {format_dim(x[axis])}"
         )
-        return x[:axis] + x[axis + 1 :]
+        return [x[:axis] + x[axis + 1 :]]
 
 
-for _rank in (1, 2, 3):
-    register(f"CircularPad{_rank}d", prefix="pad")(
-        type(
-            f"CircularPad{_rank}d",
-            (TorchPad,),
-            {
-                "rank": _rank,
-                "constant": False,
-                "circular": True,
-                "args": {
-                    "padding": Arg(Ints(None), doc="an int, or (left, right, top, bottom, front, back); negative crops")
-                },
-                "__doc__": f"Pads the last {_rank} axes by wrapping around (PyTorch CircularPad{_rank}d).",
-            },
-        )
-    )
+@register("CircularPad1d", prefix="pad")
+class CircularPad1d(TorchPad):
+    """Pads the last 1 axes by wrapping around (PyTorch CircularPad1d)."""
+
+    rank, constant, circular = 1, False, True
+    args = _torch_pad_args()
+
+
+@register("CircularPad2d", prefix="pad")
+class CircularPad2d(TorchPad):
+    """Pads the last 2 axes by wrapping around (PyTorch CircularPad2d)."""
+
+    rank, constant, circular = 2, False, True
+    args = _torch_pad_args()
+
+
+@register("CircularPad3d", prefix="pad")
+class CircularPad3d(TorchPad):
+    """Pads the last 3 axes by wrapping around (PyTorch CircularPad3d)."""
+
+    rank, constant, circular = 3, False, True
+    args = _torch_pad_args()
 
 
 class FixedUpsample(Layer):
@@ -589,4 +719,4 @@ class RepeatVector(Layer):
         # (N, F) -> (N, n, F)
         (x,) = ins
         require_rank(x, 2, 2)
-        return (x[0], cfg.n, x[1])
+        return [(x[0], cfg.n, x[1])]

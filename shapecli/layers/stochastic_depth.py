@@ -29,4 +29,4 @@ class StochasticDepth(Layer):
         (x,) = ins
         if cfg.mode == "row" and cfg.p > 0:
             require_rank(x, 1)
-        return x
+        return [x]

@@ -68,7 +68,7 @@ class Standalone(Layer):
     @staticmethod
     def output_shape(cfg, ins):
         # () -> shape
-        return cfg.shape
+        return [cfg.shape]
 
 
 @register("Parameter", prefix="parameter")
@@ -150,7 +150,7 @@ class LayerScale(Layer):
             "channels",
             message="declares {name}={declared} but receives {shape} ({actual} on axis {axis})",
         )
-        return x
+        return [x]
 
     @staticmethod
     def params(cfg, ins):

@@ -52,9 +52,9 @@ class TransformerStack(Layer):
         return _stack(cls.layer, cfg, ins, cfg.num_layers, cfg.norm)
 
     @classmethod
-    def macs(cls, cfg, ins, out):
+    def macs(cls, cfg, ins, outs):
         # num_layers * one layer's
-        return cfg.num_layers * cls.layer.macs(cfg, ins, out)
+        return cfg.num_layers * cls.layer.macs(cfg, ins, outs)
 
 
 @register("TransformerEncoder", prefix="encoder")
@@ -111,7 +111,7 @@ class Transformer(Layer):
             raise ShapeError(
                 f"needs src and tgt with d_model={width} features, receives {format_shape(src)} and {format_shape(tgt)}"
             )
-        memory = TransformerEncoderLayer.output_shape(cfg, [src])
+        memory = TransformerEncoderLayer.output_shape(cfg, [src])[0]
         return TransformerDecoderLayer.output_shape(cfg, [tgt, memory])
 
     @staticmethod
@@ -120,11 +120,11 @@ class Transformer(Layer):
         return encoder + _stack(TransformerDecoderLayer, cfg, ins, cfg.num_decoder_layers, True, "decoder.")
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # the encoder's layers on src, the decoder's on tgt with memory of src's shape
         src, tgt = ins
-        encoder = cfg.num_encoder_layers * TransformerEncoderLayer.macs(cfg, [src], src)
-        return encoder + cfg.num_decoder_layers * TransformerDecoderLayer.macs(cfg, [tgt, src], out)
+        encoder = cfg.num_encoder_layers * TransformerEncoderLayer.macs(cfg, [src], [src])
+        return encoder + cfg.num_decoder_layers * TransformerDecoderLayer.macs(cfg, [tgt, src], outs)
 
 
 def _differ(a, b) -> bool:

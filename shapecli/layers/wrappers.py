@@ -127,7 +127,7 @@ def _inner(cfg) -> SimpleNamespace:
 
 
 def _apply(cfg, x):
-    """The wrapped layer's output shape for input `x`, its errors saying so."""
+    """The wrapped layer's output shapes for input `x`, its errors saying so."""
     spec = cfg.layer
     try:
         return spec.cls.output_shape(_inner(cfg), [x])
@@ -177,8 +177,8 @@ class TimeDistributed(Layer):
     def output_shape(cfg, ins):
         # (N, T, *rest) -> (N', T, *y[1:]) with y = layer((N, *rest))
         (x,) = ins
-        y = _apply(cfg, _step_input(x))
-        return (y[0], x[1], *y[1:])
+        (y,) = _apply(cfg, _step_input(x))
+        return [(y[0], x[1], *y[1:])]
 
     @staticmethod
     def params(cfg, ins):
@@ -186,12 +186,11 @@ class TimeDistributed(Layer):
         return _named(cfg.layer.name, params) if cfg.convention == "keras" else params
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # T times the layer's
-        x = ins[0]
+        x, y = ins[0], outs[0]
         step = _step_input(x)
-        y = (out[0], *out[2:])
-        return x[1] * cfg.layer.cls.macs(_inner(cfg), [step], y)
+        return x[1] * cfg.layer.cls.macs(_inner(cfg), [step], [(y[0], *y[2:])])
 
 
 # -- Bidirectional ------------------------------------------------------------------------
@@ -262,16 +261,14 @@ class Bidirectional(Layer):
     @staticmethod
     def output_shape(cfg, ins):
         # concat: (…, 2F); sum/mul/ave: (…, F); null: (…, F) twice; then the states of both directions
-        out = _apply(cfg, ins[0])
-        output, states = (out[0], out[1:]) if isinstance(out, list) else (out, [])
+        output, *states = _apply(cfg, ins[0])
         if cfg.merge_mode == "concat":
             merged = [(*output[:-1], 2 * output[-1])]
         elif cfg.merge_mode is None:
             merged = [output, output]
         else:
             merged = [output]
-        outs = merged + list(states) * 2
-        return outs if len(outs) > 1 else outs[0]
+        return merged + states * 2
 
     @staticmethod
     def params(cfg, ins):
@@ -279,7 +276,7 @@ class Bidirectional(Layer):
         return _named(f"forward_{cfg.layer.name}", params) + _named(f"backward_{cfg.layer.name}", params)
 
     @staticmethod
-    def macs(cfg, ins, out):
+    def macs(cfg, ins, outs):
         # twice the layer's
         inner = _inner(cfg)
         return 2 * cfg.layer.cls.macs(inner, ins, cfg.layer.cls.output_shape(inner, ins))

@@ -197,9 +197,9 @@ FP32_ACTIVATIONS = {"softmax", "log_softmax", "softmin", "softplus", "exponentia
 
 def _activation_words() -> dict[str, str]:
     """Activation layer type name → its word (ReLU → relu), from the layer catalog."""
-    from ..layers.activation import ACTIVATIONS
+    from ..layers.activation import ACTIVATION_LAYERS
 
-    return {name: word for name, _aliases, word, _base, _formula in ACTIVATIONS}
+    return {cls.type_name: cls.word for cls in ACTIVATION_LAYERS}
 
 
 def activation_keeps(word: str | None, c: Call, before: Saved, after: Saved, shape: tuple) -> tuple:
