@@ -438,7 +438,7 @@ class _Propagation:
                 _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
             macs = answer.macs
             if macs is _NOT_YET:
-                macs = node.layer.macs(cfg, ins, outs)
+                macs = node.layer.macs(answer.built, ins, outs)
                 if answer.concrete:  # on concrete shapes the MACs record no condition: keep them
                     answer.macs = macs
             info.macs = macs
@@ -469,9 +469,10 @@ class _Propagation:
         outs = node.layer.output_shape(cfg, ins)
         for shape in outs:
             _check_shape(shape)
-        specs = node.layer.params(cfg, ins)
+        built = node.layer.build(cfg, ins)
+        specs = node.layer.params(built, ins)
         conditions = tuple((c.kind, c.expr) for c in found[start:])
-        answer = _Answer(outs, specs, conditions, all(type(d) is int for shape in ins for d in shape))
+        answer = _Answer(outs, built, specs, conditions, all(type(d) is int for shape in ins for d in shape))
         if key is not None:
             self.answers[key] = answer
         return answer
@@ -564,10 +565,11 @@ def _unreached(model: Model, outputs: dict, layers: list[LayerInfo]) -> list[Dia
 def _before_params(node: Node, count: int) -> list:
     """The parameters before inference; for a layer whose arguments read shapes, those the
     rule can tell without them (none when it cannot)."""
+    ins = [ANY_SHAPE] * count
     if node.pending is None:
-        return node.layer.params(node.cfg, [ANY_SHAPE] * count)
+        return node.layer.params(node.layer.build(node.cfg, ins), ins)
     try:
-        return node.layer.params(node.cfg, [ANY_SHAPE] * count)
+        return node.layer.params(node.layer.build(node.cfg, ins), ins)
     except (TypeError, ArithmeticError, ValueError, ShapeError):
         return []
 
@@ -585,13 +587,14 @@ _NOT_YET = object()
 
 class _Answer:
     """What a layer's rules give on some input shapes: the outputs (one shape per output name),
-    the parameters, the MACs (_NOT_YET until asked for; kept only on concrete shapes), the
-    conditions the rules recorded as (kind, expr) pairs, and whether every input size is concrete."""
+    the configuration `build` gave, the parameters, the MACs (_NOT_YET until asked for; kept only
+    on concrete shapes), the conditions the rules recorded as (kind, expr) pairs, and whether every
+    input size is concrete."""
 
-    __slots__ = ("outs", "params", "macs", "conditions", "concrete")
+    __slots__ = ("outs", "built", "params", "macs", "conditions", "concrete")
 
-    def __init__(self, outs: list, params: list, conditions: tuple, concrete: bool):
-        self.outs, self.params, self.conditions, self.concrete = outs, params, conditions, concrete
+    def __init__(self, outs: list, built, params: list, conditions: tuple, concrete: bool):
+        self.outs, self.built, self.params, self.conditions, self.concrete = outs, built, params, conditions, concrete
         self.macs = _NOT_YET
 
 

@@ -26,9 +26,10 @@ def run_layer(type_name: str, args: dict, ins: list[tuple], convention: str = "t
     the list of shapes for a layer with several outputs."""
     layer, cfg = config(type_name, args, convention)
     outs = layer.output_shape(cfg, ins)
-    params = {p.name: p.shape for p in layer.params(cfg, ins)}
+    built = layer.build(cfg, ins)
+    params = {p.name: p.shape for p in layer.params(built, ins)}
     out = outs[0] if len(layer.output_names(cfg)) == 1 else outs
-    return out, params, layer.macs(cfg, ins, outs)
+    return out, params, layer.macs(built, ins, outs)
 
 
 # type, arguments, input shapes, output shape, {convention: parameters}, MACs
@@ -199,7 +200,7 @@ def test_unknown_argument_suggests():
 )
 def test_parameters_before_inference(type_name, args, convention, before):
     layer, cfg = config(type_name, args, convention)
-    assert {p.name: p.shape for p in layer.params(cfg, [ANY_SHAPE])} == before
+    assert {p.name: p.shape for p in layer.params(layer.build(cfg, [ANY_SHAPE]), [ANY_SHAPE])} == before
 
 
 def test_type_names_are_case_insensitive():
@@ -633,7 +634,7 @@ DECODER_LAYER += ENCODER_LAYER[4:] + ["norm3.weight", "norm3.bias"]
 def test_transformer_stacks_name_their_parameters_as_state_dict(type_name, args, ins, out, names):
     layer, cfg = config(type_name, args)
     assert layer.output_shape(cfg, ins) == [out]
-    assert [p.name for p in layer.params(cfg, ins)] == names
+    assert [p.name for p in layer.params(layer.build(cfg, ins), ins)] == names
 
 
 def test_transformer_macs_are_the_layers_macs():

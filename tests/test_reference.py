@@ -35,8 +35,9 @@ def shapecli_view(convention: str, record: dict) -> dict:
     try:
         cfg = make_config(layer, record["args"], convention, lambda key, value=True: Loc(1, 1))
         outs = layer.output_shape(cfg, shapes)
-        params = layer.params(cfg, shapes)
-        macs = layer.macs(cfg, shapes, outs)
+        built = layer.build(cfg, shapes)
+        params = layer.params(built, shapes)
+        macs = layer.macs(built, shapes, outs)
     except (SpecError, ShapeError) as e:
         return {"refused": e.message}
     return {

@@ -1,11 +1,11 @@
 """Every layer type's rules keep the contract the propagation relies on, whatever the inputs.
 
 For each registered type, on every configuration of the reference records and of test_layers'
-rows: `params` on inputs of unknown rank (ANY_SHAPE, as before inference) never fails;
+rows: `build` and `params` on inputs of unknown rank (ANY_SHAPE, as before inference) never fail;
 `output_shape` on inputs whose sizes are all unknown (dims.UNKNOWN) or symbols, of every rank
 0-5, and on the example's inputs with one size unknown or a symbol, either refuses with the
-project's own ShapeError/SpecError or gives a list of one shape per name of `output_names`,
-and then `params` and `macs` on the same inputs do not fail either. A
+project's own ShapeError/SpecError or gives a list of one shape per name of `output_names`;
+then `build` never refuses, and `params` and `macs` on the same inputs do not fail either. A
 TypeError, IndexError … there would be an internal error (exit 3).
 """
 
@@ -70,6 +70,7 @@ def _unknown_inputs(shapes: list):
 SIGNATURES = {
     "output_names": ["cfg"],
     "output_shape": ["cfg", "ins"],
+    "build": ["cfg", "ins"],
     "params": ["cfg", "ins"],
     "macs": ["cfg", "ins", "outs"],
     "check_args": ["cfg"],
@@ -105,19 +106,24 @@ def test_rules_on_unknown_inputs_refuse_or_answer_never_crash(type_name):
             continue
         high = layer.max_inputs if layer.max_inputs is not None else layer.min_inputs + 2
         for arity in sorted({len(shapes), *range(layer.min_inputs, high + 1)}):
-            layer.params(cfg, [ANY_SHAPE] * arity)  # before inference: never refuses
+            unknown = [ANY_SHAPE] * arity
+            layer.params(layer.build(cfg, unknown), unknown)  # before inference: never refuses
         for label, ins in _unknown_inputs(shapes):
             where = f"{convention} {args} on {label}"
-            try:
-                with collecting("test"):
-                    outs = layer.output_shape(cfg, ins)
-                    names = layer.output_names(cfg)
-                    assert isinstance(outs, list), f"{where}: output_shape gives {outs!r}, not a list"
-                    assert len(outs) == len(names), f"{where}: {len(outs)} outputs for the names {names}"
-                    assert all(isinstance(shape, tuple) for shape in outs), f"{where}: {outs!r}"
-                    layer.params(cfg, ins)
-                    layer.macs(cfg, ins, outs)
-            except (ShapeError, SpecError):
-                pass
             checked += 1
+            with collecting("test"):
+                try:
+                    outs = layer.output_shape(cfg, ins)
+                except (ShapeError, SpecError):
+                    continue
+                names = layer.output_names(cfg)
+                assert isinstance(outs, list), f"{where}: output_shape gives {outs!r}, not a list"
+                assert len(outs) == len(names), f"{where}: {len(outs)} outputs for the names {names}"
+                assert all(isinstance(shape, tuple) for shape in outs), f"{where}: {outs!r}"
+                built = layer.build(cfg, ins)  # never refuses inputs output_shape accepted
+                try:
+                    layer.params(built, ins)
+                    layer.macs(built, ins, outs)
+                except (ShapeError, SpecError):
+                    pass
     assert checked > 0, f"{type_name}: no example configuration to check"

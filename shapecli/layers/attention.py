@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..args import Bool, Choice, Float, Int
 from ..dims import equal, format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
-from ..registry import Arg, Layer, Param, PerConvention, register
+from ..registry import Arg, Layer, Param, PerConvention, register, with_sizes
 from ..shape_math import broadcast, require_declared, require_divisible, require_rank, require_size, same_dim
 
 _BATCH_FIRST = Arg(Bool(), PerConvention(torch=False, keras=True), doc="inputs (N, L, E) instead of (L, N, E)")
@@ -158,10 +158,15 @@ class MultiheadAttention(Layer):
         return [query, weights if n is None else (n, *weights)]
 
     @staticmethod
+    def build(cfg, ins):
+        # PyTorch's embed_dim: declared, else the query's last axis
+        return cfg if cfg.convention == "keras" else with_sizes(cfg, embed_dim=ins[0][-1])
+
+    @staticmethod
     def params(cfg, ins):
         if cfg.convention == "keras":
             return _keras_attention_params(cfg, ins)
-        e = cfg.embed_dim if cfg.embed_dim is not None else ins[0][-1]
+        e = cfg.embed_dim
         return _torch_attention_params("", e, _kdim(cfg, e), _vdim(cfg, e), cfg.use_bias, cfg.add_bias_kv)
 
     @staticmethod
@@ -266,6 +271,11 @@ def _linear(name: str, n_in, n_out, bias: bool) -> list[Param]:
     return [Param(f"{name}.weight", (n_out, n_in))] + ([Param(f"{name}.bias", (n_out,))] if bias else [])
 
 
+def build_width(cfg, ins):
+    """The build of the transformer layers: d_model, declared or the width of input 0."""
+    return with_sizes(cfg, d_model=ins[0][-1])
+
+
 def _check_width(cfg, x):
     """The model width of a transformer layer's input (src or tgt: input 0): the declared d_model, if any."""
     _, _, e = _sequence(x, cfg.batch_first)
@@ -287,9 +297,13 @@ class TransformerEncoderLayer(Layer):
         return [ins[0]]
 
     @staticmethod
+    def build(cfg, ins):
+        # d_model: declared, else the width of input 0
+        return build_width(cfg, ins)
+
+    @staticmethod
     def params(cfg, ins):
-        e = cfg.d_model if cfg.d_model is not None else ins[0][-1]
-        f = cfg.dim_feedforward
+        e, f = cfg.d_model, cfg.dim_feedforward
         return (
             _torch_attention_params("self_attn.", e, e, e, cfg.bias)
             + _linear("linear1", e, f, cfg.bias)
@@ -329,9 +343,13 @@ class TransformerDecoderLayer(Layer):
         return [tgt]
 
     @staticmethod
+    def build(cfg, ins):
+        # d_model: declared, else the width of input 0 (tgt)
+        return build_width(cfg, ins)
+
+    @staticmethod
     def params(cfg, ins):
-        e = cfg.d_model if cfg.d_model is not None else ins[0][-1]
-        f = cfg.dim_feedforward
+        e, f = cfg.d_model, cfg.dim_feedforward
         return (
             _torch_attention_params("self_attn.", e, e, e, cfg.bias)
             + _torch_attention_params("multihead_attn.", e, e, e, cfg.bias)

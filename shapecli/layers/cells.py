@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..args import Bool, Choice, Int
 from ..dims import format_shape
 from ..errors import ShapeError
-from ..registry import Arg, Layer, Param, register
+from ..registry import Arg, Layer, Param, register, with_sizes
 from ..shape_math import require_declared, require_rank, same_dim
 
 _ARGS = {
@@ -60,11 +60,15 @@ class Cell(Layer):
                 )
         return [state] * cls.states
 
+    @staticmethod
+    def build(cfg, ins):
+        # input_size: declared, else the input's last axis
+        return with_sizes(cfg, input_size=ins[0][-1])
+
     @classmethod
     def params(cls, cfg, ins):
-        features = cfg.input_size if cfg.input_size is not None else ins[0][-1]
         rows = cls.gates * cfg.hidden_size
-        params = [Param("weight_ih", (rows, features)), Param("weight_hh", (rows, cfg.hidden_size))]
+        params = [Param("weight_ih", (rows, cfg.input_size)), Param("weight_hh", (rows, cfg.hidden_size))]
         if cfg.bias:
             params += [Param("bias_ih", (rows,)), Param("bias_hh", (rows,))]
         return params
@@ -74,7 +78,7 @@ class Cell(Layer):
         # N * gates*H * (I + H): the input and the state projections (the state is zeros when not given)
         x = ins[0]
         batch = x[0] if len(x) == 2 else 1
-        return batch * cls.gates * cfg.hidden_size * (x[-1] + cfg.hidden_size)
+        return batch * cls.gates * cfg.hidden_size * (cfg.input_size + cfg.hidden_size)
 
 
 @register("RNNCell", prefix="rnn_cell")

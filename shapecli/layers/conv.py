@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..args import Bool, Choice, Int, Ints, Padding
 from ..dims import format_dim, format_shape, product
 from ..errors import SpecError
-from ..registry import Arg, Layer, Param, PerConvention, register
+from ..registry import Arg, Layer, Param, PerConvention, register, with_sizes
 from ..shape_math import (
     channels_of,
     join_channels,
@@ -55,11 +55,6 @@ def _activation_word():
     return ActivationWord()
 
 
-def _in_channels(cfg, x, rank: int):
-    """Declared input channels, else the input's channel axis (UNKNOWN before inference)."""
-    return cfg.in_channels if cfg.in_channels is not None else channels_of(cfg, x, rank)
-
-
 def _check_in_channels(cfg, x, c_in, rank: int) -> None:
     """The declared in_channels against the input's channel axis; groups must divide the channels."""
     require_declared(x, -1 if cfg.data_format == "channels_last" else -(rank + 1), cfg, "in_channels", unit="channels")
@@ -97,8 +92,13 @@ class Conv(Layer):
         return [join_channels(cfg, batch, cfg.filters, out)]
 
     @classmethod
+    def build(cls, cfg, ins):
+        # in_channels: declared, else the input's channel axis
+        return with_sizes(cfg, in_channels=channels_of(cfg, ins[0], cls.rank))
+
+    @classmethod
     def params(cls, cfg, ins):
-        per_group = _in_channels(cfg, ins[0], cls.rank) // cfg.groups
+        per_group = cfg.in_channels // cfg.groups
         if cfg.convention == "keras":
             weight = Param("kernel", (*cfg.kernel_size, per_group, cfg.filters))
         else:
@@ -108,7 +108,7 @@ class Conv(Layer):
     @classmethod
     def macs(cls, cfg, ins, outs):
         # out elements * in/groups * kernel volume
-        return product(outs[0]) * (_in_channels(cfg, ins[0], cls.rank) // cfg.groups) * product(cfg.kernel_size)
+        return product(outs[0]) * (cfg.in_channels // cfg.groups) * product(cfg.kernel_size)
 
 
 class ConvTranspose(Layer):
@@ -157,8 +157,13 @@ class ConvTranspose(Layer):
         return [join_channels(cfg, batch, cfg.filters, out)]
 
     @classmethod
-    def params(cls, cfg, ins):
-        c_in = _in_channels(cfg, ins[0], cls.rank)
+    def build(cls, cfg, ins):
+        # in_channels: declared, else the input's channel axis
+        return with_sizes(cfg, in_channels=channels_of(cfg, ins[0], cls.rank))
+
+    @staticmethod
+    def params(cfg, ins):
+        c_in = cfg.in_channels
         if cfg.convention == "keras":
             weight = Param("kernel", (*cfg.kernel_size, cfg.filters, c_in))
         else:
@@ -195,9 +200,9 @@ class DepthwiseConv(Conv):
         _, c_in, _ = split_channels(cfg, ins[0], cls.rank)
         return super().output_shape(_with(cfg, filters=c_in * cfg.depth_multiplier, groups=1), ins)
 
-    @classmethod
-    def params(cls, cfg, ins):
-        c_in = _in_channels(cfg, ins[0], cls.rank)
+    @staticmethod
+    def params(cfg, ins):
+        c_in = cfg.in_channels
         if cfg.convention == "keras":
             weight = Param("kernel", (*cfg.kernel_size, c_in, cfg.depth_multiplier))
         else:
@@ -225,7 +230,7 @@ class SeparableConv(Conv):
 
     @classmethod
     def params(cls, cfg, ins):
-        c_in = _in_channels(cfg, ins[0], cls.rank)
+        c_in = cfg.in_channels
         middle = c_in * cfg.depth_multiplier
         ones = (1,) * cls.rank
         if cfg.convention == "keras":
@@ -246,7 +251,7 @@ class SeparableConv(Conv):
     def macs(cls, cfg, ins, outs):
         # out positions * in*dm * (kernel volume + filters)
         batch, _, spatial = split_channels(cfg, outs[0], cls.rank)
-        middle = _in_channels(cfg, ins[0], cls.rank) * cfg.depth_multiplier
+        middle = cfg.in_channels * cfg.depth_multiplier
         return product(batch) * product(spatial) * middle * (product(cfg.kernel_size) + cfg.filters)
 
 

@@ -8,7 +8,7 @@ import re
 from ..args import Bool, Choice, Float, Int, Str, show
 from ..dims import UNKNOWN, AnyShape, format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
-from ..registry import Arg, Layer, Param, register
+from ..registry import Arg, Layer, Param, register, with_sizes
 from ..shape_math import (
     normalize_axis,
     require_at_least,
@@ -49,18 +49,22 @@ class Dense(Layer):
         return [(*x[:-1], cfg.units)]
 
     @staticmethod
+    def build(cfg, ins):
+        # in_units: declared, else the input's last axis
+        return with_sizes(cfg, in_units=ins[0][-1])
+
+    @staticmethod
     def params(cfg, ins):
-        n_in = _in_features(cfg, ins[0])
         if cfg.convention == "keras":
-            weight = Param("kernel", (n_in, cfg.units))
+            weight = Param("kernel", (cfg.in_units, cfg.units))
         else:
-            weight = Param("weight", (cfg.units, n_in))
+            weight = Param("weight", (cfg.units, cfg.in_units))
         return [weight, Param("bias", (cfg.units,))] if cfg.use_bias else [weight]
 
     @staticmethod
     def macs(cfg, ins, outs):
         # rows * in * units
-        return product(outs[0][:-1]) * _in_features(cfg, ins[0]) * cfg.units
+        return product(outs[0][:-1]) * cfg.in_units * cfg.units
 
 
 def _in_units_hint(declared: int, x: tuple) -> str:
@@ -70,11 +74,6 @@ def _in_units_hint(declared: int, x: tuple) -> str:
         sizes = " * ".join(format_dim(d) for d in x[1:])
         return f"the input has {sizes} = {declared} values per example: add a Flatten before this layer"
     return f"the input has {format_dim(x[-1])} features: set in_units: {format_dim(x[-1])}, or remove in_units"
-
-
-def _in_features(cfg, x):
-    """The input size of a Dense layer: declared if given, else the input's last axis."""
-    return cfg.in_units if cfg.in_units is not None else x[-1]
 
 
 @register("Identity", prefix="identity")
@@ -264,9 +263,15 @@ class PositionalEmbedding(Layer):
         return [x]
 
     @staticmethod
+    def build(cfg, ins):
+        # embedding_dim: declared, else the input's last axis
+        return with_sizes(cfg, embedding_dim=ins[0][-1])
+
+    @staticmethod
     def params(cfg, ins):
-        width = cfg.embedding_dim if cfg.embedding_dim is not None else ins[0][-1]
-        return [Param("embeddings" if cfg.convention == "keras" else "weight", (cfg.sequence_length, width))]
+        return [
+            Param("embeddings" if cfg.convention == "keras" else "weight", (cfg.sequence_length, cfg.embedding_dim))
+        ]
 
 
 @register("Bilinear", prefix="bilinear")
@@ -296,16 +301,19 @@ class Bilinear(Layer):
         return [(*a[:-1], cfg.out_features)]
 
     @staticmethod
+    def build(cfg, ins):
+        # in1_features, in2_features: declared, else the last axis of each input
+        return with_sizes(cfg, in1_features=ins[0][-1], in2_features=ins[1][-1])
+
+    @staticmethod
     def params(cfg, ins):
-        in1 = cfg.in1_features if cfg.in1_features is not None else ins[0][-1]
-        in2 = cfg.in2_features if cfg.in2_features is not None else ins[1][-1]
-        weight = Param("weight", (cfg.out_features, in1, in2))
+        weight = Param("weight", (cfg.out_features, cfg.in1_features, cfg.in2_features))
         return [weight, Param("bias", (cfg.out_features,))] if cfg.use_bias else [weight]
 
     @staticmethod
     def macs(cfg, ins, outs):
         # rows * out * in1 * in2
-        return product(outs[0][:-1]) * cfg.out_features * ins[0][-1] * ins[1][-1]
+        return product(outs[0][:-1]) * cfg.out_features * cfg.in1_features * cfg.in2_features
 
 
 @register("ClassToken", prefix="class_token")
@@ -323,9 +331,13 @@ class ClassToken(Layer):
         return [(x[0], x[1] + 1, x[2])]
 
     @staticmethod
+    def build(cfg, ins):
+        # embedding_dim: declared, else the input's last axis
+        return with_sizes(cfg, embedding_dim=ins[0][-1])
+
+    @staticmethod
     def params(cfg, ins):
-        width = cfg.embedding_dim if cfg.embedding_dim is not None else ins[0][-1]
-        return [Param("class_token", (1, 1, width))]
+        return [Param("class_token", (1, 1, cfg.embedding_dim))]
 
 
 @register("EmbeddingBag", prefix="embedding_bag")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..args import Bool, Float, Int, Ints
 from ..dims import format_dim, format_shape, product
 from ..errors import ShapeError, SpecError
-from ..registry import REQUIRED, Arg, Layer, Param, PerConvention, register
+from ..registry import REQUIRED, Arg, Layer, Param, PerConvention, register, with_sizes
 from ..shape_math import (
     normalize_axis,
     require_at_least,
@@ -100,10 +100,13 @@ class BatchNormBase(Layer):
         return [x]
 
     @staticmethod
+    def build(cfg, ins):
+        # num_features: declared, else the size of the channel axis
+        return with_sizes(cfg, num_features=ins[0][cfg.axis])
+
+    @staticmethod
     def params(cfg, ins):
-        x = ins[0]
-        channels = cfg.num_features if cfg.num_features is not None else x[cfg.axis]
-        shape = (channels,)
+        shape = (cfg.num_features,)
         if cfg.convention == "torch":
             return _affine(cfg, shape) + (_torch_statistics(shape) if cfg.track_running_stats else [])
         if cfg.convention == "mxnet":
@@ -177,14 +180,15 @@ class LayerNorm(Layer):
         return [x]
 
     @staticmethod
+    def build(cfg, ins):
+        # normalized_shape: declared, else the sizes of the normalized axes (Keras sorts the axes
+        # as written, negative ones first: gamma and beta follow that order)
+        axes = sorted(cfg.axis) if cfg.convention == "keras" else cfg.axis
+        return with_sizes(cfg, normalized_shape=tuple(ins[0][a] for a in axes))
+
+    @staticmethod
     def params(cfg, ins):
-        x = ins[0]
-        if cfg.normalized_shape is not None:
-            shape = tuple(cfg.normalized_shape)
-        else:
-            # Keras sorts the axes as written (negative ones first): gamma and beta follow that order
-            axes = sorted(cfg.axis) if cfg.convention == "keras" else cfg.axis
-            shape = tuple(x[a] for a in axes)
+        shape = tuple(cfg.normalized_shape)
         if cfg.rms_scaling:  # gamma always (scale or not), never beta
             return [Param("gamma", shape)]
         params = _affine(cfg, shape)
@@ -239,9 +243,13 @@ class GroupNorm(Layer):
         return [x]
 
     @staticmethod
+    def build(cfg, ins):
+        # num_channels: declared, else the size of the channel axis
+        return with_sizes(cfg, num_channels=ins[0][cfg.axis])
+
+    @staticmethod
     def params(cfg, ins):
-        channels = cfg.num_channels if cfg.num_channels is not None else ins[0][cfg.axis]
-        return _affine(cfg, (channels,))
+        return _affine(cfg, (cfg.num_channels,))
 
 
 class InstanceNormBase(Layer):
@@ -266,9 +274,13 @@ class InstanceNormBase(Layer):
         return [x]
 
     @classmethod
-    def params(cls, cfg, ins):
-        channels = cfg.num_features if cfg.num_features is not None else ins[0][-(cls.rank + 1)]
-        shape = (channels,)
+    def build(cls, cfg, ins):
+        # num_features: declared, else the size of the channel axis
+        return with_sizes(cfg, num_features=ins[0][-(cls.rank + 1)])
+
+    @staticmethod
+    def params(cfg, ins):
+        shape = (cfg.num_features,)
         params = [Param("weight", shape), Param("bias", shape)] if cfg.affine else []
         return params + (_torch_statistics(shape) if cfg.track_running_stats else [])
 
@@ -316,8 +328,13 @@ class RMSNorm(Layer):
         return [x]
 
     @staticmethod
+    def build(cfg, ins):
+        # normalized_shape: declared, else the size of the normalized axis
+        return with_sizes(cfg, normalized_shape=(ins[0][cfg.axis],))
+
+    @staticmethod
     def params(cfg, ins):
-        shape = tuple(cfg.normalized_shape) if cfg.normalized_shape is not None else (ins[0][cfg.axis],)
+        shape = tuple(cfg.normalized_shape)
         if not cfg.affine:
             return []
         return [Param("scale" if cfg.convention == "keras" else "weight", shape)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..args import Bool, Choice, Float, Int, Ints
 from ..dims import product
 from ..errors import SpecError
-from ..registry import Arg, Layer, Param, PerConvention, register
+from ..registry import Arg, Layer, Param, PerConvention, register, with_sizes
 from ..shape_math import conv_length, require_declared, require_positive, require_rank, window_padding
 from .activation import ActivationWord
 
@@ -110,9 +110,14 @@ class Recurrent(Layer):
             outs.append((stacks, *lead, hidden))
         return outs
 
+    @staticmethod
+    def build(cfg, ins):
+        # input_size: declared, else the input's last axis
+        return with_sizes(cfg, input_size=ins[0][-1])
+
     @classmethod
     def params(cls, cfg, ins):
-        features = cfg.input_size if cfg.input_size is not None else ins[0][-1]
+        features = cfg.input_size
         if cfg.convention == "keras":
             return _keras_params(cls, cfg, features)
         hidden, gates = cfg.hidden_size, cls.gates * cfg.hidden_size
@@ -152,7 +157,7 @@ class Recurrent(Layer):
     def macs(cls, cfg, ins, outs):
         # per step, layer and direction: gates*h*(in + h_out) (+ h*proj)
         x = ins[0]
-        features = x[-1]
+        features = cfg.input_size
         hidden, gates = cfg.hidden_size, cls.gates * cfg.hidden_size
         proj = getattr(cfg, "proj_size", 0) if cfg.convention != "keras" else 0
         h_out = proj or hidden

@@ -18,7 +18,14 @@ from ..dims import format_dim, format_shape
 from ..errors import ShapeError
 from ..registry import Arg, Layer, Param, register
 from ..shape_math import same_dim
-from .attention import _TRANSFORMER_ARGS, TransformerDecoderLayer, TransformerEncoderLayer, _norm, _sequence
+from .attention import (
+    _TRANSFORMER_ARGS,
+    TransformerDecoderLayer,
+    TransformerEncoderLayer,
+    _norm,
+    _sequence,
+    build_width,
+)
 
 MAX_LAYERS = 1024
 """Most layers one stack takes: each adds its parameters to the listing."""
@@ -31,8 +38,7 @@ def _stack(layer: type[Layer], cfg, ins, count: int, norm: bool, prefix: str = "
     one = layer.params(cfg, ins)
     params = [Param(f"{prefix}layers.{i}.{p.name}", p.shape, p.trainable, p.buffer) for i in range(count) for p in one]
     if norm:
-        width = cfg.d_model if cfg.d_model is not None else ins[0][-1]
-        params += _norm(f"{prefix}norm", width, cfg.bias)
+        params += _norm(f"{prefix}norm", cfg.d_model, cfg.bias)
     return params
 
 
@@ -46,6 +52,11 @@ class TransformerStack(Layer):
     def output_shape(cls, cfg, ins):
         # one layer's: encoder (S, N, E) -> (S, N, E); decoder tgt (T, N, E), memory (S, N, E) -> (T, N, E)
         return cls.layer.output_shape(cfg, ins)
+
+    @staticmethod
+    def build(cfg, ins):
+        # d_model: declared, else the width of input 0
+        return build_width(cfg, ins)
 
     @classmethod
     def params(cls, cfg, ins):
@@ -113,6 +124,11 @@ class Transformer(Layer):
             )
         memory = TransformerEncoderLayer.output_shape(cfg, [src])[0]
         return TransformerDecoderLayer.output_shape(cfg, [tgt, memory])
+
+    @staticmethod
+    def build(cfg, ins):
+        # d_model: declared, else the width of src
+        return build_width(cfg, ins)
 
     @staticmethod
     def params(cfg, ins):

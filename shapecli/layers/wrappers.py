@@ -126,6 +126,11 @@ def _inner(cfg) -> SimpleNamespace:
     return cfg.layer.config(cfg.convention)
 
 
+def _with_built_inner(cfg, ins) -> SimpleNamespace:
+    """A wrapper's build: its configuration with `inner`, the wrapped layer's built on `ins`."""
+    return SimpleNamespace(**{**vars(cfg), "inner": cfg.layer.cls.build(_inner(cfg), ins)})
+
+
 def _apply(cfg, x):
     """The wrapped layer's output shapes for input `x`, its errors saying so."""
     spec = cfg.layer
@@ -181,8 +186,13 @@ class TimeDistributed(Layer):
         return [(y[0], x[1], *y[1:])]
 
     @staticmethod
+    def build(cfg, ins):
+        # the layer built on one step
+        return _with_built_inner(cfg, [_step_input(ins[0])])
+
+    @staticmethod
     def params(cfg, ins):
-        params = cfg.layer.cls.params(_inner(cfg), [_step_input(ins[0])])
+        params = cfg.layer.cls.params(cfg.inner, [_step_input(ins[0])])
         return _named(cfg.layer.name, params) if cfg.convention == "keras" else params
 
     @staticmethod
@@ -190,7 +200,7 @@ class TimeDistributed(Layer):
         # T times the layer's
         x, y = ins[0], outs[0]
         step = _step_input(x)
-        return x[1] * cfg.layer.cls.macs(_inner(cfg), [step], [(y[0], *y[2:])])
+        return x[1] * cfg.layer.cls.macs(cfg.inner, [step], [(y[0], *y[2:])])
 
 
 # -- Bidirectional ------------------------------------------------------------------------
@@ -271,12 +281,16 @@ class Bidirectional(Layer):
         return merged + states * 2
 
     @staticmethod
+    def build(cfg, ins):
+        # the layer built on the input
+        return _with_built_inner(cfg, ins)
+
+    @staticmethod
     def params(cfg, ins):
-        params = cfg.layer.cls.params(_inner(cfg), ins)
+        params = cfg.layer.cls.params(cfg.inner, ins)
         return _named(f"forward_{cfg.layer.name}", params) + _named(f"backward_{cfg.layer.name}", params)
 
     @staticmethod
     def macs(cfg, ins, outs):
         # twice the layer's
-        inner = _inner(cfg)
-        return 2 * cfg.layer.cls.macs(inner, ins, cfg.layer.cls.output_shape(inner, ins))
+        return 2 * cfg.layer.cls.macs(cfg.inner, ins, cfg.layer.cls.output_shape(_inner(cfg), ins))
