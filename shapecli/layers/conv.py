@@ -96,8 +96,8 @@ class Conv(Layer):
         # in_channels: declared, else the input's channel axis
         return with_sizes(cfg, in_channels=channels_of(cfg, ins[0], cls.rank))
 
-    @classmethod
-    def params(cls, cfg, ins):
+    @staticmethod
+    def params(cfg, ins):
         per_group = cfg.in_channels // cfg.groups
         if cfg.convention == "keras":
             weight = Param("kernel", (*cfg.kernel_size, per_group, cfg.filters))
@@ -105,8 +105,8 @@ class Conv(Layer):
             weight = Param("weight", (cfg.filters, per_group, *cfg.kernel_size))
         return [weight, Param("bias", (cfg.filters,))] if cfg.use_bias else [weight]
 
-    @classmethod
-    def macs(cls, cfg, ins, outs):
+    @staticmethod
+    def macs(cfg, ins, outs):
         # out elements * in/groups * kernel volume
         return product(outs[0]) * (cfg.in_channels // cfg.groups) * product(cfg.kernel_size)
 
