@@ -788,3 +788,17 @@ def test_symbolic_sizes_give_the_conditions(layer, inputs, requirements):
     trace = run_spec(f"inputs: {inputs}\nlayers:\n  - {{name: l, from: {sources}, {layer[1:-1]}}}\n")
     assert trace.errors == []
     assert [r.text for r in trace.requires] == requirements
+
+
+@pytest.mark.parametrize(
+    "type_name, args, convention, params",
+    [
+        ("LayerNorm", {"normalized_shape": [10], "axis": [3]}, "torch", {"weight": (10,), "bias": (10,)}),
+        ("LayerNormalization", {"normalized_shape": [10], "axis": [4]}, "keras", {"gamma": (10,), "beta": (10,)}),
+        ("RMSNorm", {"normalized_shape": [10], "axis": 5}, "torch", {"weight": (10,)}),
+    ],
+)
+def test_declared_normalized_shape_is_built_without_reading_axis(type_name, args, convention, params):
+    # build reads the input only for sizes left undeclared: `axis` is unused once normalized_shape is given
+    out, found, _ = run_layer(type_name, args, [(2, 10)], convention)
+    assert (out, found) == ((2, 10), params)

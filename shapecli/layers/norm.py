@@ -182,7 +182,10 @@ class LayerNorm(Layer):
     @staticmethod
     def build(cfg, ins):
         # normalized_shape: declared, else the sizes of the normalized axes (Keras sorts the axes
-        # as written, negative ones first: gamma and beta follow that order)
+        # as written, negative ones first: gamma and beta follow that order); `axis` is unchecked
+        # once normalized_shape is declared, so it is read only when it is not
+        if cfg.normalized_shape is not None:
+            return cfg
         axes = sorted(cfg.axis) if cfg.convention == "keras" else cfg.axis
         return with_sizes(cfg, normalized_shape=tuple(ins[0][a] for a in axes))
 
@@ -329,7 +332,9 @@ class RMSNorm(Layer):
 
     @staticmethod
     def build(cfg, ins):
-        # normalized_shape: declared, else the size of the normalized axis
+        # normalized_shape: declared, else the size of the normalized axis (unchecked once declared)
+        if cfg.normalized_shape is not None:
+            return cfg
         return with_sizes(cfg, normalized_shape=(ins[0][cfg.axis],))
 
     @staticmethod
