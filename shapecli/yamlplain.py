@@ -119,7 +119,7 @@ class _Reader:
         """One string object for each key or text met: a long spec repeats a few of them many times."""
         self.line_maps: dict[str, tuple] = {}
         """A list item's line holding a flow mapping of scalars → (its values, the columns of its keys
-        and values, the column where it opens, the position after it)."""
+        and of its values)."""
 
     def document(self):
         """The value of the whole text: one block mapping or list starting at its first column."""

@@ -802,3 +802,20 @@ def test_declared_normalized_shape_is_built_without_reading_axis(type_name, args
     # build reads the input only for sizes left undeclared: `axis` is unused once normalized_shape is given
     out, found, _ = run_layer(type_name, args, [(2, 10)], convention)
     assert (out, found) == ((2, 10), params)
+
+
+@pytest.mark.parametrize(
+    "type_name, args, ins, macs",
+    [
+        ("Dense", {"units": 5, "in_units": 3}, [(2, UNKNOWN)], 2 * 3 * 5),  # rows * in * units
+        ("GRUCell", {"input_size": 20, "hidden_size": 8}, [(4, UNKNOWN)], 4 * 3 * 8 * (20 + 8)),  # N*3H*(I+H)
+        ("Bilinear", {"out_features": 4, "in1_features": 3, "in2_features": 5}, [(2, UNKNOWN), (2, 5)], 2 * 4 * 3 * 5),
+        # per sample, L = S = 3, E = 8: L*E*E (q) + S*(E+E)*E (k, v) + 2*L*S*E (scores, sum) + L*E*E (out)
+        ("MultiheadAttention", {"embed_dim": 8, "num_heads": 2}, [(3, 2, UNKNOWN)], 2 * (192 + 384 + 144 + 192)),
+    ],
+)
+def test_declared_sizes_count_the_macs_on_inputs_of_unknown_width(type_name, args, ins, macs):
+    # the build step fixes the declared size for params and macs alike: both are known
+    _, params, counted = run_layer(type_name, args, ins)
+    assert counted == macs
+    assert all(UNKNOWN not in shape for shape in params.values())

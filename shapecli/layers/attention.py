@@ -189,10 +189,10 @@ class MultiheadAttention(Layer):
                 + t * s * heads * vd
                 + t * heads * vd * width
             )
-        n, length, e = _sequence(query, cfg.batch_first)
-        _, keys, kdim = _sequence(key, cfg.batch_first)
-        extra = int(cfg.add_bias_kv) + int(cfg.add_zero_attn)
-        return (1 if n is None else n) * _attention_macs(length, keys, e, kdim, value[-1], extra)
+        n, length, _ = _sequence(query, cfg.batch_first)
+        _, keys, _ = _sequence(key, cfg.batch_first)
+        e, extra = cfg.embed_dim, int(cfg.add_bias_kv) + int(cfg.add_zero_attn)
+        return (1 if n is None else n) * _attention_macs(length, keys, e, _kdim(cfg, e), _vdim(cfg, e), extra)
 
 
 def _kdim(cfg, e):
@@ -315,7 +315,8 @@ class TransformerEncoderLayer(Layer):
     @staticmethod
     def macs(cfg, ins, outs):
         # self-attention + 2 * S*E*F per sample
-        n, s, e = _sequence(ins[0], cfg.batch_first)
+        n, s, _ = _sequence(ins[0], cfg.batch_first)
+        e = cfg.d_model
         return (1 if n is None else n) * (_attention_macs(s, s, e, e, e) + 2 * s * e * cfg.dim_feedforward)
 
 
@@ -363,8 +364,9 @@ class TransformerDecoderLayer(Layer):
     @staticmethod
     def macs(cfg, ins, outs):
         # self-attention (T, T) + cross-attention (T, S) + 2 * T*E*F per sample
-        n, t, e = _sequence(ins[0], cfg.batch_first)
+        n, t, _ = _sequence(ins[0], cfg.batch_first)
         _, s, _ = _sequence(ins[1], cfg.batch_first)
+        e = cfg.d_model
         per_sample = _attention_macs(t, t, e, e, e) + _attention_macs(t, s, e, e, e) + 2 * t * e * cfg.dim_feedforward
         return (1 if n is None else n) * per_sample
 

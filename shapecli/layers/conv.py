@@ -296,10 +296,12 @@ def _with(cfg, **changes):
 
 
 def _filters() -> Arg:
+    """The output channels argument of the convolutions."""
     return Arg(Int(1), aliases=("out_channels", "channels"), doc="output channels")
 
 
 def _output_padding(rank: int) -> Arg:
+    """The output_padding argument of a rank-`rank` transposed convolution."""
     return Arg(Ints(rank, 0), PerConvention(torch=0, keras=None), doc="extra size added to one side of the output")
 
 

@@ -371,6 +371,8 @@ class LazyInstanceNormBase(InstanceNormBase):
     (_LazyNormBase.initialize_parameters), so an unbatched (C, L, …) input fits only when C == L,
     unless the layer has neither a scale nor running statistics."""
 
+    args = _LAZY_INSTANCE_ARGS
+
     @classmethod
     def output_shape(cls, cfg, ins):
         # x -> x; unbatched: num_features = x[1], which must be x[0] with affine or running statistics
@@ -391,7 +393,6 @@ class LazyInstanceNorm1d(LazyInstanceNormBase):
     """InstanceNorm1d with PyTorch LazyInstanceNorm1d's defaults: affine and track_running_stats true."""
 
     rank = 1
-    args = _LAZY_INSTANCE_ARGS
 
 
 @register("LazyInstanceNorm2d", prefix="instancenorm")
@@ -399,7 +400,6 @@ class LazyInstanceNorm2d(LazyInstanceNormBase):
     """InstanceNorm2d with PyTorch LazyInstanceNorm2d's defaults: affine and track_running_stats true."""
 
     rank = 2
-    args = _LAZY_INSTANCE_ARGS
 
 
 @register("LazyInstanceNorm3d", prefix="instancenorm")
@@ -407,7 +407,6 @@ class LazyInstanceNorm3d(LazyInstanceNormBase):
     """InstanceNorm3d with PyTorch LazyInstanceNorm3d's defaults: affine and track_running_stats true."""
 
     rank = 3
-    args = _LAZY_INSTANCE_ARGS
 
 
 @register("SyncBatchNorm", prefix="batchnorm")

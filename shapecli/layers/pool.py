@@ -217,6 +217,7 @@ def _pool_args(rank: int, kind: str) -> dict:
 
 
 def _adaptive_args(rank: int, kind: str) -> dict:
+    """The arguments of a rank-`rank` adaptive pooling (`kind` 'max' also outputs indices)."""
     args = {"output_size": Arg(OutputSize(rank), doc="spatial size of the output"), "data_format": _FORMAT}
     if kind == "max":
         args["return_indices"] = Arg(Bool(), False, doc="PyTorch: also output the indices of the maxima")
@@ -224,6 +225,7 @@ def _adaptive_args(rank: int, kind: str) -> dict:
 
 
 def _global_args() -> dict:
+    """The arguments of a global pooling."""
     return {"keepdims": Arg(Bool(), False, doc="keep the spatial axes with size 1"), "data_format": _FORMAT}
 
 
@@ -452,6 +454,7 @@ class LPPool(Layer):
 
 
 def _unpool_args(rank: int) -> dict:
+    """The arguments of a rank-`rank` MaxUnpool: the pooling it undoes."""
     return {
         "pool_size": Arg(Ints(rank, 1), aliases=("kernel_size", "kernel"), doc="the pooling's window"),
         "strides": Arg(Ints(rank, 1), None, aliases=("stride",), doc="the pooling's step (default: the window)"),
@@ -461,6 +464,7 @@ def _unpool_args(rank: int) -> dict:
 
 
 def _lp_args(rank: int) -> dict:
+    """The arguments of a rank-`rank` power-average pooling."""
     return {
         "norm_type": Arg(Float(), doc="p of the p-norm (inf: max pooling of |x|)"),
         "pool_size": Arg(Ints(rank, 1), aliases=("kernel_size", "kernel"), doc="window size"),

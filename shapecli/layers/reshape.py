@@ -404,6 +404,7 @@ def _sides(rank: int):
 
 
 def _torch_pad_args(with_value: bool = False) -> dict:
+    """The arguments of PyTorch's padding layers (a fill value for the constant ones)."""
     args = {"padding": Arg(Ints(None), doc="an int, or (left, right, top, bottom, front, back); negative crops")}
     if with_value:
         args["value"] = Arg(Float(), 0.0, doc="the fill value (no shape effect)")
@@ -411,6 +412,7 @@ def _torch_pad_args(with_value: bool = False) -> dict:
 
 
 def _keras_sides_args(name: str, rank: int) -> dict:
+    """The arguments of Keras' rank-`rank` padding or cropping layers: the amounts as `name`."""
     return {
         name: Arg(_sides(rank), 1, doc="an int, one per axis, or [before, after] per axis"),
         "data_format": _FORMAT,

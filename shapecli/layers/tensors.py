@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from ..args import Bool, Choice, Float, Int, Str, show
 from ..conventions import DTYPE_BYTES
-from ..errors import ShapeError, SpecError
+from ..dims import AnyShape
+from ..errors import SpecError
 from ..initializers import parse_initializer
-from ..registry import Arg, Layer, Param, register
+from ..registry import Arg, Layer, Param, register, with_sizes
 from ..shape_math import normalize_axis, require_declared, require_rank
 
 
@@ -153,11 +154,14 @@ class LayerScale(Layer):
         return [x]
 
     @staticmethod
+    def build(cfg, ins):
+        # channels: declared, else the size of the channel axis (unknown before inference)
+        return with_sizes(cfg, channels=ins[0][cfg.axis])
+
+    @staticmethod
     def params(cfg, ins):
         x = ins[0]
-        try:
-            axis = normalize_axis(cfg.axis, len(x))
-        except (ShapeError, TypeError):  # before inference: the rank is not known
-            return [Param(cfg.param_name, (cfg.channels if cfg.channels is not None else x[0],))]
-        channels = cfg.channels if cfg.channels is not None else x[axis]
-        return [Param(cfg.param_name, (channels,) + (1,) * (len(x) - axis - 1))]
+        if isinstance(x, AnyShape):  # before inference: the rank, and so gamma's trailing axes, is not known
+            return [Param(cfg.param_name, (cfg.channels,))]
+        axis = normalize_axis(cfg.axis, len(x))
+        return [Param(cfg.param_name, (cfg.channels,) + (1,) * (len(x) - axis - 1))]

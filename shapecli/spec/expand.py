@@ -620,7 +620,8 @@ class Builder:
     def configure(self, scope: Scope, raw: YMap, layer: type[Layer], label: str, use: str) -> tuple:
         """(configuration, arguments as written, initializers, Pending or None) of a layer entry.
 
-        Layers given the same plain values (ints, strings, bools, nulls) share one configuration.
+        Layers given the same plain values (ints, strings, bools, nulls, and lists of them) share
+        one configuration.
         """
         args, init = {}, NO_INIT
         for key, given in raw.items():
