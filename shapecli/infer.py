@@ -437,8 +437,10 @@ class _Propagation:
                 _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
             macs = answer.macs
             if macs is _NOT_YET:
+                found = collected()
+                before = len(found)
                 macs = node.layer.macs(answer.built, ins, outs)
-                if answer.concrete:  # on concrete shapes the MACs record no condition: keep them
+                if len(found) == before:  # MACs that recorded no condition hold for every layer alike
                     answer.macs = macs
             info.macs = macs
             return outs
@@ -474,7 +476,7 @@ class _Propagation:
         built = node.layer.build(cfg, ins)
         specs = node.layer.params(built, ins)
         conditions = tuple((c.kind, c.expr) for c in found[start:])
-        answer = _Answer(outs, built, specs, conditions, all(type(d) is int for shape in ins for d in shape))
+        answer = _Answer(outs, built, specs, conditions)
         if key is not None:
             self.answers[key] = answer
         return answer
@@ -589,14 +591,13 @@ _NOT_YET = object()
 
 class _Answer:
     """What a layer's rules give on some input shapes: the outputs (one shape per output name),
-    the configuration `build` gave, the parameters, the MACs (_NOT_YET until asked for; kept only
-    on concrete shapes), the conditions the rules recorded as (kind, expr) pairs, and whether every
-    input size is concrete."""
+    the configuration `build` gave, the parameters, the MACs (_NOT_YET until asked for; kept
+    unless they recorded a condition), and the conditions the rules recorded as (kind, expr) pairs."""
 
-    __slots__ = ("outs", "built", "params", "macs", "conditions", "concrete")
+    __slots__ = ("outs", "built", "params", "macs", "conditions")
 
-    def __init__(self, outs: list, built, params: list, conditions: tuple, concrete: bool):
-        self.outs, self.built, self.params, self.conditions, self.concrete = outs, built, params, conditions, concrete
+    def __init__(self, outs: list, built, params: list, conditions: tuple):
+        self.outs, self.built, self.params, self.conditions = outs, built, params, conditions
         self.macs = _NOT_YET
 
 
