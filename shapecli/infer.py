@@ -276,7 +276,9 @@ class _Propagation:
             requires = simplify(self.conditions)
         except Contradiction as e:
             self.errors.append(self.contradiction(e))
-        warnings = model.warnings + _unreached(model, outputs, self.layers) + _input_dependent(model, self.layers)
+        warnings = model.warnings + _unreached(model, outputs, self.layers)
+        if any(isinstance(d, Expr) for shape in inputs.values() if shape for d in shape):
+            warnings += _input_dependent(model, self.layers)  # (a size depends on a symbol only through an input)
         return Trace(
             model.file,
             model.convention,

@@ -335,6 +335,8 @@ class _Walk:
         self.training_storages = 0
         self.saver: set[int] = set()
         self.memo: dict = {}
+        self.configs: dict[int, tuple] = {}
+        """Each configuration met (by identity: layers written alike share one) as a key."""
         self.sizes_cache: dict = {}
         self.outputs_cache: dict = {}
         self.tensors: dict = {}  # source → (its tensor in training, in inference)
@@ -420,7 +422,11 @@ class _Walk:
         """The answers known for this call by (training, contiguity of the inputs): a layer met
         again with the same call (a repeated block) shares them; a call that cannot be a key gets
         an empty dictionary."""
-        key = _call_key(call)
+        layer, cfg, shapes, outs, same, used = call
+        config = self.configs.get(id(cfg))
+        if config is None:
+            config = self.configs[id(cfg)] = _config_key(cfg)
+        key = (layer, config, tuple(shapes), tuple(outs), same, used)
         try:
             found = self.memo.get(key)
         except TypeError:  # an argument that cannot be a key (a list)
@@ -600,17 +606,14 @@ def _same_as_last(value: _Poly, records: list) -> _Poly:
     return value
 
 
-def _call_key(call: tuple) -> tuple:
-    """What a rule's answer depends on besides the flags of its inputs, as a dictionary key.
-    A configuration's values are keyed with their types: 1 and 1.0 are equal keys, not equal
-    arguments."""
-    layer, cfg, shapes, outs, same, used = call
+def _config_key(cfg) -> tuple:
+    """A configuration as a dictionary key, its values with their types: 1 and 1.0 are equal
+    keys, not equal arguments."""
     values = getattr(cfg, "__dict__", None)
     if values is None:
-        return (layer, cfg, tuple(shapes), tuple(outs), same, used)
+        return cfg
     arguments = tuple(values.values())
-    config = (tuple(values), arguments, tuple(map(type, arguments)))
-    return (layer, config, tuple(shapes), tuple(outs), same, used)
+    return (tuple(values), arguments, tuple(map(type, arguments)))
 
 
 class _Poly:

@@ -153,6 +153,8 @@ class Builder:
         self.configs: dict[tuple, tuple] = {}
         """(validated configuration, each argument's validated value) by (layer type, arguments as
         written) for plain arguments: layers given equal ones share them."""
+        self.configured: dict[tuple, tuple] = {}
+        """Entries written alike (see `configure`) → (configuration, arguments)."""
 
     # -- collecting errors --------------------------------------------------------
 
@@ -621,8 +623,35 @@ class Builder:
         """(configuration, arguments as written, initializers, Pending or None) of a layer entry.
 
         Layers given the same plain values (ints, strings, bools, nulls, and lists of them) share
-        one configuration.
+        one configuration; an entry written as an earlier one, with plain values only (a long list
+        of layers alike), takes the earlier one's arguments too, with positions of its own.
         """
+        alike = None if scope.init else _entry_key(layer, raw)
+        known = self.configured.get(alike) if alike is not None else None
+        if known is None:
+            cfg, arguments, init, pending = self.configure_anew(scope, raw, layer, label)
+            if alike is not None and init is NO_INIT and pending is None:
+                self.configured[alike] = (cfg, arguments)
+        else:
+            (cfg, arguments), init, pending = known, NO_INIT, None
+        given_by = scope.given_by()
+        if not given_by:
+            return (
+                cfg,
+                [(key, use, value, raw.value_loc(key), canonical) for key, value, canonical in arguments],
+                init,
+                pending,
+            )
+        written = []
+        for key, validated, canonical in arguments:
+            loc = raw.value_loc(key)
+            name, given_use = given_by.get(loc, (key, use))
+            written.append((name, given_use, validated, loc, canonical))
+        return cfg, written, init, pending
+
+    def configure_anew(self, scope: Scope, raw: YMap, layer: type[Layer], label: str) -> tuple:
+        """(configuration, (key, validated value, canonical name) of each argument, initializers,
+        Pending or None) of a layer entry, worked out from its values."""
         args, init = {}, NO_INIT
         for key, given in raw.items():
             if key in _LAYER_KEYS:
@@ -656,13 +685,7 @@ class Builder:
             else:
                 cfg = make_config(layer, args, self.convention, locate)
             values = [getattr(cfg, canonical_arg(layer, key)) for key in args]
-        given_by = scope.given_by()
-        written = []
-        for key, validated in zip(args, values):
-            loc = raw.value_loc(key)
-            name, given_use = given_by.get(loc, (key, use)) if given_by else (key, use)
-            written.append((name, given_use, validated, loc, canonical_arg(layer, key)))
-        return cfg, written, init, pending
+        return cfg, tuple(zip(args, values, [canonical_arg(layer, key) for key in args])), init, pending
 
     def expectation(self, scope: Scope, raw: YMap) -> Expectation | None:
         """A layer's `expect: [B, 64, floor(H/2), W // 2]` shape contract."""
@@ -710,7 +733,7 @@ class Builder:
         if len(self.nodes) >= MAX_NODES:
             raise SpecErrors([*self.errors, SpecError(f"the spec expands to more than {MAX_NODES:,} layers", loc)])
         node = Node(len(self.nodes), path, layer, label, cfg, loc, uses)
-        node.written_from = tuple(port.name for port in sources)
+        node.written_from = tuple([port.name for port in sources])
         self.nodes.append(node)
         self.node_ports.append(sources)  # each caller passes a list of its own, never changed after
         return node
@@ -885,6 +908,16 @@ def _config_key(layer: type[Layer], args: dict) -> tuple | None:
         else:
             return None
     return tuple(key)
+
+
+def _entry_key(layer: type[Layer], raw: YMap) -> tuple | None:
+    """What decides the configuration and arguments of an entry written with plain values only:
+    its keys, values and the values' types; None when a value is a list, a mapping or a float."""
+    values = tuple(raw.values())
+    types = tuple(map(type, values))
+    if not _PLAIN_TYPES.issuperset(types):
+        return None
+    return (layer, tuple(raw), values, types)
 
 
 def _reads(node: Node) -> list:
