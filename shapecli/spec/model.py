@@ -205,7 +205,7 @@ class Model:
 def unused_warnings(model: Model) -> list[Diagnostic]:
     """Warnings for layers whose output nothing takes, and inputs nothing reads."""
     used = {s for node in model.nodes for s in node.sources} | set(model.outputs.values())
-    used_nodes = {s.node for s in used if isinstance(s, NodeOutput)}
+    used_nodes = {s[0] for s in used if type(s) is NodeOutput}  # (node, index)
     warnings = [
         Diagnostic("unused", f"input '{name}' is not used by any layer", model.file, decl.loc, name)
         for name, decl in model.inputs.items()
