@@ -26,11 +26,19 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
+from functools import cache
 
-_TOKEN = re.compile(
-    r"\s*(?:(\d+\.\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d+)"
-    r"|([A-Za-z_][A-Za-z0-9_]*)|('[^']*'|\"[^\"]*\")|(\*\*|//|==|!=|<=|>=|[-+*/%^(),.<>\[\]]))"
-)
+
+@cache
+def _token() -> re.Pattern:
+    """One token and the spaces before it: a number, a name, a quoted string or an operator
+    (compiled on first use: most specs have no `$` expression)."""
+    return re.compile(
+        r"\s*(?:(\d+\.\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d+)"
+        r"|([A-Za-z_][A-Za-z0-9_]*)|('[^']*'|\"[^\"]*\")|(\*\*|//|==|!=|<=|>=|[-+*/%^(),.<>\[\]]))"
+    )
+
+
 FUNCTIONS = ("floor", "ceil", "round", "abs", "min", "max", "make_divisible")
 KEYWORDS = ("if", "else", "and", "or", "not", "true", "false", "True", "False")
 MAX_NESTING = 64
@@ -54,11 +62,11 @@ def parse(text: str):
 
 def _tokenize(text: str) -> list[tuple[str, object]]:
     """(kind, value) tokens: ('num', 3), ('name', 'x'), ('str', 'relu'), ('op', '+')."""
-    tokens, position = [], 0
+    tokens, position, token = [], 0, _token()
     while position < len(text):
         if text[position:].strip() == "":
             break
-        match = _TOKEN.match(text, position)
+        match = token.match(text, position)
         if not match:
             raise ExprError(f"unexpected '{text[position:].strip()[0]}' in '{text}'")
         number, name, string, symbol = match.groups()

@@ -39,8 +39,9 @@ _ASCII_OUTSIDE = re.compile(r"[^\n\x20-\x7e]")
 def _outside() -> re.Pattern:
     """A character this reader does not take: YAML's printable characters and newlines pass, but none
     of its other line breaks (carriage return, U+0085, U+2028, U+2029), no tab and no byte order mark.
-    Compiled on first use, for a text that is not ASCII (its ranges take milliseconds to compile)."""
-    return re.compile(r"[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+    Written as the characters refused (the ranges of those taken take milliseconds to compile), and
+    compiled on first use, for a text that is not ASCII."""
+    return re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 _KEY = r"([A-Za-z0-9_][A-Za-z0-9_./-]*)"

@@ -4,6 +4,7 @@ EmbeddingBag, Masking, EinsumDense."""
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from ..args import Bool, Choice, Float, Int, Str, show
 from ..dims import UNKNOWN, AnyShape, format_dim, format_shape, product
@@ -443,7 +444,11 @@ class OutputSizes:
         return "int ≥ 1, or a list of ints ≥ 1 and nulls"
 
 
-_EQUATION = re.compile(r"(\.\.\.)?([a-zA-Z]+)(\.\.\.)?,([a-zA-Z]+)->(\.\.\.)?([a-zA-Z]+)(\.\.\.)?")
+@cache
+def _equation() -> re.Pattern:
+    """An einsum equation of two operands, `...` at either end of the input's and output's letters
+    (compiled on first use: few specs have an EinsumDense)."""
+    return re.compile(r"(\.\.\.)?([a-zA-Z]+)(\.\.\.)?,([a-zA-Z]+)->(\.\.\.)?([a-zA-Z]+)(\.\.\.)?")
 
 
 class EinsumEquation(str):
@@ -459,7 +464,7 @@ class Equation:
     def __call__(self, value):
         if not isinstance(value, str):
             raise SpecError(f"expected an einsum equation, received {show(value)}")
-        match = _EQUATION.fullmatch(value.replace(" ", ""))
+        match = _equation().fullmatch(value.replace(" ", ""))
         forms = {
             (None, None, None, None): None,
             ("...", None, "...", None): "left",
