@@ -1,6 +1,6 @@
 """The layer-type registry, filled by the @register decorator.
 
-A layer type is a `Layer` subclass holding its arguments and four pure rules:
+A layer type is a `Layer` subclass holding its arguments and five pure rules:
 
     output_names(cfg)      -> (str, ...)  names of the outputs, ('output',) for most layers
     output_shape(cfg, ins) -> [shape]     shapes of the inputs → one shape per name of output_names,

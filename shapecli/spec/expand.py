@@ -626,7 +626,7 @@ class Builder:
         one configuration; an entry written as an earlier one, with plain values only (a long list
         of layers alike), takes the earlier one's arguments too, with positions of its own.
         """
-        alike = None if scope.init else _entry_key(layer, raw)
+        alike = None if scope.init or "name" in raw else _entry_key(layer, raw)  # (a name is never alike)
         known = self.configured.get(alike) if alike is not None else None
         if known is None:
             cfg, arguments, init, pending = self.configure_anew(scope, raw, layer, label)
