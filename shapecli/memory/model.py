@@ -327,7 +327,11 @@ class _Walk:
         self.saved: list = []  # per layer: the bytes it is first to keep (int, or _Poly)
         self.labels: list[tuple[str, ...]] = []
         self.transient: list[Dim] = []
-        self.kept, self.kept_symbolic = 0, _Poly()
+        self.kept = 0
+        self.kept_parts: dict = {}
+        """The symbolic bytes backward keeps: each size (an Expr, or UNKNOWN) → how many times."""
+        self.last_kept: tuple = ((), None)
+        """The symbolic sizes the last layer to keep any was first to keep, and its record."""
         self.copied: dict[str, Dim] = {}
         self.bytes: list[Dim] = []  # the inference pass's storages
         self.created: list[int] = []
@@ -346,7 +350,7 @@ class _Walk:
             size = INT64 if name in indices else (4 if sizes.amp else sizes.param)
             floating = name not in indices
             grad = settings.inputs_require_grad and floating
-            nbytes = product(shape) * size
+            nbytes = self._sized(shape, size)
             storage = self._storage(nbytes, -1, True)
             self.last_use[storage] = self.END
             self.tensors[name] = (
@@ -505,16 +509,27 @@ class _Walk:
                 saver.add(storage)
             if type(nbytes) is int:
                 mine += nbytes
+            elif symbolic is None:
+                symbolic = [nbytes]
             else:
-                if symbolic is None:
-                    symbolic = _Poly()
-                symbolic.add(nbytes)
+                symbolic.append(nbytes)
         self.kept += mine
-        if symbolic is not None:
-            self.kept_symbolic.add_poly(symbolic)
-            symbolic.add(mine)
-            symbolic = _same_as_last(symbolic, self.saved)
-        self.saved.append(mine if symbolic is None else symbolic)
+        if symbolic is None:
+            self.saved.append(mine)
+        else:
+            parts = self.kept_parts
+            for nbytes in symbolic:
+                parts[nbytes] = parts.get(nbytes, 0) + 1
+            key = (mine, *symbolic)
+            if self.last_kept[0] == key:  # a chain of layers alike keeps alike: one record
+                self.saved.append(self.last_kept[1])
+            else:
+                record = _Poly()
+                for nbytes in key:
+                    record.add(nbytes)
+                record = _same_as_last(record, self.saved)
+                self.last_kept = (key, record)
+                self.saved.append(record)
         self.labels.append(answer.labels)
 
     def _run(self, node, answer: _Answer, call: tuple, ins: list, compute: int) -> None:
@@ -531,7 +546,9 @@ class _Walk:
 
     def kept_totals(self) -> tuple[Dim, Dim]:
         """The bytes backward keeps, and autocast's weight copies among them."""
-        total = self.kept_symbolic.copy()
+        total = _Poly()
+        for size, count in self.kept_parts.items():
+            total.add(size, count)
         total.add(self.kept)
         copies = _Poly()
         for elements in self.copied.values():
@@ -545,7 +562,7 @@ class _Walk:
             self.last_use[self.tensors[source][1][STORAGE]] = self.END
         steps = len(self.transient)
         change = [0] * (steps + 1)
-        symbolic: dict[int, _Poly] = {}
+        symbolic: dict[int, dict] = {}  # step → {symbolic size: storages of it made (+) and let go (-)}
         running, running_symbolic = 0, _Poly()
         for size, created, end in zip(self.bytes, self.created, self.last_use):
             if type(size) is int:
@@ -559,23 +576,34 @@ class _Walk:
             if created < 0:
                 running_symbolic.add(size)
             else:
-                symbolic.setdefault(created, _Poly()).add(size)
+                counts = symbolic.setdefault(created, {})
+                counts[size] = counts.get(size, 0) + 1
             if end < steps:
-                symbolic.setdefault(end + 1, _Poly()).add(size, -1)
+                counts = symbolic.setdefault(end + 1, {})
+                counts[size] = counts.get(size, 0) - 1
         alive: list = []
         constant = not symbolic and not running_symbolic.terms and not running_symbolic.unknown
+        last_extra: object = None  # the transient bytes of the last step recorded as a _Poly
         for step, extra in enumerate(self.transient):
+            changed = change[step] != 0
             running += change[step]
             if step in symbolic:
-                running_symbolic.add_poly(symbolic[step])
-                constant = False
+                for size, count in symbolic[step].items():
+                    if count:  # (a storage let go as another of its size is made changes nothing)
+                        running_symbolic.add(size, count)
+                        constant, changed = False, True
             if constant and type(extra) is int:
                 alive.append(running + extra)
+                last_extra = None
+                continue
+            if not changed and last_extra is not None and (extra is last_extra or extra == last_extra):
+                alive.append(alive[-1])  # nothing alive changed since the step before
                 continue
             now = running_symbolic.copy()
             now.add(running)
             now.add(extra)
             alive.append(_same_as_last(now, alive))
+            last_extra = extra
         paths = [node.path for node in self.model.nodes]
         return alive, _candidates(paths, alive, {})
 
@@ -669,6 +697,8 @@ class _Poly:
         """Whether self >= other certainly, for every value of the symbols (each at least 1)."""
         if self.unknown or other.unknown:
             return False
+        if self is other:
+            return True
         mine, theirs = self.terms, other.terms
         higher = lower = False
         for monomial in mine.keys() | theirs.keys():
@@ -754,7 +784,11 @@ def _candidates(paths: list[str], values: list, cache: dict) -> list[tuple[str, 
         best = max(range(len(numbers)), key=numbers.__getitem__)
         return [(paths[best], numbers[best])]
     kept: list[tuple[str, _Poly]] = []
+    previous = None
     for path, value in zip(paths, values):
+        if value is previous:  # (kept, or below one kept, when it was met)
+            continue
+        previous = value
         if any(other.at_least(value, cache) for _, other in kept):
             continue
         kept = [(p, other) for p, other in kept if not value.at_least(other, cache)]
