@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class Convention:
     """One framework's way of showing a model.
@@ -24,9 +26,15 @@ class Convention:
 
         An empty `local` is a layer that is itself a tensor (a Parameter, a Buffer, torchvision's
         `layer_scale`): its name is the path, as PyTorch names an nn.Parameter attribute."""
+        return self.param_names(layer_path, (local,))[0]
+
+    def param_names(self, layer_path: str, locals_: Sequence[str]) -> list[str]:
+        """`param_name` of each of `locals_`, the layer's path converted once."""
         separator = self.separator
         path = (layer_path if self.dot == "." else layer_path.replace(".", self.dot)).replace("/", separator)
-        return path + separator + local.replace(".", separator) if local else path
+        if separator == ".":
+            return [path + "." + local if local else path for local in locals_]
+        return [path + separator + local.replace(".", separator) if local else path for local in locals_]
 
 
 CONVENTIONS = {

@@ -296,7 +296,7 @@ class _Propagation:
         """Infer one node: its parameters before inference, then its outputs and parameters."""
         ins = [self.values[s] for s in node.sources]
         first_use = self.shared_first.get(node.owner if node.owner is not None else node.id)
-        params, status = self.before(node, len(ins))
+        params, status, before_names = self.before(node, len(ins))
         info = LayerInfo(
             node.path,
             node.type_label,
@@ -317,15 +317,14 @@ class _Propagation:
         else:
             with collecting(node.path) as found:
                 if self.configure(node, info):
-                    outs = self.apply(node, ins, info)
+                    outs = self.apply(node, ins, info, before_names)
                     self.check_expectation(node, outs[0], info)
             if info.state == "ok":
                 self.conditions += found
-        if info.state == "ok":
-            info.count = _counted(info.params)
-        elif info.state == "absent":
+        if info.state == "absent":
             info.count, info.macs = 0, 0
-        else:
+        elif info.state != "ok":
+            info.count = None
             for p in info.params:
                 p.after = p.count = None
         info.output_shape = outs[0]
@@ -334,17 +333,18 @@ class _Propagation:
         for index, shape in enumerate(outs):
             self.values[NodeOutput(node.id, index)] = shape
 
-    def before(self, node: Node, count: int) -> tuple[list[ParamInfo], str]:
-        """The node's parameters before inference, and their status unless they are shared
-        ('none', 'initialized' or 'deferred'). What they are and how they start depends only on
-        the layer type, its configuration and initializers, which expansion shares among layers
-        written alike: those are worked out once."""
+    def before(self, node: Node, count: int) -> tuple[list[ParamInfo], str, tuple]:
+        """The node's parameters before inference, their status unless they are shared ('none',
+        'initialized' or 'deferred'), and their local names. What they are and how they start
+        depends only on the layer type, its configuration and initializers, which expansion shares
+        among layers written alike: those are worked out once."""
         key = (node.layer, id(node.cfg), id(node.init), count)
         known = self.before_specs.get(key)
         if known is None:
             specs = _with_inits(node, _before_params(node, count))
-            known = self.before_specs[key] = (specs, _before_status([spec for spec, _ in specs]))
-        return _param_infos(node, known[0], self.convention), known[1]
+            status = _before_status([spec for spec, _ in specs])
+            known = self.before_specs[key] = (specs, status, tuple([spec.name for spec, _ in specs]))
+        return _param_infos(node, known[0], self.convention), known[1], known[2]
 
     def absent(self, node: Node, ins: list, info: LayerInfo) -> bool:
         """Whether the node's `if:` is false (then it passes its first input on, with no parameters)."""
@@ -422,21 +422,25 @@ class _Propagation:
                 )
             )
 
-    def apply(self, node: Node, ins: list, info: LayerInfo) -> list:
-        """Run a node's rules on its input shapes, filling `info`; returns its output shapes."""
+    def apply(self, node: Node, ins: list, info: LayerInfo, before_names: tuple) -> list:
+        """Run a node's rules on its input shapes, filling `info` (`before_names`: the local names
+        of its parameters before inference); returns its output shapes."""
         group = node.owner if node.owner is not None else node.id
         cfg = info.cfg
         try:
             answer = self.answer(node, cfg, ins)
             outs = answer.outs
-            info.params = _after(node, info.params, answer.params, self.convention)
+            info.params = _after(node, info.params, before_names, answer, self.convention)
             if group not in self.shared_first:
                 self.shared_first[group] = info.params
+                info.count = answer.total
             else:
                 _share(info.params, self.shared_first[group], self.model.nodes[group])
             if node.tie is not None:
                 tied = self.model.nodes[node.tie]
                 _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
+            if info.count is None or node.tie is not None:  # (a shared or tied use counts 0)
+                info.count = _counted(info.params)
             macs = answer.macs
             if macs is _NOT_YET:
                 found = collected()
@@ -596,11 +600,15 @@ class _Answer:
     the configuration `build` gave, the parameters, the MACs (_NOT_YET until asked for; kept
     unless they recorded a condition), and the conditions the rules recorded as (kind, expr) pairs."""
 
-    __slots__ = ("outs", "built", "params", "macs", "conditions")
+    __slots__ = ("outs", "built", "params", "macs", "conditions", "names", "counts", "total")
 
     def __init__(self, outs: list, built, params: list, conditions: tuple):
         self.outs, self.built, self.params, self.conditions = outs, built, params, conditions
         self.macs = _NOT_YET
+        self.names = tuple([spec.name for spec in params])
+        self.counts = [product(spec.shape) for spec in params]
+        """The elements of each parameter, and of those that are not buffers together (`total`)."""
+        self.total = _sum([count for spec, count in zip(params, self.counts) if not spec.buffer])
 
 
 def _with_inits(node: Node, specs) -> list[tuple]:
@@ -612,29 +620,29 @@ def _param_infos(node: Node, specs_with_inits: list[tuple], convention) -> list[
     """The parameters of a node before inference (`after` is filled in by _after), from
     (parameter, initializer text) pairs."""
     infos = []
-    for spec, init in specs_with_inits:
-        info = ParamInfo(
-            convention.param_name(node.path, spec.name), spec.name, spec.shape, None, None, spec.trainable, spec.buffer
-        )
+    names = convention.param_names(node.path, [spec.name for spec, _ in specs_with_inits])
+    for name, (spec, init) in zip(names, specs_with_inits):
+        info = ParamInfo(name, spec.name, spec.shape, None, None, spec.trainable, spec.buffer)
         info.init = init
         infos.append(info)
     return infos
 
 
-def _after(node: Node, before: list[ParamInfo], specs, convention) -> list[ParamInfo]:
+def _after(node: Node, before: list[ParamInfo], before_names: tuple, answer: _Answer, convention) -> list[ParamInfo]:
     """The parameters with their inferred shapes. Which parameters exist may depend on the input
     (attention's packed in_proj_weight, or q/k/v_proj_weight when kdim and vdim differ from the
     query's size; a layer whose arguments read shapes): they are matched by name, and one
     unknown before inference shows an unknown shape there."""
-    if [p.local for p in before] == [spec.name for spec in specs]:
+    specs = answer.params
+    if before_names == answer.names:
         params = before
     else:
         earlier = {p.local: p.before for p in before}
         before_specs = [_before_as(spec, earlier.get(spec.name)) for spec in specs]
         params = _param_infos(node, _with_inits(node, before_specs), convention)
-    for param, spec in zip(params, specs):
+    for param, spec, count in zip(params, specs, answer.counts):
         param.after = spec.shape
-        param.count = product(spec.shape)
+        param.count = count
     return params
 
 
