@@ -487,7 +487,9 @@ class Builder:
             return None, None, ""
         if "type" not in raw:
             raise SpecError("the layer has no 'type'", raw.loc, hint="add type: Dense (or another layer type)")
-        label = expect(raw["type"], str, "type", raw.value_loc("type"))
+        label = raw["type"]
+        if type(label) is not str:
+            expect(label, str, "type", raw.value_loc("type"))
         if label in self.broken_blocks:
             raise _Reported("block with errors")  # reported where the block is defined
         if label in self.blocks:
