@@ -10,6 +10,8 @@ of the graph are still checked. Nothing here prints.
 
 from __future__ import annotations
 
+import itertools
+
 from .records import NamedTuple
 from .conventions import CONVENTIONS, DTYPE_BYTES
 from .dims import (
@@ -27,7 +29,7 @@ from .dims import (
     product,
 )
 from .errors import Diagnostic, InputError, MissingInput, ShapeError, SpecError, diagnostic, did_you_mean
-from .registry import make_config
+from .registry import config_key, make_config
 from .spec.params import Deferred, resolved
 from .shape_math import same_dim
 from .conditions import Condition, Contradiction, Requirement, collected, collecting, simplify
@@ -251,8 +253,8 @@ class _Propagation:
         self.shared_first: dict[int, list[ParamInfo]] = {}
         self.errors: list[Diagnostic] = []
         self.conditions: list[Condition] = []
-        self.answers: dict[tuple, _Answer] = {}
-        """Rule answers by (layer type, configuration, input shapes); see `answer`."""
+        self.config_ids: dict[int, int] = {}
+        """The number of each configuration met (by identity), for `_ANSWERS`' keys."""
         self.before_specs: dict[tuple, list] = {}
         """Parameters before inference with their initializers, by (layer type, configuration,
         initializers, number of inputs); see `before`."""
@@ -459,18 +461,23 @@ class _Propagation:
         """What a node's rules give on its input shapes.
 
         Rules are pure functions of (configuration, input shapes), so a layer met again with the
-        same configuration object and the same shapes (a model's repeated layers) reuses the
-        answer; the conditions its rules recorded are recorded again for this layer. Configurations
-        read from shapes are made per layer, and always worked out anew.
+        same configuration and the same shapes (a model's repeated layers, another run of the spec,
+        another spec `check` reads) reuses the answer from `_ANSWERS`; the conditions its rules
+        recorded are recorded again for this layer. Configurations read from shapes are made per
+        layer, and always worked out anew.
         """
         key = None
         if cfg is node.cfg:
-            key = (node.layer, id(cfg), *ins)
-            known = self.answers.get(key)
-            if known is not None:
-                if known.conditions:
-                    collected().extend(Condition(kind, expr, node.path) for kind, expr in known.conditions)
-                return known
+            config = self.config_ids.get(id(cfg))
+            if config is None:
+                config = self.config_ids[id(cfg)] = _config_id(cfg)
+            if config is not None:
+                key = (node.layer, config, *ins)
+                known = _ANSWERS.get(key)
+                if known is not None:
+                    if known.conditions:
+                        collected().extend(Condition(kind, expr, node.path) for kind, expr in known.conditions)
+                    return known
         found = collected()
         start = len(found)
         outs = node.layer.output_shape(cfg, ins)
@@ -484,7 +491,10 @@ class _Propagation:
         conditions = tuple((c.kind, c.expr) for c in found[start:])
         answer = _Answer(outs, built, specs, conditions)
         if key is not None:
-            self.answers[key] = answer
+            if len(_ANSWERS) >= MAX_ANSWERS:
+                _ANSWERS.clear()
+                _CONFIG_IDS.clear()
+            _ANSWERS[key] = answer
         return answer
 
     def input_origin(self, node: Node):
@@ -589,6 +599,32 @@ def _before_as(spec, shape: tuple | None):
     from .registry import Param
 
     return Param(spec.name, shape if shape is not None else (UNKNOWN,) * len(spec.shape), spec.trainable, spec.buffer)
+
+
+_ANSWERS: dict[tuple, _Answer] = {}
+"""Rule answers by (layer type, configuration's number in `_CONFIG_IDS`, input shapes), kept for
+every inference of this process (`check` reads many specs; a spec runs on its `check:` inputs,
+then on its declared ones)."""
+_CONFIG_IDS: dict[tuple, int] = {}
+"""A number for each configuration (by `registry.config_key`): hashed once, a short key after."""
+_CONFIG_NUMBERS = itertools.count()
+"""Numbers are never given twice, so that one in use stays that configuration's when the two
+tables above are emptied."""
+MAX_ANSWERS = 50_000
+"""Answers kept at most: past it, both tables start again empty (a process that runs for long
+holds a bounded amount)."""
+
+
+def _config_id(cfg) -> int | None:
+    """The number of a configuration in `_CONFIG_IDS` (None when a value cannot be a key)."""
+    key = config_key(cfg)
+    try:
+        number = _CONFIG_IDS.get(key)
+    except TypeError:  # a value that cannot be a key (a mapping)
+        return None
+    if number is None:
+        number = _CONFIG_IDS[key] = next(_CONFIG_NUMBERS)
+    return number
 
 
 _NOT_YET = object()

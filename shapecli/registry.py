@@ -260,6 +260,25 @@ def with_sizes(cfg, **sizes) -> SimpleNamespace:
     return SimpleNamespace(**{**vars(cfg), **read}) if read else cfg
 
 
+def config_key(cfg) -> tuple:
+    """A configuration as a dictionary key that holds all its rules may read: each argument's name,
+    and its value with its type, inside tuples and nested configurations too (1, 1.0 and True are
+    equal values but not equal arguments, and neither are 0.0 and -0.0). Anything else is its own key."""
+    values = getattr(cfg, "__dict__", None)
+    if values is None:
+        return cfg
+    return tuple([(name, _typed(value)) for name, value in values.items()])
+
+
+def _typed(value) -> tuple:
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return (kind, tuple([_typed(item) for item in value]))
+    if kind is SimpleNamespace:
+        return (kind, config_key(value))
+    return (kind, repr(value) if kind is float else value)
+
+
 def make_config(cls: type[Layer], given: dict, convention: str, locate) -> SimpleNamespace:
     """Validate `given` (argument name → value) for layer type `cls`.
 

@@ -21,7 +21,7 @@ from ..records import NamedTuple
 from ..conventions import DTYPE_BYTES
 from ..dims import UNKNOWN, Dim, Expr, bounds, dim_max, product
 from ..errors import InputError
-from ..registry import index_model_inputs
+from ..registry import config_key, index_model_inputs
 from ..spec import NodeOutput
 from .rules import (
     ACT,
@@ -429,7 +429,7 @@ class _Walk:
         layer, cfg, shapes, outs, same, used = call
         config = self.configs.get(id(cfg))
         if config is None:
-            config = self.configs[id(cfg)] = _config_key(cfg)
+            config = self.configs[id(cfg)] = config_key(cfg)
         key = (layer, config, tuple(shapes), tuple(outs), same, used)
         try:
             found = self.memo.get(key)
@@ -632,16 +632,6 @@ def _same_as_last(value: _Poly, records: list) -> _Poly:
     if type(last) is _Poly and last.terms == value.terms and last.unknown == value.unknown:
         return last
     return value
-
-
-def _config_key(cfg) -> tuple:
-    """A configuration as a dictionary key, its values with their types: 1 and 1.0 are equal
-    keys, not equal arguments."""
-    values = getattr(cfg, "__dict__", None)
-    if values is None:
-        return cfg
-    arguments = tuple(values.values())
-    return (tuple(values), arguments, tuple(map(type, arguments)))
 
 
 class _Poly:

@@ -1,0 +1,82 @@
+"""Rule answers are shared by every inference of a process (`infer._ANSWERS`): keyed by the layer
+type, the configuration's values with their types, and the input shapes, so that a second spec, or a
+second run of one, gets exactly what computing anew gives — its conditions attributed to its own
+layers — and nothing an argument's type or sign could tell apart is ever shared."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from shapecli import infer
+from shapecli.registry import config_key
+
+from .helpers import run_spec
+
+POOLS = """
+    inputs: {{x: [B, 3, H, W]}}
+    layers:
+      - {{name: {first}, type: MaxPool2d, kernel_size: 2}}
+      - {{name: {second}, type: Conv2d, out_channels: 8, kernel_size: 3, stride: 2}}
+"""
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (SimpleNamespace(p=1), SimpleNamespace(p=1.0)),
+        (SimpleNamespace(p=1), SimpleNamespace(p=True)),
+        (SimpleNamespace(p=0.0), SimpleNamespace(p=-0.0)),
+        (SimpleNamespace(k=(3, 3)), SimpleNamespace(k=(3.0, 3.0))),
+        (SimpleNamespace(k=(3, 3)), SimpleNamespace(k=[3, 3])),
+        (SimpleNamespace(inner=SimpleNamespace(units=4)), SimpleNamespace(inner=SimpleNamespace(units=4.0))),
+        (SimpleNamespace(a=1, b=2), SimpleNamespace(b=2, a=1)),
+    ],
+)
+def test_configurations_whose_arguments_differ_in_type_sign_or_order_have_different_keys(a, b):
+    assert config_key(a) != config_key(b)
+
+
+def test_equal_configurations_have_one_key():
+    def make():
+        return SimpleNamespace(k=(3, 3), p=0.5, inner=SimpleNamespace(units=4), name="x")
+
+    assert config_key(make()) == config_key(make())
+    assert hash(config_key(make())) == hash(config_key(make()))
+
+
+def test_a_second_spec_gets_the_same_answers_with_its_own_layers_named_in_the_conditions():
+    infer._ANSWERS.clear()
+    first = run_spec(POOLS.format(first="pool", second="conv"))
+    kept = dict(infer._ANSWERS)
+    second = run_spec(POOLS.format(first="down", second="stem"))
+    assert len(kept) == 2 and kept == infer._ANSWERS  # the second spec's answers were the first's
+    assert [r.text for r in first.requires] == [r.text for r in second.requires] == ["H >= 6", "W >= 6"]
+    assert {origin for r in first.requires for origin in r.origins} == {"pool", "conv"}
+    assert {origin for r in second.requires for origin in r.origins} == {"down", "stem"}
+    renamed = {"pool": "down", "conv": "stem"}
+    assert [(c.kind, c.expr, renamed[c.origin]) for c in first.conditions] == [
+        (c.kind, c.expr, c.origin) for c in second.conditions
+    ]
+    assert [layer.output_shape for layer in first.layers] == [layer.output_shape for layer in second.layers]
+    assert [p.name for layer in second.layers for p in layer.params] == ["stem.weight", "stem.bias"]
+
+
+def test_answers_past_the_bound_start_again_and_give_the_same_figures(monkeypatch):
+    text = "layers:\n" + "".join(f"  - {{type: Dense, units: {n}}}\n" for n in range(3, 40))
+    expected = run_spec(text, "2x5")
+    monkeypatch.setattr(infer, "MAX_ANSWERS", 4)
+    infer._ANSWERS.clear()
+    again = run_spec(text, "2x5")
+    assert len(infer._ANSWERS) <= 4
+    assert [(layer.output_shape, layer.count, layer.macs) for layer in again.layers] == [
+        (layer.output_shape, layer.count, layer.macs) for layer in expected.layers
+    ]
+    widths = [5, *range(3, 40)]
+    assert again.layers[-1].output_shape == (2, 39)
+    assert again.totals.params == sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+
+
+def test_a_configuration_that_cannot_be_a_key_is_worked_out_each_time():
+    assert infer._config_id(SimpleNamespace(table={"a": 1})) is None
