@@ -36,6 +36,7 @@ from .conditions import Condition, Contradiction, Requirement, collected, collec
 from .explain import Origins, differing_axes, mismatch
 from .init_defaults import param_init
 from .spec import Model, Node, NodeOutput
+from .spec.model import NO_INIT
 
 
 class ParamInfo:
@@ -339,14 +340,30 @@ class _Propagation:
         """The node's parameters before inference, their status unless they are shared ('none',
         'initialized' or 'deferred'), and their local names. What they are and how they start
         depends only on the layer type, its configuration and initializers, which expansion shares
-        among layers written alike: those are worked out once."""
-        key = (node.layer, id(node.cfg), id(node.init), count)
-        known = self.before_specs.get(key)
+        among layers written alike: those are worked out once per process (per propagation when
+        the spec sets initializers)."""
+        config = self.config_number(node.cfg) if node.init is NO_INIT else None
+        if config is not None:
+            key = (node.layer, config, count, node.pending is None)
+            known = _BEFORE.get(key)
+        else:
+            key = (node.layer, id(node.cfg), id(node.init), count)
+            known = self.before_specs.get(key)
         if known is None:
             specs = _with_inits(node, _before_params(node, count))
-            status = _before_status([spec for spec, _ in specs])
-            known = self.before_specs[key] = (specs, status, tuple([spec.name for spec, _ in specs]))
+            known = (specs, _before_status([spec for spec, _ in specs]), tuple([spec.name for spec, _ in specs]))
+            if config is not None:
+                _remember(_BEFORE, key, known)
+            else:
+                self.before_specs[key] = known
         return _param_infos(node, known[0], self.convention), known[1], known[2]
+
+    def config_number(self, cfg) -> int | None:
+        """The number of a configuration in `_CONFIG_IDS` (None when a value cannot be a key)."""
+        number = self.config_ids.get(id(cfg), _NOT_YET)
+        if number is _NOT_YET:
+            number = self.config_ids[id(cfg)] = _config_id(cfg)
+        return number
 
     def absent(self, node: Node, ins: list, info: LayerInfo) -> bool:
         """Whether the node's `if:` is false (then it passes its first input on, with no parameters)."""
@@ -468,9 +485,7 @@ class _Propagation:
         """
         key = None
         if cfg is node.cfg:
-            config = self.config_ids.get(id(cfg))
-            if config is None:
-                config = self.config_ids[id(cfg)] = _config_id(cfg)
+            config = self.config_number(cfg)
             if config is not None:
                 key = (node.layer, config, *ins)
                 known = _ANSWERS.get(key)
@@ -491,10 +506,7 @@ class _Propagation:
         conditions = tuple((c.kind, c.expr) for c in found[start:])
         answer = _Answer(outs, built, specs, conditions)
         if key is not None:
-            if len(_ANSWERS) >= MAX_ANSWERS:
-                _ANSWERS.clear()
-                _CONFIG_IDS.clear()
-            _ANSWERS[key] = answer
+            _remember(_ANSWERS, key, answer)
         return answer
 
     def input_origin(self, node: Node):
@@ -605,14 +617,33 @@ _ANSWERS: dict[tuple, _Answer] = {}
 """Rule answers by (layer type, configuration's number in `_CONFIG_IDS`, input shapes), kept for
 every inference of this process (`check` reads many specs; a spec runs on its `check:` inputs,
 then on its declared ones)."""
+_BEFORE: dict[tuple, tuple] = {}
+"""Parameters before inference, with their initializers, status and names, by (layer type,
+configuration's number, number of inputs, whether the arguments are all known), for layers
+whose initializers the spec does not set; see `_Propagation.before`."""
 _CONFIG_IDS: dict[tuple, int] = {}
 """A number for each configuration (by `registry.config_key`): hashed once, a short key after."""
 _CONFIG_NUMBERS = itertools.count()
-"""Numbers are never given twice, so that one in use stays that configuration's when the two
+"""Numbers are never given twice, so that one in use stays that configuration's when the
 tables above are emptied."""
 MAX_ANSWERS = 50_000
-"""Answers kept at most: past it, both tables start again empty (a process that runs for long
-holds a bounded amount)."""
+"""Entries `_ANSWERS` and `_BEFORE` keep at most each: past it, the tables start again empty
+(a process that runs for long holds a bounded amount)."""
+
+
+def forget_answers() -> None:
+    """Empty the process-wide tables of answers: for a caller that changes layer types, their rules
+    or their default initializers while it runs (a test that patches one)."""
+    _ANSWERS.clear()
+    _BEFORE.clear()
+    _CONFIG_IDS.clear()
+
+
+def _remember(table: dict, key: tuple, value) -> None:
+    """table[key] = value, emptying the process-wide tables first when `table` is full."""
+    if len(table) >= MAX_ANSWERS:
+        forget_answers()
+    table[key] = value
 
 
 def _config_id(cfg) -> int | None:

@@ -47,7 +47,7 @@ def test_equal_configurations_have_one_key():
 
 
 def test_a_second_spec_gets_the_same_answers_with_its_own_layers_named_in_the_conditions():
-    infer._ANSWERS.clear()
+    infer.forget_answers()
     first = run_spec(POOLS.format(first="pool", second="conv"))
     kept = dict(infer._ANSWERS)
     second = run_spec(POOLS.format(first="down", second="stem"))
@@ -67,7 +67,7 @@ def test_answers_past_the_bound_start_again_and_give_the_same_figures(monkeypatc
     text = "layers:\n" + "".join(f"  - {{type: Dense, units: {n}}}\n" for n in range(3, 40))
     expected = run_spec(text, "2x5")
     monkeypatch.setattr(infer, "MAX_ANSWERS", 4)
-    infer._ANSWERS.clear()
+    infer.forget_answers()
     again = run_spec(text, "2x5")
     assert len(infer._ANSWERS) <= 4
     assert [(layer.output_shape, layer.count, layer.macs) for layer in again.layers] == [
@@ -80,3 +80,14 @@ def test_answers_past_the_bound_start_again_and_give_the_same_figures(monkeypatc
 
 def test_a_configuration_that_cannot_be_a_key_is_worked_out_each_time():
     assert infer._config_id(SimpleNamespace(table={"a": 1})) is None
+
+
+@pytest.mark.parametrize("order", [("plain", "set"), ("set", "plain")])
+def test_parameters_before_inference_are_shared_only_by_layers_whose_initializers_are_the_defaults(order):
+    specs = {
+        "plain": "layers:\n  - {name: d0, type: Dense, units: 4}\n",
+        "set": 'layers:\n  - {name: d0, type: Dense, units: 4, weight_init: "constant(0.125)"}\n',
+    }
+    inits = {name: [p.init for p in run_spec(specs[name], "2x3").layers[0].params] for name in order}
+    assert inits["plain"] == ["kaiming_uniform(a=√5)", "uniform(±1/√fan_in)"]
+    assert inits["set"] == ["constant(0.125)", "uniform(±1/√fan_in)"]
