@@ -10,8 +10,6 @@ of the graph are still checked. Nothing here prints.
 
 from __future__ import annotations
 
-import itertools
-
 from .records import NamedTuple
 from .conventions import CONVENTIONS, DTYPE_BYTES
 from .dims import (
@@ -29,7 +27,8 @@ from .dims import (
     product,
 )
 from .errors import Diagnostic, InputError, MissingInput, ShapeError, SpecError, diagnostic, did_you_mean
-from .registry import config_key, make_config
+from .answers import ANSWERS, BEFORE, config_number, remember
+from .registry import make_config
 from .spec.params import Deferred, resolved
 from .shape_math import same_dim
 from .conditions import Condition, Contradiction, Requirement, collected, collecting, simplify
@@ -254,8 +253,8 @@ class _Propagation:
         self.shared_first: dict[int, list[ParamInfo]] = {}
         self.errors: list[Diagnostic] = []
         self.conditions: list[Condition] = []
-        self.config_ids: dict[int, int] = {}
-        """The number of each configuration met (by identity), for `_ANSWERS`' keys."""
+        self.config_ids: dict[int, int | None] = {}
+        """The number (`answers.config_number`) of each configuration met, by identity."""
         self.before_specs: dict[tuple, list] = {}
         """Parameters before inference with their initializers, by (layer type, configuration,
         initializers, number of inputs); see `before`."""
@@ -340,12 +339,12 @@ class _Propagation:
         """The node's parameters before inference, their status unless they are shared ('none',
         'initialized' or 'deferred'), and their local names. What they are and how they start
         depends only on the layer type, its configuration and initializers, which expansion shares
-        among layers written alike: those are worked out once per process (per propagation when
-        the spec sets initializers)."""
+        among layers written alike: those are kept for the process in `answers.BEFORE` (for this
+        propagation when the spec sets initializers)."""
         config = self.config_number(node.cfg) if node.init is NO_INIT else None
         if config is not None:
             key = (node.layer, config, count, node.pending is None)
-            known = _BEFORE.get(key)
+            known = BEFORE.get(key)
         else:
             key = (node.layer, id(node.cfg), id(node.init), count)
             known = self.before_specs.get(key)
@@ -353,16 +352,16 @@ class _Propagation:
             specs = _with_inits(node, _before_params(node, count))
             known = (specs, _before_status([spec for spec, _ in specs]), tuple([spec.name for spec, _ in specs]))
             if config is not None:
-                _remember(_BEFORE, key, known)
+                remember(BEFORE, key, known)
             else:
                 self.before_specs[key] = known
         return _param_infos(node, known[0], self.convention), known[1], known[2]
 
     def config_number(self, cfg) -> int | None:
-        """The number of a configuration in `_CONFIG_IDS` (None when a value cannot be a key)."""
+        """`answers.config_number(cfg)`, worked out once per configuration object."""
         number = self.config_ids.get(id(cfg), _NOT_YET)
         if number is _NOT_YET:
-            number = self.config_ids[id(cfg)] = _config_id(cfg)
+            number = self.config_ids[id(cfg)] = config_number(cfg)
         return number
 
     def absent(self, node: Node, ins: list, info: LayerInfo) -> bool:
@@ -450,16 +449,15 @@ class _Propagation:
             answer = self.answer(node, cfg, ins)
             outs = answer.outs
             info.params = _after(node, info.params, before_names, answer, self.convention)
-            if group not in self.shared_first:
+            first_use = group not in self.shared_first
+            if first_use:
                 self.shared_first[group] = info.params
-                info.count = answer.total
             else:
                 _share(info.params, self.shared_first[group], self.model.nodes[group])
             if node.tie is not None:
                 tied = self.model.nodes[node.tie]
                 _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
-            if info.count is None or node.tie is not None:  # (a shared or tied use counts 0)
-                info.count = _counted(info.params)
+            info.count = answer.total if first_use and node.tie is None else _counted(info.params)
             macs = answer.macs
             if macs is _NOT_YET:
                 found = collected()
@@ -479,7 +477,7 @@ class _Propagation:
 
         Rules are pure functions of (configuration, input shapes), so a layer met again with the
         same configuration and the same shapes (a model's repeated layers, another run of the spec,
-        another spec `check` reads) reuses the answer from `_ANSWERS`; the conditions its rules
+        another spec `check` reads) reuses the answer from `answers.ANSWERS`; the conditions its rules
         recorded are recorded again for this layer. Configurations read from shapes are made per
         layer, and always worked out anew.
         """
@@ -488,7 +486,7 @@ class _Propagation:
             config = self.config_number(cfg)
             if config is not None:
                 key = (node.layer, config, *ins)
-                known = _ANSWERS.get(key)
+                known = ANSWERS.get(key)
                 if known is not None:
                     if known.conditions:
                         collected().extend(Condition(kind, expr, node.path) for kind, expr in known.conditions)
@@ -506,7 +504,7 @@ class _Propagation:
         conditions = tuple((c.kind, c.expr) for c in found[start:])
         answer = _Answer(outs, built, specs, conditions)
         if key is not None:
-            _remember(_ANSWERS, key, answer)
+            remember(ANSWERS, key, answer)
         return answer
 
     def input_origin(self, node: Node):
@@ -613,51 +611,6 @@ def _before_as(spec, shape: tuple | None):
     return Param(spec.name, shape if shape is not None else (UNKNOWN,) * len(spec.shape), spec.trainable, spec.buffer)
 
 
-_ANSWERS: dict[tuple, _Answer] = {}
-"""Rule answers by (layer type, configuration's number in `_CONFIG_IDS`, input shapes), kept for
-every inference of this process (`check` reads many specs; a spec runs on its `check:` inputs,
-then on its declared ones)."""
-_BEFORE: dict[tuple, tuple] = {}
-"""Parameters before inference, with their initializers, status and names, by (layer type,
-configuration's number, number of inputs, whether the arguments are all known), for layers
-whose initializers the spec does not set; see `_Propagation.before`."""
-_CONFIG_IDS: dict[tuple, int] = {}
-"""A number for each configuration (by `registry.config_key`): hashed once, a short key after."""
-_CONFIG_NUMBERS = itertools.count()
-"""Numbers are never given twice, so that one in use stays that configuration's when the
-tables above are emptied."""
-MAX_ANSWERS = 50_000
-"""Entries `_ANSWERS` and `_BEFORE` keep at most each: past it, the tables start again empty
-(a process that runs for long holds a bounded amount)."""
-
-
-def forget_answers() -> None:
-    """Empty the process-wide tables of answers: for a caller that changes layer types, their rules
-    or their default initializers while it runs (a test that patches one)."""
-    _ANSWERS.clear()
-    _BEFORE.clear()
-    _CONFIG_IDS.clear()
-
-
-def _remember(table: dict, key: tuple, value) -> None:
-    """table[key] = value, emptying the process-wide tables first when `table` is full."""
-    if len(table) >= MAX_ANSWERS:
-        forget_answers()
-    table[key] = value
-
-
-def _config_id(cfg) -> int | None:
-    """The number of a configuration in `_CONFIG_IDS` (None when a value cannot be a key)."""
-    key = config_key(cfg)
-    try:
-        number = _CONFIG_IDS.get(key)
-    except TypeError:  # a value that cannot be a key (a mapping)
-        return None
-    if number is None:
-        number = _CONFIG_IDS[key] = next(_CONFIG_NUMBERS)
-    return number
-
-
 _NOT_YET = object()
 """A rule answer's MACs before they are first asked for."""
 
@@ -665,7 +618,9 @@ _NOT_YET = object()
 class _Answer:
     """What a layer's rules give on some input shapes: the outputs (one shape per output name),
     the configuration `build` gave, the parameters, the MACs (_NOT_YET until asked for; kept
-    unless they recorded a condition), and the conditions the rules recorded as (kind, expr) pairs."""
+    unless they recorded a condition), and the conditions the rules recorded as (kind, expr) pairs;
+    with the parameters' `names`, their element `counts`, and the `total` of those that are not
+    buffers (a parameter's flags depend on its configuration only, as the contract test checks)."""
 
     __slots__ = ("outs", "built", "params", "macs", "conditions", "names", "counts", "total")
 
@@ -674,7 +629,6 @@ class _Answer:
         self.macs = _NOT_YET
         self.names = tuple([spec.name for spec in params])
         self.counts = [product(spec.shape) for spec in params]
-        """The elements of each parameter, and of those that are not buffers together (`total`)."""
         self.total = _sum([count for spec, count in zip(params, self.counts) if not spec.buffer])
 
 

@@ -263,7 +263,8 @@ def with_sizes(cfg, **sizes) -> SimpleNamespace:
 def config_key(cfg) -> tuple:
     """A configuration as a dictionary key that holds all its rules may read: each argument's name,
     and its value with its type, inside tuples and nested configurations too (1, 1.0 and True are
-    equal values but not equal arguments, and neither are 0.0 and -0.0). Anything else is its own key."""
+    equal values but not equal arguments, and neither are 0.0 and -0.0). An object without
+    attributes of its own (no `__dict__`) is its own key."""
     values = getattr(cfg, "__dict__", None)
     if values is None:
         return cfg

@@ -89,6 +89,15 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"optional tests run: {present}")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_answers():
+    """Each test starts with no rule answers kept from earlier tests (`shapecli.answers`): a test
+    that patches a rule, a layer type or a default initializer must not see another's answers."""
+    from shapecli.answers import forget_answers
+
+    forget_answers()
+
+
 @pytest.fixture
 def golden(request):
     """Compare text with tests/golden/<name>; --update-golden rewrites the file instead.

@@ -1,7 +1,7 @@
-"""Rule answers are shared by every inference of a process (`infer._ANSWERS`): keyed by the layer
-type, the configuration's values with their types, and the input shapes, so that a second spec, or a
-second run of one, gets exactly what computing anew gives — its conditions attributed to its own
-layers — and nothing an argument's type or sign could tell apart is ever shared."""
+"""Rule answers are kept for the whole process (`shapecli.answers`): keyed by the layer type, the
+configuration's values with their types, and the input shapes, so that a second spec, or a second
+run of one, gets exactly what computing anew gives — its conditions attributed to its own layers —
+and nothing an argument's type, sign, convention or wrapped layer could tell apart is shared."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from shapecli import infer
+from shapecli import answers
 from shapecli.registry import config_key
 
 from .helpers import run_spec
@@ -31,10 +31,9 @@ POOLS = """
         (SimpleNamespace(k=(3, 3)), SimpleNamespace(k=(3.0, 3.0))),
         (SimpleNamespace(k=(3, 3)), SimpleNamespace(k=[3, 3])),
         (SimpleNamespace(inner=SimpleNamespace(units=4)), SimpleNamespace(inner=SimpleNamespace(units=4.0))),
-        (SimpleNamespace(a=1, b=2), SimpleNamespace(b=2, a=1)),
     ],
 )
-def test_configurations_whose_arguments_differ_in_type_sign_or_order_have_different_keys(a, b):
+def test_configurations_whose_arguments_differ_in_type_or_sign_have_different_keys(a, b):
     assert config_key(a) != config_key(b)
 
 
@@ -46,12 +45,15 @@ def test_equal_configurations_have_one_key():
     assert hash(config_key(make())) == hash(config_key(make()))
 
 
+def test_a_configuration_that_cannot_be_a_key_gets_no_number():
+    assert answers.config_number(SimpleNamespace(table={"a": 1})) is None
+
+
 def test_a_second_spec_gets_the_same_answers_with_its_own_layers_named_in_the_conditions():
-    infer.forget_answers()
     first = run_spec(POOLS.format(first="pool", second="conv"))
-    kept = dict(infer._ANSWERS)
+    kept = dict(answers.ANSWERS)
     second = run_spec(POOLS.format(first="down", second="stem"))
-    assert len(kept) == 2 and kept == infer._ANSWERS  # the second spec's answers were the first's
+    assert len(kept) == 2 and kept == answers.ANSWERS  # the second spec's answers were the first's
     assert [r.text for r in first.requires] == [r.text for r in second.requires] == ["H >= 6", "W >= 6"]
     assert {origin for r in first.requires for origin in r.origins} == {"pool", "conv"}
     assert {origin for r in second.requires for origin in r.origins} == {"down", "stem"}
@@ -63,23 +65,25 @@ def test_a_second_spec_gets_the_same_answers_with_its_own_layers_named_in_the_co
     assert [p.name for layer in second.layers for p in layer.params] == ["stem.weight", "stem.bias"]
 
 
-def test_answers_past_the_bound_start_again_and_give_the_same_figures(monkeypatch):
-    text = "layers:\n" + "".join(f"  - {{type: Dense, units: {n}}}\n" for n in range(3, 40))
-    expected = run_spec(text, "2x5")
-    monkeypatch.setattr(infer, "MAX_ANSWERS", 4)
-    infer.forget_answers()
-    again = run_spec(text, "2x5")
-    assert len(infer._ANSWERS) <= 4
-    assert [(layer.output_shape, layer.count, layer.macs) for layer in again.layers] == [
-        (layer.output_shape, layer.count, layer.macs) for layer in expected.layers
-    ]
-    widths = [5, *range(3, 40)]
-    assert again.layers[-1].output_shape == (2, 39)
-    assert again.totals.params == sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+CONV = "layers:\n  - {type: Conv2d, filters: 8, kernel_size: 3}\n"
+WRAPPED = "layers:\n  - {{type: TimeDistributed, layer: {{type: Dense, units: {units}}}}}\n"
 
 
-def test_a_configuration_that_cannot_be_a_key_is_worked_out_each_time():
-    assert infer._config_id(SimpleNamespace(table={"a": 1})) is None
+@pytest.mark.parametrize(
+    "runs",
+    [
+        [(CONV, "2x3x9x9", "torch", (2, 8, 7, 7)), (CONV, "2x3x9x9", "keras", (2, 1, 7, 8))],
+        [(CONV, "2x3x9x9", "keras", (2, 1, 7, 8)), (CONV, "2x3x9x9", "torch", (2, 8, 7, 7))],
+        [
+            (WRAPPED.format(units=4), "2x3x5", "keras", (2, 3, 4)),
+            (WRAPPED.format(units=6), "2x3x5", "keras", (2, 3, 6)),
+        ],
+    ],
+)
+def test_a_layer_under_another_convention_or_wrapping_another_layer_is_answered_anew(runs):
+    for text, shape, convention, expected in runs:
+        trace = run_spec(text, shape, convention=convention)
+        assert trace.layers[0].output_shape == expected, (convention, text)
 
 
 @pytest.mark.parametrize("order", [("plain", "set"), ("set", "plain")])
@@ -91,3 +95,18 @@ def test_parameters_before_inference_are_shared_only_by_layers_whose_initializer
     inits = {name: [p.init for p in run_spec(specs[name], "2x3").layers[0].params] for name in order}
     assert inits["plain"] == ["kaiming_uniform(a=√5)", "uniform(±1/√fan_in)"]
     assert inits["set"] == ["constant(0.125)", "uniform(±1/√fan_in)"]
+
+
+def test_tables_past_their_bound_start_again_and_give_the_same_figures(monkeypatch):
+    text = "layers:\n" + "".join(f"  - {{type: Dense, units: {n}}}\n" for n in range(3, 40))
+    expected = run_spec(text, "2x5")
+    monkeypatch.setattr(answers, "MAX_ENTRIES", 4)
+    answers.forget_answers()
+    again = run_spec(text, "2x5")
+    assert len(answers.ANSWERS) <= 4  # 37 distinct layers: without the bound, 37 entries
+    assert [(layer.output_shape, layer.count, layer.macs) for layer in again.layers] == [
+        (layer.output_shape, layer.count, layer.macs) for layer in expected.layers
+    ]
+    widths = [5, *range(3, 40)]
+    assert again.layers[-1].output_shape == (2, 39)
+    assert again.totals.params == sum((a + 1) * b for a, b in zip(widths, widths[1:]))

@@ -460,13 +460,10 @@ def test_every_family_entry_names_a_layer_class_of_its_module():
         assert issubclass(cls, Layer) and family_of(cls) is family, key
 
 
-def test_a_type_without_a_family_shows_a_question_mark_and_init_refuses_it(monkeypatch, request):
+def test_a_type_without_a_family_shows_a_question_mark_and_init_refuses_it(monkeypatch):
     from shapecli import init_defaults
-    from shapecli.infer import forget_answers
 
     monkeypatch.delitem(init_defaults.FAMILIES, "core.Dense")
-    forget_answers()  # the defaults of Dense met in earlier tests are kept for the process
-    request.addfinalizer(forget_answers)
     model = load_model("layers:\n  - {type: Dense, units: 2}\n", "spec.yaml", "torch")
     trace = infer(model, [(None, (1, 3))])
     assert [p.init for p in trace.layers[0].params] == ["?", "?"]

@@ -4,8 +4,10 @@ that keep and hold alike; tensors let go after their last reader."""
 
 from __future__ import annotations
 
+import pytest
+
 from shapecli.dims import Expr
-from shapecli.memory import memory_report
+from shapecli.memory import Settings, memory_report
 
 from .helpers import run_spec
 from shapecli.spec import load_model
@@ -56,3 +58,34 @@ def test_a_concrete_chain_keeps_each_input_once():
     assert [m.saved for m in report.layers] == [32] * 12
     assert [m.alive for m in report.layers] == [64] + [96] * 11
     assert report.inference_peak == 12 * 20 * 4 + 96
+
+
+MIXED_CHAIN = (
+    "inputs: {x: [B, 4]}\nlayers:\n"
+    + "  - {type: Dense, units: 4}\n" * 5
+    + "  - {type: Dense, units: 8}\n" * 3
+    + "  - {type: Dropout, p: 0.5}\n"
+    + "  - {type: Dense, units: 4}\n"
+    + "  - {type: BatchNorm1d}\n"  # keeps its input as the Dense before and after it, and more
+    + "  - {type: Dense, units: 4}\n" * 5
+)
+
+
+@pytest.mark.parametrize("options", [{}, {"amp": "fp16"}, {"device": "cpu", "optimizer": "sgd"}])
+def test_a_symbolic_chain_of_runs_of_layers_alike_gives_the_concrete_figures_at_each_batch(options):
+    """The per-layer records shared along a run of layers alike, and the sums of symbolic sizes by
+    count, evaluate to what the walk gives on each concrete batch."""
+    settings = Settings(**options)
+    model = load_model(MIXED_CHAIN, "spec.yaml")
+    symbolic = memory_report(model, infer(model, []), settings)
+    for batch in (1, 2, 3):
+        concrete = memory_report(model, infer(model, [(None, (batch, 4))]), settings)
+        at = {"B": batch}
+        assert [_at(m.saved, at) for m in symbolic.layers] == [m.saved for m in concrete.layers]
+        assert [_at(m.alive, at) for m in symbolic.layers] == [m.alive for m in concrete.layers]
+        assert symbolic.training_at(at) == concrete.training
+        assert symbolic.inference_at(at) == concrete.inference_peak
+
+
+def _at(value, bindings):
+    return value.evaluate(bindings) if isinstance(value, Expr) else value

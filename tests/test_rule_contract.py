@@ -5,8 +5,9 @@ rows: `build` and `params` on inputs of unknown rank (ANY_SHAPE, as before infer
 `output_shape` on inputs whose sizes are all unknown (dims.UNKNOWN) or symbols, of every rank
 0-5, and on the example's inputs with one size unknown or a symbol, either refuses with the
 project's own ShapeError/SpecError or gives a list of one shape per name of `output_names`;
-then `build` never refuses, and `params` and `macs` on the same inputs do not fail either. A
-TypeError, IndexError … there would be an internal error (exit 3).
+then `build` never refuses, and `params` and `macs` on the same inputs do not fail either, each
+parameter with the `trainable`/`buffer` flags it has before inference. A TypeError, IndexError …
+there would be an internal error (exit 3).
 """
 
 from __future__ import annotations
@@ -122,8 +123,12 @@ def test_rules_on_unknown_inputs_refuse_or_answer_never_crash(type_name):
                 assert all(isinstance(shape, tuple) for shape in outs), f"{where}: {outs!r}"
                 built = layer.build(cfg, ins)  # never refuses inputs output_shape accepted
                 try:
-                    layer.params(built, ins)
+                    params = layer.params(built, ins)
                     layer.macs(built, ins, outs)
                 except (ShapeError, SpecError):
-                    pass
+                    continue
+                unknown = [ANY_SHAPE] * len(ins)
+                before = {p.name: (p.trainable, p.buffer) for p in layer.params(layer.build(cfg, unknown), unknown)}
+                for p in params:  # a parameter's flags depend on the configuration only (infer counts on it)
+                    assert before.get(p.name, (p.trainable, p.buffer)) == (p.trainable, p.buffer), f"{where}: {p.name}"
     assert checked > 0, f"{type_name}: no example configuration to check"

@@ -331,7 +331,8 @@ class _Walk:
         self.kept_parts: dict = {}
         """The symbolic bytes backward keeps: each size (an Expr, or UNKNOWN) → how many times."""
         self.last_kept: tuple = ((), None)
-        """The symbolic sizes the last layer to keep any was first to keep, and its record."""
+        """((bytes it keeps that are ints, then each symbolic size it keeps), its record) of the last
+        layer that keeps symbolic bytes: a layer that keeps the same shares that record."""
         self.copied: dict[str, Dim] = {}
         self.bytes: list[Dim] = []  # the inference pass's storages
         self.created: list[int] = []
