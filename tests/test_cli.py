@@ -302,6 +302,21 @@ def test_python_dash_m_without_numpy():
     assert "Total params" in result.stdout and "7,946" in result.stdout
 
 
+def test_json_output_does_not_import_rich():
+    """A script that reads JSON does not pay for the terminal renderer (about a fifth of a start)."""
+    code = (
+        "import sys, runpy\n"
+        "sys.argv = ['shapecli', 'inspect', 'configs/mlp.yaml', '--input', '2x20', '--format', 'json']\n"
+        "try:\n    runpy.run_module('shapecli', run_name='__main__')\n"
+        "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+        "print(sorted(m for m in sys.modules if m == 'rich' or m.startswith('rich.')), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "[]\n"
+    assert json.loads(result.stdout)["totals"]["params"] == 7946
+
+
 def test_the_process_entry_point_writes_what_main_writes_without_the_garbage_collector(tmp_path):
     out = tmp_path / "mlp.json"
     code = (

@@ -15,7 +15,7 @@ import pytest
 from shapecli.contract import load_spec, run_spec
 from shapecli.infer import ParamInfo
 from shapecli.memory.command import MemoryRequest
-from shapecli.memory.render import layer_memory_json
+from shapecli.memory.json_keys import layer_memory_json
 from shapecli.render import inspect_document, write_json
 from shapecli.render.escape import json_safe
 from shapecli.render.json import LayerRows, Rows, layer_json

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from ..records import NamedTuple
+from .json_keys import add_memory_json
 from .model import MemoryReport, Settings, memory_report
-from .render import add_memory_json, budget_lines, layer_memory_table, memory_section
 
 if TYPE_CHECKING:  # budget.py is imported by --budget only
     from .budget import BudgetAnswer
@@ -65,6 +65,8 @@ class MemoryResult(NamedTuple):
         """The per-layer table with --memory, the Memory section (Grids), and the budget lines (rich Text)."""
         if self.report is None:
             return []
+        from .render import budget_lines, layer_memory_table, memory_section  # rich: tables only
+
         parts = [memory_section(self.report, self.evaluated)]
         if self.per_layer:
             parts.insert(0, layer_memory_table(trace, self.report))
