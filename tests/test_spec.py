@@ -300,3 +300,40 @@ def test_error_inside_a_block_notes_the_use():
     with pytest.raises(SpecError) as caught:
         load_model(BLOCK + "layers:\n  - {name: s, type: B, w: 0, repeat: 2}\n", "spec.yaml")
     assert caught.value.notes == ["in 's.0', a use of block B at line 7"]
+
+
+def test_equal_lines_reading_parameters_take_each_use_s_values():
+    """Entries on equal lines are checked once (`Builder.lines`), but a line with `$` values is
+    substituted in each scope."""
+    spec = (
+        "blocks:\n"
+        "  Pair:\n"
+        "    params: {w: int}\n"
+        "    layers:\n"
+        "      - {type: Dense, units: $w}\n"
+        "      - {type: Dense, units: $w}\n"
+        "      - {type: Dense, units: $w}\n"
+        "layers:\n"
+        "  - {type: Pair, w: 3}\n"
+        "  - {type: Pair, w: 5}\n"
+        "  - {type: Pair, w: 3}\n"
+    )
+    model = load_model(spec, "spec.yaml")
+    assert [node.cfg.units for node in model.nodes] == [3, 3, 3, 5, 5, 5, 3, 3, 3]
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("  - {type: Dense, units: 4, if: maybe}\n", "'$maybe' is used outside a block"),
+        ("  - {type: Dense, units: 4, name: a.b}\n", "layer name"),
+        ("  - {type: Dense, units: 4, unit: 4}\n", "unknown argument 'unit' for Dense"),
+        ("  - {type: Dense}\n", "Dense needs the argument 'units or out_features'"),
+    ],
+)
+def test_each_of_equal_lines_reports_its_own_error_at_its_own_line(line, message):
+    with pytest.raises(SpecError) as error:
+        load_model("layers:\n" + line * 4, "spec.yaml")
+    errors = getattr(error.value, "errors", [error.value])
+    assert [e.loc.line for e in errors] == [2, 3, 4, 5]
+    assert all(message in e.message for e in errors), [e.message for e in errors]

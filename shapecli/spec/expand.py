@@ -155,6 +155,10 @@ class Builder:
         written) for plain arguments: layers given equal ones share them."""
         self.configured: dict[tuple, tuple] = {}
         """Entries written alike (see `configure`) → (configuration, arguments)."""
+        self.lines: dict[int, list] = {}
+        """Entries on a line of text the YAML reader met before (it shares the first reading's columns)
+        by id(columns) → [columns (held: their id stays unique), whether the entry needs no
+        substitution, (layer type, its key for `configured`)]: equal lines are checked once."""
 
     # -- collecting errors --------------------------------------------------------
 
@@ -348,9 +352,14 @@ class Builder:
         for item, item_loc in zip(layers, layers.item_locs):
             key = (id(item), id(scope.env)) if cache else None
             raw = self.raws[key][0] if cache and key in self.raws else None
+            line = self.line_of(item)
+            if raw is None and line is not None and line[1]:
+                raw = item  # an equal line needed no substitution: neither does this one
             if raw is None:
                 try:
                     raw = self.raw_entry(scope, item, item_loc)
+                    if line is not None and raw is item:
+                        line[1] = True
                 except _Stop:
                     raise
                 except SpecError as e:
@@ -374,6 +383,16 @@ class Builder:
                 entry = self.broken_entry(scope, raw, item, item_loc, taken)
             entries.append(entry)
         return entries
+
+    def line_of(self, item) -> list | None:
+        """The record in `lines` of an entry on a line the YAML reader met before, else None."""
+        columns = getattr(item, "columns", None)
+        if columns is None:
+            return None
+        line = self.lines.get(id(columns))
+        if line is None:
+            line = self.lines[id(columns)] = [columns, False, None]
+        return line
 
     def raw_entry(self, scope: Scope, item, loc: Loc) -> YMap:
         raw = expect(item, YMap, "a layer", loc)
@@ -628,7 +647,16 @@ class Builder:
         one configuration; an entry written as an earlier one, with plain values only (a long list
         of layers alike), takes the earlier one's arguments too, with positions of its own.
         """
-        alike = None if scope.init or "name" in raw else _entry_key(layer, raw)  # (a name is never alike)
+        alike = None
+        if not scope.init and "name" not in raw:  # (a name is never alike)
+            line = self.line_of(raw)
+            if line is None:
+                alike = _entry_key(layer, raw)
+            elif line[2] is not None and line[2][0] is layer:
+                alike = line[2][1]
+            else:
+                alike = _entry_key(layer, raw)
+                line[2] = (layer, alike)
         known = self.configured.get(alike) if alike is not None else None
         if known is None:
             cfg, arguments, init, pending = self.configure_anew(scope, raw, layer, label)
