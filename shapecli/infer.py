@@ -312,7 +312,10 @@ class _Propagation:
         names = node.layer.output_names(node.cfg)
         count = len(names)
         outs: list = [None] * count
-        if None in ins or (node.reads and any(self.values.get(s) is None for s in node.reads)):
+        known = self.settled_answer(node, ins)
+        if known is not None:  # nothing to configure, check or collect: the rules are not asked
+            outs = self.apply(node, ins, info, before_names, known)
+        elif None in ins or (node.reads and any(self.values.get(s) is None for s in node.reads)):
             info.state = "skipped"
         elif self.absent(node, ins, info):
             outs = [ins[0]] + [None] * (count - 1)
@@ -440,13 +443,15 @@ class _Propagation:
                 )
             )
 
-    def apply(self, node: Node, ins: list, info: LayerInfo, before_names: tuple) -> list:
-        """Run a node's rules on its input shapes, filling `info` (`before_names`: the local names
-        of its parameters before inference); returns its output shapes."""
+    def apply(self, node: Node, ins: list, info: LayerInfo, before_names: tuple, answer=None) -> list:
+        """Run a node's rules on its input shapes (unless `answer` is theirs already), filling `info`
+        (`before_names`: the local names of its parameters before inference); returns its output
+        shapes."""
         group = node.owner if node.owner is not None else node.id
         cfg = info.cfg
         try:
-            answer = self.answer(node, cfg, ins)
+            if answer is None:
+                answer = self.answer(node, cfg, ins)
             outs = answer.outs
             info.params = _after(node, info.params, before_names, answer, self.convention)
             first_use = group not in self.shared_first
@@ -471,6 +476,25 @@ class _Propagation:
             info.state = "error"
             self.errors.append(mismatch(self.model, node, ins, self.input_origin(node), e))
             return [None] * len(node.layer.output_names(cfg))
+
+    def settled_answer(self, node: Node, ins: list) -> _Answer | None:
+        """The kept answer of a node that only applies its rules (no share, tie, `if:`, `expect:`
+        or arguments read from shapes) on known inputs, when it records no condition and its MACs
+        are known: all there is to do for such a node is to read it (a long chain of layers alike)."""
+        if (
+            node.owner is not None
+            or node.tie is not None
+            or node.pending is not None
+            or node.condition is not None
+            or node.expect is not None
+            or None in ins
+        ):
+            return None
+        config = self.config_number(node.cfg)
+        known = ANSWERS.get((node.layer, config, *ins)) if config is not None else None
+        if known is None or known.conditions or known.macs is _NOT_YET:
+            return None
+        return known
 
     def answer(self, node: Node, cfg, ins: list) -> _Answer:
         """What a node's rules give on its input shapes.

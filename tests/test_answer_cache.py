@@ -110,3 +110,13 @@ def test_tables_past_their_bound_start_again_and_give_the_same_figures(monkeypat
     widths = [5, *range(3, 40)]
     assert again.layers[-1].output_shape == (2, 39)
     assert again.totals.params == sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+
+
+def test_a_chain_of_layers_alike_reads_one_kept_answer_each_under_its_own_names():
+    trace = run_spec("layers:\n" + "  - {type: Dense, units: 4}\n" * 5, "2x4")
+    assert len(answers.ANSWERS) == 1
+    assert [p.name for layer in trace.layers for p in layer.params] == [
+        f"dense{i}.{local}" for i in range(5) for local in ("weight", "bias")
+    ]
+    assert [(layer.output_shape, layer.count, layer.macs) for layer in trace.layers] == [((2, 4), 20, 2 * 4 * 4)] * 5
+    assert trace.totals.params == 100 and trace.totals.macs == 160
