@@ -58,11 +58,12 @@ class ParamInfo:
         count: Dim | None,
         trainable: bool,
         buffer: bool,
+        init: str | None = None,
     ):
         self.name, self.local, self.before, self.after, self.count = name, local, before, after, count
         self.trainable, self.buffer = trainable, buffer
         self.shared_with: str | None = None
-        self.init: str | None = None
+        self.init = init
 
 
 class LayerInfo:
@@ -358,7 +359,7 @@ class _Propagation:
                 remember(BEFORE, key, known)
             else:
                 self.before_specs[key] = known
-        return _param_infos(node, known[0], self.convention), known[1], known[2]
+        return _param_infos(node, known[0], self.convention, known[2]), known[1], known[2]
 
     def config_number(self, cfg) -> int | None:
         """`answers.config_number(cfg)`, worked out once per configuration object."""
@@ -661,16 +662,16 @@ def _with_inits(node: Node, specs) -> list[tuple]:
     return [(spec, param_init(node.layer, node.cfg, spec.name, node.init)[1].text) for spec in specs]
 
 
-def _param_infos(node: Node, specs_with_inits: list[tuple], convention) -> list[ParamInfo]:
+def _param_infos(node: Node, specs_with_inits: list[tuple], convention, local_names=None) -> list[ParamInfo]:
     """The parameters of a node before inference (`after` is filled in by _after), from
-    (parameter, initializer text) pairs."""
-    infos = []
-    names = convention.param_names(node.path, [spec.name for spec, _ in specs_with_inits])
-    for name, (spec, init) in zip(names, specs_with_inits):
-        info = ParamInfo(name, spec.name, spec.shape, None, None, spec.trainable, spec.buffer)
-        info.init = init
-        infos.append(info)
-    return infos
+    (parameter, initializer text) pairs (`local_names`: their names, when known)."""
+    if local_names is None:
+        local_names = [spec.name for spec, _ in specs_with_inits]
+    names = convention.param_names(node.path, local_names)
+    return [
+        ParamInfo(name, spec.name, spec.shape, None, None, spec.trainable, spec.buffer, init)
+        for name, (spec, init) in zip(names, specs_with_inits)
+    ]
 
 
 def _after(node: Node, before: list[ParamInfo], before_names: tuple, answer: _Answer, convention) -> list[ParamInfo]:
