@@ -385,6 +385,7 @@ class _Walk:
         nothing: frozenset = frozenset()
         tensors = self.tensors
         uses = self.uses
+        last_step, last_answers = None, None
         for node, layer in zip(self.model.nodes, self.trace.layers):
             sources = node.sources
             if len(sources) == 1:
@@ -405,9 +406,14 @@ class _Walk:
             if layer.state == "absent":  # it passes its input on (PyTorch's build: no module at all)
                 training = inference = _PASSED_ON_ANSWER
             else:
-                answers = self._answers(call)
-                training = self._answer(answers, call, training_ins, True)
-                inference = self._answer(answers, call, inference_ins, False)
+                step = _step_key(call, training_ins, inference_ins)
+                if step is not None and step == last_step:  # a chain of layers alike: the answers before
+                    training, inference = last_answers
+                else:
+                    answers = self._answers(call)
+                    training = self._answer(answers, call, training_ins, True)
+                    inference = self._answer(answers, call, inference_ins, False)
+                    last_step, last_answers = step, (training, inference)
             trainable = False
             for p in layer.params:
                 if p.trainable and not p.buffer:
@@ -607,6 +613,16 @@ class _Walk:
             last_extra = extra
         paths = [node.path for node in self.model.nodes]
         return alive, _candidates(paths, alive, {})
+
+
+def _step_key(call: tuple, training_ins: list, inference_ins: list) -> tuple | None:
+    """What decides a one-input, one-output layer's answers, for comparing with the layer before:
+    its call (the configuration and shapes by identity: the trace holds them) and whether its input
+    is laid out densely in each pass."""
+    layer, cfg, shapes, outs, same, used = call
+    if len(shapes) != 1 or len(outs) != 1:
+        return None
+    return (layer, id(cfg), id(shapes[0]), id(outs[0]), used, training_ins[0][CONTIGUOUS], inference_ins[0][CONTIGUOUS])
 
 
 def _uses(model) -> tuple[dict, list]:
