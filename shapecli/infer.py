@@ -730,9 +730,15 @@ def _share(params: list[ParamInfo], first: list[ParamInfo], owner: Node) -> None
 def _input_dependent(model: Model, layers: list[LayerInfo]) -> list[Diagnostic]:
     """A warning for each parameter whose shape depends on an input symbol."""
     warnings = []
+    sized: set[int] = set()  # shapes seen with every size an int (by id: the trace holds them; layers alike share one)
     for node, layer in zip(model.nodes, layers):
+        if layer.state != "ok":
+            continue
         for p in layer.params:
-            if layer.state != "ok" or p.shared_with or all(isinstance(d, int) for d in p.after):
+            if p.shared_with or id(p.after) in sized:
+                continue
+            if all(isinstance(d, int) for d in p.after):
+                sized.add(id(p.after))
                 continue
             symbols = sorted({s for d in p.after if isinstance(d, Expr) for s in d.symbols})
             if not symbols:
