@@ -1,7 +1,8 @@
 """The streamed `layers` of an inspect document: written straight from the trace (render/json.py's
 `LayerRows.texts`), they must be the very characters the C encoder writes of the dicts
 (`json_safe(json.JSONEncoder(ensure_ascii=False).encode(item))`), on every shipped config, with
-and without memory, and for the values the fast path does not expect (it falls back to the encoder).
+and without memory, and for the values the fast path does not expect (it falls back to the encoder);
+and written as UTF-8 bytes on a stream that writes UTF-8, the same document.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from shapecli.memory.command import MemoryRequest
 from shapecli.memory.json_keys import layer_memory_json
 from shapecli.render import inspect_document, write_json
 from shapecli.render.escape import json_safe
-from shapecli.render.json import LayerRows, Rows, layer_json
+from shapecli.render.json import LayerRows, Rows, _utf8_buffer, layer_json
 from shapecli.yamlsrc import read_spec
 
 from .helpers import run_spec as run_text
@@ -116,3 +117,28 @@ def test_items_are_the_layer_dicts():
     with_memory = rows.with_memory(["record"], lambda record: {"saved": record})
     assert list(with_memory.items) == [{**layer_json(trace.layers[0]), "memory": {"saved": "record"}}]
     assert list(with_memory.texts())[0].endswith(', "memory": {"saved": "record"}}')
+
+
+def test_on_a_utf8_stream_the_entries_go_as_bytes_and_the_document_is_the_same():
+    """On a text stream that writes UTF-8, the entries go to its binary buffer after what was written
+    as text (the keys before them); the document is the one written as text, character for
+    character, with the unsafe path and the initializers' `√`."""
+    trace = run_text(SYMBOLIC)
+    trace.layers[0].path = "conv\u00e9\u2028\x1b\x7f"
+    as_text = io.StringIO()
+    write_json(inspect_document(trace, [], [], []), as_text)
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    write_json(inspect_document(trace, [], [], []), stream)
+    stream.flush()
+    assert raw.getvalue().decode("utf-8") == as_text.getvalue()
+    document = json.loads(as_text.getvalue())
+    assert document["layers"][0]["path"] == "conv\u00e9\u2028\x1b\x7f"
+    assert document["layers"][0]["params"][0]["init"] == "kaiming_uniform(a=√5)"
+
+
+@pytest.mark.parametrize("encoding, as_bytes", [("utf-8", True), ("UTF8", True), ("latin-1", False), ("ascii", False)])
+def test_only_a_stream_that_writes_utf8_takes_bytes(encoding, as_bytes):
+    stream = io.TextIOWrapper(io.BytesIO(), encoding=encoding)
+    assert (_utf8_buffer(stream) is stream.buffer) is as_bytes
+    assert _utf8_buffer(io.StringIO()) is None

@@ -2,13 +2,16 @@
 
 Keys are stable: new ones may be added, none renamed or dropped (a failure
 document has every key of a result, empty). Large lists (`layers`) are written
-one item per line as they are made, with the C encoder, so a 100,000-layer
-document costs little memory and time; the whole stays one valid JSON value.
+one item per line as they are made, with the C encoder (on a stream that writes
+UTF-8, as UTF-8 bytes to its buffer), so a 100,000-layer document costs little memory
+and time; the whole stays one valid JSON value.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import os
 
 from ..dims import dim_to_json
 from ..errors import Diagnostic
@@ -60,6 +63,11 @@ def write_json(document: dict, file) -> None:
 
 
 def _write_rows(rows: Rows, file) -> None:
+    buffer = _utf8_buffer(file) if isinstance(rows, LayerRows) else None
+    if buffer is not None:
+        file.flush()  # what was written as text goes first
+        _write_chunks(rows.chunks(), buffer)
+        return
     safe = (lambda text: text) if rows.safe else json_safe
     empty = True
     batch: list[str] = []
@@ -72,6 +80,35 @@ def _write_rows(rows: Rows, file) -> None:
         file.write(safe(("[\n    " if empty else ",\n    ") + ",\n    ".join(batch)))
         empty = False
     file.write("[]" if empty else "\n  ]")
+
+
+def _write_chunks(chunks, buffer) -> None:
+    """`_write_rows` for entries given as UTF-8 bytes, written to a binary `buffer`."""
+    empty = True
+    batch: list[bytes] = []
+    for chunk in chunks:
+        batch.append(chunk)
+        if len(batch) == 1_000:
+            buffer.write((b"[\n    " if empty else b",\n    ") + b",\n    ".join(batch))
+            empty, batch = False, []
+    if batch:
+        buffer.write((b"[\n    " if empty else b",\n    ") + b",\n    ".join(batch))
+        empty = False
+    buffer.write(b"[]" if empty else b"\n  ]")
+
+
+def _utf8_buffer(file):
+    """The binary stream under a text `file` that writes UTF-8 and newlines as they are, else None:
+    there, entries written as bytes skip the text layer (an entry holding one character beyond
+    Latin-1, as `√` in an initializer's text, makes a wide string of every line otherwise)."""
+    buffer = getattr(file, "buffer", None)
+    encoding = getattr(file, "encoding", None)
+    if buffer is None or not encoding or os.linesep != "\n":
+        return None
+    try:
+        return buffer if codecs.lookup(encoding).name == "utf-8" else None
+    except LookupError:
+        return None
 
 
 def _shape(shape):
@@ -196,10 +233,14 @@ class LayerRows(Rows):
 
     def texts(self):
         """Each entry as JSON text, already `json_safe`."""
+        return (chunk.decode() for chunk in self.chunks())
+
+    def chunks(self):
+        """Each entry as `texts` gives it, in UTF-8."""
         texts = _LayerTexts()
         if self.memory is None:
             return map(texts.layer, self.layers)
-        memory = _Known(lambda record: json_safe(', "memory": ' + _ENCODE(self.memory_json(record))))
+        memory = _Known(lambda record: _utf8(', "memory": ' + _ENCODE(self.memory_json(record))))
         return (texts.layer(layer, memory[record]) for layer, record in zip(self.layers, self.memory))
 
 
@@ -220,24 +261,24 @@ class _Known(dict):
 
 
 class _LayerTexts:
-    """Writes `json_safe(_ENCODE(layer_json(layer)))` from a layer, without the dict.
+    """Writes `json_safe(_ENCODE(layer_json(layer)))` from a layer, without the dict, in UTF-8.
 
     What repeats from layer to layer (a shape, a type name, a parameter but for its name, a
-    memory record) is encoded by `_ENCODE` once and its text reused; names are written by the
-    encoder's own C string function, numbers by int's repr. `json_safe` replaces characters one
-    by one, so it is applied to each piece instead of the whole. A value of a type this does not
+    memory record) is encoded by `_ENCODE` once and its bytes reused; names are written by the
+    encoder's own C string function, numbers by `%d`. `json_safe` replaces characters one by
+    one, so it is applied to each piece instead of the whole. A value of a type this does not
     expect (TypeError) has its entry written by `_ENCODE` itself.
     """
 
     def __init__(self):
-        self.shape = _Known(lambda shape: json_safe(_ENCODE(_shape(shape))))
-        self.shape_list = _Known(lambda shapes: "[" + ", ".join([self.shape[shape] for shape in shapes]) + "]")
-        self.word = _Known(lambda word: json_safe(_STRING(word)))
-        self.value = _Known(lambda typed: json_safe(_ENCODE(_value(typed[1]))))
+        self.shape = _Known(lambda shape: _utf8(_ENCODE(_shape(shape))))
+        self.shape_list = _Known(lambda shapes: b"[" + b", ".join([self.shape[shape] for shape in shapes]) + b"]")
+        self.word = _Known(lambda word: _utf8(_STRING(word)))
+        self.value = _Known(lambda typed: _utf8(_ENCODE(_value(typed[1]))))
         self.param_rest = _Known(self._param_rest)
 
     @staticmethod
-    def _param_rest(key: tuple) -> str:
+    def _param_rest(key: tuple) -> bytes:
         """A parameter's entry after its name: `, "before": …}`."""
         before, after, count, trainable, buffer, shared_with, init = key[:7]
         text = _ENCODE(
@@ -251,9 +292,9 @@ class _LayerTexts:
                 "init": init,
             }
         )
-        return json_safe(", " + text[1:])
+        return _utf8(", " + text[1:])
 
-    def _param(self, p) -> str:
+    def _param(self, p) -> bytes:
         # with the types: True and 1 are one key but not one text
         key = (
             p.before,
@@ -266,39 +307,59 @@ class _LayerTexts:
             type(p.trainable),
             type(p.buffer),
         )
-        return '{"name": ' + json_safe(_STRING(p.name)) + self.param_rest[key]
+        return b'{"name": ' + _utf8(_STRING(p.name)) + self.param_rest[key]
 
-    def _shapes(self, value) -> str:
+    def _shapes(self, value) -> bytes:
         if type(value) is list:
             return self.shape_list[tuple(value)]
         return self.shape[value]  # None, or a tuple: one shape (a list of dims is a TypeError)
 
-    def _count(self, value) -> str:
-        return int.__repr__(value) if type(value) is int else self.value[type(value), value]
+    def _count(self, value) -> bytes:
+        return b"%d" % value if type(value) is int else self.value[type(value), value]
 
-    def layer(self, layer: LayerInfo, memory: str = "") -> str:
+    def layer(self, layer: LayerInfo, memory: bytes = b"") -> bytes:
         """The entry of `layer`, with `memory` (`, "memory": …`, safe) as its last key."""
         try:
             return self._layer(layer, memory)
         except TypeError:
-            return json_safe(_ENCODE(layer_json(layer))[:-1]) + memory + "}"
+            return _utf8(_ENCODE(layer_json(layer))[:-1]) + memory + b"}"
 
-    def _layer(self, layer: LayerInfo, memory: str) -> str:
+    def _layer(self, layer: LayerInfo, memory: bytes) -> bytes:
         line, column = layer.loc.line, layer.loc.column
         if type(line) is not int or type(column) is not int:
             raise TypeError(line, column)
         word = self.word
-        params = ", ".join(map(self._param, layer.params))
+        params = b", ".join(map(self._param, layer.params))
         output = self.shape[layer.output_shape]
         if layer.output_shapes:
             outputs = _ENCODE({n: _shape(o) for n, o in layer.output_shapes.items()})
-            output += ', "output_shapes": ' + json_safe(outputs)
-        return (
-            f'{{"path": {json_safe(_STRING(layer.path))}, "type": {word[layer.type]}, "line": {line}, '
-            f'"column": {column}, "state": {word[layer.state]}, "input_shapes": {self._shapes(layer.input_shapes)}, '
-            f'"output_shape": {output}, "params": [{params}], "count": {self._count(layer.count)}, '
-            f'"macs": {self._count(layer.macs)}, "status_before": {word[layer.before_status]}{memory}}}'
+            output += b', "output_shapes": ' + _utf8(outputs)
+        return _LAYER % (
+            _utf8(_STRING(layer.path)),
+            word[layer.type],
+            line,
+            column,
+            word[layer.state],
+            self._shapes(layer.input_shapes),
+            output,
+            params,
+            self._count(layer.count),
+            self._count(layer.macs),
+            word[layer.before_status],
+            memory,
         )
+
+
+_LAYER = (
+    b'{"path": %b, "type": %b, "line": %d, "column": %d, "state": %b, "input_shapes": %b, "output_shape": %b, '
+    b'"params": [%b], "count": %b, "macs": %b, "status_before": %b%b}'
+)
+"""A layer's entry, its values given as bytes (and the line and column as ints)."""
+
+
+def _utf8(text: str) -> bytes:
+    """`json_safe(text)` in UTF-8."""
+    return json_safe(text).encode()
 
 
 def totals_json(trace: Trace) -> dict:
