@@ -287,33 +287,32 @@ def test_golden_tables(golden, config, inputs, convention):
     golden(f"{config.removesuffix('.yaml')}_{convention}.txt", text)
 
 
-def test_python_dash_m_without_numpy():
+def _fresh_run(*argv: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """`python -m shapecli ARGV` in a fresh interpreter: its result, and the modules it imported."""
     code = (
-        "import sys, runpy\n"
-        "sys.argv = ['shapecli', 'inspect', 'configs/mlp.yaml', '--input', '2x20']\n"
+        "import json, sys, runpy\n"
+        f"sys.argv = ['shapecli', *{list(argv)!r}]\n"
         "try:\n    runpy.run_module('shapecli', run_name='__main__')\n"
         "except SystemExit as e:\n    assert e.code == 0, e.code\n"
-        "assert 'numpy' not in sys.modules\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}
     )
     assert result.returncode == 0, result.stderr
+    return result, set(json.loads(result.stderr.splitlines()[-1]))
+
+
+def test_python_dash_m_without_numpy():
+    result, modules = _fresh_run("inspect", "configs/mlp.yaml", "--input", "2x20")
+    assert "numpy" not in modules
     assert "Total params" in result.stdout and "7,946" in result.stdout
 
 
 def test_json_output_does_not_import_rich():
     """A script that reads JSON does not pay for the terminal renderer (about a fifth of a start)."""
-    code = (
-        "import sys, runpy\n"
-        "sys.argv = ['shapecli', 'inspect', 'configs/mlp.yaml', '--input', '2x20', '--format', 'json']\n"
-        "try:\n    runpy.run_module('shapecli', run_name='__main__')\n"
-        "except SystemExit as e:\n    assert e.code == 0, e.code\n"
-        "print(sorted(m for m in sys.modules if m == 'rich' or m.startswith('rich.')), file=sys.stderr)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == "[]\n"
+    result, modules = _fresh_run("inspect", "configs/mlp.yaml", "--input", "2x20", "--format", "json")
+    assert sorted(m for m in modules if m == "rich" or m.startswith("rich.")) == []
     assert json.loads(result.stdout)["totals"]["params"] == 7946
 
 
