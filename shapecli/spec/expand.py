@@ -612,7 +612,7 @@ class Builder:
         pending = owner = None
         if "share" in raw:
             owner = self.defined_layer(scope, raw, "share")
-            layer, cfg, label, written, init = owner.layer, owner.cfg, owner.type_label, owner.written, owner.init
+            layer, cfg, label, written, init = owner.layer, owner.cfg, owner.type_label, owner.args, owner.init
         else:
             layer, label = entry.layer, entry.type_label
             cfg, written, init, pending = self.configure(scope, raw, layer, label, use)
@@ -630,7 +630,7 @@ class Builder:
             node = self.add_node(path, layer, label, cfg, sources, raw.loc, scope.uses)
             if owner is not None:
                 node.owner = owner.owner if owner.owner is not None else owner.id
-            node.pending, node.tie, node.written, node.init = pending, tie, written, init
+            node.pending, node.tie, node.args, node.init = pending, tie, written, init
             node.condition, node.expect = entry.condition, expectation
             if entry.condition is not None and isinstance(entry.condition.value, Deferred):
                 self.deferred.append((entry.condition.value, scope))
@@ -641,7 +641,7 @@ class Builder:
             scope.layer_nodes[entry.name] = self.nodes[-1].id
 
     def configure(self, scope: Scope, raw: YMap, layer: type[Layer], label: str, use: str) -> tuple:
-        """(configuration, what `Node.args` is made from, initializers, Pending or None) of a layer entry.
+        """(configuration, arguments as written, initializers, Pending or None) of a layer entry.
 
         Layers given the same plain values (ints, strings, bools, nulls, and lists of them) share
         one configuration; an entry written as an earlier one, with plain values only (a long list
@@ -664,7 +664,20 @@ class Builder:
                 self.configured[alike] = (cfg, arguments)
         else:
             (cfg, arguments), init, pending = known, NO_INIT, None
-        return cfg, (arguments, raw, use, scope.given_by()), init, pending
+        given_by = scope.given_by()
+        if not given_by:
+            return (
+                cfg,
+                [(key, use, value, raw.value_loc(key), canonical) for key, value, canonical in arguments],
+                init,
+                pending,
+            )
+        written = []
+        for key, validated, canonical in arguments:
+            loc = raw.value_loc(key)
+            name, given_use = given_by.get(loc, (key, use))
+            written.append((name, given_use, validated, loc, canonical))
+        return cfg, written, init, pending
 
     def configure_anew(self, scope: Scope, raw: YMap, layer: type[Layer], label: str) -> tuple:
         """(configuration, (key, validated value, canonical name) of each argument, initializers,

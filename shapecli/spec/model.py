@@ -90,7 +90,7 @@ class Node:
         "owner",
         "tie",
         "uses",
-        "written",
+        "args",
         "written_from",
         "pending",
         "condition",
@@ -114,31 +114,16 @@ class Node:
         self.loc, self.owner, self.tie, self.uses = loc, None, None, uses
         self.written_from: Sequence[str] = ()
         """The names its inputs are written as, with their scope ('stage2/x')."""
-        self.written: tuple | None = None
-        """What `args` is made from: (the arguments as (key, validated value, canonical name), the
-        layer's YAML, its path, the parameters given to its block use); made when read, since only
-        an error report or a picture reads it."""
+        self.args: Sequence[tuple[str, str, object, Loc, str]] = ()
+        """(name, owner, value, where, argument): an argument as validated, and where its number
+        was written — as this layer's argument, or as a parameter given to a block use — with
+        the argument's canonical name"""
         self.pending: Pending | None = None
         self.condition: Condition | None = None
         self.reads: Sequence[Source] = ()
         self.expect: Expectation | None = None
         self.init: Mapping = NO_INIT
         """Role → Initializer the spec gives its parameters (its `*_init` keys, or an `init:` above it)."""
-
-    @property
-    def args(self) -> list[tuple[str, str, object, Loc, str]]:
-        """(name, owner, value, where, argument): each argument as validated, and where its number
-        was written — as this layer's argument, or as a parameter given to a block use (then named
-        as the parameter, owned by that use) — with the argument's canonical name."""
-        if self.written is None:
-            return []
-        arguments, raw, use, given_by = self.written
-        args = []
-        for key, validated, canonical in arguments:
-            loc = raw.value_loc(key)
-            name, owner = given_by.get(loc, (key, use))
-            args.append((name, owner, validated, loc, canonical))
-        return args
 
     def __repr__(self) -> str:
         return f"Node({self.id}, {self.path!r}, {self.type_label}, sources={self.sources})"
