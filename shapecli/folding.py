@@ -81,7 +81,7 @@ def same_layer(a, b) -> bool:
         and a.before_status == b.before_status
         and a.condition == b.condition
         and len(a.params) == len(b.params)
-        and all(_same_param(p, q) for p, q in zip(a.params, b.params))
+        and all(map(_same_param, a.params, b.params))
     )
 
 
@@ -144,7 +144,10 @@ def _continues(before: TableRow, row: TableRow, trace) -> bool:
 def is_flat(model: Model) -> bool:
     """Whether the model has no block use and no repeated layer (nothing to fold or indent).
     A path segment `name.K` is always a repeat copy (names cannot hold a dot)."""
-    return not any(node.uses or "." in node.path for node in model.nodes)
+    for node in model.nodes:
+        if node.uses or "." in node.path:
+            return False
+    return True
 
 
 def table_rows(model: Model, trace, depth: int | None = None, expand: bool = False) -> Iterator[TableRow]:

@@ -297,7 +297,7 @@ class _Propagation:
 
     def visit(self, node: Node) -> None:
         """Infer one node: its parameters before inference, then its outputs and parameters."""
-        ins = [self.values[s] for s in node.sources]
+        ins = list(map(self.values.__getitem__, node.sources))
         first_use = self.shared_first.get(node.owner if node.owner is not None else node.id)
         params, status, before_names = self.before(node, len(ins))
         info = LayerInfo(
@@ -337,7 +337,7 @@ class _Propagation:
         if count > 1:
             info.output_shapes = dict(zip(names, outs))
         for index, shape in enumerate(outs):
-            self.values[NodeOutput(node.id, index)] = shape
+            self.values[node.id, index] = shape  # (a tuple equal to NodeOutput(node.id, index))
 
     def before(self, node: Node, count: int) -> tuple[list[ParamInfo], str, tuple]:
         """The node's parameters before inference, their status unless they are shared ('none',
@@ -825,22 +825,21 @@ def _counted(params: list[ParamInfo]) -> Dim:
     for p in params:
         if not p.buffer:
             if type(p.count) is not int:
-                return _sum(p.count for p in params if not p.buffer)
+                return _sum([p.count for p in params if not p.buffer])
             total += p.count
     return total
 
 
-def _sum(values) -> Dim:
-    values = list(values)
-    if all(type(v) is int for v in values):
+def _sum(values: list) -> Dim:
+    if set(map(type, values)) <= {int}:
         return sum(values)
-    return dim_sum(UNKNOWN if v is None else v for v in values)
+    return dim_sum([UNKNOWN if v is None else v for v in values])
 
 
 def _totals(layers: list[LayerInfo], dtype: str) -> Totals:
     counted = [p for layer in layers for p in layer.params if not p.buffer]
-    trainable = _sum(p.count for p in counted if p.trainable)
-    non_trainable = _sum(p.count for p in counted if not p.trainable)
+    trainable = _sum([p.count for p in counted if p.trainable])
+    non_trainable = _sum([p.count for p in counted if not p.trainable])
     total = trainable + non_trainable
-    macs = _sum(layer.macs for layer in layers)
+    macs = _sum([layer.macs for layer in layers])
     return Totals(total, trainable, non_trainable, total * DTYPE_BYTES[dtype], dtype, macs)

@@ -152,7 +152,7 @@ def memory_report(model, trace, settings: Settings | None = None) -> MemoryRepor
     """The memory of training and inference for `trace` (None when its shapes do not fit)."""
     settings = settings or Settings()
     settings.check()
-    if trace.errors or any(layer.state not in ("ok", "absent") for layer in trace.layers):
+    if trace.errors or not {layer.state for layer in trace.layers} <= {"ok", "absent"}:
         return None
     sizes = _ElementSizes(settings)
     params, buffers, gradients, optimizer, inference_copy = _parameter_memory(model, trace, settings, sizes)
@@ -780,11 +780,11 @@ def _candidates(paths: list[str], values: list, cache: dict) -> list[tuple[str, 
     """The values (ints, or _Polys) that may be the largest: those no other value is certainly at least."""
     if not values:
         return [("", 0)]
-    if all(type(value) is int for value in values):
+    if set(map(type, values)) <= {int}:
         best = max(range(len(values)), key=values.__getitem__)
         return [(paths[best], values[best])]
     values = [value if type(value) is not int else _Poly({(): value}) for value in values]
-    if any(value.unknown for value in values):
+    if any([value.unknown for value in values]):
         return [("", UNKNOWN)]
     if all(set(value.terms) <= {()} for value in values):
         numbers = [value.terms.get((), 0) for value in values]

@@ -241,7 +241,7 @@ class LayerRows(Rows):
         if self.memory is None:
             return map(texts.layer, self.layers)
         memory = _Known(lambda record: _utf8(', "memory": ' + _ENCODE(self.memory_json(record))))
-        return (texts.layer(layer, memory[record]) for layer, record in zip(self.layers, self.memory))
+        return map(texts.layer, self.layers, map(memory.__getitem__, self.memory))
 
 
 class _Known(dict):

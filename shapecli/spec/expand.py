@@ -880,7 +880,7 @@ class Builder:
         resolved_outputs = {name: resolve(p, self.nodes) for name, p in outputs.items()}
         order = topological_order(self.nodes)
         nodes = self.nodes
-        if any(old != new for new, old in enumerate(order)):  # not already in the order written
+        if order != list(range(len(order))):  # not already in the order written
             new_id = {old: new for new, old in enumerate(order)}
             nodes = [self.nodes[old] for old in order]
             for node in nodes:

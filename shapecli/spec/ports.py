@@ -77,7 +77,7 @@ def _output(base: Source, output: str, loc: Loc, nodes: list[Node]) -> Source:
 
 def topological_order(nodes: list[Node]) -> list[int]:
     """Kahn's algorithm; ties go to the node written first. A cycle is an error."""
-    if all(_after_what_it_needs(node) for node in nodes):
+    if all(map(_after_what_it_needs, nodes)):
         return list(range(len(nodes)))  # every node comes after what it needs: Kahn keeps the order written
     consumers: list[list[int]] = [[] for _ in nodes]
     waiting = [0] * len(nodes)
@@ -104,7 +104,10 @@ def _after_what_it_needs(node: Node) -> bool:
     """Whether `node` comes after each of its predecessors (the common case, checked at once)."""
     if node.reads or node.owner is not None or node.tie is not None:
         return all(before < node.id for before in predecessors(node))
-    return all(type(s) is not NodeOutput or s[0] < node.id for s in node.sources)
+    for source in node.sources:
+        if type(source) is NodeOutput and source[0] >= node.id:
+            return False
+    return True
 
 
 def _raise_cycle(nodes: list[Node], waiting: list[int]) -> None:
