@@ -407,18 +407,16 @@ class _Walk:
                 training = inference = _PASSED_ON_ANSWER
             else:
                 step = _step_key(call, training_ins, inference_ins)
-                if step is not None and step == last_step:  # a chain of layers alike: the answers before
-                    training, inference = last_answers
+                if step is not None and step == last_step:  # a chain of layers alike: what the layer before had
+                    training, inference, trainable = last_answers
                 else:
                     answers = self._answers(call)
                     training = self._answer(answers, call, training_ins, True)
                     inference = self._answer(answers, call, inference_ins, False)
-                    last_step, last_answers = step, (training, inference)
-            trainable = False
-            for p in layer.params:
-                if p.trainable and not p.buffer:
-                    trainable = True
-                    break
+                    trainable = _trainable(layer)
+                    last_step, last_answers = step, (training, inference, trainable)
+            if layer.state == "absent":
+                trainable = _trainable(layer)
             grad = trainable or any(map(itemgetter(GRAD), training_ins))
             compute = param if not sizes.amp else sizes.compute(node.layer.type_name, training_ins)
             training_outs = self._outputs(training, outs, training_ins, compute, grad, trainable, node.id, False)
@@ -459,6 +457,9 @@ class _Walk:
     def _outputs(self, answer: _Answer, outs, ins, compute, grad, trainable, node_id: int, inference: bool) -> list:
         """The output tensors of a layer: its own parameter, a view of an input, or a new storage."""
         keeps = answer.keeps
+        if len(outs) == 1 and not keeps.owned and not answer.views:  # one new output (most layers)
+            size, nbytes = self._made_like(outs[0], keeps.output, compute)
+            return [(self._storage(nbytes, node_id, inference), nbytes, size, True, True, grad)]
         made = []
         for index, shape in enumerate(outs):
             if index in keeps.owned:  # the layer's own parameter or buffer: no activation bytes
@@ -469,14 +470,18 @@ class _Walk:
                     base = (*base[:CONTIGUOUS], False, *base[CONTIGUOUS + 1 :])
                 made.append(base)
             else:
-                key = (shape, keeps.output, compute)
-                made_like = self.outputs_cache.get(key)
-                if made_like is None:
-                    size = self.sizes.of(keeps.output, compute)
-                    made_like = self.outputs_cache[key] = (size, self._sized(shape, size))
-                size, nbytes = made_like
+                size, nbytes = self._made_like(shape, keeps.output, compute)
                 made.append((self._storage(nbytes, node_id, inference), nbytes, size, True, True, grad))
         return made
+
+    def _made_like(self, shape: tuple, kind: str, compute: int) -> tuple:
+        """(element size, bytes) of a new output of `shape` and `kind` from a layer computing in `compute`."""
+        key = (shape, kind, compute)
+        found = self.outputs_cache.get(key)
+        if found is None:
+            size = self.sizes.of(kind, compute)
+            found = self.outputs_cache[key] = (size, self._sized(shape, size))
+        return found
 
     def _keep(self, node, layer, answer: _Answer, call: tuple, ins: list, outs: list, compute: int, grad: bool):
         """Training: the bytes this layer is first to keep and what it keeps; and the weight copies
@@ -569,7 +574,9 @@ class _Walk:
             self.last_use[self.tensors[source][1][STORAGE]] = self.END
         steps = len(self.transient)
         change = [0] * (steps + 1)
-        symbolic: dict[int, dict] = {}  # step → {symbolic size: storages of it made (+) and let go (-)}
+        made: list = [None] * (steps + 1)  # step → the symbolic sizes of the storages made then
+        freed: list = [None] * (steps + 1)  # step → those of the storages let go then
+        symbolic = False
         running, running_symbolic = 0, _Poly()
         for size, created, end in zip(self.bytes, self.created, self.last_use):
             if type(size) is int:
@@ -580,23 +587,28 @@ class _Walk:
                 if end < steps:
                     change[end + 1] -= size
                 continue
+            symbolic = True
             if created < 0:
                 running_symbolic.add(size)
+            elif made[created] is None:
+                made[created] = [size]
             else:
-                counts = symbolic.setdefault(created, {})
-                counts[size] = counts.get(size, 0) + 1
-            if end < steps:
-                counts = symbolic.setdefault(end + 1, {})
-                counts[size] = counts.get(size, 0) - 1
+                made[created].append(size)
+            if end >= steps:
+                continue
+            if freed[end + 1] is None:
+                freed[end + 1] = [size]
+            else:
+                freed[end + 1].append(size)
         alive: list = []
         constant = not symbolic and not running_symbolic.terms and not running_symbolic.unknown
         last_extra: object = None  # the transient bytes of the last step recorded as a _Poly
         for step, extra in enumerate(self.transient):
             changed = change[step] != 0
             running += change[step]
-            if step in symbolic:
-                for size, count in symbolic[step].items():
-                    if count:  # (a storage let go as another of its size is made changes nothing)
+            if made[step] != freed[step]:  # (storages let go as others of their sizes are made change nothing)
+                for size, count in _net(made[step], freed[step]).items():
+                    if count:
                         running_symbolic.add(size, count)
                         constant, changed = False, True
             if constant and type(extra) is int:
@@ -613,6 +625,24 @@ class _Walk:
             last_extra = extra
         paths = [node.path for node in self.model.nodes]
         return alive, _candidates(paths, alive, {})
+
+
+def _net(made: list | None, freed: list | None) -> dict:
+    """Symbolic size → storages of it made less those let go."""
+    counts: dict = {}
+    for size in made or ():
+        counts[size] = counts.get(size, 0) + 1
+    for size in freed or ():
+        counts[size] = counts.get(size, 0) - 1
+    return counts
+
+
+def _trainable(layer) -> bool:
+    """Whether the layer has a trainable parameter (a buffer is not one)."""
+    for p in layer.params:
+        if p.trainable and not p.buffer:
+            return True
+    return False
 
 
 def _step_key(call: tuple, training_ins: list, inference_ins: list) -> tuple | None:
