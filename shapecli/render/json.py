@@ -358,7 +358,9 @@ _LAYER = (
 
 
 def _utf8(text: str) -> bytes:
-    """`json_safe(text)` in UTF-8."""
+    """`json_safe(text)` in UTF-8 (at once for ASCII text without DEL: every name a spec gives)."""
+    if text.isascii() and "\x7f" not in text:
+        return text.encode()
     return json_safe(text).encode()
 
 

@@ -18,6 +18,7 @@ on it, so that one run reports all the spec's errors (SpecErrors).
 from __future__ import annotations
 
 from functools import partial
+from operator import attrgetter
 from types import SimpleNamespace
 
 from ..records import NamedTuple
@@ -763,7 +764,7 @@ class Builder:
         if len(self.nodes) >= MAX_NODES:
             raise SpecErrors([*self.errors, SpecError(f"the spec expands to more than {MAX_NODES:,} layers", loc)])
         node = Node(len(self.nodes), path, layer, label, cfg, loc, uses)
-        node.written_from = tuple([port.name for port in sources])
+        node.written_from = tuple(map(_port_name, sources))
         self.nodes.append(node)
         self.node_ports.append(sources)  # each caller passes a list of its own, never changed after
         return node
@@ -916,6 +917,7 @@ _entry = partial(tuple.__new__, Entry)
 """Entry((raw, name, …)) without the Python-level constructor of a named tuple."""
 _output_of = partial(tuple.__new__, NodeOutput)
 """NodeOutput((node, index)) without the Python-level constructor of a named tuple."""
+_port_name = attrgetter("name")
 _LAYER_KEYS = frozenset(LAYER_KEYS)
 _PLAIN_TYPES = frozenset((str, int, bool, type(None)))
 
