@@ -15,6 +15,7 @@ symbols, exact for the model.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from operator import itemgetter
 
 from ..records import NamedTuple
@@ -94,6 +95,10 @@ class LayerMemory(NamedTuple):
     saved: Dim
     keeps: tuple[str, ...]
     alive: Dim
+
+
+_layer_memory = partial(tuple.__new__, LayerMemory)
+"""LayerMemory((saved, keeps, alive)) without the Python-level constructor of a named tuple."""
 
 
 class MemoryReport(NamedTuple):
@@ -196,11 +201,13 @@ class _Layers(Sequence):
     def __iter__(self):
         made: dict[int, Dim] = {}  # by id: a _Poly shared by consecutive layers is made a dim once
         for saved, keeps, alive in zip(self.saved, self.keeps, self.alive):
-            yield LayerMemory(self._made(saved, made), keeps, self._made(alive, made))
+            if type(saved) is not int:
+                saved = self._made(saved, made)
+            if type(alive) is not int:
+                alive = self._made(alive, made)
+            yield _layer_memory((saved, keeps, alive))
 
-    def _made(self, value, made: dict) -> Dim:
-        if type(value) is int:
-            return value
+    def _made(self, value: _Poly, made: dict) -> Dim:
         found = made.get(id(value))  # the records stay alive in self.saved and self.alive meanwhile
         if found is None:
             found = made[id(value)] = value.dim(self.cache)
