@@ -412,6 +412,7 @@ class _Walk:
             call = (node.layer, layer.cfg or node.cfg, layer.input_shapes, outs, same, used.get(node.id, nothing))
             if layer.state == "absent":  # it passes its input on (PyTorch's build: no module at all)
                 training = inference = _PASSED_ON_ANSWER
+                trainable = False  # (its parameters are left out with it)
             else:
                 step = _step_key(call, training_ins, inference_ins)
                 if step is not None and step == last_step:  # a chain of layers alike: what the layer before had
@@ -422,8 +423,6 @@ class _Walk:
                     inference = self._answer(answers, call, inference_ins, False)
                     trainable = _trainable(layer)
                     last_step, last_answers = step, (training, inference, trainable)
-            if layer.state == "absent":
-                trainable = _trainable(layer)
             grad = trainable or any(map(itemgetter(GRAD), training_ins))
             compute = param if not sizes.amp else sizes.compute(node.layer.type_name, training_ins)
             training_outs = self._outputs(training, outs, training_ins, compute, grad, trainable, node.id, False)
