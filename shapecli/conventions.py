@@ -32,9 +32,13 @@ class Convention:
         """`param_name` of each of `locals_`, the layer's path converted once."""
         separator = self.separator
         path = (layer_path if self.dot == "." else layer_path.replace(".", self.dot)).replace("/", separator)
-        if separator == ".":
-            return [path + "." + local if local else path for local in locals_]
-        return [path + separator + local.replace(".", separator) if local else path for local in locals_]
+        names = []  # (a loop, not a comprehension: each comprehension run is a function call)
+        for local in locals_:
+            if not local:
+                names.append(path)
+            else:
+                names.append(path + separator + (local if separator == "." else local.replace(".", separator)))
+        return names
 
 
 CONVENTIONS = {

@@ -668,10 +668,10 @@ def _param_infos(node: Node, specs_with_inits: list[tuple], convention, local_na
     if local_names is None:
         local_names = [spec.name for spec, _ in specs_with_inits]
     names = convention.param_names(node.path, local_names)
-    return [
-        ParamInfo(name, spec.name, spec.shape, None, None, spec.trainable, spec.buffer, init)
-        for name, (spec, init) in zip(names, specs_with_inits)
-    ]
+    params = []  # (a loop, not a comprehension: each comprehension run is a function call)
+    for name, (spec, init) in zip(names, specs_with_inits):
+        params.append(ParamInfo(name, spec.name, spec.shape, None, None, spec.trainable, spec.buffer, init))
+    return params
 
 
 def _after(node: Node, before: list[ParamInfo], before_names: tuple, answer: _Answer, convention) -> list[ParamInfo]:

@@ -666,17 +666,10 @@ class Builder:
         else:
             (cfg, arguments), init, pending = known, NO_INIT, None
         given_by = scope.given_by()
-        if not given_by:
-            return (
-                cfg,
-                [(key, use, value, raw.value_loc(key), canonical) for key, value, canonical in arguments],
-                init,
-                pending,
-            )
         written = []
         for key, validated, canonical in arguments:
             loc = raw.value_loc(key)
-            name, given_use = given_by.get(loc, (key, use))
+            name, given_use = given_by.get(loc, (key, use)) if given_by else (key, use)
             written.append((name, given_use, validated, loc, canonical))
         return cfg, written, init, pending
 
@@ -864,7 +857,11 @@ class Builder:
     def finish(self, file: str, text: str, inputs, outputs: dict[str, Port]) -> Model:
         """Resolve every port to a Source and order the nodes topologically."""
         for node, ports in zip(self.nodes, self.node_ports):
-            node.sources = [p.target if type(p.target) is NodeOutput else resolve(p, self.nodes) for p in ports]
+            sources = []  # (a loop, not a comprehension: each comprehension run is a function call)
+            for port in ports:
+                target = port.target
+                sources.append(target if type(target) is NodeOutput else resolve(port, self.nodes))
+            node.sources = sources
         for deferred, scope in self.deferred:
             for name in deferred.names:
                 if name not in scope.ports:
