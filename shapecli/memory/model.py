@@ -793,23 +793,24 @@ def _nonnegative(monomial: tuple, cache: dict) -> bool:
 def _used_outputs(model) -> dict[int, frozenset]:
     """Node id → the indices of its outputs that a layer consumes or the model returns (equal
     sets are one object: most nodes have the same one)."""
-    used: dict[int, set] = {}
-    for node in model.nodes:
-        for source in node.sources:
-            if type(source) is not str:
-                found = used.get(source.node)
-                if found is None:
-                    used[source.node] = {source.index}
-                else:
-                    found.add(source.index)
-    for source in model.outputs.values():
-        if isinstance(source, NodeOutput):
-            used.setdefault(source.node, set()).add(source.index)
-    shared: dict[frozenset, frozenset] = {}
-    for node, indices in used.items():
-        indices = frozenset(indices)
-        used[node] = shared.setdefault(indices, indices)
+    used: dict[int, frozenset] = {}
+    shared: dict[frozenset, frozenset] = {_FIRST_OUTPUT: _FIRST_OUTPUT}
+    sources = [source for node in model.nodes for source in node.sources]
+    sources += [source for source in model.outputs.values() if isinstance(source, NodeOutput)]
+    for source in sources:
+        if type(source) is str:  # a model input
+            continue
+        node, index = source
+        found = used.get(node)
+        if found is None:
+            used[node] = _FIRST_OUTPUT if index == 0 else shared.setdefault(frozenset((index,)), frozenset((index,)))
+        elif index not in found:
+            indices = found | {index}
+            used[node] = shared.setdefault(indices, indices)
     return used
+
+
+_FIRST_OUTPUT = frozenset((0,))
 
 
 def _candidates(paths: list[str], values: list, cache: dict) -> list[tuple[str, Dim]]:
