@@ -609,7 +609,7 @@ class Builder:
 
     def expand_layer(self, scope: Scope, entry: Entry, sources: list[Port]) -> None:
         raw = entry.raw
-        use = scope.prefix + entry.name
+        use = entry.port.name  # (scope.prefix + entry.name, made once when it was declared)
         pending = owner = None
         if "share" in raw:
             owner = self.defined_layer(scope, raw, "share")
