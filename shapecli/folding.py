@@ -70,6 +70,8 @@ def run_name(first: str, last: str, count: int) -> str:
 def same_layer(a, b) -> bool:
     """Whether two inferred layers (`infer.LayerInfo`) show alike in every column of the
     tables but their names: type, state, shapes, parameters, counts and status."""
+    if a.alike is not None and a.alike is b.alike:  # inferred alike (see LayerInfo.alike)
+        return True
     return (
         a.type == b.type
         and a.state == b.state

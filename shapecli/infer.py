@@ -90,6 +90,7 @@ class LayerInfo:
         "state",
         "cfg",
         "condition",
+        "alike",
     )
 
     def __init__(
@@ -106,6 +107,11 @@ class LayerInfo:
         """The configuration this layer was inferred with (its arguments that read shapes computed)."""
         self.condition: str | None = None
         """The text of a false `if:` that left it out ('absent')."""
+        self.alike: object | None = None
+        """A token shared by the layers of a trace that show alike in all but their path, position
+        and parameter names (the same type as written, parameters before inference, configuration
+        and input shapes, answered at once: see `_Propagation.settled_answer`), else None. What a
+        renderer makes of one of them serves the others."""
 
 
 class Totals(NamedTuple):
@@ -252,6 +258,11 @@ class _Propagation:
         self.values: dict = {}
         self.layers: list[LayerInfo] = []
         self.shared_first: dict[int, list[ParamInfo]] = {}
+        self.owners = {node.owner for node in model.nodes if node.owner is not None}
+        """The nodes whose parameters later uses share (checking a use changes the first one's)."""
+        self.alike: dict[tuple, tuple] = {}
+        """(type as written, answer, parameter names before inference), by identity → (the token of
+        the layers inferred alike, and what its key names: held, their ids stay unique)."""
         self.errors: list[Diagnostic] = []
         self.conditions: list[Condition] = []
         self.config_ids: dict[int, int | None] = {}
@@ -327,6 +338,9 @@ class _Propagation:
                     self.check_expectation(node, outs[0], info)
             if info.state == "ok":
                 self.conditions += found
+                known = self.settled_answer(node, ins)  # (its answer is kept now, unless it is not one to keep)
+        if known is not None and info.state == "ok" and node.id not in self.owners:
+            info.alike = self.alike_token(node.type_label, known, before_names)
         if info.state == "absent":
             info.count, info.macs = 0, 0
         elif info.state != "ok":
@@ -496,6 +510,16 @@ class _Propagation:
         if known is None or known.conditions or known.macs is _NOT_YET:
             return None
         return known
+
+    def alike_token(self, label: str, answer: _Answer, before_names: tuple) -> object:
+        """The `LayerInfo.alike` token of the layers written as `label` with the settled `answer`
+        and the parameters before inference whose names are `before_names` (one tuple per kind of
+        parameters before inference: `before` keeps them; the empty one is every layer without)."""
+        key = (label, id(answer), id(before_names))
+        found = self.alike.get(key)
+        if found is None:
+            found = self.alike[key] = (object(), answer, before_names)
+        return found[0]
 
     def answer(self, node: Node, cfg, ins: list) -> _Answer:
         """What a node's rules give on its input shapes.

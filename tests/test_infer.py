@@ -217,3 +217,52 @@ def test_parameters_that_exist_only_after_inference():
         ("k_proj_weight", (UNKNOWN, 5), (8, 5)),
         ("v_proj_weight", (UNKNOWN, 6), (8, 6)),
     ]
+
+
+DENSE = "  - {type: Dense, units: 4}\n"
+
+
+@pytest.mark.parametrize(
+    "spec, inputs, groups",
+    [
+        pytest.param("layers:\n" + DENSE * 3, ["2x4"], "aaa", id="a chain of layers alike"),
+        pytest.param(
+            "layers:\n  - {type: Dense, units: 8}\n" + DENSE * 2, ["2x4"], "abc", id="other input or output sizes"
+        ),
+        pytest.param(
+            "layers:\n" + DENSE + "  - {type: Linear, units: 4}\n" + DENSE, ["2x4"], "aba", id="the type spelled otherwise"
+        ),
+        pytest.param(
+            "layers:\n" + DENSE + '  - {type: Dense, units: 4, weight_init: "constant(0.125)"}\n' + DENSE,
+            ["2x4"],
+            "aba",
+            id="another initializer",
+        ),
+        pytest.param("inputs: {x: [B, 4]}\nlayers:\n" + DENSE * 2, [], "aa", id="a symbolic batch"),
+        pytest.param(
+            "inputs: {a: [2, 7], b: [2, 7]}\nlayers:\n"
+            "  - {name: enc, type: Dense, units: 3, from: a}\n"
+            "  - {name: enc2, share: enc, from: b}\n",
+            [],
+            "..",
+            id="a layer whose parameters a later one shares, and that later one",
+        ),
+        pytest.param(
+            "layers:\n" + DENSE + "  - {type: Dense, units: 4, if: false}\n  - {type: Dense, units: 4, expect: [2, 4]}\n",
+            ["2x4"],
+            "a..",
+            id="a layer left out, and one with a shape contract",
+        ),
+    ],
+)
+def test_layers_inferred_alike_share_a_token(spec, inputs, groups):
+    """`LayerInfo.alike`: one token for the layers that show alike but for their names (the same letter
+    in `groups`), none ('.') where a renderer must look at the layer itself."""
+    layers = run_spec(spec, *inputs).layers
+    assert len(layers) == len(groups)
+    for layer, group in zip(layers, groups):
+        assert (layer.alike is None) == (group == ".")
+    for (a, group_a) in zip(layers, groups):
+        for (b, group_b) in zip(layers, groups):
+            if group_a != "." and group_b != ".":
+                assert (a.alike is b.alike) == (group_a == group_b)

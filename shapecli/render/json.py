@@ -276,6 +276,9 @@ class _LayerTexts:
         self.word = _Known(lambda word: _utf8(_STRING(word)))
         self.value = _Known(lambda typed: _utf8(_ENCODE(_value(typed[1]))))
         self.param_rest = _Known(self._param_rest)
+        self.alike: dict = {}
+        """`_parts` of a layer by its `alike` token (layers inferred alike share them; the last few
+        thousand kept)."""
 
     @staticmethod
     def _param_rest(key: tuple) -> bytes:
@@ -294,9 +297,11 @@ class _LayerTexts:
         )
         return _utf8(", " + text[1:])
 
-    def _param(self, p) -> bytes:
-        # with the types: True and 1 are one key but not one text
-        key = (
+    @staticmethod
+    def _param_key(p) -> tuple:
+        """What decides a parameter's entry after its name (with the types: True and 1 are one key
+        but not one text)."""
+        return (
             p.before,
             p.after,
             p.count,
@@ -307,7 +312,6 @@ class _LayerTexts:
             type(p.trainable),
             type(p.buffer),
         )
-        return b'{"name": ' + _utf8(_STRING(p.name)) + self.param_rest[key]
 
     def _shapes(self, value) -> bytes:
         if type(value) is list:
@@ -328,32 +332,42 @@ class _LayerTexts:
         line, column = layer.loc.line, layer.loc.column
         if type(line) is not int or type(column) is not int:
             raise TypeError(line, column)
+        parts = self.alike.get(layer.alike) if layer.alike is not None else None
+        if parts is None:
+            parts = self._parts(layer)
+            if layer.alike is not None:
+                if len(self.alike) >= _Known.LIMIT:
+                    self.alike.clear()
+                self.alike[layer.alike] = parts
+        kind, middle, rests, tail = parts
+        params = []
+        for p, rest in zip(layer.params, rests):
+            params.append(b'{"name": ' + _utf8(_STRING(p.name)) + rest)
+        return _LAYER % (_utf8(_STRING(layer.path)), kind, line, column, middle, b", ".join(params), tail, memory)
+
+    def _parts(self, layer: LayerInfo) -> tuple:
+        """All of a layer's entry but its path, position and parameter names: (its type; its state,
+        input and output shapes; each parameter's entry after its name; its count, MACs and status)."""
         word = self.word
-        params = b", ".join(map(self._param, layer.params))
         output = self.shape[layer.output_shape]
         if layer.output_shapes:
             outputs = _ENCODE({n: _shape(o) for n, o in layer.output_shapes.items()})
             output += b', "output_shapes": ' + _utf8(outputs)
-        return _LAYER % (
-            _utf8(_STRING(layer.path)),
-            word[layer.type],
-            line,
-            column,
+        middle = b'"state": %b, "input_shapes": %b, "output_shape": %b' % (
             word[layer.state],
             self._shapes(layer.input_shapes),
             output,
-            params,
+        )
+        tail = b'"count": %b, "macs": %b, "status_before": %b' % (
             self._count(layer.count),
             self._count(layer.macs),
             word[layer.before_status],
-            memory,
         )
+        rests = [self.param_rest[self._param_key(p)] for p in layer.params]
+        return word[layer.type], middle, rests, tail
 
 
-_LAYER = (
-    b'{"path": %b, "type": %b, "line": %d, "column": %d, "state": %b, "input_shapes": %b, "output_shape": %b, '
-    b'"params": [%b], "count": %b, "macs": %b, "status_before": %b%b}'
-)
+_LAYER = b'{"path": %b, "type": %b, "line": %d, "column": %d, %b, "params": [%b], %b%b}'
 """A layer's entry, its values given as bytes (and the line and column as ints)."""
 
 
