@@ -146,7 +146,7 @@ def _continues(before: TableRow, row: TableRow, trace) -> bool:
 def is_flat(model: Model) -> bool:
     """Whether the model has no block use and no repeated layer (nothing to fold or indent).
     A path segment `name.K` is always a repeat copy (names cannot hold a dot)."""
-    for node in model.nodes:
+    for node in model.nodes:  # noqa: SIM110 (a loop: resuming a generator costs more than this test)
         if node.uses or "." in node.path:
             return False
     return True

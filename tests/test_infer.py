@@ -230,7 +230,10 @@ DENSE = "  - {type: Dense, units: 4}\n"
             "layers:\n  - {type: Dense, units: 8}\n" + DENSE * 2, ["2x4"], "abc", id="other input or output sizes"
         ),
         pytest.param(
-            "layers:\n" + DENSE + "  - {type: Linear, units: 4}\n" + DENSE, ["2x4"], "aba", id="the type spelled otherwise"
+            "layers:\n" + DENSE + "  - {type: Linear, units: 4}\n" + DENSE,
+            ["2x4"],
+            "aba",
+            id="the type spelled otherwise",
         ),
         pytest.param(
             "layers:\n" + DENSE + '  - {type: Dense, units: 4, weight_init: "constant(0.125)"}\n' + DENSE,
@@ -248,7 +251,9 @@ DENSE = "  - {type: Dense, units: 4}\n"
             id="a layer whose parameters a later one shares, and that later one",
         ),
         pytest.param(
-            "layers:\n" + DENSE + "  - {type: Dense, units: 4, if: false}\n  - {type: Dense, units: 4, expect: [2, 4]}\n",
+            "layers:\n"
+            + DENSE
+            + "  - {type: Dense, units: 4, if: false}\n  - {type: Dense, units: 4, expect: [2, 4]}\n",
             ["2x4"],
             "a..",
             id="a layer left out, and one with a shape contract",
@@ -262,7 +267,7 @@ def test_layers_inferred_alike_share_a_token(spec, inputs, groups):
     assert len(layers) == len(groups)
     for layer, group in zip(layers, groups):
         assert (layer.alike is None) == (group == ".")
-    for (a, group_a) in zip(layers, groups):
-        for (b, group_b) in zip(layers, groups):
+    for a, group_a in zip(layers, groups):
+        for b, group_b in zip(layers, groups):
             if group_a != "." and group_b != ".":
                 assert (a.alike is b.alike) == (group_a == group_b)

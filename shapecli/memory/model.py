@@ -645,7 +645,7 @@ def _net(made: list | None, freed: list | None) -> dict:
 
 def _trainable(layer) -> bool:
     """Whether the layer has a trainable parameter (a buffer is not one)."""
-    for p in layer.params:
+    for p in layer.params:  # noqa: SIM110 (a loop: resuming a generator costs more than this test)
         if p.trainable and not p.buffer:
             return True
     return False

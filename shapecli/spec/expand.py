@@ -115,6 +115,9 @@ class Entry(NamedTuple):
     port: Port
     copies: tuple[Port, ...]
     condition: Condition | None
+    plain: bool
+    """Written with `type:` and arguments only (no name, from, repeat, share, tie, if or expect):
+    what expands it need not look for those keys."""
 
     def copy_name(self, i: int) -> str:
         """The name of copy `i` (from 0) of a repeated entry: `rest.0`, or `denselayer1` with
@@ -417,26 +420,27 @@ class Builder:
         if raw is None:
             raw = YMap()
             raw.loc, raw.key_locs, raw.value_locs = loc, {}, {}
-        return Entry(raw, name, 1, 0, ".", None, None, "", port, (), None)
+        return Entry(raw, name, 1, 0, ".", None, None, "", port, (), None, False)
 
     def declare_entry(self, scope: Scope, raw: YMap, taken: set, prefixes: dict) -> Entry:
-        layer, block, label = self.entry_type(scope, raw)
+        plain = _NOT_PLAIN.isdisjoint(raw)  # (each `in` on a dict subclass costs a method call)
+        layer, block, label = self.entry_type(scope, raw, plain)
         if layer is not None:
             prefix = layer.prefix
         elif block is not None:
             prefix = block.name.lower()
         else:
             prefix = prefixes.get(raw["share"], "shared") if isinstance(raw["share"], str) else "shared"
-        name = raw.get("name") or self.auto_name(scope, prefix, taken)
+        name = (None if plain else raw.get("name")) or self.auto_name(scope, prefix, taken)
         prefixes[name] = prefix
         if name in scope.ports:
             first = scope.ports[name].loc
             raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
         full = scope.prefix + name
-        if "repeat" not in raw and block is None:  # the common case, at once
-            condition = self.condition_of(scope, raw, _shares_block(scope, raw)) if "if" in raw else None
+        if block is None and (plain or "repeat" not in raw):  # the common case, at once
+            condition = None if plain or "if" not in raw else self.condition_of(scope, raw, _shares_block(scope, raw))
             port = scope.ports[name] = Port(None, raw.loc, full)
-            return _entry((raw, name, 1, 0, ".", layer, None, label, port, (), condition))
+            return _entry((raw, name, 1, 0, ".", layer, None, label, port, (), condition, plain))
         repeat, start, separator = (1, 0, ".") if "repeat" not in raw else self.repeat_of(raw)
         condition = self.condition_of(scope, raw, block is not None or _shares_block(scope, raw))
         names = [f"{name}{separator}{start + i}" for i in range(repeat)] if "repeat" in raw else []
@@ -458,7 +462,7 @@ class Builder:
                 scope.ports[f"{name}/{output}"] = Port(None, raw.loc, f"{full}/{output}")
         if separator != ".":
             self.copy_paths.update({scope.prefix + copy: (full, start + i) for i, copy in enumerate(names)})
-        return Entry(raw, name, repeat, start, separator, layer, block, label, port, copies, condition)
+        return Entry(raw, name, repeat, start, separator, layer, block, label, port, copies, condition, plain)
 
     def repeat_of(self, raw: YMap) -> tuple[int, int, str]:
         """`repeat: N` or `repeat: {count: N, start: 1, separator: ''}`: (count, first copy's number,
@@ -500,14 +504,14 @@ class Builder:
             return Condition(bool(given), text, loc)
         raise SpecError(f"if: expected true, false or an expression, received {show(given)}", loc)
 
-    def entry_type(self, scope: Scope, raw: YMap):
-        """(layer type, block, label) of an entry; a shared layer's type comes later."""
-        if "share" in raw:
+    def entry_type(self, scope: Scope, raw: YMap, plain: bool = False):
+        """(layer type, block, label) of an entry (`plain`: see Entry); a shared layer's type comes later."""
+        if not plain and "share" in raw:
             check_keys(raw, ("name", "from", "share", "if", "expect"), "key for a shared layer")
             return None, None, ""
-        if "type" not in raw:
+        label = raw.get("type", _NO_TYPE)
+        if label is _NO_TYPE:
             raise SpecError("the layer has no 'type'", raw.loc, hint="add type: Dense (or another layer type)")
-        label = raw["type"]
         if type(label) is not str:
             expect(label, str, "type", raw.value_loc("type"))
         if label in self.broken_blocks:
@@ -545,7 +549,7 @@ class Builder:
     def entry_sources(self, scope: Scope, entry: Entry, previous: Port | None):
         """The ports feeding an entry: its `from`, else the layer before, else the scope's input."""
         raw = entry.raw
-        if "from" in raw:
+        if not entry.plain and "from" in raw:
             value_, loc = raw["from"], raw.value_loc("from")
             if isinstance(value_, YMap) and entry.block is not None:
                 return self.named_block_sources(scope, entry.block, value_)
@@ -610,18 +614,21 @@ class Builder:
     def expand_layer(self, scope: Scope, entry: Entry, sources: list[Port]) -> None:
         raw = entry.raw
         use = entry.port.name  # (scope.prefix + entry.name, made once when it was declared)
-        pending = owner = None
-        if "share" in raw:
+        pending = owner = tie = expectation = None
+        if not entry.plain and "share" in raw:
             owner = self.defined_layer(scope, raw, "share")
             layer, cfg, label, written, init = owner.layer, owner.cfg, owner.type_label, owner.args, owner.init
         else:
             layer, label = entry.layer, entry.type_label
-            cfg, written, init, pending = self.configure(scope, raw, layer, label, use)
-        tie = self.defined_layer(scope, raw, "tie").id if "tie" in raw else None
+            unnamed = entry.plain or "name" not in raw
+            cfg, written, init, pending = self.configure(scope, raw, layer, label, use, unnamed)
+        if not entry.plain and "tie" in raw:
+            tie = self.defined_layer(scope, raw, "tie").id
         check_arity(layer, len(sources), raw)
         if entry.repeat > 1 and len(sources) != 1:
             raise SpecError("a repeated layer must have a single input", raw.key_loc("repeat"))
-        expectation = self.expectation(scope, raw) if "expect" in raw else None
+        if not entry.plain and "expect" in raw:
+            expectation = self.expectation(scope, raw)
         if entry.copies:
             names = [entry.copy_name(i) for i in range(entry.repeat)]
             copies = zip(entry.copies, [scope.prefix + name for name in names], names)
@@ -641,15 +648,16 @@ class Builder:
         if entry.copies:
             scope.layer_nodes[entry.name] = self.nodes[-1].id
 
-    def configure(self, scope: Scope, raw: YMap, layer: type[Layer], label: str, use: str) -> tuple:
-        """(configuration, arguments as written, initializers, Pending or None) of a layer entry.
+    def configure(self, scope: Scope, raw: YMap, layer: type[Layer], label: str, use: str, unnamed: bool) -> tuple:
+        """(configuration, arguments as written, initializers, Pending or None) of a layer entry
+        (`unnamed`: it has no `name:`).
 
         Layers given the same plain values (ints, strings, bools, nulls, and lists of them) share
         one configuration; an entry written as an earlier one, with plain values only (a long list
         of layers alike), takes the earlier one's arguments too, with positions of its own.
         """
         alike = None
-        if not scope.init and "name" not in raw:  # (a name is never alike)
+        if not scope.init and unnamed:  # (a name is never alike)
             line = self.line_of(raw)
             if line is None:
                 alike = _entry_key(layer, raw)
@@ -916,6 +924,9 @@ _output_of = partial(tuple.__new__, NodeOutput)
 """NodeOutput((node, index)) without the Python-level constructor of a named tuple."""
 _port_name = attrgetter("name")
 _LAYER_KEYS = frozenset(LAYER_KEYS)
+_NOT_PLAIN = _LAYER_KEYS - {"type"}
+"""The keys an entry written with `type:` and arguments only has none of (see Entry.plain)."""
+_NO_TYPE = object()
 _PLAIN_TYPES = frozenset((str, int, bool, type(None)))
 
 

@@ -104,7 +104,7 @@ def _after_what_it_needs(node: Node) -> bool:
     """Whether `node` comes after each of its predecessors (the common case, checked at once)."""
     if node.reads or node.owner is not None or node.tie is not None:
         return all(before < node.id for before in predecessors(node))
-    for source in node.sources:
+    for source in node.sources:  # noqa: SIM110 (a loop: resuming a generator costs more than this test)
         if type(source) is NodeOutput and source[0] >= node.id:
             return False
     return True
