@@ -755,9 +755,11 @@ def _input_dependent(model: Model, layers: list[LayerInfo]) -> list[Diagnostic]:
     """A warning for each parameter whose shape depends on an input symbol."""
     warnings = []
     sized: set[int] = set()  # shapes seen with every size an int (by id: the trace holds them; layers alike share one)
+    without: set = set()  # the `alike` tokens of layers found without such a parameter
     for node, layer in zip(model.nodes, layers):
-        if layer.state != "ok":
+        if layer.state != "ok" or layer.alike in without:
             continue
+        before = len(warnings)
         for p in layer.params:
             if p.shared_with or id(p.after) in sized:
                 continue
@@ -779,6 +781,8 @@ def _input_dependent(model: Model, layers: list[LayerInfo]) -> list[Diagnostic]:
                     hint="fix the size with an adaptive pooling layer, or declare the input size",
                 )
             )
+        if layer.alike is not None and len(warnings) == before:
+            without.add(layer.alike)
     return warnings
 
 

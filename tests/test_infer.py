@@ -271,3 +271,20 @@ def test_layers_inferred_alike_share_a_token(spec, inputs, groups):
         for b, group_b in zip(layers, groups):
             if group_a != "." and group_b != ".":
                 assert (a.alike is b.alike) == (group_a == group_b)
+
+
+def test_each_of_several_layers_alike_is_warned_of_its_input_dependent_parameter():
+    trace = run_spec(
+        """
+        inputs: {x: [B, F]}
+        layers:
+          - {name: a, type: Dense, units: 4, from: x}
+          - {name: b, type: Dense, units: 4, from: x}
+          - {name: c, type: Dense, units: 4, from: x}
+          - {type: Concat, axis: 1, from: [a, b, c]}
+        """
+    )
+    assert trace.layers[0].alike is not None and trace.layers[0].alike is trace.layers[2].alike
+    dependent = [w for w in trace.warnings if w.kind == "input_dependent_param"]
+    assert [w.path for w in dependent] == ["a.weight", "b.weight", "c.weight"]
+    assert "Dense 'b': weight (4, F) depends on the input size (F)" in dependent[1].message

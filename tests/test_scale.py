@@ -38,6 +38,10 @@ def symbols(n: int) -> list[Expr]:
     return [Expr.symbol(f"n{i}") for i in range(n)]
 
 
+_H3 = 3 * Expr.symbol("H") + 1
+"""One expression object, as the layers of a model inferred alike share theirs."""
+
+
 @pytest.mark.parametrize(
     "dims",
     [
@@ -46,6 +50,8 @@ def symbols(n: int) -> list[Expr]:
         [Expr.symbol("H"), 2, Expr.symbol("H") * 3, -1],
         [Expr.symbol("H") + 1, 1 - Expr.symbol("H")],
         [Expr.symbol("H") * Expr.symbol("W"), Expr.symbol("W"), 5],
+        [_H3, _H3, 2, _H3, Expr.symbol("W"), _H3, Expr.symbol("W") + 1],  # runs of one object, and others
+        [_H3] * 1_000,
     ],
 )
 def test_dim_sum_equals_adding_one_by_one(dims):

@@ -465,18 +465,30 @@ def dim_sum(dims) -> Dim:
     would make each partial sum again, quadratic in the number of distinct symbols."""
     total: dict = {}
     constant = 0
+    run, count = None, 0  # a run of one expression object (layers alike share theirs), added once
     for d in dims:
         if type(d) is int:
             constant += d
+        elif d is run:
+            count += 1
         elif isinstance(d, Expr):
-            for monomial, c in d.terms:
-                total[monomial] = total.get(monomial, 0) + c
+            if run is not None:
+                _add_terms(total, run, count)
+            run, count = d, 1
         else:
             return UNKNOWN
+    if run is not None:
+        _add_terms(total, run, count)
     if not total:
         return constant
     total[()] = total.get((), 0) + constant
     return Expr.from_coefficients(total)
+
+
+def _add_terms(total: dict, expr: Expr, times: int) -> None:
+    """Add `times` × `expr` to the {monomial: coefficient} sum `total`."""
+    for monomial, c in expr.terms:
+        total[monomial] = total.get(monomial, 0) + c * times
 
 
 def product(dims) -> Dim:

@@ -199,12 +199,17 @@ class _Layers(Sequence):
         return LayerMemory(_dim(self.saved[index], self.cache), self.keeps[index], _dim(self.alive[index], self.cache))
 
     def __iter__(self):
-        made: dict[int, Dim] = {}  # by id: a _Poly shared by consecutive layers is made a dim once
+        made: dict[int, Dim] = {}  # by id: a _Poly shared by several layers is made a dim once
+        last_saved = last_alive = saved_dim = alive_dim = None  # (consecutive layers share records)
         for saved, keeps, alive in zip(self.saved, self.keeps, self.alive):
             if type(saved) is not int:
-                saved = self._made(saved, made)
+                if saved is not last_saved:
+                    last_saved, saved_dim = saved, self._made(saved, made)
+                saved = saved_dim
             if type(alive) is not int:
-                alive = self._made(alive, made)
+                if alive is not last_alive:
+                    last_alive, alive_dim = alive, self._made(alive, made)
+                alive = alive_dim
             yield _layer_memory((saved, keeps, alive))
 
     def _made(self, value: _Poly, made: dict) -> Dim:
