@@ -258,8 +258,12 @@ class _Propagation:
         self.values: dict = {}
         self.layers: list[LayerInfo] = []
         self.shared_first: dict[int, list[ParamInfo]] = {}
+        """The parameters of the first use of each group that later uses share or tie to, by group."""
         self.owners = {node.owner for node in model.nodes if node.owner is not None}
         """The nodes whose parameters later uses share (checking a use changes the first one's)."""
+        tied = [model.nodes[node.tie] for node in model.nodes if node.tie is not None]
+        self.linked = self.owners | {node.owner if node.owner is not None else node.id for node in tied}
+        """The groups whose first use's parameters `shared_first` keeps: those shared or tied to."""
         self.alike: dict[tuple, tuple] = {}
         """(type as written, answer, parameter names before inference), by identity → (the token of
         the layers inferred alike, and what its key names: held, their ids stay unique)."""
@@ -470,10 +474,10 @@ class _Propagation:
             outs = answer.outs
             info.params = _after(node, info.params, before_names, answer, self.convention)
             first_use = group not in self.shared_first
-            if first_use:
-                self.shared_first[group] = info.params
-            else:
+            if not first_use:
                 _share(info.params, self.shared_first[group], self.model.nodes[group])
+            elif group in self.linked:
+                self.shared_first[group] = info.params
             if node.tie is not None:
                 tied = self.model.nodes[node.tie]
                 _tie(info.params, self.shared_first.get(tied.owner if tied.owner is not None else tied.id), tied)
