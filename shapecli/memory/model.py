@@ -341,7 +341,9 @@ class _Walk:
         self.transient: list[Dim] = []
         self.kept = 0
         self.kept_parts: dict = {}
-        """The symbolic bytes backward keeps: each size (an Expr, or UNKNOWN) → how many times."""
+        """The symbolic bytes backward keeps: id(size) → [the size (an Expr, or UNKNOWN), how many
+        times]. By identity: layers alike keep one size object, and an Expr's hash is a Python call;
+        equal sizes that are distinct objects are counted apart and add up the same."""
         self.last_kept: tuple = ((), None)
         """((bytes it keeps that are ints, then each symbolic size it keeps), its record) of the last
         layer that keeps symbolic bytes: a layer that keeps the same shares that record."""
@@ -356,6 +358,9 @@ class _Walk:
         """Each configuration met (by identity: layers written alike share one) as a key."""
         self.sizes_cache: dict = {}
         self.outputs_cache: dict = {}
+        self.last_made: tuple = (None, None, None, None)
+        """(shape, kind, compute, answer) of the last `_made_like`: a chain of layers alike asks it
+        the same again, and a shape's hash (its dims', when symbolic) is not free."""
         self.tensors: dict = {}  # source → (its tensor in training, in inference)
         self.uses, readers = _uses(model)
         indices = index_model_inputs(readers, trace.inputs)
@@ -487,11 +492,15 @@ class _Walk:
 
     def _made_like(self, shape: tuple, kind: str, compute: int) -> tuple:
         """(element size, bytes) of a new output of `shape` and `kind` from a layer computing in `compute`."""
+        last = self.last_made
+        if shape is last[0] and kind == last[1] and compute == last[2]:
+            return last[3]
         key = (shape, kind, compute)
         found = self.outputs_cache.get(key)
         if found is None:
             size = self.sizes.of(kind, compute)
             found = self.outputs_cache[key] = (size, self._sized(shape, size))
+        self.last_made = (shape, kind, compute, found)
         return found
 
     def _keep(self, node, layer, answer: _Answer, call: tuple, ins: list, outs: list, compute: int, grad: bool):
@@ -542,7 +551,11 @@ class _Walk:
         else:
             parts = self.kept_parts
             for nbytes in symbolic:
-                parts[nbytes] = parts.get(nbytes, 0) + 1
+                counted = parts.get(id(nbytes))
+                if counted is None:
+                    parts[id(nbytes)] = [nbytes, 1]
+                else:
+                    counted[1] += 1
             key = (mine, *symbolic)
             if self.last_kept[0] == key:  # a chain of layers alike keeps alike: one record
                 self.saved.append(self.last_kept[1])
@@ -570,7 +583,7 @@ class _Walk:
     def kept_totals(self) -> tuple[Dim, Dim]:
         """The bytes backward keeps, and autocast's weight copies among them."""
         total = _Poly()
-        for size, count in self.kept_parts.items():
+        for size, count in self.kept_parts.values():
             total.add(size, count)
         total.add(self.kept)
         copies = _Poly()
