@@ -264,6 +264,8 @@ class _Propagation:
         tied = [model.nodes[node.tie] for node in model.nodes if node.tie is not None]
         self.linked = self.owners | {node.owner if node.owner is not None else node.id for node in tied}
         """The groups whose first use's parameters `shared_first` keeps: those shared or tied to."""
+        self.last_settled: tuple = (None, None, None, None)
+        """(input shape, configuration, layer type, answer) of the last one-input `settled_answer`."""
         self.alike: dict[tuple, tuple] = {}
         """(type as written, answer, parameter names before inference), by identity → (the token of
         the layers inferred alike, and what its key names: held, their ids stay unique)."""
@@ -509,10 +511,15 @@ class _Propagation:
             or None in ins
         ):
             return None
+        last = self.last_settled
+        if len(ins) == 1 and ins[0] is last[0] and node.cfg is last[1] and node.layer is last[2]:
+            return last[3]  # (asked again, as by a chain of layers alike: the key need not be hashed)
         config = self.config_number(node.cfg)
         known = ANSWERS.get((node.layer, config, *ins)) if config is not None else None
         if known is None or known.conditions or known.macs is _NOT_YET:
             return None
+        if len(ins) == 1:
+            self.last_settled = (ins[0], node.cfg, node.layer, known)
         return known
 
     def alike_token(self, label: str, answer: _Answer, before_names: tuple) -> object:
