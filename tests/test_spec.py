@@ -44,6 +44,18 @@ def test_auto_names_skip_explicit_names():
     assert paths(model) == ["dense0", "dense1"]
 
 
+def test_auto_names_skip_names_given_further_down_and_the_inputs_names():
+    model = load("""
+        inputs: {dense1: [2, 4]}
+        layers:
+          - {type: Dense, units: 4}
+          - {type: Dense, units: 4}
+          - {type: Dense, units: 4, name: dense2}
+          - {type: Dense, units: 4}
+    """)
+    assert paths(model) == ["dense0", "dense3", "dense2", "dense4"]
+
+
 def test_forward_references_are_ordered_topologically():
     model = load("""
         inputs: {a: [2, 3]}

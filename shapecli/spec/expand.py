@@ -371,9 +371,15 @@ class Builder:
                 if cache and raw is not None and not _reads_shapes(raw):
                     self.raws[key] = (raw, scope.env, item)  # holding both keeps their ids unique
             raws.append((raw, item, item_loc))
-        taken = set(scope.ports) | {raw["name"] for raw, _, _ in raws if raw is not None and "name" in raw}
+        taken: set[str] = set()  # the names the list gives: an automatic name skips them (and the scope's)
+        shares = False
+        for raw, _, _ in raws:
+            if raw is not None and not _NOT_PLAIN.isdisjoint(raw):
+                if "name" in raw:
+                    taken.add(raw["name"])
+                shares = shares or "share" in raw
         entries: list[Entry] = []
-        prefixes: dict[str, str] = {}
+        prefixes: dict[str, str] | None = {} if shares else None  # name → prefix, for the names shared
         for raw, item, item_loc in raws:
             entry = None
             if raw is not None:
@@ -422,7 +428,7 @@ class Builder:
             raw.loc, raw.key_locs, raw.value_locs = loc, {}, {}
         return Entry(raw, name, 1, 0, ".", None, None, "", port, (), None, False)
 
-    def declare_entry(self, scope: Scope, raw: YMap, taken: set, prefixes: dict) -> Entry:
+    def declare_entry(self, scope: Scope, raw: YMap, taken: set, prefixes: dict | None) -> Entry:
         plain = _NOT_PLAIN.isdisjoint(raw)  # (each `in` on a dict subclass costs a method call)
         layer, block, label = self.entry_type(scope, raw, plain)
         if layer is not None:
@@ -432,7 +438,8 @@ class Builder:
         else:
             prefix = prefixes.get(raw["share"], "shared") if isinstance(raw["share"], str) else "shared"
         name = (None if plain else raw.get("name")) or self.auto_name(scope, prefix, taken)
-        prefixes[name] = prefix
+        if prefixes is not None:
+            prefixes[name] = prefix
         if name in scope.ports:
             first = scope.ports[name].loc
             raise SpecError(f"the name '{name}' is already used (line {first.line})", raw.value_loc("name"))
@@ -537,13 +544,13 @@ class Builder:
 
     @staticmethod
     def auto_name(scope: Scope, prefix: str, taken: set) -> str:
-        """MXNet-style name: prefix and a counter, skipping names in use."""
+        """MXNet-style name: prefix and a counter, skipping the names in the scope and those `taken`
+        (given further down its list). The caller makes the name a port of the scope."""
         while True:
             n = scope.counters.get(prefix, 0)
             scope.counters[prefix] = n + 1
             name = f"{prefix}{n}"
-            if name not in taken:
-                taken.add(name)
+            if name not in taken and name not in scope.ports:
                 return name
 
     def entry_sources(self, scope: Scope, entry: Entry, previous: Port | None):
