@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shapecli.materialize import draw_parameters, plan_parameters
@@ -26,6 +26,15 @@ EXAMPLES = int(os.environ.get("SHAPECLI_RUN_PROPERTY_EXAMPLES", "200"))
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=stacks(), h=st.integers(1, 24), w=st.integers(1, 24), seed=st.integers(0, 2**16))
+@example(  # PyTorch's mean shortcut: an average pooling to 1x1 takes a rank-2 input (found by this test)
+    spec="inputs: {x: [2, 3, H, W]}\nlayers:\n"
+    "  - {name: l0, type: Select, axis: 2, index: 0}\n"
+    "  - {name: l1, type: Select, axis: 2, index: 0}\n"
+    "  - {name: l2, type: AdaptiveAvgPool2d, output_size: 1}\n",
+    h=1,
+    w=1,
+    seed=0,
+)
 def test_the_numpy_shapes_are_the_inferred_ones(spec, h, w, seed):
     from shapecli.spec import load_model
 

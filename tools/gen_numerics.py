@@ -280,6 +280,7 @@ def torch_extras_added() -> list:
         ("Fold", {"output_size": [6, 5], "kernel_size": [2, 3], "stride": [2, 1], "padding": 1}, [[2, 12, 20]], None)
     )
     c.append(("MaxUnpool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, [[2, 3, 4, 4], [2, 3, 4, 4]], None))
+    c.append(("AdaptiveAvgPool2d", {"output_size": 1}, [[2, 3]], None))  # a rank-2 input, by the mean shortcut
     return c
 
 

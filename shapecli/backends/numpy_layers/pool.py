@@ -99,6 +99,10 @@ def adaptive_indices(n, out):
 
 def adaptive(rank, kind):
     def adaptive(cfg, xs, p):
+        if kind == "avg" and xs[0].ndim <= rank:
+            # PyTorch's mean shortcut (an output size of all ones) takes an input with no axis before
+            # the pooled ones; inference lets such an input through only then (layers/pool.py)
+            return xs[0].mean(axis=tuple(range(-rank, 0)), keepdims=True, dtype=F32)
         x, restore = channels_first(cfg, xs[0], rank)
         if getattr(cfg, "return_indices", False):
             return [restore(a) for a in _adaptive_max_with_indices(x, rank, cfg.output_size)]
