@@ -23,7 +23,7 @@ this one accepts (tests/test_yamlplain.py compares them).
 from __future__ import annotations
 
 import re
-from functools import cache, partial
+from functools import partial
 
 from .errors import Loc, SpecError
 from .yamlsrc import RESOLVED_FIRST, YList, YMap, plain_scalar
@@ -35,13 +35,29 @@ _ASCII_OUTSIDE = re.compile(r"[^\n\x20-\x7e]")
 """An ASCII character this reader does not take: a control character other than the newline."""
 
 
-@cache
-def _outside() -> re.Pattern:
-    """A character this reader does not take: YAML's printable characters and newlines pass, but none
-    of its other line breaks (carriage return, U+0085, U+2028, U+2029), no tab and no byte order mark.
-    Written as the characters refused (the ranges of those taken take milliseconds to compile), and
-    compiled on first use, for a text that is not ASCII."""
-    return re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+_LATIN1_OUTSIDE = "[\x00-\x09\x0b-\x1f\x7f-\x9f]"
+"""A character of the first 256 this reader does not take: a control character other than the newline
+(U+0085, a line break, included). Written as the characters refused: a class reaching beyond them takes
+a quarter of a millisecond to compile, more than a whole spec takes to read."""
+
+_REFUSED_ABOVE = ("\u2028", "\u2029", "\ufeff", "\ufffe", "\uffff")
+"""The other characters this reader does not take (besides lone surrogates): line breaks, the byte
+order mark and two non-characters."""
+
+
+def _outside(text: str) -> bool:
+    """Whether `text` holds a character this reader does not take: YAML's printable characters and
+    newlines pass, but none of its other line breaks (carriage return, U+0085, U+2028, U+2029), no
+    tab, no byte order mark and no lone surrogate."""
+    if text.isascii():
+        return _ASCII_OUTSIDE.search(text) is not None
+    if re.search(_LATIN1_OUTSIDE, text) or any(c in text for c in _REFUSED_ABOVE):
+        return True
+    try:
+        text.encode("utf-8")  # (a lone surrogate cannot be)
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 _KEY = r"([A-Za-z0-9_][A-Za-z0-9_./-]*)"
@@ -100,7 +116,7 @@ class _Unsupported(Exception):
 
 def read_plain(text: str):
     """The located value of `text` when it is written in the plain subset, else None."""
-    if (_ASCII_OUTSIDE if text.isascii() else _outside()).search(text):
+    if _outside(text):
         return None
     try:
         return _Reader(text).document()

@@ -203,7 +203,13 @@ def parse_yaml(text: str, plain: bool = True):
     found = read_plain(protected) if plain else None
     if found is not None:
         return found
-    loader = _LOADER(protected)
+    try:
+        loader = _LOADER(protected)
+    except UnicodeEncodeError as e:  # (text from a caller, not a file: a file is decoded strictly)
+        where = _position_of(text, e.start)
+        raise SpecError(
+            f"invalid YAML: U+{ord(protected[e.start]):04X} is a lone surrogate, not a character", where
+        ) from None
     try:
         return _EventBuilder(loader).document()
     except yaml.MarkedYAMLError as e:

@@ -111,6 +111,9 @@ LEFT = [
     "",
     "# only a comment\n",
     "a: " + "[" * 60 + "]" * 60 + "\n",  # deep nesting
+    # in a text beyond ASCII: each character refused there
+    *(f"a: é{c}\n" for c in ("\x01", "\t", "\x7f", "\x85", "\x9f", "\u2028", "\u2029", "\ufeff", "\ufffe", "\uffff")),
+    "a: é\ud800\n",  # a lone surrogate
 ]
 
 

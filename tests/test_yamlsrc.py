@@ -62,6 +62,7 @@ def test_merge_keys_fill_missing_keys_only():
         ("a: [1, 2\n", Loc(2, 1), "invalid YAML"),
         ("a: b: c\n", Loc(1, 5), "invalid YAML: mapping values are not allowed"),
         ("a: \x00\n", Loc(1, 4), "control characters are not allowed"),
+        ("a: 1\nb: é\ud800\n", Loc(2, 5), "invalid YAML: U+D800 is a lone surrogate, not a character"),
         ("", Loc(1, 1), "the spec is empty"),
         ("# only a comment\n", Loc(1, 1), "the spec is empty"),
         ("--- a\n--- b\n", Loc(2, 1), "invalid YAML: but found another document"),
